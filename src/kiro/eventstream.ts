@@ -1,0 +1,544 @@
+// AWS EventStream binary framing (application/vnd.amazon.eventstream), decoder and encoder.
+//
+// Frame: u32 total length | u32 headers length | u32 prelude CRC | headers | payload | u32 message CRC
+// (big-endian; CRC-32/IEEE; the message CRC covers everything before it, prelude included).
+//
+// The decoder is ours on purpose: it is the hot loop of every response. Frames that lie inside
+// one input chunk come back as views into that chunk (no copy); only a frame split across chunks
+// is assembled, into one buffer sized from its verified prelude. Each byte is checksummed once:
+// the prelude CRC is the running CRC of the first 8 bytes, so the message CRC continues from it.
+import { FrameRunCrc, RUN_FRAME_MAX_BYTES, crc32Of8, crc32Range, crc32Table } from './crc32';
+
+export type HeaderValue =
+  | { type: 'boolean'; value: boolean }
+  | { type: 'byte'; value: number }
+  | { type: 'short'; value: number }
+  | { type: 'integer'; value: number }
+  | { type: 'long'; value: bigint }
+  | { type: 'binary'; value: Uint8Array }
+  | { type: 'string'; value: string }
+  | { type: 'timestamp'; value: Date }
+  | { type: 'uuid'; value: string };
+
+export type Headers = Readonly<Record<string, HeaderValue>>;
+
+export interface EventStreamMessage {
+  headers: Headers;
+  payload: Uint8Array;
+}
+
+export type EventStreamErrorCode =
+  | 'PRELUDE_CRC_MISMATCH'
+  | 'MESSAGE_CRC_MISMATCH'
+  | 'FRAME_TOO_LARGE'
+  | 'FRAME_TOO_SMALL'
+  | 'HEADER_OVERRUN'
+  | 'UNKNOWN_HEADER_TYPE'
+  | 'TRUNCATED_STREAM'
+  | 'DECODER_FAILED'
+  | 'ENCODE_INVALID';
+
+/** Every failure of the codec is one of these; nothing untyped escapes it. */
+export class EventStreamError extends Error {
+  override readonly name = 'EventStreamError';
+  /** Intact messages that preceded the failure in the same chunk, so none is lost with it. */
+  decoded: EventStreamMessage[] = [];
+  constructor(
+    readonly code: EventStreamErrorCode,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+/** Largest frame accepted (every known implementation, and AWS, caps frames at 16 MiB). */
+export const MAX_FRAME_BYTES = 16 * 1024 * 1024;
+const PRELUDE_BYTES = 12;
+/** A run shorter than this is cheaper to check frame by frame in JS than with one native call. */
+const RUN_NATIVE_MIN_BYTES = 512;
+const MIN_FRAME_BYTES = 16;
+
+const TYPE_TRUE = 0;
+const TYPE_FALSE = 1;
+const TYPE_BYTE = 2;
+const TYPE_SHORT = 3;
+const TYPE_INTEGER = 4;
+const TYPE_LONG = 5;
+const TYPE_BINARY = 6;
+const TYPE_STRING = 7;
+const TYPE_TIMESTAMP = 8;
+const TYPE_UUID = 9;
+
+const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
+
+function asBuffer(chunk: Uint8Array): Buffer {
+  return Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+}
+
+/** Short ASCII strings (header names, event types) are built without a native call. */
+function readString(b: Buffer, start: number, end: number): string {
+  if (end - start <= 24) {
+    let s = '';
+    for (let i = start; i < end; i++) {
+      const c = b[i]!;
+      if (c > 0x7f) return b.toString('utf8', start, end);
+      s += String.fromCharCode(c);
+    }
+    return s;
+  }
+  return b.toString('utf8', start, end);
+}
+
+function formatUuid(b: Uint8Array, o: number): string {
+  let s = '';
+  for (let i = 0; i < 16; i++) {
+    if (i === 4 || i === 6 || i === 8 || i === 10) s += '-';
+    s += HEX[b[o + i]!];
+  }
+  return s;
+}
+
+/**
+ * Parses the header block bytes[start, end). Header values that carry bytes are views.
+ * Throws HEADER_OVERRUN / UNKNOWN_HEADER_TYPE.
+ */
+function parseHeaders(b: Buffer, start: number, end: number): Record<string, HeaderValue> {
+  const headers: Record<string, HeaderValue> = {};
+  let o = start;
+  const need = (n: number) => {
+    if (o + n > end) throw new EventStreamError('HEADER_OVERRUN', `header at byte ${o - start} runs past the header block`);
+  };
+  while (o < end) {
+    const nameLength = b[o]!;
+    o += 1;
+    need(nameLength + 1);
+    const name = readString(b, o, o + nameLength);
+    o += nameLength;
+    const type = b[o]!;
+    o += 1;
+    switch (type) {
+      case TYPE_TRUE:
+        headers[name] = { type: 'boolean', value: true };
+        break;
+      case TYPE_FALSE:
+        headers[name] = { type: 'boolean', value: false };
+        break;
+      case TYPE_BYTE:
+        need(1);
+        headers[name] = { type: 'byte', value: (b[o]! << 24) >> 24 };
+        o += 1;
+        break;
+      case TYPE_SHORT:
+        need(2);
+        headers[name] = { type: 'short', value: b.readInt16BE(o) };
+        o += 2;
+        break;
+      case TYPE_INTEGER:
+        need(4);
+        headers[name] = { type: 'integer', value: b.readInt32BE(o) };
+        o += 4;
+        break;
+      case TYPE_LONG:
+        need(8);
+        headers[name] = { type: 'long', value: b.readBigInt64BE(o) };
+        o += 8;
+        break;
+      case TYPE_BINARY:
+      case TYPE_STRING: {
+        need(2);
+        const length = (b[o]! << 8) | b[o + 1]!;
+        o += 2;
+        need(length);
+        headers[name] =
+          type === TYPE_STRING
+            ? { type: 'string', value: readString(b, o, o + length) }
+            : { type: 'binary', value: b.subarray(o, o + length) };
+        o += length;
+        break;
+      }
+      case TYPE_TIMESTAMP:
+        need(8);
+        headers[name] = { type: 'timestamp', value: new Date(Number(b.readBigInt64BE(o))) };
+        o += 8;
+        break;
+      case TYPE_UUID:
+        need(16);
+        headers[name] = { type: 'uuid', value: formatUuid(b, o) };
+        o += 16;
+        break;
+      default:
+        throw new EventStreamError('UNKNOWN_HEADER_TYPE', `header "${name}" has unknown value type ${type}`);
+    }
+  }
+  return headers;
+}
+
+export interface EventStreamDecoderOptions {
+  /**
+   * Recycle the buffers that frames split across chunks are assembled in. The payload of such a
+   * frame then stays valid only until the next `push()`; frames that lie inside one chunk are
+   * views into that chunk either way. The upstream client turns every payload into an event
+   * before reading on, so it sets this and saves an allocation (and its page faults) per large
+   * frame; anything that keeps messages around must leave it off (the default).
+   */
+  reuseAssemblyBuffers?: boolean;
+}
+
+/**
+ * Incremental EventStream decoder. Feed chunks of any size to `push`; it returns every message
+ * completed by that chunk. After any corrupt input it stays failed: further calls throw
+ * DECODER_FAILED (with the original error as cause) instead of guessing at a resync, because a
+ * Kiro response with a corrupt frame cannot be trusted past that point.
+ */
+export class EventStreamDecoder {
+  private readonly reuseAssemblyBuffers: boolean;
+  /** Two alternating assembly buffers: the frame just returned and the one being filled. */
+  private readonly assemblyBuffers: (Buffer | undefined)[] = [undefined, undefined];
+  private assemblyTurn = 0;
+  private readonly run = new FrameRunCrc();
+  /** Bytes of a prelude that straddles chunks (fewer than 12 seen so far). */
+  private readonly prelude = Buffer.alloc(PRELUDE_BYTES);
+  private readonly preludeView = new DataView(this.prelude.buffer, this.prelude.byteOffset, PRELUDE_BYTES);
+  private preludeFilled = 0;
+  /** The frame being assembled across chunks, sized from its verified prelude. */
+  private frame: Buffer | null = null;
+  private frameView: DataView | null = null;
+  private frameFilled = 0;
+  private frameRunningCrc = 0;
+  private failure: EventStreamError | null = null;
+  /**
+   * The last header block seen of each size, kept as little-endian words. Kiro repeats a handful
+   * of blocks (text events are 92 bytes, tool events 82), so most frames are recognised with a
+   * few word compares instead of a re-parse.
+   */
+  private readonly headerCache: (CachedHeaders | undefined)[] = [];
+
+  /** Bytes held for an incomplete frame (bounded by MAX_FRAME_BYTES). */
+  get bufferedBytes(): number {
+    return this.frame ? this.frameFilled : this.preludeFilled;
+  }
+
+  push(chunk: Uint8Array): EventStreamMessage[] {
+    if (this.failure) {
+      throw new EventStreamError('DECODER_FAILED', `decoder stopped after an earlier error: ${this.failure.message}`, {
+        cause: this.failure,
+      });
+    }
+    const out: EventStreamMessage[] = [];
+    try {
+      this.decode(asBuffer(chunk), out);
+      return out;
+    } catch (error) {
+      this.failure =
+        error instanceof EventStreamError
+          ? error
+          : new EventStreamError('DECODER_FAILED', `unexpected decoder failure: ${String(error)}`, { cause: error });
+      this.failure.decoded = out;
+      this.frame = null;
+      this.frameView = null;
+      throw this.failure;
+    }
+  }
+
+  /** Declares the end of input; throws TRUNCATED_STREAM if a frame was cut off. */
+  end(): void {
+    if (this.failure) return;
+    if (this.frame || this.preludeFilled > 0) {
+      const held = this.bufferedBytes;
+      const expected = this.frame ? this.frame.length : PRELUDE_BYTES;
+      this.frame = null;
+      this.frameView = null;
+      this.preludeFilled = 0;
+      this.failure = new EventStreamError('TRUNCATED_STREAM', `stream ended inside a frame (${held} of ${expected} bytes)`);
+      throw this.failure;
+    }
+  }
+
+  private decode(chunk: Buffer, out: EventStreamMessage[]): void {
+    const length = chunk.length;
+    const view = new DataView(chunk.buffer, chunk.byteOffset, length);
+    let offset = 0;
+
+    if (this.preludeFilled > 0) {
+      const take = Math.min(PRELUDE_BYTES - this.preludeFilled, length);
+      chunk.copy(this.prelude, this.preludeFilled, 0, take);
+      this.preludeFilled += take;
+      offset = take;
+      if (this.preludeFilled < PRELUDE_BYTES) return;
+      this.preludeFilled = 0;
+      const total = this.checkPrelude(this.prelude, this.preludeView, 0);
+      this.startFrame(total);
+      this.prelude.copy(this.frame!, 0);
+      this.frameFilled = PRELUDE_BYTES;
+      // The message CRC covers the prelude CRC field too: continue over bytes 8..12.
+      this.frameRunningCrc = crc32Table(this.prelude, 8, PRELUDE_BYTES, this.preludeView.getUint32(8), this.preludeView);
+    }
+
+    if (this.frame) {
+      const frame = this.frame;
+      const take = Math.min(frame.length - this.frameFilled, length - offset);
+      chunk.copy(frame, this.frameFilled, offset, offset + take);
+      // Checksum the copied bytes now, while they are hot in cache; the CRC is incremental.
+      const crcEnd = Math.min(this.frameFilled + take, frame.length - 4);
+      if (crcEnd > this.frameFilled) {
+        this.frameRunningCrc = crc32Range(frame, this.frameFilled, crcEnd, this.frameRunningCrc, this.frameView!);
+      }
+      this.frameFilled += take;
+      offset += take;
+      if (this.frameFilled < frame.length) return;
+      const frameView = this.frameView!;
+      this.frame = null;
+      this.frameView = null;
+      this.checkMessageCrc(frameView, 0, frame.length, this.frameRunningCrc);
+      out.push(this.message(frame, frameView, 0, frame.length));
+    }
+
+    // Whole frames inside this chunk. Small ones are gathered into a run and checked together
+    // (see FrameRunCrc); a large one gets its own native CRC call.
+    let runStart = offset;
+    let runCount = 0;
+    while (length - offset >= PRELUDE_BYTES) {
+      let total: number;
+      try {
+        total = this.checkPrelude(chunk, view, offset);
+      } catch (error) {
+        // Hand out the intact frames before the bad one with the error.
+        if (runCount > 0) this.flushRun(chunk, view, runStart, offset, out);
+        throw error;
+      }
+      if (length - offset < total) break;
+      if (total <= RUN_FRAME_MAX_BYTES) {
+        if (runCount === 0) {
+          runStart = offset;
+          this.run.begin();
+        }
+        this.run.add(total, view.getUint32(offset + total - 4));
+        runCount++;
+      } else {
+        if (runCount > 0) this.flushRun(chunk, view, runStart, offset, out);
+        runCount = 0;
+        const running = crc32Range(chunk, offset + 8, offset + total - 4, view.getUint32(offset + 8), view);
+        this.checkMessageCrc(view, offset, total, running);
+        out.push(this.message(chunk, view, offset, total));
+      }
+      offset += total;
+    }
+    if (runCount > 0) this.flushRun(chunk, view, runStart, offset, out);
+
+    if (length - offset >= PRELUDE_BYTES) {
+      // A frame that continues in later chunks (its prelude was checked above).
+      const total = view.getUint32(offset);
+      this.startFrame(total);
+      const frame = this.frame!;
+      chunk.copy(frame, 0, offset, length);
+      this.frameFilled = length - offset;
+      // The message CRC field itself is not part of the checksum.
+      this.frameRunningCrc = crc32Range(frame, 8, Math.min(this.frameFilled, total - 4), view.getUint32(offset + 8), this.frameView!);
+      return;
+    }
+
+    if (offset < length) {
+      chunk.copy(this.prelude, 0, offset, length);
+      this.preludeFilled = length - offset;
+    }
+  }
+
+  /** Checks the run of small frames in [start, end) and appends their messages. */
+  private flushRun(chunk: Buffer, view: DataView, start: number, end: number, out: EventStreamMessage[]): void {
+    const runIntact = end - start >= RUN_NATIVE_MIN_BYTES && crc32Range(chunk, start, end, 0, view) === this.run.expected();
+    for (let o = start; o < end; ) {
+      const total = view.getUint32(o);
+      if (!runIntact) this.checkMessageCrc(view, o, total, crc32Table(chunk, o + 8, o + total - 4, view.getUint32(o + 8), view));
+      out.push(this.message(chunk, view, o, total));
+      o += total;
+    }
+  }
+
+  constructor(options: EventStreamDecoderOptions = {}) {
+    this.reuseAssemblyBuffers = options.reuseAssemblyBuffers ?? false;
+  }
+
+  private startFrame(total: number): void {
+    let frame: Buffer;
+    if (this.reuseAssemblyBuffers) {
+      const turn = (this.assemblyTurn ^= 1);
+      let buffer = this.assemblyBuffers[turn];
+      if (!buffer || buffer.length < total) {
+        buffer = Buffer.allocUnsafeSlow(Math.max(total, 64 * 1024));
+        this.assemblyBuffers[turn] = buffer;
+      }
+      frame = buffer.subarray(0, total);
+    } else {
+      // Unpooled: the payload view handed out may outlive this decoder.
+      frame = Buffer.allocUnsafeSlow(total);
+    }
+    this.frame = frame;
+    this.frameView = new DataView(frame.buffer, frame.byteOffset, total);
+  }
+
+  /** Verifies the 12-byte prelude at `o`; returns the frame's total length. */
+  private checkPrelude(b: Buffer, view: DataView, o: number): number {
+    const total = view.getUint32(o);
+    const headersLength = view.getUint32(o + 4);
+    const expected = view.getUint32(o + 8);
+    const actual = crc32Of8(view, o);
+    if (actual !== expected) {
+      throw new EventStreamError(
+        'PRELUDE_CRC_MISMATCH',
+        `prelude checksum mismatch (expected ${expected.toString(16)}, computed ${actual.toString(16)})`,
+      );
+    }
+    if (total < MIN_FRAME_BYTES) throw new EventStreamError('FRAME_TOO_SMALL', `frame length ${total} is below the 16-byte minimum`);
+    if (total > MAX_FRAME_BYTES) throw new EventStreamError('FRAME_TOO_LARGE', `frame length ${total} exceeds the ${MAX_FRAME_BYTES}-byte cap`);
+    if (headersLength > total - MIN_FRAME_BYTES) {
+      throw new EventStreamError('HEADER_OVERRUN', `headers length ${headersLength} does not fit in a ${total}-byte frame`);
+    }
+    return total;
+  }
+
+  /** Compares the running CRC of a frame's bytes with its stored message CRC. */
+  private checkMessageCrc(view: DataView, o: number, total: number, runningCrc: number): void {
+    const expected = view.getUint32(o + total - 4);
+    if (runningCrc !== expected) {
+      throw new EventStreamError(
+        'MESSAGE_CRC_MISMATCH',
+        `message checksum mismatch (expected ${expected.toString(16)}, computed ${runningCrc.toString(16)})`,
+      );
+    }
+  }
+
+  /** Slices a verified frame into its headers and a view of its payload. */
+  private message(b: Buffer, view: DataView, o: number, total: number): EventStreamMessage {
+    const headersStart = o + PRELUDE_BYTES;
+    const headersEnd = headersStart + view.getUint32(o + 4);
+    // A plain Uint8Array view: cheaper to create than a Buffer slice, and no copy either way.
+    const payload = new Uint8Array(b.buffer, b.byteOffset + headersEnd, o + total - 4 - headersEnd);
+    return { headers: this.headersFor(b, view, headersStart, headersEnd), payload };
+  }
+
+  private headersFor(b: Buffer, view: DataView, start: number, end: number): Headers {
+    const size = end - start;
+    const cached = this.headerCache[size];
+    if (cached && sameBytes(cached, b, view, start)) return cached.headers;
+    const headers = Object.freeze(parseHeaders(b, start, end));
+    if (size <= MAX_CACHED_HEADER_BYTES) this.headerCache[size] = cacheEntry(headers, b, view, start, size);
+    return headers;
+  }
+}
+
+const MAX_CACHED_HEADER_BYTES = 256;
+
+interface CachedHeaders {
+  headers: Headers;
+  /** The block's bytes as little-endian 32-bit words, then the 0-3 trailing bytes. */
+  words: Int32Array;
+  tail: Uint8Array;
+}
+
+/** Copies the block (binary header values are views into the chunk, so the bytes must be kept). */
+function cacheEntry(headers: Headers, b: Buffer, view: DataView, start: number, size: number): CachedHeaders {
+  const words = new Int32Array(size >>> 2);
+  for (let i = 0; i < words.length; i++) words[i] = view.getInt32(start + i * 4, true);
+  const tail = new Uint8Array(size & 3);
+  for (let i = 0; i < tail.length; i++) tail[i] = b[start + words.length * 4 + i]!;
+  return { headers, words, tail };
+}
+
+function sameBytes(cached: CachedHeaders, b: Buffer, view: DataView, start: number): boolean {
+  const { words, tail } = cached;
+  for (let i = 0; i < words.length; i++) if (view.getInt32(start + i * 4, true) !== words[i]) return false;
+  const tailStart = start + words.length * 4;
+  for (let i = 0; i < tail.length; i++) if (b[tailStart + i] !== tail[i]) return false;
+  return true;
+}
+
+/** Decodes a complete byte string (every frame whole); throws on trailing partial frames. */
+export function decodeAll(bytes: Uint8Array): EventStreamMessage[] {
+  const decoder = new EventStreamDecoder();
+  const messages = decoder.push(bytes);
+  decoder.end();
+  return messages;
+}
+
+function encodedHeaderSize(name: string, header: HeaderValue): number {
+  const nameBytes = Buffer.byteLength(name, 'utf8');
+  if (nameBytes === 0 || nameBytes > 255) throw new EventStreamError('ENCODE_INVALID', `header name "${name}" must be 1-255 bytes`);
+  const base = 1 + nameBytes + 1;
+  switch (header.type) {
+    case 'boolean':
+      return base;
+    case 'byte':
+      return base + 1;
+    case 'short':
+      return base + 2;
+    case 'integer':
+      return base + 4;
+    case 'long':
+    case 'timestamp':
+      return base + 8;
+    case 'binary':
+      return base + 2 + header.value.length;
+    case 'string':
+      return base + 2 + Buffer.byteLength(header.value, 'utf8');
+    case 'uuid':
+      return base + 16;
+  }
+}
+
+function writeHeader(out: Buffer, o: number, name: string, header: HeaderValue): number {
+  o = out.writeUInt8(Buffer.byteLength(name, 'utf8'), o);
+  o += out.write(name, o, 'utf8');
+  switch (header.type) {
+    case 'boolean':
+      return out.writeUInt8(header.value ? TYPE_TRUE : TYPE_FALSE, o);
+    case 'byte':
+      o = out.writeUInt8(TYPE_BYTE, o);
+      return out.writeInt8(header.value, o);
+    case 'short':
+      o = out.writeUInt8(TYPE_SHORT, o);
+      return out.writeInt16BE(header.value, o);
+    case 'integer':
+      o = out.writeUInt8(TYPE_INTEGER, o);
+      return out.writeInt32BE(header.value, o);
+    case 'long':
+      o = out.writeUInt8(TYPE_LONG, o);
+      return out.writeBigInt64BE(header.value, o);
+    case 'timestamp':
+      o = out.writeUInt8(TYPE_TIMESTAMP, o);
+      return out.writeBigInt64BE(BigInt(header.value.getTime()), o);
+    case 'binary':
+    case 'string': {
+      const bytes = header.type === 'string' ? Buffer.from(header.value, 'utf8') : header.value;
+      if (bytes.length > 0xffff) throw new EventStreamError('ENCODE_INVALID', `header "${name}" value exceeds 65535 bytes`);
+      o = out.writeUInt8(header.type === 'string' ? TYPE_STRING : TYPE_BINARY, o);
+      o = out.writeUInt16BE(bytes.length, o);
+      out.set(bytes, o);
+      return o + bytes.length;
+    }
+    case 'uuid': {
+      const hex = header.value.replace(/-/g, '');
+      if (!/^[0-9a-fA-F]{32}$/.test(hex)) throw new EventStreamError('ENCODE_INVALID', `header "${name}" is not a UUID`);
+      o = out.writeUInt8(TYPE_UUID, o);
+      return o + out.write(hex, o, 'hex');
+    }
+  }
+}
+
+/** Encodes one message into a complete frame. */
+export function encodeMessage(message: { headers: Headers; payload: Uint8Array }): Buffer {
+  const entries = Object.entries(message.headers);
+  let headersLength = 0;
+  for (const [name, header] of entries) headersLength += encodedHeaderSize(name, header);
+  const total = PRELUDE_BYTES + headersLength + message.payload.length + 4;
+  if (total > MAX_FRAME_BYTES) throw new EventStreamError('FRAME_TOO_LARGE', `message of ${total} bytes exceeds the frame cap`);
+  const out = Buffer.allocUnsafe(total);
+  out.writeUInt32BE(total, 0);
+  out.writeUInt32BE(headersLength, 4);
+  out.writeUInt32BE(crc32Range(out, 0, 8), 8);
+  let o = PRELUDE_BYTES;
+  for (const [name, header] of entries) o = writeHeader(out, o, name, header);
+  out.set(message.payload, o);
+  out.writeUInt32BE(crc32Range(out, 0, total - 4), total - 4);
+  return out;
+}

@@ -1,0 +1,64 @@
+// The traffic record: one per client request, built by the bridge as the request progresses and
+// published through a TrafficSink (the extension's traffic view, the CLI's request log). Records
+// are redacted before they leave the bridge; body fields exist only when capture allows.
+
+export type CaptureMode = 'off' | 'redacted' | 'full';
+
+export type TrafficApi = 'anthropic' | 'openai' | 'responses' | 'count_tokens' | 'models' | 'other';
+
+export interface AttemptRecord {
+  /** Masked account label. */
+  account: string;
+  /** HTTP status from Kiro (0 when the connection failed). */
+  status: number;
+  /** Error class from kiro/errors, when the attempt failed. */
+  errorClass?: string;
+  durationMs: number;
+}
+
+export interface RequestRecord {
+  id: string;
+  /** Epoch milliseconds. */
+  startedAt: number;
+  method: string;
+  path: string;
+  /** Client tool from the user agent: Claude Code, Cline, Roo Code, Continue, Codex, SDK, curl, … */
+  client: string;
+  api: TrafficApi;
+  stream: boolean;
+  modelAsked?: string;
+  kiroModel?: string;
+  /** Masked label of the account that served (or last tried). */
+  account?: string;
+  attempts: AttemptRecord[];
+  /** HTTP status sent to the client (undefined while in flight). */
+  status?: number;
+  stopReason?: string;
+  ttftMs?: number;
+  durationMs?: number;
+  inputTokens?: number;
+  outputTokens?: number;
+  credits?: number;
+  /** Conversion repairs applied to make the request acceptable to Kiro. */
+  repairs: string[];
+  flags: {
+    streamed: boolean;
+    retried: boolean;
+    failedOver: boolean;
+    truncated: boolean;
+    repaired: boolean;
+  };
+  error?: { type: string; message: string };
+  /** Present only when capture is 'redacted' or 'full'; always scrubbed of secrets. */
+  clientRequest?: unknown;
+  kiroRequest?: unknown;
+  upstreamEvents?: unknown[];
+  response?: unknown;
+}
+
+export interface TrafficSink {
+  /** A new request arrived (also called again with the same id as it progresses). */
+  update(record: Readonly<RequestRecord>): void;
+}
+
+export const nullTrafficSink: TrafficSink = { update() {} };

@@ -1,0 +1,94 @@
+// The neutral shapes between the client APIs and Kiro. `bridge/anthropic` and `bridge/openai`
+// both turn their requests into a ChatRequest and turn OutputEvents back into their own wire
+// format; `kiro/convert` and `kiro/assemble` never see either client format.
+
+export type ImageMediaType = 'image/png' | 'image/jpeg' | 'image/gif' | 'image/webp';
+
+export interface TextBlock {
+  type: 'text';
+  text: string;
+}
+
+export interface ImageBlock {
+  type: 'image';
+  mediaType: ImageMediaType;
+  /** Base64 without a data-URL prefix. */
+  data: string;
+}
+
+export interface ToolUseBlock {
+  type: 'tool_use';
+  id: string;
+  name: string;
+  input: unknown;
+}
+
+export interface ToolResultBlock {
+  type: 'tool_result';
+  toolUseId: string;
+  content: (TextBlock | ImageBlock)[];
+  isError: boolean;
+}
+
+/** A past thinking block sent back by the client (Kiro gets it back as tagged text). */
+export interface ThinkingBlock {
+  type: 'thinking';
+  thinking: string;
+}
+
+export type ContentBlock = TextBlock | ImageBlock | ToolUseBlock | ToolResultBlock | ThinkingBlock;
+
+export interface ChatMessage {
+  role: 'user' | 'assistant';
+  content: ContentBlock[];
+}
+
+export interface ToolDefinition {
+  name: string;
+  description: string;
+  /** JSON Schema of the tool's input (an object schema). */
+  inputSchema: Record<string, unknown>;
+}
+
+export type ToolChoice = { type: 'auto' } | { type: 'any' } | { type: 'none' } | { type: 'tool'; name: string };
+
+export type ClientApi = 'anthropic' | 'openai' | 'responses';
+
+/** One client request, in neutral form. */
+export interface ChatRequest {
+  api: ClientApi;
+  /** The model name exactly as the client sent it (echoed back in responses). */
+  model: string;
+  /** System prompt blocks, in order. */
+  system: string[];
+  messages: ChatMessage[];
+  tools: ToolDefinition[];
+  toolChoice?: ToolChoice;
+  maxTokens?: number;
+  temperature?: number;
+  stopSequences: string[];
+  /** Present when the client asked for thinking (field, `-thinking` suffix, reasoning effort). */
+  thinking?: { budgetTokens: number };
+  stream: boolean;
+  /** A client-supplied session key (Anthropic metadata.user_id, OpenAI user) for stable ids. */
+  sessionKey?: string;
+}
+
+export type FinishReason = 'end_turn' | 'tool_use' | 'max_tokens' | 'stop_sequence';
+
+/** What the assembled Kiro response says, in order, as it arrives. */
+export type OutputEvent =
+  | { type: 'text'; text: string }
+  | { type: 'thinking'; text: string }
+  | { type: 'tool_start'; id: string; name: string }
+  | { type: 'tool_delta'; id: string; json: string }
+  | { type: 'tool_end'; id: string; input: unknown }
+  | {
+      type: 'usage';
+      /** Percent of the context window, from Kiro's contextUsageEvent. */
+      contextUsagePercentage?: number;
+      /** Credits charged, from Kiro's meteringEvent. */
+      credits?: number;
+    }
+  | { type: 'finish'; reason: FinishReason; stopSequence?: string }
+  | { type: 'error'; error: Error };

@@ -1,0 +1,68 @@
+// The JSON body of Kiro's generateAssistantResponse call, as we send it (kiro-protocol §2.3).
+// Only the fields we fill are typed; the real IDE captures carry the same ones.
+
+export type KiroImageFormat = 'png' | 'jpeg' | 'gif' | 'webp';
+
+export interface KiroImage {
+  format: KiroImageFormat;
+  /** Base64, no data-URL prefix. */
+  source: { bytes: string };
+}
+
+export interface KiroToolSpecification {
+  toolSpecification: {
+    name: string;
+    description: string;
+    inputSchema: { json: Record<string, unknown> };
+  };
+}
+
+export interface KiroToolResult {
+  toolUseId: string;
+  content: { text: string }[];
+  status: 'success' | 'error';
+}
+
+export interface KiroToolUse {
+  toolUseId: string;
+  name: string;
+  /** Always a JSON object (§2.3). */
+  input: Record<string, unknown>;
+}
+
+export interface KiroUserInputMessageContext {
+  /** Only ever on the current message (real IDE history never carries tools). */
+  tools?: KiroToolSpecification[];
+  toolResults?: KiroToolResult[];
+}
+
+export interface KiroUserInputMessage {
+  content: string;
+  modelId: string;
+  origin: 'AI_EDITOR';
+  images?: KiroImage[];
+  userInputMessageContext?: KiroUserInputMessageContext;
+}
+
+export interface KiroAssistantResponseMessage {
+  content: string;
+  toolUses?: KiroToolUse[];
+}
+
+export type KiroHistoryEntry = { userInputMessage: KiroUserInputMessage } | { assistantResponseMessage: KiroAssistantResponseMessage };
+
+export type KiroChatTriggerType = 'MANUAL' | 'AUTO';
+
+export interface KiroConversationState {
+  agentTaskType: 'vibe';
+  chatTriggerType: KiroChatTriggerType;
+  conversationId: string;
+  currentMessage: { userInputMessage: KiroUserInputMessage & { userInputMessageContext: KiroUserInputMessageContext } };
+  /** Strictly alternating user/assistant, starting with user and ending with assistant. */
+  history: KiroHistoryEntry[];
+}
+
+export interface KiroGenerateRequest {
+  conversationState: KiroConversationState;
+  profileArn?: string;
+}

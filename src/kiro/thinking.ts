@@ -112,8 +112,10 @@ export class ThinkingSplitter {
       // whose next character decides whether it is quoted).
       if (OPEN_TAG.startsWith(body)) return;
     } else if (body.startsWith(OPEN_TAG) && !QUOTES.has(body.charAt(OPEN_TAG.length))) {
+      const rest = body.slice(OPEN_TAG.length);
+      if (rest === '\r') return; // its `\n` is on the way: both are dropped together
       this.state = 'thinking';
-      this.held = body.slice(OPEN_TAG.length).replace(/^\r?\n/, '');
+      this.held = rest.replace(/^\r?\n/, '');
       return;
     }
     this.state = 'text';

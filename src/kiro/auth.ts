@@ -1,0 +1,250 @@
+// Access tokens for one account (spec §1.2–§1.5): refresh Social and IdC tokens ahead of expiry,
+// one refresh at a time however many requests wait (single flight), adopt a rotated refresh
+// token, and stop at once when the refresh token itself is rejected (`needs_sign_in`): a
+// rejected refresh token never fixes itself, and hammering the endpoint only risks the account.
+import { request, type Dispatcher } from 'undici';
+import type { Logger } from '../common/logger';
+import { nullLogger } from '../common/logger';
+import type { Redactor } from '../common/redact';
+import type { AccountCredentials } from './credentials';
+import type { KiroEndpoints } from './endpoints';
+import { KiroError, classifyNetworkError, classifyRefreshFailure } from './errors';
+import { IDC_AMZ_USER_AGENT, socialRefreshUserAgent } from './identity';
+
+export interface AccessToken {
+  /** The bearer for data-plane calls. */
+  value: string;
+  /** Epoch milliseconds. */
+  expiresAt: number;
+}
+
+export type TokenState = 'unknown' | 'valid' | 'refreshing' | 'needs_sign_in';
+
+export interface TokenManagerOptions {
+  credentials: AccountCredentials;
+  endpoints: KiroEndpoints;
+  dispatcher: Dispatcher;
+  machineId: string;
+  /** Masked account label for errors and logs. */
+  label: string;
+  redactor?: Redactor;
+  logger?: Logger;
+  now?: () => number;
+  /** Refresh when the token has less than this left (KRS/VRS/XW: 5 minutes). */
+  expiryMarginMs?: number;
+  /** Give up on one refresh call after this long. */
+  refreshTimeoutMs?: number;
+}
+
+interface RefreshAnswer {
+  accessToken?: unknown;
+  expiresIn?: unknown;
+  refreshToken?: unknown;
+  profileArn?: unknown;
+}
+
+const DEFAULT_MARGIN_MS = 5 * 60_000;
+const DEFAULT_LIFETIME_S = 3600;
+const MAX_ERROR_BODY = 16 * 1024;
+
+type Listener<T> = (value: T) => void;
+
+export class TokenManager {
+  private current: AccessToken | undefined;
+  private inflight: Promise<AccessToken> | undefined;
+  private signInError: KiroError | undefined;
+  private refreshTokenValue: string;
+  private profileArnValue: string | undefined;
+  private stateValue: TokenState = 'unknown';
+  private readonly rotationListeners = new Set<Listener<string>>();
+  private readonly stateListeners = new Set<Listener<TokenState>>();
+  private readonly now: () => number;
+  private readonly marginMs: number;
+  private readonly timeoutMs: number;
+  private readonly logger: Logger;
+  /** How many refresh calls went out (diagnostics and tests of single flight). */
+  refreshCount = 0;
+
+  constructor(private readonly options: TokenManagerOptions) {
+    this.refreshTokenValue = options.credentials.refreshToken;
+    this.profileArnValue = options.credentials.profileArn;
+    this.now = options.now ?? Date.now;
+    this.marginMs = options.expiryMarginMs ?? DEFAULT_MARGIN_MS;
+    this.timeoutMs = options.refreshTimeoutMs ?? 30_000;
+    this.logger = options.logger ?? nullLogger;
+    options.redactor?.add(this.refreshTokenValue);
+    options.redactor?.add(options.credentials.clientSecret);
+  }
+
+  get state(): TokenState {
+    return this.stateValue;
+  }
+
+  /** The refresh token in use (the rotated one once Kiro rotated it). */
+  get refreshToken(): string {
+    return this.refreshTokenValue;
+  }
+
+  /** The profile ARN Kiro returned on refresh (Social), or the configured one. */
+  get profileArn(): string | undefined {
+    return this.profileArnValue;
+  }
+
+  /** Called with the new refresh token whenever Kiro rotates it (so it can be persisted). */
+  onDidRotateRefreshToken(listener: Listener<string>): () => void {
+    this.rotationListeners.add(listener);
+    return () => this.rotationListeners.delete(listener);
+  }
+
+  onDidChangeState(listener: Listener<TokenState>): () => void {
+    this.stateListeners.add(listener);
+    return () => this.stateListeners.delete(listener);
+  }
+
+  /** A token with at least the expiry margin left, refreshing first if needed. */
+  async getToken(): Promise<AccessToken> {
+    if (this.signInError) throw this.signInError;
+    const token = this.current;
+    if (token && token.expiresAt - this.now() > this.marginMs) return token;
+    return this.refresh();
+  }
+
+  /**
+   * The upstream rejected `rejected` (401/403 bearer invalid): refresh unless another request
+   * already replaced it, so late waiters do not rotate a freshly refreshed token again (XW).
+   */
+  async refreshAfterRejection(rejected: AccessToken): Promise<AccessToken> {
+    if (this.signInError) throw this.signInError;
+    if (this.current && this.current.value !== rejected.value) return this.current;
+    this.current = undefined;
+    return this.refresh();
+  }
+
+  /** Refreshes now, joining a refresh already in flight. */
+  refresh(): Promise<AccessToken> {
+    if (this.signInError) return Promise.reject(this.signInError);
+    if (!this.inflight) {
+      this.setState('refreshing');
+      this.inflight = this.refreshOnce().finally(() => {
+        this.inflight = undefined;
+      });
+    }
+    return this.inflight;
+  }
+
+  private setState(state: TokenState): void {
+    if (state === this.stateValue) return;
+    this.stateValue = state;
+    for (const listener of this.stateListeners) listener(state);
+  }
+
+  private async refreshOnce(): Promise<AccessToken> {
+    const { credentials, endpoints, dispatcher, machineId } = this.options;
+    const social = credentials.auth === 'Social';
+    const url = social ? endpoints.socialRefresh : endpoints.idcRefresh;
+    const headers: Record<string, string> = social
+      ? {
+          accept: 'application/json, text/plain, */*',
+          'content-type': 'application/json',
+          'user-agent': socialRefreshUserAgent(machineId),
+          connection: 'close',
+        }
+      : {
+          'content-type': 'application/json',
+          'x-amz-user-agent': IDC_AMZ_USER_AGENT,
+          accept: '*/*',
+          'accept-language': '*',
+          'sec-fetch-mode': 'cors',
+          'user-agent': 'node',
+        };
+    const body = social
+      ? { refreshToken: this.refreshTokenValue }
+      : { clientId: credentials.clientId, clientSecret: credentials.clientSecret, grantType: 'refresh_token', refreshToken: this.refreshTokenValue };
+
+    this.refreshCount++;
+    const started = this.now();
+    let status: number;
+    let text: string;
+    try {
+      const response = await request(url, {
+        method: 'POST',
+        headers,
+        body: JSON.stringify(body),
+        dispatcher,
+        signal: AbortSignal.timeout(this.timeoutMs),
+      });
+      status = response.statusCode;
+      text = await readLimited(response.body, MAX_ERROR_BODY);
+    } catch (error) {
+      const failure = classifyNetworkError(error);
+      this.setState(this.current ? 'valid' : 'unknown');
+      throw new KiroError(failure.errorClass, `token refresh failed: ${failure.message}`, {
+        account: this.options.label,
+        reason: failure.reason,
+        cause: error,
+      });
+    }
+
+    if (status !== 200) {
+      const failure = classifyRefreshFailure(status, this.scrub(text));
+      const error = new KiroError(failure.errorClass, failure.message, { status, account: this.options.label });
+      if (error.errorClass === 'needs_sign_in') {
+        this.signInError = error;
+        this.current = undefined;
+        this.setState('needs_sign_in');
+        this.logger.error(`account ${this.options.label}: ${error.message}`);
+      } else {
+        this.setState(this.current ? 'valid' : 'unknown');
+      }
+      throw error;
+    }
+
+    let answer: RefreshAnswer;
+    try {
+      answer = JSON.parse(text) as RefreshAnswer;
+    } catch {
+      this.setState(this.current ? 'valid' : 'unknown');
+      throw new KiroError('upstream_unavailable', 'token refresh answered 200 with a body that is not JSON', { account: this.options.label, status });
+    }
+    if (typeof answer.accessToken !== 'string' || !answer.accessToken) {
+      this.setState(this.current ? 'valid' : 'unknown');
+      throw new KiroError('upstream_unavailable', 'token refresh answered 200 without an access token', { account: this.options.label, status });
+    }
+    // IdC: GO/KRS/VRS use accessToken as the data-plane bearer; XW prefers idToken. We follow the
+    // majority (and the IDE's own SDK, which sends the OIDC access token), see spec §9.5.
+    const lifetimeS = typeof answer.expiresIn === 'number' && answer.expiresIn > 0 ? answer.expiresIn : DEFAULT_LIFETIME_S;
+    const token: AccessToken = { value: answer.accessToken, expiresAt: started + lifetimeS * 1000 };
+    this.options.redactor?.add(token.value);
+    if (this.current) this.options.redactor?.remove(this.current.value);
+    this.current = token;
+    if (typeof answer.profileArn === 'string' && answer.profileArn) this.profileArnValue = answer.profileArn;
+    if (typeof answer.refreshToken === 'string' && answer.refreshToken && answer.refreshToken !== this.refreshTokenValue) {
+      // Adopt the rotated refresh token (VRS/XW/PY/KRS); the old one may stop working.
+      this.options.redactor?.add(answer.refreshToken);
+      this.refreshTokenValue = answer.refreshToken;
+      this.logger.info(`account ${this.options.label}: Kiro rotated the refresh token; using the new one`);
+      for (const listener of this.rotationListeners) listener(answer.refreshToken);
+    }
+    this.setState('valid');
+    this.logger.debug(`account ${this.options.label}: access token refreshed, valid for ${Math.round(lifetimeS / 60)} min`);
+    return token;
+  }
+
+  private scrub(text: string): string {
+    return this.options.redactor ? this.options.redactor.text(text) : text;
+  }
+}
+
+/** Reads a response body as text, keeping at most `limit` bytes (error bodies can be anything). */
+export async function readLimited(body: AsyncIterable<Uint8Array>, limit: number): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of body) {
+    if (size < limit) {
+      const buffer = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+      chunks.push(size + buffer.length > limit ? buffer.subarray(0, limit - size) : buffer);
+    }
+    size += chunk.byteLength;
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}

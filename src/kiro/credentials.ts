@@ -1,0 +1,143 @@
+// KIRO_AUTH_TOKEN in the kiro2api format (spec §1.6): a JSON array of accounts (one object is
+// accepted too), or a path to a file holding that JSON.
+//   [{"auth":"Social"|"IdC","refreshToken":"…","clientId":"…","clientSecret":"…","disabled":false}]
+// Errors never quote the input: it is full of secrets.
+import { readFileSync } from 'node:fs';
+
+export type AuthKind = 'Social' | 'IdC';
+
+export interface AccountCredentials {
+  auth: AuthKind;
+  refreshToken: string;
+  /** IdC only: the SSO-OIDC client registration. */
+  clientId?: string;
+  clientSecret?: string;
+  disabled: boolean;
+  /** Region of the account's OIDC endpoint / data plane (JW's extension); default us-east-1. */
+  region?: string;
+  /** Known profile ARN (Social refresh returns one; IdC accounts may configure one). */
+  profileArn?: string;
+  /** A fixed 64-hex device id; derived from the refresh token when absent (spec §1.10). */
+  machineId?: string;
+  /** Position in the configured list, for messages ("account #2"). */
+  index: number;
+}
+
+export class CredentialsError extends Error {
+  override readonly name = 'CredentialsError';
+}
+
+/** What to tell a user who has no credentials configured. */
+export const CREDENTIALS_HELP = [
+  'Set KIRO_AUTH_TOKEN to your Kiro account (a JSON array, one object, or a path to a file holding it):',
+  '',
+  '  export KIRO_AUTH_TOKEN=\'[{"auth":"Social","refreshToken":"aor…"}]\'',
+  '  export KIRO_AUTH_TOKEN=\'[{"auth":"IdC","refreshToken":"aor…","clientId":"…","clientSecret":"…"}]\'',
+  '  export KIRO_AUTH_TOKEN=~/kiro-accounts.json',
+  '',
+  'The refresh token of a Kiro IDE login is in ~/.aws/sso/cache/kiro-auth-token.json ("refreshToken");',
+  'an IdC (Builder ID / Identity Center) login also needs clientId and clientSecret from',
+  '~/.aws/sso/cache/<clientIdHash>.json.',
+].join('\n');
+
+function looksLikeJson(value: string): boolean {
+  return value.startsWith('[') || value.startsWith('{');
+}
+
+function describeJsonError(error: unknown, where: string): string {
+  // V8 quotes parts of the input in its messages; keep only the position.
+  const position = /position (\d+)/.exec(error instanceof Error ? error.message : '')?.[1];
+  return `${where} is not valid JSON${position ? ` (near character ${position})` : ''}`;
+}
+
+function optionalString(entry: Record<string, unknown>, key: string, where: string): string | undefined {
+  const value = entry[key];
+  if (value === undefined || value === null || value === '') return undefined;
+  if (typeof value !== 'string') throw new CredentialsError(`${where}: "${key}" must be a string`);
+  return value.trim();
+}
+
+function parseEntry(raw: unknown, index: number): AccountCredentials {
+  const where = `KIRO_AUTH_TOKEN account #${index + 1}`;
+  if (!raw || typeof raw !== 'object' || Array.isArray(raw)) throw new CredentialsError(`${where} must be an object`);
+  const entry = raw as Record<string, unknown>;
+  const authRaw = entry.auth ?? 'Social';
+  if (typeof authRaw !== 'string') throw new CredentialsError(`${where}: "auth" must be "Social" or "IdC"`);
+  const authLower = authRaw.toLowerCase();
+  const auth: AuthKind | undefined =
+    authLower === 'social' ? 'Social' : authLower === 'idc' || authLower === 'builder-id' || authLower === 'builderid' ? 'IdC' : undefined;
+  if (!auth) throw new CredentialsError(`${where}: "auth" must be "Social" or "IdC" (got "${authRaw.slice(0, 20)}")`);
+  const refreshToken = optionalString(entry, 'refreshToken', where);
+  if (!refreshToken) throw new CredentialsError(`${where}: "refreshToken" is required`);
+  if (refreshToken.includes('...') || refreshToken.includes('…')) {
+    // KRS: the Kiro IDE's account panels show tokens shortened with "..."; such a copy never works.
+    throw new CredentialsError(`${where}: "refreshToken" looks truncated (contains "..."); copy the whole value`);
+  }
+  const clientId = optionalString(entry, 'clientId', where);
+  const clientSecret = optionalString(entry, 'clientSecret', where);
+  if (auth === 'IdC' && (!clientId || !clientSecret)) {
+    throw new CredentialsError(`${where}: an IdC account needs "clientId" and "clientSecret"`);
+  }
+  const disabled = entry.disabled;
+  if (disabled !== undefined && typeof disabled !== 'boolean') throw new CredentialsError(`${where}: "disabled" must be true or false`);
+  const machineId = optionalString(entry, 'machineId', where);
+  if (machineId && !/^[0-9a-f]{32}([0-9a-f]{32})?$/i.test(machineId)) {
+    throw new CredentialsError(`${where}: "machineId" must be 64 (or 32) hex characters`);
+  }
+  const region = optionalString(entry, 'region', where);
+  if (region && !/^[a-z]{2}(-[a-z]+)+-\d$/.test(region)) throw new CredentialsError(`${where}: "region" is not an AWS region name`);
+  return {
+    auth,
+    refreshToken,
+    clientId,
+    clientSecret,
+    disabled: disabled === true,
+    region,
+    profileArn: optionalString(entry, 'profileArn', where),
+    // XW: a 32-hex id is doubled to the 64 hex the user agent carries.
+    machineId: machineId && machineId.length === 32 ? (machineId + machineId).toLowerCase() : machineId?.toLowerCase(),
+    index,
+  };
+}
+
+/** Parses the JSON text of KIRO_AUTH_TOKEN (already read from a file if it was a path). */
+export function parseCredentialsJson(text: string, where = 'KIRO_AUTH_TOKEN'): AccountCredentials[] {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (error) {
+    throw new CredentialsError(describeJsonError(error, where));
+  }
+  const list = Array.isArray(parsed) ? parsed : [parsed];
+  if (list.length === 0) throw new CredentialsError(`${where} holds no accounts`);
+  return list.map((entry, index) => parseEntry(entry, index));
+}
+
+export interface LoadedCredentials {
+  accounts: AccountCredentials[];
+  /** The file the accounts came from, when KIRO_AUTH_TOKEN was a path. */
+  file?: string;
+}
+
+/** Reads KIRO_AUTH_TOKEN: inline JSON, or a path to a JSON file. */
+export function loadCredentials(value: string, readText: (file: string) => string = (f) => readFileSync(f, 'utf8')): LoadedCredentials {
+  const trimmed = value.trim();
+  if (!trimmed) throw new CredentialsError('KIRO_AUTH_TOKEN is empty');
+  if (looksLikeJson(trimmed)) return { accounts: parseCredentialsJson(trimmed) };
+  const file = trimmed.startsWith('~/') ? `${process.env.HOME ?? ''}${trimmed.slice(1)}` : trimmed;
+  let text: string;
+  try {
+    text = readText(file);
+  } catch (error) {
+    const code = (error as { code?: string }).code;
+    throw new CredentialsError(
+      `KIRO_AUTH_TOKEN is neither JSON nor a readable file (${code === 'ENOENT' ? 'no such file' : (code ?? 'unreadable')}: ${file})`,
+    );
+  }
+  return { accounts: parseCredentialsJson(text.trim(), `KIRO_AUTH_TOKEN file ${file}`), file };
+}
+
+/** The account the bridge uses until the pool arrives: the first one not disabled. */
+export function firstEnabled(accounts: readonly AccountCredentials[]): AccountCredentials | undefined {
+  return accounts.find((a) => !a.disabled);
+}

@@ -1,0 +1,51 @@
+// The client identity every upstream call carries (spec §1.2, §1.10, §2.2): a stable per-account
+// machineId and the Kiro IDE's user-agent strings. The version numbers are the ones the 2026
+// ports send (XW/JW); the OS and Node parts are this machine's real values, not invented ones.
+import { createHash } from 'node:crypto';
+import { release } from 'node:os';
+
+/** Kiro IDE version and AWS SDK version the IDE's user agents name (XW, Aug 2026). */
+export const KIRO_IDE_VERSION = '0.11.107';
+export const CODEWHISPERER_SDK_VERSION = '1.0.34';
+/** The SSO-OIDC SDK version GO copied from an IDE capture for IdC refreshes. */
+const SSO_OIDC_SDK_VERSION = '3.738.0';
+
+/**
+ * A stable 64-hex device id per account: the configured one, else sha256 of
+ * "KotlinNativeAPI/" + the account's first refresh token (KRS/XW). It is computed once per
+ * account and kept when the refresh token rotates, so every call of an account looks like one
+ * machine (XW ties suspensions to identities that change).
+ */
+export function deriveMachineId(configured: string | undefined, refreshToken: string): string {
+  if (configured) return configured;
+  return createHash('sha256').update(`KotlinNativeAPI/${refreshToken}`).digest('hex');
+}
+
+const osPart = `os/${process.platform}#${release()}`;
+const nodePart = `md/nodejs#${process.versions.node}`;
+
+/** `x-amz-user-agent` and `user-agent` of the generate call (spec §2.2, 2026 ports). */
+export function streamingUserAgents(machineId: string): { amzUserAgent: string; userAgent: string } {
+  const kiro = `KiroIDE-${KIRO_IDE_VERSION}-${machineId}`;
+  return {
+    amzUserAgent: `aws-sdk-js/${CODEWHISPERER_SDK_VERSION} ${kiro}`,
+    userAgent: `aws-sdk-js/${CODEWHISPERER_SDK_VERSION} ua/2.1 ${osPart} lang/js ${nodePart} api/codewhispererstreaming#${CODEWHISPERER_SDK_VERSION} m/E ${kiro}`,
+  };
+}
+
+/** `x-amz-user-agent` and `user-agent` of runtime calls (usage limits, ListAvailableModels; spec §1.8). */
+export function runtimeUserAgents(machineId: string): { amzUserAgent: string; userAgent: string } {
+  const kiro = `KiroIDE-${KIRO_IDE_VERSION}-${machineId}`;
+  return {
+    amzUserAgent: `aws-sdk-js/${CODEWHISPERER_SDK_VERSION} ${kiro}`,
+    userAgent: `aws-sdk-js/${CODEWHISPERER_SDK_VERSION} ua/2.1 ${osPart} lang/js ${nodePart} api/codewhispererruntime#${CODEWHISPERER_SDK_VERSION} m/E ${kiro}`,
+  };
+}
+
+/** Social refresh: the IDE refreshes through axios, whose user agent names the machine (§1.2). */
+export function socialRefreshUserAgent(machineId: string): string {
+  return `KiroIDE-${KIRO_IDE_VERSION}-${machineId}`;
+}
+
+/** IdC refresh: the IDE's SSO-OIDC SDK user agent as GO captured it (§1.3). */
+export const IDC_AMZ_USER_AGENT = `aws-sdk-js/${SSO_OIDC_SDK_VERSION} ua/2.1 os/other lang/js md/browser#unknown_unknown api/sso-oidc#${SSO_OIDC_SDK_VERSION} m/E KiroIDE`;

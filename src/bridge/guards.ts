@@ -1,0 +1,179 @@
+// The checks every request passes before a route sees it: Host (DNS rebinding), Origin (browser
+// pages), the client key (constant time), the body size limit and JSON parsing. Each check is a
+// plain function so it can be unit-tested and reused by the OpenAI routes.
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import { isIP } from 'node:net';
+
+export interface GuardFailure {
+  status: number;
+  type: 'authentication_error' | 'permission_error' | 'invalid_request_error' | 'request_too_large' | 'not_found_error' | 'overloaded_error';
+  message: string;
+}
+
+function isLoopbackName(hostname: string): boolean {
+  const h = hostname.toLowerCase();
+  if (h === 'localhost' || h.endsWith('.localhost')) return true;
+  if (h === '::1' || h === '0:0:0:0:0:0:0:1') return true;
+  if (isIP(h) === 4) return h.startsWith('127.');
+  if (h.startsWith('::ffff:')) return h.slice(7).startsWith('127.');
+  return false;
+}
+
+/** Host header → hostname without port or IPv6 brackets. */
+export function hostnameOf(hostHeader: string): string {
+  const value = hostHeader.trim();
+  if (value.startsWith('[')) {
+    const end = value.indexOf(']');
+    return end === -1 ? value : value.slice(1, end);
+  }
+  const colon = value.indexOf(':');
+  // More than one colon without brackets is a bare IPv6 address.
+  if (colon !== -1 && value.indexOf(':', colon + 1) === -1) return value.slice(0, colon);
+  return value;
+}
+
+export function isWildcardHost(host: string): boolean {
+  return host === '0.0.0.0' || host === '::' || host === '';
+}
+
+/**
+ * Host check against DNS rebinding: a page on evil.example that rebinds its name to 127.0.0.1
+ * still sends `Host: evil.example`. Loopback names always pass; so does the bound address.
+ * A bridge deliberately bound to every interface accepts any Host (the key still guards it).
+ */
+export function checkHost(hostHeader: string | undefined, boundHost: string): GuardFailure | undefined {
+  if (isWildcardHost(boundHost)) return undefined;
+  if (!hostHeader) return { status: 403, type: 'permission_error', message: 'missing Host header' };
+  const hostname = hostnameOf(hostHeader);
+  if (isLoopbackName(hostname) || hostname.toLowerCase() === hostnameOf(boundHost).toLowerCase()) return undefined;
+  return {
+    status: 403,
+    type: 'permission_error',
+    message: `Host "${hostname.slice(0, 100)}" is not allowed: the bridge only answers requests addressed to localhost`,
+  };
+}
+
+function normalizeOrigin(origin: string): string {
+  return origin.trim().replace(/\/+$/, '').toLowerCase();
+}
+
+/**
+ * Origin check: requests without an Origin (SDKs, curl, editors) pass; a browser page must be on
+ * the allow-list, so a web page cannot drive the user's Kiro account.
+ */
+export function checkOrigin(origin: string | undefined, allowed: readonly string[]): GuardFailure | undefined {
+  if (origin === undefined) return undefined;
+  const wanted = normalizeOrigin(origin);
+  if (allowed.some((a) => a === '*' || normalizeOrigin(a) === wanted)) return undefined;
+  return {
+    status: 403,
+    type: 'permission_error',
+    message: `Origin "${origin.slice(0, 100)}" is not allowed; add it to the bridge's allowed origins to call it from a browser`,
+  };
+}
+
+/** The key a client sent: `x-api-key`, or `Authorization: Bearer …`. */
+export function presentedKey(req: Pick<IncomingMessage, 'headers'>): string | undefined {
+  const header = req.headers['x-api-key'];
+  const direct = Array.isArray(header) ? header[0] : header;
+  if (direct) return direct.trim();
+  const authorization = req.headers.authorization;
+  if (authorization) {
+    const match = /^Bearer\s+(.+)$/i.exec(authorization.trim());
+    if (match) return match[1]!.trim();
+  }
+  return undefined;
+}
+
+/** Compares keys in constant time (over their digests, so lengths leak nothing either). */
+export function keysMatch(presented: string, expected: string): boolean {
+  const a = createHash('sha256').update(presented).digest();
+  const b = createHash('sha256').update(expected).digest();
+  return timingSafeEqual(a, b);
+}
+
+export function checkApiKey(req: Pick<IncomingMessage, 'headers'>, expected: string): GuardFailure | undefined {
+  const key = presentedKey(req);
+  if (!key) {
+    return {
+      status: 401,
+      type: 'authentication_error',
+      message: 'missing API key: send the bridge key as the x-api-key header or as Authorization: Bearer <key>',
+    };
+  }
+  if (!keysMatch(key, expected)) return { status: 401, type: 'authentication_error', message: 'invalid API key' };
+  return undefined;
+}
+
+export class BodyError extends Error {
+  constructor(readonly failure: GuardFailure) {
+    super(failure.message);
+  }
+}
+
+function tooLarge(limit: number): BodyError {
+  return new BodyError({
+    status: 413,
+    type: 'request_too_large',
+    message: `request body is larger than the bridge's limit of ${formatBytes(limit)}`,
+  });
+}
+
+export function formatBytes(bytes: number): string {
+  if (bytes >= 1024 * 1024) return `${+(bytes / (1024 * 1024)).toFixed(1)} MB`;
+  if (bytes >= 1024) return `${+(bytes / 1024).toFixed(1)} KB`;
+  return `${bytes} bytes`;
+}
+
+/** Reads the whole body up to `limit` bytes; a larger one fails early with 413. */
+export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+  const declared = Number(req.headers['content-length']);
+  if (Number.isFinite(declared) && declared > limit) return Promise.reject(tooLarge(limit));
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let settled = false;
+    const finish = (error?: Error) => {
+      if (settled) return;
+      settled = true;
+      req.off('data', onData);
+      req.off('end', onEnd);
+      req.off('error', onError);
+      req.off('close', onClose);
+      if (error) reject(error);
+      else resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size));
+    };
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) {
+        // Stop buffering; the rest of the upload is discarded as it arrives.
+        req.resume();
+        finish(tooLarge(limit));
+        return;
+      }
+      chunks.push(chunk);
+    };
+    const onEnd = () => finish();
+    const onError = (error: Error) => finish(error);
+    const onClose = () => finish(new Error('client closed the connection while sending the body'));
+    req.on('data', onData);
+    req.on('end', onEnd);
+    req.on('error', onError);
+    req.on('close', onClose);
+  });
+}
+
+/** Parses a JSON body, turning syntax errors into an Anthropic-shaped 400. */
+export function parseJsonBody(body: Buffer): unknown {
+  if (body.length === 0) {
+    throw new BodyError({ status: 400, type: 'invalid_request_error', message: 'request body is empty; send a JSON object' });
+  }
+  try {
+    return JSON.parse(body.toString('utf8'));
+  } catch (error) {
+    // V8's message names the position; it may quote the body, which is the client's own data.
+    const detail = error instanceof Error ? error.message.slice(0, 200) : 'parse error';
+    throw new BodyError({ status: 400, type: 'invalid_request_error', message: `request body is not valid JSON: ${detail}` });
+  }
+}

@@ -1,0 +1,343 @@
+// The bridge: an express app on 127.0.0.1 with the guards in front of every route, and its
+// lifecycle. `start()` listens and resolves with the URL; `stop()` refuses new work, lets in-flight
+// requests finish for the grace period, then ends every remaining stream with an SSE error event
+// (or a 529 when nothing was sent yet) and closes every socket. A BridgeServer is a Disposable.
+import express from 'express';
+import type { NextFunction, Request, Response } from 'express';
+import type { Server, ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Disposable } from '../common/disposable';
+import { nullLogger, type Logger } from '../common/logger';
+import { defaultRedactor, type Redactor } from '../common/redact';
+import { nullTrafficSink, type TrafficApi, type TrafficSink } from '../common/traffic';
+import type { AccountProvider } from '../kiro/account';
+import { TokenCounter, warmTokenizer } from '../kiro/tokens';
+import type { BridgeConfig } from './config';
+import { BodyError, checkApiKey, checkHost, checkOrigin, isWildcardHost, parseJsonBody, readBody, type GuardFailure } from './guards';
+import { healthAnswer } from './health';
+import { sendAnthropicError, sendJson } from './http';
+import { ABORT_CLIENT_GONE, ABORT_SHUTDOWN, handleCountTokens, handleMessages, type MessagesContext } from './messages';
+import { handleGetModel, handleListModels } from './models-route';
+import { TrafficRecorder, newRequestId, type RequestTrace } from './traffic';
+
+export type BridgeState = 'stopped' | 'starting' | 'running' | 'stopping';
+
+export interface BridgeDeps {
+  accounts: AccountProvider;
+  logger?: Logger;
+  traffic?: TrafficSink;
+  redactor?: Redactor;
+  counter?: TokenCounter;
+}
+
+export interface BridgeAddress {
+  url: string;
+  host: string;
+  port: number;
+}
+
+interface InFlight {
+  controller: AbortController;
+  done: Promise<void>;
+}
+
+const CORS_ALLOW_HEADERS = 'content-type, x-api-key, authorization, anthropic-version, anthropic-beta, anthropic-dangerous-direct-browser-access, x-stainless-retry-count, x-stainless-timeout';
+
+function apiOf(path: string): TrafficApi {
+  if (path === '/v1/messages') return 'anthropic';
+  if (path === '/v1/messages/count_tokens') return 'count_tokens';
+  if (path.startsWith('/v1/models')) return 'models';
+  return 'other';
+}
+
+function urlFor(host: string, port: number): string {
+  const shown = isWildcardHost(host) ? '127.0.0.1' : host;
+  return `http://${shown.includes(':') ? `[${shown}]` : shown}:${port}`;
+}
+
+export class BridgeServer extends Disposable {
+  private config: BridgeConfig;
+  private readonly logger: Logger;
+  private readonly redactor: Redactor;
+  private readonly recorder: TrafficRecorder;
+  private readonly context: MessagesContext;
+  private readonly inflight = new Map<string, InFlight>();
+  private readonly stateListeners = new Set<(state: BridgeState) => void>();
+  private server: Server | undefined;
+  private stateValue: BridgeState = 'stopped';
+  private addressValue: BridgeAddress | undefined;
+  private startedAt = Date.now();
+  private stopping: Promise<void> | undefined;
+  readonly app: express.Express;
+
+  constructor(
+    config: BridgeConfig,
+    private readonly deps: BridgeDeps,
+  ) {
+    super();
+    this.config = config;
+    this.logger = deps.logger ?? nullLogger;
+    this.redactor = deps.redactor ?? defaultRedactor;
+    this.redactor.add(config.apiKey);
+    this.recorder = new TrafficRecorder({
+      sink: deps.traffic ?? nullTrafficSink,
+      redactor: this.redactor,
+      captureMode: () => this.config.captureBodies,
+    });
+    this.context = {
+      config: () => this.config,
+      accounts: deps.accounts,
+      counter: deps.counter ?? new TokenCounter(),
+      redactor: this.redactor,
+      logger: this.logger,
+    };
+    this.app = this.buildApp();
+  }
+
+  get state(): BridgeState {
+    return this.stateValue;
+  }
+
+  /** Where the bridge listens (while running). */
+  get address(): BridgeAddress | undefined {
+    return this.addressValue;
+  }
+
+  get currentConfig(): Readonly<BridgeConfig> {
+    return this.config;
+  }
+
+  /** Requests being served right now. */
+  get inFlightCount(): number {
+    return this.inflight.size;
+  }
+
+  onDidChangeState(listener: (state: BridgeState) => void): { dispose(): void } {
+    this.stateListeners.add(listener);
+    return { dispose: () => this.stateListeners.delete(listener) };
+  }
+
+  /**
+   * Applies settings that can change while running (key, origins, aliases, capture, timeouts).
+   * Host and port changes take effect on the next start.
+   */
+  updateConfig(patch: Partial<BridgeConfig>): void {
+    if (patch.apiKey && patch.apiKey !== this.config.apiKey) this.redactor.add(patch.apiKey);
+    this.config = { ...this.config, ...patch };
+  }
+
+  async start(): Promise<BridgeAddress> {
+    if (this.isDisposed) throw new Error('the bridge was disposed');
+    if (this.stateValue === 'running' && this.addressValue) return this.addressValue;
+    if (this.stateValue !== 'stopped') throw new Error(`the bridge is ${this.stateValue}`);
+    this.setState('starting');
+    // The tokenizer takes ~200 ms to build; pay it now rather than on the first request.
+    warmTokenizer();
+    const server = this.app.listen({ port: this.config.port, host: this.config.host });
+    this.server = server;
+    try {
+      await new Promise<void>((resolve, reject) => {
+        const onError = (error: NodeJS.ErrnoException) => {
+          server.off('listening', onListening);
+          reject(
+            error.code === 'EADDRINUSE'
+              ? new Error(`port ${this.config.port} on ${this.config.host} is already in use (another bridge? check ${urlFor(this.config.host, this.config.port)}/health)`)
+              : error.code === 'EACCES'
+                ? new Error(`not allowed to listen on ${this.config.host}:${this.config.port}`)
+                : error,
+          );
+        };
+        const onListening = () => {
+          server.off('error', onError);
+          resolve();
+        };
+        server.once('error', onError);
+        server.once('listening', onListening);
+      });
+    } catch (error) {
+      this.server = undefined;
+      server.close();
+      this.setState('stopped');
+      throw error;
+    }
+    server.on('error', (error) => this.logger.error(`bridge server error: ${error.message}`));
+    const port = (server.address() as AddressInfo).port;
+    this.startedAt = Date.now();
+    this.addressValue = { url: urlFor(this.config.host, port), host: this.config.host, port };
+    this.setState('running');
+    return this.addressValue;
+  }
+
+  /** Stops listening, ends in-flight requests (after the grace period) and closes all sockets. */
+  stop(): Promise<void> {
+    if (!this.server) return Promise.resolve();
+    this.stopping ??= this.stopNow().finally(() => {
+      this.stopping = undefined;
+    });
+    return this.stopping;
+  }
+
+  override dispose(): void {
+    void this.stop();
+    super.dispose();
+  }
+
+  private async stopNow(): Promise<void> {
+    const server = this.server!;
+    this.setState('stopping');
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    server.closeIdleConnections();
+    const graceMs = this.config.stopGraceSeconds * 1000;
+    if (graceMs > 0 && this.inflight.size) {
+      await Promise.race([Promise.allSettled([...this.inflight.values()].map((f) => f.done)), delay(graceMs)]);
+    }
+    for (const flight of this.inflight.values()) flight.controller.abort(ABORT_SHUTDOWN);
+    await Promise.race([Promise.allSettled([...this.inflight.values()].map((f) => f.done)), delay(5000)]);
+    server.closeAllConnections();
+    await closed;
+    this.server = undefined;
+    this.addressValue = undefined;
+    this.setState('stopped');
+  }
+
+  private setState(state: BridgeState): void {
+    if (this.stateValue === state) return;
+    this.stateValue = state;
+    for (const listener of this.stateListeners) {
+      try {
+        listener(state);
+      } catch {
+        // A listener's failure is its own.
+      }
+    }
+  }
+
+  private buildApp(): express.Express {
+    const app = express();
+    app.disable('x-powered-by');
+    app.set('etag', false);
+    app.use((req, res, next) => this.guard(req, res, next));
+    app.get('/health', (_req, res) => sendJson(res, 200, healthAnswer(this.deps.accounts, this.startedAt)));
+    app.get('/v1/models', (req, res) => this.finishTrace(res, handleListModels(res, new URLSearchParams(req.url.split('?')[1] ?? ''), this.config)));
+    app.get('/v1/models/:id', (req, res) => this.finishTrace(res, handleGetModel(res, String(req.params.id), this.config)));
+    app.post('/v1/messages', (req, res) => this.withBody(req, res, (body, trace) => this.messages(req, res, body, trace)));
+    app.post('/v1/messages/count_tokens', (req, res) =>
+      this.withBody(req, res, (body, trace) => handleCountTokens(res, body, trace, this.context)),
+    );
+    app.use((req, res) => {
+      const failure: GuardFailure = { status: 404, type: 'not_found_error', message: `${req.method} ${req.path} is not a route of this bridge` };
+      sendAnthropicError(res, failure);
+      traceOf(res)?.finish(404, { type: failure.type, message: failure.message });
+    });
+    // Last resort: never crash, never hang; answer in the API's shape.
+    app.use((error: unknown, _req: Request, res: Response, _next: NextFunction) => {
+      const message = error instanceof Error ? error.message : String(error);
+      this.logger.error(`unexpected bridge error: ${this.redactor.text(message)}`);
+      if (!res.headersSent) sendAnthropicError(res, { status: 500, type: 'api_error', message: `internal bridge error: ${this.redactor.text(message)}` });
+      else if (!res.writableEnded) res.end();
+      traceOf(res)?.finish(500, { type: 'api_error', message });
+    });
+    return app;
+  }
+
+  /** Host, Origin, CORS preflight and client key — before any route. */
+  private guard(req: Request, res: Response, next: NextFunction): void {
+    const path = req.path;
+    const isHealth = path === '/health';
+    const trace = isHealth || req.method === 'OPTIONS' ? undefined : this.recorder.begin(req, apiOf(path), newRequestId());
+    if (trace) res.locals.trace = trace;
+    res.setHeader('request-id', trace?.id ?? newRequestId());
+    const origin = req.headers.origin;
+    const failure = checkHost(req.headers.host, this.config.host) ?? checkOrigin(origin, this.config.allowedOrigins);
+    if (failure) return this.reject(res, failure, trace);
+    if (origin) {
+      res.setHeader('access-control-allow-origin', origin);
+      res.setHeader('vary', 'Origin');
+    }
+    if (req.method === 'OPTIONS') {
+      res.writeHead(204, {
+        'access-control-allow-methods': 'GET, POST, OPTIONS',
+        'access-control-allow-headers': CORS_ALLOW_HEADERS,
+        'access-control-max-age': '600',
+      });
+      res.end();
+      return;
+    }
+    if (!isHealth) {
+      const keyFailure = checkApiKey(req, this.config.apiKey);
+      if (keyFailure) return this.reject(res, keyFailure, trace);
+    }
+    if (this.stateValue === 'stopping') {
+      return this.reject(res, { status: 529, type: 'overloaded_error', message: 'the bridge is shutting down; retry the request' }, trace);
+    }
+    next();
+  }
+
+  private reject(res: ServerResponse, failure: GuardFailure, trace: RequestTrace | undefined): void {
+    sendAnthropicError(res, failure);
+    trace?.finish(failure.status, { type: failure.type, message: failure.message });
+  }
+
+  private finishTrace(res: ServerResponse, status: number): void {
+    traceOf(res)?.finish(status);
+  }
+
+  /** Reads and parses the JSON body, answering 400/413 itself. */
+  private async withBody(req: Request, res: Response, handle: (body: unknown, trace: RequestTrace) => void | Promise<void>): Promise<void> {
+    const trace = traceOf(res)!;
+    let body: unknown;
+    try {
+      body = parseJsonBody(await readBody(req, this.config.bodyLimit));
+    } catch (error) {
+      if (error instanceof BodyError) {
+        if (error.failure.status === 413) {
+          // Discard the rest of the upload and close: reading 1 GB to say no is wasteful.
+          res.setHeader('connection', 'close');
+          req.resume();
+        }
+        return this.reject(res, error.failure, trace);
+      }
+      // The client went away mid-upload: nobody to answer.
+      trace.finish(499, { type: 'client_closed', message: (error as Error).message });
+      return;
+    }
+    await handle(body, trace);
+  }
+
+  private messages(req: Request, res: Response, body: unknown, trace: RequestTrace): Promise<void> {
+    const controller = new AbortController();
+    const onClose = () => {
+      if (!res.writableFinished) controller.abort(ABORT_CLIENT_GONE);
+    };
+    res.on('close', onClose);
+    const done = handleMessages(req, res, body, trace, this.context, controller.signal).catch((error: unknown) => {
+      // handleMessages answers every failure itself; this is the net under the net.
+      this.logger.error(`unexpected error in /v1/messages: ${this.redactor.text(String(error))}`);
+      if (!res.headersSent) sendAnthropicError(res, { status: 500, type: 'api_error', message: 'internal bridge error' });
+      else if (!res.writableEnded) res.end();
+      trace.finish(500, { type: 'api_error', message: String(error) });
+    });
+    const flight: InFlight = { controller, done };
+    this.inflight.set(trace.id, flight);
+    return done.finally(() => {
+      res.off('close', onClose);
+      this.inflight.delete(trace.id);
+    });
+  }
+}
+
+function traceOf(res: ServerResponse): RequestTrace | undefined {
+  return (res as Response).locals?.trace as RequestTrace | undefined;
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref());
+}
+
+/**
+ * The seam the CLI and the VS Code extension share: a configured, not yet started bridge.
+ * Callers `await bridge.start()` and `await bridge.stop()` (or dispose it).
+ */
+export function createBridge(config: BridgeConfig, deps: BridgeDeps): BridgeServer {
+  return new BridgeServer(config, deps);
+}

@@ -1,0 +1,88 @@
+/**
+ * # Fake Kiro upstream
+ *
+ * A real HTTP server (`node:http`, 127.0.0.1, free port) that behaves like Kiro's upstream as
+ * `../shared/docs/kiro-protocol.md` describes it, for every test that needs Kiro. Point the bridge
+ * at `upstream.baseUrl`: every Kiro host maps onto it.
+ *
+ * | path (relative to baseUrl)            | what                                                    |
+ * |---------------------------------------|---------------------------------------------------------|
+ * | `POST /generateAssistantResponse`     | scripted EventStream replies (§2, §4), validated (§2.5) |
+ * | `POST /refreshToken`                  | Social refresh (§1.2), optional rotation                |
+ * | `POST /token`                         | SSO-OIDC refresh_token grant (IdC, §1.3)                |
+ * | `GET  /getUsageLimits?…`              | 2025-10 CREDIT schema or the legacy VIBE/SPEC (§1.8)    |
+ * | `POST /` + `x-amz-target`             | `AmazonCodeWhispererService.ListAvailableModels` (§2.6) |
+ * | `POST /mcp`                           | MCP `tools/call` web_search (§2.6)                      |
+ *
+ * ```ts
+ * const upstream = await startFakeUpstream();          // one Social account, validation on
+ * const account = upstream.account;                    // or upstream.addAccount({ kind: 'idc', … })
+ * process.env.KIRO_AUTH_TOKEN = upstream.kiroAuthToken();
+ *
+ * upstream.scriptNext(toolReply({ name: 'readFile', input: { path: 'a.ts' } }), textReply('done'));
+ * upstream.scriptNext(upstreamErrors.throttled(3));    // 429 with retry-after: 3
+ * upstream.script(textReply('always this'));           // every later call (after one-shots)
+ * account.scriptNext(upstreamErrors.monthlyLimit());   // per-account one-shots come first
+ *
+ * // … drive the bridge …
+ * const sent = upstream.lastGenerate();                // method, path, headers, parsed body, account
+ * expect(sent.headers['x-amzn-codewhisperer-optout']).toBe('true');
+ * expect(upstream.refreshCount(account.refreshToken)).toBe(1);
+ * await upstream.waitFor((r) => r.endpoint === 'generate' && r.outcome === 'aborted');
+ * await upstream.close();                              // ends in-flight streams, never hangs
+ * ```
+ *
+ * **Scenarios** are plain data: `{ steps, frameDelayMs?, chunkBytes?, echoModelId?, credits? }`
+ * with steps `{text}`, `{thinking}` (sent as `<thinking>…</thinking>` text, as Kiro does),
+ * `{tool:{name,id?,input,fragments?}}`, `{toolStart|toolInput|toolStop}` (interleaving),
+ * `{metering}`, `{contextUsage}`, `{event}`, `{exception:{type,message}}`, `{error:{code,message}}`,
+ * `{frame}` (raw bytes), `{delayMs}`, `{cut:true}` (socket destroyed), `{stall:true}` (held open
+ * until the client leaves), or a lone `{http:{status,body,headers}}`. Builders: `textReply`,
+ * `toolReply`, `interleavedToolsReply`, `thinkingReply`, `exceptionReply`, `errorFrameReply`,
+ * `cutReply`, `slowReply`, `stallReply`, `httpReply`, and `upstreamErrors.*` for every §6.1 body.
+ * A scenario can also be a function of the request (`GenerateContext`). With nothing scripted,
+ * each call answers `textReply('Hello from the fake Kiro upstream.')`.
+ *
+ * **Before a scenario runs**, a generate call must carry an unexpired access token the fake
+ * issued (else 403 "The bearer token included in the request is invalid."), its account must not
+ * be suspended (403 TEMPORARILY_SUSPENDED) or out of credits (402 MONTHLY_REQUEST_COUNT), and the
+ * body must pass the upstream's rules (400 with the upstream's body; the rule id is in the
+ * `x-fake-kiro-rule` header and `record.rejectedBy`). `startFakeUpstream({ validate: false })` or
+ * `upstream.validation = { skip: [...] }` relaxes the rules; `emptyAssistantContent:
+ * 'allow-with-tool-uses'` reproduces the Aug-2025 upstream the captured IDE requests were sent to.
+ *
+ * **Records**: `upstream.requests` holds every request (endpoint, method, path, query, headers,
+ * raw and parsed body, account, status, rule, scenario, frames sent, outcome `pending |
+ * completed | aborted | cut | closed`). `aborted` means the client went away before the reply
+ * was complete — the observable fact behind "client disconnect aborted the upstream call".
+ *
+ * Credits: a served generate call charges `scenario.credits ?? account.creditsPerCall ?? (sum of
+ * its metering steps)`; once `account.remainingCredits` hits 0 the next call gets 402, so
+ * `addAccount({ usage: { limit: 2 }, creditsPerCall: 1 })` allows exactly two calls.
+ *
+ * Standalone: `npx tsx test/support/fake-upstream-main.ts` prints the base URL and a
+ * `KIRO_AUTH_TOKEN` and serves until SIGTERM (for end-to-end tests in a real VS Code).
+ */
+export { startFakeUpstream, FakeUpstream } from './fake-upstream/server';
+export type { FakeUpstreamOptions, GrantHandler, RouteCall, RouteHandler, WebSearchResult } from './fake-upstream/server';
+export { FakeAccount, DEFAULT_MODELS, FREE_TIER_MODELS, LEGACY_MODEL_IDS, nextMonthlyReset } from './fake-upstream/accounts';
+export {
+  textReply,
+  toolReply,
+  interleavedToolsReply,
+  thinkingReply,
+  exceptionReply,
+  errorFrameReply,
+  cutReply,
+  slowReply,
+  stallReply,
+  httpReply,
+  kiroToolUseId,
+  splitText,
+  expandScenario,
+} from './fake-upstream/scenario';
+export type { ReplyExtras } from './fake-upstream/scenario';
+export { upstreamErrors, BEARER_INVALID_MESSAGE, SUSPENDED_MESSAGE } from './fake-upstream/bodies';
+export { validateGenerateBody, inputChars, DEFAULT_MAX_INPUT_CHARS, DEFAULT_TOOL_NAME_MAX_LENGTH } from './fake-upstream/validate';
+export { usageLimitsBody } from './fake-upstream/usage';
+export type * from './fake-upstream/types';

@@ -1,0 +1,234 @@
+// Scenario builders (so tests read well) and the expansion of scenario steps into EventStream
+// frames and delivery actions. Pure: no sockets here.
+import { randomBytes } from 'node:crypto';
+import { encodeKiroEvent } from '../../../src/kiro/events';
+import { encodeMessage } from '../../../src/kiro/eventstream';
+import type { HttpReply, Scenario, ScenarioStep, ToolStepSpec } from './types';
+
+/** A Kiro-style tool id: `tooluse_` + 22 url-safe base64 characters. */
+export function kiroToolUseId(): string {
+  return `tooluse_${randomBytes(16).toString('base64url')}`;
+}
+
+/** Splits text into `parts` pieces of nearly equal length, never inside a code point. */
+export function splitText(text: string, parts: number): string[] {
+  const points = Array.from(text);
+  const n = Math.max(1, Math.min(Math.floor(parts), points.length || 1));
+  const out: string[] = [];
+  for (let i = 0; i < n; i++) {
+    const from = Math.round((i * points.length) / n);
+    const to = Math.round(((i + 1) * points.length) / n);
+    out.push(points.slice(from, to).join(''));
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Builders
+// ---------------------------------------------------------------------------------------------
+
+export interface ReplyExtras {
+  /** Credits reported in a trailing meteringEvent. */
+  metering?: number;
+  /** Percentage reported in a trailing contextUsageEvent. */
+  contextUsage?: number;
+  name?: string;
+  frameDelayMs?: number;
+}
+
+function trailer(extras: ReplyExtras): ScenarioStep[] {
+  const steps: ScenarioStep[] = [];
+  if (extras.contextUsage !== undefined) steps.push({ contextUsage: extras.contextUsage });
+  if (extras.metering !== undefined) steps.push({ metering: extras.metering });
+  return steps;
+}
+
+function scenario(steps: ScenarioStep[], extras: ReplyExtras, name: string): Scenario {
+  return { name: extras.name ?? name, steps, ...(extras.frameDelayMs !== undefined ? { frameDelayMs: extras.frameDelayMs } : {}) };
+}
+
+/** A plain text answer, split over `chunks` frames (default 2). */
+export function textReply(text: string, extras: ReplyExtras & { chunks?: number } = {}): Scenario {
+  return scenario([{ text, chunks: extras.chunks ?? 2 }, ...trailer(extras)], extras, 'text');
+}
+
+/** Optional text, then each tool streamed in fragments, one after the other. */
+export function toolReply(tools: ToolStepSpec | ToolStepSpec[], extras: ReplyExtras & { text?: string } = {}): Scenario {
+  const list = Array.isArray(tools) ? tools : [tools];
+  const steps: ScenarioStep[] = [];
+  if (extras.text) steps.push({ text: extras.text, chunks: 2 });
+  for (const tool of list) steps.push({ tool: { ...tool, id: tool.id ?? kiroToolUseId() } });
+  return scenario([...steps, ...trailer(extras)], extras, 'tools');
+}
+
+/**
+ * Several tools whose frames interleave: every start frame first, then the input fragments
+ * round-robin across tools, then the stop frames in reverse order.
+ */
+export function interleavedToolsReply(tools: ToolStepSpec[], extras: ReplyExtras & { text?: string } = {}): Scenario {
+  const steps: ScenarioStep[] = [];
+  if (extras.text) steps.push({ text: extras.text, chunks: 1 });
+  const prepared = tools.map((tool) => {
+    const id = tool.id ?? kiroToolUseId();
+    return { id, name: tool.name, fragments: toolFragments(tool) };
+  });
+  for (const t of prepared) steps.push({ toolStart: { id: t.id, name: t.name } });
+  const longest = Math.max(0, ...prepared.map((t) => t.fragments.length));
+  for (let i = 0; i < longest; i++) {
+    for (const t of prepared) {
+      const input = t.fragments[i];
+      if (input !== undefined) steps.push({ toolInput: { id: t.id, name: t.name, input } });
+    }
+  }
+  for (const t of [...prepared].reverse()) steps.push({ toolStop: { id: t.id, name: t.name } });
+  return scenario([...steps, ...trailer(extras)], extras, 'interleaved-tools');
+}
+
+/** Thinking (as `<thinking>` text), then the answer text. */
+export function thinkingReply(thinking: string, text: string, extras: ReplyExtras & { chunks?: number } = {}): Scenario {
+  return scenario(
+    [{ thinking, chunks: extras.chunks ?? 1 }, { text, chunks: extras.chunks ?? 1 }, ...trailer(extras)],
+    extras,
+    'thinking',
+  );
+}
+
+/** Some text, then an exception frame (e.g. ContentLengthExceededException, ThrottlingException). */
+export function exceptionReply(type: string, message = `${type} raised by the fake upstream`, extras: { text?: string; name?: string } = {}): Scenario {
+  const steps: ScenarioStep[] = [];
+  if (extras.text) steps.push({ text: extras.text, chunks: 1 });
+  steps.push({ exception: { type, message } });
+  return { name: extras.name ?? `exception:${type}`, steps };
+}
+
+/** Some text, then a `:message-type error` frame. */
+export function errorFrameReply(code: string, message: string, extras: { text?: string } = {}): Scenario {
+  const steps: ScenarioStep[] = [];
+  if (extras.text) steps.push({ text: extras.text, chunks: 1 });
+  steps.push({ error: { code, message } });
+  return { name: `error-frame:${code}`, steps };
+}
+
+/** `text` split over `frames` frames, and the socket destroyed after `afterFrames` of them. */
+export function cutReply(text: string, frames = 4, afterFrames = 2): Scenario {
+  const parts = splitText(text, frames);
+  const steps: ScenarioStep[] = parts.slice(0, afterFrames).map((t) => ({ text: t }));
+  steps.push({ cut: true });
+  return { name: 'cut', steps };
+}
+
+/** `text` split over `frames` frames with `delayMs` between them (a slow drip). */
+export function slowReply(text: string, frames: number, delayMs: number): Scenario {
+  return { name: 'slow', frameDelayMs: delayMs, steps: [{ text, chunks: frames }] };
+}
+
+/** Optional text, then silence with the connection held open (for timeouts and aborts). */
+export function stallReply(text?: string): Scenario {
+  return { name: 'stall', steps: [...(text ? [{ text }] : []), { stall: true }] };
+}
+
+/** A plain HTTP answer. */
+export function httpReply(status: number, body?: unknown, headers?: Record<string, string>): Scenario {
+  const http: HttpReply = { status, ...(body !== undefined ? { body } : {}), ...(headers ? { headers } : {}) };
+  return { name: `http-${status}`, steps: [{ http }] };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Expansion
+// ---------------------------------------------------------------------------------------------
+
+export type DeliveryAction =
+  | { kind: 'frame'; bytes: Uint8Array }
+  | { kind: 'delay'; ms: number }
+  | { kind: 'cut' }
+  | { kind: 'stall' };
+
+function toolFragments(tool: ToolStepSpec): string[] {
+  if (Array.isArray(tool.fragments)) return tool.fragments;
+  const text = typeof tool.input === 'string' ? tool.input : JSON.stringify(tool.input ?? {});
+  return text === '' ? [] : splitText(text, tool.fragments ?? 3);
+}
+
+const event = (type: string, json: unknown) => encodeKiroEvent({ kind: 'event', type, json });
+
+/** The frames and pauses a scenario's stream consists of (an `http` step is rejected). */
+export function expandScenario(scenario: Scenario, modelId?: string): DeliveryAction[] {
+  const actions: DeliveryAction[] = [];
+  const text = (content: string) => {
+    actions.push({ kind: 'frame', bytes: event('assistantResponseEvent', scenario.echoModelId && modelId ? { content, modelId } : { content }) });
+  };
+  for (const step of scenario.steps) {
+    if ('text' in step) {
+      for (const part of splitText(step.text, step.chunks ?? 1)) text(part);
+    } else if ('thinking' in step) {
+      for (const part of splitText(`<thinking>${step.thinking}</thinking>\n\n`, step.chunks ?? 1)) text(part);
+    } else if ('tool' in step) {
+      const id = step.tool.id ?? kiroToolUseId();
+      const name = step.tool.name;
+      actions.push({ kind: 'frame', bytes: event('toolUseEvent', { name, toolUseId: id }) });
+      for (const input of toolFragments(step.tool)) {
+        actions.push({ kind: 'frame', bytes: event('toolUseEvent', { input, name, toolUseId: id }) });
+      }
+      if (!step.tool.noStop) actions.push({ kind: 'frame', bytes: event('toolUseEvent', { name, stop: true, toolUseId: id }) });
+    } else if ('toolStart' in step) {
+      actions.push({ kind: 'frame', bytes: event('toolUseEvent', { name: step.toolStart.name, toolUseId: step.toolStart.id }) });
+    } else if ('toolInput' in step) {
+      const { id, name, input } = step.toolInput;
+      actions.push({ kind: 'frame', bytes: event('toolUseEvent', { input, ...(name ? { name } : {}), toolUseId: id }) });
+    } else if ('toolStop' in step) {
+      const { id, name } = step.toolStop;
+      actions.push({ kind: 'frame', bytes: event('toolUseEvent', { ...(name ? { name } : {}), stop: true, toolUseId: id }) });
+    } else if ('metering' in step) {
+      const json = typeof step.metering === 'number' ? { unit: 'credit', unitPlural: 'credits', usage: step.metering } : step.metering;
+      actions.push({ kind: 'frame', bytes: event('meteringEvent', json) });
+    } else if ('contextUsage' in step) {
+      actions.push({ kind: 'frame', bytes: event('contextUsageEvent', { contextUsagePercentage: step.contextUsage }) });
+    } else if ('event' in step) {
+      actions.push({ kind: 'frame', bytes: event(step.event.type, step.event.json) });
+    } else if ('exception' in step) {
+      const { type, message, json } = step.exception;
+      actions.push({ kind: 'frame', bytes: encodeKiroEvent({ kind: 'exception', type, json: json ?? { message: message ?? type } }) });
+    } else if ('error' in step) {
+      actions.push({ kind: 'frame', bytes: encodeKiroEvent({ kind: 'error', type: step.error.code, json: { message: step.error.message } }) });
+    } else if ('frame' in step) {
+      actions.push({ kind: 'frame', bytes: step.frame instanceof Uint8Array ? step.frame : encodeMessage(step.frame) });
+    } else if ('delayMs' in step) {
+      actions.push({ kind: 'delay', ms: step.delayMs });
+    } else if ('cut' in step) {
+      actions.push({ kind: 'cut' });
+    } else if ('stall' in step) {
+      actions.push({ kind: 'stall' });
+    } else if ('http' in step) {
+      throw new Error('fake upstream: an http step must be the only step of its scenario');
+    }
+  }
+  if (scenario.frameDelayMs && scenario.frameDelayMs > 0) {
+    const paced: DeliveryAction[] = [];
+    let framesSeen = 0;
+    for (const action of actions) {
+      if (action.kind === 'frame' && framesSeen++ > 0) paced.push({ kind: 'delay', ms: scenario.frameDelayMs });
+      paced.push(action);
+    }
+    return paced;
+  }
+  return actions;
+}
+
+/** The single `http` step of a scenario, if it is an HTTP reply. */
+export function httpStepOf(scenario: Scenario): HttpReply | undefined {
+  const step = scenario.steps.find((s): s is { http: HttpReply } => 'http' in s);
+  if (step && scenario.steps.length !== 1) throw new Error('fake upstream: an http step must be the only step of its scenario');
+  return step?.http;
+}
+
+/** Credits a scenario's metering steps report (what the account is charged by default). */
+export function meteredCredits(scenario: Scenario): number {
+  let total = 0;
+  for (const step of scenario.steps) {
+    if ('metering' in step) {
+      const usage = typeof step.metering === 'number' ? step.metering : Number((step.metering as { usage?: unknown }).usage);
+      if (Number.isFinite(usage)) total += usage;
+    }
+  }
+  return total;
+}

@@ -292,12 +292,35 @@ function sse(type: string, data: unknown): string {
   return `event: ${type}\ndata: ${JSON.stringify(data)}\n\n`;
 }
 
+/**
+ * content_block_delta is the hot path (one per upstream frame): written from a template so only
+ * the payload string goes through JSON.stringify. Same bytes as sse() would produce.
+ */
+function deltaSse(index: number, delta: AnthropicDelta): string {
+  let body: string;
+  switch (delta.type) {
+    case 'text_delta':
+      body = `"text":${JSON.stringify(delta.text)}`;
+      break;
+    case 'thinking_delta':
+      body = `"thinking":${JSON.stringify(delta.thinking)}`;
+      break;
+    case 'signature_delta':
+      body = `"signature":${JSON.stringify(delta.signature)}`;
+      break;
+    case 'input_json_delta':
+      body = `"partial_json":${JSON.stringify(delta.partial_json)}`;
+      break;
+  }
+  return `event: content_block_delta\ndata: {"type":"content_block_delta","index":${index},"delta":{"type":"${delta.type}",${body}}}\n\n`;
+}
+
 function opToSse(op: BlockOp): string {
   switch (op.op) {
     case 'start':
       return sse('content_block_start', { type: 'content_block_start', index: op.index, content_block: op.block });
     case 'delta':
-      return sse('content_block_delta', { type: 'content_block_delta', index: op.index, delta: op.delta });
+      return deltaSse(op.index, op.delta);
     case 'stop':
       return sse('content_block_stop', { type: 'content_block_stop', index: op.index });
   }

@@ -203,7 +203,13 @@ export class ResponseAssembler {
   fail(error: Error): OutputEvent[] {
     const out: OutputEvent[] = [];
     if (this.finished) return out;
-    this.failWith(out, error instanceof KiroError ? error : new KiroError('stream_broken', `Kiro stream broke: ${error.message}`, { cause: error }));
+    if (error instanceof KiroError) {
+      this.failWith(out, error);
+      return out;
+    }
+    const unfinished = this.unfinishedTool();
+    const lost = unfinished ? `; the ${describeTool(unfinished)} tool call was cut off and was not executed` : '';
+    this.failWith(out, new KiroError('stream_broken', `Kiro stream broke: ${error.message}${lost}`, { cause: error }));
     return out;
   }
 

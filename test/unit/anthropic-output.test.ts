@@ -101,7 +101,7 @@ async function sdkStreamFinalMessage(sse: string) {
 }
 
 const scenarios: Record<string, () => OutputEvent[]> = {
-  'plain text': () => assemble([kiroText('Hello'), kiroText(', wörld 👋')]),
+  'plain text': () => assemble([kiroText('Hello'), kiroText(', wörld 👋'), kiroText(' "quoted" \\ back\nslash\r\n\u2028\t</script>\u0000')]),
   'thinking, text and two tools': () =>
     assemble(
       [

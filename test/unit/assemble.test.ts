@@ -302,6 +302,12 @@ describe('ResponseAssembler: usage, exceptions and broken streams', () => {
     expect(error.cause).toBeInstanceOf(Error);
   });
 
+  it('fail() inside a tool call says the call was cut off and not executed', () => {
+    const out = run({ thinking: false }, [toolFrame({ toolUseId: 'W', name: 'Write', input: '{"a":' })], new Error('ECONNRESET'));
+    expect(out.some((e) => e.type === 'tool_end')).toBe(false);
+    expect(errorOf(out).message).toMatch(/ECONNRESET; the Write \(W\) tool call was cut off and was not executed/);
+  });
+
   it('fail() keeps a KiroError as it is (e.g. a timeout)', () => {
     const timeout = new KiroError('timeout', 'Kiro did not answer in time');
     const out = run({ thinking: false }, [text('a')], timeout);

@@ -44,6 +44,7 @@ describe('ThinkingSplitter: what counts as thinking', () => {
     ['an end tag mentioned mid-line stays thinking', '<thinking>the </thinking> tag ends it</thinking>\n\nA', 'the </thinking> tag ends it', 'A'],
     ['an end tag at the very end of the text', '<thinking>only thoughts</thinking>', 'only thoughts', ''],
     ['an end tag with trailing whitespace at the end', '<thinking>t</thinking>\n', 't', ''],
+    ['an empty thinking block', '<thinking></thinking>\n\nA', '', 'A'],
     ['a block never closed is all thinking', '<thinking>still going', 'still going', ''],
     ['no thinking: text untouched', 'Plain answer with <thinking> in it', '', 'Plain answer with <thinking> in it'],
     ['a tag not at the start is text', 'Hi.\n<thinking>x</thinking>\n\nY', '', 'Hi.\n<thinking>x</thinking>\n\nY'],

@@ -37,9 +37,12 @@
  * `{tool:{name,id?,input,fragments?}}`, `{toolStart|toolInput|toolStop}` (interleaving),
  * `{metering}`, `{contextUsage}`, `{event}`, `{exception:{type,message}}`, `{error:{code,message}}`,
  * `{frame}` (raw bytes), `{delayMs}`, `{cut:true}` (socket destroyed), `{stall:true}` (held open
- * until the client leaves), or a lone `{http:{status,body,headers}}`. Builders: `textReply`,
- * `toolReply`, `interleavedToolsReply`, `thinkingReply`, `exceptionReply`, `errorFrameReply`,
- * `cutReply`, `slowReply`, `stallReply`, `httpReply`, and `upstreamErrors.*` for every §6.1 body.
+ * until the client leaves), or `{http:{status,body,headers}}` (after nothing but delays).
+ * `holdHeaders: true` keeps the 200 headers back until the first frame, so a delay, cut or stall
+ * can come before the first byte. Builders: `textReply`, `toolReply`, `interleavedToolsReply`,
+ * `thinkingReply`, `exceptionReply`, `errorFrameReply`, `cutReply`, `slowReply`, `stallReply`,
+ * `httpReply`, `delayedReply`, `resetBeforeHeadersReply`, `hangBeforeHeadersReply`, and
+ * `upstreamErrors.*` for every §6.1 body.
  * A scenario can also be a function of the request (`GenerateContext`). With nothing scripted,
  * each call answers `textReply('Hello from the fake Kiro upstream.')`.
  *
@@ -77,6 +80,9 @@ export {
   slowReply,
   stallReply,
   httpReply,
+  resetBeforeHeadersReply,
+  hangBeforeHeadersReply,
+  delayedReply,
   kiroToolUseId,
   splitText,
   expandScenario,

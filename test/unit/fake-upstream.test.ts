@@ -1,4 +1,9 @@
 // The fake Kiro upstream, driven with plain fetch and our own EventStream decoder.
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { request as httpRequest } from 'node:http';
+import * as path from 'node:path';
+import { gunzipSync } from 'node:zlib';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { classifyRefreshFailure, classifyUpstreamResponse, type ErrorClass } from '../../src/kiro/errors';
 import { toKiroEvent, type KiroEvent } from '../../src/kiro/events';
@@ -8,7 +13,10 @@ import {
   FREE_TIER_MODELS,
   LEGACY_MODEL_IDS,
   cutReply,
+  delayedReply,
   errorFrameReply,
+  hangBeforeHeadersReply,
+  resetBeforeHeadersReply,
   exceptionReply,
   interleavedToolsReply,
   slowReply,
@@ -313,7 +321,7 @@ describe('generate: scripted scenarios', () => {
     upstream.scriptNext({ steps: [{ text: 'a' }, { http: { status: 500 } }] });
     const res = await generate(await socialRefresh());
     expect(res.status).toBe(500);
-    expect(upstream.internalErrors[0]?.message).toMatch(/only step/);
+    expect(upstream.internalErrors[0]?.message).toMatch(/last step/);
   });
 });
 
@@ -873,6 +881,48 @@ describe('delivery: cut connections, slow drips, disconnects and close()', () =>
     await own.close(); // idempotent
   });
 
+  it('can drop the connection before any response byte', async () => {
+    upstream.scriptNext(resetBeforeHeadersReply());
+    await expect(generate(await socialRefresh())).rejects.toThrow();
+    const record = await upstream.settled(upstream.lastGenerate());
+    expect(record.outcome).toBe('cut');
+    expect(record.status).toBeUndefined();
+  });
+
+  it('can hold every byte back until the client gives up', async () => {
+    upstream.scriptNext(hangBeforeHeadersReply());
+    const controller = new AbortController();
+    const pending = generate(await socialRefresh(), validBody(), { signal: controller.signal });
+    await upstream.waitFor((r) => r.endpoint === 'generate');
+    controller.abort();
+    await expect(pending).rejects.toThrow();
+    const record = await upstream.waitFor((r) => r.endpoint === 'generate' && r.outcome !== 'pending');
+    expect(record).toMatchObject({ outcome: 'aborted', framesSent: 0 });
+    expect(record.status).toBeUndefined();
+  });
+
+  it('delays an HTTP error, and drops it if the client leaves first', async () => {
+    const token = await socialRefresh();
+    upstream.scriptNext(delayedReply(upstreamErrors.unavailable(), 5));
+    expect((await generate(token)).status).toBe(503);
+
+    upstream.scriptNext(delayedReply(upstreamErrors.unavailable(), 60_000));
+    const controller = new AbortController();
+    const pending = generate(token, validBody(), { signal: controller.signal });
+    await upstream.waitFor((r) => r.seq === 3);
+    controller.abort();
+    await expect(pending).rejects.toThrow();
+    const record = await upstream.waitFor((r) => r.seq === 3 && r.outcome !== 'pending');
+    expect(record.outcome).toBe('aborted');
+    expect(record.status).toBeUndefined();
+  });
+
+  it('delays a stream with its headers held back (slow first byte)', async () => {
+    upstream.scriptNext(delayedReply(textReply('late', { chunks: 1 }), 5));
+    const res = await generate(await socialRefresh());
+    expect(textOf(await eventsOf(res))).toBe('late');
+  });
+
   it('waitFor rejects with a summary instead of hanging', async () => {
     await (await generate('aoaNope000000000000000000000')).text();
     await expect(upstream.waitFor((r) => r.endpoint === 'usageLimits', 50)).rejects.toThrow(/#1 POST \/generateAssistantResponse → 403/);
@@ -916,5 +966,76 @@ describe('records', () => {
       { auth: 'Social', refreshToken: upstream.account.refreshToken },
       { auth: 'IdC', refreshToken: idc.refreshToken, clientId: idc.clientId, clientSecret: idc.clientSecret },
     ]);
+  });
+});
+
+describe('compression of JSON answers', () => {
+  function rawPost(url: string, body: string, acceptEncoding: string): Promise<{ headers: Record<string, unknown>; bytes: Buffer }> {
+    return new Promise((resolve, reject) => {
+      const req = httpRequest(url, { method: 'POST', headers: { 'accept-encoding': acceptEncoding, 'content-type': 'application/json' } }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve({ headers: res.headers, bytes: Buffer.concat(chunks) }));
+        res.on('error', reject);
+      });
+      req.on('error', reject);
+      req.end(body);
+    });
+  }
+
+  it('gzips a refresh answer for a client that accepts gzip, only when enabled', async () => {
+    const body = JSON.stringify({ refreshToken: upstream.account.refreshToken });
+    const plain = await rawPost(`${upstream.baseUrl}/refreshToken`, body, 'gzip, compress, deflate, br');
+    expect(plain.headers['content-encoding']).toBeUndefined();
+    expect(JSON.parse(plain.bytes.toString('utf8'))).toHaveProperty('accessToken');
+
+    upstream.compress = true;
+    const gz = await rawPost(`${upstream.baseUrl}/refreshToken`, body, 'gzip, compress, deflate, br');
+    expect(gz.headers['content-encoding']).toBe('gzip');
+    expect(JSON.parse(gunzipSync(gz.bytes).toString('utf8'))).toMatchObject({ accessToken: upstream.account.accessToken, expiresIn: 3600 });
+
+    const identity = await rawPost(`${upstream.baseUrl}/refreshToken`, body, 'identity');
+    expect(identity.headers['content-encoding']).toBeUndefined();
+    expect(JSON.parse(identity.bytes.toString('utf8'))).toHaveProperty('accessToken');
+  });
+});
+
+describe('standalone entry (fake-upstream-main.ts)', () => {
+  it('prints a base URL and KIRO_AUTH_TOKEN, serves, and exits cleanly on SIGTERM', async () => {
+    const root = path.resolve(__dirname, '..', '..');
+    const child = spawn(process.execPath, ['--import', 'tsx', 'test/support/fake-upstream-main.ts', '--echo'], {
+      cwd: root,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    try {
+      let out = '';
+      child.stdout.setEncoding('utf8');
+      while (!/KIRO_AUTH_TOKEN=.*\n/.test(out)) {
+        const [chunk] = (await Promise.race([once(child.stdout, 'data'), once(child, 'exit').then(() => [''])])) as [string];
+        if (chunk === '') throw new Error(`fake upstream exited early: ${out}`);
+        out += chunk;
+      }
+      const baseUrl = /^FAKE_KIRO_BASE_URL=(.*)$/m.exec(out)![1]!;
+      const credentials = JSON.parse(/^KIRO_AUTH_TOKEN=(.*)$/m.exec(out)![1]!) as { auth: string; refreshToken: string }[];
+      expect(baseUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+      expect(credentials).toHaveLength(1);
+      expect(credentials[0]!.auth).toBe('Social');
+
+      const refreshed = await fetch(`${baseUrl}/refreshToken`, { method: 'POST', body: JSON.stringify({ refreshToken: credentials[0]!.refreshToken }) });
+      const { accessToken, profileArn } = (await refreshed.json()) as { accessToken: string; profileArn: string };
+      const body: KiroGenerateBody = {
+        conversationState: { conversationId: 'e2e', currentMessage: { userInputMessage: { content: 'ping', modelId: 'auto', origin: 'AI_EDITOR' } } },
+        profileArn,
+      };
+      const res = await fetch(`${baseUrl}/generateAssistantResponse`, { method: 'POST', headers: { authorization: `Bearer ${accessToken}` }, body: JSON.stringify(body) });
+      expect(textOf(await eventsOf(res))).toBe('You said: ping');
+
+      const exited = once(child, 'exit');
+      child.kill('SIGTERM');
+      const [code] = (await exited) as [number | null];
+      expect(code).toBe(0);
+    } finally {
+      if (child.exitCode === null) child.kill('SIGKILL');
+    }
   });
 });

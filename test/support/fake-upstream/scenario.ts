@@ -127,10 +127,26 @@ export function stallReply(text?: string): Scenario {
   return { name: 'stall', steps: [...(text ? [{ text }] : []), { stall: true }] };
 }
 
-/** A plain HTTP answer. */
-export function httpReply(status: number, body?: unknown, headers?: Record<string, string>): Scenario {
+/** A plain HTTP answer, optionally after `delayMs`. */
+export function httpReply(status: number, body?: unknown, headers?: Record<string, string>, delayMs = 0): Scenario {
   const http: HttpReply = { status, ...(body !== undefined ? { body } : {}), ...(headers ? { headers } : {}) };
-  return { name: `http-${status}`, steps: [{ http }] };
+  return { name: `http-${status}`, steps: [...(delayMs > 0 ? [{ delayMs }] : []), { http }] };
+}
+
+/** The connection is dropped before any response byte (a reset before the first byte). */
+export function resetBeforeHeadersReply(): Scenario {
+  return { name: 'reset-before-headers', holdHeaders: true, steps: [{ cut: true }] };
+}
+
+/** No response at all (not even headers) until the client gives up or the fake closes. */
+export function hangBeforeHeadersReply(): Scenario {
+  return { name: 'hang-before-headers', holdHeaders: true, steps: [{ stall: true }] };
+}
+
+/** `scenario` with its response held back by `delayMs` (headers included): a slow first byte. */
+export function delayedReply(scenario: Scenario, delayMs: number): Scenario {
+  const http = scenario.steps.some((s) => 'http' in s);
+  return { ...scenario, holdHeaders: http ? scenario.holdHeaders : true, steps: [{ delayMs }, ...scenario.steps] };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -199,7 +215,7 @@ export function expandScenario(scenario: Scenario, modelId?: string): DeliveryAc
     } else if ('stall' in step) {
       actions.push({ kind: 'stall' });
     } else if ('http' in step) {
-      throw new Error('fake upstream: an http step must be the only step of its scenario');
+      throw new Error('fake upstream: an http step cannot be part of a stream');
     }
   }
   if (scenario.frameDelayMs && scenario.frameDelayMs > 0) {
@@ -214,11 +230,16 @@ export function expandScenario(scenario: Scenario, modelId?: string): DeliveryAc
   return actions;
 }
 
-/** The single `http` step of a scenario, if it is an HTTP reply. */
-export function httpStepOf(scenario: Scenario): HttpReply | undefined {
-  const step = scenario.steps.find((s): s is { http: HttpReply } => 'http' in s);
-  if (step && scenario.steps.length !== 1) throw new Error('fake upstream: an http step must be the only step of its scenario');
-  return step?.http;
+/** The `http` step of a scenario and the delays before it, if it is an HTTP reply. */
+export function httpStepOf(scenario: Scenario): { reply: HttpReply; delayMs: number } | undefined {
+  const index = scenario.steps.findIndex((s) => 'http' in s);
+  if (index < 0) return undefined;
+  const before = scenario.steps.slice(0, index);
+  if (index !== scenario.steps.length - 1 || !before.every((s) => 'delayMs' in s)) {
+    throw new Error('fake upstream: an http step must be the last step of its scenario, after nothing but delayMs steps');
+  }
+  const delayMs = before.reduce((sum, s) => sum + ('delayMs' in s ? s.delayMs : 0), 0);
+  return { reply: (scenario.steps[index] as { http: HttpReply }).http, delayMs };
 }
 
 /** Credits a scenario's metering steps report (what the account is charged by default). */

@@ -3,6 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
+import { brotliCompressSync, gzipSync } from 'node:zlib';
 import { FakeAccount } from './accounts';
 import { bearerInvalidReply, httpOf, oidcError, socialRefreshRejected, upstreamErrors } from './bodies';
 import { expandScenario, httpStepOf, meteredCredits, textReply } from './scenario';
@@ -30,6 +31,13 @@ export interface FakeUpstreamOptions {
   defaultReply?: ScenarioSource;
   /** Clock for token expiry and usage dates (ms since epoch). Default `Date.now`. */
   now?: () => number;
+  /**
+   * Compress JSON answers (gzip, or br if only that is accepted) when the request's
+   * `accept-encoding` allows it, as the real hosts may: a client that declares
+   * `Accept-Encoding` must decode (kiro-protocol §1.2). Default false. EventStream bodies are
+   * never compressed.
+   */
+  compress?: boolean;
   /** Port to listen on (default 0: any free port). Always binds 127.0.0.1. */
   port?: number;
 }
@@ -93,11 +101,14 @@ export class FakeUpstream {
   readonly grants = new Map<string, GrantHandler>();
   private closed = false;
   readonly now: () => number;
+  /** See FakeUpstreamOptions.compress; may be changed at any time. */
+  compress: boolean;
 
   constructor(server: Server, baseUrl: string, options: FakeUpstreamOptions) {
     this.server = server;
     this.baseUrl = baseUrl;
     this.now = options.now ?? Date.now;
+    this.compress = options.compress ?? false;
     this.validation = options.validate === false ? { enabled: false } : options.validate === true || !options.validate ? {} : { ...options.validate };
     this.defaultReply = options.defaultReply ?? textReply(DEFAULT_TEXT);
     for (const account of options.accounts ?? [{ kind: 'social' }]) this.addAccount(account);
@@ -342,14 +353,27 @@ export class FakeUpstream {
   private send(res: ServerResponse, record: RecordedRequest, reply: HttpReply): void {
     if (res.headersSent || res.destroyed) return;
     const text = reply.body === undefined ? '' : typeof reply.body === 'string' ? reply.body : JSON.stringify(reply.body);
+    let payload: Buffer = Buffer.from(text, 'utf8');
+    let encoding: string | undefined;
+    const accepted = String(res.req?.headers['accept-encoding'] ?? '').toLowerCase();
+    if (this.compress && payload.length > 0) {
+      if (/\bgzip\b/.test(accepted)) {
+        payload = gzipSync(payload);
+        encoding = 'gzip';
+      } else if (/\bbr\b/.test(accepted)) {
+        payload = brotliCompressSync(payload);
+        encoding = 'br';
+      }
+    }
     record.status = reply.status;
     res.writeHead(reply.status, {
       'content-type': 'application/json',
       'x-amzn-requestid': randomUUID(),
       ...reply.headers,
-      'content-length': Buffer.byteLength(text),
+      ...(encoding ? { 'content-encoding': encoding } : {}),
+      'content-length': payload.length,
     });
-    res.end(text);
+    res.end(payload);
     this.notify();
   }
 
@@ -401,7 +425,11 @@ export class FakeUpstream {
     record.scenario = scenario.name ?? 'unnamed';
 
     const http = httpStepOf(scenario);
-    if (http) return this.send(res, record, http);
+    if (http) {
+      if (http.delayMs > 0) await sleep(http.delayMs, call.signal);
+      if (!call.signal.aborted) this.send(res, record, http.reply);
+      return;
+    }
 
     account.charge(scenario.credits ?? account.creditsPerCall ?? meteredCredits(scenario));
     const modelId = body.conversationState?.currentMessage?.userInputMessage?.modelId;
@@ -412,19 +440,24 @@ export class FakeUpstream {
     const { res, record, signal } = call;
     const actions = expandScenario(scenario, modelId);
     const conversationId = (record.body as KiroGenerateBody | undefined)?.conversationState?.conversationId;
-    res.writeHead(200, {
-      'content-type': scenario.contentType ?? EVENTSTREAM,
-      'x-amzn-requestid': randomUUID(),
-      ...(typeof conversationId === 'string' ? { 'x-amzn-codewhisperer-conversation-id': conversationId } : {}),
-    });
-    res.flushHeaders();
-    record.status = 200;
-    this.notify();
+    const sendHeaders = () => {
+      if (res.headersSent) return;
+      res.writeHead(200, {
+        'content-type': scenario.contentType ?? EVENTSTREAM,
+        'x-amzn-requestid': randomUUID(),
+        ...(typeof conversationId === 'string' ? { 'x-amzn-codewhisperer-conversation-id': conversationId } : {}),
+      });
+      res.flushHeaders();
+      record.status = 200;
+      this.notify();
+    };
+    if (!scenario.holdHeaders) sendHeaders();
 
     const writer = new ChunkWriter(res, signal, scenario.chunkBytes === undefined || scenario.chunkBytes === 'frame' ? 0 : scenario.chunkBytes);
     for (const action of actions) {
       if (signal.aborted) return;
       if (action.kind === 'frame') {
+        sendHeaders();
         await writer.write(action.bytes);
         record.framesSent += 1;
         this.notify();
@@ -443,6 +476,7 @@ export class FakeUpstream {
         return;
       }
     }
+    sendHeaders();
     await writer.flush();
     if (!signal.aborted) res.end();
   }

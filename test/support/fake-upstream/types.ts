@@ -61,7 +61,7 @@ export type ScenarioStep =
   | { cut: true }
   /** Send nothing more and keep the stream open until the client goes away or the fake closes. */
   | { stall: true }
-  /** A plain HTTP answer (errors). Must be the only step. */
+  /** A plain HTTP answer (errors). Must be the last step, preceded by nothing but `delayMs` steps. */
   | { http: HttpReply };
 
 export interface HttpReply {
@@ -84,6 +84,12 @@ export interface Scenario {
   chunkBytes?: 'frame' | number;
   /** Add `"modelId"` to every assistantResponseEvent payload, as newer streams do. */
   echoModelId?: boolean;
+  /**
+   * Hold the response headers back until the first frame is written, so `delayMs`, `cut` and
+   * `stall` steps before it happen before the first byte (a hang or a connection reset before
+   * any response). Default false: headers go out at once, as Kiro's do.
+   */
+  holdHeaders?: boolean;
   /** Response content type; default `application/vnd.amazon.eventstream`. */
   contentType?: string;
   /** Credits this call costs the account (default: the account's `creditsPerCall`, else the sum of metering steps). */

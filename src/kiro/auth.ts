@@ -16,6 +16,8 @@ export interface AccessToken {
   value: string;
   /** Epoch milliseconds. */
   expiresAt: number;
+  /** Refresh once less than this is left. */
+  marginMs: number;
 }
 
 export type TokenState = 'unknown' | 'valid' | 'refreshing' | 'needs_sign_in';
@@ -105,7 +107,7 @@ export class TokenManager {
   async getToken(): Promise<AccessToken> {
     if (this.signInError) throw this.signInError;
     const token = this.current;
-    if (token && token.expiresAt - this.now() > this.marginMs) return token;
+    if (token && token.expiresAt - this.now() > token.marginMs) return token;
     return this.refresh();
   }
 
@@ -213,7 +215,13 @@ export class TokenManager {
     // IdC: GO/KRS/VRS use accessToken as the data-plane bearer; XW prefers idToken. We follow the
     // majority (and the IDE's own SDK, which sends the OIDC access token), see spec §9.5.
     const lifetimeS = typeof answer.expiresIn === 'number' && answer.expiresIn > 0 ? answer.expiresIn : DEFAULT_LIFETIME_S;
-    const token: AccessToken = { value: answer.accessToken, expiresAt: started + lifetimeS * 1000 };
+    // A token that lives less than twice the margin is refreshed at half its life instead, so a
+    // short lifetime never means a refresh per request.
+    const token: AccessToken = {
+      value: answer.accessToken,
+      expiresAt: started + lifetimeS * 1000,
+      marginMs: Math.min(this.marginMs, (lifetimeS * 1000) / 2),
+    };
     this.options.redactor?.add(token.value);
     if (this.current) this.options.redactor?.remove(this.current.value);
     this.current = token;

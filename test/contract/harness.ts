@@ -1,0 +1,86 @@
+// Starts the fake Kiro upstream and the bridge in-process (port 0), and an official Anthropic SDK
+// client pointed at the bridge. Every contract test builds on this.
+import Anthropic from '@anthropic-ai/sdk';
+import { Redactor } from '../../src/common/redact';
+import type { RequestRecord } from '../../src/common/traffic';
+import { bridgeConfig, type BridgeConfig } from '../../src/bridge/config';
+import { createBridge, type BridgeServer } from '../../src/bridge/server';
+import { KiroAccount, SingleAccountProvider } from '../../src/kiro/account';
+import { firstEnabled, loadCredentials } from '../../src/kiro/credentials';
+import { startFakeUpstream, type FakeAccount, type FakeUpstream, type FakeUpstreamOptions } from '../support/fake-upstream';
+
+export const TEST_API_KEY = 'kb-contract-test-key-0123456789abcdef';
+
+export interface Harness {
+  upstream: FakeUpstream;
+  bridge: BridgeServer;
+  account: KiroAccount;
+  url: string;
+  client: Anthropic;
+  redactor: Redactor;
+  /** Every traffic record the bridge published, by request id (latest state). */
+  records: Map<string, RequestRecord>;
+  /** Records of finished requests, in finishing order. */
+  finished: RequestRecord[];
+  /** An SDK client with other options (retries off by default). */
+  sdk(options?: ConstructorParameters<typeof Anthropic>[0]): Anthropic;
+  close(): Promise<void>;
+}
+
+export interface HarnessOptions {
+  config?: Partial<BridgeConfig>;
+  upstream?: FakeUpstreamOptions;
+  /** Fake account to use (default: the upstream's first). */
+  fakeAccount?: (upstream: FakeUpstream) => FakeAccount;
+}
+
+export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
+  const upstream = await startFakeUpstream(options.upstream);
+  const fake = options.fakeAccount?.(upstream) ?? upstream.account;
+  const credentials = firstEnabled(loadCredentials(upstream.kiroAuthToken([fake])).accounts)!;
+  const redactor = new Redactor();
+  const account = new KiroAccount({ credentials, upstreamBase: upstream.baseUrl, redactor });
+  const records = new Map<string, RequestRecord>();
+  const finished: RequestRecord[] = [];
+  const config = bridgeConfig({ port: 0, apiKey: TEST_API_KEY, upstreamBase: upstream.baseUrl, ...options.config });
+  const bridge = createBridge(config, {
+    accounts: new SingleAccountProvider(account),
+    redactor,
+    traffic: {
+      update(record) {
+        const copy = structuredClone(record) as RequestRecord;
+        records.set(record.id, copy);
+        if (record.durationMs !== undefined && record.status !== undefined) finished.push(copy);
+      },
+    },
+  });
+  const { url } = await bridge.start();
+  const sdk = (extra: ConstructorParameters<typeof Anthropic>[0] = {}) =>
+    new Anthropic({ baseURL: url, apiKey: TEST_API_KEY, maxRetries: 0, timeout: 15_000, ...extra });
+  return {
+    upstream,
+    bridge,
+    account,
+    url,
+    client: sdk(),
+    redactor,
+    records,
+    finished,
+    sdk,
+    async close() {
+      await bridge.stop();
+      bridge.dispose();
+      await account.dispose();
+      await upstream.close();
+    },
+  };
+}
+
+/** Waits until `check` holds (polling), failing after `timeoutMs`. */
+export async function eventually(check: () => boolean, timeoutMs = 5000, what = 'condition'): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}

@@ -59,6 +59,15 @@
  * completed | aborted | cut | closed`). `aborted` means the client went away before the reply
  * was complete — the observable fact behind "client disconnect aborted the upstream call".
  *
+ * Accounts (`FakeAccount`): `refreshToken` (current; changes on rotation), `accessToken` (newest
+ * issued), `issueAccessToken()` (skip the refresh), `expireAccessTokens()`, `revokeRefreshToken()`,
+ * `failNextRefresh(reply)`, `holdRefreshes()` (returns a release: concurrent refreshes overlap
+ * deterministically), `refreshDelayMs`, `suspend()`, `scriptNext(...)`, `scriptNextUsage(reply)`,
+ * `refreshes`, `servedCalls`, `usedCredits`, `remainingCredits`, `credential()` (one
+ * `KIRO_AUTH_TOKEN` entry), `kiroIdeTokenFile()` (the IDE's kiro-auth-token.json).
+ * `startFakeUpstream({ now })` injects a clock; `{ compress: true }` gzip/br-encodes JSON answers
+ * for clients that accept it.
+ *
  * Credits: a served generate call charges `scenario.credits ?? account.creditsPerCall ?? (sum of
  * its metering steps)`; once `account.remainingCredits` hits 0 the next call gets 402, so
  * `addAccount({ usage: { limit: 2 }, creditsPerCall: 1 })` allows exactly two calls.

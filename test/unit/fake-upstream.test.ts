@@ -292,6 +292,14 @@ describe('generate: scripted scenarios', () => {
     expect((await upstream.settled(upstream.lastGenerate())).outcome).toBe('completed');
   });
 
+  it('can answer a stream with no frames at all', async () => {
+    upstream.scriptNext({ name: 'empty', steps: [] });
+    const res = await generate(await socialRefresh());
+    expect(res.status).toBe(200);
+    expect(await eventsOf(res)).toEqual([]);
+    expect(await upstream.settled(upstream.lastGenerate())).toMatchObject({ outcome: 'completed', framesSent: 0 });
+  });
+
   it('lets a responder function answer from the request', async () => {
     upstream.script(({ body, callNumber }) => {
       const content = body.conversationState?.currentMessage?.userInputMessage?.content;
@@ -666,6 +674,39 @@ describe('Social /refreshToken', () => {
     expect(upstream.requestsTo('refreshToken').every((r) => r.refusal)).toBe(true);
   });
 
+  it('can hold refreshes until released, so concurrent ones overlap (each is still counted)', async () => {
+    const account = upstream.addAccount();
+    const release = account.holdRefreshes();
+    const post = () =>
+      fetch(`${upstream.baseUrl}/refreshToken`, { method: 'POST', body: JSON.stringify({ refreshToken: account.refreshToken }) }).then((r) => r.json());
+    const first = post();
+    const second = post();
+    await upstream.waitFor((r) => r.endpoint === 'refreshToken' && r.seq === 2);
+    expect(upstream.requestsTo('refreshToken').map((r) => r.outcome)).toEqual(['pending', 'pending']);
+    expect(account.refreshes).toBe(0);
+    release();
+    const answers = (await Promise.all([first, second])) as { accessToken: string }[];
+    expect(new Set(answers.map((a) => a.accessToken)).size).toBe(2);
+    expect(upstream.refreshCount(account.refreshToken)).toBe(2);
+    expect(account.refreshes).toBe(2);
+  });
+
+  it('issues nothing for a slow refresh the client gave up on (IdC too)', async () => {
+    const idc = upstream.addAccount({ kind: 'idc', refreshDelayMs: 60_000 });
+    const controller = new AbortController();
+    const pending = fetch(`${upstream.baseUrl}/token`, {
+      method: 'POST',
+      body: JSON.stringify({ clientId: idc.clientId, clientSecret: idc.clientSecret, grantType: 'refresh_token', refreshToken: idc.refreshToken }),
+      signal: controller.signal,
+    });
+    await upstream.waitFor((r) => r.endpoint === 'oidcToken');
+    controller.abort();
+    await expect(pending).rejects.toThrow();
+    expect((await upstream.waitFor((r) => r.endpoint === 'oidcToken' && r.outcome !== 'pending')).outcome).toBe('aborted');
+    expect(idc.refreshes).toBe(0);
+    expect(idc.accessToken).toBeUndefined();
+  });
+
   it('plays a scripted refresh failure once', async () => {
     upstream.account.failNextRefresh({ status: 500, body: { message: 'boom' } });
     const post = () =>
@@ -770,6 +811,13 @@ describe('GET /getUsageLimits', () => {
     expect(list.map((b) => b.resourceType)).toEqual(capturedList.map((b) => b.resourceType));
     expect(keys(list[0])).toEqual(keys(capturedList[0]));
     expect(keys(list[0]!.freeTrialInfo)).toEqual(keys(capturedList[0]!.freeTrialInfo));
+  });
+
+  it('plays a scripted usage answer once', async () => {
+    const token = await socialRefresh();
+    upstream.account.scriptNextUsage({ status: 500, body: { message: 'usage backend down' } });
+    expect((await usage(token)).status).toBe(500);
+    expect((await usage(token)).status).toBe(200);
   });
 
   it('needs a valid bearer token but still answers for a suspended account', async () => {

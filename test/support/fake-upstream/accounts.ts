@@ -57,6 +57,7 @@ export class FakeAccount implements FakeAccountView {
   defaultModel: string;
   rotateRefreshToken: boolean;
   accessTokenTtlSeconds: number;
+  refreshDelayMs: number;
   creditsPerCall: number | undefined;
   usage: UsageConfig;
   suspended: boolean;
@@ -97,6 +98,7 @@ export class FakeAccount implements FakeAccountView {
     this.defaultModel = options.defaultModel ?? 'auto';
     this.rotateRefreshToken = options.rotateRefreshToken ?? false;
     this.accessTokenTtlSeconds = options.accessTokenTtlSeconds ?? 3600;
+    this.refreshDelayMs = options.refreshDelayMs ?? 0;
     this.creditsPerCall = options.creditsPerCall;
     this.usage = { ...(options.usage ?? {}) };
     this.suspended = options.suspended ?? false;
@@ -156,6 +158,32 @@ export class FakeAccount implements FakeAccountView {
   /** The next refresh of this account answers `reply` instead (one shot each). */
   failNextRefresh(reply: HttpReply): void {
     this.refreshFailures.push(reply);
+  }
+
+  private refreshGate: Promise<void> | undefined;
+
+  /**
+   * Holds every refresh of this account (Social or IdC) until the returned function is called,
+   * so concurrent refreshes overlap deterministically (single-flight tests). Idempotent release.
+   */
+  holdRefreshes(): () => void {
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    this.refreshGate = gate;
+    return () => {
+      if (this.refreshGate === gate) this.refreshGate = undefined;
+      release();
+    };
+  }
+
+  /** Resolves when a held refresh may proceed (at once if nothing is held). */
+  refreshMayProceed(): Promise<void> {
+    return this.refreshGate ?? Promise.resolve();
+  }
+
+  /** The next getUsageLimits call of this account answers `reply` instead (one shot each). */
+  scriptNextUsage(reply: HttpReply): void {
+    this.usageReplies.push(reply);
   }
 
   /** One-shot replies for this account's next generate calls (consulted before the server's queue). */

@@ -65,7 +65,7 @@ export interface RouteCall {
  * OAuth grants `/token` understands, by `grantType`. Only `refresh_token` exists today; the
  * SSO-OIDC sign-in grants (device_code, authorization_code) are added here later (issue 9).
  */
-export type GrantHandler = (upstream: FakeUpstream, call: RouteCall, body: Record<string, unknown>) => HttpReply;
+export type GrantHandler = (upstream: FakeUpstream, call: RouteCall, body: Record<string, unknown>) => HttpReply | Promise<HttpReply>;
 
 interface InFlight {
   record: RecordedRequest;
@@ -485,7 +485,7 @@ export class FakeUpstream {
   // Auth: Social /refreshToken and IdC /token
   // -------------------------------------------------------------------------------------------
 
-  private socialRefresh(call: RouteCall): void {
+  private async socialRefresh(call: RouteCall): Promise<void> {
     const { res, record } = call;
     const presented = (record.body as { refreshToken?: unknown } | undefined)?.refreshToken;
     if (typeof presented !== 'string' || presented === '') {
@@ -494,6 +494,8 @@ export class FakeUpstream {
     const account = this.accounts.find((a) => a.kind === 'social' && a.refreshToken === presented);
     if (!account) return this.refuse(res, record, socialRefreshRejected(), 'unknown or revoked refresh token');
     record.account = account;
+    await this.refreshPause(account, call.signal);
+    if (call.signal.aborted) return;
     const failure = account.refreshFailures.shift();
     if (failure) return this.refuse(res, record, failure, 'scripted refresh failure');
     const issued = account.refresh();
@@ -508,7 +510,7 @@ export class FakeUpstream {
     });
   }
 
-  private oidcToken(call: RouteCall): void {
+  private async oidcToken(call: RouteCall): Promise<void> {
     const { res, record } = call;
     const body = record.body;
     if (!body || typeof body !== 'object' || Array.isArray(body)) {
@@ -519,9 +521,18 @@ export class FakeUpstream {
     if (!grant) {
       return this.refuse(res, record, oidcError('unsupported_grant_type', `Unsupported grant type: ${String(fields.grantType)}`), 'unsupported grant');
     }
-    const reply = grant(this, call, fields);
+    const idc = this.accounts.find((a) => a.kind === 'idc' && a.clientId === fields.clientId);
+    if (idc) await this.refreshPause(idc, call.signal);
+    if (call.signal.aborted) return;
+    const reply = await grant(this, call, fields);
     if (reply.status !== 200) record.refusal ??= `${String((reply.body as { error?: unknown })?.error)}`;
     this.send(res, record, reply);
+  }
+
+  /** Waits out an account's refresh delay and any held gate (cut short if the client leaves). */
+  private async refreshPause(account: FakeAccount, signal: AbortSignal): Promise<void> {
+    if (account.refreshDelayMs > 0) await sleep(account.refreshDelayMs, signal);
+    await Promise.race([account.refreshMayProceed(), untilAborted(signal)]);
   }
 
   /** The SSO-OIDC `refresh_token` grant (kiro-protocol §1.3). */

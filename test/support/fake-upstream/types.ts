@@ -271,6 +271,11 @@ export interface AccountOptions {
   defaultModel?: string;
   /** Hand out a new refresh token on every refresh; the old one stops working. */
   rotateRefreshToken?: boolean;
+  /**
+   * Milliseconds every refresh of this account takes before answering (cancelled if the client
+   * leaves), so concurrent refreshes overlap and single-flight can be tested. Default 0.
+   */
+  refreshDelayMs?: number;
   /** `expiresIn` of issued access tokens. Default 3600. */
   accessTokenTtlSeconds?: number;
   usage?: UsageConfig;

@@ -77,7 +77,8 @@ function spec(tool: ToolDefinition, kiroName: string, repairs: RepairLog): KiroT
     description = truncated;
   }
   const { schema, changes } = normalizeToolSchema(tool.inputSchema);
-  for (const change of changes) repairs.add('tool-schema-normalized', change, tool.name);
+  // One entry per distinct list of changes, so twenty tools that only lost `$schema` read as one line.
+  if (changes.length > 0) repairs.add('tool-schema-normalized', changes.join(', '), tool.name);
   return { toolSpecification: { name: kiroName, description, inputSchema: { json: schema } } };
 }
 

@@ -27,6 +27,7 @@ export type RepairRule =
   | 'tool-definition-synthesized'
   | 'tool-description-filled'
   | 'tool-description-truncated'
+  | 'tool-schema-cleaned'
   | 'tool-schema-normalized'
   | 'tool-name-shortened'
   | 'duplicate-tool-definition'
@@ -40,7 +41,24 @@ export type RepairRule =
 export interface Repair {
   rule: RepairRule;
   detail: string;
+  /**
+   * True for changes nearly every agentic request needs and that alter nothing the model is told
+   * (a placeholder for a tool-only turn, `$schema` removed): the traffic view can show them quietly
+   * and keep its "repaired" flag for the changes worth a look.
+   */
+  routine: boolean;
 }
+
+const ROUTINE_RULES: ReadonlySet<RepairRule> = new Set<RepairRule>([
+  'user-content-placeholder',
+  'assistant-content-placeholder',
+  'empty-tool-result',
+  'tool-result-images',
+  'tool-schema-cleaned',
+  'tool-name-shortened',
+  'thinking-dropped',
+  'tool-choice-required',
+]);
 
 /** `rule: detail`, for the traffic record's string list. */
 export function formatRepair(repair: Repair): string {
@@ -76,7 +94,7 @@ export class RepairLog {
   }
 
   list(): Repair[] {
-    return [...this.rules].map(([rule, groups]) => ({ rule, detail: groups.map(describe).join('; ') }));
+    return [...this.rules].map(([rule, groups]) => ({ rule, detail: groups.map(describe).join('; '), routine: ROUTINE_RULES.has(rule) }));
   }
 }
 

@@ -15,6 +15,8 @@ export interface NormalizedSchema {
   schema: Record<string, unknown>;
   /** What was changed, in words, without duplicates (empty when the schema was already clean). */
   changes: string[];
+  /** Every change only removed tooling metadata or inlined a reference: the model is told the same. */
+  routine: boolean;
 }
 
 type Json = Record<string, unknown>;
@@ -57,6 +59,14 @@ const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null 
 
 class Normalizer {
   readonly changes = new Set<string>();
+  /** Set by any change that alters what the schema says (dropped fields, refs that could not be inlined). */
+  substantive = false;
+
+  /** Records a change that alters what the schema says. */
+  change(text: string): void {
+    this.changes.add(text);
+    this.substantive = true;
+  }
 
   constructor(private readonly root: Json) {}
 
@@ -66,7 +76,7 @@ class Normalizer {
     if (value === false) return { not: {} };
     if (!isObject(value)) return undefined;
     if (depth > MAX_DEPTH) {
-      this.changes.add(`replaced a schema nested deeper than ${MAX_DEPTH} levels at ${path} with {}`);
+      this.change(`replaced a schema nested deeper than ${MAX_DEPTH} levels at ${path} with {}`);
       return {};
     }
     let node = value;
@@ -81,9 +91,9 @@ class Normalizer {
           const inlined = this.schema(target, path, depth + 1, [...refs, ref]) ?? {};
           return { ...inlined, ...this.keywords(siblings, path, depth, refs) };
         }
-        this.changes.add(refs.includes(ref) ? `dropped recursive $ref ${ref}` : `dropped unresolvable $ref ${ref}`);
+        this.change(refs.includes(ref) ? `dropped recursive $ref ${ref}` : `dropped unresolvable $ref ${ref}`);
       } else {
-        this.changes.add(`dropped a non-string $ref at ${path}`);
+        this.change(`dropped a non-string $ref at ${path}`);
       }
     }
     return this.keywords(node, path, depth, refs);
@@ -97,12 +107,12 @@ class Normalizer {
         continue;
       }
       if (value === null || value === undefined) {
-        this.changes.add(`dropped null ${key}`);
+        this.change(`dropped null ${key}`);
         continue;
       }
       const at = `${path}.${key}`;
       const kept = this.keyword(key, value, at, depth, refs);
-      if (kept === undefined) this.changes.add(`dropped ill-typed ${key} at ${path}`);
+      if (kept === undefined) this.change(`dropped ill-typed ${key} at ${path}`);
       else out[key] = kept;
     }
     return out;
@@ -122,7 +132,7 @@ class Normalizer {
       const map: Json = {};
       for (const [name, sub] of Object.entries(value)) {
         const cleaned = this.schema(sub, `${at}.${name}`, depth + 1, refs);
-        if (cleaned === undefined) this.changes.add(`replaced the ill-typed schema of ${at}.${name} with {}`);
+        if (cleaned === undefined) this.change(`replaced the ill-typed schema of ${at}.${name} with {}`);
         map[name] = cleaned ?? {};
       }
       return map;
@@ -130,7 +140,7 @@ class Normalizer {
     if (SCHEMA_LISTS.has(key)) {
       if (!Array.isArray(value)) return undefined;
       const list = value.map((sub, i) => this.schema(sub, `${at}[${i}]`, depth + 1, refs)).filter((s): s is Json => s !== undefined);
-      if (list.length !== value.length) this.changes.add(`dropped ill-typed entries of ${at}`);
+      if (list.length !== value.length) this.change(`dropped ill-typed entries of ${at}`);
       return list.length > 0 ? list : undefined;
     }
     if (key === 'items') {
@@ -146,7 +156,7 @@ class Normalizer {
     if (key === 'required') {
       if (!Array.isArray(value)) return undefined;
       const names = [...new Set(value.filter((n): n is string => typeof n === 'string'))];
-      if (names.length !== value.length) this.changes.add(`dropped non-string or repeated entries of ${at}`);
+      if (names.length !== value.length) this.change(`dropped non-string or repeated entries of ${at}`);
       return names;
     }
     if (key === 'enum') return Array.isArray(value) ? structuredClone(value) : undefined;
@@ -177,19 +187,17 @@ export function normalizeToolSchema(input: unknown): NormalizedSchema {
     return {
       schema: { type: 'object', properties: {}, required: [] },
       changes: [`replaced a ${input === null ? 'null' : Array.isArray(input) ? 'list' : typeof input} schema with an empty object schema`],
+      routine: false,
     };
   }
   const normalizer = new Normalizer(input);
   // Mark the root as being expanded so `#` self-references count as recursive.
   const cleaned = normalizer.schema(input, '$', 0, ['#']) ?? {};
-  const changes = normalizer.changes;
-
-  if (cleaned.type !== 'object') {
-    changes.add(cleaned.type === undefined ? 'added type "object"' : `changed top-level type ${JSON.stringify(cleaned.type)} to "object"`);
-    cleaned.type = 'object';
-  }
+  if (cleaned.type === undefined) normalizer.changes.add('added type "object"');
+  else if (cleaned.type !== 'object') normalizer.change(`changed top-level type ${JSON.stringify(cleaned.type)} to "object"`);
+  cleaned.type = 'object';
   if (!isObject(cleaned.properties)) {
-    if (cleaned.properties !== undefined) changes.add('replaced ill-typed properties with {}');
+    if (cleaned.properties !== undefined) normalizer.change('replaced ill-typed properties with {}');
     cleaned.properties = {};
   }
   const properties = cleaned.properties as Json;
@@ -198,10 +206,10 @@ export function normalizeToolSchema(input: unknown): NormalizedSchema {
   // validates schemas strictly enough that we do not risk it.
   const declared = required.filter((name) => Object.hasOwn(properties, name));
   if (declared.length !== required.length) {
-    changes.add(`dropped required names with no property: ${required.filter((n) => !declared.includes(n)).join(', ')}`);
+    normalizer.change(`dropped required names with no property: ${required.filter((n) => !declared.includes(n)).join(', ')}`);
   }
   cleaned.required = declared;
-  return { schema: orderTopLevel(cleaned), changes: [...changes] };
+  return { schema: orderTopLevel(cleaned), changes: [...normalizer.changes], routine: !normalizer.substantive };
 }
 
 /** type, properties, required first (as the IDE sends them), then everything else. */

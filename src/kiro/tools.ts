@@ -76,9 +76,9 @@ function spec(tool: ToolDefinition, kiroName: string, repairs: RepairLog): KiroT
     repairs.add('tool-description-truncated', `description cut to ${MAX_TOOL_DESCRIPTION_LENGTH} characters`, tool.name);
     description = truncated;
   }
-  const { schema, changes } = normalizeToolSchema(tool.inputSchema);
+  const { schema, changes, routine } = normalizeToolSchema(tool.inputSchema);
   // One entry per distinct list of changes, so twenty tools that only lost `$schema` read as one line.
-  if (changes.length > 0) repairs.add('tool-schema-normalized', changes.join(', '), tool.name);
+  if (changes.length > 0) repairs.add(routine ? 'tool-schema-cleaned' : 'tool-schema-normalized', changes.join(', '), tool.name);
   return { toolSpecification: { name: kiroName, description, inputSchema: { json: schema } } };
 }
 

@@ -127,7 +127,7 @@ describe.each(captures)('real IDE capture %s', (name) => {
       if (theirs.trim() !== '') expect(content).toBe(theirs);
       else expect(content.trim()).not.toBe('');
     });
-    const allowed = new Set(['assistant-content-placeholder', 'user-content-placeholder', 'tool-schema-normalized']);
+    const allowed = new Set(['assistant-content-placeholder', 'user-content-placeholder', 'tool-schema-cleaned']);
     for (const r of converted.repairs) expect(allowed.has(r.rule), `${r.rule}: ${r.detail}`).toBe(true);
   });
 

@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { toKiroRequest, type KiroGenerateRequest, type KiroUserInputMessage } from '../../src/kiro/convert';
 import { UUID_V4 } from '../../src/kiro/ids';
 import type { ChatMessage, ChatRequest, ContentBlock, ImageBlock, TextBlock, ToolChoice, ToolDefinition } from '../../src/kiro/types';
-import { validateGenerateBody } from '../support/fake-upstream';
+import { validateGenerateBody } from '../support/fake-upstream/validate';
 import { randomInt, seededRandom, testSeed } from '../support/random';
 
 const MODEL = 'claude-sonnet-4.5';

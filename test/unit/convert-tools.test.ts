@@ -126,7 +126,8 @@ describe('tool definitions', () => {
       'Edit: dropped $schema, inlined $ref #/definitions/Path, replaced the ill-typed schema of $.properties.mode with {}, dropped definitions, dropped required names with no property: missing',
     );
     const many = convert(chat([user('q')], { tools: ['A', 'B', 'C'].map((n) => tool(n, { inputSchema: { $schema: 'x', type: 'object', properties: {} } })) }));
-    expect(repair(many, 'tool-schema-normalized')).toBe('A, B, C: dropped $schema');
+    expect(repair(many, 'tool-schema-cleaned')).toBe('A, B, C: dropped $schema');
+    expect(many.repairs).toEqual([{ rule: 'tool-schema-cleaned', detail: 'A, B, C: dropped $schema', routine: true }]);
   });
 });
 
@@ -404,7 +405,7 @@ describe('normalizeToolSchema', () => {
       required: ['mode'],
       additionalProperties: false,
     };
-    expect(normalizeToolSchema(schema)).toEqual({ schema, changes: [] });
+    expect(normalizeToolSchema(schema)).toEqual({ schema, changes: [], routine: true });
   });
 
   it('inlines nested and chained local refs and drops recursive ones', () => {
@@ -442,7 +443,12 @@ describe('normalizeToolSchema', () => {
     expect(normalizeToolSchema(undefined).schema).toEqual({ type: 'object', properties: {}, required: [] });
     expect(normalizeToolSchema(null).changes).toEqual(['replaced a null schema with an empty object schema']);
     expect(normalizeToolSchema({}).schema).toEqual({ type: 'object', properties: {}, required: [] });
-    expect(normalizeToolSchema({ type: 'string' })).toEqual({ schema: { type: 'object', properties: {}, required: [] }, changes: ['changed top-level type "string" to "object"'] });
+    expect(normalizeToolSchema({ type: 'string' })).toEqual({
+      schema: { type: 'object', properties: {}, required: [] },
+      changes: ['changed top-level type "string" to "object"'],
+      routine: false,
+    });
+    expect(normalizeToolSchema({ properties: { a: { type: 'string' } } })).toMatchObject({ changes: ['added type "object"'], routine: true });
     expect(normalizeToolSchema({ properties: null, required: 'a' }).schema).toEqual({ type: 'object', properties: {}, required: [] });
   });
 

@@ -96,7 +96,7 @@ describe('toKiroRequest: alternation', () => {
   it('merges consecutive user messages and lists the repair', () => {
     const result = convert(chat([user('one'), user('two'), assistant('ok'), user('three')]));
     expect(result.body.conversationState.history).toEqual([u('one\n\ntwo'), a('ok')]);
-    expect(repair(result, 'merged-turns')).toEqual({ rule: 'merged-turns', detail: 'messages 0, 1: consecutive user messages merged into one turn' });
+    expect(repair(result, 'merged-turns')).toEqual({ rule: 'merged-turns', detail: 'messages 0, 1: consecutive user messages merged into one turn', routine: false });
   });
 
   it('merges consecutive assistant messages (two in a row is a 400 upstream)', () => {
@@ -262,6 +262,13 @@ describe('toKiroRequest: thinking', () => {
     expect(rules(result)).toEqual(['thinking-dropped']);
   });
 
+  it('falls back to the default budget for a budget that is not a positive number', () => {
+    const content = (budget: number) => (convert(chat([user('q')]), { thinkingBudget: budget }).body.conversationState.history[0] as { userInputMessage: { content: string } }).userInputMessage.content;
+    expect(content(0)).toContain('<max_thinking_length>16000</max_thinking_length>');
+    expect(content(Number.NaN)).toContain('<max_thinking_length>16000</max_thinking_length>');
+    expect(content(2048.7)).toContain('<max_thinking_length>2048</max_thinking_length>');
+  });
+
   it('sends no directive when thinking is not asked for', () => {
     expect(JSON.stringify(convert(chat([user('q')], { system: ['S'] })).body)).not.toContain('thinking_mode');
   });
@@ -284,6 +291,26 @@ describe('toKiroRequest: conversation id', () => {
     expect(a1).toMatch(UUID_V4);
     expect(a1).not.toBe(a2);
     expect(convert(chat([user('a')], { sessionKey: 'k' }), { conversationId: 'fixed-id' }).body.conversationState.conversationId).toBe('fixed-id');
+  });
+});
+
+describe('toKiroRequest: routine and notable repairs', () => {
+  it('an ordinary agent loop needs only routine repairs', () => {
+    const result = convert(
+      chat([user('fix it'), assistant({ type: 'tool_use', id: 't1', name: 'Read', input: { path: 'a' } }), user({ type: 'tool_result', toolUseId: 't1', content: [{ type: 'text', text: 'code' }], isError: false })], {
+        tools: [{ name: 'Read', description: 'Read a file', inputSchema: { $schema: 'http://json-schema.org/draft-07/schema#', type: 'object', properties: { path: { type: 'string' } } } }],
+      }),
+    );
+    expect(result.repairs.map((r) => [r.rule, r.routine])).toEqual([
+      ['tool-schema-cleaned', true],
+      ['assistant-content-placeholder', true],
+      ['user-content-placeholder', true],
+    ]);
+  });
+
+  it('a conversation that had to be reshaped is flagged', () => {
+    const result = convert(chat([user('a'), user('b')]));
+    expect(result.repairs).toEqual([{ rule: 'merged-turns', detail: 'messages 0, 1: consecutive user messages merged into one turn', routine: false }]);
   });
 });
 

@@ -159,15 +159,15 @@ function userMessage(turn: UserTurn, modelId: string, repairs: RepairLog): KiroU
   }
   const toolResults: KiroToolResult[] = turn.results.map((result) => {
     for (const block of result.content) {
-      if (block.type !== 'image') continue;
+      if (block?.type !== 'image') continue;
       // Kiro tool results carry text only; the image goes with the turn so the model still sees it.
       const converted = kiroImage(block, result.message, repairs);
       if (converted) images.push(converted);
       repairs.add('tool-result-images', 'images inside a tool result sent as images of the user turn', result.message);
     }
     let text = result.content
-      .filter((c) => c.type === 'text')
-      .map((c) => c.text)
+      .filter((c) => c?.type === 'text')
+      .map((c) => (typeof c.text === 'string' ? c.text : ''))
       .join('\n');
     if (text.trim() === '') {
       const hasImage = result.content.some((c) => c.type === 'image');

@@ -59,7 +59,9 @@ interface ClientModel {
 
 // Dates are those in the dated ids; Sonnet/Opus 4.6 have no dated id, so their announcement
 // dates stand in. Claude 3.5 Haiku is not offered by Kiro; JW maps it to `auto` (§3.2), which is
-// what background calls (Claude Code's small model) want: something fast that works.
+// what background calls (Claude Code's small model) want: something fast that works. Haiku 4.5
+// goes to `claude-haiku-4.5` (KRS/XW) rather than `auto` (GO/JW): the client asked for that model,
+// and if an account's tier lacks it the upstream says INVALID_MODEL_ID, which the pool handles.
 const CLIENT_MODELS: readonly ClientModel[] = [
   { kiro: 'claude-opus-4.6', names: ['claude-opus-4-6'], createdAt: '2026-02-05T00:00:00Z' },
   { kiro: 'claude-sonnet-4.6', names: ['claude-sonnet-4-6'], createdAt: '2026-02-17T00:00:00Z' },

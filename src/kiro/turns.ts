@@ -86,25 +86,28 @@ function syntheticUser(text: string): UserTurn {
   return { role: 'user', messages: [], texts: [text], images: [], results: [] };
 }
 
+/** The neutral types are validated by the bridge; this keeps a stray non-string from crashing us. */
+const str = (value: unknown): string => (typeof value === 'string' ? value : '');
+
 function resultText(content: readonly (TextBlock | ImageBlock)[]): string {
   return content
-    .filter((c): c is TextBlock => c.type === 'text')
-    .map((c) => c.text)
+    .filter((c): c is TextBlock => c?.type === 'text')
+    .map((c) => str(c.text))
     .join('\n');
 }
 
 function toTurn(message: ChatMessage, index: number, options: TurnOptions, textCalls: Map<string, string>, repairs: RepairLog): Turn {
-  const blocks = Array.isArray(message.content) ? message.content : [];
+  const blocks = (Array.isArray(message.content) ? message.content : []).filter((b) => typeof b === 'object' && b !== null);
   if (message.role === 'assistant') {
     const turn: AssistantTurn = { role: 'assistant', messages: [index], texts: [], thinking: [], toolUses: [] };
     for (const block of blocks) {
       switch (block.type) {
         case 'text':
-          turn.texts.push(block.text);
+          turn.texts.push(str(block.text));
           break;
         case 'thinking':
-          if (options.keepThinking) turn.thinking.push(block.thinking);
-          else if (block.thinking.trim() !== '') {
+          if (options.keepThinking) turn.thinking.push(str(block.thinking));
+          else if (str(block.thinking).trim() !== '') {
             repairs.add('thinking-dropped', 'past thinking not sent (thinking is off for this request; Anthropic drops it too)', index);
           }
           break;
@@ -115,7 +118,7 @@ function toTurn(message: ChatMessage, index: number, options: TurnOptions, textC
             turn.texts.push(`[${block.name} call: ${safeJson(block.input)}]`);
             repairs.add('server-tool-call-as-text', `past ${block.name} call sent as text`, index);
           } else {
-            turn.toolUses.push({ id: block.id, name: block.name, input: block.input, message: index });
+            turn.toolUses.push({ id: str(block.id), name: str(block.name), input: block.input, message: index });
           }
           break;
         case 'image':
@@ -135,21 +138,28 @@ function toTurn(message: ChatMessage, index: number, options: TurnOptions, textC
   for (const block of blocks) {
     switch (block.type) {
       case 'text':
-        turn.texts.push(block.text);
+        turn.texts.push(str(block.text));
         break;
       case 'image':
         turn.images.push({ image: block, message: index });
         break;
       case 'tool_result':
-        turn.results.push({ toolUseId: block.toolUseId, content: block.content ?? [], isError: block.isError === true, message: index });
+        turn.results.push({
+          toolUseId: str(block.toolUseId),
+          content: Array.isArray(block.content) ? block.content : [],
+          isError: block.isError === true,
+          message: index,
+        });
         break;
       case 'tool_use':
         turn.texts.push(`[tool call ${block.name}: ${safeJson(block.input)}]`);
         repairs.add('misplaced-block', 'tool call in a user message sent as text', index);
         break;
       case 'thinking':
-        if (block.thinking.trim() !== '') turn.texts.push(block.thinking);
-        repairs.add('misplaced-block', 'thinking in a user message sent as text', index);
+        if (str(block.thinking).trim() !== '') {
+          turn.texts.push(str(block.thinking));
+          repairs.add('misplaced-block', 'thinking in a user message sent as text', index);
+        }
         break;
       default:
         unknownBlock(block, index, repairs);
@@ -231,7 +241,7 @@ function handleTrailingAssistant(turns: Turn[], repairs: RepairLog): Turn[] {
  */
 function pairToolCalls(turns: Turn[], textCalls: ReadonlyMap<string, string>, messages: readonly ChatMessage[], repairs: RepairLog): void {
   const originalIds = new Set<string>();
-  for (const m of messages) for (const b of m.content ?? []) if (b.type === 'tool_use') originalIds.add(b.id);
+  for (const m of messages) for (const b of Array.isArray(m.content) ? m.content : []) if (b?.type === 'tool_use') originalIds.add(str(b.id));
   const used = new Set<string>();
   let fresh = 0;
   const unusedId = (base: string) => {

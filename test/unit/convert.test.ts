@@ -314,6 +314,22 @@ describe('toKiroRequest: routine and notable repairs', () => {
   });
 });
 
+describe('toKiroRequest: malformed neutral input', () => {
+  it('stray nulls and non-strings do not crash the converter; unknown blocks are reported', () => {
+    const junk = [null, { type: 'text', text: 5 }, { type: 'video', url: 'x' }, { type: 'thinking' }] as unknown as ContentBlock[];
+    const result = convert(
+      chat([
+        { role: 'user', content: junk },
+        { role: 'assistant', content: [{ type: 'tool_use', id: 7, name: null, input: {} }] as unknown as ContentBlock[] },
+        { role: 'user', content: [{ type: 'tool_result', toolUseId: 7, content: null, isError: 'yes' }] as unknown as ContentBlock[] },
+      ]),
+    );
+    expect(result.body.conversationState.history[0]).toEqual(u('(empty message)'));
+    expect(repair(result, 'misplaced-block')?.detail).toBe('message 0: content block of unknown type "video" dropped');
+    expect(rules(result)).toContain('missing-tool-use-id');
+  });
+});
+
 describe('toKiroRequest: misplaced blocks', () => {
   it('a tool call in a user message and a tool result in an assistant message are carried as text', () => {
     const result = convert(

@@ -76,7 +76,7 @@
  * `KIRO_AUTH_TOKEN` and serves until SIGTERM (for end-to-end tests in a real VS Code).
  */
 export { startFakeUpstream, FakeUpstream } from './fake-upstream/server';
-export type { FakeUpstreamOptions, GrantHandler, RouteCall, RouteHandler, WebSearchResult } from './fake-upstream/server';
+export type { FakeUpstreamOptions, GrantHandler, RouteCall, RouteHandler, RouteKit, WebSearchResult } from './fake-upstream/server';
 export { FakeAccount, DEFAULT_MODELS, FREE_TIER_MODELS, LEGACY_MODEL_IDS, nextMonthlyReset } from './fake-upstream/accounts';
 export {
   textReply,

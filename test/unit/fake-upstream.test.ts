@@ -1008,6 +1008,23 @@ describe('records', () => {
     expect(gen!.seq).toBe(2);
   });
 
+  it('take routes and grants added later (the seam for the sign-in endpoints)', async () => {
+    upstream.route('POST', '/client/register', 'oidcRegister', (call, kit) =>
+      kit.reply(call, { status: 200, body: { clientId: 'cid', clientSecret: 'secret', echoed: call.record.body } }),
+    );
+    upstream.grants.set('urn:ietf:params:oauth:grant-type:device_code', (_call, body) =>
+      body.deviceCode === 'approved' ? { status: 200, body: { accessToken: 'aoa-device' } } : { status: 400, body: { error: 'authorization_pending' } },
+    );
+    const registered = await fetch(`${upstream.baseUrl}/client/register`, { method: 'POST', body: JSON.stringify({ clientName: 'Kiro Bridge' }) });
+    expect(await registered.json()).toEqual({ clientId: 'cid', clientSecret: 'secret', echoed: { clientName: 'Kiro Bridge' } });
+    const poll = (deviceCode: string) =>
+      fetch(`${upstream.baseUrl}/token`, { method: 'POST', body: JSON.stringify({ grantType: 'urn:ietf:params:oauth:grant-type:device_code', deviceCode }) });
+    expect((await poll('pending')).status).toBe(400);
+    expect(await (await poll('approved')).json()).toEqual({ accessToken: 'aoa-device' });
+    expect(upstream.requests.map((r) => r.endpoint)).toEqual(['oidcRegister', 'oidcToken', 'oidcToken']);
+    expect(upstream.requests[1]!.refusal).toBe('authorization_pending');
+  });
+
   it('produce a KIRO_AUTH_TOKEN for every account', () => {
     const idc = upstream.addAccount({ kind: 'idc' });
     expect(JSON.parse(upstream.kiroAuthToken())).toEqual([

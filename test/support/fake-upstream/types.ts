@@ -303,6 +303,7 @@ export interface FakeAccountView {
 // Records
 // ---------------------------------------------------------------------------------------------
 
+/** Which route a request hit; routes added later bring their own names. */
 export type Endpoint =
   | 'generate'
   | 'refreshToken'
@@ -310,7 +311,8 @@ export type Endpoint =
   | 'usageLimits'
   | 'target'
   | 'mcp'
-  | 'unknown';
+  | 'unknown'
+  | (string & {});
 
 /**
  * How a call ended, from the fake's side:

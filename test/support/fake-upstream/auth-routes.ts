@@ -1,0 +1,79 @@
+// Token refresh: Social `POST /refreshToken` (kiro-protocol §1.2) and SSO-OIDC `POST /token`
+// (§1.3). `/token` dispatches on `grantType` through `upstream.grants`; only `refresh_token`
+// exists today, the sign-in grants (device_code, authorization_code) belong there later (issue 9).
+import type { FakeAccount } from './accounts';
+import { oidcError, socialRefreshRejected } from './bodies';
+import { sleep, untilAborted } from './delivery';
+import type { RouteCall, RouteKit } from './server';
+import type { HttpReply } from './types';
+
+/** Waits out an account's refresh delay and any held gate (cut short if the client leaves). */
+async function refreshPause(account: FakeAccount, signal: AbortSignal): Promise<void> {
+  if (account.refreshDelayMs > 0) await sleep(account.refreshDelayMs, signal);
+  await Promise.race([account.refreshMayProceed(), untilAborted(signal)]);
+}
+
+export async function socialRefreshRoute(call: RouteCall, kit: RouteKit): Promise<void> {
+  const { record } = call;
+  const presented = (record.body as { refreshToken?: unknown } | undefined)?.refreshToken;
+  if (typeof presented !== 'string' || presented === '') {
+    return kit.refuse(call, { status: 400, body: { message: 'refreshToken is required' } }, 'no refreshToken in body');
+  }
+  const account = kit.upstream.accounts.find((a) => a.kind === 'social' && a.refreshToken === presented);
+  if (!account) return kit.refuse(call, socialRefreshRejected(), 'unknown or revoked refresh token');
+  record.account = account;
+  await refreshPause(account, call.signal);
+  if (call.signal.aborted) return;
+  const failure = account.refreshFailures.shift();
+  if (failure) return kit.refuse(call, failure, 'scripted refresh failure');
+  const issued = account.refresh();
+  kit.reply(call, {
+    status: 200,
+    body: {
+      accessToken: issued.accessToken,
+      expiresIn: account.accessTokenTtlSeconds,
+      ...(account.profileArn ? { profileArn: account.profileArn } : {}),
+      ...(issued.refreshToken ? { refreshToken: issued.refreshToken } : {}),
+    },
+  });
+}
+
+export async function oidcTokenRoute(call: RouteCall, kit: RouteKit): Promise<void> {
+  const body = call.record.body;
+  if (!body || typeof body !== 'object' || Array.isArray(body)) {
+    return kit.refuse(call, oidcError('invalid_request', 'The request body must be JSON.'), 'body is not JSON');
+  }
+  const fields = body as Record<string, unknown>;
+  const grant = kit.upstream.grants.get(String(fields.grantType ?? ''));
+  if (!grant) {
+    return kit.refuse(call, oidcError('unsupported_grant_type', `Unsupported grant type: ${String(fields.grantType)}`), 'unsupported grant');
+  }
+  const reply = await grant(call, fields, kit);
+  if (call.signal.aborted) return;
+  if (reply.status === 200) kit.reply(call, reply);
+  else kit.refuse(call, reply, String((reply.body as { error?: unknown } | undefined)?.error ?? `HTTP ${reply.status}`));
+}
+
+/** The SSO-OIDC `refresh_token` grant (§1.3): client id and secret, then the refresh token. */
+export async function refreshTokenGrant(call: RouteCall, body: Record<string, unknown>, kit: RouteKit): Promise<HttpReply> {
+  const account = kit.upstream.accounts.find((a) => a.kind === 'idc' && a.clientId === body.clientId);
+  if (!account) return oidcError('invalid_client', 'Invalid client provided');
+  call.record.account = account;
+  if (body.clientSecret !== account.clientSecret) return oidcError('invalid_client', 'Invalid client provided');
+  if (body.refreshToken !== account.refreshToken) return oidcError('invalid_grant', 'Invalid refresh token provided');
+  await refreshPause(account, call.signal);
+  // The client left during the pause: issue nothing (the route sends nothing either).
+  if (call.signal.aborted) return { status: 499 };
+  const failure = account.refreshFailures.shift();
+  if (failure) return failure;
+  const issued = account.refresh();
+  return {
+    status: 200,
+    body: {
+      accessToken: issued.accessToken,
+      expiresIn: account.accessTokenTtlSeconds,
+      tokenType: 'Bearer',
+      ...(issued.refreshToken ? { refreshToken: issued.refreshToken } : {}),
+    },
+  };
+}

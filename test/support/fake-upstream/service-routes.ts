@@ -1,0 +1,89 @@
+// Runtime calls beside generate: getUsageLimits (kiro-protocol §1.8), awsJson1.0 calls on `/`
+// by `x-amz-target` (§2.6 ListAvailableModels), and the MCP web_search tool (§2.6).
+import { httpOf, upstreamErrors } from './bodies';
+import type { RouteCall, RouteKit } from './server';
+import type { FakeAccount } from './accounts';
+import type { HttpReply } from './types';
+import { usageLimitsBody } from './usage';
+
+const AMZ_JSON = 'application/x-amz-json-1.0';
+
+export function usageLimitsRoute(call: RouteCall, kit: RouteKit): void {
+  const account = kit.authorise(call);
+  if (!account) return;
+  // A suspended account still reads its balance (observed in 2026: getUsageLimits answers while
+  // ListAvailableModels and generate answer 403), so suspension is not checked here.
+  const scripted = account.usageReplies.shift();
+  if (scripted) return kit.reply(call, scripted);
+  kit.reply(call, { status: 200, body: usageLimitsBody(account, kit.upstream.now()) });
+}
+
+/** awsJson1.0 operations by `x-amz-target`. More (e.g. ListAvailableProfiles, issue 9) go here. */
+const TARGETS: Record<string, (account: FakeAccount, body: unknown) => HttpReply> = {
+  'AmazonCodeWhispererService.ListAvailableModels': (account) => ({
+    status: 200,
+    headers: { 'content-type': AMZ_JSON },
+    body: { defaultModel: { modelId: account.defaultModel }, models: account.models },
+  }),
+};
+
+export function targetRoute(call: RouteCall, kit: RouteKit): void {
+  const target = call.record.target ?? '';
+  const operation = TARGETS[target];
+  if (!operation) {
+    return kit.refuse(
+      call,
+      {
+        status: 400,
+        body: { __type: 'com.amazon.coral.service#UnknownOperationException', message: null },
+        headers: { 'content-type': AMZ_JSON, 'x-amzn-errortype': 'UnknownOperationException' },
+      },
+      `unknown x-amz-target "${target}"`,
+    );
+  }
+  const account = kit.authorise(call);
+  if (!account) return;
+  if (account.suspended) return kit.refuse(call, httpOf(upstreamErrors.suspended()), 'account suspended');
+  kit.reply(call, operation(account, call.record.body));
+}
+
+/** Results the MCP web_search tool returns. */
+export interface WebSearchResult {
+  title: string;
+  url: string;
+  snippet: string;
+  /** Milliseconds since epoch. */
+  publishedDate?: number;
+}
+
+export function mcpRoute(call: RouteCall, kit: RouteKit): void {
+  const account = kit.authorise(call);
+  if (!account) return;
+  if (account.suspended) return kit.refuse(call, httpOf(upstreamErrors.suspended()), 'account suspended');
+  const rpc = call.record.body as { id?: unknown; method?: unknown; params?: { name?: unknown; arguments?: { query?: unknown } } } | undefined;
+  if (rpc?.method !== 'tools/call' || rpc.params?.name !== 'web_search' || typeof rpc.params.arguments?.query !== 'string') {
+    return kit.refuse(
+      call,
+      { status: 200, body: { id: rpc?.id ?? null, jsonrpc: '2.0', error: { code: -32602, message: 'Invalid params' } } },
+      'not a web_search tools/call',
+    );
+  }
+  const query = rpc.params.arguments.query;
+  const given = kit.upstream.webSearchResults ?? [
+    { title: `${query} — overview`, url: `https://example.com/search/${encodeURIComponent(query)}`, snippet: `About ${query}.` },
+  ];
+  const results = given.map((r, i) => ({
+    ...r,
+    publishedDate: r.publishedDate ?? kit.upstream.now(),
+    id: `result-${i + 1}`,
+    domain: new URL(r.url).hostname,
+  }));
+  kit.reply(call, {
+    status: 200,
+    body: {
+      id: rpc.id ?? null,
+      jsonrpc: '2.0',
+      result: { content: [{ type: 'text', text: JSON.stringify({ results, totalResults: results.length, query }) }], isError: false },
+    },
+  });
+}

@@ -9,7 +9,6 @@ import { KiroError } from './errors';
 import { conversationIdFor } from './ids';
 import type {
   KiroAssistantResponseMessage,
-  KiroChatTriggerType,
   KiroGenerateRequest,
   KiroHistoryEntry,
   KiroImage,
@@ -21,7 +20,7 @@ import type {
 } from './kiro-request';
 import { DEFAULT_THINKING_BUDGET } from './models';
 import { RepairLog, type Repair } from './repairs';
-import { ToolNames, type ToolNameMap } from './tool-names';
+import { MAX_KIRO_TOOL_NAME_LENGTH, ToolNames, type ToolNameMap } from './tool-names';
 import { planTools, serverToolNames } from './tools';
 import { normalizeTurns, type AssistantTurn, type UserTurn } from './turns';
 import type { ChatRequest, ImageBlock } from './types';
@@ -123,14 +122,13 @@ export function toKiroRequest(request: ChatRequest, options: ConvertOptions): Co
     ...(currentMessage.userInputMessageContext ?? {}),
   };
   for (const [short, original] of names.rewrites()) {
-    repairs.add('tool-name-shortened', `sent as ${short} (Kiro takes names of up to 63 characters from [A-Za-z0-9_-]); restored in responses`, original);
+    repairs.add('tool-name-shortened', `sent as ${short} (Kiro takes names of up to ${MAX_KIRO_TOOL_NAME_LENGTH} characters from [A-Za-z0-9_-]); restored in responses`, original);
   }
 
-  const trigger: KiroChatTriggerType = plan.trigger;
   const body: KiroGenerateRequest = {
     conversationState: {
       agentTaskType: 'vibe',
-      chatTriggerType: trigger,
+      chatTriggerType: plan.trigger,
       conversationId: options.conversationId ?? conversationIdFor(request.sessionKey),
       currentMessage: { userInputMessage: { ...currentMessage, userInputMessageContext: context } },
       history,

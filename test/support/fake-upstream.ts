@@ -72,6 +72,10 @@
  * its metering steps)`; once `account.remainingCredits` hits 0 the next call gets 402, so
  * `addAccount({ usage: { limit: 2 }, creditsPerCall: 1 })` allows exactly two calls.
  *
+ * More endpoints: `upstream.route(method, path, endpoint, (call, kit) => …)` and
+ * `upstream.grants.set(grantType, …)` (for `/token`) — where the SSO-OIDC and Kiro social sign-in
+ * flows (issue 9) plug in; `kit` gives reply/refuse/authorise without private access.
+ *
  * Standalone: `npx tsx test/support/fake-upstream-main.ts` prints the base URL and a
  * `KIRO_AUTH_TOKEN` and serves until SIGTERM (for end-to-end tests in a real VS Code).
  */

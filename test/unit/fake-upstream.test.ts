@@ -398,6 +398,36 @@ describe('generate: bearer tokens, suspension and credits', () => {
     expect((await generate(await socialRefresh())).status).toBe(200);
   });
 
+  it('expires access tokens on the injected clock after accessTokenTtlSeconds', async () => {
+    let clock = Date.UTC(2026, 5, 1);
+    const timed = await startFakeUpstream({ now: () => clock, accounts: [{ accessTokenTtlSeconds: 3600 }] });
+    try {
+      const refreshed = await fetch(`${timed.baseUrl}/refreshToken`, { method: 'POST', body: JSON.stringify({ refreshToken: timed.account.refreshToken }) });
+      const { accessToken } = (await refreshed.json()) as { accessToken: string };
+      const call = () =>
+        fetch(`${timed.baseUrl}/generateAssistantResponse`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${accessToken}` },
+          body: JSON.stringify(validBody(timed.account)),
+        }).then(async (r) => (await r.arrayBuffer(), r.status));
+      clock += 3599_000;
+      expect(await call()).toBe(200);
+      clock += 1_000;
+      expect(await call()).toBe(403);
+      expect(timed.generateRequests[1]!.refusal).toBe('access token expired');
+    } finally {
+      await timed.close();
+    }
+  });
+
+  it('hands out a Kiro IDE token file whose access token works', async () => {
+    const file = upstream.account.kiroIdeTokenFile();
+    expect(file).toMatchObject({ refreshToken: upstream.account.refreshToken, authMethod: 'social', profileArn: upstream.account.profileArn, region: 'us-east-1' });
+    expect(Date.parse(file.expiresAt!)).toBeGreaterThan(Date.now());
+    expect((await generate(file.accessToken!)).status).toBe(200);
+    expect(upstream.refreshCount()).toBe(0);
+  });
+
   it('answers 403 TEMPORARILY_SUSPENDED for a suspended account', async () => {
     const token = await socialRefresh();
     upstream.account.suspend();

@@ -1,7 +1,6 @@
 // Public types of the fake Kiro upstream. Everything a test scripts is plain data (so a scenario
 // can be logged, compared or built by a helper); everything the fake observed is a record.
 import type { IncomingHttpHeaders } from 'node:http';
-import type { KiroEvent } from '../../../src/kiro/events';
 import type { EventStreamMessage } from '../../../src/kiro/eventstream';
 
 // ---------------------------------------------------------------------------------------------
@@ -354,5 +353,3 @@ export interface RecordedRequest {
   outcome: Outcome;
   finishedAt?: number;
 }
-
-export type KiroEventLike = KiroEvent;

@@ -1,0 +1,10 @@
+// Everything an e2e test needs: a real VS Code (code-server), Chromium, the workbench moves, the
+// packaged extension and failure diagnostics. See test/e2e/README.md.
+export { CodeServer, baseUserSettings, processGroupExists, type CodeServerOptions } from './code-server';
+export { chromiumArgs, launchChromium } from './browser';
+export { Workbench, type OpenOptions } from './workbench';
+export { extension, packageVsix } from './vsix';
+export { printDiagnostics, printDiagnosticsOnFailure, type DiagnosticsSubject } from './diagnostics';
+export { outputDir, repoRoot } from './paths';
+export { sleep, waitUntil } from './util';
+export { freePort, isPortOpen, waitForPort } from './net';

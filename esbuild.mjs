@@ -27,6 +27,24 @@ const builds = [
     outfile: 'dist/cli.js',
     banner: { js: '#!/usr/bin/env node' },
   },
+  // Traffic webview front end: script + CSS (uPlot's included), and the codicons stylesheet and
+  // font that vscode-icon links by id. Everything lands in media/dist; nothing loads from a CDN.
+  {
+    bundle: true,
+    platform: 'browser',
+    format: 'iife',
+    target: ['chrome120'],
+    minify: production,
+    // Inline in development so no stale .map file is left in media/dist for the VSIX to ship.
+    sourcemap: production ? false : 'inline',
+    sourcesContent: false,
+    logLevel: 'warning',
+    legalComments: 'none',
+    entryPoints: { traffic: 'media/src/traffic/main.ts', codicon: 'node_modules/@vscode/codicons/dist/codicon.css' },
+    outdir: 'media/dist',
+    loader: { '.ttf': 'file' },
+    assetNames: '[name]',
+  },
 ];
 
 if (watch) {

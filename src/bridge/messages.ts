@@ -10,9 +10,7 @@
 // - Back-pressure: after a write the client's socket cannot take, the upstream is not read
 //   until it drains. A client that goes away aborts the upstream call.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Logger } from '../common/logger';
-import type { Redactor } from '../common/redact';
-import type { KiroAccount, AccountProvider } from '../kiro/account';
+import type { KiroAccount } from '../kiro/account';
 import type { AccessToken } from '../kiro/auth';
 import { generateAssistantResponse, type KiroResponseStream } from '../kiro/client';
 import { toKiroRequest } from '../kiro/convert';
@@ -22,7 +20,6 @@ import { conversationIdFor } from '../kiro/ids';
 import { contextWindow, knownModelNames, resolveModel } from '../kiro/models';
 import { ResponseAssembler } from '../kiro/assemble';
 import { formatRepair } from '../kiro/repairs';
-import type { TokenCounter } from '../kiro/tokens';
 import type { ChatRequest, OutputEvent } from '../kiro/types';
 import { InvalidRequestError, parseAnthropicRequest, parseCountTokensRequest } from './anthropic-input';
 import {
@@ -34,20 +31,10 @@ import {
   type AnthropicOutputMeta,
 } from './anthropic-output';
 import type { BridgeConfig } from './config';
+import { ABORT_CLIENT_GONE, ABORT_SHUTDOWN, type BridgeContext, type BridgeRoute } from './context';
 import { sendAnthropicError, sendJson } from './http';
 import type { RequestTrace } from './traffic';
 
-export interface MessagesContext {
-  config: () => BridgeConfig;
-  accounts: AccountProvider;
-  counter: TokenCounter;
-  redactor: Redactor;
-  logger: Logger;
-}
-
-/** Why a request's abort signal fired. */
-export const ABORT_CLIENT_GONE = 'client-gone';
-export const ABORT_SHUTDOWN = 'shutdown';
 
 const MAX_KNOWN_IN_ERROR = 40;
 
@@ -60,7 +47,7 @@ interface Prepared {
 }
 
 /** Validation, model resolution, thinking defaults and the input count: shared with count_tokens. */
-function prepare(body: unknown, context: MessagesContext, countOnly: boolean): Prepared & { notes: string[] } {
+function prepare(body: unknown, context: BridgeContext, countOnly: boolean): Prepared & { notes: string[] } {
   const config = context.config();
   const parse = countOnly ? parseCountTokensRequest : parseAnthropicRequest;
   const { request, notes } = parse(body, { defaultThinkingBudget: config.thinkingDefaultBudget });
@@ -75,7 +62,7 @@ function prepare(body: unknown, context: MessagesContext, countOnly: boolean): P
 }
 
 /** POST /v1/messages/count_tokens. */
-export function handleCountTokens(res: ServerResponse, body: unknown, trace: RequestTrace, context: MessagesContext): void {
+export function handleCountTokens(res: ServerResponse, body: unknown, trace: RequestTrace, context: BridgeContext): void {
   let prepared: Prepared;
   try {
     prepared = prepare(body, context, true);
@@ -90,7 +77,7 @@ export function handleCountTokens(res: ServerResponse, body: unknown, trace: Req
   trace.finish(200);
 }
 
-function failBeforeCommit(res: ServerResponse, trace: RequestTrace, error: unknown, context: MessagesContext): void {
+function failBeforeCommit(res: ServerResponse, trace: RequestTrace, error: unknown, context: BridgeContext): void {
   if (error instanceof InvalidRequestError) {
     sendAnthropicError(res, { status: 400, type: 'invalid_request_error', message: context.redactor.text(error.message) });
     trace.finish(400, { type: 'invalid_request_error', message: error.message });
@@ -131,7 +118,7 @@ export async function handleMessages(
   res: ServerResponse,
   body: unknown,
   trace: RequestTrace,
-  context: MessagesContext,
+  context: BridgeContext,
   signal: AbortSignal,
 ): Promise<void> {
   const config = context.config();
@@ -225,7 +212,7 @@ async function openUpstream(
   request: ChatRequest,
   kiroModel: string,
   trace: RequestTrace,
-  context: MessagesContext,
+  context: BridgeContext,
   config: BridgeConfig,
   signal: AbortSignal,
 ): Promise<Opened> {
@@ -372,3 +359,17 @@ async function collectResponse(
   sendJson(res, 200, message, { 'request-id': trace.id });
   trace.finish(200);
 }
+
+export const messagesRoute: BridgeRoute = {
+  method: 'POST',
+  path: '/v1/messages',
+  api: 'anthropic',
+  handle: ({ req, res, body, trace, context, signal }) => handleMessages(req, res, body, trace, context, signal),
+};
+
+export const countTokensRoute: BridgeRoute = {
+  method: 'POST',
+  path: '/v1/messages/count_tokens',
+  api: 'count_tokens',
+  handle: ({ res, body, trace, context }) => handleCountTokens(res, body, trace, context),
+};

@@ -6,6 +6,7 @@
 import type { ServerResponse } from 'node:http';
 import { modelCatalog, type ModelCatalogEntry } from '../kiro/models';
 import type { BridgeConfig } from './config';
+import type { BridgeRoute } from './context';
 import { sendAnthropicError, sendJson } from './http';
 
 export interface ModelEntry {
@@ -88,3 +89,18 @@ export function handleGetModel(res: ServerResponse, id: string, config: BridgeCo
   sendJson(res, 200, model);
   return 200;
 }
+
+export const modelRoutes: BridgeRoute[] = [
+  {
+    method: 'GET',
+    path: '/v1/models',
+    api: 'models',
+    handle: ({ req, res, trace, context }) => trace.finish(handleListModels(res, new URLSearchParams(req.url.split('?')[1] ?? ''), context.config())),
+  },
+  {
+    method: 'GET',
+    path: '/v1/models/:id',
+    api: 'models',
+    handle: ({ req, res, trace, context }) => trace.finish(handleGetModel(res, String(req.params.id), context.config())),
+  },
+];

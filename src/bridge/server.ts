@@ -9,15 +9,16 @@ import type { AddressInfo } from 'node:net';
 import { Disposable } from '../common/disposable';
 import { nullLogger, type Logger } from '../common/logger';
 import { defaultRedactor, type Redactor } from '../common/redact';
-import { nullTrafficSink, type TrafficApi, type TrafficSink } from '../common/traffic';
+import { nullTrafficSink, type TrafficSink } from '../common/traffic';
 import type { AccountProvider } from '../kiro/account';
 import { TokenCounter, warmTokenizer } from '../kiro/tokens';
 import type { BridgeConfig } from './config';
-import { BodyError, checkApiKey, checkHost, checkOrigin, isWildcardHost, parseJsonBody, readBody, type GuardFailure } from './guards';
+import { ABORT_CLIENT_GONE, ABORT_SHUTDOWN, type BridgeContext, type BridgeRoute, type ErrorWriter, type RouteFailure } from './context';
+import { BodyError, checkApiKey, checkHost, checkOrigin, isWildcardHost, parseJsonBody, readBody } from './guards';
 import { healthAnswer } from './health';
 import { sendAnthropicError, sendJson } from './http';
-import { ABORT_CLIENT_GONE, ABORT_SHUTDOWN, handleCountTokens, handleMessages, type MessagesContext } from './messages';
-import { handleGetModel, handleListModels } from './models-route';
+import { countTokensRoute, messagesRoute } from './messages';
+import { modelRoutes } from './models-route';
 import { TrafficRecorder, newRequestId, type RequestTrace } from './traffic';
 
 export type BridgeState = 'stopped' | 'starting' | 'running' | 'stopping';
@@ -43,13 +44,6 @@ interface InFlight {
 
 const CORS_ALLOW_HEADERS = 'content-type, x-api-key, authorization, anthropic-version, anthropic-beta, anthropic-dangerous-direct-browser-access, x-stainless-retry-count, x-stainless-timeout';
 
-function apiOf(path: string): TrafficApi {
-  if (path === '/v1/messages') return 'anthropic';
-  if (path === '/v1/messages/count_tokens') return 'count_tokens';
-  if (path.startsWith('/v1/models')) return 'models';
-  return 'other';
-}
-
 function urlFor(host: string, port: number): string {
   const shown = isWildcardHost(host) ? '127.0.0.1' : host;
   return `http://${shown.includes(':') ? `[${shown}]` : shown}:${port}`;
@@ -60,7 +54,9 @@ export class BridgeServer extends Disposable {
   private readonly logger: Logger;
   private readonly redactor: Redactor;
   private readonly recorder: TrafficRecorder;
-  private readonly context: MessagesContext;
+  private readonly context: BridgeContext;
+  private readonly router = express.Router();
+  private readonly routeList: BridgeRoute[] = [];
   private readonly inflight = new Map<string, InFlight>();
   private readonly stateListeners = new Set<(state: BridgeState) => void>();
   private server: Server | undefined;
@@ -92,6 +88,7 @@ export class BridgeServer extends Disposable {
       logger: this.logger,
     };
     this.app = this.buildApp();
+    for (const route of [messagesRoute, countTokensRoute, ...modelRoutes]) this.addRoute(route);
   }
 
   get state(): BridgeState {
@@ -212,44 +209,58 @@ export class BridgeServer extends Disposable {
     }
   }
 
+  /**
+   * Adds a route (the OpenAI routes plug in here). Guards, body parsing, the traffic record,
+   * the abort signal and the last-resort error answer come with it; the route answers the rest.
+   */
+  addRoute(route: BridgeRoute): void {
+    this.routeList.push(route);
+    const run = (req: Request, res: Response) => this.run(route, req, res);
+    if (route.method === 'GET') this.router.get(route.path, run);
+    else this.router.post(route.path, run);
+  }
+
   private buildApp(): express.Express {
     const app = express();
     app.disable('x-powered-by');
     app.set('etag', false);
     app.use((req, res, next) => this.guard(req, res, next));
     app.get('/health', (_req, res) => sendJson(res, 200, healthAnswer(this.deps.accounts, this.startedAt)));
-    app.get('/v1/models', (req, res) => this.finishTrace(res, handleListModels(res, new URLSearchParams(req.url.split('?')[1] ?? ''), this.config)));
-    app.get('/v1/models/:id', (req, res) => this.finishTrace(res, handleGetModel(res, String(req.params.id), this.config)));
-    app.post('/v1/messages', (req, res) => this.withBody(req, res, (body, trace) => this.messages(req, res, body, trace)));
-    app.post('/v1/messages/count_tokens', (req, res) =>
-      this.withBody(req, res, (body, trace) => handleCountTokens(res, body, trace, this.context)),
-    );
+    app.use(this.router);
     app.use((req, res) => {
-      const failure: GuardFailure = { status: 404, type: 'not_found_error', message: `${req.method} ${req.path} is not a route of this bridge` };
-      sendAnthropicError(res, failure);
-      traceOf(res)?.finish(404, { type: failure.type, message: failure.message });
+      const failure: RouteFailure = { status: 404, type: 'not_found_error', message: `${req.method} ${req.path} is not a route of this bridge` };
+      this.reject(res, failure, traceOf(res), req.path);
     });
     // Last resort: never crash, never hang; answer in the API's shape.
-    app.use((error: unknown, _req: Request, res: Response, _next: NextFunction) => {
+    app.use((error: unknown, req: Request, res: Response, _next: NextFunction) => {
       const message = error instanceof Error ? error.message : String(error);
       this.logger.error(`unexpected bridge error: ${this.redactor.text(message)}`);
-      if (!res.headersSent) sendAnthropicError(res, { status: 500, type: 'api_error', message: `internal bridge error: ${this.redactor.text(message)}` });
+      if (!res.headersSent) this.reject(res, { status: 500, type: 'api_error', message: `internal bridge error: ${this.redactor.text(message)}` }, traceOf(res), req.path);
       else if (!res.writableEnded) res.end();
       traceOf(res)?.finish(500, { type: 'api_error', message });
     });
     return app;
   }
 
+  /** The registered route a path belongs to (for its error shape and traffic class). */
+  private routeOf(path: string): BridgeRoute | undefined {
+    for (const route of this.routeList) {
+      const colon = route.path.indexOf('/:');
+      if (colon === -1 ? path === route.path || path === `${route.path}/` : path.startsWith(route.path.slice(0, colon + 1))) return route;
+    }
+    return undefined;
+  }
+
   /** Host, Origin, CORS preflight and client key — before any route. */
   private guard(req: Request, res: Response, next: NextFunction): void {
     const path = req.path;
     const isHealth = path === '/health';
-    const trace = isHealth || req.method === 'OPTIONS' ? undefined : this.recorder.begin(req, apiOf(path), newRequestId());
+    const trace = isHealth || req.method === 'OPTIONS' ? undefined : this.recorder.begin(req, this.routeOf(path)?.api ?? 'other', newRequestId());
     if (trace) res.locals.trace = trace;
     res.setHeader('request-id', trace?.id ?? newRequestId());
     const origin = req.headers.origin;
     const failure = checkHost(req.headers.host, this.config.host) ?? checkOrigin(origin, this.config.allowedOrigins);
-    if (failure) return this.reject(res, failure, trace);
+    if (failure) return this.reject(res, failure, trace, path);
     if (origin) {
       res.setHeader('access-control-allow-origin', origin);
       res.setHeader('vary', 'Origin');
@@ -265,64 +276,60 @@ export class BridgeServer extends Disposable {
     }
     if (!isHealth) {
       const keyFailure = checkApiKey(req, this.config.apiKey);
-      if (keyFailure) return this.reject(res, keyFailure, trace);
+      if (keyFailure) return this.reject(res, keyFailure, trace, path);
     }
     if (this.stateValue === 'stopping') {
-      return this.reject(res, { status: 529, type: 'overloaded_error', message: 'the bridge is shutting down; retry the request' }, trace);
+      return this.reject(res, { status: 529, type: 'overloaded_error', message: 'the bridge is shutting down; retry the request' }, trace, path);
     }
     next();
   }
 
-  private reject(res: ServerResponse, failure: GuardFailure, trace: RequestTrace | undefined): void {
-    sendAnthropicError(res, failure);
+  private reject(res: ServerResponse, failure: RouteFailure, trace: RequestTrace | undefined, path: string): void {
+    const write = this.routeOf(path)?.sendError ?? (sendAnthropicError as ErrorWriter);
+    write(res, failure);
     trace?.finish(failure.status, { type: failure.type, message: failure.message });
   }
 
-  private finishTrace(res: ServerResponse, status: number): void {
-    traceOf(res)?.finish(status);
-  }
-
-  /** Reads and parses the JSON body, answering 400/413 itself. */
-  private async withBody(req: Request, res: Response, handle: (body: unknown, trace: RequestTrace) => void | Promise<void>): Promise<void> {
+  /** Runs a route: body (POST), abort signal, in-flight registration, and the net under it. */
+  private async run(route: BridgeRoute, req: Request, res: Response): Promise<void> {
     const trace = traceOf(res)!;
     let body: unknown;
-    try {
-      body = parseJsonBody(await readBody(req, this.config.bodyLimit));
-    } catch (error) {
-      if (error instanceof BodyError) {
-        if (error.failure.status === 413) {
-          // Discard the rest of the upload and close: reading 1 GB to say no is wasteful.
-          res.setHeader('connection', 'close');
-          req.resume();
+    if (route.method === 'POST') {
+      try {
+        body = parseJsonBody(await readBody(req, this.config.bodyLimit));
+      } catch (error) {
+        if (error instanceof BodyError) {
+          if (error.failure.status === 413) {
+            // Discard the rest of the upload and close: reading 1 GB to say no is wasteful.
+            res.setHeader('connection', 'close');
+            req.resume();
+          }
+          return this.reject(res, error.failure, trace, req.path);
         }
-        return this.reject(res, error.failure, trace);
+        // The client went away mid-upload: nobody to answer.
+        trace.finish(499, { type: 'client_closed', message: (error as Error).message });
+        return;
       }
-      // The client went away mid-upload: nobody to answer.
-      trace.finish(499, { type: 'client_closed', message: (error as Error).message });
-      return;
     }
-    await handle(body, trace);
-  }
-
-  private messages(req: Request, res: Response, body: unknown, trace: RequestTrace): Promise<void> {
     const controller = new AbortController();
     const onClose = () => {
       if (!res.writableFinished) controller.abort(ABORT_CLIENT_GONE);
     };
     res.on('close', onClose);
-    const done = handleMessages(req, res, body, trace, this.context, controller.signal).catch((error: unknown) => {
-      // handleMessages answers every failure itself; this is the net under the net.
-      this.logger.error(`unexpected error in /v1/messages: ${this.redactor.text(String(error))}`);
-      if (!res.headersSent) sendAnthropicError(res, { status: 500, type: 'api_error', message: 'internal bridge error' });
+    const done = (async () => route.handle({ req, res, body, trace, context: this.context, signal: controller.signal }))().catch((error: unknown) => {
+      // Routes answer their own failures; this is the net under the net.
+      this.logger.error(`unexpected error in ${route.path}: ${this.redactor.text(String(error))}`);
+      if (!res.headersSent) this.reject(res, { status: 500, type: 'api_error', message: 'internal bridge error' }, undefined, req.path);
       else if (!res.writableEnded) res.end();
       trace.finish(500, { type: 'api_error', message: String(error) });
     });
-    const flight: InFlight = { controller, done };
-    this.inflight.set(trace.id, flight);
-    return done.finally(() => {
+    this.inflight.set(trace.id, { controller, done });
+    try {
+      await done;
+    } finally {
       res.off('close', onClose);
       this.inflight.delete(trace.id);
-    });
+    }
   }
 }
 

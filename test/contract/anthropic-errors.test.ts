@@ -1,7 +1,7 @@
 // Upstream failures as the official SDK sees them: each maps to the matching error class, streams
 // that break end with an error (never a fake end_turn), disconnects abort the upstream call, and
 // stopping the bridge ends open streams with an error event.
-import Anthropic from '@anthropic-ai/sdk';
+import Anthropic, { type APIError } from '@anthropic-ai/sdk';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
   cutReply,
@@ -30,13 +30,13 @@ beforeEach(() => {
   h.upstream.clearScripts();
 });
 
-async function failure(promise: Promise<unknown>): Promise<Anthropic.APIError> {
+async function failure(promise: Promise<unknown>): Promise<APIError> {
   const error = await promise.then(
     () => undefined,
     (e: unknown) => e,
   );
   expect(error).toBeInstanceOf(Anthropic.APIError);
-  return error as Anthropic.APIError;
+  return error as APIError;
 }
 
 /** Collects a stream's events until it ends or throws. */
@@ -247,7 +247,7 @@ describe('disconnects and shutdown', () => {
       const pending = local.client.messages.create(ask).catch((e: unknown) => e);
       await local.upstream.waitFor((r) => r.endpoint === 'generate');
       await local.bridge.stop();
-      const error = (await pending) as Anthropic.APIError;
+      const error = (await pending) as APIError;
       expect(error).toBeInstanceOf(Anthropic.InternalServerError);
       expect(error.status).toBe(529);
     } finally {

@@ -1,6 +1,6 @@
 // The official @anthropic-ai/sdk against the bridge and the fake Kiro upstream: text, streaming,
 // tools, images, thinking, stop sequences, count_tokens, models.
-import Anthropic from '@anthropic-ai/sdk';
+import Anthropic, { type BadRequestError } from '@anthropic-ai/sdk';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { UUID_V4 } from '../../src/kiro/ids';
@@ -316,8 +316,8 @@ describe('images', () => {
       })
       .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(Anthropic.BadRequestError);
-    expect((error as Anthropic.BadRequestError).message).toContain('messages.0.content.0.source.type');
-    expect((error as Anthropic.BadRequestError).message).toContain('base64');
+    expect((error as BadRequestError).message).toContain('messages.0.content.0.source.type');
+    expect((error as BadRequestError).message).toContain('base64');
   });
 
   it('accepts images inside tool results', async () => {
@@ -493,7 +493,7 @@ describe('models', () => {
       .create({ model: 'claude-imaginary-9', max_tokens: 16, messages: [{ role: 'user', content: 'x' }] })
       .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(Anthropic.BadRequestError);
-    const message = (error as Anthropic.BadRequestError).message;
+    const message = (error as BadRequestError).message;
     expect(message).toContain('claude-imaginary-9');
     expect(message).toContain('claude-sonnet-4-5');
   });

@@ -10,6 +10,8 @@ export default defineConfig({
     pool: 'forks',
     maxWorkers: 1,
     fileParallelism: false,
+    // Cleans up after workers that died without stopping their code-server.
+    globalSetup: ['test/e2e/support/global-setup.ts'],
     // Steps drive a real UI; packaging and starting VS Code happen in beforeAll.
     testTimeout: 120_000,
     hookTimeout: 300_000,

@@ -77,7 +77,7 @@ export class CodeServer {
 
   private constructor(private readonly options: CodeServerOptions) {
     requireTool(codeServerBin, 'code-server');
-    const root = mkdtempSync(path.join(os.tmpdir(), `kiro-e2e-${options.name ?? 'vscode'}-`));
+    const root = mkdtempSync(path.join(os.tmpdir(), `${tempPrefix}${options.name ?? 'vscode'}-`));
     const dirs: Dirs = {
       root,
       userData: path.join(root, 'user-data'),
@@ -94,6 +94,7 @@ export class CodeServer {
       if (key !== 'configFile') mkdirSync(dir, { recursive: true });
     }
     this.dirs = dirs;
+    this.writeOwner(undefined);
     this.logFile = path.join(root, 'code-server.log');
     writeFileSync(this.logFile, '');
     this.env = isolatedEnv(dirs, options.env ?? {});
@@ -199,6 +200,7 @@ export class CodeServer {
     });
     this.child = child;
     process.once('exit', this.killOnExit);
+    this.writeOwner(child.pid);
 
     const listening = new Promise<URL>((resolve, reject) => {
       let seen: string | undefined = '';
@@ -242,6 +244,7 @@ export class CodeServer {
       await waitUntil(() => !processGroupExists(pid), stopTimeoutMs, () => `code-server's process group ${pid} survived SIGKILL`);
     }
     process.removeListener('exit', this.killOnExit);
+    this.writeOwner(undefined);
     this.child = undefined;
     this.baseUrl = undefined;
   }
@@ -323,6 +326,12 @@ export class CodeServer {
     return out;
   }
 
+  /** Records who owns these folders and which process group runs in them, for `reapOrphans`. */
+  private writeOwner(pgid: number | undefined): void {
+    const owner: Owner = { owner: process.pid, ...(pgid === undefined ? {} : { pgid }) };
+    writeFileSync(path.join(this.dirs.root, ownerFile), JSON.stringify(owner));
+  }
+
   private killGroup(signal: NodeJS.Signals): void {
     const pid = this.child?.pid;
     if (pid === undefined) return;
@@ -331,6 +340,50 @@ export class CodeServer {
     } catch {
       // ESRCH: the group is already gone.
     }
+  }
+}
+
+const tempPrefix = 'kiro-e2e-';
+const ownerFile = 'owner.json';
+
+interface Owner {
+  /** The test process that made the folders. */
+  owner: number;
+  /** code-server's process group, while it runs. */
+  pgid?: number;
+}
+
+/**
+ * Kills code-servers and deletes temporary folders left behind by test processes that died
+ * without cleaning up (a worker killed on a timeout never runs its exit hooks). Folders of live
+ * test processes, e.g. a second e2e run on the same machine, are left alone. Returns the folders
+ * it removed.
+ */
+export function reapOrphans(): string[] {
+  const reaped: string[] = [];
+  for (const name of readdirSync(os.tmpdir())) {
+    if (!name.startsWith(tempPrefix)) continue;
+    const root = path.join(os.tmpdir(), name);
+    let owner: Owner;
+    try {
+      owner = JSON.parse(readFileSync(path.join(root, ownerFile), 'utf8')) as Owner;
+    } catch {
+      continue; // being created right now, or not ours
+    }
+    if (processExists(owner.owner)) continue;
+    if (owner.pgid !== undefined && processGroupExists(owner.pgid)) process.kill(-owner.pgid, 'SIGKILL');
+    rmSync(root, { recursive: true, force: true });
+    reaped.push(root);
+  }
+  return reaped;
+}
+
+function processExists(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 

@@ -1,0 +1,395 @@
+// Neutral OutputEvents → exactly what OpenAI's Chat Completions API sends: the stream of
+// `chat.completion.chunk` objects (role first, then content / reasoning_content / tool call
+// deltas, a finish chunk, the usage chunk when asked, `data: [DONE]`) and the non-streaming
+// `chat.completion`. No express, no sockets: the streaming writer writes strings to a sink the
+// HTTP layer owns (and reports back-pressure), like the Anthropic writer.
+//
+// Both outputs run the same tracker, so a stream accumulated by a client equals the
+// non-streaming completion built from the same events.
+import { randomBytes } from 'node:crypto';
+import { defaultRedactor, type Redactor } from '../common/redact';
+import { KiroError } from '../kiro/errors';
+import type { FinishReason, OutputEvent } from '../kiro/types';
+import { openaiErrorBody, openaiErrorFor, type OpenAIErrorInfo } from './openai-errors';
+import { UsageMeter, type OpenAIOutputMeta } from './openai-usage';
+
+// ---- wire shapes (as in the openai package's resources/chat/completions) --------------------
+
+export type ChatFinishReason = 'stop' | 'length' | 'tool_calls';
+
+export interface ChatToolCall {
+  id: string;
+  type: 'function';
+  function: { name: string; arguments: string };
+}
+
+export interface ChatUsage {
+  prompt_tokens: number;
+  completion_tokens: number;
+  total_tokens: number;
+  /** Kiro has no prompt cache: 0, as the API reports for uncached prompts. */
+  prompt_tokens_details: { cached_tokens: number };
+  completion_tokens_details: { reasoning_tokens: number };
+}
+
+export interface ChatCompletionMessage {
+  role: 'assistant';
+  content: string | null;
+  refusal: null;
+  /** The model's reasoning when thinking was on (the field DeepSeek-style clients read). */
+  reasoning_content?: string;
+  tool_calls?: ChatToolCall[];
+}
+
+export interface ChatCompletion {
+  id: string;
+  object: 'chat.completion';
+  created: number;
+  model: string;
+  system_fingerprint: null;
+  choices: [{ index: 0; message: ChatCompletionMessage; logprobs: null; finish_reason: ChatFinishReason }];
+  usage: ChatUsage;
+}
+
+export interface ChatDelta {
+  role?: 'assistant';
+  content?: string;
+  refusal?: null;
+  reasoning_content?: string;
+  tool_calls?: { index: number; id?: string; type?: 'function'; function: { name?: string; arguments: string } }[];
+}
+
+export interface ChatOutputMeta extends OpenAIOutputMeta {
+  /** `stream_options.include_usage`: a last chunk with `choices: []` and the usage. */
+  includeUsage: boolean;
+}
+
+/** Response headers for an OpenAI SSE stream. */
+export const OPENAI_SSE_HEADERS: Readonly<Record<string, string>> = {
+  'Content-Type': 'text/event-stream; charset=utf-8',
+  'Cache-Control': 'no-cache',
+  Connection: 'keep-alive',
+  'X-Accel-Buffering': 'no',
+};
+
+/** `chatcmpl-` + 29 random url-safe characters (OpenAI's ids have the same length). */
+export function newChatCompletionId(): string {
+  return `chatcmpl-${randomBytes(22).toString('base64url').slice(0, 29)}`;
+}
+
+export function chatFinishReason(reason: FinishReason): ChatFinishReason {
+  switch (reason) {
+    case 'tool_use':
+      return 'tool_calls';
+    case 'max_tokens':
+      return 'length';
+    case 'end_turn':
+    case 'stop_sequence':
+      return 'stop';
+  }
+}
+
+// ---- the shared tracker ---------------------------------------------------------------------
+
+type Run = { kind: 'content' | 'reasoning'; parts: string[] };
+type OpenTool = { index: number; id: string; name: string; parts: string[] };
+
+/** OutputEvents → deltas (tool calls indexed 0, 1, …), plus what the final message holds. */
+class ChatTracker {
+  readonly meter: UsageMeter;
+  readonly content: string[] = [];
+  readonly reasoning: string[] = [];
+  readonly calls: ChatToolCall[] = [];
+  private run: Run | undefined;
+  private tool: OpenTool | undefined;
+
+  constructor(
+    meta: OpenAIOutputMeta,
+    /** Keep the text for a final message (the streaming writer does not need it). */
+    private readonly keep: boolean,
+  ) {
+    this.meter = new UsageMeter(meta);
+  }
+
+  apply(event: OutputEvent, deltas: ChatDelta[]): void {
+    switch (event.type) {
+      case 'text':
+      case 'thinking': {
+        if (!event.text) return;
+        const kind = event.type === 'text' ? 'content' : 'reasoning';
+        if (this.tool) throw new KiroError('internal', `${event.type} arrived inside tool call ${this.tool.id}`);
+        if (this.run?.kind !== kind) {
+          this.closeRun();
+          this.run = { kind, parts: [] };
+        }
+        this.run.parts.push(event.text);
+        if (this.keep) (kind === 'content' ? this.content : this.reasoning).push(event.text);
+        deltas.push(kind === 'content' ? { content: event.text } : { reasoning_content: event.text });
+        return;
+      }
+      case 'tool_start': {
+        this.closeRun();
+        if (this.tool) throw new KiroError('internal', `tool call ${this.tool.id} was interrupted by tool call ${event.id}`);
+        this.tool = { index: this.calls.length, id: event.id, name: event.name, parts: [] };
+        // A placeholder keeps the indexes of calls in order; filled on tool_end.
+        this.calls.push({ id: event.id, type: 'function', function: { name: event.name, arguments: '' } });
+        deltas.push({ tool_calls: [{ index: this.tool.index, id: event.id, type: 'function', function: { name: event.name, arguments: '' } }] });
+        return;
+      }
+      case 'tool_delta': {
+        const tool = this.openTool(event.id, 'tool_delta');
+        if (!event.json) return;
+        tool.parts.push(event.json);
+        deltas.push({ tool_calls: [{ index: tool.index, function: { arguments: event.json } }] });
+        return;
+      }
+      case 'tool_end': {
+        const tool = this.openTool(event.id, 'tool_end');
+        let args = tool.parts.join('');
+        if (args === '') {
+          // No input streamed: clients JSON.parse the arguments, and "" is not JSON.
+          args = JSON.stringify(event.input ?? {});
+          deltas.push({ tool_calls: [{ index: tool.index, function: { arguments: args } }] });
+        }
+        this.calls[tool.index]!.function.arguments = args;
+        this.meter.toolCall(tool.name, args);
+        this.tool = undefined;
+        return;
+      }
+      case 'usage':
+        this.meter.observe(event);
+        return;
+      case 'finish':
+      case 'error':
+        return;
+    }
+  }
+
+  /** The answer is complete: count the open run. A tool call still open is our bug. */
+  end(): void {
+    if (this.tool) throw new KiroError('internal', `the response finished inside tool call ${this.tool.id}`);
+    this.closeRun();
+  }
+
+  usage(): ChatUsage {
+    const { inputTokens, outputTokens, reasoningTokens } = this.meter;
+    return {
+      prompt_tokens: inputTokens,
+      completion_tokens: outputTokens,
+      total_tokens: inputTokens + outputTokens,
+      prompt_tokens_details: { cached_tokens: 0 },
+      completion_tokens_details: { reasoning_tokens: reasoningTokens },
+    };
+  }
+
+  private closeRun(): void {
+    const run = this.run;
+    if (!run) return;
+    this.run = undefined;
+    const text = run.parts.join('');
+    if (run.kind === 'content') this.meter.text(text);
+    else this.meter.reasoning(text);
+  }
+
+  private openTool(id: string, what: string): OpenTool {
+    if (this.tool?.id !== id) throw new KiroError('internal', `${what} for tool call ${id}, which is not the open call`);
+    return this.tool;
+  }
+}
+
+// ---- streaming ------------------------------------------------------------------------------
+
+export interface OpenAISink {
+  /** Returns false when the consumer wants the producer to wait (for `drain`). */
+  write(chunk: string): boolean;
+}
+
+export type StreamOutcome = { reason: FinishReason; stopSequence?: string } | { error: OpenAIErrorInfo };
+
+export class ChatCompletionStreamWriter {
+  private readonly tracker: ChatTracker;
+  /** Every chunk is `head + delta + tail`: only the delta goes through JSON.stringify. */
+  private readonly head: string;
+  private readonly tail: string;
+  private readonly usageField: string;
+  private started = false;
+  private endedAs: StreamOutcome | undefined;
+
+  constructor(
+    private readonly sink: OpenAISink,
+    private readonly meta: ChatOutputMeta,
+    private readonly redactor: Redactor = defaultRedactor,
+  ) {
+    this.tracker = new ChatTracker(meta, false);
+    this.usageField = meta.includeUsage ? ',"usage":null' : '';
+    this.head = `data: {"id":${JSON.stringify(meta.id)},"object":"chat.completion.chunk","created":${meta.created},"model":${JSON.stringify(meta.model)},"system_fingerprint":null,"choices":[{"index":0,"delta":`;
+    this.tail = `,"logprobs":null,"finish_reason":null}]${this.usageField}}\n\n`;
+  }
+
+  /** True after `[DONE]` or an error chunk: nothing more will be written. */
+  get ended(): boolean {
+    return this.endedAs !== undefined;
+  }
+
+  /** How the stream ended, for the traffic record. */
+  get outcome(): StreamOutcome | undefined {
+    return this.endedAs;
+  }
+
+  get usage(): { inputTokens: number; outputTokens: number; credits?: number } {
+    const { inputTokens, outputTokens, credits } = this.tracker.meter;
+    return { inputTokens, outputTokens, credits };
+  }
+
+  /** The role chunk. Called by write() if the caller did not. */
+  start(): boolean {
+    if (this.ended) return true;
+    const chunk = this.preamble();
+    return chunk ? this.sink.write(chunk) : true;
+  }
+
+  /** Keep-alive while waiting: an SSE comment, which every SSE reader skips (never a fake chunk). */
+  ping(): boolean {
+    if (this.ended) return true;
+    return this.sink.write(': ping\n\n');
+  }
+
+  /** Writes the events (a finish or error among them ends the stream). Returns the sink's verdict. */
+  write(events: readonly OutputEvent[]): boolean {
+    if (this.ended || events.length === 0) return true;
+    let chunk = this.preamble();
+    const deltas: ChatDelta[] = [];
+    try {
+      for (const event of events) {
+        if (event.type === 'finish') {
+          chunk += this.render(deltas) + this.finishChunk(event.reason, event.stopSequence);
+          deltas.length = 0;
+          break;
+        }
+        if (event.type === 'error') {
+          chunk += this.render(deltas) + this.errorChunk(event.error);
+          deltas.length = 0;
+          break;
+        }
+        this.tracker.apply(event, deltas);
+      }
+      chunk += this.render(deltas);
+    } catch (error) {
+      // A broken event sequence is our bug; the client still gets what came before and an error.
+      chunk += this.render(deltas) + this.errorChunk(error);
+    }
+    return chunk ? this.sink.write(chunk) : true;
+  }
+
+  /** Ends the stream normally: finish chunk, usage chunk (if asked), `[DONE]`. */
+  finish(reason: FinishReason, stopSequence?: string): boolean {
+    if (this.ended) return true;
+    let chunk = this.preamble();
+    try {
+      chunk += this.finishChunk(reason, stopSequence);
+    } catch (error) {
+      chunk += this.errorChunk(error);
+    }
+    return this.sink.write(chunk);
+  }
+
+  /**
+   * Ends the stream with an error chunk (`{"error": {…}}`, which the official SDKs raise as an
+   * APIError) and no `[DONE]`: a stream that broke must never read as a normal finish.
+   */
+  fail(error: unknown): boolean {
+    if (this.ended) return true;
+    return this.sink.write(this.preamble() + this.errorChunk(error));
+  }
+
+  private preamble(): string {
+    if (this.started) return '';
+    this.started = true;
+    return `${this.head}{"role":"assistant","content":"","refusal":null}${this.tail}`;
+  }
+
+  private render(deltas: readonly ChatDelta[]): string {
+    let out = '';
+    for (const delta of deltas) {
+      // Text deltas are the hot path (one per upstream frame): written from a template.
+      if (delta.content !== undefined && Object.keys(delta).length === 1) out += `${this.head}{"content":${JSON.stringify(delta.content)}}${this.tail}`;
+      else out += this.head + JSON.stringify(delta) + this.tail;
+    }
+    return out;
+  }
+
+  private finishChunk(reason: FinishReason, stopSequence: string | undefined): string {
+    this.tracker.end();
+    this.endedAs = stopSequence === undefined ? { reason } : { reason, stopSequence };
+    let out = `${this.head}{},"logprobs":null,"finish_reason":"${chatFinishReason(reason)}"}]${this.usageField}}\n\n`;
+    if (this.meta.includeUsage) {
+      out += `data: ${JSON.stringify({
+        id: this.meta.id,
+        object: 'chat.completion.chunk',
+        created: this.meta.created,
+        model: this.meta.model,
+        system_fingerprint: null,
+        choices: [],
+        usage: this.tracker.usage(),
+      })}\n\n`;
+    }
+    return `${out}data: [DONE]\n\n`;
+  }
+
+  private errorChunk(error: unknown): string {
+    const info = openaiErrorFor(error, this.redactor);
+    this.endedAs = { error: info };
+    return `data: ${JSON.stringify(openaiErrorBody(info))}\n\n`;
+  }
+}
+
+// ---- non-streaming --------------------------------------------------------------------------
+
+/**
+ * The completion for a non-streaming request, from the complete event list. Throws the error
+ * when the events end in one (the HTTP layer answers with openaiErrorFor), and an internal
+ * KiroError when they end without a finish.
+ */
+export interface BuiltOutput<T> {
+  body: T;
+  /** The neutral finish reason (OpenAI's `stop` covers two), for the traffic record. */
+  stopReason: FinishReason;
+  inputTokens: number;
+  outputTokens: number;
+  credits?: number;
+}
+
+export function buildChatCompletion(events: readonly OutputEvent[], meta: OpenAIOutputMeta): BuiltOutput<ChatCompletion> {
+  const tracker = new ChatTracker(meta, true);
+  const ignored: ChatDelta[] = [];
+  for (const event of events) {
+    if (event.type === 'error') throw event.error;
+    if (event.type === 'finish') {
+      tracker.end();
+      const content = tracker.content.join('');
+      const message: ChatCompletionMessage = {
+        role: 'assistant',
+        // No text is null (as beside tool calls), which is also what a client accumulating the
+        // stream ends up with.
+        content: content === '' ? null : content,
+        refusal: null,
+      };
+      if (tracker.reasoning.length > 0) message.reasoning_content = tracker.reasoning.join('');
+      if (tracker.calls.length > 0) message.tool_calls = tracker.calls;
+      const body: ChatCompletion = {
+        id: meta.id,
+        object: 'chat.completion',
+        created: meta.created,
+        model: meta.model,
+        system_fingerprint: null,
+        choices: [{ index: 0, message, logprobs: null, finish_reason: chatFinishReason(event.reason) }],
+        usage: tracker.usage(),
+      };
+      const { inputTokens, outputTokens, credits } = tracker.meter;
+      return { body, stopReason: event.reason, inputTokens, outputTokens, credits };
+    }
+    tracker.apply(event, ignored);
+    ignored.length = 0;
+  }
+  throw new KiroError('internal', 'the response ended without a finish or an error');
+}

@@ -1,0 +1,242 @@
+import { describe, expect, it } from 'vitest';
+import { OpenAIRequestError } from '../../src/bridge/openai-errors';
+import { parseResponsesRequest, type ResponsesParseOptions } from '../../src/bridge/responses-input';
+import { ResponsesStore, type StoredResponse } from '../../src/bridge/responses-store';
+import { toKiroRequest } from '../../src/kiro/convert';
+import { validateGenerateBody } from '../support/fake-upstream/validate';
+
+const PNG_2X3 = 'iVBORw0KGgoAAAANSUhEUgAAAAIAAAADCAIAAAA2iEnWAAAAEklEQVR4nGP4z8DAwMDAxAAAJAYBA+o3uu8AAAAASUVORK5CYII=';
+
+const parse = (body: Record<string, unknown>, options: Partial<ResponsesParseOptions> = {}) =>
+  parseResponsesRequest({ model: 'claude-sonnet-4-5', ...body }, { defaultThinkingBudget: 16_000, ...options });
+
+function refusal(body: Record<string, unknown>, options: Partial<ResponsesParseOptions> = {}): OpenAIRequestError {
+  try {
+    parse(body, options);
+  } catch (error) {
+    expect(error).toBeInstanceOf(OpenAIRequestError);
+    return error as OpenAIRequestError;
+  }
+  throw new Error('the body was accepted');
+}
+
+describe('parseResponsesRequest: input', () => {
+  it('a string input is one user message; instructions are the system prompt', () => {
+    const { request, echo, notes } = parse({ input: 'hello', instructions: 'Be brief.' });
+    expect(request).toMatchObject({ api: 'responses', model: 'claude-sonnet-4-5', system: ['Be brief.'], messages: [{ role: 'user', content: [{ type: 'text', text: 'hello' }] }], stream: false });
+    expect(echo).toMatchObject({ instructions: 'Be brief.', store: true, parallel_tool_calls: true, tool_choice: 'auto', truncation: 'disabled', previous_response_id: null });
+    expect(notes).toEqual([]);
+  });
+
+  it('a Codex-shaped conversation: developer text, reasoning, calls and their outputs, merged into turns', () => {
+    const { request, notes, inputSystem } = parse({
+      instructions: 'You are Codex.',
+      input: [
+        { type: 'message', role: 'developer', content: [{ type: 'input_text', text: '<permissions>sandboxed</permissions>' }] },
+        { type: 'message', role: 'user', content: [{ type: 'input_text', text: 'list files' }, { type: 'input_image', image_url: `data:image/png;base64,${PNG_2X3}` }] },
+        { type: 'reasoning', id: 'rs_1', summary: [{ type: 'summary_text', text: 'short' }], content: [{ type: 'reasoning_text', text: 'I should run ls.' }] },
+        { type: 'message', role: 'assistant', content: [{ type: 'output_text', text: 'Running ls.' }] },
+        { type: 'function_call', call_id: 'call_1', name: 'shell', arguments: '{"command":["ls"]}' },
+        { type: 'function_call', call_id: 'call_2', name: 'shell', arguments: '{"command":["pwd"]}' },
+        { type: 'function_call_output', call_id: 'call_1', output: 'a.txt\nb.txt' },
+        { type: 'function_call_output', call_id: 'call_2', output: [{ type: 'input_text', text: '/work' }] },
+        { role: 'user', content: 'and now?' },
+      ],
+      tools: [{ type: 'function', name: 'shell', description: 'Runs a command', parameters: { type: 'object', properties: { command: { type: 'array', items: { type: 'string' } } }, required: ['command'] }, strict: false }],
+    });
+    expect(notes).toEqual([]);
+    expect(inputSystem).toEqual(['<permissions>sandboxed</permissions>']);
+    expect(request.system).toEqual(['You are Codex.', '<permissions>sandboxed</permissions>']);
+    expect(request.messages).toEqual([
+      { role: 'user', content: [{ type: 'text', text: 'list files' }, { type: 'image', mediaType: 'image/png', data: PNG_2X3 }] },
+      {
+        role: 'assistant',
+        content: [
+          { type: 'thinking', thinking: 'I should run ls.' },
+          { type: 'text', text: 'Running ls.' },
+          { type: 'tool_use', id: 'call_1', name: 'shell', input: { command: ['ls'] } },
+          { type: 'tool_use', id: 'call_2', name: 'shell', input: { command: ['pwd'] } },
+        ],
+      },
+      {
+        role: 'user',
+        content: [
+          { type: 'tool_result', toolUseId: 'call_1', content: [{ type: 'text', text: 'a.txt\nb.txt' }], isError: false },
+          { type: 'tool_result', toolUseId: 'call_2', content: [{ type: 'text', text: '/work' }], isError: false },
+          { type: 'text', text: 'and now?' },
+        ],
+      },
+    ]);
+    const converted = toKiroRequest(request, { kiroModel: 'claude-sonnet-4.5' });
+    expect(converted.repairs.filter((r) => !r.routine)).toEqual([]);
+    expect(validateGenerateBody(converted.body, { models: ['claude-sonnet-4.5'] })).toBeUndefined();
+  });
+
+  it('reasoning with only a summary uses the summary; encrypted-only reasoning is dropped with a note', () => {
+    const { request, notes } = parse({
+      input: [
+        { role: 'user', content: 'q' },
+        { type: 'reasoning', summary: [{ type: 'summary_text', text: 'a' }, { type: 'summary_text', text: 'b' }] },
+        { type: 'reasoning', summary: [], encrypted_content: 'gAAAA…' },
+        { role: 'assistant', content: 'answer' },
+        { role: 'user', content: 'q2' },
+      ],
+    });
+    expect(request.messages[1]).toEqual({ role: 'assistant', content: [{ type: 'thinking', thinking: 'a\n\nb' }, { type: 'text', text: 'answer' }] });
+    expect(notes).toEqual(['input[2]: an encrypted reasoning item was dropped (only OpenAI can read it)']);
+  });
+
+  it('hosted tool items and tools are dropped with notes; unknown ones are refused', () => {
+    const { request, notes } = parse({
+      input: [{ role: 'user', content: 'q' }, { type: 'web_search_call', id: 'ws_1', status: 'completed' }, { role: 'user', content: 'more' }],
+      tools: [{ type: 'web_search' }, { type: 'function', name: 'f' }],
+    });
+    expect(request.tools.map((t) => t.name)).toEqual(['f']);
+    expect(notes).toEqual(['tools[0]: dropped the hosted tool "web_search" (Kiro cannot run OpenAI\'s hosted tools)', 'input[1]: dropped a web_search_call item (Kiro cannot carry hosted tool calls)']);
+    expect(refusal({ input: [{ type: 'telepathy' }] }).param).toBe('input[0].type');
+    expect(refusal({ input: 'x', tools: [{ type: 'holodeck' }] }).param).toBe('tools[0].type');
+    expect(refusal({ input: [{ type: 'item_reference', id: 'msg_1' }] }).param).toBe('input[0].type');
+  });
+
+  it('custom tools take a free-form string, carried as {"input": …}; their grammar goes in the description', () => {
+    const { request, customTools } = parse({
+      input: [
+        { role: 'user', content: 'patch it' },
+        { type: 'custom_tool_call', call_id: 'c1', name: 'apply_patch', input: '*** Begin Patch\n*** End Patch' },
+        { type: 'custom_tool_call_output', call_id: 'c1', output: 'Done!' },
+      ],
+      tools: [{ type: 'custom', name: 'apply_patch', description: 'Apply a patch', format: { type: 'grammar', syntax: 'lark', definition: 'start: "x"' } }],
+    });
+    expect(customTools).toEqual(new Set(['apply_patch']));
+    expect(request.tools[0]).toEqual({
+      name: 'apply_patch',
+      description: 'Apply a patch\n\nThe input must follow this lark grammar:\nstart: "x"',
+      inputSchema: { type: 'object', properties: { input: { type: 'string', description: 'The free-form input for the tool, which must follow this lark grammar.' } }, required: ['input'] },
+    });
+    expect(request.messages[1]!.content).toEqual([{ type: 'tool_use', id: 'c1', name: 'apply_patch', input: { input: '*** Begin Patch\n*** End Patch' } }]);
+  });
+
+  it('refuses remote images, files, and bad roles, naming the field', () => {
+    expect(refusal({ input: [{ role: 'user', content: [{ type: 'input_image', image_url: 'https://x/y.png' }] }] }).param).toBe('input[0].content[0].image_url');
+    expect(refusal({ input: [{ role: 'user', content: [{ type: 'input_image', file_id: 'file_1' }] }] }).param).toBe('input[0].content[0].file_id');
+    expect(refusal({ input: [{ role: 'user', content: [{ type: 'input_file', file_data: 'x' }] }] }).param).toBe('input[0].content[0].type');
+    expect(refusal({ input: [{ role: 'wizard', content: 'x' }] }).param).toBe('input[0].role');
+    expect(refusal({ input: [{ role: 'developer', content: 'only rules' }] }).param).toBe('input');
+    expect(refusal({}).param).toBe('input');
+  });
+});
+
+describe('parseResponsesRequest: options', () => {
+  it('maps max_output_tokens, temperature, stream, store, reasoning and tool_choice', () => {
+    const tools = [{ type: 'function', name: 'f', parameters: { type: 'object', properties: {} } }];
+    const { request, echo, thinkingOff } = parse({
+      input: 'x',
+      max_output_tokens: 500,
+      temperature: 0.2,
+      top_p: 0.9,
+      stream: true,
+      store: false,
+      reasoning: { effort: 'high', summary: 'auto' },
+      tools,
+      tool_choice: { type: 'function', name: 'f' },
+      metadata: { a: 'b' },
+      prompt_cache_key: 'conv-1',
+      include: ['reasoning.encrypted_content'],
+    });
+    expect(request).toMatchObject({ maxTokens: 500, temperature: 0.2, stream: true, thinking: { budgetTokens: 32_000 }, toolChoice: { type: 'tool', name: 'f' }, sessionKey: 'conv-1' });
+    expect(echo).toMatchObject({ max_output_tokens: 500, temperature: 0.2, top_p: 0.9, store: false, reasoning: { effort: 'high', summary: 'auto' }, tool_choice: { type: 'function', name: 'f' }, tools, metadata: { a: 'b' } });
+    expect(thinkingOff).toBe(false);
+    expect(parse({ input: 'x', reasoning: { effort: 'none' } }).thinkingOff).toBe(true);
+    expect(parse({ input: 'x', tools, tool_choice: 'required' }).request.toolChoice).toEqual({ type: 'any' });
+  });
+
+  it('what Kiro or the bridge cannot do is a clear 400', () => {
+    const cases: [Record<string, unknown>, string][] = [
+      [{ background: true }, 'background'],
+      [{ conversation: 'conv_1' }, 'conversation'],
+      [{ prompt: { id: 'pmpt_1' } }, 'prompt'],
+      [{ text: { format: { type: 'json_schema', name: 'x', schema: {} } } }, 'text.format'],
+      [{ top_logprobs: 2 }, 'top_logprobs'],
+      [{ tool_choice: { type: 'web_search_preview' }, tools: [{ type: 'function', name: 'f' }] }, 'tool_choice.type'],
+    ];
+    for (const [extra, param] of cases) {
+      const error = refusal({ input: 'x', ...extra });
+      expect(error.param).toBe(param);
+      expect(error.code).toBe('unsupported_parameter');
+    }
+    expect(() => parse({ input: 'x', text: { format: { type: 'text' }, verbosity: 'low' }, truncation: 'auto', service_tier: 'auto' })).not.toThrow();
+  });
+});
+
+describe('previous_response_id', () => {
+  const stored: StoredResponse = {
+    id: 'resp_prev',
+    system: ['<env>linux</env>'],
+    messages: [
+      { role: 'user', content: [{ type: 'text', text: 'My name is Ada.' }] },
+      { role: 'assistant', content: [{ type: 'text', text: 'Hello Ada.' }] },
+    ],
+    response: { id: 'resp_prev' },
+  };
+
+  it('continues the stored conversation (its input system text kept, instructions not carried over)', () => {
+    const store = new ResponsesStore();
+    store.put(stored);
+    const { request, echo } = parse({ input: 'What is my name?', instructions: 'New rules.', previous_response_id: 'resp_prev' }, { previous: (id) => store.get(id) });
+    expect(request.system).toEqual(['New rules.', '<env>linux</env>']);
+    expect(request.messages.map((m) => m.content[0])).toEqual([
+      { type: 'text', text: 'My name is Ada.' },
+      { type: 'text', text: 'Hello Ada.' },
+      { type: 'text', text: 'What is my name?' },
+    ]);
+    expect(echo.previous_response_id).toBe('resp_prev');
+    // the stored conversation itself is not changed by the new request
+    expect(store.get('resp_prev')!.messages).toHaveLength(2);
+  });
+
+  it('an unknown id is previous_response_not_found; no store at all is unsupported', () => {
+    const error = refusal({ input: 'x', previous_response_id: 'resp_gone' }, { previous: () => undefined });
+    expect(error).toMatchObject({ param: 'previous_response_id', code: 'previous_response_not_found', status: 400 });
+    expect(error.message).toMatch(/not found.*send the whole conversation/);
+    expect(refusal({ input: 'x', previous_response_id: 'resp_prev' }).code).toBe('unsupported_parameter');
+  });
+});
+
+describe('ResponsesStore', () => {
+  const entry = (id: string, text = 'x'): StoredResponse => ({ id, system: [], messages: [{ role: 'user', content: [{ type: 'text', text }] }], response: { id } });
+
+  it('keeps the most recently used entries within the count', () => {
+    const store = new ResponsesStore({ maxEntries: 2 });
+    store.put(entry('a'));
+    store.put(entry('b'));
+    store.get('a');
+    store.put(entry('c'));
+    expect(store.get('b')).toBeUndefined();
+    expect(store.get('a')?.id).toBe('a');
+    expect(store.get('c')?.id).toBe('c');
+    expect(store.size).toBe(2);
+  });
+
+  it('keeps within the byte budget, refuses an entry larger than all of it, and deletes', () => {
+    const store = new ResponsesStore({ maxBytes: 500 });
+    store.put(entry('a', 'x'.repeat(200)));
+    store.put(entry('b', 'y'.repeat(200)));
+    expect(store.get('a')).toBeUndefined();
+    expect(store.heldBytes).toBeLessThanOrEqual(500);
+    expect(store.put(entry('huge', 'z'.repeat(1000)))).toBe(false);
+    expect(store.get('huge')).toBeUndefined();
+    expect(store.get('b')?.id).toBe('b');
+    expect(store.delete('b')).toBe(true);
+    expect(store.delete('b')).toBe(false);
+    expect(store.heldBytes).toBe(0);
+  });
+
+  it('putting the same id again replaces it without double counting', () => {
+    const store = new ResponsesStore();
+    store.put(entry('a', 'one'));
+    const before = store.heldBytes;
+    store.put(entry('a', 'two'));
+    expect(store.heldBytes).toBe(before);
+    expect(store.size).toBe(1);
+  });
+});

@@ -7,9 +7,11 @@ import type { Browser } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Redactor } from '../../src/common/redact';
 import type { HostMessage, TrafficStats, WebviewMessage } from '../../src/common/traffic-protocol';
+import { TrafficViewController } from '../../src/views/traffic-controller';
 import { toDetails, toRow } from '../../src/views/traffic-records';
+import { TrafficStore } from '../../src/views/traffic-store';
 import { launchBrowser, outputDir, startServer, WebviewPage, type OpenOptions, type WebviewServer } from './harness';
-import { inFlight, sampleRecord, sampleRecords } from './samples';
+import { inFlight, sampleRecord, sampleRecords, SECRETS } from './samples';
 
 const redactor = new Redactor();
 const NOW = Date.UTC(2026, 10, 27, 13, 30, 0);
@@ -387,6 +389,70 @@ describe('traffic webview', () => {
       expect(await page.page.evaluate(() => (window as unknown as { __inline?: number }).__inline)).toBeUndefined();
     } finally {
       await page.close();
+    }
+  });
+});
+
+describe('traffic webview with the real host controller', () => {
+  it('shows what the bridge publishes, live, through the real protocol both ways', async () => {
+    const store = new TrafficStore({ maxEntries: 100 });
+    const saved: { fileName: string; contents: string }[] = [];
+    let resolvePage!: (page: WebviewPage) => void;
+    const pageReady = new Promise<WebviewPage>((resolve) => (resolvePage = resolve));
+    let delivery = Promise.resolve();
+    const controller = new TrafficViewController({
+      store,
+      accounts: { snapshot: () => ACCOUNTS, onDidChange: () => ({ dispose() {} }) },
+      config: { read: () => ({ captureBodies: 'full', maxEntries: 100 }), onDidChange: () => ({ dispose() {} }) },
+      redactor: new Redactor(),
+      logger: { trace() {}, debug() {}, info() {}, warn() {}, error() {} },
+      saveRepro: async (fileName, contents) => {
+        saved.push({ fileName, contents });
+      },
+      notifyError: () => {},
+    });
+    // Host → page in order, as VS Code's postMessage does.
+    controller.attach((message) => {
+      delivery = delivery.then(async () => (await pageReady).send(message));
+    });
+    const page = await open({ onPost: (message) => controller.receive(message) });
+    resolvePage(page);
+    try {
+      const bearer = `Bearer ${SECRETS.accessToken}`;
+      const record = sampleRecord(1, { kiroRequest: { headers: { Authorization: bearer }, body: { modelId: 'claude-sonnet-4.5' } } });
+      store.update(inFlight(record));
+      await page.page.waitForSelector('.tbody .tr[data-id="req-00001"].inflight');
+
+      await page.page.click('.tbody .tr[data-id="req-00001"]');
+      await page.page.waitForSelector('.details-title:has-text("in flight")');
+      store.update(record);
+      await page.page.waitForSelector('.details-title:has-text("200")');
+      expect((await page.visibleRows())[0]!.cells[5]).toBe('200');
+      await page.page.click('vscode-tab-header[data-tab="kiroRequest"]');
+      const kiro = await page.page.textContent('.details-panel[data-tab="kiroRequest"] pre');
+      expect(JSON.parse(kiro!)).toEqual({ headers: { Authorization: '[REDACTED]' }, body: { modelId: 'claude-sonnet-4.5' } });
+      expect(await page.page.content()).not.toContain(SECRETS.accessToken);
+
+      await page.page.click('vscode-toolbar-button.pause-button');
+      await page.page.waitForSelector('.banner:not([hidden])');
+      store.update(sampleRecord(2));
+      await page.page.waitForSelector('.banner:has-text("1 new request")');
+      expect(await page.page.$('.tbody .tr[data-id="req-00002"]:not([hidden])')).toBeNull();
+      await page.page.click('.banner vscode-toolbar-button');
+      await page.page.waitForSelector('.tbody .tr[data-id="req-00002"]:not([hidden])');
+      expect(await page.page.isHidden('.banner')).toBe(true);
+
+      await page.page.click('.details vscode-toolbar-button.export-button');
+      await expect.poll(() => saved.length).toBe(1);
+      expect(JSON.parse(saved[0]!.contents).request.id).toBe('req-00001');
+      expect(saved[0]!.contents).not.toContain(SECRETS.accessToken);
+
+      await page.page.click('vscode-toolbar-button.clear-button');
+      await page.page.waitForSelector('.table-empty.shown');
+      expect(store.size).toBe(0);
+      await delivery;
+    } finally {
+      controller.dispose();
     }
   });
 });

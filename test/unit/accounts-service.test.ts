@@ -1,0 +1,127 @@
+// The accounts service against the fake upstream's real refresh, usage and model endpoints, with
+// an in-memory secret store: adding validates before saving, snapshots carry no secrets, removal
+// and disabling reach the store, and accounts load back from it.
+import { afterEach, describe, expect, it } from 'vitest';
+import { MemorySecretStore } from '../../src/common/secret-store';
+import { Redactor } from '../../src/common/redact';
+import { KiroError } from '../../src/kiro/errors';
+import { KiroAccountsService } from '../../src/kiro/accounts-service';
+import { INDEX_KEY, accountKey } from '../../src/kiro/account-store';
+import { startFakeUpstream, FREE_TIER_MODELS, type FakeUpstream } from '../support/fake-upstream';
+
+let upstream: FakeUpstream | undefined;
+const services: KiroAccountsService[] = [];
+
+function service(secrets = new MemorySecretStore(), redactor = new Redactor()): KiroAccountsService {
+  const s = new KiroAccountsService({ secrets, redactor, upstreamBase: upstream!.baseUrl, watchKiroIde: false });
+  services.push(s);
+  return s;
+}
+
+afterEach(async () => {
+  for (const s of services.splice(0)) s.dispose();
+  await upstream?.close();
+  upstream = undefined;
+});
+
+describe('KiroAccountsService', () => {
+  it('adds a Social account after a real refresh and usage check, and shows no secret', async () => {
+    upstream = await startFakeUpstream({ accounts: [{ label: 'alice', usage: { limit: 50, used: 12.5 }, models: [...FREE_TIER_MODELS] }] });
+    const fake = upstream.account;
+    const secrets = new MemorySecretStore();
+    const accounts = service(secrets);
+    const snapshot = await accounts.add({ kind: 'Social', refreshToken: fake.refreshToken });
+
+    expect(upstream.refreshCount(fake.refreshToken)).toBe(1);
+    expect(upstream.requestsTo('usageLimits')).toHaveLength(1);
+    expect(snapshot).toMatchObject({ label: 'alice@example.com', kind: 'Social', source: 'manual', state: 'ready', active: true });
+    expect(snapshot.credits).toMatchObject({ remaining: 37.5, limit: 50, usedThisSession: 0, subscription: 'KIRO FREE' });
+    expect(snapshot.credits!.resetAt).toBeGreaterThan(Date.now());
+    expect(JSON.stringify(accounts.list())).not.toContain(fake.refreshToken);
+
+    // Saved: an index plus one entry holding the token.
+    const ids = JSON.parse((await secrets.get(INDEX_KEY))!).ids as string[];
+    expect(ids).toEqual([snapshot.id]);
+    const record = JSON.parse((await secrets.get(accountKey(snapshot.id)))!);
+    expect(record).toMatchObject({ kind: 'Social', refreshToken: fake.refreshToken, email: 'alice@example.com', disabled: false });
+    expect(record.machineId).toMatch(/^[0-9a-f]{64}$/);
+    expect(snapshot.id).not.toContain(fake.refreshToken.slice(3, 12));
+
+    // The model list arrives in the background.
+    await upstream.waitFor((r) => r.endpoint === 'target');
+    await new Promise((r) => setTimeout(r, 50));
+    expect(accounts.get(snapshot.id)!.models).toEqual([...FREE_TIER_MODELS]);
+  });
+
+  it('refuses a rejected refresh token with a clear error and saves nothing', async () => {
+    upstream = await startFakeUpstream();
+    const secrets = new MemorySecretStore();
+    const accounts = service(secrets);
+    const bad = `aor${'x'.repeat(120)}`;
+    const error = await accounts.add({ kind: 'Social', refreshToken: bad }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(KiroError);
+    expect((error as KiroError).errorClass).toBe('needs_sign_in');
+    expect((error as KiroError).message).toMatch(/rejected this refresh token/);
+    expect((error as KiroError).message).not.toContain(bad);
+    expect(secrets.keys()).toEqual([]);
+    expect(accounts.list()).toEqual([]);
+  });
+
+  it('checks the input before calling Kiro', async () => {
+    upstream = await startFakeUpstream();
+    const accounts = service();
+    await expect(accounts.add({ kind: 'IdC', refreshToken: 'aor-some-token-value' })).rejects.toThrow(/clientId and clientSecret/);
+    await expect(accounts.add({ kind: 'Social', refreshToken: 'aorAbc...xyz' })).rejects.toThrow(/shortened/);
+    expect(upstream.requests).toHaveLength(0);
+  });
+
+  it('adds an IdC account through the SSO-OIDC refresh', async () => {
+    upstream = await startFakeUpstream({ accounts: [{ kind: 'idc', label: 'bob' }] });
+    const fake = upstream.account;
+    const accounts = service();
+    const snapshot = await accounts.add({ kind: 'IdC', refreshToken: fake.refreshToken, clientId: fake.clientId, clientSecret: fake.clientSecret });
+    expect(snapshot).toMatchObject({ kind: 'IdC', label: 'bob@example.com', state: 'ready' });
+    expect(upstream.requestsTo('oidcToken')).toHaveLength(1);
+  });
+
+  it('adding the same login twice updates the first entry instead of duplicating it', async () => {
+    upstream = await startFakeUpstream();
+    const accounts = service();
+    const first = await accounts.add({ kind: 'Social', refreshToken: upstream.account.refreshToken });
+    const second = await accounts.add({ kind: 'Social', refreshToken: upstream.account.refreshToken, label: 'work' });
+    expect(second.id).toBe(first.id);
+    expect(accounts.list()).toHaveLength(1);
+  });
+
+  it('loads saved accounts back, keeps the disabled flag, and removes them from the store', async () => {
+    upstream = await startFakeUpstream({ accounts: [{ label: 'one' }, { label: 'two' }] });
+    const [a, b] = upstream.accounts;
+    const secrets = new MemorySecretStore();
+    const first = service(secrets);
+    const one = await first.add({ kind: 'Social', refreshToken: a!.refreshToken });
+    const two = await first.add({ kind: 'Social', refreshToken: b!.refreshToken });
+    await first.setDisabled(two.id, true);
+    expect(first.get(two.id)!.state).toBe('disabled');
+
+    const second = service(secrets);
+    await second.start();
+    expect(second.list().map((s) => [s.id, s.state])).toEqual([
+      [one.id, 'ready'],
+      [two.id, 'disabled'],
+    ]);
+    await second.remove(one.id);
+    expect(second.list().map((s) => s.id)).toEqual([two.id]);
+    expect(await secrets.get(accountKey(one.id))).toBeUndefined();
+    expect(JSON.parse((await secrets.get(INDEX_KEY))!).ids).toEqual([two.id]);
+  });
+
+  it('tells listeners about changes', async () => {
+    upstream = await startFakeUpstream();
+    const accounts = service();
+    let calls = 0;
+    accounts.onDidChange(() => calls++);
+    await accounts.add({ kind: 'Social', refreshToken: upstream.account.refreshToken });
+    await new Promise((r) => setTimeout(r, 0));
+    expect(calls).toBeGreaterThan(0);
+  });
+});

@@ -19,8 +19,9 @@ describe('the packaged extension in a real VS Code', () => {
   let server: CodeServer | undefined;
   let browser: Browser | undefined;
   let window: Workbench | undefined;
+  let second: Workbench | undefined;
 
-  printDiagnosticsOnFailure(() => ({ server, windows: [window], outputChannels: [extension.displayName] }));
+  printDiagnosticsOnFailure(() => ({ server, windows: [window, second], outputChannels: [extension.displayName] }));
 
   beforeAll(async () => {
     const vsix = packageVsix();
@@ -94,6 +95,15 @@ describe('the packaged extension in a real VS Code', () => {
     const onDisk = vscode().server.extensionHostLogs().map((log) => squash(log.text)).join('\n');
     for (const line of lines) expect(onDisk).toContain(line);
     await win().screenshot('smoke-05-output-channel');
+  });
+
+  it('opens a second window on another folder, with an extension host of its own', async () => {
+    const { server } = vscode();
+    second = await Workbench.open(win().page.context(), server, server.createFolder('second-project'));
+    await expect.poll(() => second?.page.title()).toContain('second-project');
+    await server.waitForActivation(extension.id, { count: 2 });
+    expect(server.extensionHostLogs()).toHaveLength(2);
+    await second.screenshot('smoke-06-second-window');
   });
 
   it('stops code-server with everything it started', async () => {

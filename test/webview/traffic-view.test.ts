@@ -81,9 +81,12 @@ afterEach(async () => {
   for (const page of pages.splice(0)) {
     const violations = await page.cspViolations();
     const errors = page.consoleErrors;
+    const reported = ofType(await page.posted(), 'log').filter((l) => l.level === 'error');
     await page.close();
     expect(violations).toEqual([]);
     expect(errors).toEqual([]);
+    // Nor did the page report an error of its own to the host.
+    expect(reported).toEqual([]);
   }
 });
 
@@ -427,6 +430,7 @@ describe('traffic webview with the real host controller', () => {
       await page.page.waitForSelector('.details-title:has-text("in flight")');
       store.update(record);
       await page.page.waitForSelector('.details-title:has-text("200")');
+      await page.page.waitForSelector('.tbody .tr[data-id="req-00001"]:not(.inflight)');
       expect((await page.visibleRows())[0]!.cells[5]).toBe('200');
       await page.page.click('vscode-tab-header[data-tab="kiroRequest"]');
       const kiro = await page.page.textContent('.details-panel[data-tab="kiroRequest"] pre');
@@ -453,6 +457,7 @@ describe('traffic webview with the real host controller', () => {
       await delivery;
     } finally {
       controller.dispose();
+      await delivery.catch(() => {});
     }
   });
 });

@@ -136,7 +136,10 @@ class TrafficApp {
     // The webview is torn down when hidden: write pending view state before that happens.
     window.addEventListener('pagehide', () => this.saveStateNow());
     document.addEventListener('visibilitychange', () => this.saveStateNow());
-    window.addEventListener('error', (event) => this.log('error', `Uncaught: ${event.message}`));
+    window.addEventListener('error', (event) => {
+      // Chromium reports a benign "ResizeObserver loop" notice as an error event; not ours.
+      if (!String(event.message).startsWith('ResizeObserver loop')) this.log('error', `Uncaught: ${event.message}`);
+    });
     window.addEventListener('unhandledrejection', (event) => this.log('error', `Unhandled rejection: ${String(event.reason)}`));
     this.host.post({ type: 'ready' });
   }

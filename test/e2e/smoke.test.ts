@@ -13,6 +13,7 @@ import {
   packageVsix,
   printDiagnosticsOnFailure,
   processGroupExists,
+  waitUntil,
 } from './support';
 
 describe('the packaged extension in a real VS Code', () => {
@@ -97,13 +98,15 @@ describe('the packaged extension in a real VS Code', () => {
     await win().screenshot('smoke-05-output-channel');
   });
 
-  it('opens a second window on another folder, with an extension host of its own', async () => {
+  it('opens a second window on another folder, with an extension host of its own until it closes', async () => {
     const { server } = vscode();
     second = await Workbench.open(win().page.context(), server, server.createFolder('second-project'));
     await expect.poll(() => second?.page.title()).toContain('second-project');
     await server.waitForActivation(extension.id, { count: 2 });
     expect(server.extensionHostLogs()).toHaveLength(2);
     await second.screenshot('smoke-06-second-window');
+    await second.close();
+    await waitUntil(() => server.liveExtensionHosts() === 1, 15_000, () => 'closing the window left its extension host running');
   });
 
   it('stops code-server with everything it started', async () => {

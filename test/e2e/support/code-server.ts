@@ -300,6 +300,11 @@ export class CodeServer {
     }).map((file) => ({ file, text: readFileSync(file, 'utf8') }));
   }
 
+  /** Extension hosts that have not logged their exit (a closed window's host exits at once). */
+  liveExtensionHosts(): number {
+    return this.extensionHostLogs().filter((log) => !/Extension host with pid \d+ exiting/.test(log.text)).length;
+  }
+
   /** How many extension hosts (windows) have activated the extension, from their logs. */
   activationCount(extensionId: string): number {
     const line = `_doActivateExtension ${extensionId},`;

@@ -15,7 +15,7 @@ import {
   type WebviewMessage,
 } from '../common/traffic-protocol';
 import { ChangeBatcher, systemTimers, type ChangeBatch, type Timers } from './traffic-batcher';
-import { toDetails, toRow } from './traffic-records';
+import { toDetails, toRows } from './traffic-records';
 import { buildReproBundle, reproFileName, serializeReproBundle, type ReproContext } from './traffic-repro';
 import type { TrafficChange, TrafficStore } from './traffic-store';
 
@@ -226,10 +226,13 @@ export class TrafficViewController extends Disposable {
     }
     const { store, redactor } = this.deps;
     const rows = (ids: string[]) =>
-      ids.flatMap((id) => {
-        const stored = store.get(id);
-        return stored ? [toRow(stored.record, redactor)] : [];
-      });
+      toRows(
+        ids.flatMap((id) => {
+          const stored = store.get(id);
+          return stored ? [stored.record] : [];
+        }),
+        redactor,
+      );
     this.send({ type: 'records', added: rows(batch.added), updated: rows(batch.updated), removed: batch.removed });
     const selected = this.selectedId;
     if (selected !== null && (batch.updated.includes(selected) || batch.added.includes(selected))) this.sendDetails(selected);
@@ -244,7 +247,7 @@ export class TrafficViewController extends Disposable {
     this.lastStatsAt = this.timers.now();
     this.send({
       type: 'snapshot',
-      rows: store.list().map((r) => toRow(r, redactor)),
+      rows: toRows(store.list(), redactor),
       stats: store.stats.snapshot(),
       accounts: this.accounts(),
       config: this.config,

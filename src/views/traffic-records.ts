@@ -7,15 +7,28 @@ import type { Redactor } from '../common/redact';
 import type { CaptureMode, RequestRecord } from '../common/traffic';
 import type { TrafficDetails, TrafficRow } from '../common/traffic-protocol';
 
-/** A table row for one record, every string scrubbed. */
-export function toRow(record: Readonly<RequestRecord>, redactor: Redactor): TrafficRow {
-  const text = (s: string | undefined): string | undefined => (s === undefined ? undefined : redactor.text(s));
+/**
+ * A table row for one record, every string scrubbed. Pass one `memo` map across a batch of rows
+ * (never keep it longer: the redactor's known secrets may change): clients, models and accounts
+ * repeat on nearly every row, and a 10,000-row snapshot then scrubs each distinct value once.
+ */
+export function toRow(record: Readonly<RequestRecord>, redactor: Redactor, memo?: Map<string, string>): TrafficRow {
+  const text = (s: string | undefined): string | undefined => {
+    if (s === undefined) return undefined;
+    if (!memo) return redactor.text(s);
+    let out = memo.get(s);
+    if (out === undefined) {
+      out = redactor.text(s);
+      memo.set(s, out);
+    }
+    return out;
+  };
   const row: TrafficRow = {
     id: record.id,
     startedAt: record.startedAt,
     method: record.method,
-    path: redactor.text(record.path),
-    client: redactor.text(record.client),
+    path: text(record.path)!,
+    client: text(record.client)!,
     api: record.api,
     stream: record.stream,
     flags: {
@@ -48,6 +61,12 @@ export function toRow(record: Readonly<RequestRecord>, redactor: Redactor): Traf
     if (typeof value === 'number' && Number.isFinite(value)) (row as unknown as Record<string, unknown>)[key] = value;
   }
   return row;
+}
+
+/** Rows for many records, sharing one memo of scrubbed strings. */
+export function toRows(records: readonly Readonly<RequestRecord>[], redactor: Redactor): TrafficRow[] {
+  const memo = new Map<string, string>();
+  return records.map((r) => toRow(r, redactor, memo));
 }
 
 /** The body fields of a record, in the order the details view shows them. */

@@ -6,7 +6,7 @@ import { REDACTED, Redactor } from '../../src/common/redact';
 import type { CaptureMode } from '../../src/common/traffic';
 import type { HostMessage } from '../../src/common/traffic-protocol';
 import { TrafficViewController } from '../../src/views/traffic-controller';
-import { elideContent, toDetails, toRow } from '../../src/views/traffic-records';
+import { elideContent, toDetails, toRow, toRows } from '../../src/views/traffic-records';
 import { buildReproBundle, serializeReproBundle } from '../../src/views/traffic-repro';
 import { TrafficStore } from '../../src/views/traffic-store';
 import { sampleRecord, SECRETS, secretCases } from '../webview/samples';
@@ -56,6 +56,14 @@ describe('traffic redaction', () => {
       });
     });
   }
+
+  it('scrubs a batch of rows exactly like one row at a time', () => {
+    const redactor = new Redactor();
+    const records = secretCases().map((c) => c.record);
+    const batch = toRows([...records, ...records], redactor);
+    expect(batch).toEqual([...records, ...records].map((r) => toRow(r, redactor)));
+    expectNoSecrets(JSON.stringify(batch), secretCases().flatMap((c) => c.secrets));
+  });
 
   it('keeps the request useful in "full" mode: only the secrets go', () => {
     const redactor = new Redactor();

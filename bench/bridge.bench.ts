@@ -3,13 +3,14 @@
 //   (a) direct       requests straight to the fake upstream (Kiro request body, EventStream answer)
 //   (b) bridge       the same conversation through the bridge (/v1/messages, Anthropic JSON / SSE)
 //   (c) passthrough  the Kiro request through a minimal node:http proxy (the floor for any hop)
-// Each server runs in its own process (this file with --role …) and the load generator here, so
-// the bridge does not share its event loop with the client or the upstream. Loads:
+// Each server runs in its own process (the bridge is the built CLI, `node dist/cli.js serve`, as
+// users run it; the others are this file with --role …) and the load generator runs here, so the
+// bridge does not share its event loop with the client or the upstream. Loads:
 //   - small non-streaming requests, 50 concurrent connections: QPS and p50/p99 latency
 //   - the same one at a time (unloaded latency: what one request pays for the hop)
 //   - 50 concurrent streams of 200 frames: time to first byte and to last byte
 // Ends with the summary lines the issue asks for. Not part of `npm test`.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createServer, request as httpRequest, Agent as HttpAgent } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -47,25 +48,6 @@ async function runUpstream(): Promise<void> {
   process.stdout.write(`READY ${upstream.baseUrl} ${upstream.kiroAuthToken()}\n`);
 }
 
-async function runBridge(upstreamBase: string, kiroAuthToken: string): Promise<void> {
-  const { bridgeConfig } = await import('../src/bridge/config');
-  const { createBridge } = await import('../src/bridge/server');
-  const { KiroAccount, SingleAccountProvider } = await import('../src/kiro/account');
-  const { firstEnabled, loadCredentials } = await import('../src/kiro/credentials');
-  const { Redactor } = await import('../src/common/redact');
-  const redactor = new Redactor();
-  const account = new KiroAccount({ credentials: firstEnabled(loadCredentials(kiroAuthToken).accounts)!, upstreamBase, redactor });
-  let finished = 0;
-  const bridge = createBridge(bridgeConfig({ port: 0, apiKey: API_KEY, upstreamBase }), {
-    accounts: new SingleAccountProvider(account),
-    redactor,
-    // A sink like the CLI's, minus the printing.
-    traffic: { update: (r) => void (r.durationMs !== undefined && finished++) },
-  });
-  const { url } = await bridge.start();
-  process.stdout.write(`READY ${url}\n`);
-}
-
 function runPassthrough(upstreamBase: string): void {
   const target = new URL(upstreamBase);
   const agent = new HttpAgent({ keepAlive: true, maxSockets: 256 });
@@ -94,19 +76,38 @@ interface Child {
   words: string[];
 }
 
-function start(args: string[]): Promise<Child> {
-  // BENCH_PROFILE=bridge writes a CPU profile of that role to the temp folder (open it in Chrome DevTools).
-  const profile = process.env.BENCH_PROFILE === args[1] ? ['--cpu-prof', `--cpu-prof-dir=${join(tmpdir(), 'kiro-bridge-bench-profiles')}`] : [];
-  const child = spawn(process.execPath, [...process.execArgv, ...profile, __filename, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+/** BENCH_PROFILE=<role> writes a CPU profile of that process to the temp folder (open it in Chrome DevTools). */
+function profileFlags(role: string): string[] {
+  return process.env.BENCH_PROFILE === role ? ['--cpu-prof', `--cpu-prof-dir=${join(tmpdir(), 'kiro-bridge-bench-profiles')}`] : [];
+}
+
+function waitForLine(child: ChildProcess, pattern: RegExp, what: string): Promise<Child> {
   return new Promise((resolve, reject) => {
     let out = '';
     child.stdout!.on('data', (chunk: Buffer) => {
       out += chunk.toString();
-      const line = /READY (.*)\n/.exec(out);
+      const line = pattern.exec(out);
       if (line) resolve({ process: child, words: line[1]!.split(' ') });
     });
-    child.on('exit', (code) => reject(new Error(`${args.join(' ')} exited with ${code}`)));
+    child.on('exit', (code) => reject(new Error(`${what} exited with ${code}:\n${out}`)));
   });
+}
+
+function start(args: string[]): Promise<Child> {
+  const child = spawn(process.execPath, [...process.execArgv, ...profileFlags(args[1]!), __filename, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+  return waitForLine(child, /READY (.*)\n/, args.join(' '));
+}
+
+/** The bridge as users run it: the built CLI (`node dist/cli.js serve`), request log off. */
+function startBridge(upstreamBase: string, kiroAuthToken: string): Promise<Child> {
+  const root = join(__dirname, '..');
+  execFileSync(process.execPath, ['esbuild.mjs'], { cwd: root, stdio: 'inherit' });
+  const child = spawn(process.execPath, [...profileFlags('bridge'), join(root, 'dist', 'cli.js'), 'serve', '--port', '0', '--quiet'], {
+    cwd: root,
+    env: { ...process.env, KIRO_AUTH_TOKEN: kiroAuthToken, KIRO_BRIDGE_UPSTREAM_BASE: upstreamBase, KIRO_BRIDGE_API_KEY: API_KEY },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  return waitForLine(child, /listening on (\S+)\n/, 'dist/cli.js serve');
 }
 
 function percentile(sorted: number[], p: number): number {
@@ -198,7 +199,7 @@ async function main(): Promise<void> {
   const { toKiroRequest } = await import('../src/kiro/convert');
   const upstream = await start(['--role', 'upstream']);
   const [upstreamBase, kiroAuthToken] = upstream.words as [string, string];
-  const bridge = await start(['--role', 'bridge', upstreamBase, kiroAuthToken]);
+  const bridge = await startBridge(upstreamBase, kiroAuthToken);
   const proxy = await start(['--role', 'passthrough', upstreamBase]);
   const children = [upstream, bridge, proxy];
   try {
@@ -284,7 +285,6 @@ async function main(): Promise<void> {
 // Exit normally on SIGTERM so --cpu-prof can write its profile.
 if (role) process.on('SIGTERM', () => process.exit(0));
 if (role === 'upstream') void runUpstream();
-else if (role === 'bridge') void runBridge(process.argv[4]!, process.argv[5]!);
 else if (role === 'passthrough') runPassthrough(process.argv[4]!);
 else
   main().catch((error: unknown) => {

@@ -89,8 +89,14 @@ export function presentedKey(req: Pick<IncomingMessage, 'headers'>): string | un
 /** Compares keys in constant time (over their digests, so lengths leak nothing either). */
 export function keysMatch(presented: string, expected: string): boolean {
   const a = createHash('sha256').update(presented).digest();
-  const b = createHash('sha256').update(expected).digest();
-  return timingSafeEqual(a, b);
+  return timingSafeEqual(a, expectedDigest(expected));
+}
+
+/** The expected key's digest, computed once per key rather than per request. */
+let cachedKey: { key: string; digest: Buffer } | undefined;
+function expectedDigest(key: string): Buffer {
+  if (cachedKey?.key !== key) cachedKey = { key, digest: createHash('sha256').update(key).digest() };
+  return cachedKey.digest;
 }
 
 export function checkApiKey(req: Pick<IncomingMessage, 'headers'>, expected: string): GuardFailure | undefined {

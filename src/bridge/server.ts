@@ -57,6 +57,7 @@ export class BridgeServer extends Disposable {
   private readonly context: BridgeContext;
   private readonly router = express.Router();
   private readonly routeList: BridgeRoute[] = [];
+  private readonly exactRoutes = new Map<string, BridgeRoute>();
   private readonly inflight = new Map<string, InFlight>();
   private readonly stateListeners = new Set<(state: BridgeState) => void>();
   private server: Server | undefined;
@@ -215,6 +216,12 @@ export class BridgeServer extends Disposable {
    */
   addRoute(route: BridgeRoute): void {
     this.routeList.push(route);
+    if (!route.path.includes('/:')) {
+      // Fixed paths are dispatched straight from the guard by a map lookup; only paths with
+      // parameters go through express's router.
+      this.exactRoutes.set(`${route.method} ${route.path}`, route);
+      return;
+    }
     const run = (req: Request, res: Response) => this.run(route, req, res);
     if (route.method === 'GET') this.router.get(route.path, run);
     else this.router.post(route.path, run);
@@ -243,7 +250,9 @@ export class BridgeServer extends Disposable {
   }
 
   /** The registered route a path belongs to (for its error shape and traffic class). */
-  private routeOf(path: string): BridgeRoute | undefined {
+  private routeOf(path: string, method?: string): BridgeRoute | undefined {
+    const exact = method && this.exactRoutes.get(`${method} ${path}`);
+    if (exact) return exact;
     for (const route of this.routeList) {
       const colon = route.path.indexOf('/:');
       if (colon === -1 ? path === route.path || path === `${route.path}/` : path.startsWith(route.path.slice(0, colon + 1))) return route;
@@ -255,7 +264,8 @@ export class BridgeServer extends Disposable {
   private guard(req: Request, res: Response, next: NextFunction): void {
     const path = req.path;
     const isHealth = path === '/health';
-    const trace = isHealth || req.method === 'OPTIONS' ? undefined : this.recorder.begin(req, this.routeOf(path)?.api ?? 'other', newRequestId());
+    const route = this.routeOf(path, req.method);
+    const trace = isHealth || req.method === 'OPTIONS' ? undefined : this.recorder.begin(req, route?.api ?? 'other', newRequestId());
     if (trace) res.locals.trace = trace;
     res.setHeader('request-id', trace?.id ?? newRequestId());
     const origin = req.headers.origin;
@@ -280,6 +290,10 @@ export class BridgeServer extends Disposable {
     }
     if (this.stateValue === 'stopping') {
       return this.reject(res, { status: 529, type: 'overloaded_error', message: 'the bridge is shutting down; retry the request' }, trace, path);
+    }
+    if (route && this.exactRoutes.get(`${req.method} ${path}`) === route) {
+      this.run(route, req, res).catch(next);
+      return;
     }
     next();
   }

@@ -3,10 +3,9 @@
 // arrive. A non-200 answer becomes a classified KiroError (kiro/errors); a 200 becomes a stream of
 // KiroEvent batches, one batch per network chunk, so the caller writes each chunk's output at once.
 import { randomUUID } from 'node:crypto';
-import { request } from 'undici';
+import type { Dispatcher } from 'undici';
 import type { KiroAccount } from './account';
 import type { AccessToken } from './auth';
-import { readLimited } from './auth';
 import { KiroError, classifyNetworkError, classifyUpstreamResponse } from './errors';
 import { toKiroEvent, type KiroEvent } from './events';
 import { EventStreamDecoder, EventStreamError } from './eventstream';
@@ -54,108 +53,237 @@ export function generateHeaders(account: KiroAccount, token: AccessToken, invoca
 }
 
 /**
- * Sends the generate call. Resolves once the upstream answered 200 (the body is read lazily
- * through `batches()`); rejects with a classified KiroError for any other status or a transport
- * failure before the answer.
+ * Sends the generate call. Resolves once the upstream answered 200 (the body is read as it
+ * arrives through `batches()`); rejects with a classified KiroError for any other status or a
+ * transport failure before the answer.
+ *
+ * It drives undici's dispatcher directly (a handler with callbacks) rather than `request()`:
+ * no Readable stream or async iterator per response on the hot path. Each chunk is decoded into
+ * events the moment it arrives; when the consumer falls behind, the socket is paused.
  */
-export async function generateAssistantResponse(
+export function generateAssistantResponse(
   account: KiroAccount,
   token: AccessToken,
   body: string,
   options: GenerateOptions,
 ): Promise<KiroResponseStream> {
   const invocationId = randomUUID();
-  let response: Awaited<ReturnType<typeof request>>;
-  try {
-    response = await request(account.endpoints.generate, {
-      method: 'POST',
-      headers: generateHeaders(account, token, invocationId, options.attempt ?? 1),
-      body,
-      dispatcher: account.dispatcher,
-      signal: options.signal,
-      headersTimeout: options.idleTimeoutMs,
-      bodyTimeout: options.idleTimeoutMs,
-    });
-  } catch (error) {
-    if (options.signal?.aborted) throw error;
-    const failure = classifyNetworkError(error);
-    throw new KiroError(failure.errorClass, failure.message, { reason: failure.reason, account: account.label, cause: error, status: 0 });
-  }
-
-  const headers = response.headers as UpstreamHeaders;
-  if (response.statusCode !== 200) {
-    let text = '';
-    try {
-      text = await readLimited(response.body, MAX_ERROR_BODY);
-    } catch {
-      // The status alone still classifies the failure.
-    }
-    const failure = classifyUpstreamResponse(response.statusCode, text, headers);
-    throw new KiroError(failure.errorClass, failure.message, {
-      status: failure.status,
-      reason: failure.reason,
-      retryAfterSeconds: failure.retryAfterSeconds,
-      resetAt: failure.resetAt,
-      account: account.label,
-    });
-  }
-
-  const upstreamBody = response.body;
-  return {
-    status: 200,
-    headers,
-    invocationId,
-    batches: () => decodeBatches(upstreamBody, account.label, options.signal),
-    cancel: () => upstreamBody.destroy(),
-  };
+  const url = new URL(account.endpoints.generate);
+  return new Promise<KiroResponseStream>((resolve, reject) => {
+    const handler = new GenerateHandler(account.label, invocationId, options.signal, resolve, reject);
+    account.dispatcher.dispatch(
+      {
+        origin: url.origin,
+        path: url.pathname,
+        method: 'POST',
+        headers: generateHeaders(account, token, invocationId, options.attempt ?? 1),
+        body,
+        headersTimeout: options.idleTimeoutMs,
+        bodyTimeout: options.idleTimeoutMs,
+      },
+      handler,
+    );
+  });
 }
 
 function brokenStream(message: string, account: string, cause?: unknown): KiroError {
   return new KiroError('stream_broken', message, { account, cause });
 }
 
-/** Turns the body's chunks into KiroEvent batches; every failure becomes a KiroError. */
-async function* decodeBatches(
-  body: AsyncIterable<Uint8Array> & { destroy(): unknown },
-  account: string,
-  signal: AbortSignal | undefined,
-): AsyncGenerator<KiroEvent[], void, undefined> {
-  // Payloads of assembled frames are reused after the next push, so each chunk's messages are
-  // turned into events before the next chunk is read.
-  const decoder = new EventStreamDecoder({ reuseAssemblyBuffers: true });
-  let pending: KiroError | undefined;
-  try {
-    for await (const chunk of body) {
-      let events: KiroEvent[];
-      try {
-        const messages = decoder.push(chunk);
-        if (messages.length === 0) continue;
-        events = new Array<KiroEvent>(messages.length);
-        for (let i = 0; i < messages.length; i++) events[i] = toKiroEvent(messages[i]!);
-      } catch (error) {
-        // Hand over the intact frames that came before the corrupt one, then fail.
-        const intact = error instanceof EventStreamError ? safeEvents(error.decoded) : [];
-        pending = brokenStream(`Kiro sent a corrupt event stream: ${(error as Error).message}`, account, error);
-        if (intact.length) yield intact;
-        throw pending;
-      }
-      yield events;
+/** Batches waiting for the consumer before the socket is paused. */
+const HIGH_WATER_BATCHES = 16;
+/** Events merged into one waiting batch at most. */
+const MAX_BATCH_EVENTS = 1024;
+
+type Controller = Parameters<NonNullable<Dispatcher.DispatchHandler['onResponseStart']>>[0];
+
+/** One generate call as undici callbacks: status, error body or decoded event batches. */
+class GenerateHandler implements Dispatcher.DispatchHandler {
+  private controller: Controller | undefined;
+  private status = 0;
+  private headers: UpstreamHeaders = {};
+  private settled = false;
+  // Error answers: the body, bounded.
+  private errorChunks: Buffer[] = [];
+  private errorBytes = 0;
+  // Success: the decoder and the queue the consumer reads.
+  private decoder: EventStreamDecoder | undefined;
+  private readonly queue: KiroEvent[][] = [];
+  private ended = false;
+  private failure: unknown;
+  private wake: (() => void) | undefined;
+  private readonly onAbort = () => this.controller?.abort(abortReason(this.signal));
+
+  constructor(
+    private readonly account: string,
+    private readonly invocationId: string,
+    private readonly signal: AbortSignal | undefined,
+    private readonly resolve: (stream: KiroResponseStream) => void,
+    private readonly reject: (error: unknown) => void,
+  ) {}
+
+  onRequestStart(controller: Controller): void {
+    this.controller = controller;
+    if (this.signal?.aborted) controller.abort(abortReason(this.signal));
+    else this.signal?.addEventListener('abort', this.onAbort, { once: true });
+  }
+
+  onResponseStart(_controller: Controller, statusCode: number, headers: UpstreamHeaders): void {
+    this.status = statusCode;
+    this.headers = headers;
+    if (statusCode !== 200) return;
+    // Payloads of assembled frames are reused after the next push, so each chunk's messages are
+    // turned into events before the next chunk is read.
+    this.decoder = new EventStreamDecoder({ reuseAssemblyBuffers: true });
+    this.settled = true;
+    this.resolve({
+      status: 200,
+      headers,
+      invocationId: this.invocationId,
+      batches: () => this.batches(),
+      cancel: () => this.cancel(),
+    });
+  }
+
+  onResponseData(controller: Controller, chunk: Buffer): void {
+    if (!this.decoder) {
+      if (this.errorBytes < MAX_ERROR_BODY) this.errorChunks.push(chunk.subarray(0, MAX_ERROR_BODY - this.errorBytes));
+      this.errorBytes += chunk.length;
+      return;
+    }
+    if (this.ended) return;
+    try {
+      const messages = this.decoder.push(chunk);
+      if (messages.length === 0) return;
+      const events = new Array<KiroEvent>(messages.length);
+      for (let i = 0; i < messages.length; i++) events[i] = toKiroEvent(messages[i]!);
+      this.push(events);
+    } catch (error) {
+      // Hand over the intact frames that came before the corrupt one, then fail.
+      const intact = error instanceof EventStreamError ? safeEvents(error.decoded) : [];
+      if (intact.length) this.queue.push(intact);
+      this.finish(brokenStream(`Kiro sent a corrupt event stream: ${(error as Error).message}`, this.account, error));
+      controller.abort(new Error('corrupt event stream'));
+      return;
+    }
+    if (this.queue.length >= HIGH_WATER_BATCHES) controller.pause();
+  }
+
+  onResponseEnd(): void {
+    if (!this.decoder) {
+      this.settleError(classifyUpstreamResponse(this.status, Buffer.concat(this.errorChunks).toString('utf8'), this.headers));
+      return;
     }
     try {
-      decoder.end();
+      this.decoder.end();
+      this.finish(undefined);
     } catch (error) {
-      throw brokenStream(`Kiro's event stream was cut off: ${(error as Error).message}`, account, error);
+      this.finish(brokenStream(`Kiro's event stream was cut off: ${(error as Error).message}`, this.account, error));
     }
-  } catch (error) {
-    if (error instanceof KiroError || signal?.aborted) throw error;
-    const failure = classifyNetworkError(error);
-    if (failure.errorClass === 'timeout') {
-      throw new KiroError('timeout', `Kiro went silent mid-stream: ${failure.message}`, { account, cause: error });
-    }
-    throw brokenStream(`the connection to Kiro broke mid-stream: ${(error as Error).message ?? String(error)}`, account, error);
-  } finally {
-    body.destroy();
   }
+
+  onResponseError(_controller: Controller, error: Error): void {
+    this.signal?.removeEventListener('abort', this.onAbort);
+    if (!this.settled) {
+      if (this.signal?.aborted) {
+        this.settled = true;
+        this.reject(error);
+        return;
+      }
+      if (this.status !== 0 && this.status !== 200) {
+        // The error body was cut off; the status alone still classifies it.
+        this.settleError(classifyUpstreamResponse(this.status, Buffer.concat(this.errorChunks).toString('utf8'), this.headers));
+        return;
+      }
+      const failure = classifyNetworkError(error);
+      this.settled = true;
+      this.reject(new KiroError(failure.errorClass, failure.message, { reason: failure.reason, account: this.account, cause: error, status: 0 }));
+      return;
+    }
+    if (this.ended) return;
+    if (this.signal?.aborted) {
+      this.finish(error);
+      return;
+    }
+    const failure = classifyNetworkError(error);
+    this.finish(
+      failure.errorClass === 'timeout'
+        ? new KiroError('timeout', `Kiro went silent mid-stream: ${failure.message}`, { account: this.account, cause: error })
+        : brokenStream(`the connection to Kiro broke mid-stream: ${error.message}`, this.account, error),
+    );
+  }
+
+  private settleError(failure: KiroError): void {
+    this.signal?.removeEventListener('abort', this.onAbort);
+    if (this.settled) return;
+    this.settled = true;
+    this.reject(
+      new KiroError(failure.errorClass, failure.message, {
+        status: failure.status,
+        reason: failure.reason,
+        retryAfterSeconds: failure.retryAfterSeconds,
+        resetAt: failure.resetAt,
+        account: this.account,
+      }),
+    );
+  }
+
+  private push(events: KiroEvent[]): void {
+    // Frames that arrive before the consumer ran (several in one socket read, each its own HTTP
+    // chunk) join the batch still waiting, so they are assembled and written to the client in
+    // one go instead of one write per frame.
+    const last = this.queue[this.queue.length - 1];
+    if (last && last.length < MAX_BATCH_EVENTS) for (const event of events) last.push(event);
+    else this.queue.push(events);
+    this.wakeUp();
+  }
+
+  private finish(failure: unknown): void {
+    if (this.ended) return;
+    this.ended = true;
+    this.failure = failure;
+    this.signal?.removeEventListener('abort', this.onAbort);
+    this.wakeUp();
+  }
+
+  private wakeUp(): void {
+    const wake = this.wake;
+    this.wake = undefined;
+    wake?.();
+  }
+
+  private cancel(): void {
+    if (!this.ended) {
+      this.finish(undefined);
+      this.controller?.abort(new Error('the client went away'));
+    }
+  }
+
+  private async *batches(): AsyncGenerator<KiroEvent[], void, undefined> {
+    try {
+      for (;;) {
+        const batch = this.queue.shift();
+        if (batch) {
+          if (this.controller?.paused && this.queue.length < HIGH_WATER_BATCHES / 2) this.controller.resume();
+          yield batch;
+          continue;
+        }
+        if (this.ended) {
+          if (this.failure !== undefined) throw this.failure;
+          return;
+        }
+        await new Promise<void>((resolve) => (this.wake = resolve));
+      }
+    } finally {
+      // The consumer stopped early (a stop sequence, a failure on its side): release the socket.
+      this.cancel();
+    }
+  }
+}
+
+function abortReason(signal: AbortSignal | undefined): Error {
+  const reason: unknown = signal?.reason;
+  return reason instanceof Error ? reason : new Error(typeof reason === 'string' ? reason : 'aborted');
 }
 
 function safeEvents(messages: Parameters<typeof toKiroEvent>[0][]): KiroEvent[] {

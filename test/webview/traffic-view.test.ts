@@ -480,6 +480,14 @@ describe('traffic webview screenshots', () => {
     });
   }
 
+  it('gives a short bottom panel to the table', async () => {
+    const page = await open({ theme: 'dark', viewport: { width: 1200, height: 300 } });
+    await page.send(snapshot(sampleRecords(50, NOW - 50 * 1_700)));
+    expect(await page.page.isHidden('.charts')).toBe(true);
+    expect((await page.visibleRows()).length).toBeGreaterThanOrEqual(5);
+    await page.screenshot('traffic-short-panel-dark');
+  });
+
   it('stacks the details under the table in a narrow sidebar', async () => {
     const page = await open({ theme: 'light', viewport: { width: 460, height: 900 } });
     const records = sampleRecords(30, NOW - 30 * 1_700);

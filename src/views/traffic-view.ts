@@ -68,15 +68,6 @@ export class TrafficViewProvider extends Disposable implements vscode.WebviewVie
   resolveWebviewView(view: vscode.WebviewView): void {
     const webview = view.webview;
     webview.options = { enableScripts: true, localResourceRoots: [this.mediaRoot] };
-    const asset = (name: string) => webview.asWebviewUri(vscode.Uri.joinPath(this.mediaRoot, 'dist', name)).toString();
-    webview.html = renderTrafficHtml({
-      cspSource: webview.cspSource,
-      nonce: makeNonce(),
-      scriptUri: asset(TRAFFIC_ASSETS.script),
-      styleUri: asset(TRAFFIC_ASSETS.style),
-      codiconsUri: asset(TRAFFIC_ASSETS.codicons),
-    });
-
     const subscriptions: IDisposable[] = [];
     // postMessage resolves false when the webview is gone; the next `ready` resyncs, so a lost
     // delta needs no retry.
@@ -93,6 +84,16 @@ export class TrafficViewProvider extends Disposable implements vscode.WebviewVie
       }),
     );
     this.register(release);
+
+    // The page is set last, so its `ready` cannot arrive before the listener above exists.
+    const asset = (name: string) => webview.asWebviewUri(vscode.Uri.joinPath(this.mediaRoot, 'dist', name)).toString();
+    webview.html = renderTrafficHtml({
+      cspSource: webview.cspSource,
+      nonce: makeNonce(),
+      scriptUri: asset(TRAFFIC_ASSETS.script),
+      styleUri: asset(TRAFFIC_ASSETS.style),
+      codiconsUri: asset(TRAFFIC_ASSETS.codicons),
+    });
   }
 
   /** Reveals and focuses the view ("Show Traffic"). */

@@ -172,6 +172,26 @@ describe('broken streams', () => {
     expect(String((error as Error).message)).toContain('something broke upstream');
   });
 
+  it('an upstream stream that ends with nothing in it is an error, not an empty end_turn', async () => {
+    h.upstream.scriptNext({ name: 'empty', steps: [] });
+    // Known before anything was sent, so it is a real HTTP error rather than an error event.
+    const error = await failure(h.client.messages.create({ ...ask, stream: true }));
+    expect(error.status).toBe(502);
+    expect(error.message).toContain('without sending any content');
+  });
+
+  it('a stream that ends inside a tool call is an error, never a half tool call', async () => {
+    h.upstream.scriptNext({ name: 'tool-cut', steps: [{ tool: { name: 'Write', input: { path: 'a.ts', content: 'x'.repeat(200) }, noStop: true } }] });
+    const stream = await h.client.messages.create({
+      ...ask,
+      stream: true,
+      tools: [{ name: 'Write', description: 'Write a file', input_schema: { type: 'object', properties: { path: { type: 'string' }, content: { type: 'string' } } } }],
+    });
+    const { types, error } = await drain(stream);
+    expect(error).toBeInstanceOf(Anthropic.APIError);
+    expect(types).not.toContain('message_delta');
+  });
+
   it('a non-streaming request whose upstream stream breaks gets an HTTP error', async () => {
     h.upstream.scriptNext(cutReply('partial', 4, 2));
     const error = await failure(h.client.messages.create(ask));

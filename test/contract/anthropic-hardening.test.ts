@@ -4,6 +4,7 @@
 import Anthropic from '@anthropic-ai/sdk';
 import { request as httpRequest } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sendJson } from '../../src/bridge/http';
 import { textReply } from '../support/fake-upstream';
 import { TEST_API_KEY, startHarness, type Harness } from './harness';
 
@@ -248,5 +249,29 @@ describe('traffic records', () => {
     expect(record.clientRequest).toBeUndefined();
     expect(record.kiroRequest).toBeUndefined();
     expect(record.upstreamEvents).toBeUndefined();
+  });
+});
+
+describe('added routes', () => {
+  it('get the guards, the body parser and their own error shape', async () => {
+    h.bridge.addRoute({
+      method: 'POST',
+      path: '/v1/echo',
+      api: 'other',
+      sendError: (res, failure) => sendJson(res, failure.status, { error: { message: failure.message, code: failure.type } }),
+      handle: ({ res, body, trace }) => {
+        sendJson(res, 200, { echoed: body });
+        trace.finish(200);
+      },
+    });
+    const ok = await raw('POST', '/v1/echo', json, '{"a":1}');
+    expect(ok.status).toBe(200);
+    expect(JSON.parse(ok.text)).toEqual({ echoed: { a: 1 } });
+    const noKey = await raw('POST', '/v1/echo', { 'content-type': 'application/json' }, '{"a":1}');
+    expect(noKey.status).toBe(401);
+    expect(JSON.parse(noKey.text)).toEqual({ error: { message: expect.stringContaining('API key'), code: 'authentication_error' } });
+    const badJson = await raw('POST', '/v1/echo', json, '{');
+    expect(JSON.parse(badJson.text).error.code).toBe('invalid_request_error');
+    expect(h.finished.at(-1)!.api).toBe('other');
   });
 });

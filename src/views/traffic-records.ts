@@ -167,8 +167,15 @@ function isStructural(key: string | undefined): boolean {
   return STRUCTURAL_KEYS.has(k) || k.startsWith('x-stainless-');
 }
 
+/** Markers that already stand in for content (ours, the redactor's, the bridge's shortening). */
+const EXISTING_MARKER = /^\[(?:text: \d+ chars|\d+ (?:base64 )?chars|\d+ bytes|REDACTED|Circular)\]$/;
+/** The bridge's `redacted` capture shortens long strings to `<first 256 chars>… [N chars]`. */
+const SHORTENED = /… \[(\d+) chars\]$/;
+
 function marker(text: string): string {
-  return `[text: ${text.length} chars]`;
+  if (EXISTING_MARKER.test(text)) return text;
+  const shortened = SHORTENED.exec(text);
+  return `[text: ${shortened ? shortened[1] : text.length} chars]`;
 }
 
 /** A copy of `value` with conversation text replaced by length markers (see STRUCTURAL_KEYS). */

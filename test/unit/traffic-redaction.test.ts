@@ -109,6 +109,17 @@ describe('traffic redaction', () => {
     });
   });
 
+  it('keeps markers that already stand in for content, and the original length of shortened text', () => {
+    expect(
+      elideContent({
+        text: `${'x'.repeat(256)}… [4096 chars]`,
+        data: '[90000 base64 chars]',
+        note: '[REDACTED]',
+        bytes: '[12 bytes]',
+      }),
+    ).toEqual({ text: '[text: 4096 chars]', data: '[90000 base64 chars]', note: '[REDACTED]', bytes: '[12 bytes]' });
+  });
+
   it('never posts a secret to the webview, whatever the bridge sent', async () => {
     for (const mode of MODES) {
       const posted: HostMessage[] = [];

@@ -51,6 +51,11 @@ export interface TrafficControllerDeps {
 }
 
 export const STATS_INTERVAL_MS = 1_000;
+/**
+ * A selected request that is still streaming is re-sent at most this often: its details carry
+ * every upstream event so far (up to thousands), scrubbed on each send.
+ */
+export const DETAILS_INTERVAL_MS = 500;
 /** While idle, statistics still go out now and then so the per-minute charts move on. */
 export const STATS_IDLE_INTERVAL_MS = 15_000;
 
@@ -66,6 +71,8 @@ export class TrafficViewController extends Disposable {
   private readonly timers: Timers;
   private readonly statsIntervalMs: number;
   private statsTimer: unknown;
+  private detailsTimer: unknown;
+  private lastDetailsAt = Number.NEGATIVE_INFINITY;
   private statsTimerIdle = false;
   private lastStatsAt = Number.NEGATIVE_INFINITY;
 
@@ -79,7 +86,12 @@ export class TrafficViewController extends Disposable {
     this.register(deps.store.onDidChange((change) => this.onStoreChange(change)));
     this.register(deps.accounts.onDidChange(() => this.sendAccounts()));
     this.register(deps.config.onDidChange(() => this.onConfigChange()));
-    this.register(toDisposable(() => this.cancelStats()));
+    this.register(
+      toDisposable(() => {
+        this.cancelStats();
+        this.cancelDetails();
+      }),
+    );
   }
 
   /** True while messages are being pushed to a webview. */
@@ -105,6 +117,7 @@ export class TrafficViewController extends Disposable {
     this.ready = false;
     this.batcher.reset();
     this.cancelStats();
+    this.cancelDetails();
   }
 
   setVisible(visible: boolean): void {
@@ -113,6 +126,7 @@ export class TrafficViewController extends Disposable {
     if (!visible) {
       this.batcher.reset();
       this.cancelStats();
+      this.cancelDetails();
     } else if (this.post && this.ready) {
       // A retained webview kept its state but missed the deltas: resync. (A webview that was
       // torn down while hidden reloads and says `ready` again, which also resyncs.)
@@ -235,7 +249,7 @@ export class TrafficViewController extends Disposable {
       );
     this.send({ type: 'records', added: rows(batch.added), updated: rows(batch.updated), removed: batch.removed });
     const selected = this.selectedId;
-    if (selected !== null && (batch.updated.includes(selected) || batch.added.includes(selected))) this.sendDetails(selected);
+    if (selected !== null && (batch.updated.includes(selected) || batch.added.includes(selected))) this.scheduleDetails();
     else if (selected !== null && batch.removed.includes(selected)) this.send({ type: 'details', id: selected, details: null });
   }
 
@@ -257,8 +271,25 @@ export class TrafficViewController extends Disposable {
     this.scheduleIdleStats();
   }
 
+  /** Re-sends the selected request's details, trailing its changes by at most DETAILS_INTERVAL_MS. */
+  private scheduleDetails(): void {
+    if (this.detailsTimer !== undefined) return;
+    const wait = Math.max(0, this.lastDetailsAt + DETAILS_INTERVAL_MS - this.timers.now());
+    this.detailsTimer = this.timers.setTimeout(() => {
+      this.detailsTimer = undefined;
+      if (this.selectedId !== null) this.sendDetails(this.selectedId);
+    }, wait);
+  }
+
+  private cancelDetails(): void {
+    if (this.detailsTimer !== undefined) this.timers.clearTimeout(this.detailsTimer);
+    this.detailsTimer = undefined;
+  }
+
   private sendDetails(id: string): void {
+    this.cancelDetails();
     if (!this.live) return;
+    this.lastDetailsAt = this.timers.now();
     const stored = this.deps.store.get(id);
     if (!stored) {
       this.send({ type: 'details', id, details: null });

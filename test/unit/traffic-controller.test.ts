@@ -3,7 +3,7 @@ import { toDisposable } from '../../src/common/disposable';
 import type { Logger } from '../../src/common/logger';
 import { Redactor } from '../../src/common/redact';
 import type { AccountSummary, HostMessage, TrafficViewConfig } from '../../src/common/traffic-protocol';
-import { STATS_IDLE_INTERVAL_MS, TrafficViewController } from '../../src/views/traffic-controller';
+import { DETAILS_INTERVAL_MS, STATS_IDLE_INTERVAL_MS, TrafficViewController } from '../../src/views/traffic-controller';
 import { TrafficStore } from '../../src/views/traffic-store';
 import { ManualTimers } from '../webview/manual-timers';
 import { inFlight, sampleRecord, SECRETS } from '../webview/samples';
@@ -166,15 +166,21 @@ describe('TrafficViewController', () => {
     expect(details[0]!.details!.row.status).toBeUndefined();
     expect(JSON.stringify(details[0])).not.toContain(SECRETS.accessToken);
     expect(details[0]!.details!.kiroRequest).toEqual({ headers: { Authorization: '[REDACTED]' } });
+    // While it streams, the selected request's details follow it at most twice a second.
+    for (let i = 1; i <= 20; i++) {
+      t.store.update({ ...inFlight(record), outputTokens: i });
+      t.timers.advance(50);
+    }
+    expect(t.of('details').length).toBe(3);
     t.store.update(record);
-    t.timers.advance(100);
+    t.timers.advance(DETAILS_INTERVAL_MS);
     details = t.of('details');
-    expect(details).toHaveLength(2);
-    expect(details[1]!.details!.row.status).toBe(200);
+    expect(details).toHaveLength(4);
+    expect(details[3]!.details!.row.status).toBe(200);
     // Unrelated rows do not resend the details.
     t.store.update(sampleRecord(5));
-    t.timers.advance(100);
-    expect(t.of('details')).toHaveLength(2);
+    t.timers.advance(DETAILS_INTERVAL_MS);
+    expect(t.of('details')).toHaveLength(4);
     t.controller.receive({ type: 'select', id: 'req-unknown' });
     expect(t.of('details').at(-1)).toEqual({ type: 'details', id: 'req-unknown', details: null });
   });

@@ -13,6 +13,15 @@
  * | `GET  /getUsageLimits?…`              | 2025-10 CREDIT schema or the legacy VIBE/SPEC (§1.8)    |
  * | `POST /` + `x-amz-target`             | `AmazonCodeWhispererService.ListAvailableModels` (§2.6) |
  * | `POST /mcp`                           | MCP `tools/call` web_search (§2.6)                      |
+ * | `POST /client/register`               | SSO-OIDC RegisterClient (§10.1.1)                       |
+ * | `POST /device_authorization`          | SSO-OIDC StartDeviceAuthorization (§10.1.2)             |
+ * | `GET  /authorize`                     | SSO-OIDC browser page: 302 to the loopback (§10.1.3)    |
+ * | `POST /token` (auth code, device)     | SSO-OIDC CreateToken sign-in grants                     |
+ * | `GET  /device?user_code=…&approve=1`  | the verification page a test "approves" on              |
+ * | `GET  /login`, `POST /oauth/token`    | Kiro social login + code exchange (§10.2)               |
+ * | `POST /oauth/device/{authorization,poll}` | Kiro social device flow (§10.2.4)                   |
+ * | `POST /logout`                        | Kiro social refresh-token revocation                    |
+ * | `POST /` ListAvailableProfiles        | profiles of IdC accounts (§10.1.5)                      |
  *
  * ```ts
  * const upstream = await startFakeUpstream();          // one Social account, validation on
@@ -73,8 +82,17 @@
  * `addAccount({ usage: { limit: 2 }, creditsPerCall: 1 })` allows exactly two calls.
  *
  * More endpoints: `upstream.route(method, path, endpoint, (call, kit) => …)` and
- * `upstream.grants.set(grantType, …)` (for `/token`) — where the SSO-OIDC and Kiro social sign-in
- * flows (issue 9) plug in; `kit` gives reply/refuse/authorise without private access.
+ * `upstream.grants.set(grantType, …)` (for `/token`); `kit` gives reply/refuse/authorise without
+ * private access.
+ *
+ * **Sign-in** (`upstream.signIn`, a FakeSignIn): client registrations, device authorizations and
+ * codes, with knobs — `devicePollScript` (one-shot poll answers such as `authorization_pending`,
+ * `slow_down`), `approveDevice(userCode)` / `denyDevice`, `browserAnswer` (`approve` | `deny`),
+ * `socialCallbackPorts` (Kiro's allowlist), `signupsPaused`, `profiles` (ListAvailableProfiles),
+ * `expireRegistration(clientId)`. Each successful sign-in creates a FakeAccount
+ * (`signIn.signedIn`), whose tokens then work everywhere else. `actAsBrowser(url, { rewrite })`
+ * plays the browser: it opens the authorize/login URL and follows the redirect to the client's
+ * loopback callback. `upstream.webSearchReplies` scripts one-shot `/mcp` answers.
  *
  * Standalone: `npx tsx test/support/fake-upstream-main.ts` prints the base URL and a
  * `KIRO_AUTH_TOKEN` and serves until SIGTERM (for end-to-end tests in a real VS Code).
@@ -104,4 +122,8 @@ export type { ReplyExtras } from './fake-upstream/scenario';
 export { upstreamErrors, BEARER_INVALID_MESSAGE, SUSPENDED_MESSAGE } from './fake-upstream/bodies';
 export { validateGenerateBody, inputChars, DEFAULT_MAX_INPUT_CHARS, DEFAULT_TOOL_NAME_MAX_LENGTH } from './fake-upstream/validate';
 export { usageLimitsBody } from './fake-upstream/usage';
+export { FakeSignIn, KIRO_CALLBACK_PORT_ALLOWLIST, SIGNUPS_PAUSED_MESSAGE, DEVICE_GRANT_TYPE } from './fake-upstream/signin';
+export type { FakeRegistration, FakeDeviceAuthorization } from './fake-upstream/signin';
+export { actAsBrowser, finalPage } from './fake-upstream/browser';
+export type { BrowserHop, BrowserOptions } from './fake-upstream/browser';
 export type * from './fake-upstream/types';

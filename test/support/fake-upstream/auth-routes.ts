@@ -1,6 +1,6 @@
 // Token refresh: Social `POST /refreshToken` (kiro-protocol §1.2) and SSO-OIDC `POST /token`
-// (§1.3). `/token` dispatches on `grantType` through `upstream.grants`; only `refresh_token`
-// exists today, the sign-in grants (device_code, authorization_code) belong there later (issue 9).
+// (§1.3). `/token` dispatches on `grantType` through `upstream.grants`: `refresh_token` here, the
+// sign-in grants (device_code, authorization_code) in signin.ts.
 import type { FakeAccount } from './accounts';
 import { oidcError, socialRefreshRejected } from './bodies';
 import { sleep, untilAborted } from './delivery';
@@ -56,7 +56,10 @@ export async function oidcTokenRoute(call: RouteCall, kit: RouteKit): Promise<vo
 
 /** The SSO-OIDC `refresh_token` grant (§1.3): client id and secret, then the refresh token. */
 export async function refreshTokenGrant(call: RouteCall, body: Record<string, unknown>, kit: RouteKit): Promise<HttpReply> {
-  const account = kit.upstream.accounts.find((a) => a.kind === 'idc' && a.clientId === body.clientId);
+  // Several accounts can share one client registration (each sign-in reuses the cached client):
+  // the refresh token picks the account, the client id alone only when no token matches.
+  const idc = kit.upstream.accounts.filter((a) => a.kind === 'idc' && a.clientId === body.clientId);
+  const account = idc.find((a) => a.refreshToken === body.refreshToken) ?? idc[0];
   if (!account) return oidcError('invalid_client', 'Invalid client provided');
   call.record.account = account;
   if (body.clientSecret !== account.clientSecret) return oidcError('invalid_client', 'Invalid client provided');

@@ -12,6 +12,7 @@ import { readBody } from './delivery';
 import { generateRoute } from './generate-route';
 import { textReply } from './scenario';
 import { mcpRoute, targetRoute, usageLimitsRoute, type WebSearchResult } from './service-routes';
+import { FakeSignIn, installSignInRoutes } from './signin';
 import type { AccountOptions, Endpoint, HttpReply, KiroGenerateBody, Outcome, RecordedRequest, ScenarioSource, ValidationOptions } from './types';
 
 export type { WebSearchResult };
@@ -86,6 +87,10 @@ export class FakeUpstream {
   validation: ValidationOptions;
   /** What `/mcp` web_search answers; by default results are made up from the query. */
   webSearchResults: WebSearchResult[] | undefined;
+  /** One-shot answers for the next `/mcp` calls (errors, odd bodies), before `webSearchResults`. */
+  readonly webSearchReplies: HttpReply[] = [];
+  /** Sign-in services (SSO-OIDC, Kiro social, device page): state and knobs (issue 9). */
+  readonly signIn: FakeSignIn;
   /** Errors thrown inside the fake itself (bugs in a test's responder, say), answered as 500. */
   readonly internalErrors: Error[] = [];
   /** See FakeUpstreamOptions.compress; may be changed at any time. */
@@ -135,6 +140,8 @@ export class FakeUpstream {
     this.route('POST', '/', 'target', targetRoute);
     this.route('POST', '/mcp', 'mcp', mcpRoute);
     this.grants.set('refresh_token', refreshTokenGrant);
+    this.signIn = new FakeSignIn(this);
+    installSignInRoutes(this);
   }
 
   // -------------------------------------------------------------------------------------------

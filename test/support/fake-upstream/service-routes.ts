@@ -18,13 +18,30 @@ export function usageLimitsRoute(call: RouteCall, kit: RouteKit): void {
   kit.reply(call, { status: 200, body: usageLimitsBody(account, kit.upstream.now()) });
 }
 
-/** awsJson1.0 operations by `x-amz-target`. More (e.g. ListAvailableProfiles, issue 9) go here. */
-const TARGETS: Record<string, (account: FakeAccount, body: unknown) => HttpReply> = {
+/** awsJson1.0 operations by `x-amz-target`. */
+const TARGETS: Record<string, (account: FakeAccount, body: unknown, kit: RouteKit) => HttpReply> = {
   'AmazonCodeWhispererService.ListAvailableModels': (account) => ({
     status: 200,
     headers: { 'content-type': AMZ_JSON },
     body: { defaultModel: { modelId: account.defaultModel }, models: account.models },
   }),
+  // kiro-protocol §10.1.5: `{maxResults?: 1..10, nextToken?}` → `{profiles: [{arn, profileName}], nextToken?}`.
+  'AmazonCodeWhispererService.ListAvailableProfiles': (account, body, kit): HttpReply => {
+    const request = (body ?? {}) as { maxResults?: unknown; nextToken?: unknown };
+    const max = request.maxResults ?? 10;
+    if (typeof max !== 'number' || !Number.isInteger(max) || max < 1 || max > 10) {
+      return {
+        status: 400,
+        headers: { 'content-type': AMZ_JSON, 'x-amzn-errortype': 'ValidationException' },
+        body: { __type: 'com.amazon.aws.codewhisperer#ValidationException', message: 'maxResults must be between 1 and 10' },
+      };
+    }
+    const all = kit.upstream.signIn.profilesFor(account);
+    const start = typeof request.nextToken === 'string' ? Number(request.nextToken) || 0 : 0;
+    const page = all.slice(start, start + max);
+    const next = start + max < all.length ? String(start + max) : undefined;
+    return { status: 200, headers: { 'content-type': AMZ_JSON }, body: { profiles: page, ...(next ? { nextToken: next } : {}) } };
+  },
 };
 
 export function targetRoute(call: RouteCall, kit: RouteKit): void {
@@ -44,7 +61,7 @@ export function targetRoute(call: RouteCall, kit: RouteKit): void {
   const account = kit.authorise(call);
   if (!account) return;
   if (account.suspended) return kit.refuse(call, httpOf(upstreamErrors.suspended()), 'account suspended');
-  kit.reply(call, operation(account, call.record.body));
+  kit.reply(call, operation(account, call.record.body, kit));
 }
 
 /** Results the MCP web_search tool returns. */
@@ -68,6 +85,8 @@ export function mcpRoute(call: RouteCall, kit: RouteKit): void {
       'not a web_search tools/call',
     );
   }
+  const scripted = kit.upstream.webSearchReplies.shift();
+  if (scripted) return kit.reply(call, scripted);
   const query = rpc.params.arguments.query;
   const given = kit.upstream.webSearchResults ?? [
     { title: `${query} — overview`, url: `https://example.com/search/${encodeURIComponent(query)}`, snippet: `About ${query}.` },

@@ -317,6 +317,8 @@ export class AccountPool implements IDisposable {
     const { model, signal } = options;
     /** Accounts that failed this request in a way another try now would not fix. */
     const skipped = new Set<string>();
+    /** Accounts throttled during this request: worth waiting for when nothing else can serve. */
+    const throttled = new Set<string>();
     let lastError: KiroError | undefined;
     let attempts = 0;
     let entry: PooledAccount | undefined;
@@ -331,11 +333,13 @@ export class AccountPool implements IDisposable {
       if (!entry) {
         entry = this.pick(model, skipped);
         if (!entry) {
-          const wait = this.waitForCooling(model, skipped);
+          const wait = this.waitForCooling(model, skipped, throttled);
           if (wait !== undefined && waited + wait <= this.maxWaitMs) {
             waited += wait;
             this.logger.info(`no Kiro account can serve right now; waiting ${Math.ceil(wait / 100) / 10}s for one to cool down`);
             await this.sleep(wait, signal);
+            for (const id of throttled) skipped.delete(id);
+            throttled.clear();
             continue;
           }
           throw this.unavailableError(model, lastError);
@@ -389,7 +393,10 @@ export class AccountPool implements IDisposable {
           errorClass: failure.errorClass,
           durationMs: this.now() - started,
         });
-        if (failure.errorClass === 'throttled') entry.health.throttleStrikes++;
+        if (failure.errorClass === 'throttled') {
+          entry.health.throttleStrikes++;
+          throttled.add(entry.id);
+        }
         const decision = decideFailover(failure, {
           transientRetries,
           refreshed,
@@ -430,14 +437,14 @@ export class AccountPool implements IDisposable {
    * How long to wait for an account that is only cooling down (and may serve the model), if that
    * is within `maxWaitMs`. Accounts that failed this request for another reason are not waited for.
    */
-  private waitForCooling(model: string | undefined, skipped: ReadonlySet<string>): number | undefined {
+  private waitForCooling(model: string | undefined, skipped: ReadonlySet<string>, throttled: ReadonlySet<string>): number | undefined {
     const now = this.now();
     let soonest: number | undefined;
     for (const entry of this.list) {
       const condition = entry.condition();
       if (condition.state !== 'cooling_down' || condition.until === undefined || !entry.mayServe(model)) continue;
-      // An account skipped this request is waited for only if it was throttled (a cool-down).
-      if (skipped.has(entry.id) && entry.health.throttleStrikes === 0) continue;
+      // An account that failed this request is waited for only if it was throttled (a cool-down).
+      if (skipped.has(entry.id) && !throttled.has(entry.id)) continue;
       soonest = soonest === undefined ? condition.until : Math.min(soonest, condition.until);
     }
     if (soonest === undefined) return undefined;

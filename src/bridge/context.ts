@@ -1,7 +1,6 @@
 // What every route handler gets from the bridge: settings, accounts, the token counter, the
 // redactor and the logger. The Anthropic and OpenAI routes share it.
-import type { ServerResponse } from 'node:http';
-import type { Request, Response } from 'express';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from '../common/logger';
 import type { Redactor } from '../common/redact';
 import type { TrafficApi } from '../common/traffic';
@@ -35,8 +34,9 @@ export interface RouteFailure {
 export type ErrorWriter = (res: ServerResponse, failure: RouteFailure) => void;
 
 export interface RouteCall {
-  req: Request;
-  res: Response;
+  /** The request; `params` holds the path parameters of routes like `/v1/models/:id`. */
+  req: IncomingMessage & { params: Record<string, string> };
+  res: ServerResponse;
   /** The parsed JSON body (POST routes); undefined for GET. */
   body: unknown;
   trace: RequestTrace;

@@ -95,7 +95,7 @@ export const modelRoutes: BridgeRoute[] = [
     method: 'GET',
     path: '/v1/models',
     api: 'models',
-    handle: ({ req, res, trace, context }) => trace.finish(handleListModels(res, new URLSearchParams(req.url.split('?')[1] ?? ''), context.config())),
+    handle: ({ req, res, trace, context }) => trace.finish(handleListModels(res, new URLSearchParams((req.url ?? '').split('?')[1] ?? ''), context.config())),
   },
   {
     method: 'GET',

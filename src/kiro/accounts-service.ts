@@ -21,6 +21,7 @@ import { deriveMachineId } from './identity';
 import { KiroError } from './errors';
 import { defaultKiroCacheDir, KiroIdeImportError, KiroIdeWatcher, readKiroIdeLogin, type KiroIdeLogin } from './kiro-ide';
 import { summarizeUsage, UsageFormatError, type UsageSummary } from './quota';
+import type { ProxySettings } from './proxy';
 import { fetchAvailableModels, fetchUsageLimits } from './runtime-api';
 import type { SelectionStrategy } from './selection';
 
@@ -85,6 +86,8 @@ export interface AccountsServiceDeps {
   upstreamBase?: string;
   /** Region when an account names none. */
   region?: string;
+  /** Outbound proxy for every Kiro call (each account still gets its own connections). */
+  proxy?: ProxySettings;
   strategy?: SelectionStrategy;
   /** Where the Kiro IDE keeps its login (default ~/.aws/sso/cache). */
   kiroCacheDir?: string;

@@ -21,7 +21,7 @@ import {
   SSO_SCOPES,
 } from './constants';
 import { checkRegion, signInEndpoints, type SignInEndpoints } from './endpoints';
-import { signInCancelled, signInFailed, throwIfCancelled } from './errors';
+import { signInCancelled, signInFailed, throwIfCancelled, type SignInError } from './errors';
 import { sleep as realSleep } from './http';
 import { startLoopback } from './loopback';
 import { createPkcePair, createState } from './pkce';
@@ -224,7 +224,12 @@ async function oidcBrowser(ctx: Context, region: string, startUrl: string): Prom
       if (isRegistrationRejected(error)) {
         // The saved client is no longer valid on AWS's side: forget it, the next attempt registers anew.
         await options.registrations.delete(key);
-        throw signInFailed('provider_error', 'AWS no longer accepts the saved sign-in client registration; it was discarded, please sign in again', error);
+        throw signInFailed(
+          'provider_error',
+          'AWS no longer accepts the saved sign-in client registration; it was discarded, please sign in again',
+          error,
+          (error as SignInError).providerCode,
+        );
       }
       throw error;
     }

@@ -1,0 +1,82 @@
+// Outbound proxy: settings from the environment and from VS Code's http.proxy, and real calls to
+// the fake upstream through a real proxy server (with credentials, and NO_PROXY bypass).
+import { request } from 'undici';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createDispatcher, describeProxy, proxyFromEnvironment, proxyFromUrl, proxySecrets, ProxyConfigError } from '../../src/kiro/proxy';
+import { startConnectProxy, type TestProxy } from '../support/connect-proxy';
+import { startFakeUpstream, type FakeUpstream } from '../support/fake-upstream';
+
+let upstream: FakeUpstream | undefined;
+let proxy: TestProxy | undefined;
+const dispatchers: { destroy(): Promise<void> }[] = [];
+
+afterEach(async () => {
+  for (const d of dispatchers.splice(0)) await d.destroy();
+  await proxy?.close();
+  await upstream?.close();
+  proxy = undefined;
+  upstream = undefined;
+});
+
+describe('proxy settings', () => {
+  it('reads HTTPS_PROXY / HTTP_PROXY / NO_PROXY, lower case first', () => {
+    expect(proxyFromEnvironment({})).toBeUndefined();
+    expect(proxyFromEnvironment({ HTTPS_PROXY: 'http://p:1', NO_PROXY: 'localhost' })).toEqual({ httpProxy: undefined, httpsProxy: 'http://p:1', noProxy: 'localhost' });
+    expect(proxyFromEnvironment({ HTTP_PROXY: 'http://a:1', http_proxy: 'http://b:2' })).toEqual({ httpProxy: 'http://b:2', httpsProxy: 'http://b:2', noProxy: undefined });
+  });
+
+  it('takes one URL for everything from VS Code', () => {
+    expect(proxyFromUrl('')).toBeUndefined();
+    expect(proxyFromUrl('http://proxy:3128', { noProxy: ['a.com', 'b.com'], strictSSL: false })).toEqual({
+      httpProxy: 'http://proxy:3128',
+      httpsProxy: 'http://proxy:3128',
+      noProxy: 'a.com,b.com',
+      strictSSL: false,
+    });
+  });
+
+  it('never shows proxy credentials, and knows them as secrets', () => {
+    expect(describeProxy('http://user:s3cret-pass@proxy:3128/')).toBe('http://proxy:3128');
+    expect(proxySecrets({ httpsProxy: 'http://user:s3cret-pass@proxy:3128' })).toEqual(['s3cret-pass', Buffer.from('user:s3cret-pass').toString('base64')]);
+    expect(() => createDispatcher({ httpsProxy: 'socks5://proxy:1080' }, {})).toThrow(ProxyConfigError);
+    expect(() => createDispatcher({ httpsProxy: 'not a url' }, {})).toThrow(/not a URL/);
+  });
+});
+
+describe('calls through a proxy', () => {
+  it('reaches Kiro through the proxy, with its credentials', async () => {
+    upstream = await startFakeUpstream();
+    proxy = await startConnectProxy({ user: 'me', password: 'pw-123' });
+    const withAuth = proxy.url.replace('http://', 'http://me:pw-123@');
+    const dispatcher = createDispatcher({ httpProxy: withAuth, httpsProxy: withAuth }, { connections: 4 });
+    dispatchers.push(dispatcher);
+    const answer = await request(`${upstream.baseUrl}/refreshToken`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ refreshToken: upstream.account.refreshToken }),
+      dispatcher,
+    });
+    expect(answer.statusCode).toBe(200);
+    await answer.body.json();
+    const host = new URL(upstream.baseUrl).host;
+    expect(proxy.log.map((e) => e.target)).toContain(host);
+    expect(proxy.log.every((e) => e.authorization === `Basic ${Buffer.from('me:pw-123').toString('base64')}`)).toBe(true);
+    expect(upstream.refreshCount()).toBe(1);
+  });
+
+  it('goes direct for NO_PROXY hosts', async () => {
+    upstream = await startFakeUpstream();
+    proxy = await startConnectProxy();
+    const dispatcher = createDispatcher({ httpProxy: proxy.url, httpsProxy: proxy.url, noProxy: '127.0.0.1' }, {});
+    dispatchers.push(dispatcher);
+    const answer = await request(`${upstream.baseUrl}/refreshToken`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ refreshToken: upstream.account.refreshToken }),
+      dispatcher,
+    });
+    expect(answer.statusCode).toBe(200);
+    await answer.body.json();
+    expect(proxy.log).toEqual([]);
+  });
+});

@@ -1,7 +1,7 @@
 // The checks every request passes before a route sees it: Host (DNS rebinding), Origin (browser
 // pages), the client key (constant time), the body size limit and JSON parsing. Each check is a
 // plain function so it can be unit-tested and reused by the OpenAI routes.
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { isIP } from 'node:net';
 
@@ -86,17 +86,22 @@ export function presentedKey(req: Pick<IncomingMessage, 'headers'>): string | un
   return undefined;
 }
 
-/** Compares keys in constant time (over their digests, so lengths leak nothing either). */
+/**
+ * Compares keys in constant time. Keys of another length fail at once: that reveals only the
+ * length of the key, which for a random key tells an attacker nothing they can use.
+ */
 export function keysMatch(presented: string, expected: string): boolean {
-  const a = createHash('sha256').update(presented).digest();
-  return timingSafeEqual(a, expectedDigest(expected));
+  const want = expectedBytes(expected);
+  const got = Buffer.from(presented, 'utf8');
+  if (got.length !== want.length) return false;
+  return timingSafeEqual(got, want);
 }
 
-/** The expected key's digest, computed once per key rather than per request. */
-let cachedKey: { key: string; digest: Buffer } | undefined;
-function expectedDigest(key: string): Buffer {
-  if (cachedKey?.key !== key) cachedKey = { key, digest: createHash('sha256').update(key).digest() };
-  return cachedKey.digest;
+/** The expected key's bytes, encoded once per key rather than per request. */
+let cachedKey: { key: string; bytes: Buffer } | undefined;
+function expectedBytes(key: string): Buffer {
+  if (cachedKey?.key !== key) cachedKey = { key, bytes: Buffer.from(key, 'utf8') };
+  return cachedKey.bytes;
 }
 
 export function checkApiKey(req: Pick<IncomingMessage, 'headers'>, expected: string): GuardFailure | undefined {

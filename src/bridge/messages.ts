@@ -9,6 +9,7 @@
 //   `error` event: never a made-up end_turn.
 // - Back-pressure: after a write the client's socket cannot take, the upstream is not read
 //   until it drains. A client that goes away aborts the upstream call.
+import { randomFillSync } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { KiroAccount } from '../kiro/account';
 import type { AccessToken } from '../kiro/auth';
@@ -27,7 +28,6 @@ import {
   AnthropicStreamWriter,
   anthropicErrorFor,
   buildAnthropicMessage,
-  newMessageId,
   type AnthropicOutputMeta,
 } from './anthropic-output';
 import type { BridgeConfig } from './config';
@@ -37,6 +37,23 @@ import type { RequestTrace } from './traffic';
 
 
 const MAX_KNOWN_IN_ERROR = 40;
+
+const BASE62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
+/** Random bytes drawn 4 KiB at a time: one call to the system's generator per ~170 ids. */
+const idEntropy = Buffer.alloc(4096);
+let idOffset = idEntropy.length;
+
+/** `msg_` + 24 random base62 characters, like the API's ids (see anthropic-output's newMessageId). */
+function nextMessageId(): string {
+  if (idOffset + 24 > idEntropy.length) {
+    randomFillSync(idEntropy);
+    idOffset = 0;
+  }
+  let id = 'msg_';
+  for (let i = 0; i < 24; i++) id += BASE62[idEntropy[idOffset + i]! % 62];
+  idOffset += 24;
+  return id;
+}
 
 class ModelError extends InvalidRequestError {}
 
@@ -135,7 +152,7 @@ export async function handleMessages(
   trace.update({ modelAsked: request.model, kiroModel, stream: request.stream, inputTokens, flags: { streamed: request.stream } });
 
   const meta: AnthropicOutputMeta = {
-    messageId: newMessageId(),
+    messageId: nextMessageId(),
     model: request.model,
     inputTokens,
     countTokens: (text) => context.counter.text(text),

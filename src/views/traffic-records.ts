@@ -73,9 +73,9 @@ export function toRows(records: readonly Readonly<RequestRecord>[], redactor: Re
 export const BODY_FIELDS = ['clientRequest', 'kiroRequest', 'upstreamEvents', 'response'] as const;
 
 /**
- * Everything the details pane shows for one record. `off` drops the bodies, `redacted` keeps
- * their structure but replaces conversation text with its length, `full` keeps them; secrets
- * are removed in every mode.
+ * Everything the details pane shows for one record. `off` drops the bodies, `redacted` shortens
+ * long strings to their first 256 characters and image data to its size (the bridge captures the
+ * same way, see src/bridge/traffic.ts), `full` keeps them; secrets are removed in every mode.
  */
 export function toDetails(record: Readonly<RequestRecord>, capture: CaptureMode, redactor: Redactor): TrafficDetails {
   const details: TrafficDetails = {
@@ -97,100 +97,44 @@ export function toDetails(record: Readonly<RequestRecord>, capture: CaptureMode,
   for (const field of BODY_FIELDS) {
     const body = record[field];
     if (body === undefined) continue;
-    const shaped = capture === 'redacted' ? elideContent(body) : body;
-    (details as unknown as Record<string, unknown>)[field] = redactor.value(shaped);
+    // Scrub first, then shorten: shortening first could cut a secret in two and leave a piece
+    // too short for any pattern to recognise.
+    const scrubbed = redactor.value(body);
+    (details as unknown as Record<string, unknown>)[field] = capture === 'redacted' ? shortenContent(scrubbed) : scrubbed;
   }
   return details;
 }
 
-// ---- `redacted` capture: keep the shape, drop what people wrote -------------------------------
+// ---- `redacted` capture ------------------------------------------------------------------------
+
+/** Strings longer than this keep only their start in `redacted` capture. */
+export const SHORT_STRING = 256;
+
+/** What the bridge (and this module) leave behind: `<first 256 chars>… [N chars]`. */
+const SHORTENED = /^[\s\S]{0,320}… \[\d+ chars\]$/;
 
 /**
- * Keys whose string values describe the request's shape rather than its content: roles, types,
- * model and tool names, ids, stop reasons, protocol headers. Every other string becomes a length
- * marker. An allow-list, so a field we never heard of is hidden rather than shown.
+ * A copy of `value` with every string longer than SHORT_STRING cut to its start plus its length,
+ * and base64 image payloads (Anthropic `data`, Kiro `bytes`) replaced by their size. Applying it
+ * twice changes nothing, so bodies the bridge already shortened pass through as they are.
  */
-const STRUCTURAL_KEYS = new Set(
-  [
-    'type',
-    'role',
-    'model',
-    'modelid',
-    'id',
-    'name',
-    'tool_use_id',
-    'tooluseid',
-    'tool_call_id',
-    'stop_reason',
-    'stopreason',
-    'finish_reason',
-    'finishreason',
-    'object',
-    'status',
-    'chattriggertype',
-    'origin',
-    'agenttasktype',
-    'agentcontinuationid',
-    'conversationid',
-    'messageid',
-    'utteranceid',
-    'unit',
-    'unitplural',
-    'media_type',
-    'mediatype',
-    'format',
-    'encoding',
-    'method',
-    'event',
-    'eventtype',
-    'reasoning_effort',
-    'effort',
-    'service_tier',
-    'tool_choice',
-    'mode',
-    'anthropic-version',
-    'anthropic-beta',
-    'user-agent',
-    'content-type',
-    'accept',
-    'errorclass',
-    'reason',
-  ].map((k) => k.toLowerCase()),
-);
-
-/** Subtrees that are the model's or the user's payload as a whole (tool arguments, results). */
-const OPAQUE_KEYS = new Set(['input', 'json', 'arguments', 'metadata', 'partial_json', 'content_block_text']);
-
-function isStructural(key: string | undefined): boolean {
-  if (key === undefined) return false;
-  const k = key.toLowerCase();
-  return STRUCTURAL_KEYS.has(k) || k.startsWith('x-stainless-');
+export function shortenContent(value: unknown): unknown {
+  return shorten(value, new WeakSet());
 }
 
-/** Markers that already stand in for content (ours, the redactor's, the bridge's shortening). */
-const EXISTING_MARKER = /^\[(?:text: \d+ chars|\d+ (?:base64 )?chars|\d+ bytes|REDACTED|Circular)\]$/;
-/** The bridge's `redacted` capture shortens long strings to `<first 256 chars>… [N chars]`. */
-const SHORTENED = /… \[(\d+) chars\]$/;
-
-function marker(text: string): string {
-  if (EXISTING_MARKER.test(text)) return text;
-  const shortened = SHORTENED.exec(text);
-  return `[text: ${shortened ? shortened[1] : text.length} chars]`;
-}
-
-/** A copy of `value` with conversation text replaced by length markers (see STRUCTURAL_KEYS). */
-export function elideContent(value: unknown): unknown {
-  return elide(value, undefined, false, new WeakSet());
-}
-
-function elide(value: unknown, key: string | undefined, opaque: boolean, seen: WeakSet<object>): unknown {
-  if (typeof value === 'string') return !opaque && isStructural(key) && value.length <= 200 ? value : marker(value);
+function shorten(value: unknown, seen: WeakSet<object>): unknown {
+  if (typeof value === 'string') {
+    if (value.length <= SHORT_STRING || SHORTENED.test(value)) return value;
+    return `${value.slice(0, SHORT_STRING)}… [${value.length} chars]`;
+  }
   if (value === null || typeof value !== 'object') return value;
   if (seen.has(value)) return '[Circular]';
   seen.add(value);
-  if (Array.isArray(value)) return value.map((v) => elide(v, key, opaque, seen));
-  if (ArrayBuffer.isView(value)) return `[${value.byteLength} bytes]`;
+  if (Array.isArray(value)) return value.map((v) => shorten(v, seen));
   const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(value)) out[k] = elide(v, k, opaque || OPAQUE_KEYS.has(k.toLowerCase()), seen);
+  for (const [key, v] of Object.entries(value)) {
+    out[key] =
+      (key === 'data' || key === 'bytes') && typeof v === 'string' && v.length > SHORT_STRING ? `[${v.length} base64 chars]` : shorten(v, seen);
+  }
   return out;
 }

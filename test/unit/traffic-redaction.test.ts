@@ -6,7 +6,7 @@ import { REDACTED, Redactor } from '../../src/common/redact';
 import type { CaptureMode } from '../../src/common/traffic';
 import type { HostMessage } from '../../src/common/traffic-protocol';
 import { TrafficViewController } from '../../src/views/traffic-controller';
-import { elideContent, toDetails, toRow, toRows } from '../../src/views/traffic-records';
+import { shortenContent, toDetails, toRow, toRows } from '../../src/views/traffic-records';
 import { buildReproBundle, serializeReproBundle } from '../../src/views/traffic-repro';
 import { TrafficStore } from '../../src/views/traffic-store';
 import { sampleRecord, SECRETS, secretCases } from '../webview/samples';
@@ -85,39 +85,30 @@ describe('traffic redaction', () => {
     expect(details.attempts).toHaveLength(1);
   });
 
-  it('in "redacted" mode keeps structure and replaces what people wrote by its length', () => {
-    const elided = elideContent({
+  it('in "redacted" mode shortens long strings and image data, and keeps the rest', () => {
+    const long = 'Refactor the parser. '.repeat(40);
+    const shaped = toDetails(
+      sampleRecord(3, {
+        clientRequest: {
+          model: 'claude-sonnet-4-5',
+          system: long,
+          messages: [{ role: 'user', content: [{ type: 'text', text: 'short prompt' }, { type: 'image', source: { type: 'base64', data: 'A'.repeat(9000) } }] }],
+        },
+      }),
+      'redacted',
+      new Redactor(),
+    ).clientRequest;
+    expect(shaped).toEqual({
       model: 'claude-sonnet-4-5',
-      system: 'You are a helpful assistant.',
-      messages: [
-        { role: 'user', content: [{ type: 'text', text: 'my password is hunter2' }] },
-        { role: 'assistant', content: [{ type: 'tool_use', id: 'toolu_1', name: 'read_file', input: { path: '/home/me/secret.txt', id: 'x' } }] },
-      ],
-      max_tokens: 1024,
-      stream: true,
-    });
-    expect(elided).toEqual({
-      model: 'claude-sonnet-4-5',
-      system: '[text: 28 chars]',
-      messages: [
-        { role: 'user', content: [{ type: 'text', text: '[text: 22 chars]' }] },
-        // Tool arguments are the model's payload as a whole, even under harmless-looking keys.
-        { role: 'assistant', content: [{ type: 'tool_use', id: 'toolu_1', name: 'read_file', input: { path: '[text: 19 chars]', id: '[text: 1 chars]' } }] },
-      ],
-      max_tokens: 1024,
-      stream: true,
+      system: `${long.slice(0, 256)}… [${long.length} chars]`,
+      messages: [{ role: 'user', content: [{ type: 'text', text: 'short prompt' }, { type: 'image', source: { type: 'base64', data: '[9000 base64 chars]' } }] }],
     });
   });
 
-  it('keeps markers that already stand in for content, and the original length of shortened text', () => {
-    expect(
-      elideContent({
-        text: `${'x'.repeat(256)}… [4096 chars]`,
-        data: '[90000 base64 chars]',
-        note: '[REDACTED]',
-        bytes: '[12 bytes]',
-      }),
-    ).toEqual({ text: '[text: 4096 chars]', data: '[90000 base64 chars]', note: '[REDACTED]', bytes: '[12 bytes]' });
+  it('shortens idempotently, so bodies the bridge already shortened pass through unchanged', () => {
+    const once = shortenContent({ text: 'y'.repeat(1000), list: ['z'.repeat(300)] });
+    expect(shortenContent(once)).toEqual(once);
+    expect(once).toEqual({ text: `${'y'.repeat(256)}… [1000 chars]`, list: [`${'z'.repeat(256)}… [300 chars]`] });
   });
 
   it('never posts a secret to the webview, whatever the bridge sent', async () => {

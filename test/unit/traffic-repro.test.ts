@@ -43,9 +43,10 @@ describe('repro bundle', () => {
     expect(off.request).not.toHaveProperty('clientRequest');
     expect(off.notes.join('\n')).toContain('captureBodies is "off"');
     expect(off.notes.join('\n')).toContain('bodies had been dropped');
-    const redacted = buildReproBundle(sampleRecord(1), { capture: 'redacted', now: NOW }, redactor);
-    expect(redacted.notes.join('\n')).toContain('replaced by its length');
-    expect(JSON.stringify(redacted.request)).not.toContain('Refactor the parser');
+    const long = 'word '.repeat(200);
+    const redacted = buildReproBundle(sampleRecord(1, { response: { text: long } }), { capture: 'redacted', now: NOW }, redactor);
+    expect(redacted.notes.join('\n')).toContain('longer than 256 characters were shortened');
+    expect(redacted.request.response).toEqual({ text: `${long.slice(0, 256)}… [1000 chars]` });
   });
 
   it('serialises to valid JSON with no secret left, even from settings', () => {

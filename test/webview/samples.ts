@@ -206,6 +206,14 @@ export function secretCases(): SecretCase[] {
       secrets: [s.kiroApiKey, s.awsAccessKeyId, s.githubToken, 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY', s.awsSessionToken],
     },
     {
+      name: 'a key that straddles the 256-character cut of "redacted" capture',
+      record: sampleRecord(8, {
+        clientRequest: { messages: [{ role: 'user', content: `${'context '.repeat(30).slice(0, 240)} ${SECRETS.refreshToken} and more text after it` }] },
+        upstreamEvents: [{ type: 'assistantResponseEvent', content: `${'x'.repeat(250)}Bearer ${SECRETS.kiroApiKey}` }],
+      }),
+      secrets: [SECRETS.refreshToken, SECRETS.kiroApiKey],
+    },
+    {
       name: 'secret in the query string and the error message',
       record: sampleRecord(7, {
         path: `/v1/messages?key=${s.clientKey}`,

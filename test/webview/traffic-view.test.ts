@@ -491,6 +491,8 @@ describe('traffic webview screenshots', () => {
   it('stacks the details under the table in a narrow sidebar', async () => {
     const page = await open({ theme: 'light', viewport: { width: 460, height: 900 } });
     const records = sampleRecords(30, NOW - 30 * 1_700);
+    const system = 'You are Claude Code, an interactive CLI tool that helps users with software engineering tasks. '.repeat(8);
+    records[28] = { ...records[28]!, clientRequest: { ...(records[28]!.clientRequest as object), system } };
     await page.send(snapshot(records));
     await page.page.click('.tbody .tr[data-id="req-00028"]');
     await page.send({ type: 'details', id: 'req-00028', details: toDetails(records[28]!, 'redacted', redactor) });
@@ -500,10 +502,10 @@ describe('traffic webview screenshots', () => {
     const details = await page.page.locator('.details').boundingBox();
     expect(details!.y).toBeGreaterThanOrEqual(table!.y + table!.height - 1);
     const body = await page.page.textContent('.details-panel[data-tab="clientRequest"] pre');
-    // Redacted capture: the shape stays, the words the user wrote do not.
+    // Redacted capture: short texts stay, long ones keep their first 256 characters.
     expect(body).toContain('"role": "user"');
-    expect(body).not.toContain('Refactor the parser');
-    expect(body).toMatch(/"text": "\[text: \d+ chars\]"/);
+    expect(body).toContain('Refactor the parser in src/parse.ts (request 28)');
+    expect(body).toContain(`"system": "${system.slice(0, 256)}… [${system.length} chars]"`);
     await page.screenshot('traffic-narrow-light');
   });
 });

@@ -23,7 +23,7 @@ const TAB_LABELS: Record<DetailTab, string> = {
 
 const CAPTURE_NOTES = {
   off: 'Bodies are not captured: kiroBridge.traffic.captureBodies is "off".',
-  redacted: 'Message text is shown as its length (captureBodies "redacted"). Secrets are always removed.',
+  redacted: 'Long texts are shortened to 256 characters (captureBodies "redacted"). Secrets are always removed.',
   full: 'Secrets are always removed.',
 } as const;
 

@@ -12,7 +12,7 @@ import { AccountHealth, canServe, type AccountCondition, type HealthMarks } from
 import type { AccountSource } from './account-store';
 import type { AuthKind } from './credentials';
 import { KiroError } from './errors';
-import { DEFAULT_FAILOVER_POLICY, decideFailover, type AccountMark, type FailoverPolicy } from './failover';
+import { DEFAULT_FAILOVER_POLICY, decideFailover, throttleCooldown, type AccountMark, type FailoverPolicy } from './failover';
 import type { UsageSummary } from './quota';
 import { AccountSelector, type SelectionStrategy } from './selection';
 
@@ -124,7 +124,11 @@ export interface AccountPoolOptions {
   policy?: Partial<FailoverPolicy>;
   /** Upstream calls one request may make in all. Default 6. */
   maxAttempts?: number;
-  /** The longest one request waits for a cooling account when none can serve. Default 8 s. */
+  /**
+   * The longest one request waits for a throttled account when none can serve. Default 2 s:
+   * longer waits go back to the client as a 429 with retry-after, so it paces itself and the user
+   * sees why (peers §6.8), instead of a request hanging inside the bridge.
+   */
   maxWaitMs?: number;
   logger?: Logger;
   now?: () => number;
@@ -189,7 +193,7 @@ export class AccountPool implements IDisposable {
     this.selector = new AccountSelector(options.strategy ?? 'priority');
     this.policy = { ...DEFAULT_FAILOVER_POLICY, ...options.policy };
     this.maxAttempts = options.maxAttempts ?? 6;
-    this.maxWaitMs = options.maxWaitMs ?? 8000;
+    this.maxWaitMs = options.maxWaitMs ?? 2000;
     this.logger = options.logger ?? nullLogger;
     this.now = options.now ?? Date.now;
     this.sleep = options.sleep ?? abortableSleep;
@@ -361,11 +365,16 @@ export class AccountPool implements IDisposable {
         if (signal?.aborted) throw signal.reason ?? error;
         const failure = asKiroError(error);
         lastError = failure;
-        const decision =
-          failure.errorClass === 'needs_sign_in'
-            ? ({ action: 'next', mark: { kind: 'needs_sign_in' } } as const)
-            : ({ action: 'next', mark: { kind: 'cooling_down', until: this.now() + this.policy.tokenTroubleCooldownMs } } as const);
-        this.apply(entry, decision.mark, failure);
+        // A rejected refresh token needs a sign-in; a throttled refresh rests the account; any
+        // other refresh failure (network, 5xx) only skips it for this request.
+        let mark: AccountMark = { kind: 'none' };
+        if (failure.errorClass === 'needs_sign_in') mark = { kind: 'needs_sign_in' };
+        else if (failure.errorClass === 'throttled') {
+          entry.health.throttleStrikes++;
+          throttled.add(entry.id);
+          mark = { kind: 'cooling_down', until: this.now() + throttleCooldown(entry.health.throttleStrikes, failure.retryAfterSeconds, this.policy, this.random) };
+        }
+        this.apply(entry, mark, failure);
         skipped.add(entry.id);
         entry = undefined;
         continue;
@@ -486,9 +495,7 @@ export class AccountPool implements IDisposable {
 
   private reasonFor(mark: AccountMark, error: KiroError): string {
     if (mark.kind === 'cooling_down') {
-      if (error.errorClass === 'throttled') return 'Kiro is throttling this account (HTTP 429)';
-      if (error.errorClass === 'token_expired') return 'Kiro rejected a freshly refreshed token';
-      return `Kiro kept failing (${error.errorClass}${error.status ? `, HTTP ${error.status}` : ''})`;
+      return error.status === 429 || error.errorClass === 'throttled' ? 'Kiro is throttling this account (HTTP 429)' : `Kiro asked to back off (${error.errorClass})`;
     }
     if (mark.kind === 'needs_sign_in') return `${MARK_REASON.needs_sign_in}${error.status ? ` (HTTP ${error.status})` : ''}`;
     if (mark.kind === 'suspended') return MARK_REASON.suspended;
@@ -505,30 +512,54 @@ export class AccountPool implements IDisposable {
     return `no Kiro account can serve this request — ${parts.join('; ')}`;
   }
 
-  /** The error for "nobody can serve": shaped by the account that will be back soonest. */
+  /**
+   * The error for "nobody can serve". A failure seen by this request keeps its class, status,
+   * retry-after and reset date (so a lone throttled account gives the client Kiro's own
+   * retry-after); with several accounts the message says what each one is doing. Without one, the
+   * states decide: the account back soonest shapes it.
+   */
   private unavailableError(model: string | undefined, lastError: KiroError | undefined): KiroError {
     if (this.list.length === 0) return new KiroError('no_account', 'no Kiro account is configured; add one (kiro-bridge accounts add / import-kiro)');
     const states = this.list.map((e) => ({ entry: e, condition: e.condition() }));
     const usable = states.filter((s) => canServe(s.condition.state));
-    const message = this.describeUnavailable(model);
+    const description = this.describeUnavailable(model);
     if (model && usable.length > 0 && usable.every((s) => !s.entry.mayServe(model))) {
       return new KiroError('model_unavailable', `no Kiro account can use the model ${model} — ${usable.map((s) => s.entry.label).join(', ')} lack it`, {
         reason: 'INVALID_MODEL_ID',
       });
     }
-    // Nothing usable: say when the soonest account is back.
+    const soonest = (state: string) =>
+      states
+        .filter((s) => s.condition.state === state && s.condition.until !== undefined)
+        .map((s) => s.condition.until!)
+        .sort((a, b) => a - b)[0];
+    if (lastError) {
+      const message = this.list.length > 1 ? `${lastError.message} (${description})` : lastError.message;
+      const exhaustedUntil = lastError.errorClass === 'quota_exhausted' ? soonest('quota_exhausted') : undefined;
+      const coolingUntil = lastError.errorClass === 'throttled' ? soonest('cooling_down') : undefined;
+      return new KiroError(lastError.errorClass, message, {
+        status: lastError.status,
+        reason: lastError.reason,
+        retryAfterSeconds: lastError.retryAfterSeconds ?? (coolingUntil !== undefined ? Math.max(1, Math.ceil((coolingUntil - this.now()) / 1000)) : undefined),
+        resetAt: lastError.resetAt ?? (exhaustedUntil !== undefined ? new Date(exhaustedUntil) : undefined),
+        account: lastError.account,
+        cause: lastError,
+      });
+    }
     const timed = states
       .filter((s) => (s.condition.state === 'cooling_down' || s.condition.state === 'quota_exhausted') && s.condition.until !== undefined)
       .sort((a, b) => a.condition.until! - b.condition.until!);
     const first = timed[0];
     if (first && usable.length === 0) {
       const until = first.condition.until!;
-      if (first.condition.state === 'quota_exhausted') return new KiroError('quota_exhausted', message, { resetAt: new Date(until), status: 402 });
-      return new KiroError('throttled', message, { retryAfterSeconds: Math.max(1, Math.ceil((until - this.now()) / 1000)), status: 429 });
+      if (first.condition.state === 'quota_exhausted') return new KiroError('quota_exhausted', `Kiro quota exhausted: ${description}`, { resetAt: new Date(until), status: 402 });
+      return new KiroError('throttled', `Kiro is throttling requests: ${description}`, { retryAfterSeconds: Math.max(1, Math.ceil((until - this.now()) / 1000)), status: 429 });
     }
-    if (usable.length === 0 && states.every((s) => s.condition.state === 'suspended')) return new KiroError('account_suspended', message, { status: 403 });
-    if (lastError && lastError.errorClass !== 'needs_sign_in') return lastError;
-    return new KiroError('no_account', message);
+    if (usable.length === 0 && states.every((s) => s.condition.state === 'needs_sign_in')) {
+      return new KiroError('needs_sign_in', `the Kiro login needs a new sign-in; sign in again (${description})`);
+    }
+    if (usable.length === 0 && states.every((s) => s.condition.state === 'suspended')) return new KiroError('account_suspended', `Kiro account suspended: ${description}`, { status: 403 });
+    return new KiroError('no_account', description);
   }
 
   dispose(): void {

@@ -34,10 +34,6 @@ export interface FailoverPolicy {
   /** First 429 cool-down; doubles per strike in a row up to `throttleCapMs`, plus up to 20 % jitter. */
   throttleBaseMs: number;
   throttleCapMs: number;
-  /** Cool-down of an account that failed twice on its token, or whose refresh is throttled. */
-  tokenTroubleCooldownMs: number;
-  /** Cool-down of an account whose transient retries ran out. */
-  unavailableCooldownMs: number;
 }
 
 export const DEFAULT_FAILOVER_POLICY: FailoverPolicy = {
@@ -46,8 +42,6 @@ export const DEFAULT_FAILOVER_POLICY: FailoverPolicy = {
   backoffCapMs: 2000,
   throttleBaseMs: 5000,
   throttleCapMs: 5 * 60_000,
-  tokenTroubleCooldownMs: 60_000,
-  unavailableCooldownMs: 15_000,
 };
 
 export interface AttemptState {
@@ -111,8 +105,9 @@ export function decideFailover(error: KiroError, state: AttemptState, policy: Fa
       return { action: 'next', mark: { kind: 'needs_sign_in' } };
     case 'token_expired':
       if (!state.refreshed) return { action: 'refresh' };
-      // A fresh token rejected again: something is wrong with this account right now.
-      return { action: 'next', mark: { kind: 'cooling_down', until: state.now + policy.tokenTroubleCooldownMs } };
+      // A fresh token rejected again: try another account for this request. No mark: the next
+      // request refreshes again, and a sole account must not fail fast on a guess.
+      return { action: 'next', mark: { kind: 'none' } };
     case 'throttled':
       return {
         action: 'next',
@@ -124,6 +119,8 @@ export function decideFailover(error: KiroError, state: AttemptState, policy: Fa
       if (state.transientRetries < policy.transientRetries) {
         return { action: 'retry', delayMs: backoffDelay(state.transientRetries, policy, state.random) };
       }
-      return { action: 'next', mark: { kind: 'cooling_down', until: state.now + policy.unavailableCooldownMs } };
+      // Kiro's trouble, not the account's: another account may get through, but no mark, so a
+      // sole account is tried again by the next request instead of failing fast.
+      return { action: 'next', mark: { kind: 'none' } };
   }
 }

@@ -35,12 +35,9 @@ describe('decideFailover', () => {
     expect(nextMonthStart(Date.UTC(2026, 11, 31, 23, 59))).toBe(Date.UTC(2027, 0, 1));
   });
 
-  it('refreshes a rejected token once, then rests the account', () => {
+  it('refreshes a rejected token once, then tries another account without marking this one', () => {
     expect(decideFailover(err('token_expired'), state())).toEqual({ action: 'refresh' });
-    expect(decideFailover(err('token_expired'), state({ refreshed: true }))).toEqual({
-      action: 'next',
-      mark: { kind: 'cooling_down', until: NOW + DEFAULT_FAILOVER_POLICY.tokenTroubleCooldownMs },
-    });
+    expect(decideFailover(err('token_expired'), state({ refreshed: true }))).toEqual({ action: 'next', mark: { kind: 'none' } });
   });
 
   it('marks suspended and needs-sign-in accounts and moves on', () => {
@@ -54,7 +51,8 @@ describe('decideFailover', () => {
     const second = decideFailover(error, state({ transientRetries: 1, random: () => 0 }));
     expect(first).toEqual({ action: 'retry', delayMs: 200 });
     expect(second).toEqual({ action: 'retry', delayMs: 400 });
-    expect(decideFailover(error, state({ transientRetries: DEFAULT_FAILOVER_POLICY.transientRetries }))).toMatchObject({ action: 'next', mark: { kind: 'cooling_down' } });
+    // Kiro's trouble, not the account's: move on for this request, but mark nothing.
+    expect(decideFailover(error, state({ transientRetries: DEFAULT_FAILOVER_POLICY.transientRetries }))).toEqual({ action: 'next', mark: { kind: 'none' } });
   });
 
   it('retries a stream cut before its first event but not an exception frame', () => {

@@ -269,8 +269,15 @@ export class Workbench {
     await this.pickQuickPickItem(channel);
     const editor = this.page.locator('.part.panel .monaco-editor').first();
     await editor.locator('.view-lines').waitFor({ state: 'visible', timeout: uiTimeoutMs });
-    await sleep(300); // the channel's content streams into the editor after it opens
-    return visibleLines(editor);
+    // The channel's content streams into the editor after it opens: read until it holds still.
+    let previous = '';
+    let current = await visibleLines(editor);
+    for (let reads = 0; (current === '' || current !== previous) && reads < 25; reads++) {
+      await sleep(200);
+      previous = current;
+      current = await visibleLines(editor);
+    }
+    return current;
   }
 
   // ---- screenshots -----------------------------------------------------------------------------------

@@ -304,7 +304,7 @@ async function streamResponse(
   const emit = async (events: OutputEvent[]) => {
     if (events.length === 0) return;
     if (events.some((e) => e.type !== 'usage')) trace.markFirstByte();
-    writer.write(events);
+    writer.write(events.length > 1 ? coalesceDeltas(events) : events);
     if (res.writableNeedDrain) await waitForDrain(res);
   };
   await emit(opened.first);
@@ -337,6 +337,26 @@ async function streamResponse(
   res.end();
   if (outcome && 'error' in outcome) trace.finish(200, { type: outcome.error.type, message: outcome.error.message });
   else trace.finish(200);
+}
+
+/**
+ * Joins adjacent deltas of the same block that arrived together (text with text, thinking with
+ * thinking, input fragments of the same tool), so a burst of frames becomes one SSE delta per
+ * block instead of one per frame. Frames that arrive one by one are still sent one by one.
+ */
+export function coalesceDeltas(events: readonly OutputEvent[]): OutputEvent[] {
+  const out: OutputEvent[] = [];
+  for (const event of events) {
+    const last = out[out.length - 1];
+    if (last && (event.type === 'text' || event.type === 'thinking') && last.type === event.type) {
+      out[out.length - 1] = { type: event.type, text: last.text + event.text };
+    } else if (last && event.type === 'tool_delta' && last.type === 'tool_delta' && last.id === event.id) {
+      out[out.length - 1] = { type: 'tool_delta', id: event.id, json: last.json + event.json };
+    } else {
+      out.push(event);
+    }
+  }
+  return out;
 }
 
 async function collectResponse(

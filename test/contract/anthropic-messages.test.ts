@@ -233,11 +233,15 @@ describe('tools', () => {
   });
 
   it('streams parallel tool calls as separate blocks and takes both results back', async () => {
+    // Paced frames, so each input fragment reaches the client as its own delta.
     h.upstream.scriptNext(
-      toolReply([
-        { name: 'get_weather', input: { city: 'Paris' }, fragments: 4 },
-        { name: 'get_weather', input: { city: 'Tokyo' }, fragments: 2 },
-      ]),
+      toolReply(
+        [
+          { name: 'get_weather', input: { city: 'Paris' }, fragments: 4 },
+          { name: 'get_weather', input: { city: 'Tokyo' }, fragments: 2 },
+        ],
+        { frameDelayMs: 15 },
+      ),
     );
     const stream = h.client.messages.stream({ model: MODEL, max_tokens: 512, tools: [weatherTool], messages: [{ role: 'user', content: 'Paris and Tokyo?' }] });
     const jsonDeltas: string[] = [];

@@ -21,6 +21,9 @@ const nodeDefaults = {
 /** @type {import('esbuild').BuildOptions[]} */
 const builds = [
   { ...nodeDefaults, entryPoints: ['src/extension.ts'], outfile: 'dist/extension.js', external: ['vscode'] },
+  // The extension's heavy half (express, tokenizer, undici, accounts), loaded on first use so that
+  // activation parses only the small extension.js (src/views/load-heavy.ts).
+  { ...nodeDefaults, entryPoints: ['src/views/heavy-modules.ts'], outfile: 'dist/heavy.js', external: ['vscode'] },
   {
     ...nodeDefaults,
     entryPoints: ['src/cli.ts'],

@@ -419,6 +419,9 @@ function createState() {
     bundle: undefined as Record<string, string> | undefined,
     /** Files shown with `window.showTextDocument` / opened with `workspace.openTextDocument`. */
     shownDocuments: [] as string[],
+    /** Documents opened with `workspace.openTextDocument`, with their text. */
+    documents: [] as { uri: string; text: string }[],
+    contentProviders: new Map<string, { provideTextDocumentContent(uri: Uri): string | undefined | Promise<string | undefined> }>(),
     workspaceFolders: undefined as { uri: Uri; name: string; index: number }[] | undefined,
   };
 }
@@ -479,7 +482,7 @@ export const window = {
   },
 
   async showTextDocument(doc: any): Promise<unknown> {
-    state.shownDocuments.push(doc instanceof Uri ? doc.fsPath : String(doc?.uri?.fsPath ?? doc));
+    state.shownDocuments.push(doc instanceof Uri ? doc.toString() : String(doc?.uri?.toString() ?? doc));
     return {};
   },
 
@@ -540,9 +543,26 @@ export const workspace = {
   get workspaceFolders() {
     return state.workspaceFolders;
   },
-  async openTextDocument(uri: Uri) {
-    state.shownDocuments.push(uri.fsPath);
-    return { uri };
+  async openTextDocument(target: Uri | string | { content?: string; language?: string }) {
+    let uri: Uri;
+    let text = '';
+    if (target instanceof Uri) {
+      uri = target;
+      const provider = state.contentProviders.get(uri.scheme);
+      if (provider) text = (await provider.provideTextDocumentContent(uri)) ?? '';
+    } else if (typeof target === 'string') {
+      uri = Uri.file(target);
+    } else {
+      uri = Uri.parse(`untitled:/Untitled-${state.documents.length + 1}`);
+      text = target.content ?? '';
+    }
+    const document = { uri, getText: () => text, languageId: typeof target === 'object' && !(target instanceof Uri) ? target.language : undefined };
+    state.documents.push({ uri: uri.toString(), text });
+    return document;
+  },
+  registerTextDocumentContentProvider(scheme: string, provider: { provideTextDocumentContent(uri: Uri): string | undefined | Promise<string | undefined> }): Disposable {
+    state.contentProviders.set(scheme, provider);
+    return new Disposable(() => state.contentProviders.delete(scheme));
   },
   fs: {
     async writeFile(_uri: Uri, _content: Uint8Array): Promise<void> {},
@@ -751,8 +771,14 @@ export const mock = {
     return state.progress;
   },
 
+  /** URIs (as strings) passed to `window.showTextDocument`. */
   get shownDocuments(): string[] {
     return state.shownDocuments;
+  },
+
+  /** Documents opened through `workspace.openTextDocument`, with the text a provider gave. */
+  get documents(): { uri: string; text: string }[] {
+    return state.documents;
   },
 
   get webviewViewProviders(): Map<string, unknown> {

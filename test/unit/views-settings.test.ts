@@ -1,5 +1,5 @@
 import { beforeEach, describe, expect, it } from 'vitest';
-import { mock } from 'vscode';
+import { mock } from '../support/vscode-mock';
 import { Redactor } from '../../src/common/redact';
 import { MemorySecretStore } from '../../src/common/secret-store';
 import { API_KEY_SECRET, ApiKeyStore } from '../../src/views/api-key';

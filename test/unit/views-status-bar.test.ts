@@ -1,5 +1,5 @@
 import { beforeEach, describe, expect, it } from 'vitest';
-import { mock, MarkdownString, ThemeColor } from 'vscode';
+import { mock, MarkdownString, ThemeColor } from '../support/vscode-mock';
 import type { RequestRecord } from '../../src/common/traffic';
 import type { BridgeStatus } from '../../src/views/bridge-controller';
 import { RequestCounter } from '../../src/views/request-counter';

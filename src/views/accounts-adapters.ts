@@ -1,0 +1,78 @@
+// Small adapters between the accounts service and its readers on the VS Code side: the status bar
+// (AccountView), the traffic view's header (AccountSummary), and the bridge (AccountProvider over
+// the pool, until the bridge takes the pool itself). Type imports only: the accounts code loads
+// lazily, after activation.
+import type { IDisposable } from '../common/disposable';
+import type { AccountSummary } from '../common/traffic-protocol';
+import type { AccountProvider, KiroAccount } from '../kiro/account';
+import type { AccountPool } from '../kiro/account-pool';
+import type { AccountSnapshot, AccountsService } from '../kiro/accounts-service';
+import type { AccountView } from './status-bar';
+
+export function toAccountView(snapshot: AccountSnapshot): AccountView {
+  return {
+    id: snapshot.id,
+    label: snapshot.label,
+    state: snapshot.state,
+    reason: snapshot.stateReason,
+    active: snapshot.active,
+    remaining: snapshot.credits?.remaining,
+    limit: snapshot.credits?.limit,
+    resetAt: snapshot.credits?.resetAt,
+    subscription: snapshot.credits?.subscription,
+  };
+}
+
+export function toAccountSummary(snapshot: AccountSnapshot): AccountSummary {
+  const summary: AccountSummary = { label: snapshot.label, state: snapshot.active && snapshot.state === 'ready' ? 'active' : snapshot.state };
+  if (snapshot.credits) {
+    summary.creditsLimit = snapshot.credits.limit;
+    summary.creditsUsed = Math.max(0, Math.round((snapshot.credits.limit - snapshot.credits.remaining) * 100) / 100);
+    if (snapshot.credits.resetAt !== undefined) summary.resetsAt = snapshot.credits.resetAt;
+  }
+  if (snapshot.stateReason) summary.note = snapshot.stateReason;
+  return summary;
+}
+
+/** The traffic view's AccountsSource over a service that may not be loaded yet. */
+export function trafficAccountsSource(current: () => AccountsService | undefined, onDidLoad: (listener: () => void) => IDisposable) {
+  return {
+    snapshot: (): AccountSummary[] => current()?.list().map(toAccountSummary) ?? [],
+    onDidChange(listener: () => void): IDisposable {
+      let inner: IDisposable | undefined = current()?.onDidChange(listener);
+      const loaded = onDidLoad(() => {
+        void inner?.dispose();
+        inner = current()?.onDidChange(listener);
+        listener();
+      });
+      return {
+        dispose: () => {
+          void inner?.dispose();
+          void loaded.dispose();
+        },
+      };
+    },
+  };
+}
+
+/**
+ * The bridge asks for one account per request: the pool's active one (priority strategy: the one
+ * that served last while it still can; round-robin moves on each time). Fail-over between accounts
+ * arrives when the bridge calls the pool directly.
+ */
+export function poolAccountProvider(pool: AccountPool): AccountProvider {
+  return {
+    acquire(): KiroAccount | undefined {
+      const id = pool.activeId();
+      return id ? pool.get(id)?.account : undefined;
+    },
+    all(): readonly KiroAccount[] {
+      return pool.entries().map((e) => e.account);
+    },
+    unavailableReason(): string {
+      const reason = pool.unavailableReason();
+      if (reason === 'no Kiro account is configured') return 'no Kiro account is configured; run "Kiro Bridge: Sign In / Import Kiro IDE Login" in VS Code';
+      return reason || 'no Kiro account can serve right now';
+    },
+  };
+}

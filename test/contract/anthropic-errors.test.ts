@@ -207,6 +207,36 @@ describe('broken streams', () => {
   });
 });
 
+describe('timeouts', () => {
+  it('an upstream that stays silent longer than the request timeout → 504 timeout_error', async () => {
+    h.bridge.updateConfig({ requestTimeoutSeconds: 0.3 });
+    try {
+      h.upstream.scriptNext(stallReply());
+      const error = await failure(h.client.messages.create(ask));
+      expect(error.status).toBe(504);
+      expect((error.error as { error: { type: string } }).error.type).toBe('timeout_error');
+      await h.upstream.waitFor((r) => r.endpoint === 'generate' && r.scenario === 'stall' && r.outcome === 'aborted');
+    } finally {
+      h.bridge.updateConfig({ requestTimeoutSeconds: 300 });
+    }
+  });
+
+  it('a stream that goes silent mid-way ends with a timeout error event', async () => {
+    h.bridge.updateConfig({ requestTimeoutSeconds: 0.3 });
+    try {
+      h.upstream.scriptNext(stallReply('some words, then silence'));
+      const stream = await h.client.messages.create({ ...ask, stream: true });
+      const { types, error } = await drain(stream);
+      expect(types).toContain('content_block_delta');
+      expect(types).not.toContain('message_stop');
+      expect(error).toBeInstanceOf(Anthropic.APIError);
+      expect(String((error as Error).message)).toContain('silent');
+    } finally {
+      h.bridge.updateConfig({ requestTimeoutSeconds: 300 });
+    }
+  });
+});
+
 describe('disconnects and shutdown', () => {
   it('a client that disconnects early aborts the upstream call', async () => {
     h.upstream.scriptNext(stallReply('first words'));

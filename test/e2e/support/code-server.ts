@@ -8,14 +8,13 @@ import {
   cpSync,
   existsSync,
   mkdirSync,
-  mkdtempSync,
   readFileSync,
   readdirSync,
   rmSync,
   writeFileSync,
 } from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
+import { ownedTempDir, processGroupExists, recordProcessGroup } from './owned-temp';
 import { codeServerBin, requireTool } from './paths';
 import { escapeRegExp, sleep, waitUntil } from './util';
 
@@ -77,7 +76,7 @@ export class CodeServer {
 
   private constructor(private readonly options: CodeServerOptions) {
     requireTool(codeServerBin, 'code-server');
-    const root = mkdtempSync(path.join(os.tmpdir(), `${tempPrefix}${options.name ?? 'vscode'}-`));
+    const root = ownedTempDir(options.name ?? 'vscode');
     const dirs: Dirs = {
       root,
       userData: path.join(root, 'user-data'),
@@ -94,7 +93,6 @@ export class CodeServer {
       if (key !== 'configFile') mkdirSync(dir, { recursive: true });
     }
     this.dirs = dirs;
-    this.writeOwner(undefined);
     this.logFile = path.join(root, 'code-server.log');
     writeFileSync(this.logFile, '');
     this.env = isolatedEnv(dirs, options.env ?? {});
@@ -200,7 +198,7 @@ export class CodeServer {
     });
     this.child = child;
     process.once('exit', this.killOnExit);
-    this.writeOwner(child.pid);
+    recordProcessGroup(this.dirs.root, child.pid);
 
     const listening = new Promise<URL>((resolve, reject) => {
       let seen: string | undefined = '';
@@ -244,7 +242,7 @@ export class CodeServer {
       await waitUntil(() => !processGroupExists(pid), stopTimeoutMs, () => `code-server's process group ${pid} survived SIGKILL`);
     }
     process.removeListener('exit', this.killOnExit);
-    this.writeOwner(undefined);
+    recordProcessGroup(this.dirs.root, undefined);
     this.child = undefined;
     this.baseUrl = undefined;
   }
@@ -331,12 +329,6 @@ export class CodeServer {
     return out;
   }
 
-  /** Records who owns these folders and which process group runs in them, for `reapOrphans`. */
-  private writeOwner(pgid: number | undefined): void {
-    const owner: Owner = { owner: process.pid, ...(pgid === undefined ? {} : { pgid }) };
-    writeFileSync(path.join(this.dirs.root, ownerFile), JSON.stringify(owner));
-  }
-
   private killGroup(signal: NodeJS.Signals): void {
     const pid = this.child?.pid;
     if (pid === undefined) return;
@@ -345,50 +337,6 @@ export class CodeServer {
     } catch {
       // ESRCH: the group is already gone.
     }
-  }
-}
-
-const tempPrefix = 'kiro-e2e-';
-const ownerFile = 'owner.json';
-
-interface Owner {
-  /** The test process that made the folders. */
-  owner: number;
-  /** code-server's process group, while it runs. */
-  pgid?: number;
-}
-
-/**
- * Kills code-servers and deletes temporary folders left behind by test processes that died
- * without cleaning up (a worker killed on a timeout never runs its exit hooks). Folders of live
- * test processes, e.g. a second e2e run on the same machine, are left alone. Returns the folders
- * it removed.
- */
-export function reapOrphans(): string[] {
-  const reaped: string[] = [];
-  for (const name of readdirSync(os.tmpdir())) {
-    if (!name.startsWith(tempPrefix)) continue;
-    const root = path.join(os.tmpdir(), name);
-    let owner: Owner;
-    try {
-      owner = JSON.parse(readFileSync(path.join(root, ownerFile), 'utf8')) as Owner;
-    } catch {
-      continue; // being created right now, or not ours
-    }
-    if (processExists(owner.owner)) continue;
-    if (owner.pgid !== undefined && processGroupExists(owner.pgid)) process.kill(-owner.pgid, 'SIGKILL');
-    rmSync(root, { recursive: true, force: true });
-    reaped.push(root);
-  }
-  return reaped;
-}
-
-function processExists(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 
@@ -412,16 +360,6 @@ function isolatedEnv(dirs: Dirs, extra: Record<string, string>): NodeJS.ProcessE
     XDG_STATE_HOME: dirs.xdgState,
     ...extra,
   };
-}
-
-/** Whether any process of the group is left (signal 0 only checks; ESRCH means none). */
-export function processGroupExists(pgid: number): boolean {
-  try {
-    process.kill(-pgid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 async function waitForHealthz(url: URL, deadline: number, log: () => string): Promise<void> {

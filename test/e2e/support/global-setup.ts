@@ -1,6 +1,6 @@
 // Vitest global setup of the e2e suite: before and after the run (in the main process, which
 // outlives crashed workers), kill code-servers and delete folders that dead test processes left.
-import { reapOrphans } from './code-server';
+import { reapOrphans } from './owned-temp';
 
 export default function setup(): () => void {
   report(reapOrphans());

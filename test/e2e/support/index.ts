@@ -1,6 +1,7 @@
 // Everything an e2e test needs: a real VS Code (code-server), Chromium, the workbench moves, the
 // packaged extension and failure diagnostics. See test/e2e/README.md.
-export { CodeServer, baseUserSettings, processGroupExists, type CodeServerOptions } from './code-server';
+export { CodeServer, baseUserSettings, type CodeServerOptions } from './code-server';
+export { processGroupExists, reapOrphans } from './owned-temp';
 export { chromiumArgs, launchChromium } from './browser';
 export { Workbench, type OpenOptions } from './workbench';
 export { extension, packageVsix } from './vsix';

@@ -30,7 +30,11 @@ export class MemorySecretStore implements SecretStore {
 
   onDidChange(listener: (key: string) => void): IDisposable {
     this.listeners.add(listener);
-    return { dispose: () => this.listeners.delete(listener) };
+    return {
+      dispose: () => {
+        this.listeners.delete(listener);
+      },
+    };
   }
 
   /** All keys (for tests; VS Code's SecretStorage has no key listing at engine 1.100). */

@@ -140,6 +140,8 @@ export class Container extends Disposable {
   shutdown(): Promise<void> {
     this.shuttingDown ??= (async () => {
       try {
+        // VS Code gives deactivate a few seconds: one for answers in flight, then end them.
+        this.controller.updateLive({ stopGraceSeconds: 1 });
         await this.controller.shutdown();
       } catch (error) {
         this.logger.warn(`stopping the bridge failed: ${(error as Error).message}`);

@@ -36,7 +36,7 @@ const MAX_ERROR_BODY = 64 * 1024;
 
 /** The request headers of the generate call, in the order the 2026 ports send them (§2.2). */
 export function generateHeaders(account: KiroAccount, token: AccessToken, invocationId: string, attempt: number): Record<string, string> {
-  const agents = streamingUserAgents(account.machineId);
+  const agents = userAgentsOf(account);
   // No `connection: close` (XW sends it so one socket never serves two accounts): each account
   // has its own pool here, so keeping its connections alive is safe and saves a TLS handshake.
   return {
@@ -50,6 +50,23 @@ export function generateHeaders(account: KiroAccount, token: AccessToken, invoca
     'amz-sdk-request': `attempt=${attempt}; max=3`,
     authorization: `Bearer ${token.value}`,
   };
+}
+
+/** Per-account values computed once: the user agents and the parsed generate URL. */
+const perAccount = new WeakMap<KiroAccount, { agents: ReturnType<typeof streamingUserAgents>; origin: string; path: string }>();
+
+function accountInfo(account: KiroAccount): { agents: ReturnType<typeof streamingUserAgents>; origin: string; path: string } {
+  let info = perAccount.get(account);
+  if (!info) {
+    const url = new URL(account.endpoints.generate);
+    info = { agents: streamingUserAgents(account.machineId), origin: url.origin, path: url.pathname };
+    perAccount.set(account, info);
+  }
+  return info;
+}
+
+function userAgentsOf(account: KiroAccount): ReturnType<typeof streamingUserAgents> {
+  return accountInfo(account).agents;
 }
 
 /**
@@ -68,13 +85,13 @@ export function generateAssistantResponse(
   options: GenerateOptions,
 ): Promise<KiroResponseStream> {
   const invocationId = randomUUID();
-  const url = new URL(account.endpoints.generate);
+  const { origin, path } = accountInfo(account);
   return new Promise<KiroResponseStream>((resolve, reject) => {
     const handler = new GenerateHandler(account.label, invocationId, options.signal, resolve, reject);
     account.dispatcher.dispatch(
       {
-        origin: url.origin,
-        path: url.pathname,
+        origin,
+        path,
         method: 'POST',
         headers: generateHeaders(account, token, invocationId, options.attempt ?? 1),
         body,

@@ -127,7 +127,7 @@ export function renderStatus(model: StatusModel): RenderedStatus {
       label = vscode.l10n.t('Kiro Bridge is running on port {0}', bridge.port);
       break;
     case 'following':
-      parts.push(`$(link) Kiro :${bridge.port}`);
+      parts.push(`$(link) Kiro :${bridge.port} (${vscode.l10n.t('other window')})`);
       label = vscode.l10n.t('Port {0} is served by another Kiro Bridge window', bridge.port);
       break;
     case 'error':

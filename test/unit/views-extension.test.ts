@@ -425,7 +425,47 @@ describe('Configure Client…', () => {
   });
 });
 
+describe('the status bar menu', () => {
+  it('offers Start while stopped and Stop / Restart while running, and runs the pick', async () => {
+    const win = await openWindow({ acceptRisk: true });
+    mock.pick('Start');
+    await mock.run('kiroBridge.showMenu');
+    const stoppedMenu = mock.promptsOf('quickPick')[0]!.items.map((i: { label: string }) => i.label);
+    expect(stoppedMenu[0]).toBe('$(play) Start');
+    expect(stoppedMenu).not.toContain('$(debug-stop) Stop');
+    expect(await health(win.port)).toMatchObject({ service: 'kiro-bridge' });
+
+    mock.pick('Stop');
+    await mock.run('kiroBridge.showMenu');
+    const runningMenu = mock.promptsOf('quickPick')[1]!.items.map((i: { label: string }) => i.label);
+    expect(runningMenu.slice(0, 2)).toEqual(['$(debug-stop) Stop', '$(debug-restart) Restart']);
+    expect(await health(win.port)).toBeUndefined();
+  });
+
+  it('Manage Accounts disables and enables an account', async () => {
+    const upstream = await startFakeUpstream();
+    cleanups.push(() => upstream.close());
+    const win = await openWindow({ upstream, acceptRisk: true });
+    const accounts = await win.container.services.accounts();
+    await accounts.add({ kind: 'Social', refreshToken: upstream.account.refreshToken });
+    mock.pick('Manage Accounts');
+    mock.answer('quickPick', (p: { items: unknown[] }) => p.items[0]);
+    mock.pick('Disable');
+    await mock.run('kiroBridge.showMenu');
+    expect(accounts.list()[0]!.state).toBe('disabled');
+    await until(() => statusText().includes('$(warning)'), 'the no-usable-account warning');
+  });
+});
+
 describe('settings changes', () => {
+  it('a new region asks for a window reload', async () => {
+    await openWindow({ acceptRisk: true });
+    mock.click('info', 'Reload Window');
+    mock.setConfig('kiroBridge.region', 'eu-central-1');
+    await until(() => mock.executed.some((e) => e.command === 'workbench.action.reloadWindow'), 'the reload');
+  });
+
+
   it('a new port while running offers a restart, and "Restart Now" moves the bridge', async () => {
     const win = await openWindow({ acceptRisk: true });
     await mock.run('kiroBridge.start');

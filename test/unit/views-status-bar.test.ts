@@ -43,7 +43,7 @@ describe('renderStatus', () => {
         { kind: 'error', reason: 'foreign', message: 'HTTP 404 from "nginx"', host: '127.0.0.1', port: 8765 },
       ] as BridgeStatus[]
     ).map((bridge) => renderStatus(model({ bridge, accounts: [] })));
-    expect(texts.map((t) => t.text.split('  ')[0])).toEqual(['$(circle-slash) Kiro', '$(loading~spin) Kiro', '$(loading~spin) Kiro', '$(link) Kiro :8765', '$(error) Kiro']);
+    expect(texts.map((t) => t.text.split('  ')[0])).toEqual(['$(circle-slash) Kiro', '$(loading~spin) Kiro', '$(loading~spin) Kiro', '$(link) Kiro :8765 (other window)', '$(error) Kiro']);
     const following = texts[3]!;
     expect(following.tooltip).toContain('is served by another window');
     expect(following.tooltip).toContain('version 0\\.1\\.0 · up 1 h · 2 account\\(s\\)');

@@ -23,8 +23,16 @@ export function toAccountView(snapshot: AccountSnapshot): AccountView {
   };
 }
 
+/** The traffic header's state words (media/src/traffic/accounts.ts colours them). */
+const SUMMARY_STATE: Record<string, string> = {
+  cooling_down: 'cooldown',
+  quota_exhausted: 'exhausted',
+  needs_sign_in: 'invalid',
+};
+
 export function toAccountSummary(snapshot: AccountSnapshot): AccountSummary {
-  const summary: AccountSummary = { label: snapshot.label, state: snapshot.active && snapshot.state === 'ready' ? 'active' : snapshot.state };
+  const state = snapshot.active && snapshot.state === 'ready' ? 'active' : (SUMMARY_STATE[snapshot.state] ?? snapshot.state);
+  const summary: AccountSummary = { label: snapshot.label, state };
   if (snapshot.credits) {
     summary.creditsLimit = snapshot.credits.limit;
     summary.creditsUsed = Math.max(0, Math.round((snapshot.credits.limit - snapshot.credits.remaining) * 100) / 100);

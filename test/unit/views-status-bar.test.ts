@@ -1,6 +1,8 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { mock, MarkdownString, ThemeColor } from '../support/vscode-mock';
 import type { RequestRecord } from '../../src/common/traffic';
+import type { AccountSnapshot } from '../../src/kiro/accounts-service';
+import { toAccountSummary, toAccountView } from '../../src/views/accounts-adapters';
 import type { BridgeStatus } from '../../src/views/bridge-controller';
 import { RequestCounter } from '../../src/views/request-counter';
 import { BridgeStatusBar, formatCredits, isLow, renderStatus, SHOW_MENU_COMMAND, type AccountView, type StatusModel } from '../../src/views/status-bar';
@@ -188,5 +190,40 @@ describe('RequestCounter', () => {
     expect(counter.counts).toEqual({ inFlight: 1, served: 1, failed: 0 });
     counter.clearInFlight();
     expect(counter.counts.inFlight).toBe(0);
+  });
+});
+
+describe('account adapters', () => {
+  const snapshot = (overrides: Partial<AccountSnapshot> = {}): AccountSnapshot => ({
+    id: 'a',
+    label: 'me@example.com',
+    kind: 'Social',
+    source: 'manual',
+    state: 'ready',
+    active: true,
+    credits: { remaining: 40, limit: 50, resetAt: 1_800_000_000_000, usedThisSession: 1, subscription: 'KIRO FREE' },
+    ...overrides,
+  });
+
+  it('the status bar view carries state, credits and reset date', () => {
+    expect(toAccountView(snapshot({ stateReason: 'why' }))).toEqual({
+      id: 'a',
+      label: 'me@example.com',
+      state: 'ready',
+      reason: 'why',
+      active: true,
+      remaining: 40,
+      limit: 50,
+      resetAt: 1_800_000_000_000,
+      subscription: 'KIRO FREE',
+    });
+  });
+
+  it('the traffic header gets its own state words and used credits', () => {
+    expect(toAccountSummary(snapshot())).toEqual({ label: 'me@example.com', state: 'active', creditsLimit: 50, creditsUsed: 10, resetsAt: 1_800_000_000_000 });
+    expect(toAccountSummary(snapshot({ active: false })).state).toBe('ready');
+    expect(toAccountSummary(snapshot({ state: 'needs_sign_in', stateReason: 'sign in again', credits: undefined }))).toEqual({ label: 'me@example.com', state: 'invalid', note: 'sign in again' });
+    expect(toAccountSummary(snapshot({ state: 'quota_exhausted' })).state).toBe('exhausted');
+    expect(toAccountSummary(snapshot({ state: 'cooling_down' })).state).toBe('cooldown');
   });
 });

@@ -45,6 +45,10 @@ Environment:
 
 class UsageError extends Error {}
 
+function isLoopbackHost(host: string): boolean {
+  return host === 'localhost' || host === '::1' || host.startsWith('127.');
+}
+
 const LEVELS: LogLevel[] = ['trace', 'debug', 'info', 'warn', 'error'];
 
 function stderrLogger(redactor: Redactor, minimum: LogLevel): Logger {
@@ -196,6 +200,9 @@ async function serve(args: string[]): Promise<number> {
   }
 
   process.stdout.write(`Kiro Bridge ${version} listening on ${address.url}\n`);
+  if (!isLoopbackHost(config.host)) {
+    logger.warn(`listening on ${config.host}, not only this machine: anyone who can reach it and has the key can use your Kiro account`);
+  }
   process.stdout.write(`  account: ${account.label}${enabled > 1 ? ` (first of ${enabled} enabled; the others wait for the account pool)` : ''}\n`);
   if (generatedKey) {
     process.stdout.write(`  API key (generated for this run; set KIRO_BRIDGE_API_KEY to keep one): ${apiKey}\n`);

@@ -32,6 +32,8 @@ export interface BridgeDeps {
   traffic?: TrafficSink;
   redactor?: Redactor;
   counter?: TokenCounter;
+  /** More routes to serve (the OpenAI APIs, …); the same as calling `addRoute` for each. */
+  routes?: readonly BridgeRoute[];
 }
 
 export interface BridgeAddress {
@@ -92,7 +94,7 @@ export class BridgeServer extends Disposable {
       logger: this.logger,
     };
     this.app = this.buildApp();
-    for (const route of [messagesRoute, countTokensRoute, ...modelRoutes]) this.addRoute(route);
+    for (const route of [messagesRoute, countTokensRoute, ...modelRoutes, ...(deps.routes ?? [])]) this.addRoute(route);
   }
 
   get state(): BridgeState {

@@ -64,7 +64,7 @@ interface Prepared {
 }
 
 /** Validation, model resolution, thinking defaults and the input count: shared with count_tokens. */
-function prepare(body: unknown, context: BridgeContext, countOnly: boolean): Prepared & { notes: string[] } {
+async function prepare(body: unknown, context: BridgeContext, countOnly: boolean): Promise<Prepared & { notes: string[] }> {
   const config = context.config();
   const parse = countOnly ? parseCountTokensRequest : parseAnthropicRequest;
   const { request, notes } = parse(body, { defaultThinkingBudget: config.thinkingDefaultBudget });
@@ -75,14 +75,14 @@ function prepare(body: unknown, context: BridgeContext, countOnly: boolean): Pre
     throw new ModelError(`model: unknown model "${request.model.slice(0, 200)}". Known models: ${listed}${known.length > MAX_KNOWN_IN_ERROR ? ', …' : ''}`);
   }
   if (resolved.thinking && !request.thinking) request.thinking = { budgetTokens: config.thinkingDefaultBudget };
-  return { request, notes, kiroModel: resolved.kiroModel, inputTokens: context.counter.countRequest(request) };
+  return { request, notes, kiroModel: resolved.kiroModel, inputTokens: await context.counter.countRequestAsync(request) };
 }
 
 /** POST /v1/messages/count_tokens. */
-export function handleCountTokens(res: ServerResponse, body: unknown, trace: RequestTrace, context: BridgeContext): void {
+export async function handleCountTokens(res: ServerResponse, body: unknown, trace: RequestTrace, context: BridgeContext): Promise<void> {
   let prepared: Prepared;
   try {
-    prepared = prepare(body, context, true);
+    prepared = await prepare(body, context, true);
   } catch (error) {
     failBeforeCommit(res, trace, error, context);
     return;
@@ -141,7 +141,7 @@ export async function handleMessages(
   const config = context.config();
   let prepared: Prepared & { notes: string[] };
   try {
-    prepared = prepare(body, context, false);
+    prepared = await prepare(body, context, false);
   } catch (error) {
     failBeforeCommit(res, trace, error, context);
     return;

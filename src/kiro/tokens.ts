@@ -94,8 +94,12 @@ export interface OutputParts {
   tools: { name: string; json: string }[];
 }
 
+type CountableRequest = Pick<ChatRequest, 'system' | 'messages' | 'tools' | 'toolChoice'>;
+
 export class TokenCounter {
   private readonly cache: CountCache;
+  /** Characters tokenized (not found in the cache) since the async count last yielded. */
+  private uncountedChars = 0;
 
   constructor(options: TokenCounterOptions = {}) {
     this.cache = new CountCache(options.cacheEntries ?? 20_000);
@@ -111,25 +115,50 @@ export class TokenCounter {
     const key = text.length < HASH_FROM_CHARS ? `s${text}` : `h${text.length}:${createHash('sha1').update(text).digest('base64')}`;
     const cached = this.cache.get(key);
     if (cached !== undefined) return cached;
+    this.uncountedChars += text.length;
     const count = countTextUncached(text);
     this.cache.set(key, count);
     return count;
   }
 
   /** Input tokens of a request: system, messages, tools, images, plus framing overhead. */
-  countRequest(request: Pick<ChatRequest, 'system' | 'messages' | 'tools' | 'toolChoice'>): number {
-    let total = REQUEST_OVERHEAD;
-    for (const block of request.system) total += SYSTEM_BLOCK_OVERHEAD + this.text(block);
+  countRequest(request: CountableRequest): number {
+    let total = 0;
+    for (const part of this.parts(request)) total += part;
+    return total;
+  }
+
+  /**
+   * The same count, giving the event loop a turn after every `yieldEveryChars` characters that
+   * had to be tokenized (cache misses): a long first prompt (tokenizing runs at a few MB/s) then
+   * does not stall the other requests' streams.
+   */
+  async countRequestAsync(request: CountableRequest, yieldEveryChars = 64 * 1024): Promise<number> {
+    let total = 0;
+    this.uncountedChars = 0;
+    for (const part of this.parts(request)) {
+      total += part;
+      if (this.uncountedChars >= yieldEveryChars) {
+        this.uncountedChars = 0;
+        await new Promise<void>((resolve) => setImmediate(resolve));
+      }
+    }
+    return total;
+  }
+
+  /** Token counts of a request's parts, one per block (plus the overheads). */
+  private *parts(request: CountableRequest): Generator<number, void, undefined> {
+    yield REQUEST_OVERHEAD;
+    for (const block of request.system) yield SYSTEM_BLOCK_OVERHEAD + this.text(block);
     for (const message of request.messages) {
-      total += MESSAGE_OVERHEAD;
-      for (const block of message.content) total += this.block(block);
+      yield MESSAGE_OVERHEAD;
+      for (const block of message.content) yield this.block(block);
     }
     if (request.tools.length) {
       const forced = request.toolChoice?.type === 'any' || request.toolChoice?.type === 'tool';
-      total += forced ? TOOL_PROMPT_FORCED : TOOL_PROMPT_AUTO;
-      for (const tool of request.tools) total += this.tool(tool);
+      yield forced ? TOOL_PROMPT_FORCED : TOOL_PROMPT_AUTO;
+      for (const tool of request.tools) yield this.tool(tool);
     }
-    return total;
   }
 
   /** Output tokens over what was emitted: text, thinking, and each tool call's name and JSON. */

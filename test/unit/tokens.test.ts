@@ -175,3 +175,27 @@ describe('images', () => {
     expect(imageTokens({ data: 'AAAA' })).toBe(IMAGE_FALLBACK_TOKENS);
   });
 });
+
+describe('countRequestAsync', () => {
+  it('counts the same as countRequest and lets other work run during a long first count', async () => {
+    const request: ChatRequest = {
+      api: 'anthropic',
+      model: 'm',
+      system: ['You are a careful assistant. '.repeat(200)],
+      messages: Array.from({ length: 8 }, (_, i) => ({
+        role: i % 2 === 0 ? ('user' as const) : ('assistant' as const),
+        content: [{ type: 'text' as const, text: `Message ${i}: ${'lorem ipsum dolor sit amet '.repeat(400)}` }],
+      })),
+      tools: [],
+      stopSequences: [],
+      stream: false,
+    };
+    let ticks = 0;
+    const timer = setInterval(() => ticks++, 0);
+    const counted = await new TokenCounter().countRequestAsync(request, 8 * 1024);
+    clearInterval(timer);
+    expect(counted).toBe(new TokenCounter().countRequest(request));
+    // ~90K characters in 8K steps: the timer got turns while counting.
+    expect(ticks).toBeGreaterThan(0);
+  });
+});

@@ -35,6 +35,32 @@ export const DEFAULT_MODELS: ModelChoice = {
   strong: 'claude-opus-4-6',
 };
 
+/** Newest first: the first one the accounts can use wins. */
+const MAIN_PREFERENCE = ['claude-sonnet-4.6', 'claude-sonnet-4.5', 'claude-sonnet-4'];
+const FAST_PREFERENCE = ['claude-haiku-4.5'];
+const STRONG_PREFERENCE = ['claude-opus-4.6', 'claude-opus-4.5'];
+
+/** The name clients send for a Kiro model id: `claude-sonnet-4.6` → `claude-sonnet-4-6`. */
+function clientName(kiroId: string): string {
+  return kiroId.replace(/\./g, '-');
+}
+
+/**
+ * Models for the snippets from what the accounts can use (Kiro model ids from
+ * ListAvailableModels). Unknown lists give the defaults, which every tier has (the free tier:
+ * auto, Sonnet 4.5, Haiku 4.5). A missing fast or strong model falls back to the main one, so a
+ * client is never pointed at a model its account lacks.
+ */
+export function modelsFor(available: readonly string[] | undefined): ModelChoice {
+  if (!available || available.length === 0) return DEFAULT_MODELS;
+  const first = (preference: string[]) => preference.find((id) => available.includes(id));
+  const main = first(MAIN_PREFERENCE);
+  if (!main) return DEFAULT_MODELS;
+  const fast = first(FAST_PREFERENCE) ?? main;
+  const strong = first(STRONG_PREFERENCE) ?? main;
+  return { main: clientName(main), fast: clientName(fast), strong: clientName(strong) };
+}
+
 export interface ClientSetupInput {
   /** The bridge's root URL, e.g. http://127.0.0.1:8765 (no trailing slash). */
   baseUrl: string;

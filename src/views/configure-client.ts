@@ -3,7 +3,7 @@
 // (after a modal confirmation, with a backup); then, if wanted, one real test request.
 import * as vscode from 'vscode';
 import { writeClaudeEnv, ClaudeSettingsError } from './claude-settings';
-import { CLAUDE_ENV_CONFLICTS, CLIENT_IDS, CLIENT_NAMES, clientSetup, DEFAULT_MODELS, setupDocument, type ClientId, type ClientSetup } from './client-config';
+import { CLAUDE_ENV_CONFLICTS, CLIENT_IDS, CLIENT_NAMES, clientSetup, modelsFor, setupDocument, type ClientId, type ClientSetup, type ModelChoice } from './client-config';
 import { currentBaseUrl, isServing, type ExtensionServices } from './services';
 
 export const SETUP_SCHEME = 'kiro-bridge-setup';
@@ -62,7 +62,8 @@ export async function configureClient(services: ExtensionServices, preselected?:
   if (!client) return;
 
   const baseUrl = currentBaseUrl(services);
-  const setup = clientSetup(client, { baseUrl, apiKey: await services.apiKey.get(), platform: services.platform });
+  const models = await usableModels(services);
+  const setup = clientSetup(client, { baseUrl, apiKey: await services.apiKey.get(), platform: services.platform, models });
   const intro = [vscode.l10n.t('These settings point {0} at Kiro Bridge on {1} with your bridge API key. Keep them private.', setup.name, baseUrl)];
   if (!isServing(services)) intro.push('', vscode.l10n.t('The bridge is not running yet: run "Kiro Bridge: Start".'));
   if (vscode.env.remoteName) intro.push('', vscode.l10n.t('This window runs on "{0}": the URL works for tools running there (its terminal, its extensions).', vscode.env.remoteName));
@@ -113,6 +114,13 @@ async function writeClaudeSettings(services: ExtensionServices, setup: ClientSet
   }
 }
 
+/** The snippet models, from what the enabled accounts can use (defaults while unknown). */
+async function usableModels(services: ExtensionServices): Promise<ModelChoice> {
+  const accounts = await services.accounts().catch(() => undefined);
+  const lists = accounts?.list().filter((a) => a.state !== 'disabled' && a.models) ?? [];
+  return modelsFor(lists.length ? [...new Set(lists.flatMap((a) => a.models!))] : undefined);
+}
+
 /** One real request through the bridge, reported plainly. */
 export async function runTestRequest(services: ExtensionServices): Promise<void> {
   if (!isServing(services)) {
@@ -123,7 +131,7 @@ export async function runTestRequest(services: ExtensionServices): Promise<void>
   }
   const baseUrl = currentBaseUrl(services);
   const key = await services.apiKey.get();
-  const model = DEFAULT_MODELS.main;
+  const model = (await usableModels(services)).main;
   const result = await vscode.window.withProgress(
     { location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('Sending a test request through Kiro Bridge ({0})…', model) },
     () => services.sendTestRequest(baseUrl, key, model),

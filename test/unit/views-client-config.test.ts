@@ -7,7 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { bridgeConfig } from '../../src/bridge/config';
 import { createBridge } from '../../src/bridge/server';
 import { SingleAccountProvider } from '../../src/kiro/account';
-import { CLAUDE_ENV_CONFLICTS, CLIENT_IDS, clientSetup, CODEX_KEY_VARIABLE, envLines, setupDocument } from '../../src/views/client-config';
+import { CLAUDE_ENV_CONFLICTS, CLIENT_IDS, clientSetup, CODEX_KEY_VARIABLE, DEFAULT_MODELS, envLines, modelsFor, setupDocument } from '../../src/views/client-config';
 import { ClaudeSettingsError, claudeSettingsPath, mergeClaudeEnv, writeClaudeEnv } from '../../src/views/claude-settings';
 import { sendTestRequest } from '../../src/views/test-request';
 import { startHarness, TEST_API_KEY, type Harness } from '../contract/harness';
@@ -105,6 +105,22 @@ describe('clientSetup', () => {
     expect(doc).toContain('Intro line.');
     expect(doc).toContain('## ~/.codex/config.toml');
     expect(doc).toContain('```toml\n' + setup.primary.code + '\n```');
+  });
+});
+
+describe('modelsFor', () => {
+  it('uses the newest models the accounts have, and never one they lack', () => {
+    expect(modelsFor(undefined)).toEqual(DEFAULT_MODELS);
+    expect(modelsFor(['auto', 'claude-sonnet-4.5', 'claude-haiku-4.5'])).toEqual({ main: 'claude-sonnet-4-5', fast: 'claude-haiku-4-5', strong: 'claude-sonnet-4-5' });
+    expect(modelsFor(['claude-sonnet-4.5', 'claude-sonnet-4.6', 'claude-haiku-4.5', 'claude-opus-4.6'])).toEqual({ main: 'claude-sonnet-4-6', fast: 'claude-haiku-4-5', strong: 'claude-opus-4-6' });
+    expect(modelsFor(['claude-sonnet-4'])).toEqual({ main: 'claude-sonnet-4', fast: 'claude-sonnet-4', strong: 'claude-sonnet-4' });
+    expect(modelsFor(['auto'])).toEqual(DEFAULT_MODELS);
+  });
+
+  it('the snippets use the chosen models', () => {
+    const models = modelsFor(['claude-sonnet-4.6', 'claude-haiku-4.5']);
+    const env = JSON.parse(clientSetup('claude-code', { ...input, models }).primary.code).env;
+    expect(env).toMatchObject({ ANTHROPIC_MODEL: 'claude-sonnet-4-6', ANTHROPIC_DEFAULT_HAIKU_MODEL: 'claude-haiku-4-5', ANTHROPIC_DEFAULT_OPUS_MODEL: 'claude-sonnet-4-6' });
   });
 });
 

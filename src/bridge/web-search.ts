@@ -1,0 +1,541 @@
+// POST /v1/messages for requests that carry Anthropic's server web search tool (Claude Code's
+// WebSearch, SDK users' `web_search_20250305`). Kiro has no server tools and rejects this one as a
+// plain tool, so the bridge runs the search itself through Kiro's MCP `web_search` and answers in
+// Anthropic's shapes: `server_tool_use` + `web_search_tool_result` blocks, then the answer, with
+// `usage.server_tool_use.web_search_requests`. Two paths:
+//
+// - Pure search (Claude Code's side call: only the web search tool, and the user message
+//   "Perform a web search for the query: …"): search, then answer with the results as text (every
+//   snippet, so the model that asked gets the content). No generate call: the calling model does
+//   the reasoning, and a second model pass would spend credits and time to restate the results.
+// - Model-driven (any other request with the tool): Kiro is offered a plain `web_search` function
+//   (under a name no client tool uses). When it calls it, the call is not shown to the client; the
+//   bridge runs the search, writes the server blocks, and calls Kiro again with the results as the
+//   tool's result, continuing the same message. Up to MAX_MODEL_CALLS calls; the last one is made
+//   without the search tool so the model answers. If Kiro calls client tools in the same turn, the
+//   message ends with `tool_use` after the search blocks (the client runs its tools; the searches
+//   travel back in the history and are given to Kiro as that function's calls and results).
+// Limits: results come from Kiro's search (no `user_location`); `allowed_domains` /
+// `blocked_domains` filter Kiro's results after the fact; `encrypted_content` is a plain stand-in
+// (see web-search-blocks); text is not annotated with citations.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { KiroAccount } from '../kiro/account';
+import type { AccessToken } from '../kiro/auth';
+import { ResponseAssembler } from '../kiro/assemble';
+import { generateAssistantResponse, type KiroResponseStream } from '../kiro/client';
+import { toKiroRequest } from '../kiro/convert';
+import { KiroError } from '../kiro/errors';
+import type { KiroEvent } from '../kiro/events';
+import { conversationIdFor } from '../kiro/ids';
+import { contextWindow, knownModelNames, resolveModel } from '../kiro/models';
+import { formatRepair } from '../kiro/repairs';
+import type { ChatMessage, ChatRequest, ContentBlock, OutputEvent, ToolChoice } from '../kiro/types';
+import { filterHits, MAX_QUERY_LENGTH, searchWeb } from '../kiro/web-search';
+import { InvalidRequestError, parseAnthropicRequest } from './anthropic-input';
+import { ANTHROPIC_SSE_HEADERS, anthropicErrorFor, newMessageId, type AnthropicOutputMeta } from './anthropic-output';
+import { ABORT_CLIENT_GONE, ABORT_SHUTDOWN, type BridgeContext, type BridgeRoute } from './context';
+import { sendAnthropicError, sendJson } from './http';
+import type { RequestTrace } from './traffic';
+import {
+  failureForModel,
+  failureSummary,
+  newServerToolUseId,
+  resultItems,
+  resultsForModel,
+  searchResultBlock,
+  serverToolUseBlock,
+  summaryText,
+  type WebSearchErrorCode,
+  type WebSearchToolResultBlock,
+} from './web-search-blocks';
+import { WebSearchMessageBuilder, WebSearchStreamWriter, type WebSearchOutput, type WebSearchStopReason } from './web-search-output';
+import { pureSearchQuery, rewriteWebSearchRequest, webSearchToolOf, type WebSearchToolConfig } from './web-search-request';
+
+/** Kiro calls one model-driven request may make (searches in between); the last has no search tool. */
+export const MAX_MODEL_CALLS = 5;
+
+const MAX_KNOWN_IN_ERROR = 40;
+
+/** Whether `/v1/messages` should hand this body to `handleWebSearchMessages`. */
+export function isWebSearchRequest(body: unknown): boolean {
+  return webSearchToolOf(body) !== undefined;
+}
+
+interface Prepared {
+  request: ChatRequest;
+  kiroModel: string;
+  inputTokens: number;
+  notes: string[];
+  tool: WebSearchToolConfig;
+  functionName: string;
+  pureQuery?: string;
+}
+
+function prepare(body: unknown, context: BridgeContext): Prepared {
+  const tool = webSearchToolOf(body);
+  if (!tool) throw new InvalidRequestError('tools: no web search tool in this request');
+  const pureQuery = pureSearchQuery(body);
+  const { body: rewritten, functionName } = rewriteWebSearchRequest(body as Record<string, unknown>, tool);
+  const config = context.config();
+  const { request, notes } = parseAnthropicRequest(rewritten, { defaultThinkingBudget: config.thinkingDefaultBudget });
+  const resolved = resolveModel(request.model, { aliases: config.modelAliases });
+  if (!resolved) {
+    const known = knownModelNames({ aliases: config.modelAliases });
+    throw new InvalidRequestError(
+      `model: unknown model "${request.model.slice(0, 200)}". Known models: ${known.slice(0, MAX_KNOWN_IN_ERROR).join(', ')}${known.length > MAX_KNOWN_IN_ERROR ? ', …' : ''}`,
+    );
+  }
+  if (resolved.thinking && !request.thinking) request.thinking = { budgetTokens: config.thinkingDefaultBudget };
+  return { request, kiroModel: resolved.kiroModel, inputTokens: context.counter.countRequest(request), notes, tool, functionName, ...(pureQuery ? { pureQuery } : {}) };
+}
+
+function failBeforeCommit(res: ServerResponse, trace: RequestTrace, error: unknown, context: BridgeContext): void {
+  if (error instanceof InvalidRequestError) {
+    sendAnthropicError(res, { status: 400, type: 'invalid_request_error', message: context.redactor.text(error.message) });
+    trace.finish(400, { type: 'invalid_request_error', message: error.message });
+    return;
+  }
+  const info = anthropicErrorFor(error, context.redactor);
+  if (info.status >= 500) context.logger.warn(`${trace.id}: ${info.type}: ${info.message}`);
+  sendAnthropicError(res, info);
+  trace.finish(info.status, { type: info.type, message: info.message });
+}
+
+function waitForDrain(res: ServerResponse): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      res.off('drain', done);
+      res.off('close', done);
+      resolve();
+    };
+    res.on('drain', done);
+    res.on('close', done);
+  });
+}
+
+// ---- one Kiro call ------------------------------------------------------------------------------
+
+interface KiroCall {
+  upstream: KiroResponseStream;
+  batches: AsyncGenerator<KiroEvent[], void, undefined>;
+  assembler: ResponseAssembler;
+  first: OutputEvent[];
+  ended: boolean;
+}
+
+interface CallContext {
+  account: KiroAccount;
+  kiroModel: string;
+  trace: RequestTrace;
+  context: BridgeContext;
+  signal: AbortSignal;
+}
+
+/** Opens one generate call (retrying once after a refresh when Kiro rejects the token) and reads its first batch. */
+async function openKiro(request: ChatRequest, ctx: CallContext, recordAttempt: boolean): Promise<KiroCall> {
+  const { account, trace, context, signal } = ctx;
+  let token: AccessToken = await account.getToken();
+  if (signal.aborted) throw signal.reason;
+  const converted = toKiroRequest(request, {
+    kiroModel: ctx.kiroModel,
+    profileArn: account.profileArn,
+    conversationId: conversationIdFor(request.sessionKey),
+    thinkingBudget: request.thinking?.budgetTokens,
+  });
+  if (recordAttempt) trace.addRepairs(converted.repairs.map(formatRepair));
+  trace.captureKiroRequest(converted.body);
+  const bodyText = JSON.stringify(converted.body);
+  for (let attempt = 1; ; attempt++) {
+    const started = Date.now();
+    const assembler = new ResponseAssembler({ toolNames: converted.toolNames, thinking: request.thinking !== undefined, stopSequences: request.stopSequences });
+    let upstream: KiroResponseStream | undefined;
+    try {
+      upstream = await generateAssistantResponse(account, token, bodyText, { signal, idleTimeoutMs: context.config().requestTimeoutSeconds * 1000, attempt });
+      const batches = upstream.batches();
+      const firstRead = await batches.next();
+      const first: OutputEvent[] = [];
+      if (!firstRead.done) {
+        for (const event of firstRead.value) {
+          trace.captureUpstreamEvent(event);
+          first.push(...assembler.push(event));
+        }
+      } else {
+        first.push(...assembler.end());
+      }
+      const head = first.find((e) => e.type !== 'usage');
+      if (head?.type === 'error') throw head.error;
+      if (recordAttempt) trace.addAttempt({ account: account.label, status: 200, durationMs: Date.now() - started });
+      return { upstream, batches, assembler, first, ended: firstRead.done === true };
+    } catch (error) {
+      upstream?.cancel();
+      if (signal.aborted) throw error;
+      const kiroError = error instanceof KiroError ? error : undefined;
+      trace.addAttempt({
+        account: account.label,
+        status: kiroError?.status ?? (upstream ? 200 : 0),
+        errorClass: kiroError?.errorClass ?? 'internal',
+        durationMs: Date.now() - started,
+      });
+      if (kiroError?.errorClass === 'token_expired' && attempt === 1) {
+        token = await account.tokens.refreshAfterRejection(token);
+        continue;
+      }
+      throw error;
+    }
+  }
+}
+
+/** The call's output events, batch by batch, ending with its finish (or error). */
+async function* callEvents(call: KiroCall, trace: RequestTrace, signal: AbortSignal): AsyncGenerator<OutputEvent[]> {
+  yield call.first;
+  const { assembler } = call;
+  if (!call.ended && !assembler.done) {
+    for await (const batch of call.batches) {
+      const out: OutputEvent[] = [];
+      for (const event of batch) {
+        if (trace.capture !== 'off') trace.captureUpstreamEvent(event);
+        out.push(...assembler.push(event));
+        if (assembler.done) break;
+      }
+      yield out;
+      if (signal.aborted) throw signal.reason;
+      if (assembler.done) break;
+    }
+  }
+  if (!assembler.done) yield assembler.end();
+}
+
+// ---- one search ---------------------------------------------------------------------------------
+
+/** Search failures answered in-band (the model carries on); account-level failures end the request. */
+function inBandCode(error: unknown): WebSearchErrorCode | undefined {
+  if (!(error instanceof KiroError)) return undefined;
+  switch (error.errorClass) {
+    case 'throttled':
+      return 'too_many_requests';
+    case 'upstream_unavailable':
+    case 'timeout':
+    case 'stream_broken':
+    case 'bad_request':
+    case 'prompt_too_long':
+    case 'model_unavailable':
+      return 'unavailable';
+    default:
+      return undefined;
+  }
+}
+
+interface SearchOutcome {
+  block: WebSearchToolResultBlock;
+  /** The tool result Kiro reads. */
+  forModel: string;
+  /** The answer text of a pure search. */
+  summary: string;
+  /** Whether Kiro's search was called. */
+  ran: boolean;
+}
+
+async function runSearch(id: string, query: string, tool: WebSearchToolConfig, ctx: CallContext): Promise<SearchOutcome> {
+  const failed = (code: WebSearchErrorCode, ran: boolean): SearchOutcome => ({
+    block: searchResultBlock(id, code),
+    forModel: failureForModel(query, code),
+    summary: failureSummary(query, code),
+    ran,
+  });
+  if (!query) return failed('invalid_tool_input', false);
+  if (query.length > MAX_QUERY_LENGTH) return failed('query_too_long', false);
+  const started = Date.now();
+  try {
+    const answer = await searchWeb(ctx.account, query, { signal: ctx.signal, timeoutMs: ctx.context.config().requestTimeoutSeconds * 1000 });
+    const shown = filterHits(answer.hits, { allowed: tool.allowedDomains, blocked: tool.blockedDomains });
+    const left = answer.hits.length - shown.length;
+    ctx.trace.addRepairs([`web search "${query.slice(0, 120)}": ${answer.hits.length} results from Kiro${left ? `, ${left} outside the allowed domains dropped` : ''} (${Date.now() - started} ms)`]);
+    const note = left ? `(${left} result${left === 1 ? '' : 's'} outside the allowed domains were left out.)` : undefined;
+    return { block: searchResultBlock(id, resultItems(shown)), forModel: resultsForModel(answer.query, shown, note), summary: summaryText(answer, shown, left), ran: true };
+  } catch (error) {
+    if (ctx.signal.aborted) throw error;
+    const code = inBandCode(error);
+    if (!code) throw error;
+    ctx.context.logger.warn(`${ctx.trace.id}: web search failed (${code}): ${ctx.context.redactor.text((error as Error).message)}`);
+    ctx.trace.addRepairs([`web search "${query.slice(0, 120)}" failed: ${(error as Error).message}`]);
+    return failed(code, true);
+  }
+}
+
+// ---- the two paths -------------------------------------------------------------------------------
+
+interface Ending {
+  reason: WebSearchStopReason;
+  stopSequence?: string;
+}
+
+interface RunContext extends CallContext {
+  tool: WebSearchToolConfig;
+  output: WebSearchOutput;
+  /** Commits a stream (headers + message_start) if not yet done. */
+  commit: () => void;
+  drain: () => Promise<void>;
+}
+
+async function servePureSearch(prepared: Prepared, run: RunContext): Promise<Ending> {
+  const query = prepared.pureQuery!;
+  const id = newServerToolUseId();
+  // The search runs before the stream is committed, so an account failure is still a real HTTP error.
+  const outcome = await runSearch(id, query, run.tool, run);
+  run.commit();
+  if (outcome.ran) run.output.countSearch();
+  run.output.serverBlocks([serverToolUseBlock(id, query), outcome.block]);
+  run.output.text(outcome.summary);
+  await run.drain();
+  return { reason: 'end_turn' };
+}
+
+function withoutTool(request: ChatRequest, name: string): Pick<ChatRequest, 'tools' | 'toolChoice'> {
+  const tools = request.tools.filter((t) => t.name !== name);
+  let toolChoice: ToolChoice | undefined = request.toolChoice;
+  if (toolChoice?.type === 'tool' && toolChoice.name === name) toolChoice = { type: 'auto' };
+  if (toolChoice?.type === 'any' && tools.length === 0) toolChoice = undefined;
+  return { tools, toolChoice };
+}
+
+async function serveWithModel(prepared: Prepared, run: RunContext): Promise<Ending> {
+  const { request, functionName: fn, tool } = prepared;
+  const conversation: ChatMessage[] = [...request.messages];
+  let toolChoice = request.toolChoice;
+  let searches = 0;
+  for (let round = 0; ; round++) {
+    const finalRound = round === MAX_MODEL_CALLS - 1 || (tool.maxUses !== undefined && searches >= tool.maxUses);
+    const shape = finalRound ? withoutTool({ ...request, toolChoice }, fn) : { tools: request.tools, toolChoice };
+    const roundRequest: ChatRequest = { ...request, ...shape, messages: conversation };
+    const inputTokens = round === 0 ? prepared.inputTokens : run.context.counter.countRequest(roundRequest);
+    const call = await openKiro(roundRequest, run, round === 0);
+    try {
+      run.commit();
+      run.output.beginSegment(inputTokens);
+      const searchCalls: { id: string; input: unknown }[] = [];
+      const intercepted = new Set<string>();
+      const said: ContentBlock[] = [];
+      let clientTools = false;
+      let ending: Ending | undefined;
+      for await (const batch of callEvents(call, run.trace, run.signal)) {
+        const forward: OutputEvent[] = [];
+        for (const event of batch) {
+          switch (event.type) {
+            case 'tool_start':
+              if (event.name === fn) intercepted.add(event.id);
+              else {
+                clientTools = true;
+                forward.push(event);
+              }
+              break;
+            case 'tool_delta':
+              if (!intercepted.has(event.id)) forward.push(event);
+              break;
+            case 'tool_end':
+              if (intercepted.has(event.id)) searchCalls.push({ id: event.id, input: event.input });
+              else forward.push(event);
+              break;
+            case 'finish':
+              ending = event.stopSequence === undefined ? { reason: event.reason } : { reason: event.reason, stopSequence: event.stopSequence };
+              break;
+            case 'error':
+              if (forward.length) run.output.write(forward);
+              throw event.error;
+            case 'text':
+            case 'thinking': {
+              const last = said.at(-1);
+              if (event.type === 'text' && last?.type === 'text') last.text += event.text;
+              else if (event.type === 'thinking' && last?.type === 'thinking') last.thinking += event.text;
+              else said.push(event.type === 'text' ? { type: 'text', text: event.text } : { type: 'thinking', thinking: event.text });
+              forward.push(event);
+              break;
+            }
+            default:
+              forward.push(event);
+          }
+        }
+        if (forward.length) {
+          run.output.write(forward);
+          await run.drain();
+        }
+      }
+      run.output.endSegment();
+      if (!ending) throw new KiroError('internal', 'the Kiro response ended without a finish');
+      if (searchCalls.length === 0) return ending;
+
+      if (finalRound) {
+        // The search tool was not offered and Kiro asked for it anyway: stop here as the API does at
+        // its iteration limit (`pause_turn`); a client that sends the turn back lets it continue.
+        for (const searchCall of searchCalls) {
+          const input = searchCall.input as { query?: unknown } | undefined;
+          const id = newServerToolUseId();
+          run.output.serverBlocks([serverToolUseBlock(id, typeof input?.query === 'string' ? input.query.trim() : ''), searchResultBlock(id, 'max_uses_exceeded')]);
+        }
+        run.trace.addRepairs([`web search: stopped after ${round + 1} model calls (pause_turn)`]);
+        return { reason: 'pause_turn' };
+      }
+      const toolUses: ContentBlock[] = [];
+      const toolResults: ContentBlock[] = [];
+      for (const searchCall of searchCalls) {
+        const input = searchCall.input as { query?: unknown } | undefined;
+        const query = typeof input?.query === 'string' ? input.query.trim() : '';
+        const id = newServerToolUseId();
+        run.output.serverBlocks([serverToolUseBlock(id, query)]);
+        await run.drain();
+        let outcome: SearchOutcome;
+        if (tool.maxUses !== undefined && searches >= tool.maxUses) {
+          outcome = { block: searchResultBlock(id, 'max_uses_exceeded'), forModel: failureForModel(query, 'max_uses_exceeded'), summary: '', ran: false };
+        } else {
+          outcome = await runSearch(id, query, tool, run);
+          if (outcome.ran) {
+            searches++;
+            run.output.countSearch();
+          }
+        }
+        run.output.serverBlocks([outcome.block]);
+        await run.drain();
+        toolUses.push({ type: 'tool_use', id: searchCall.id, name: fn, input: searchCall.input ?? {} });
+        toolResults.push({ type: 'tool_result', toolUseId: searchCall.id, content: [{ type: 'text', text: outcome.forModel }], isError: false });
+      }
+      // Client tools in the same turn: the client must run them; the searches are in the message.
+      if (clientTools) return { reason: 'tool_use' };
+      if (ending.reason !== 'tool_use') return ending;
+      conversation.push({ role: 'assistant', content: [...said, ...toolUses] }, { role: 'user', content: toolResults });
+      // A forced search is satisfied once it ran.
+      if (toolChoice?.type === 'tool' && toolChoice.name === fn) toolChoice = { type: 'auto' };
+    } finally {
+      call.upstream.cancel();
+    }
+  }
+}
+
+// ---- the route ---------------------------------------------------------------------------------
+
+/** POST /v1/messages for a body that `isWebSearchRequest` accepted. */
+export async function handleWebSearchMessages(
+  _req: IncomingMessage,
+  res: ServerResponse,
+  body: unknown,
+  trace: RequestTrace,
+  context: BridgeContext,
+  signal: AbortSignal,
+): Promise<void> {
+  const config = context.config();
+  let prepared: Prepared;
+  try {
+    prepared = prepare(body, context);
+  } catch (error) {
+    failBeforeCommit(res, trace, error, context);
+    return;
+  }
+  const { request, kiroModel, inputTokens } = prepared;
+  trace.addRepairs(prepared.notes);
+  trace.addRepairs([prepared.pureQuery ? 'web search request answered from Kiro web search results' : `server web_search tool offered to Kiro as the function "${prepared.functionName}"`]);
+  trace.captureClientRequest(body);
+  trace.update({ modelAsked: request.model, kiroModel, stream: request.stream, inputTokens, flags: { streamed: request.stream } });
+
+  const meta: AnthropicOutputMeta = {
+    messageId: newMessageId(),
+    model: request.model,
+    inputTokens,
+    countTokens: (text) => context.counter.text(text),
+    contextWindow: contextWindow(kiroModel),
+  };
+  let lastWrite = Date.now();
+  const sink = {
+    write: (chunk: string) => {
+      lastWrite = Date.now();
+      trace.markFirstByte();
+      return res.write(chunk);
+    },
+  };
+  const stream = request.stream ? new WebSearchStreamWriter(sink, meta, context.redactor) : undefined;
+  const builder = request.stream ? undefined : new WebSearchMessageBuilder(meta);
+  const output: WebSearchOutput = (stream ?? builder)!;
+  let committed = false;
+  const commit = () => {
+    if (!stream || committed) return;
+    committed = true;
+    res.writeHead(200, { ...ANTHROPIC_SSE_HEADERS, 'request-id': trace.id });
+    stream.start();
+    trace.update({ status: 200 });
+  };
+  let pingTimer: NodeJS.Timeout | undefined;
+  if (stream) {
+    const intervalMs = Math.max(0.05, config.pingIntervalSeconds) * 1000;
+    pingTimer = setInterval(() => {
+      if (res.writableEnded || Date.now() - lastWrite < intervalMs - 5) return;
+      commit();
+      stream.ping();
+    }, intervalMs);
+    pingTimer.unref();
+  }
+
+  try {
+    const account = context.accounts.acquire();
+    if (!account) throw new KiroError('no_account', context.accounts.unavailableReason());
+    trace.update({ account: account.label });
+    const run: RunContext = {
+      account,
+      kiroModel,
+      trace,
+      context,
+      signal,
+      tool: prepared.tool,
+      output,
+      commit,
+      drain: async () => {
+        if (res.writableNeedDrain) await waitForDrain(res);
+        if (signal.aborted) throw signal.reason;
+      },
+    };
+    const ending = prepared.pureQuery ? await servePureSearch(prepared, run) : await serveWithModel(prepared, run);
+    output.finish(ending.reason, ending.stopSequence);
+    const totals = output.totals;
+    trace.update({
+      stopReason: ending.reason,
+      inputTokens: totals.inputTokens,
+      outputTokens: totals.outputTokens,
+      credits: totals.credits,
+      flags: { truncated: ending.reason === 'max_tokens' },
+    });
+    if (stream) {
+      res.end();
+    } else {
+      const message = builder!.message();
+      trace.captureResponse(message);
+      sendJson(res, 200, message, { 'request-id': trace.id });
+    }
+    trace.finish(200);
+  } catch (error) {
+    if (signal.aborted && signal.reason === ABORT_CLIENT_GONE) {
+      trace.finish(499, { type: 'client_closed', message: 'the client closed the connection' });
+      return;
+    }
+    const failure =
+      signal.aborted && signal.reason === ABORT_SHUTDOWN ? new KiroError('upstream_unavailable', 'the bridge is shutting down; retry the request', { status: 503 }) : error;
+    if (stream && (committed || res.headersSent)) {
+      stream.fail(failure);
+      const info = anthropicErrorFor(failure, context.redactor);
+      trace.update({ outputTokens: stream.totals.outputTokens });
+      if (!res.writableEnded) res.end();
+      trace.finish(200, { type: info.type, message: info.message });
+    } else {
+      failBeforeCommit(res, trace, failure, context);
+    }
+  } finally {
+    if (pingTimer) clearInterval(pingTimer);
+  }
+}
+
+/**
+ * `route` (POST /v1/messages) with web search requests taken out and served here; every other
+ * request goes to `route` unchanged.
+ */
+export function withWebSearch(route: BridgeRoute): BridgeRoute {
+  return {
+    ...route,
+    handle: (call) =>
+      isWebSearchRequest(call.body) ? handleWebSearchMessages(call.req, call.res, call.body, call.trace, call.context, call.signal) : route.handle(call),
+  };
+}

@@ -36,7 +36,7 @@ beforeEach(() => {
 });
 
 /** What Claude Code 2.1's WebSearch tool sends (its side call), as captured by users of other proxies. */
-function claudeCodeSearch(query: string, stream: boolean) {
+function claudeCodeSearch<S extends boolean>(query: string, stream: S) {
   return {
     model: 'claude-sonnet-4-5-20250929',
     max_tokens: 32000,
@@ -90,7 +90,7 @@ describe("Claude Code's WebSearch (a pure search request)", () => {
 
     expect(message.content.map((b) => b.type)).toEqual(['server_tool_use', 'web_search_tool_result', 'text']);
     const [use, result, text] = message.content;
-    if (use!.type !== 'server_tool_use' || result!.type !== 'web_search_tool_result' || text!.type !== 'text') throw new Error('unexpected blocks');
+    if (!use || !result || !text || use.type !== 'server_tool_use' || result!.type !== 'web_search_tool_result' || text!.type !== 'text') throw new Error('unexpected blocks');
     expect(use.id).toMatch(/^srvtoolu_[0-9A-Za-z]{24}$/);
     expect(use.name).toBe('web_search');
     expect(use.input).toEqual({ query: 'latest node.js release' });
@@ -212,7 +212,7 @@ describe("Claude Code's WebSearch (a pure search request)", () => {
 });
 
 describe('model-driven web search (Kiro decides to search)', () => {
-  const question = (stream: boolean, extra: Partial<Anthropic.MessageCreateParams> = {}) => ({
+  const question = <S extends boolean>(stream: S, extra: Omit<Partial<Anthropic.MessageCreateParamsNonStreaming>, 'stream'> = {}) => ({
     model: 'claude-sonnet-4-5',
     max_tokens: 1024,
     stream,

@@ -8,7 +8,6 @@ import { Redactor } from '../../src/common/redact';
 import { bridgeConfig } from '../../src/bridge/config';
 import { createBridge } from '../../src/bridge/server';
 import { KiroAccount, SingleAccountProvider } from '../../src/kiro/account';
-import { BUILDER_ID_PROFILE_ARN } from '../../src/kiro/signin/constants';
 import { sleep } from '../../src/kiro/signin/http';
 import {
   MemoryRegistrationCache,
@@ -150,7 +149,6 @@ describe('Builder ID in the browser (authorization code + PKCE)', () => {
     expect(result).toMatchObject({
       kind: 'idc',
       provider: 'BuilderId',
-      profileArn: BUILDER_ID_PROFILE_ARN,
       clientId: registration.clientId,
       clientSecret: registration.clientSecret,
       clientSecretExpiresAt: registration.expiresAt * 1000,
@@ -161,26 +159,28 @@ describe('Builder ID in the browser (authorization code + PKCE)', () => {
     });
     expect(result.usage.email).toBeTruthy();
     expect(result.label).toBe(`Builder ID (${result.usage.email})`);
-    expect(result.usage.remainingCredits).toBe(50);
+    expect(result.usage).toMatchObject({ remaining: 50, limit: 50 });
     expect(result.machineId).toMatch(/^[0-9a-f]{64}$/);
+    // Builder ID keeps no profile (the majority of clients; the Kiro CLI's fixed one is single-source).
+    expect(result.profileArn).toBeUndefined();
 
     // The browser was sent to the fake's authorize page with a loopback redirect.
     const opened = new URL(log.opened[0]!);
     expect(opened.pathname).toBe('/authorize');
     expect(opened.searchParams.get('redirect_uri')).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/oauth\/callback$/);
-    // Register (PKCE variant) → authorize → code exchange → a real refresh → usage check with the profile.
+    // Register (PKCE variant) → authorize → code exchange → a real refresh → usage check.
     expect(upstream.requests.map((r) => r.endpoint)).toEqual(['oidcRegister', 'oidcAuthorize', 'oidcToken', 'oidcToken', 'usageLimits']);
     const [, , exchange, refresh, usage] = upstream.requests;
     expect((exchange!.body as { grantType: string }).grantType).toBe('authorization_code');
     expect((refresh!.body as { grantType: string }).grantType).toBe('refresh_token');
-    expect(usage!.query.profileArn).toBe(BUILDER_ID_PROFILE_ARN);
+    expect(usage!.query.profileArn).toBeUndefined();
     expect(usage!.headers.authorization).toBe(`Bearer ${account.accessToken}`);
     expect(log.progress.at(-1)).toBe('Checking the new account with Kiro…');
     // Every token of the sign-in is known to the redactor.
     expect(redactor.text(`${result.refreshToken} ${result.clientSecret} ${result.accessToken}`)).toBe('[REDACTED] [REDACTED] [REDACTED]');
 
     expect(await askThroughBridge(result)).toBe('Signed in and answering.');
-    expect(upstream.lastGenerate().body).toMatchObject({ profileArn: BUILDER_ID_PROFILE_ARN });
+    expect(upstream.lastGenerate().body).not.toHaveProperty('profileArn');
   });
 
   it('reuses the cached client registration for the next sign-in', async () => {

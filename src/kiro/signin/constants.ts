@@ -21,8 +21,10 @@ export const DEVICE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code';
 /**
  * The profile the Kiro CLI injects for Builder ID (free tier) users so their requests are routed
  * (KCLI `api_client/mod.rs BUILDER_ID_PROFILE_ARN`, 2026-03). *Single source*: XW, KAM, AIC and SUN
- * store no profile for Builder ID at all. The usage check right after sign-in tells us at once if
- * it stops working.
+ * store no profile for Builder ID and their accounts work, and the bridge's runtime calls send a
+ * profile only when the account really has one. So a Builder ID sign-in stores none
+ * (`builderIdProfileArn` in flow.ts); this constant is kept, documented, for the day Kiro starts
+ * requiring it — switching is one line there.
  */
 export const BUILDER_ID_PROFILE_ARN = 'arn:aws:codewhisperer:us-east-1:638616132270:profile/AAAACCCCXXXX';
 

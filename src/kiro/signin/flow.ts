@@ -12,7 +12,6 @@ import { nullLogger, type Logger } from '../../common/logger';
 import type { Redactor } from '../../common/redact';
 import { deriveMachineId } from '../identity';
 import {
-  BUILDER_ID_PROFILE_ARN,
   BUILDER_ID_REGION,
   BUILDER_ID_START_URL,
   CALLBACK_PATH,
@@ -329,6 +328,16 @@ async function socialDevice(ctx: Context, provider: SocialProvider): Promise<Soc
 
 // ---- the whole sign-in -------------------------------------------------------------------------
 
+/**
+ * The profile a Builder ID account is stored with: none. The majority of clients (XW, KAM, AIC,
+ * SUN) send none for Builder ID and work; only the Kiro CLI injects a fixed one
+ * (BUILDER_ID_PROFILE_ARN in constants.ts, single source). Kept in one place so the choice is easy
+ * to revisit if Kiro starts requiring it.
+ */
+function builderIdProfileArn(): string | undefined {
+  return undefined;
+}
+
 function providerOf(method: SignInMethod): SignInProvider {
   return method.kind === 'builder-id' ? 'BuilderId' : method.kind === 'idc' ? 'Enterprise' : method.provider;
 }
@@ -381,9 +390,9 @@ export async function signIn(options: SignInOptions): Promise<SignedInAccount> {
   options.redactor?.add(outcome.tokens.refreshToken);
   options.redactor?.add(outcome.clientSecret);
   throwIfCancelled(options.signal);
-  let profileArn: string;
+  let profileArn: string | undefined;
   if (method.kind === 'builder-id') {
-    profileArn = BUILDER_ID_PROFILE_ARN;
+    profileArn = builderIdProfileArn();
   } else {
     ctx.progress('Looking up your Kiro profiles…');
     const discovery = await listAvailableProfiles({

@@ -38,8 +38,6 @@ export interface ParsedChatCompletionRequest {
   thinkingOff: boolean;
 }
 
-const MAX_STOP_SEQUENCES = 4;
-
 function textParts(content: unknown, path: string, allowed: 'text' | 'assistant' | 'tool'): string[] {
   if (typeof content === 'string') return [content];
   if (!Array.isArray(content)) fail(path, `expected a string or an array of content parts, got ${typeName(content)}`);
@@ -209,9 +207,9 @@ function tools(value: unknown): ToolDefinition[] {
 function stopSequences(value: unknown): string[] {
   if (!present(value)) return [];
   if (typeof value === 'string') return value ? [value] : [];
-  const items = list(value, 'stop');
-  if (items.length > MAX_STOP_SEQUENCES) fail('stop', `at most ${MAX_STOP_SEQUENCES} stop sequences are allowed`);
-  return items
+  // OpenAI allows four; the bridge emulates stop sequences itself and takes any number (clients
+  // written for other OpenAI-compatible servers send more).
+  return list(value, 'stop')
     .map((s, i) => {
       if (typeof s !== 'string') fail(`stop[${i}]`, `expected a string, got ${typeName(s)}`);
       return s;

@@ -268,7 +268,8 @@ describe('parseChatCompletionRequest: options', () => {
     expect(refusal({ model: 'm', messages: user, temperature: 3 }).param).toBe('temperature');
     expect(refusal({ model: 'm', messages: user, max_tokens: 0 }).param).toBe('max_tokens');
     expect(refusal({ model: 'm', messages: user, stream: 'yes' }).param).toBe('stream');
-    expect(refusal({ model: 'm', messages: user, stop: ['a', 'b', 'c', 'd', 'e'] }).param).toBe('stop');
+    expect(refusal({ model: 'm', messages: user, stop: ['a', 3] }).param).toBe('stop[1]');
+    expect(parse({ messages: user, stop: ['a', 'b', 'c', 'd', 'e'] }).request.stopSequences).toHaveLength(5);
     expect(refusal({ messages: user }).param).toBe('model');
     expect(refusal([1, 2]).param).toBe('body');
   });

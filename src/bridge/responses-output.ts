@@ -123,7 +123,7 @@ class ResponseTracker {
         item.parts.push(event.text);
         out.push(
           kind === 'message'
-            ? { type: 'response.output_text.delta', item_id: item.id, output_index: item.index, content_index: 0, delta: event.text, logprobs: [] }
+            ? { type: 'response.output_text.delta', item_id: item.id, output_index: item.index, content_index: 0, delta: event.text }
             : { type: 'response.reasoning_text.delta', item_id: item.id, output_index: item.index, content_index: 0, delta: event.text },
         );
         return;

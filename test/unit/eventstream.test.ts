@@ -1,4 +1,6 @@
 import { EventStreamCodec, Int64 } from '@smithy/eventstream-codec';
+import { spawnSync } from 'node:child_process';
+import * as path from 'node:path';
 import { fromUtf8, toUtf8 } from '@smithy/util-utf8';
 import { describe, expect, it } from 'vitest';
 import {
@@ -434,6 +436,55 @@ describe('corrupt input', () => {
         expect(error).toBeInstanceOf(EventStreamError);
       }
     }
+  });
+});
+
+describe('optimised code across garbage collections', () => {
+  // Runs in a child with V8's test intrinsics (%...): optimise a caller's decode loop, force a full
+  // GC with no decoder referenced by the caller, decode again, and ask V8 whether the loop is
+  // still optimised. Without the decoder module's MOST_RECENT reference it is deoptimised.
+  const childScript = `
+import(process.env.DECODER_MODULE).then((module) => {
+  const { EventStreamDecoder, encodeMessage } = module.EventStreamDecoder ? module : module.default;
+  const frames = [];
+  for (let i = 0; i < 200; i++) {
+    frames.push(encodeMessage({ headers: { ':event-type': { type: 'string', value: 'x' } }, payload: Buffer.alloc(100 + (i % 300) * 7, 97) }));
+  }
+  const stream = Buffer.concat(frames);
+  const chunks = [];
+  for (let o = 0; o < stream.length; o += 1000) chunks.push(stream.subarray(o, o + 1000));
+  function decodeStream() {
+    const decoder = new EventStreamDecoder({ reuseAssemblyBuffers: true });
+    let bytes = 0;
+    for (const chunk of chunks) {
+      const out = decoder.push(chunk);
+      for (let i = 0; i < out.length; i++) bytes += out[i].payload.length;
+    }
+    decoder.end();
+    return bytes;
+  }
+  for (let i = 0; i < 50; i++) decodeStream();
+  %PrepareFunctionForOptimization(decodeStream);
+  decodeStream();
+  %OptimizeFunctionOnNextCall(decodeStream);
+  decodeStream();
+  const optimised = () => (%GetOptimizationStatus(decodeStream) & 16) !== 0;
+  const before = optimised();
+  gc();
+  decodeStream();
+  console.log(JSON.stringify({ before, after: optimised() }));
+});
+`;
+
+  it('a full GC between two streams does not deoptimise the caller of push()', () => {
+    const result = spawnSync(process.execPath, ['--allow-natives-syntax', '--expose-gc', '--import', 'tsx', '-e', childScript], {
+      cwd: path.resolve(__dirname, '..', '..'),
+      env: { ...process.env, DECODER_MODULE: path.resolve(__dirname, '..', '..', 'src', 'kiro', 'eventstream.ts') },
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    expect(result.stderr).toBe('');
+    expect(JSON.parse(result.stdout.trim().split('\n').pop()!)).toEqual({ before: true, after: true });
   });
 });
 

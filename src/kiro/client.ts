@@ -107,8 +107,9 @@ function brokenStream(message: string, account: string, cause?: unknown): KiroEr
   return new KiroError('stream_broken', message, { account, cause });
 }
 
-/** Batches waiting for the consumer before the socket is paused. */
-const HIGH_WATER_BATCHES = 16;
+/** Undelivered upstream bytes above which the socket is paused (and below which it resumes). */
+const PAUSE_ABOVE_BYTES = 256 * 1024;
+const RESUME_BELOW_BYTES = 64 * 1024;
 /** Events merged into one waiting batch at most. */
 const MAX_BATCH_EVENTS = 1024;
 
@@ -126,6 +127,9 @@ class GenerateHandler implements Dispatcher.DispatchHandler {
   // Success: the decoder and the queue the consumer reads.
   private decoder: EventStreamDecoder | undefined;
   private readonly queue: KiroEvent[][] = [];
+  /** Bytes behind each queued batch, and their sum: what the consumer has not taken yet. */
+  private readonly queueBytes: number[] = [];
+  private queuedBytes = 0;
   private ended = false;
   private failure: unknown;
   private wake: (() => void) | undefined;
@@ -163,6 +167,9 @@ class GenerateHandler implements Dispatcher.DispatchHandler {
   }
 
   onResponseData(controller: Controller, chunk: Buffer): void {
+    // Pause and resume through the controller undici hands the response callbacks (wrapping
+    // dispatchers may pass the request callbacks another one).
+    this.controller = controller;
     if (!this.decoder) {
       if (this.errorBytes < MAX_ERROR_BODY) this.errorChunks.push(chunk.subarray(0, MAX_ERROR_BODY - this.errorBytes));
       this.errorBytes += chunk.length;
@@ -174,16 +181,17 @@ class GenerateHandler implements Dispatcher.DispatchHandler {
       if (messages.length === 0) return;
       const events = new Array<KiroEvent>(messages.length);
       for (let i = 0; i < messages.length; i++) events[i] = toKiroEvent(messages[i]!);
-      this.push(events);
+      this.push(events, chunk.length);
     } catch (error) {
       // Hand over the intact frames that came before the corrupt one, then fail.
       const intact = error instanceof EventStreamError ? safeEvents(error.decoded) : [];
-      if (intact.length) this.queue.push(intact);
+      if (intact.length) this.push(intact, 0);
       this.finish(brokenStream(`Kiro sent a corrupt event stream: ${(error as Error).message}`, this.account, error));
       controller.abort(new Error('corrupt event stream'));
       return;
     }
-    if (this.queue.length >= HIGH_WATER_BATCHES) controller.pause();
+    // The consumer (the client's socket) is behind: stop reading Kiro until it catches up.
+    if (this.queuedBytes > PAUSE_ABOVE_BYTES && !controller.paused) controller.pause();
   }
 
   onResponseEnd(): void {
@@ -245,13 +253,20 @@ class GenerateHandler implements Dispatcher.DispatchHandler {
     );
   }
 
-  private push(events: KiroEvent[]): void {
+  private push(events: KiroEvent[], bytes: number): void {
     // Frames that arrive before the consumer ran (several in one socket read, each its own HTTP
     // chunk) join the batch still waiting, so they are assembled and written to the client in
     // one go instead of one write per frame.
-    const last = this.queue[this.queue.length - 1];
-    if (last && last.length < MAX_BATCH_EVENTS) for (const event of events) last.push(event);
-    else this.queue.push(events);
+    const lastIndex = this.queue.length - 1;
+    const last = this.queue[lastIndex];
+    if (last && last.length < MAX_BATCH_EVENTS) {
+      for (const event of events) last.push(event);
+      this.queueBytes[lastIndex]! += bytes;
+    } else {
+      this.queue.push(events);
+      this.queueBytes.push(bytes);
+    }
+    this.queuedBytes += bytes;
     this.wakeUp();
   }
 
@@ -281,7 +296,8 @@ class GenerateHandler implements Dispatcher.DispatchHandler {
       for (;;) {
         const batch = this.queue.shift();
         if (batch) {
-          if (this.controller?.paused && this.queue.length < HIGH_WATER_BATCHES / 2) this.controller.resume();
+          this.queuedBytes -= this.queueBytes.shift() ?? 0;
+          if (this.controller?.paused && this.queuedBytes < RESUME_BELOW_BYTES) this.controller.resume();
           yield batch;
           continue;
         }

@@ -48,10 +48,50 @@ export function warmTokenizer(): void {
   getTokenizer();
 }
 
+/**
+ * js-tiktoken's byte-pair merge is quadratic in the length of a piece (a run of one character
+ * class: letters, digits, punctuation or spaces): 20 000 repeated letters take half a minute,
+ * and a run of millions overflows the regex stack. Pieces longer than this are counted in chunks
+ * of this size (linear; the count differs by at most a token per chunk, and only for such runs).
+ */
+const LONG_PIECE = 32;
+/** Text without a run this long cannot hold a long piece: the fast path is exact. */
+const LONG_RUN = /\S{33}|\s{33}/u;
+/**
+ * The tokenizer's own pre-split (claude.json `pat_str`) with every `+` bounded, so scanning a
+ * huge run needs no deep regex backtracking; a match of more than LONG_PIECE characters is
+ * (part of) a long piece.
+ */
+const BOUNDED_PIECE = new RegExp(claudeTokenizer.pat_str.replaceAll('+', '{1,64}'), 'gu');
+
+function encodedLength(tokenizer: Tiktoken, text: string): number {
+  return text ? tokenizer.encode(text, 'all').length : 0;
+}
+
 /** Tokens of `text` with the Claude tokenizer, uncached (NFKC first, like Anthropic's package). */
 export function countTextUncached(text: string): number {
   if (!text) return 0;
-  return getTokenizer().encode(text.normalize('NFKC'), 'all').length;
+  const normalized = text.normalize('NFKC');
+  const tokenizer = getTokenizer();
+  if (!LONG_RUN.test(normalized)) return encodedLength(tokenizer, normalized);
+  let total = 0;
+  let start = 0;
+  for (const match of normalized.matchAll(BOUNDED_PIECE)) {
+    const piece = match[0];
+    if (piece.length <= LONG_PIECE) continue;
+    const at = match.index;
+    total += encodedLength(tokenizer, normalized.slice(start, at));
+    for (let i = 0; i < piece.length; ) {
+      let end = Math.min(i + LONG_PIECE, piece.length);
+      // Never split a surrogate pair.
+      const last = piece.charCodeAt(end - 1);
+      if (end < piece.length && last >= 0xd800 && last <= 0xdbff) end--;
+      total += encodedLength(tokenizer, piece.slice(i, end));
+      i = end;
+    }
+    start = at + piece.length;
+  }
+  return total + encodedLength(tokenizer, normalized.slice(start));
 }
 
 /** A least-recently-used cache of counts (Map keeps insertion order; a hit re-inserts). */

@@ -2,6 +2,7 @@
 // tools, images, thinking, stop sequences, count_tokens, models.
 import Anthropic, { type BadRequestError } from '@anthropic-ai/sdk';
 import OpenAI from 'openai';
+import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { UUID_V4 } from '../../src/kiro/ids';
 import { slowReply, textReply, thinkingReply, toolReply, type KiroGenerateBody } from '../support/fake-upstream';
@@ -446,6 +447,11 @@ describe('count_tokens', () => {
     expect(withImage.input_tokens - base.input_tokens).toBe(1);
   });
 
+  it('counts a pathological prompt (one 300 000-character word) without stalling', async () => {
+    const counted = await h.client.messages.countTokens({ model: MODEL, messages: [{ role: 'user', content: 'z'.repeat(300_000) }] });
+    expect(counted.input_tokens).toBeGreaterThan(5_000);
+  });
+
   it('rejects an unknown model like /v1/messages does', async () => {
     const error = await h.client.messages.countTokens({ ...request, model: 'gpt-nonexistent-9' }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(Anthropic.BadRequestError);
@@ -501,4 +507,44 @@ describe('models', () => {
     expect(message).toContain('claude-imaginary-9');
     expect(message).toContain('claude-sonnet-4-5');
   });
+});
+
+describe('back-pressure', () => {
+  it('stops reading Kiro while the client is not reading, and delivers everything once it does', async () => {
+    const frames = 12_000;
+    const piece = 'x'.repeat(1000);
+    // ~12 MB of answer: more than the loopback socket buffers on both sides can hold.
+    h.upstream.scriptNext({ name: 'flood', steps: Array.from({ length: frames }, () => ({ text: piece })) });
+    const url = new URL(h.url);
+    const response = await new Promise<IncomingMessage>((resolve, reject) => {
+      const req = httpRequest(
+        { host: url.hostname, port: url.port, method: 'POST', path: '/v1/messages', headers: { 'content-type': 'application/json', 'x-api-key': TEST_API_KEY } },
+        resolve,
+      );
+      req.on('error', reject);
+      req.end(JSON.stringify({ model: MODEL, max_tokens: 64, stream: true, messages: [{ role: 'user', content: 'flood me' }] }));
+    });
+    response.pause();
+    const record = await h.upstream.waitFor((r) => r.scenario === 'flood');
+    // Wait until the upstream stops making progress: its writes are blocked by the bridge.
+    let last = -1;
+    for (let stable = 0; stable < 5; ) {
+      await new Promise((r) => setTimeout(r, 100));
+      if (record.framesSent === last) stable++;
+      else stable = 0;
+      last = record.framesSent;
+    }
+    expect(record.outcome).toBe('pending');
+    expect(record.framesSent).toBeLessThan(frames);
+
+    let text = '';
+    response.setEncoding('utf8');
+    response.on('data', (chunk: string) => (text += chunk));
+    response.resume();
+    await new Promise((resolve) => response.on('end', resolve));
+    const deltas = [...text.matchAll(/"text":"(x*)"/g)].reduce((n, m) => n + m[1]!.length, 0);
+    expect(deltas).toBe(frames * piece.length);
+    expect(text.trimEnd().endsWith('event: message_stop\ndata: {"type":"message_stop"}')).toBe(true);
+    expect(record.outcome).toBe('completed');
+  }, 60_000);
 });

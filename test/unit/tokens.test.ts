@@ -32,7 +32,8 @@ describe('countTextUncached', () => {
     const referenceCount = (text: string) => reference.encode(text.normalize('NFKC'), 'all').length;
     for (const text of SAMPLES) expect(countTextUncached(text), text).toBe(referenceCount(text));
     for (let i = 0; i < 20; i++) {
-      const text = randomBytes(200).toString('base64') + ' ' + randomBytes(50).toString('hex');
+      // Random text whose pieces stay short (hex, and base64 cut into words), so the count is exact.
+      const text = `${randomBytes(200).toString('hex').replace(/(.{32})/g, '$1 ')} ${randomBytes(120).toString('base64').replace(/(.{20})/g, '$1 ')}`;
       expect(countTextUncached(text)).toBe(referenceCount(text));
     }
     reference.free();
@@ -197,5 +198,30 @@ describe('countRequestAsync', () => {
     expect(counted).toBe(new TokenCounter().countRequest(request));
     // ~90K characters in 8K steps: the timer got turns while counting.
     expect(ticks).toBeGreaterThan(0);
+  });
+});
+
+describe('pathological input', () => {
+  it('counts long runs of one character class in linear time (the plain BPE takes minutes)', () => {
+    // 50 000 letters are one piece for the tokenizer: its byte-pair merge alone would run for
+    // minutes; chunked, this finishes well within the test timeout.
+    const letters = countTextUncached('x'.repeat(50_000));
+    expect(letters).toBeGreaterThan(1000);
+    expect(letters).toBeLessThan(3000);
+    const punctuation = countTextUncached(`header\n${'='.repeat(30_000)}\nfooter`);
+    expect(punctuation).toBeGreaterThan(100);
+    const spaces = countTextUncached(`a${' '.repeat(30_000)}b`);
+    expect(spaces).toBeGreaterThan(10);
+    // A long run of emoji is split between, never inside, surrogate pairs.
+    expect(countTextUncached('🎉'.repeat(5_000))).toBeGreaterThan(1000);
+    // Millions of one character: no regex stack overflow either.
+    expect(countTextUncached('y'.repeat(2_000_000))).toBeGreaterThan(50_000);
+  });
+
+  it('stays exact for text whose pieces are short, even without spaces', () => {
+    const reference = getTokenizer();
+    const json = JSON.stringify({ a: [1, 2, 3], nested: { key: 'value', other: 'thing' } }).repeat(20);
+    expect(countTextUncached(json)).toBe(reference.encode(json.normalize('NFKC'), 'all').length);
+    reference.free();
   });
 });

@@ -2,7 +2,7 @@
 // machineId. The pool of a later issue holds several of these; nothing here assumes there is
 // only one. Connections are never shared between accounts (XW links suspensions to one TCP
 // connection serving many accounts).
-import { Agent } from 'undici';
+import { Agent, type Dispatcher } from 'undici';
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '../common/logger';
 import { maskSecret, type Redactor } from '../common/redact';
@@ -25,6 +25,12 @@ export interface KiroAccountOptions {
   keepAliveMs?: number;
   /** Most concurrent upstream connections for this account. */
   maxConnections?: number;
+  /**
+   * Builds this account's own dispatcher (e.g. a proxy agent from kiro/proxy); default: a plain
+   * undici Agent with the keep-alive and connection limits above. Called once per account, so no
+   * connection is shared between accounts either way.
+   */
+  createDispatcher?: () => Dispatcher;
 }
 
 export class KiroAccount implements IDisposable {
@@ -34,7 +40,7 @@ export class KiroAccount implements IDisposable {
   readonly label: string;
   readonly machineId: string;
   readonly endpoints: KiroEndpoints;
-  readonly dispatcher: Agent;
+  readonly dispatcher: Dispatcher;
   readonly tokens: TokenManager;
   private disposed = false;
 
@@ -46,13 +52,15 @@ export class KiroAccount implements IDisposable {
       upstreamBase: options.upstreamBase,
       region: credentials.region ?? regionFromProfileArn(credentials.profileArn) ?? options.region,
     });
-    this.dispatcher = new Agent({
-      keepAliveTimeout: options.keepAliveMs ?? 30_000,
-      connections: options.maxConnections ?? 64,
-      // Streams are long; idle limits are set per call by the client.
-      headersTimeout: 0,
-      bodyTimeout: 0,
-    });
+    this.dispatcher =
+      options.createDispatcher?.() ??
+      new Agent({
+        keepAliveTimeout: options.keepAliveMs ?? 30_000,
+        connections: options.maxConnections ?? 64,
+        // Streams are long; idle limits are set per call by the client.
+        headersTimeout: 0,
+        bodyTimeout: 0,
+      });
     this.tokens = new TokenManager({
       credentials,
       endpoints: this.endpoints,

@@ -1,7 +1,9 @@
 // TokenManager against the fake upstream's real refresh endpoints, with a test clock.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Redactor } from '../../src/common/redact';
+import { Agent } from 'undici';
 import { KiroAccount } from '../../src/kiro/account';
+import { generateAssistantResponse } from '../../src/kiro/client';
 import { KiroError } from '../../src/kiro/errors';
 import { firstEnabled, loadCredentials } from '../../src/kiro/credentials';
 import { startFakeUpstream, type FakeUpstream, type AccountOptions } from '../support/fake-upstream';
@@ -136,3 +138,38 @@ describe('TokenManager', () => {
     expect(redactor.text(a.tokens.refreshToken)).toBe('[REDACTED]');
   });
 });
+
+describe('KiroAccount', () => {
+  it('sends every call through the dispatcher it was given (a proxy agent, say)', async () => {
+    upstream = await startFakeUpstream();
+    const credentials = firstEnabled(loadCredentials(upstream.kiroAuthToken()).accounts)!;
+    const seen: string[] = [];
+    account = new KiroAccount({
+      credentials,
+      upstreamBase: upstream.baseUrl,
+      createDispatcher: () =>
+        new Agent().compose((dispatch) => (options, handler) => {
+          seen.push(String(options.path));
+          return dispatch(options, handler);
+        }),
+    });
+    const token = await account.getToken();
+    const stream = await generateAssistantResponse(account, token, JSON.stringify(minimalBody()), { idleTimeoutMs: 5000 });
+    for await (const _batch of stream.batches()) {
+      // drain
+    }
+    expect(seen).toEqual(['/refreshToken', '/generateAssistantResponse']);
+  });
+});
+
+function minimalBody(): unknown {
+  return {
+    conversationState: {
+      agentTaskType: 'vibe',
+      chatTriggerType: 'MANUAL',
+      conversationId: '6f0c4b8e-2b1e-4c39-9f0a-0d1f2e3a4b5c',
+      currentMessage: { userInputMessage: { content: 'hi', modelId: 'claude-sonnet-4.5', origin: 'AI_EDITOR', userInputMessageContext: {} } },
+      history: [],
+    },
+  };
+}

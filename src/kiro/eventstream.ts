@@ -8,8 +8,28 @@
 // is assembled, into one buffer sized from its verified prelude. Each byte is checksummed once:
 // the prelude CRC is the running CRC of the first 8 bytes, so the message CRC continues from it.
 // Every frame's message CRC is checked on its own before its headers are read (see crc32.ts for
-// why runs of frames are not checked together).
-import { crc32Of8, crc32Range, crc32Table } from './crc32';
+// why runs of frames are not checked together); small frames go through the WebAssembly kernel
+// in crc32.ts, which also tells whether the header block repeats the last one of its size.
+import {
+  FRAME_CRC_MISMATCH,
+  FRAME_INTACT_SAME_HEADERS,
+  MAX_SLOT_HEADER_BYTES,
+  WINDOW_BYTES,
+  crc32Of8,
+  crc32Range,
+  crc32Table,
+  frameKernel,
+  type FrameKernel,
+} from './crc32';
+
+// Local copies of the imported bindings the per-frame loop uses: tsx (which runs the tests and
+// the benchmark) compiles every use of an imported binding into a getter call, which V8 did not
+// inline there (~2 ms per 64 MiB decoded). A bundle (the shipped extension) has no such getters.
+const crcOf8 = crc32Of8;
+const crcRange = crc32Range;
+const CRC_MISMATCH = FRAME_CRC_MISMATCH;
+const SAME_HEADERS = FRAME_INTACT_SAME_HEADERS;
+const KERNEL_WINDOW_BYTES = WINDOW_BYTES;
 
 export type HeaderValue =
   | { type: 'boolean'; value: boolean }
@@ -187,6 +207,12 @@ export interface EventStreamDecoderOptions {
    * frame; anything that keeps messages around must leave it off (the default).
    */
   reuseAssemblyBuffers?: boolean;
+  /**
+   * Check small frames with the WebAssembly kernel where the runtime has WebAssembly (default
+   * true). Off, the JavaScript table loop checks them: the path of runtimes without it, kept
+   * selectable so tests cover it.
+   */
+  webAssembly?: boolean;
 }
 
 /**
@@ -197,6 +223,7 @@ export interface EventStreamDecoderOptions {
  */
 export class EventStreamDecoder {
   private readonly reuseAssemblyBuffers: boolean;
+  private readonly kernel: FrameKernel | undefined;
   /** Two alternating assembly buffers: the frame just returned and the one being filled. */
   private readonly assemblyBuffers: (Buffer | undefined)[] = [undefined, undefined];
   private assemblyTurn = 0;
@@ -211,16 +238,10 @@ export class EventStreamDecoder {
   /**
    * [0]: the running CRC of the frame being assembled. Kept in a typed array, not a number field:
    * half of all CRCs are beyond V8's small-integer range, and a field that turns from small
-   * integer to double gives the object a new hidden class (see HIDDEN_CLASS_KEEPER).
+   * integer to double gives the object a new hidden class (see MOST_RECENT).
    */
   private readonly frameCrc = new Uint32Array(1);
   private failure: EventStreamError | null = null;
-  /**
-   * The last header block seen of each size, kept as little-endian words. Kiro repeats a handful
-   * of blocks (text events are 92 bytes, tool events 82), so most frames are recognised with a
-   * few word compares instead of a re-parse.
-   */
-  private readonly headerCache: (CachedHeaders | undefined)[] = [];
 
   /** Bytes held for an incomplete frame (bounded by MAX_FRAME_BYTES). */
   get bufferedBytes(): number {
@@ -290,13 +311,38 @@ export class EventStreamDecoder {
     }
 
     // Whole frames inside this chunk, each checked on its own and returned as views into it.
+    // Small ones go through the kernel, which reads a copy of [windowStart, windowEnd).
     const view = new DataView(chunk.buffer, chunk.byteOffset, length);
+    const kernel = this.kernel;
+    let windowStart = 0;
+    let windowEnd = 0;
     while (length - offset >= PRELUDE_BYTES) {
       const total = this.checkPrelude(chunk, view, offset);
       if (length - offset < total) break;
-      const running = crc32Range(chunk, offset + 8, offset + total - 4, view.getUint32(offset + 8), view);
-      this.checkMessageCrc(view, offset, total, running);
-      out.push(this.message(chunk, view, offset, total));
+      const headersStart = offset + PRELUDE_BYTES;
+      const headersEnd = headersStart + view.getUint32(offset + 4);
+      let headers: Headers;
+      if (kernel && total <= KERNEL_MAX_FRAME_BYTES) {
+        if (offset + total > windowEnd) {
+          windowStart = offset;
+          windowEnd = Math.min(length, offset + KERNEL_WINDOW_BYTES);
+          kernel.load(chunk, windowStart, windowEnd);
+        }
+        const result = kernel.checkFrame(offset - windowStart, total, headersEnd - headersStart);
+        if (result === CRC_MISMATCH) {
+          // Name the computed CRC in the error (the kernel only says the two differ).
+          const running = crc32Table(chunk, offset + 8, offset + total - 4, view.getUint32(offset + 8), view);
+          throw messageCrcError(view.getUint32(offset + total - 4), running);
+        }
+        headers =
+          (result === SAME_HEADERS && knownHeaders[headersEnd - headersStart]?.headers) ||
+          parseAndRemember(chunk, view, headersStart, headersEnd);
+      } else {
+        const running = crcRange(chunk, offset + 8, offset + total - 4, view.getUint32(offset + 8), view);
+        this.checkMessageCrc(view, offset, total, running);
+        headers = headersAt(chunk, view, headersStart, headersEnd);
+      }
+      out.push({ headers, payload: new Uint8Array(chunk.buffer, chunk.byteOffset + headersEnd, offset + total - 4 - headersEnd) });
       offset += total;
     }
 
@@ -305,7 +351,7 @@ export class EventStreamDecoder {
       // bytes here (the message CRC field is not part of it), then copy them.
       const total = view.getUint32(offset);
       this.startFrame(total);
-      this.frameCrc[0] = crc32Range(chunk, offset + 8, Math.min(length, offset + total - 4), view.getUint32(offset + 8), view);
+      this.frameCrc[0] = crcRange(chunk, offset + 8, Math.min(length, offset + total - 4), view.getUint32(offset + 8), view);
       this.frame!.set(new Uint8Array(chunk.buffer, chunk.byteOffset + offset, length - offset), 0);
       this.frameFilled = length - offset;
       return;
@@ -325,7 +371,7 @@ export class EventStreamDecoder {
     // Checksum the bytes in the chunk first, then copy them: the CRC pulls them into cache and the
     // copy reads them from there (measured ~15% faster on 64 KiB frames than copy, then CRC).
     const crcTake = Math.min(filled + take, frame.length - 4) - filled;
-    if (crcTake > 0) this.frameCrc[0] = crc32Range(chunk, offset, offset + crcTake, this.frameCrc[0]!);
+    if (crcTake > 0) this.frameCrc[0] = crcRange(chunk, offset, offset + crcTake, this.frameCrc[0]!);
     frame.set(offset === 0 && take === chunk.length ? chunk : new Uint8Array(chunk.buffer, chunk.byteOffset + offset, take), filled);
     this.frameFilled = filled + take;
     if (this.frameFilled < frame.length) return offset + take;
@@ -339,6 +385,7 @@ export class EventStreamDecoder {
 
   constructor(options: EventStreamDecoderOptions = {}) {
     this.reuseAssemblyBuffers = options.reuseAssemblyBuffers ?? false;
+    this.kernel = options.webAssembly === false ? undefined : frameKernel;
     MOST_RECENT.decoder = this;
   }
 
@@ -372,7 +419,7 @@ export class EventStreamDecoder {
     const total = view.getUint32(o);
     const headersLength = view.getUint32(o + 4);
     const expected = view.getUint32(o + 8);
-    const actual = crc32Of8(view, o);
+    const actual = crcOf8(view, o);
     if (actual !== expected) {
       throw new EventStreamError(
         'PRELUDE_CRC_MISMATCH',
@@ -390,12 +437,7 @@ export class EventStreamDecoder {
   /** Compares the running CRC of a frame's bytes with its stored message CRC. */
   private checkMessageCrc(view: DataView, o: number, total: number, runningCrc: number): void {
     const expected = view.getUint32(o + total - 4);
-    if (runningCrc !== expected) {
-      throw new EventStreamError(
-        'MESSAGE_CRC_MISMATCH',
-        `message checksum mismatch (expected ${expected.toString(16)}, computed ${runningCrc.toString(16)})`,
-      );
-    }
+    if (runningCrc !== expected) throw messageCrcError(expected, runningCrc);
   }
 
   /** Slices a verified frame into its headers and a view of its payload. */
@@ -404,20 +446,28 @@ export class EventStreamDecoder {
     const headersEnd = headersStart + view.getUint32(o + 4);
     // A plain Uint8Array view: cheaper to create than a Buffer slice, and no copy either way.
     const payload = new Uint8Array(b.buffer, b.byteOffset + headersEnd, o + total - 4 - headersEnd);
-    return { headers: this.headersFor(b, view, headersStart, headersEnd), payload };
-  }
-
-  private headersFor(b: Buffer, view: DataView, start: number, end: number): Headers {
-    const size = end - start;
-    const cached = this.headerCache[size];
-    if (cached && sameBytes(cached, b, view, start)) return cached.headers;
-    const headers = Object.freeze(parseHeaders(b, start, end));
-    if (size <= MAX_CACHED_HEADER_BYTES) this.headerCache[size] = cacheEntry(headers, b, view, start, size);
-    return headers;
+    return { headers: headersAt(b, view, headersStart, headersEnd), payload };
   }
 }
 
-const MAX_CACHED_HEADER_BYTES = 256;
+function messageCrcError(expected: number, computed: number): EventStreamError {
+  return new EventStreamError(
+    'MESSAGE_CRC_MISMATCH',
+    `message checksum mismatch (expected ${expected.toString(16)}, computed ${computed.toString(16)})`,
+  );
+}
+
+/** Frames up to this size are checked by the WebAssembly kernel; larger ones by zlib.crc32. */
+const KERNEL_MAX_FRAME_BYTES = 1024;
+
+/**
+ * The last header block seen of each size (up to MAX_SLOT_HEADER_BYTES), shared by all decoders,
+ * with its parsed headers; the kernel holds the same bytes in its slot for that size. Kiro
+ * repeats a handful of blocks (text events are 92 bytes, tool events 82), so most frames are
+ * recognised without a parse. Blocks with binary values are not kept: those values are views into
+ * the chunk they came from, which must not be handed out with other responses.
+ */
+const knownHeaders: (CachedHeaders | undefined)[] = [];
 
 interface CachedHeaders {
   headers: Headers;
@@ -426,7 +476,24 @@ interface CachedHeaders {
   tail: Uint8Array;
 }
 
-/** Copies the block (binary header values are views into the chunk, so the bytes must be kept). */
+/** The headers of the block bytes [start, end), from knownHeaders when it repeats a known one. */
+function headersAt(b: Buffer, view: DataView, start: number, end: number): Headers {
+  const known = knownHeaders[end - start];
+  if (known && sameBytes(known, b, view, start)) return known.headers;
+  return parseAndRemember(b, view, start, end);
+}
+
+function parseAndRemember(b: Buffer, view: DataView, start: number, end: number): Headers {
+  const headers = Object.freeze(parseHeaders(b, start, end));
+  const size = end - start;
+  if (size <= MAX_SLOT_HEADER_BYTES && !Object.values(headers).some((h) => h.type === 'binary')) {
+    knownHeaders[size] = cacheEntry(headers, b, view, start, size);
+    frameKernel?.setHeaderBlock(b, start, size);
+  }
+  return headers;
+}
+
+/** Keeps the block's bytes (as words, for a quick compare) with its headers. */
 function cacheEntry(headers: Headers, b: Buffer, view: DataView, start: number, size: number): CachedHeaders {
   const words = new Int32Array(size >>> 2);
   for (let i = 0; i < words.length; i++) words[i] = view.getInt32(start + i * 4, true);

@@ -21,7 +21,7 @@ import { deriveMachineId } from './identity';
 import { KiroError } from './errors';
 import { defaultKiroCacheDir, KiroIdeImportError, KiroIdeWatcher, readKiroIdeLogin, type KiroIdeLogin } from './kiro-ide';
 import { summarizeUsage, UsageFormatError, type UsageSummary } from './quota';
-import type { ProxySettings } from './proxy';
+import { createDispatcher, type ProxySettings } from './proxy';
 import { fetchAvailableModels, fetchUsageLimits } from './runtime-api';
 import type { SelectionStrategy } from './selection';
 
@@ -458,6 +458,7 @@ export class KiroAccountsService implements AccountsService, IDisposable {
   // ---- pool membership ---------------------------------------------------------------------
 
   private newKiroAccount(credentials: AccountCredentials): KiroAccount {
+    const proxy = this.deps.proxy;
     return new KiroAccount({
       credentials,
       upstreamBase: this.deps.upstreamBase,
@@ -467,6 +468,16 @@ export class KiroAccountsService implements AccountsService, IDisposable {
       now: this.now,
       keepAliveMs: this.deps.accountOptions?.keepAliveMs,
       maxConnections: this.deps.accountOptions?.maxConnections,
+      // Each account its own pool of connections, through the proxy when there is one.
+      createDispatcher: proxy
+        ? () =>
+            createDispatcher(proxy, {
+              keepAliveTimeout: this.deps.accountOptions?.keepAliveMs ?? 30_000,
+              connections: this.deps.accountOptions?.maxConnections ?? 64,
+              headersTimeout: 0,
+              bodyTimeout: 0,
+            })
+        : undefined,
     });
   }
 

@@ -5,6 +5,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createDispatcher, describeProxy, proxyFromEnvironment, proxyFromUrl, proxySecrets, ProxyConfigError } from '../../src/kiro/proxy';
 import { startConnectProxy, type TestProxy } from '../support/connect-proxy';
 import { startFakeUpstream, type FakeUpstream } from '../support/fake-upstream';
+import { MemorySecretStore } from '../../src/common/secret-store';
+import { Redactor } from '../../src/common/redact';
+import { KiroAccountsService } from '../../src/kiro/accounts-service';
 
 let upstream: FakeUpstream | undefined;
 let proxy: TestProxy | undefined;
@@ -78,5 +81,29 @@ describe('calls through a proxy', () => {
     expect(answer.statusCode).toBe(200);
     await answer.body.json();
     expect(proxy.log).toEqual([]);
+  });
+});
+
+describe('accounts through a proxy', () => {
+  it('every call of every account goes through the proxy, each account on its own tunnels', async () => {
+    upstream = await startFakeUpstream({ accounts: [{ label: 'a' }, { label: 'b' }] });
+    proxy = await startConnectProxy();
+    const service = new KiroAccountsService({
+      secrets: new MemorySecretStore(),
+      redactor: new Redactor(),
+      upstreamBase: upstream.baseUrl,
+      proxy: { httpProxy: proxy.url, httpsProxy: proxy.url },
+      watchKiroIde: false,
+    });
+    try {
+      for (const fake of upstream.accounts) await service.add({ kind: 'Social', refreshToken: fake.refreshToken });
+      // Each account's refresh and usage check went through the proxy, on a tunnel of its own.
+      const tunnels = proxy.log.filter((e) => e.method === 'CONNECT');
+      expect(tunnels.length).toBeGreaterThanOrEqual(2);
+      expect(upstream.requestsTo('refreshToken')).toHaveLength(2);
+      expect(new Set(service.pool.entries().map((e) => e.account.dispatcher)).size).toBe(2);
+    } finally {
+      service.dispose();
+    }
   });
 });

@@ -8,6 +8,7 @@ import * as vscode from 'vscode';
 import type { AccountSnapshot } from '../kiro/accounts-service';
 import { defaultKiroCacheDir, KIRO_IDE_TOKEN_FILE } from '../kiro/kiro-ide';
 import type { ExtensionServices } from './services';
+import { signInMethodItems, signInWith, type SignInChoice } from './sign-in';
 import { formatCredits } from './status-bar';
 
 function errorText(services: ExtensionServices, error: unknown): string {
@@ -25,7 +26,8 @@ export function kiroIdeLoginFile(services: Pick<ExtensionServices, 'kiroCacheDir
 }
 
 interface SignInItem extends vscode.QuickPickItem {
-  action: 'import' | 'paste';
+  action: 'import' | 'paste' | 'sign-in';
+  signIn?: SignInChoice;
 }
 
 export async function signIn(services: ExtensionServices): Promise<void> {
@@ -40,8 +42,8 @@ export async function signIn(services: ExtensionServices): Promise<void> {
       detail: found
         ? vscode.l10n.t('Copies the login the Kiro IDE keeps in {0} and follows it when the IDE refreshes it.', path.dirname(file))
         : remote
-          ? vscode.l10n.t('This window runs on "{0}", where no Kiro IDE login was found. Paste a refresh token instead.', remote)
-          : vscode.l10n.t('Sign in to the Kiro IDE on this machine first, or paste a refresh token.'),
+          ? vscode.l10n.t('This window runs on "{0}", where no Kiro IDE login was found. Sign in above instead.', remote)
+          : vscode.l10n.t('No Kiro IDE login was found on this machine. Sign in above instead.'),
     },
     {
       action: 'paste',
@@ -49,11 +51,21 @@ export async function signIn(services: ExtensionServices): Promise<void> {
       detail: vscode.l10n.t('For a Kiro account from another machine or a remote window: Social (Google/GitHub) or IdC (Builder ID/Identity Center).'),
     },
   ];
-  // Without the IDE's file, pasting is what works: offer it first.
-  if (!found) items.reverse();
-  const picked = await vscode.window.showQuickPick(items, { title: vscode.l10n.t('Kiro Bridge: Sign In'), placeHolder: vscode.l10n.t('How do you want to add your Kiro account?') });
+  // Signing in here (Builder ID, Identity Center, Google, GitHub) needs neither the IDE nor a token:
+  // it comes first, unless the Kiro IDE's login is right there to import.
+  const [importItem, pasteItem] = items as [SignInItem, SignInItem];
+  const signInItems: SignInItem[] = signInMethodItems().map((item) => ({ ...item, action: 'sign-in' }));
+  const separator = (label: string): SignInItem => ({ label, kind: vscode.QuickPickItemKind.Separator, action: 'import' });
+  const ordered = found
+    ? [importItem, ...signInItems, separator(vscode.l10n.t('Existing login')), pasteItem]
+    : [...signInItems, separator(vscode.l10n.t('Existing login')), pasteItem, importItem];
+  const picked = await vscode.window.showQuickPick(ordered, {
+    title: vscode.l10n.t('Kiro Bridge: Sign In'),
+    placeHolder: vscode.l10n.t('How do you want to add your Kiro account?'),
+  });
   if (!picked) return;
-  if (picked.action === 'import') await importKiroIde(services);
+  if (picked.action === 'sign-in' && picked.signIn) await signInWith(services, picked.signIn);
+  else if (picked.action === 'import') await importKiroIde(services);
   else await addAccount(services);
 }
 

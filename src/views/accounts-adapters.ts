@@ -79,7 +79,7 @@ export function poolAccountProvider(pool: AccountPool): AccountProvider {
     },
     unavailableReason(): string {
       const reason = pool.unavailableReason();
-      if (reason === 'no Kiro account is configured') return 'no Kiro account is configured; run "Kiro Bridge: Sign In / Import Kiro IDE Login" in VS Code';
+      if (reason === 'no Kiro account is configured') return 'no Kiro account is configured; run "Kiro Bridge: Sign In…" in VS Code';
       return reason || 'no Kiro account can serve right now';
     },
   };

@@ -210,7 +210,7 @@ export async function showMenu(services: ExtensionServices): Promise<void> {
     item('link', vscode.l10n.t('Copy Base URL'), COMMANDS.copyBaseUrl),
     item('key', vscode.l10n.t('Copy API Key'), COMMANDS.copyApiKey),
     separator(vscode.l10n.t('Accounts')),
-    item('sign-in', vscode.l10n.t('Sign In / Import Kiro IDE Login'), COMMANDS.signIn),
+    item('sign-in', vscode.l10n.t('Sign In…'), COMMANDS.signIn),
     item('account', vscode.l10n.t('Manage Accounts…'), 'kiroBridge.manageAccounts'),
     item('refresh', vscode.l10n.t('Refresh Usage'), COMMANDS.refreshUsage),
     separator(''),

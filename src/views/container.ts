@@ -25,6 +25,7 @@ import { sendTestRequest } from './test-request';
 import { registerTrafficView, type TrafficViewProvider } from './traffic-view';
 import { TrafficStore } from './traffic-store';
 import { VsCodeSecretStore } from './vscode-secret-store';
+import { SecretRegistrationCache } from '../kiro/signin/registration-cache';
 
 export interface ContainerOptions {
   /** Environment to read KIRO_AUTH_TOKEN / KIRO_BRIDGE_UPSTREAM_BASE from (tests pass their own). */
@@ -91,6 +92,8 @@ export class Container extends Disposable {
       sendTestRequest: options.sendTestRequest ?? sendTestRequest,
       platform: process.platform,
       kiroCacheDir: options.kiroCacheDir,
+      signInRegistrations: new SecretRegistrationCache(secrets),
+      upstreamBase: () => this.effectiveSettings().upstreamBase,
     };
   }
 

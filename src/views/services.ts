@@ -4,6 +4,7 @@ import type * as vscode from 'vscode';
 import type { Logger } from '../common/logger';
 import type { Redactor } from '../common/redact';
 import type { AccountsService } from '../kiro/accounts-service';
+import type { RegistrationCache } from '../kiro/signin/registration-cache';
 import type { ApiKeyStore } from './api-key';
 import type { BridgeController } from './bridge-controller';
 import { clientBaseUrl } from './addresses';
@@ -33,6 +34,10 @@ export interface ExtensionServices {
   platform: NodeJS.Platform;
   /** Where the Kiro IDE keeps its login (default ~/.aws/sso/cache). */
   kiroCacheDir?: string;
+  /** Where sign-ins cache their SSO-OIDC client registrations (SecretStorage; session-only if absent). */
+  signInRegistrations?: RegistrationCache;
+  /** The upstream base in force (setting or KIRO_BRIDGE_UPSTREAM_BASE), read when a sign-in starts. */
+  upstreamBase?(): string | undefined;
 }
 
 /** The URL clients use now: the serving bridge's, else the one the settings say. */

@@ -411,7 +411,8 @@ function createState() {
     clipboard: '',
     openedExternal: [] as string[],
     webviewViewProviders: new Map<string, unknown>(),
-    progress: [] as { title?: string; location: unknown }[],
+    /** Every withProgress call: its title, reported messages, and the source that cancels it (the notification's Cancel button). */
+    progress: [] as { title?: string; location: unknown; cancellable?: boolean; messages?: string[]; source?: CancellationTokenSource }[],
     config: new ConfigurationStore(),
     remoteName: undefined as string | undefined,
     language: 'en',
@@ -523,9 +524,13 @@ export const window = {
   },
 
   async withProgress<R>(options: { title?: string; location: unknown; cancellable?: boolean }, task: (progress: { report(v: unknown): void }, token: unknown) => Promise<R>): Promise<R> {
-    state.progress.push({ title: options.title, location: options.location });
-    const source = new CancellationTokenSource();
-    return task({ report() {} }, source.token);
+    const entry = { title: options.title, location: options.location, cancellable: options.cancellable === true, messages: [] as string[], source: new CancellationTokenSource() };
+    state.progress.push(entry);
+    const report = (value: unknown) => {
+      const text = (value as { message?: unknown } | undefined)?.message;
+      if (typeof text === 'string') entry.messages.push(text);
+    };
+    return task({ report }, entry.source.token);
   },
 
   registerWebviewViewProvider(viewId: string, provider: unknown): Disposable {

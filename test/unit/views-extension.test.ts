@@ -335,13 +335,14 @@ describe('accounts', () => {
     expect((await win.container.services.accounts()).list()[0]).toMatchObject({ source: 'kiro-ide' });
   });
 
-  it('Sign In without the IDE file offers pasting first and says why (remote windows)', async () => {
+  it('Sign In without the IDE file offers signing in first, then pasting, and says why (remote windows)', async () => {
     mock.setRemoteName('ssh-remote');
     await openWindow({ upstream, acceptRisk: true });
     await mock.run('kiroBridge.signIn');
     const pick = mock.promptsOf('quickPick')[0]!;
-    expect(pick.items[0].label).toContain('Paste a Refresh Token');
-    expect(pick.items[1].detail).toContain('"ssh-remote"');
+    expect(pick.items[0].label).toContain('Sign In with AWS Builder ID');
+    const paste = pick.items.findIndex((i: { label: string }) => i.label.includes('Paste a Refresh Token'));
+    expect(pick.items[paste + 1].detail).toContain('"ssh-remote"');
   });
 
   it('Remove Account asks in a modal, then removes it from secret storage', async () => {

@@ -7,10 +7,12 @@ import { randomUUID } from 'node:crypto';
 import type { Logger } from '../common/logger';
 import { maskSecret, type Redactor } from '../common/redact';
 import type { IDisposable } from '../common/disposable';
-import { TokenManager, type AccessToken, type TokenState } from './auth';
+import { TokenManager, type AccessToken, type TokenManagerOptions, type TokenState } from './auth';
 import type { AccountCredentials } from './credentials';
 import { kiroEndpoints, regionFromProfileArn, type KiroEndpoints } from './endpoints';
 import { deriveMachineId } from './identity';
+import { AccountPool, type AccountLease, type ExecuteOptions } from './account-pool';
+import { KiroError } from './errors';
 
 export interface KiroAccountOptions {
   credentials: AccountCredentials;
@@ -31,6 +33,8 @@ export interface KiroAccountOptions {
    * connection is shared between accounts either way.
    */
   createDispatcher?: () => Dispatcher;
+  /** See TokenManagerOptions.beforeRefresh (the accounts service reads the IDE file and the store). */
+  beforeRefresh?: TokenManagerOptions['beforeRefresh'];
 }
 
 export class KiroAccount implements IDisposable {
@@ -51,6 +55,7 @@ export class KiroAccount implements IDisposable {
     this.endpoints = kiroEndpoints({
       upstreamBase: options.upstreamBase,
       region: credentials.region ?? regionFromProfileArn(credentials.profileArn) ?? options.region,
+      dataRegion: regionFromProfileArn(credentials.profileArn),
     });
     this.dispatcher =
       options.createDispatcher?.() ??
@@ -70,7 +75,23 @@ export class KiroAccount implements IDisposable {
       redactor: options.redactor,
       logger: options.logger,
       now: options.now,
+      beforeRefresh: options.beforeRefresh,
     });
+  }
+
+  private readonly meterListeners = new Set<(credits: number) => void>();
+
+  /** Credits each meteringEvent of this account's generate calls reports (the pool counts them). */
+  onDidMeter(listener: (credits: number) => void): () => void {
+    this.meterListeners.add(listener);
+    return () => this.meterListeners.delete(listener);
+  }
+
+  /** Called by the generate call for every meteringEvent payload. */
+  recordMetering(json: unknown): void {
+    const usage = (json as { usage?: unknown } | null)?.usage;
+    if (typeof usage !== 'number' || !Number.isFinite(usage) || usage <= 0) return;
+    for (const listener of this.meterListeners) listener(usage);
   }
 
   get credentials(): AccountCredentials {
@@ -102,37 +123,46 @@ export class KiroAccount implements IDisposable {
 }
 
 /**
- * Where the bridge gets an account for a request. Today one account; the pool implements the
- * same interface later (selection, fail-over, cooldowns).
+ * Where the bridge gets accounts for a request: the account pool (kiro/account-pool), which picks
+ * one, fails over by error class, and bounds the attempts. `run` covers one attempt up to the
+ * moment its answer may reach the client; nothing is retried after that.
  */
 export interface AccountProvider {
-  /** An account to serve the next request, or undefined when none is configured / usable. */
-  acquire(): KiroAccount | undefined;
+  execute<T>(options: ExecuteOptions, run: (lease: AccountLease) => Promise<T>): Promise<T>;
   /** Every account, for status displays. */
   all(): readonly KiroAccount[];
-  /** Why `acquire` would give nothing, for the client's error message. */
+  /** Why no account can serve right now ('' when one can), for status and error messages. */
   unavailableReason(): string;
+  /** Kiro model ids at least one usable account can use; undefined when not known. */
+  availableModels(): ReadonlySet<string> | undefined;
+  /**
+   * One account to use without fail-over (the one priority selection would pick).
+   * @deprecated serve requests through `execute`, which fails over between accounts.
+   */
+  acquire(): KiroAccount | undefined;
 }
 
-export class SingleAccountProvider implements AccountProvider, IDisposable {
+/** A pool of (at most) one account: tests and simple embeddings. */
+export class SingleAccountProvider extends AccountPool implements AccountProvider {
   constructor(
     private readonly account: KiroAccount | undefined,
     private readonly missingReason = 'no Kiro account is configured (set KIRO_AUTH_TOKEN)',
-  ) {}
-
-  acquire(): KiroAccount | undefined {
-    return this.account;
+  ) {
+    super();
+    if (account) this.add({ id: 'single', account, source: 'env' });
   }
 
-  all(): readonly KiroAccount[] {
-    return this.account ? [this.account] : [];
+  override unavailableReason(model?: string): string {
+    return this.account ? super.unavailableReason(model) : this.missingReason;
   }
 
-  unavailableReason(): string {
-    return this.missingReason;
+  override async execute<T>(options: ExecuteOptions, run: (lease: AccountLease) => Promise<T>): Promise<T> {
+    if (!this.account) throw new KiroError('no_account', this.missingReason);
+    return super.execute(options, run);
   }
 
-  async dispose(): Promise<void> {
+  override async dispose(): Promise<void> {
+    super.dispose();
     await this.account?.dispose();
   }
 }

@@ -37,7 +37,7 @@ export function validateUpstreamBase(base: string): string {
   return trimSlash(url.toString());
 }
 
-export function kiroEndpoints(options: { region?: string; upstreamBase?: string } = {}): KiroEndpoints {
+export function kiroEndpoints(options: { region?: string; dataRegion?: string; upstreamBase?: string } = {}): KiroEndpoints {
   if (options.upstreamBase) {
     const base = validateUpstreamBase(options.upstreamBase);
     return {
@@ -49,7 +49,10 @@ export function kiroEndpoints(options: { region?: string; upstreamBase?: string 
     };
   }
   const region = options.region ?? DEFAULT_REGION;
-  const dataRegion = Q_REGIONS.has(region) ? region : DEFAULT_REGION;
+  // The data plane follows the profile's region when it is known (KCLI, XW: an IdC login's OIDC
+  // region can differ from its profile's); `region` stays the OIDC (refresh) region.
+  const wanted = options.dataRegion ?? region;
+  const dataRegion = Q_REGIONS.has(wanted) ? wanted : DEFAULT_REGION;
   return {
     generate: `https://q.${dataRegion}.amazonaws.com/generateAssistantResponse`,
     // prod.{region}.auth.desktop.kiro.dev only exists for us-east-1 (JW commit fe58d3d).

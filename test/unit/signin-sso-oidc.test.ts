@@ -1,6 +1,8 @@
 // AWS SSO-OIDC for Builder ID / IAM Identity Center (kiro-protocol §10.1), against the fake.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { MemorySecretStore } from '../../src/common/secret-store';
+import { KiroAccount } from '../../src/kiro/account';
+import { mcpUrl } from '../../src/kiro/web-search';
 import { SSO_SCOPES } from '../../src/kiro/signin/constants';
 import { signInEndpoints, type SignInEndpoints } from '../../src/kiro/signin/endpoints';
 import { SignInError } from '../../src/kiro/signin/errors';
@@ -78,6 +80,19 @@ describe('endpoints', () => {
     expect(real.socialToken).toBe('https://prod.us-east-1.auth.desktop.kiro.dev/oauth/token');
     expect(real.profileHosts).toEqual(['https://q.us-east-1.amazonaws.com/', 'https://q.eu-central-1.amazonaws.com/']);
     expect(() => signInEndpoints({ oidcRegion: 'not a region' })).toThrow(/is not an AWS region name/);
+  });
+
+  it("sends an Identity Center account's data-plane calls to its profile's region, and its refresh to its OIDC region", async () => {
+    const account = new KiroAccount({
+      credentials: { auth: 'IdC', refreshToken: 'aor-test', clientId: 'c', clientSecret: 's', region: 'us-east-1', profileArn: 'arn:aws:codewhisperer:eu-central-1:1:profile/EU', disabled: false, index: 0 },
+    });
+    try {
+      expect(account.endpoints.generate).toBe('https://q.eu-central-1.amazonaws.com/generateAssistantResponse');
+      expect(mcpUrl(account.endpoints)).toBe('https://q.eu-central-1.amazonaws.com/mcp');
+      expect(account.endpoints.idcRefresh).toBe('https://oidc.us-east-1.amazonaws.com/token');
+    } finally {
+      await account.dispose();
+    }
   });
 
   it('normalises start URLs the way users paste them', () => {

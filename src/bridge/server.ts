@@ -22,6 +22,9 @@ import { healthAnswer } from './health';
 import { sendAnthropicError, sendJson } from './http';
 import { countTokensRoute, messagesRoute } from './messages';
 import { modelRoutes } from './models-route';
+import { sendOpenAIRouteError } from './openai-errors';
+import { openaiRoutes } from './openai-routes';
+import { ResponsesStore } from './responses-store';
 import { TrafficRecorder, newRequestId, type RequestTrace } from './traffic';
 
 export type BridgeState = 'stopped' | 'starting' | 'running' | 'stopping';
@@ -49,6 +52,9 @@ interface InFlight {
 
 const CORS_ALLOW_HEADERS = 'content-type, x-api-key, authorization, anthropic-version, anthropic-beta, anthropic-dangerous-direct-browser-access, x-stainless-retry-count, x-stainless-timeout';
 
+/** Paths OpenAI clients call (with or without the /v1 prefix). */
+const OPENAI_PATH = /^\/(?:v1\/)?(?:chat|responses|completions|embeddings|images|audio|files|moderations|assistants|threads|batches|fine_tuning|vector_stores)(?:\/|$)/;
+
 function urlFor(host: string, port: number): string {
   const shown = isWildcardHost(host) ? '127.0.0.1' : host;
   return `http://${shown.includes(':') ? `[${shown}]` : shown}:${port}`;
@@ -63,6 +69,8 @@ export class BridgeServer extends Disposable {
   private readonly router = express.Router();
   private readonly routeList: BridgeRoute[] = [];
   private readonly exactRoutes = new Map<string, BridgeRoute>();
+  /** Recent /v1/responses answers for previous_response_id: memory only, bounded, gone on dispose. */
+  readonly responses = new ResponsesStore();
   private readonly inflight = new Map<string, InFlight>();
   private readonly stateListeners = new Set<(state: BridgeState) => void>();
   private server: Server | undefined;
@@ -94,7 +102,7 @@ export class BridgeServer extends Disposable {
       logger: this.logger,
     };
     this.app = this.buildApp();
-    for (const route of [messagesRoute, countTokensRoute, ...modelRoutes, ...(deps.routes ?? [])]) this.addRoute(route);
+    for (const route of [messagesRoute, countTokensRoute, ...modelRoutes, ...openaiRoutes(this.responses), ...(deps.routes ?? [])]) this.addRoute(route);
   }
 
   get state(): BridgeState {
@@ -183,6 +191,7 @@ export class BridgeServer extends Disposable {
 
   override dispose(): void {
     void this.stop();
+    this.responses.clear();
     super.dispose();
   }
 
@@ -241,7 +250,15 @@ export class BridgeServer extends Disposable {
     app.get('/health', (_req, res) => sendJson(res, 200, healthAnswer(this.deps.accounts, this.startedAt)));
     app.use(this.router);
     app.use((req, res) => {
-      const failure: RouteFailure = { status: 404, type: 'not_found_error', message: `${req.method} ${req.path} is not a route of this bridge` };
+      // The common mistakes: a base URL without /v1 where the client expects it, or with /v1
+      // where the client adds it itself.
+      const path = req.path;
+      const hint = this.routeOf(`/v1${path}`)
+        ? `; did you mean /v1${path}? Set the client's base URL to end in /v1`
+        : path.startsWith('/v1/v1/') && this.routeOf(path.slice(3))
+          ? `; did you mean ${path.slice(3)}? Remove /v1 from the end of the client's base URL (it adds /v1 itself)`
+          : '';
+      const failure: RouteFailure = { status: 404, type: 'not_found_error', message: `${req.method} ${req.path} is not a route of this bridge${hint}` };
       this.reject(res, failure, traceOf(res), req.path);
     });
     // Last resort: never crash, never hang; answer in the API's shape.
@@ -334,7 +351,9 @@ export class BridgeServer extends Disposable {
   }
 
   private reject(res: ServerResponse, failure: RouteFailure, trace: RequestTrace | undefined, path: string): void {
-    const write = this.routeOf(path)?.sendError ?? (sendAnthropicError as ErrorWriter);
+    // Paths of no route answer in the shape of the API they look like (a client that got its base
+    // URL wrong still reads the error).
+    const write = this.routeOf(path)?.sendError ?? (OPENAI_PATH.test(path) ? sendOpenAIRouteError : (sendAnthropicError as ErrorWriter));
     write(res, failure);
     trace?.finish(failure.status, { type: failure.type, message: failure.message });
   }

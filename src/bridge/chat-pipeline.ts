@@ -1,0 +1,427 @@
+// The API-neutral part of serving a chat request, shared by /v1/messages, /v1/chat/completions and
+// /v1/responses: client request → ChatRequest (by the API's parser) → model → Kiro request →
+// upstream → assembled events → the API's SSE writer or JSON builder. Each API contributes a
+// ChatApi (parse, write, build, error shape); everything below lives here once:
+// - An error before anything was sent is a real HTTP error (status + the API's error body). The
+//   response is committed (200 + the stream's opening) only when the upstream's first events are
+//   in, or when the ping interval passes first (so clients waiting on a slow upstream see pings).
+// - A 401/403 "bearer token invalid" (as HTTP status or as the stream's first event) refreshes
+//   the token once and retries once; nothing is retried after the first byte went to the client.
+// - Once committed, every ending is either a real finish or the API's in-stream error: never a
+//   made-up end_turn.
+// - Back-pressure: after a write the client's socket cannot take, the upstream is not read
+//   until it drains. A client that goes away aborts the upstream call.
+// - One traffic record per request, updated as it goes.
+import type { ServerResponse } from 'node:http';
+import type { Redactor } from '../common/redact';
+import type { KiroAccount } from '../kiro/account';
+import type { AccessToken } from '../kiro/auth';
+import { generateAssistantResponse, type KiroResponseStream } from '../kiro/client';
+import { toKiroRequest } from '../kiro/convert';
+import { KiroError } from '../kiro/errors';
+import type { KiroEvent } from '../kiro/events';
+import { conversationIdFor } from '../kiro/ids';
+import { contextWindow, knownModelNames, resolveModel } from '../kiro/models';
+import { ResponseAssembler } from '../kiro/assemble';
+import { formatRepair } from '../kiro/repairs';
+import type { ChatRequest, FinishReason, OutputEvent } from '../kiro/types';
+import type { BridgeConfig } from './config';
+import { ABORT_CLIENT_GONE, ABORT_SHUTDOWN, type BridgeContext, type RouteCall } from './context';
+import { sendJson } from './http';
+import type { RequestTrace } from './traffic';
+
+/** An error as the client's API answers it (status, error type, message). */
+export interface ApiErrorInfo {
+  status: number;
+  type: string;
+  message: string;
+  retryAfterSeconds?: number;
+}
+
+/** What the pipeline needs from an API's streaming writer (AnthropicStreamWriter, …). */
+export interface ApiStreamWriter {
+  readonly ended: boolean;
+  /** How the stream ended: a finish, or the error it reported. */
+  readonly outcome: { reason: FinishReason; stopSequence?: string } | { error: { type: string; message: string } } | undefined;
+  readonly usage: { inputTokens: number; outputTokens: number; credits?: number };
+  /** Writes the stream's opening (if any). */
+  start(): boolean;
+  /** Keep-alive while the upstream is silent. */
+  ping(): boolean;
+  write(events: readonly OutputEvent[]): boolean;
+  /** Ends the stream with the API's in-stream error. */
+  fail(error: unknown): boolean;
+}
+
+export interface StreamSink {
+  /** Returns false when the client's socket wants the producer to wait for `drain`. */
+  write(chunk: string): boolean;
+}
+
+/** What every output needs to know, whatever the API. */
+export interface OutputBase {
+  /** The model name as the client sent it. */
+  model: string;
+  inputTokens: number;
+  countTokens: (text: string) => number;
+  contextWindow?: number;
+}
+
+/** A non-streaming answer, built from the complete event list. */
+export interface BuiltAnswer {
+  body: unknown;
+  stopReason: FinishReason;
+  inputTokens: number;
+  outputTokens: number;
+  credits?: number;
+}
+
+/** One validated request in one client API: what to send Kiro, and how to answer. */
+export interface Exchange {
+  request: ChatRequest;
+  /** What was accepted but dropped or changed (traffic record). */
+  notes: string[];
+  /** The client turned thinking off explicitly (wins over a `-thinking` model name). */
+  thinkingOff?: boolean;
+  streamWriter(sink: StreamSink, base: OutputBase, redactor: Redactor): ApiStreamWriter;
+  /** Throws the error the events ended with (answered with errorFor). */
+  build(events: readonly OutputEvent[], base: OutputBase): BuiltAnswer;
+  /** The whole answer reached the client (a finish, not an error): e.g. remember it. */
+  delivered?(): void;
+}
+
+export interface ChatApi {
+  /** Validates and maps the body; throws the API's request errors. */
+  parse(body: unknown, options: { defaultThinkingBudget: number }): Exchange;
+  /** The error for a model name nobody knows (its message lists the known names). */
+  unknownModel(message: string): Error;
+  /** The one table from any error to this API's answer (messages redacted). */
+  errorFor(error: unknown, redactor: Redactor): ApiErrorInfo;
+  sendError(res: ServerResponse, info: ApiErrorInfo, headers: Record<string, string>): void;
+  sseHeaders: Readonly<Record<string, string>>;
+  /** Headers naming the request (Anthropic's `request-id`, OpenAI's `x-request-id`). */
+  idHeaders(requestId: string): Record<string, string>;
+}
+
+const MAX_KNOWN_IN_ERROR = 40;
+
+export interface Prepared {
+  exchange: Exchange;
+  request: ChatRequest;
+  kiroModel: string;
+  inputTokens: number;
+}
+
+/** Validation, model resolution, thinking defaults and the input count. */
+export async function prepare(api: ChatApi, body: unknown, context: BridgeContext): Promise<Prepared> {
+  const config = context.config();
+  const exchange = api.parse(body, { defaultThinkingBudget: config.thinkingDefaultBudget });
+  const { request } = exchange;
+  const resolved = resolveModel(request.model, { aliases: config.modelAliases });
+  if (!resolved) {
+    const known = knownModelNames({ aliases: config.modelAliases });
+    const listed = known.slice(0, MAX_KNOWN_IN_ERROR).join(', ');
+    throw api.unknownModel(`model: unknown model "${request.model.slice(0, 200)}". Known models: ${listed}${known.length > MAX_KNOWN_IN_ERROR ? ', …' : ''}`);
+  }
+  if (resolved.thinking && !request.thinking && !exchange.thinkingOff) request.thinking = { budgetTokens: config.thinkingDefaultBudget };
+  // Counting yields to the event loop now and then, so a long first prompt does not stall other streams.
+  return { exchange, request, kiroModel: resolved.kiroModel, inputTokens: await context.counter.countRequestAsync(request) };
+}
+
+/** Answers an error before anything was sent, and closes the record. */
+export function failBeforeCommit(api: ChatApi, res: ServerResponse, trace: RequestTrace, error: unknown, context: BridgeContext): void {
+  const info = api.errorFor(error, context.redactor);
+  if (info.status >= 500) context.logger.warn(`${trace.id}: ${info.type}: ${info.message}`);
+  api.sendError(res, info, api.idHeaders(trace.id));
+  trace.finish(info.status, { type: info.type, message: info.message });
+}
+
+function waitForDrain(res: ServerResponse): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      res.off('drain', done);
+      res.off('close', done);
+      resolve();
+    };
+    res.on('drain', done);
+    res.on('close', done);
+  });
+}
+
+/** One upstream attempt's opening: the stream and its first batch of output events. */
+interface Opened {
+  upstream: KiroResponseStream;
+  batches: AsyncGenerator<KiroEvent[], void, undefined>;
+  assembler: ResponseAssembler;
+  /** Output of the first batch (already through the assembler). */
+  first: OutputEvent[];
+  /** The upstream ended within the first read (short answers). */
+  ended: boolean;
+}
+
+/** Serves one chat request of any API, start to finish; it answers every failure itself. */
+export async function serveChat(api: ChatApi, call: RouteCall): Promise<void> {
+  const { res, body, trace, context, signal } = call;
+  const config = context.config();
+  let prepared: Prepared;
+  try {
+    prepared = await prepare(api, body, context);
+  } catch (error) {
+    failBeforeCommit(api, res, trace, error, context);
+    return;
+  }
+  const { exchange, request, kiroModel, inputTokens } = prepared;
+  trace.addRepairs(exchange.notes);
+  trace.captureClientRequest(body);
+  trace.update({ modelAsked: request.model, kiroModel, stream: request.stream, inputTokens, flags: { streamed: request.stream } });
+
+  const base: OutputBase = {
+    model: request.model,
+    inputTokens,
+    countTokens: (text) => context.counter.text(text),
+    contextWindow: contextWindow(kiroModel),
+  };
+
+  // Streams commit early when the upstream is slow, so pings can flow.
+  let writer: ApiStreamWriter | undefined;
+  let lastWrite = Date.now();
+  let pingTimer: NodeJS.Timeout | undefined;
+  const sink: StreamSink = {
+    write: (chunk: string) => {
+      lastWrite = Date.now();
+      return res.write(chunk);
+    },
+  };
+  const commit = (): ApiStreamWriter => {
+    if (writer) return writer;
+    res.writeHead(200, { ...api.sseHeaders, ...api.idHeaders(trace.id) });
+    // Headers go out with the first event, in one packet.
+    writer = exchange.streamWriter(sink, base, context.redactor);
+    writer.start();
+    trace.update({ status: 200 });
+    return writer;
+  };
+  if (request.stream) {
+    const intervalMs = Math.max(0.05, config.pingIntervalSeconds) * 1000;
+    pingTimer = setInterval(() => {
+      if (res.writableEnded || Date.now() - lastWrite < intervalMs - 5) return;
+      commit().ping();
+    }, intervalMs);
+    pingTimer.unref();
+  }
+
+  let opened: Opened | undefined;
+  try {
+    const account = context.accounts.acquire();
+    if (!account) throw new KiroError('no_account', context.accounts.unavailableReason());
+    trace.update({ account: account.label });
+    opened = await openUpstream(account, request, kiroModel, trace, context, config, signal);
+    if (request.stream) await streamResponse(res, opened, commit, exchange, trace, signal);
+    else await collectResponse(api, res, opened, exchange, base, trace, signal);
+  } catch (error) {
+    if (signal.aborted && signal.reason === ABORT_CLIENT_GONE) {
+      trace.finish(499, { type: 'client_closed', message: 'the client closed the connection' });
+      return;
+    }
+    const failure =
+      signal.aborted && signal.reason === ABORT_SHUTDOWN
+        ? new KiroError('upstream_unavailable', 'the bridge is shutting down; retry the request', { status: 503 })
+        : error;
+    if (writer || res.headersSent) {
+      // Committed: the API's in-stream error is the only honest ending left.
+      const w = writer ?? commit();
+      const tail = opened && !opened.assembler.done ? opened.assembler.fail(failure instanceof Error ? failure : new Error(String(failure))) : [];
+      if (tail.length) w.write(tail);
+      w.fail(failure);
+      const info = api.errorFor(failure, context.redactor);
+      trace.update({ outputTokens: w.usage.outputTokens });
+      if (!res.writableEnded) res.end();
+      trace.finish(200, { type: info.type, message: info.message });
+    } else {
+      failBeforeCommit(api, res, trace, failure, context);
+    }
+  } finally {
+    if (pingTimer) clearInterval(pingTimer);
+    opened?.upstream.cancel();
+  }
+}
+
+/** Opens the upstream call, retrying once after a token refresh when Kiro rejects the token. */
+async function openUpstream(
+  account: KiroAccount,
+  request: ChatRequest,
+  kiroModel: string,
+  trace: RequestTrace,
+  context: BridgeContext,
+  config: BridgeConfig,
+  signal: AbortSignal,
+): Promise<Opened> {
+  let token: AccessToken = await account.getToken();
+  if (signal.aborted) throw signal.reason;
+  const converted = toKiroRequest(request, {
+    kiroModel,
+    profileArn: account.profileArn,
+    conversationId: conversationIdFor(request.sessionKey),
+    thinkingBudget: request.thinking?.budgetTokens,
+  });
+  trace.addRepairs(converted.repairs.map(formatRepair));
+  trace.captureKiroRequest(converted.body);
+  const bodyText = JSON.stringify(converted.body);
+
+  for (let attempt = 1; ; attempt++) {
+    const started = Date.now();
+    const assembler = new ResponseAssembler({ toolNames: converted.toolNames, thinking: request.thinking !== undefined, stopSequences: request.stopSequences });
+    let upstream: KiroResponseStream | undefined;
+    try {
+      upstream = await generateAssistantResponse(account, token, bodyText, {
+        signal,
+        idleTimeoutMs: config.requestTimeoutSeconds * 1000,
+        attempt,
+      });
+      const batches = upstream.batches();
+      const firstRead = await batches.next();
+      const first: OutputEvent[] = [];
+      if (!firstRead.done) {
+        for (const event of firstRead.value) {
+          trace.captureUpstreamEvent(event);
+          for (const out of assembler.push(event)) first.push(out);
+        }
+      } else {
+        for (const out of assembler.end()) first.push(out);
+      }
+      // An error as the very first thing (an in-stream AccessDenied, throttling…) is still
+      // answerable with a real HTTP error, and a rejected token is still retryable.
+      const head = first.find((e) => e.type !== 'usage');
+      if (head?.type === 'error') throw head.error;
+      trace.addAttempt({ account: account.label, status: 200, durationMs: Date.now() - started });
+      return { upstream, batches, assembler, first, ended: firstRead.done === true };
+    } catch (error) {
+      upstream?.cancel();
+      if (signal.aborted) throw error;
+      const kiroError = error instanceof KiroError ? error : undefined;
+      trace.addAttempt({
+        account: account.label,
+        status: kiroError?.status ?? (upstream ? 200 : 0),
+        errorClass: kiroError?.errorClass ?? 'internal',
+        durationMs: Date.now() - started,
+      });
+      if (kiroError?.errorClass === 'token_expired' && attempt === 1) {
+        context.logger.info(`${trace.id}: Kiro rejected the access token of ${account.label}; refreshing once and retrying`);
+        token = await account.tokens.refreshAfterRejection(token);
+        continue;
+      }
+      throw error;
+    }
+  }
+}
+
+async function streamResponse(
+  res: ServerResponse,
+  opened: Opened,
+  commit: () => ApiStreamWriter,
+  exchange: Exchange,
+  trace: RequestTrace,
+  signal: AbortSignal,
+): Promise<void> {
+  const { assembler, batches } = opened;
+  const writer = commit();
+  const emit = async (events: OutputEvent[]) => {
+    if (events.length === 0) return;
+    if (events.some((e) => e.type !== 'usage')) trace.markFirstByte();
+    writer.write(events.length > 1 ? coalesceDeltas(events) : events);
+    if (res.writableNeedDrain) await waitForDrain(res);
+  };
+  await emit(opened.first);
+  if (!opened.ended && !assembler.done) {
+    for await (const batch of batches) {
+      const out: OutputEvent[] = [];
+      for (const event of batch) {
+        if (trace.capture !== 'off') trace.captureUpstreamEvent(event);
+        const produced = assembler.push(event);
+        for (let i = 0; i < produced.length; i++) out.push(produced[i]!);
+        if (assembler.done) break;
+      }
+      await emit(out);
+      if (signal.aborted) throw signal.reason;
+      // A stop sequence matched: the answer is complete, stop reading the upstream.
+      if (assembler.done) break;
+    }
+  }
+  if (!assembler.done) await emit(assembler.end());
+  if (signal.aborted) throw signal.reason;
+  const outcome = writer.outcome;
+  const usage = writer.usage;
+  trace.update({
+    stopReason: outcome && 'reason' in outcome ? outcome.reason : undefined,
+    inputTokens: usage.inputTokens,
+    outputTokens: usage.outputTokens,
+    credits: usage.credits,
+    flags: { truncated: outcome !== undefined && 'reason' in outcome && outcome.reason === 'max_tokens' },
+  });
+  res.end();
+  if (outcome && 'error' in outcome) {
+    trace.finish(200, { type: outcome.error.type, message: outcome.error.message });
+  } else {
+    exchange.delivered?.();
+    trace.finish(200);
+  }
+}
+
+/**
+ * Joins adjacent deltas of the same block that arrived together (text with text, thinking with
+ * thinking, input fragments of the same tool), so a burst of frames becomes one delta per block
+ * instead of one per frame. Frames that arrive one by one are still sent one by one.
+ */
+export function coalesceDeltas(events: readonly OutputEvent[]): OutputEvent[] {
+  const out: OutputEvent[] = [];
+  for (const event of events) {
+    const last = out[out.length - 1];
+    if (last && (event.type === 'text' || event.type === 'thinking') && last.type === event.type) {
+      out[out.length - 1] = { type: event.type, text: last.text + event.text };
+    } else if (last && event.type === 'tool_delta' && last.type === 'tool_delta' && last.id === event.id) {
+      out[out.length - 1] = { type: 'tool_delta', id: event.id, json: last.json + event.json };
+    } else {
+      out.push(event);
+    }
+  }
+  return out;
+}
+
+async function collectResponse(
+  api: ChatApi,
+  res: ServerResponse,
+  opened: Opened,
+  exchange: Exchange,
+  base: OutputBase,
+  trace: RequestTrace,
+  signal: AbortSignal,
+): Promise<void> {
+  const { assembler, batches } = opened;
+  const events: OutputEvent[] = [...opened.first];
+  if (!opened.ended && !assembler.done) {
+    for await (const batch of batches) {
+      for (const event of batch) {
+        if (trace.capture !== 'off') trace.captureUpstreamEvent(event);
+        const produced = assembler.push(event);
+        for (let i = 0; i < produced.length; i++) events.push(produced[i]!);
+        if (assembler.done) break;
+      }
+      if (signal.aborted) throw signal.reason;
+      if (assembler.done) break;
+    }
+  }
+  if (!assembler.done) for (const out of assembler.end()) events.push(out);
+  const answer = exchange.build(events, base);
+  trace.markFirstByte();
+  trace.update({
+    stopReason: answer.stopReason,
+    inputTokens: answer.inputTokens,
+    outputTokens: answer.outputTokens,
+    credits: answer.credits,
+    flags: { truncated: answer.stopReason === 'max_tokens' },
+  });
+  trace.captureResponse(answer.body);
+  sendJson(res, 200, answer.body, api.idHeaders(trace.id));
+  exchange.delivered?.();
+  trace.finish(200);
+}

@@ -1,6 +1,8 @@
 // `npm run bench:parser`: our EventStream decoder against @smithy/eventstream-codec and against
 // plain zlib.crc32 over the same bytes (the ceiling: a decoder must at least checksum every byte).
 // All three run in this one process on the same ~64 MiB stream delivered in 16 KiB chunks.
+// The lines after "breakdown" are informational: the same frames split into the 64 KiB ones and
+// the rest, each against the checksum of its bytes, and the decoder without WebAssembly.
 import { EventStreamCodec } from '@smithy/eventstream-codec';
 import { fromUtf8, toUtf8 } from '@smithy/util-utf8';
 import * as zlib from 'node:zlib';
@@ -27,7 +29,25 @@ const WORDS = 'the of and to in is you that it he was for on are as with his the
   ' ',
 );
 
-function buildStream(): { chunks: Buffer[]; bytes: number; frames: number; largeFrames: number; largeBytes: number } {
+interface Stream {
+  chunks: Buffer[];
+  bytes: number;
+  frames: number;
+  largeFrames: number;
+  largeBytes: number;
+  /** The same frames, split into the 64 KiB ones and the rest (for the breakdown lines). */
+  large: Buffer[];
+  small: Buffer[];
+}
+
+function chunked(frames: Buffer[]): Buffer[] {
+  const all = Buffer.concat(frames);
+  const chunks: Buffer[] = [];
+  for (let o = 0; o < all.length; o += CHUNK_BYTES) chunks.push(all.subarray(o, o + CHUNK_BYTES));
+  return chunks;
+}
+
+function buildStream(): Stream {
   const rand = rng(20261127);
   const frames: Buffer[] = [];
   let bytes = 0;
@@ -58,14 +78,13 @@ function buildStream(): { chunks: Buffer[]; bytes: number; frames: number; large
     frames.push(frame);
     bytes += frame.length;
   }
-  const all = Buffer.concat(frames);
-  const chunks: Buffer[] = [];
-  for (let o = 0; o < all.length; o += CHUNK_BYTES) chunks.push(all.subarray(o, o + CHUNK_BYTES));
-  return { chunks, bytes: all.length, frames: frames.length, largeFrames, largeBytes };
+  const large = frames.filter((f) => f.length > 64 * 1024 - 1024);
+  const small = frames.filter((f) => f.length <= 64 * 1024 - 1024);
+  return { chunks: chunked(frames), bytes, frames: frames.length, largeFrames, largeBytes, large, small };
 }
 
-function decodeOurs(chunks: Buffer[], reuseAssemblyBuffers: boolean): number {
-  const decoder = new EventStreamDecoder({ reuseAssemblyBuffers });
+function decodeOurs(chunks: Buffer[], reuseAssemblyBuffers: boolean, webAssembly = true): number {
+  const decoder = new EventStreamDecoder({ reuseAssemblyBuffers, webAssembly });
   let messages = 0;
   let payloadBytes = 0;
   for (const chunk of chunks) {
@@ -112,6 +131,8 @@ const collectGarbage: () => void = (globalThis as { gc?: () => void }).gc ?? (()
 interface Contender {
   name: string;
   run: () => number;
+  /** Frames it must report (none for a checksum-only ceiling). */
+  frames?: number;
   times: number[];
   result: number;
 }
@@ -120,10 +141,10 @@ interface Contender {
  * Runs every contender once per round, in turn, so that load changes on the machine during the
  * benchmark touch all of them alike; reports each one's median round.
  */
-function race(bytes: number, contenders: Omit<Contender, 'times' | 'result'>[]): Map<string, number> {
+function race(bytes: number, contenders: Omit<Contender, 'times' | 'result'>[], rounds = ROUNDS): Map<string, number> {
   const entries: Contender[] = contenders.map((c) => ({ ...c, times: [], result: 0 }));
   for (const c of entries) for (let i = 0; i < 2; i++) c.run(); // warm-up: let the JIT settle
-  for (let round = 0; round < ROUNDS; round++) {
+  for (let round = 0; round < rounds; round++) {
     for (const c of entries) {
       collectGarbage(); // nobody pays for the garbage another contender left behind
       const start = process.hrtime.bigint();
@@ -136,8 +157,8 @@ function race(bytes: number, contenders: Omit<Contender, 'times' | 'result'>[]):
     c.times.sort((a, b) => a - b);
     const median = c.times[Math.floor(c.times.length / 2)]!;
     mbps.set(c.name, bytes / 1e6 / median);
-    console.log(`${c.name.padEnd(38)} ${(bytes / 1e6 / median).toFixed(1).padStart(8)} MB/s   (median of ${ROUNDS}: ${(median * 1000).toFixed(1)} ms)`);
-    if (c.name !== CEILING && c.result !== expectedFrames) throw new Error(`${c.name} decoded ${c.result} frames, expected ${expectedFrames}`);
+    console.log(`${c.name.padEnd(38)} ${(bytes / 1e6 / median).toFixed(1).padStart(8)} MB/s   (median of ${rounds}: ${(median * 1000).toFixed(1)} ms)`);
+    if (c.frames !== undefined && c.result !== c.frames) throw new Error(`${c.name} decoded ${c.result} frames, expected ${c.frames}`);
   }
   return mbps;
 }
@@ -157,10 +178,36 @@ console.log(
 // The bridge decodes with recycled assembly buffers (each payload becomes an event before the
 // next chunk is read); the retaining mode (a fresh buffer per split frame) is shown beside it.
 const mbps = race(stream.bytes, [
-  { name: OURS, run: () => decodeOurs(stream.chunks, true) },
-  { name: OURS_RETAINING, run: () => decodeOurs(stream.chunks, false) },
-  { name: SMITHY, run: () => decodeSmithy(stream.chunks) },
+  { name: OURS, run: () => decodeOurs(stream.chunks, true), frames: expectedFrames },
+  { name: OURS_RETAINING, run: () => decodeOurs(stream.chunks, false), frames: expectedFrames },
+  { name: SMITHY, run: () => decodeSmithy(stream.chunks), frames: expectedFrames },
   { name: CEILING, run: () => crcOnly(stream.chunks) },
 ]);
+
+// Informational breakdown: the same frames as two streams, the 64 KiB ones alone (bound by
+// checksum + the copy that assembling a frame split across chunks needs) and the rest alone
+// (bound by per-frame work), each against the checksum of the same bytes.
+const parts = { large: chunked(stream.large), small: chunked(stream.small) };
+const partBytes = { large: Buffer.concat(parts.large).length, small: Buffer.concat(parts.small).length };
+console.log('breakdown (informational):');
+const large = race(partBytes.large, [
+  { name: '  64 KiB frames: decoder', run: () => decodeOurs(parts.large, true), frames: stream.large.length },
+  { name: '  64 KiB frames: zlib.crc32', run: () => crcOnly(parts.large) },
+]);
+const small = race(partBytes.small, [
+  { name: '  other frames: decoder', run: () => decodeOurs(parts.small, true), frames: stream.small.length },
+  { name: '  other frames: zlib.crc32', run: () => crcOnly(parts.small) },
+]);
+// How runtimes without WebAssembly decode: small frames checked by the JavaScript table loop.
+const withoutWasm = race(stream.bytes, [
+  { name: '  whole stream, no WebAssembly', run: () => decodeOurs(stream.chunks, true, false), frames: expectedFrames },
+  { name: '  whole stream: zlib.crc32', run: () => crcOnly(stream.chunks) },
+]);
+console.log(`breakdown_large_frames_vs_crc32=${(large.get('  64 KiB frames: decoder')! / large.get('  64 KiB frames: zlib.crc32')!).toFixed(2)}`);
+console.log(`breakdown_small_frames_vs_crc32=${(small.get('  other frames: decoder')! / small.get('  other frames: zlib.crc32')!).toFixed(2)}`);
+console.log(
+  `breakdown_no_webassembly_vs_crc32=${(withoutWasm.get('  whole stream, no WebAssembly')! / withoutWasm.get('  whole stream: zlib.crc32')!).toFixed(2)}`,
+);
+
 console.log(`decoder_vs_smithy_speedup=${(mbps.get(OURS)! / mbps.get(SMITHY)!).toFixed(2)}`);
 console.log(`decoder_vs_crc32_ceiling=${(mbps.get(OURS)! / mbps.get(CEILING)!).toFixed(2)}`);

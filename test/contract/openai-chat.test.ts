@@ -4,7 +4,7 @@
 import OpenAI, { APIError } from 'openai';
 import type { ChatCompletionChunk, ChatCompletionTool } from 'openai/resources/chat/completions';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { cutReply, exceptionReply, textReply, thinkingReply, toolReply, upstreamErrors, type KiroGenerateBody } from '../support/fake-upstream';
+import { cutReply, exceptionReply, textReply, thinkingReply, toolReply, upstreamErrors, type KiroGenerateBody, type Scenario } from '../support/fake-upstream';
 import { TEST_API_KEY, eventually, startHarness, type Harness } from './harness';
 
 // A 2×3 red PNG.
@@ -313,27 +313,40 @@ describe('chat completions: images and reasoning', () => {
 });
 
 describe('chat completions: errors in OpenAI shape', () => {
-  const ask = (extra: Record<string, unknown> = {}) => openai.chat.completions.create({ model: MODEL, messages: [{ role: 'user', content: 'hi' }], ...extra });
+  const ask = (extra: Record<string, unknown> = {}, client = openai) => client.chat.completions.create({ model: MODEL, messages: [{ role: 'user', content: 'hi' }], ...extra });
+
+  /**
+   * A bridge and upstream of their own, answering every call with `error`: the account pool
+   * remembers what a failure says about an account (exhausted, cooling down, suspended, lacking
+   * a model) and may retry transient ones, so each mapping is checked on a fresh account.
+   */
+  async function isolated(error: Scenario): Promise<{ error: APIError; local: Harness }> {
+    const local = await startHarness();
+    try {
+      local.upstream.script(error);
+      const client = new OpenAI({ baseURL: `${local.url}/v1`, apiKey: TEST_API_KEY, maxRetries: 0, timeout: 15_000 });
+      return { error: await failure(ask({}, client)), local };
+    } finally {
+      await local.close();
+    }
+  }
 
   it('prompt too long → 400 context_length_exceeded', async () => {
-    h.upstream.scriptNext(upstreamErrors.contentLengthExceeded());
-    const error = await failure(ask());
+    const { error } = await isolated(upstreamErrors.contentLengthExceeded());
     expect(error).toBeInstanceOf(OpenAI.BadRequestError);
     expect(error.code).toBe('context_length_exceeded');
     expect(error.param).toBe('messages');
   });
 
   it('quota used up → 429 insufficient_quota', async () => {
-    h.upstream.scriptNext(upstreamErrors.monthlyLimit());
-    const error = await failure(ask());
+    const { error } = await isolated(upstreamErrors.monthlyLimit());
     expect(error).toBeInstanceOf(OpenAI.RateLimitError);
     expect(error.code).toBe('insufficient_quota');
     expect(error.type).toBe('insufficient_quota');
   });
 
   it('throttling → 429 rate_limit_exceeded with retry-after', async () => {
-    h.upstream.scriptNext(upstreamErrors.throttled(7));
-    const error = await failure(ask());
+    const { error } = await isolated(upstreamErrors.throttled(7));
     expect(error.status).toBe(429);
     expect(error.code).toBe('rate_limit_exceeded');
     expect(error.headers?.get('retry-after')).toBe('7');
@@ -341,8 +354,7 @@ describe('chat completions: errors in OpenAI shape', () => {
   });
 
   it('a model the account lacks → 404 model_not_found; an unknown name too, listing the known ones', async () => {
-    h.upstream.scriptNext(upstreamErrors.invalidModel());
-    const tier = await failure(ask());
+    const { error: tier } = await isolated(upstreamErrors.invalidModel());
     expect(tier).toBeInstanceOf(OpenAI.NotFoundError);
     expect(tier.code).toBe('model_not_found');
     const calls = h.upstream.generateRequests.length;
@@ -355,22 +367,20 @@ describe('chat completions: errors in OpenAI shape', () => {
   });
 
   it('a malformed-request 400 from Kiro → 400 invalid_request_error', async () => {
-    h.upstream.scriptNext(upstreamErrors.improperlyFormed());
-    const error = await failure(ask());
+    const { error } = await isolated(upstreamErrors.improperlyFormed());
     expect(error).toBeInstanceOf(OpenAI.BadRequestError);
     expect(error.type).toBe('invalid_request_error');
     expect(error.headers?.get('x-should-retry')).toBe('false');
   });
 
   it('suspended account → 403; upstream 5xx → 502; capacity → 503', async () => {
-    h.upstream.scriptNext(upstreamErrors.suspended());
-    expect((await failure(ask())).status).toBe(403);
-    h.upstream.scriptNext(upstreamErrors.internal());
-    const server = await failure(ask());
+    expect((await isolated(upstreamErrors.suspended())).error.status).toBe(403);
+    const server = (await isolated(upstreamErrors.internal())).error;
     expect(server.status).toBe(502);
     expect(server.type).toBe('server_error');
-    h.upstream.scriptNext(upstreamErrors.insufficientCapacity());
-    expect((await failure(ask())).status).toBe(503);
+    const capacity = (await isolated(upstreamErrors.insufficientCapacity())).error;
+    expect(capacity.status).toBe(503);
+    expect(capacity.code).toBe('overloaded');
   });
 
   it('a rejected token is refreshed once and the call retried, invisibly', async () => {

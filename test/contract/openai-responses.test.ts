@@ -207,11 +207,18 @@ describe('responses: errors', () => {
     expect(h.upstream.generateRequests.length).toBe(calls);
   });
 
-  it('quota used up mid-conversation → 429 insufficient_quota', async () => {
-    h.upstream.scriptNext(upstreamErrors.monthlyLimit());
-    const error = await failure(openai.responses.create({ model: MODEL, input: 'x' }));
-    expect(error.status).toBe(429);
-    expect(error.code).toBe('insufficient_quota');
+  it('quota used up → 429 insufficient_quota', async () => {
+    // On a bridge of its own: the pool remembers an exhausted account.
+    const local = await startHarness();
+    try {
+      local.upstream.script(upstreamErrors.monthlyLimit());
+      const client = new OpenAI({ baseURL: `${local.url}/v1`, apiKey: TEST_API_KEY, maxRetries: 0, timeout: 15_000 });
+      const error = await failure(client.responses.create({ model: MODEL, input: 'x' }));
+      expect(error.status).toBe(429);
+      expect(error.code).toBe('insufficient_quota');
+    } finally {
+      await local.close();
+    }
   });
 });
 

@@ -172,6 +172,29 @@ describe('traffic webview', () => {
     expect(ofType(await page.posted(), 'select').at(-1)).toEqual({ type: 'select', id: null });
   });
 
+  it('keeps every details tab reachable in a panel of ordinary width, without shifting the page', async () => {
+    // The width of the bottom panel next to the Explorer in a 1280-pixel window (found by the e2e
+    // suite): the tab headers used to widen the details pane past the view, so the last tab was cut
+    // off and reaching it scrolled the whole page sideways, hiding the Time column and the header.
+    const page = await open({ viewport: { width: 932, height: 700 } });
+    const records = sampleRecords(8);
+    await page.send(snapshot(records));
+    await page.page.click('.tbody .tr[data-id="req-00006"]');
+    await page.send({ type: 'details', id: 'req-00006', details: toDetails(sampleRecord(6), 'full', redactor) });
+    await page.page.click('vscode-tab-header[data-tab="response"]');
+    await page.settle();
+    expect(await page.page.isVisible('.details-panel[data-tab="response"] pre')).toBe(true);
+    const layout = await page.page.evaluate(() => ({
+      scrollLeft: document.scrollingElement!.scrollLeft,
+      overflow: document.scrollingElement!.scrollWidth - window.innerWidth,
+      details: document.querySelector('.details')!.getBoundingClientRect().right,
+      tabs: Array.from(document.querySelectorAll('vscode-tab-header'), (h) => h.getBoundingClientRect().right),
+    }));
+    expect(layout.scrollLeft).toBe(0);
+    expect(layout.overflow).toBeLessThanOrEqual(0);
+    for (const right of layout.tabs) expect(right).toBeLessThanOrEqual(layout.details + 0.5);
+  });
+
   it('explains missing bodies when capture is off', async () => {
     const page = await open();
     await page.send(snapshot(sampleRecords(3)));

@@ -55,7 +55,7 @@ export class DetailsPane {
 
     this.tabs = el('vscode-tabs', { attrs: { panel: '' } }) as HTMLElement & { selectedIndex: number };
     for (const tab of DETAIL_TABS) {
-      const header = el('vscode-tab-header', { attrs: { slot: 'header', 'data-tab': tab } }, TAB_LABELS[tab]);
+      const header = el('vscode-tab-header', { title: TAB_LABELS[tab], attrs: { slot: 'header', 'data-tab': tab } }, TAB_LABELS[tab]);
       const panel = el('vscode-tab-panel', { className: 'details-panel', attrs: { 'data-tab': tab } });
       this.headers.set(tab, header);
       this.panels.set(tab, panel);

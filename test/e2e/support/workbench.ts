@@ -243,6 +243,39 @@ export class Workbench {
     return found ?? '';
   }
 
+  // ---- modal dialogs, clipboard ---------------------------------------------------------------------
+
+  /** The modal dialog on screen (`showWarningMessage(…, { modal: true }, …)`), if any. */
+  get dialog(): Locator {
+    return this.page.locator('.monaco-dialog-box');
+  }
+
+  /** Waits for a modal dialog whose message and detail match, and returns its text. */
+  async waitForDialog(match: string | RegExp, timeoutMs = uiTimeoutMs): Promise<string> {
+    let text = '';
+    await waitUntil(
+      async () => (await this.dialog.isVisible()) && matches((text = (await this.dialog.innerText()).replace(/\s+/g, ' ')), match),
+      timeoutMs,
+      () => `no modal dialog matched ${String(match)}; ${text ? `shown: ${text}` : 'none is open'}`,
+    );
+    return text;
+  }
+
+  /** Clicks a button of the open modal dialog by its exact label, and waits for the dialog to close. */
+  async answerDialog(button: string): Promise<void> {
+    const choice = this.dialog.locator('.dialog-buttons .monaco-button').filter({ hasText: new RegExp(`^\\s*${escapeRegExp(button)}\\s*$`) });
+    await choice.click({ timeout: uiTimeoutMs });
+    await this.dialog.waitFor({ state: 'hidden', timeout: uiTimeoutMs });
+  }
+
+  /**
+   * What the window's clipboard holds, read the way a paste would (`navigator.clipboard`). The
+   * browser context needs the clipboard permissions: `page.context().grantPermissions(['clipboard-read', 'clipboard-write'])`.
+   */
+  async readClipboard(): Promise<string> {
+    return this.page.evaluate(() => navigator.clipboard.readText());
+  }
+
   // ---- webviews, Output view ----------------------------------------------------------------------
 
   /**

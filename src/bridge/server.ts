@@ -21,6 +21,7 @@ import { BodyError, checkApiKey, checkHost, checkOrigin, isWildcardHost, parseJs
 import { healthAnswer } from './health';
 import { sendAnthropicError, sendJson } from './http';
 import { countTokensRoute, messagesRoute } from './messages';
+import { withWebSearch, withWebSearchCountTokens } from './web-search';
 import { modelRoutes } from './models-route';
 import { sendOpenAIRouteError } from './openai-errors';
 import { openaiRoutes } from './openai-routes';
@@ -102,7 +103,9 @@ export class BridgeServer extends Disposable {
       logger: this.logger,
     };
     this.app = this.buildApp();
-    for (const route of [messagesRoute, countTokensRoute, ...modelRoutes, ...openaiRoutes(this.responses), ...(deps.routes ?? [])]) this.addRoute(route);
+    // Requests carrying Anthropic's server web search tool are served by bridge/web-search.
+    const anthropic = [withWebSearch(messagesRoute), withWebSearchCountTokens(countTokensRoute)];
+    for (const route of [...anthropic, ...modelRoutes, ...openaiRoutes(this.responses), ...(deps.routes ?? [])]) this.addRoute(route);
   }
 
   get state(): BridgeState {

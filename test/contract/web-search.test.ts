@@ -3,8 +3,7 @@
 // not), and the model-driven search where Kiro decides to search mid-answer.
 import type Anthropic from '@anthropic-ai/sdk';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { countTokensRoute, messagesRoute } from '../../src/bridge/messages';
-import { MAX_MODEL_CALLS, withWebSearch, withWebSearchCountTokens } from '../../src/bridge/web-search';
+import { MAX_MODEL_CALLS } from '../../src/bridge/web-search';
 import { readStandIn } from '../../src/bridge/web-search-blocks';
 import { textReply, toolReply, upstreamErrors, type KiroGenerateBody, type RecordedRequest } from '../support/fake-upstream';
 import { TEST_API_KEY, startHarness, type Harness } from './harness';
@@ -13,9 +12,6 @@ let h: Harness;
 
 beforeAll(async () => {
   h = await startHarness();
-  // Until the route itself dispatches web search requests, the test installs the wrapper.
-  h.bridge.addRoute(withWebSearch(messagesRoute));
-  h.bridge.addRoute(withWebSearchCountTokens(countTokensRoute));
 });
 
 afterAll(async () => {

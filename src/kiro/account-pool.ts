@@ -6,7 +6,7 @@
 // answer may be on its way), so a failure after that is the caller's to report.
 import { nullLogger, type Logger } from '../common/logger';
 import type { IDisposable } from '../common/disposable';
-import type { KiroAccount } from './account';
+import type { AccountProvider, KiroAccount } from './account';
 import type { AccessToken } from './auth';
 import { AccountHealth, canServe, type AccountCondition, type HealthMarks } from './account-state';
 import type { AccountSource } from './account-store';
@@ -58,10 +58,10 @@ export class PooledAccount {
     this.health = new AccountHealth(now, init.health, init.disabled ?? false);
   }
 
-  /** E-mail when known, else the user's label, else kind + masked refresh token. */
+  /** The name the user gave it, else the e-mail, else kind + masked refresh token. */
   get label(): string {
     // The masked label is fixed at creation, so records keep one name across token rotations.
-    return this.email ?? this.userLabel ?? this.account.label;
+    return this.userLabel ?? this.email ?? this.account.label;
   }
 
   condition(): AccountCondition {
@@ -82,6 +82,12 @@ export class PooledAccount {
   /** Models this account can use as far as we know (listed minus refused). */
   usableModels(): string[] | undefined {
     return this.models?.filter((m) => !this.lacking.has(m));
+  }
+
+  /** Forgets what failures taught about this account (marks, missing models): a fresh start. */
+  resetHealth(): void {
+    this.health.reset();
+    this.lacking.clear();
   }
 
   /** Credits left: the last usage check minus what was metered since. */
@@ -176,7 +182,7 @@ const MARK_REASON: Record<AccountMark['kind'], string> = {
   none: '',
 };
 
-export class AccountPool implements IDisposable {
+export class AccountPool implements AccountProvider, IDisposable {
   private readonly list: PooledAccount[] = [];
   private readonly selector: AccountSelector;
   private readonly policy: FailoverPolicy;
@@ -187,6 +193,8 @@ export class AccountPool implements IDisposable {
   private readonly sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
   private readonly random: () => number;
   private readonly listeners = new Set<(change: PoolChange) => void>();
+  /** What to tell a client when there is no account at all (each front end names its own way to add one). */
+  noAccountMessage = 'no Kiro account is configured';
   private readonly unsubscribers = new Map<string, () => void>();
 
   constructor(options: AccountPoolOptions = {}) {
@@ -233,7 +241,11 @@ export class AccountPool implements IDisposable {
         this.emit({ id: entry.id });
       }
     });
-    this.unsubscribers.set(entry.id, off);
+    const offMeter = entry.account.onDidMeter((credits) => this.recordCredits(entry.id, credits));
+    this.unsubscribers.set(entry.id, () => {
+      off();
+      offMeter();
+    });
     this.emit({ id: entry.id });
     return entry;
   }
@@ -285,6 +297,17 @@ export class AccountPool implements IDisposable {
     return usable.find((e) => e.id === this.selector.active)?.id ?? usable[0]?.id;
   }
 
+  /** Every account, for status displays. */
+  all(): readonly KiroAccount[] {
+    return this.list.map((e) => e.account);
+  }
+
+  /** The account the next request would start on, without fail-over (status displays, old callers). */
+  acquire(): KiroAccount | undefined {
+    const id = this.activeId();
+    return id ? this.get(id)?.account : undefined;
+  }
+
   /** Kiro model ids at least one account that can serve may use; undefined when no list is known. */
   availableModels(): Set<string> | undefined {
     const usable = this.list.filter((e) => e.canServe());
@@ -297,7 +320,7 @@ export class AccountPool implements IDisposable {
 
   /** Why no account can serve (for errors and status lines); '' when one can. */
   unavailableReason(model?: string): string {
-    if (this.list.length === 0) return 'no Kiro account is configured';
+    if (this.list.length === 0) return this.noAccountMessage;
     if (this.list.some((e) => e.canServe() && e.mayServe(model))) return '';
     return this.describeUnavailable(model);
   }
@@ -519,7 +542,7 @@ export class AccountPool implements IDisposable {
    * states decide: the account back soonest shapes it.
    */
   private unavailableError(model: string | undefined, lastError: KiroError | undefined): KiroError {
-    if (this.list.length === 0) return new KiroError('no_account', 'no Kiro account is configured; add one (kiro-bridge accounts add / import-kiro)');
+    if (this.list.length === 0) return new KiroError('no_account', this.noAccountMessage);
     const states = this.list.map((e) => ({ entry: e, condition: e.condition() }));
     const usable = states.filter((s) => canServe(s.condition.state));
     const description = this.describeUnavailable(model);

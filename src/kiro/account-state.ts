@@ -135,6 +135,12 @@ export class AccountHealth {
     delete this.marks.coolingReason;
   }
 
+  /** Forgets every mark (not the user's disabled switch): a fresh start for the account. */
+  reset(): void {
+    this.marks = {};
+    this.throttleStrikes = 0;
+  }
+
   /** A request succeeded: the throttle streak is over. */
   served(): void {
     this.throttleStrikes = 0;

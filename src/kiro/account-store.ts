@@ -44,6 +44,12 @@ export interface StoredAccount {
   health?: HealthMarks;
   /** Kiro IDE imports: the folder the IDE's login lives in (watched for refreshed tokens). */
   ideCacheDir?: string;
+  /** IAM Identity Center start URL (sign-in). */
+  startUrl?: string;
+  /** Epoch ms after which the IdC client registration stops working (sign-in). */
+  clientSecretExpiresAt?: number;
+  /** sha256 of refresh tokens this account used before (never adopted back from a stale copy). */
+  retiredTokenHashes?: string[];
 }
 
 interface StoredIndex {

@@ -11,7 +11,7 @@ import { TokenManager, type AccessToken, type TokenManagerOptions, type TokenSta
 import type { AccountCredentials } from './credentials';
 import { kiroEndpoints, regionFromProfileArn, type KiroEndpoints } from './endpoints';
 import { deriveMachineId } from './identity';
-import { AccountPool, type AccountLease, type ExecuteOptions } from './account-pool';
+import { AccountPool, type AccountLease, type AccountPoolOptions, type ExecuteOptions } from './account-pool';
 import { KiroError } from './errors';
 
 export interface KiroAccountOptions {
@@ -147,8 +147,9 @@ export class SingleAccountProvider extends AccountPool implements AccountProvide
   constructor(
     private readonly account: KiroAccount | undefined,
     private readonly missingReason = 'no Kiro account is configured (set KIRO_AUTH_TOKEN)',
+    options: AccountPoolOptions = {},
   ) {
-    super();
+    super(options);
     if (account) this.add({ id: 'single', account, source: 'env' });
   }
 

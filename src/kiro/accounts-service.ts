@@ -6,12 +6,13 @@
 //
 // Secrets (refresh tokens, client secrets, access tokens) stay in the SecretStore and in memory,
 // registered with the Redactor as they load; snapshots carry none of them.
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import type { IDisposable } from '../common/disposable';
 import { nullLogger, type Logger } from '../common/logger';
 import type { Redactor } from '../common/redact';
 import type { SecretStore } from '../common/secret-store';
 import { KiroAccount } from './account';
+import type { AccessToken, AdoptedTokens } from './auth';
 import { AccountPool, type AccountPoolOptions, type PooledAccount } from './account-pool';
 import type { AccountState } from './account-state';
 import { AccountStore, type AccountSource, type StoredAccount } from './account-store';
@@ -65,6 +66,19 @@ export interface AddAccountInput {
   source?: AccountSnapshot['source'];
 }
 
+/** What a sign-in knows beyond a pasted token; `add` keeps it with the account. */
+export interface AddAccountDetails {
+  profileArn?: string;
+  /** Github, Google, BuilderId, Enterprise… */
+  provider?: string;
+  /** A 64-hex device id to keep (a sign-in may have used one already). */
+  machineId?: string;
+  /** IAM Identity Center start URL. */
+  startUrl?: string;
+  /** Epoch ms after which the IdC client registration stops working. */
+  clientSecretExpiresAt?: number;
+}
+
 export interface AccountsService {
   list(): AccountSnapshot[];
   onDidChange(listener: () => void): IDisposable;
@@ -108,6 +122,12 @@ interface EnvOrigin {
 }
 
 const MAX_PERSIST_DELAY_MS = 60_000;
+/** Retired refresh-token hashes kept per account. */
+const MAX_RETIRED = 8;
+
+function tokenHash(token: string): string {
+  return createHash('sha256').update(token).digest('hex');
+}
 
 function newAccountId(): string {
   return `acc_${randomBytes(9).toString('base64url')}`;
@@ -123,6 +143,10 @@ export class KiroAccountsService implements AccountsService, IDisposable {
   private readonly ideWatchers = new Map<string, KiroIdeWatcher>();
   private readonly usageTimers = new Map<string, NodeJS.Timeout>();
   private readonly usageInFlight = new Map<string, Promise<void>>();
+  /** Ids being added right now (their store write may echo back before they join the pool). */
+  private readonly adding = new Set<string>();
+  /** Per account: sha256 of refresh tokens it has moved past (never adopted back from a stale copy). */
+  private readonly retired = new Map<string, Set<string>>();
   private readonly disposables: IDisposable[] = [];
   private changeScheduled = false;
   private disposed = false;
@@ -158,6 +182,9 @@ export class KiroAccountsService implements AccountsService, IDisposable {
       if (this.pool.get(record.id)) continue;
       this.addFromRecord(record);
     }
+    // The IDE may have refreshed its login while the bridge was not running.
+    const ideDirs = new Set(accounts.filter((r) => r.source === 'kiro-ide' && r.ideCacheDir).map((r) => r.ideCacheDir!));
+    for (const dir of ideDirs) await this.onIdeFileChange(dir);
     this.changed();
   }
 
@@ -216,7 +243,7 @@ export class KiroAccountsService implements AccountsService, IDisposable {
     return this.pool.strategy;
   }
 
-  async add(input: AddAccountInput): Promise<AccountSnapshot> {
+  async add(input: AddAccountInput & AddAccountDetails): Promise<AccountSnapshot> {
     await this.start();
     const refreshToken = input.refreshToken?.trim();
     if (!refreshToken) throw new KiroError('bad_request', 'a refresh token is required');
@@ -238,6 +265,11 @@ export class KiroAccountsService implements AccountsService, IDisposable {
         region: input.region,
         label: input.label?.trim() || undefined,
         source,
+        profileArn: input.profileArn?.trim() || undefined,
+        provider: input.provider,
+        machineId: input.machineId && /^[0-9a-f]{64}$/i.test(input.machineId) ? input.machineId.toLowerCase() : undefined,
+        startUrl: input.startUrl,
+        clientSecretExpiresAt: input.clientSecretExpiresAt,
       },
       undefined,
     );
@@ -350,12 +382,12 @@ export class KiroAccountsService implements AccountsService, IDisposable {
   // ---- adding -----------------------------------------------------------------------------------
 
   private async validateAndSave(
-    draft: Omit<StoredAccount, 'v' | 'id' | 'machineId' | 'disabled' | 'addedAt'> & { ideCacheDir?: string },
+    draft: Omit<StoredAccount, 'v' | 'id' | 'machineId' | 'disabled' | 'addedAt'> & { ideCacheDir?: string; machineId?: string },
     ideLogin: KiroIdeLogin | undefined,
   ): Promise<AccountSnapshot> {
     this.registerSecrets(draft.refreshToken, draft.clientSecret);
     const existing = this.findDuplicate(draft.refreshToken, draft.email, draft.source);
-    const machineId = existing?.account.machineId ?? deriveMachineId(undefined, draft.refreshToken);
+    const machineId = existing?.account.machineId ?? draft.machineId ?? deriveMachineId(undefined, draft.refreshToken);
     const credentials: AccountCredentials = {
       auth: draft.kind,
       refreshToken: draft.refreshToken,
@@ -368,10 +400,21 @@ export class KiroAccountsService implements AccountsService, IDisposable {
       index: 0,
     };
     const account = this.newKiroAccount(credentials);
+    // An IDE login comes with an access token: use it while it lasts, so importing does not
+    // refresh (and perhaps rotate) the token the running IDE still holds.
+    if (ideLogin?.accessToken && ideLogin.expiresAt !== undefined) {
+      account.tokens.adopt({ accessToken: ideLogin.accessToken, expiresAt: ideLogin.expiresAt });
+    }
     let usage: UsageSummary;
     try {
-      const token = await account.getToken();
-      usage = summarizeUsage(await fetchUsageLimits(account, token));
+      let token = await account.getToken();
+      try {
+        usage = summarizeUsage(await fetchUsageLimits(account, token));
+      } catch (error) {
+        if (!(error instanceof KiroError) || error.errorClass !== 'token_expired') throw error;
+        token = await account.tokens.refreshAfterRejection(token);
+        usage = summarizeUsage(await fetchUsageLimits(account, token));
+      }
     } catch (error) {
       await account.dispose();
       throw this.validationError(error, ideLogin !== undefined);
@@ -398,11 +441,25 @@ export class KiroAccountsService implements AccountsService, IDisposable {
       disabled: false,
       addedAt: this.now(),
       ideCacheDir: draft.ideCacheDir,
+      startUrl: draft.startUrl,
+      clientSecretExpiresAt: draft.clientSecretExpiresAt,
     };
-    await this.store.save(record);
+    // The store may report this very write back (same window): the change handler leaves ids
+    // being added alone.
+    this.adding.add(id);
+    let entry: PooledAccount;
     const position = duplicate ? this.pool.entries().findIndex((e) => e.id === duplicate.id) : -1;
-    if (duplicate) this.dropFromPool(duplicate.id);
-    const entry = this.addToPool(record, account);
+    try {
+      await this.store.save(record);
+      if (duplicate) this.dropFromPool(duplicate.id);
+      if (this.pool.get(id)) this.dropFromPool(id);
+      entry = this.addToPool(record, account);
+    } catch (error) {
+      await account.dispose();
+      throw error;
+    } finally {
+      this.adding.delete(id);
+    }
     if (position >= 0) {
       const order = this.pool.entries().map((e) => e.id).filter((x) => x !== id);
       order.splice(position, 0, id);
@@ -459,7 +516,9 @@ export class KiroAccountsService implements AccountsService, IDisposable {
 
   private newKiroAccount(credentials: AccountCredentials): KiroAccount {
     const proxy = this.deps.proxy;
-    return new KiroAccount({
+    const account: KiroAccount = new KiroAccount({
+      // Before refreshing: another window, process or the Kiro IDE may already have a newer token.
+      beforeRefresh: (rejected) => this.beforeRefresh(account, rejected),
       credentials,
       upstreamBase: this.deps.upstreamBase,
       region: this.deps.region,
@@ -479,6 +538,7 @@ export class KiroAccountsService implements AccountsService, IDisposable {
             })
         : undefined,
     });
+    return account;
   }
 
   private credentialsOf(record: StoredAccount): AccountCredentials {
@@ -497,7 +557,10 @@ export class KiroAccountsService implements AccountsService, IDisposable {
 
   private addFromRecord(record: StoredAccount): PooledAccount {
     this.registerSecrets(record.refreshToken, record.previousRefreshToken, record.accessToken, record.clientSecret);
-    return this.addToPool(record, this.newKiroAccount(this.credentialsOf(record)));
+    const account = this.newKiroAccount(this.credentialsOf(record));
+    // A saved access token that still lives spares a refresh at start.
+    if (record.accessToken && record.accessTokenExpiresAt !== undefined) account.tokens.adopt({ accessToken: record.accessToken, expiresAt: record.accessTokenExpiresAt });
+    return this.addToPool(record, account);
   }
 
   private addToPool(record: StoredAccount, account: KiroAccount): PooledAccount {
@@ -510,7 +573,16 @@ export class KiroAccountsService implements AccountsService, IDisposable {
       disabled: record.disabled,
       health: record.health,
     });
-    account.tokens.onDidRotateRefreshToken((token) => void this.persistRotation(entry, token));
+    const retired = new Set(record.retiredTokenHashes ?? []);
+    if (record.previousRefreshToken) retired.add(tokenHash(record.previousRefreshToken));
+    this.retired.set(record.id, retired);
+    let current = account.tokens.refreshToken;
+    account.tokens.onDidRotateRefreshToken((token) => {
+      retired.add(tokenHash(current));
+      current = token;
+      void this.persistRotation(entry, token);
+    });
+    account.tokens.onDidRefresh((token) => void this.persistAccessToken(entry, token.value, token.expiresAt));
     if (record.source === 'kiro-ide' && record.ideCacheDir) this.watchIde(record.ideCacheDir);
     return entry;
   }
@@ -541,7 +613,16 @@ export class KiroAccountsService implements AccountsService, IDisposable {
           if (r.refreshToken === refreshToken) return undefined;
           // Still ours? A newer token from elsewhere wins (its rotation happened after ours).
           if (entry.account.tokens.refreshToken !== refreshToken) return undefined;
-          return { ...r, previousRefreshToken: r.refreshToken, refreshToken, profileArn: entry.account.profileArn ?? r.profileArn };
+          const access = entry.account.tokens.currentToken;
+          return {
+            ...r,
+            previousRefreshToken: r.refreshToken,
+            refreshToken,
+            retiredTokenHashes: [...(this.retired.get(entry.id) ?? [])].slice(-MAX_RETIRED),
+            accessToken: access?.value ?? r.accessToken,
+            accessTokenExpiresAt: access?.expiresAt ?? r.accessTokenExpiresAt,
+            profileArn: entry.account.profileArn ?? r.profileArn,
+          };
         });
       },
       'the secret store',
@@ -566,6 +647,74 @@ export class KiroAccountsService implements AccountsService, IDisposable {
     }
   }
 
+  /** Saves the access token a refresh of ours obtained, so other windows and processes can use it. */
+  private async persistAccessToken(entry: PooledAccount, accessToken: string, expiresAt: number): Promise<void> {
+    if (entry.source === 'env') return;
+    try {
+      await this.store.update(entry.id, (r) =>
+        r.accessToken === accessToken ? undefined : { ...r, accessToken, accessTokenExpiresAt: expiresAt, profileArn: entry.account.profileArn ?? r.profileArn },
+      );
+    } catch (error) {
+      // Only a convenience for other windows; the token in memory is what this one uses.
+      this.logger.debug(`could not save the access token of ${entry.label}: ${this.deps.redactor.text((error as Error).message)}`);
+    }
+  }
+
+  /**
+   * Takes tokens another client holds for this account: a refresh token we have not moved past,
+   * and an access token that lives longer than ours. Returns whether the refresh token changed.
+   */
+  private adoptTokens(entry: PooledAccount, tokens: AdoptedTokens): boolean {
+    const retired = this.retired.get(entry.id) ?? new Set<string>();
+    const before = entry.account.tokens.refreshToken;
+    const refreshToken = tokens.refreshToken && !retired.has(tokenHash(tokens.refreshToken)) ? tokens.refreshToken : undefined;
+    this.registerSecrets(refreshToken, tokens.accessToken);
+    entry.account.tokens.adopt({ ...tokens, refreshToken });
+    const changed = entry.account.tokens.refreshToken !== before;
+    if (changed) {
+      retired.add(tokenHash(before));
+      entry.health.clearNeedsSignIn();
+      this.pool.emit({ id: entry.id, persist: true });
+    }
+    return changed;
+  }
+
+  /** TokenManager's beforeRefresh: the saved entry and the Kiro IDE's file may hold newer tokens. */
+  private async beforeRefresh(account: KiroAccount, _rejected: AccessToken | undefined): Promise<void> {
+    const entry = this.pool.entries().find((e) => e.account === account);
+    if (!entry || entry.source === 'env' || this.disposed) return;
+    const record = await this.store.get(entry.id);
+    if (!record) return;
+    this.adoptTokens(entry, { refreshToken: record.refreshToken, accessToken: record.accessToken, expiresAt: record.accessTokenExpiresAt });
+    if (entry.source === 'kiro-ide' && record.ideCacheDir) {
+      const login = await readKiroIdeLogin(record.ideCacheDir, this.now()).catch(() => undefined);
+      if (login && this.sameLogin(record, login) && this.adoptTokens(entry, login)) await this.saveAdoptedRefreshToken(entry, 'the Kiro IDE');
+    }
+  }
+
+  private sameLogin(record: StoredAccount, login: KiroIdeLogin): boolean {
+    return !(record.email && login.email && record.email !== login.email) && record.kind === login.kind;
+  }
+
+  /** Writes a refresh token adopted from elsewhere into our own entry (ours is dead now). */
+  private async saveAdoptedRefreshToken(entry: PooledAccount, from: string): Promise<void> {
+    const refreshToken = entry.account.tokens.refreshToken;
+    this.logger.info(`${from} refreshed the login of ${entry.label}; the bridge uses its new token`);
+    await this.store
+      .update(entry.id, (r) =>
+        r.refreshToken === refreshToken
+          ? undefined
+          : {
+              ...r,
+              previousRefreshToken: r.refreshToken,
+              refreshToken,
+              retiredTokenHashes: [...(this.retired.get(entry.id) ?? [])].slice(-MAX_RETIRED),
+              health: entry.health.persisted(),
+            },
+      )
+      .catch((error: Error) => this.logger.warn(`could not save the adopted token of ${entry.label}: ${this.deps.redactor.text(error.message)}`));
+  }
+
   private async persistHealth(id: string): Promise<void> {
     const entry = this.pool.get(id);
     if (!entry || entry.source === 'env') return;
@@ -588,9 +737,9 @@ export class KiroAccountsService implements AccountsService, IDisposable {
           if (entry.source !== 'env' && !ids.includes(entry.id)) this.dropFromPool(entry.id);
         }
         for (const id of ids) {
-          if (this.pool.get(id)) continue;
+          if (this.pool.get(id) || this.adding.has(id)) continue;
           const record = await this.store.get(id);
-          if (record && !this.pool.get(id)) this.addFromRecord(record);
+          if (record && !this.pool.get(id) && !this.adding.has(id)) this.addFromRecord(record);
         }
         this.changed();
         return;
@@ -600,33 +749,13 @@ export class KiroAccountsService implements AccountsService, IDisposable {
       if (!entry || !record) return;
       if (entry.health.disabled !== record.disabled) entry.health.disabled = record.disabled;
       if (record.label !== entry.userLabel) entry.userLabel = record.label;
-      if (record.refreshToken !== entry.account.tokens.refreshToken && record.refreshToken !== entry.account.credentials.refreshToken) {
+      if (this.adoptTokens(entry, { refreshToken: record.refreshToken, accessToken: record.accessToken, expiresAt: record.accessTokenExpiresAt })) {
         this.logger.info(`the refresh token of ${entry.label} changed elsewhere (another window or process); using the new one`);
-        this.registerSecrets(record.refreshToken, record.accessToken);
-        this.replaceAccount(entry, record);
       }
       this.changed();
     } catch (error) {
       this.logger.warn(`could not follow a change of the saved accounts: ${(error as Error).message}`);
     }
-  }
-
-  /** Swaps an account's credentials, keeping its place, health and facts. */
-  private replaceAccount(entry: PooledAccount, record: StoredAccount): PooledAccount {
-    const order = this.pool.entries().map((e) => e.id);
-    const old = this.pool.remove(entry.id)!;
-    const fresh = this.addToPool({ ...record, health: old.health.persisted() }, this.newKiroAccount(this.credentialsOf(record)));
-    fresh.health.clearNeedsSignIn();
-    fresh.models = old.models;
-    fresh.usage = old.usage;
-    fresh.usageCheckedAt = old.usageCheckedAt;
-    fresh.usedThisSession = old.usedThisSession;
-    fresh.meteredSinceCheck = old.meteredSinceCheck;
-    for (const m of old.lacking) fresh.lacking.add(m);
-    this.pool.reorder(order);
-    // Requests still streaming on the old connections finish; new ones use the new account.
-    void old.account.dispatcher.close().catch(() => undefined);
-    return fresh;
   }
 
   // ---- the Kiro IDE login ---------------------------------------------------------------------
@@ -636,8 +765,9 @@ export class KiroAccountsService implements AccountsService, IDisposable {
     this.ideWatchers.set(cacheDir, new KiroIdeWatcher(cacheDir, () => void this.onIdeFileChange(cacheDir)));
   }
 
-  /** The IDE wrote its token file: adopt a refresh token it rotated (so we never log it out). */
+  /** The IDE wrote its token file: adopt a token it refreshed or rotated (so we never log it out). */
   async onIdeFileChange(cacheDir: string): Promise<void> {
+    if (this.disposed) return;
     let login: KiroIdeLogin;
     try {
       login = await readKiroIdeLogin(cacheDir, this.now());
@@ -649,20 +779,8 @@ export class KiroAccountsService implements AccountsService, IDisposable {
     for (const entry of [...this.pool.entries()]) {
       if (entry.source !== 'kiro-ide') continue;
       const record = await this.store.get(entry.id);
-      if (!record || record.ideCacheDir !== cacheDir) continue;
-      if (login.refreshToken === entry.account.tokens.refreshToken) continue;
-      if (record.email && login.email && record.email !== login.email) continue;
-      this.logger.info(`the Kiro IDE refreshed the login of ${entry.label}; adopting its new token`);
-      const next: StoredAccount = {
-        ...record,
-        refreshToken: login.refreshToken,
-        previousRefreshToken: record.refreshToken,
-        clientId: login.clientId ?? record.clientId,
-        clientSecret: login.clientSecret ?? record.clientSecret,
-        profileArn: login.profileArn ?? record.profileArn,
-      };
-      await this.store.save(next);
-      this.replaceAccount(entry, next);
+      if (!record || record.ideCacheDir !== cacheDir || !this.sameLogin(record, login)) continue;
+      if (this.adoptTokens(entry, login)) await this.saveAdoptedRefreshToken(entry, 'the Kiro IDE');
       this.changed();
     }
   }

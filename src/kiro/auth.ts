@@ -36,6 +36,22 @@ export interface TokenManagerOptions {
   expiryMarginMs?: number;
   /** Give up on one refresh call after this long. */
   refreshTimeoutMs?: number;
+  /**
+   * Asked inside the single flight before every refresh call (with the token Kiro rejected, if
+   * that is why): a chance to `adopt` a token another client already holds — the Kiro IDE's
+   * file, another window's saved entry — so the bridge does not refresh, and perhaps rotate, a
+   * login someone else is still using. Failures are logged and the refresh goes ahead.
+   */
+  beforeRefresh?: (rejected: AccessToken | undefined) => Promise<void>;
+}
+
+/** Tokens someone else obtained for this account (see TokenManager.adopt). */
+export interface AdoptedTokens {
+  refreshToken?: string;
+  accessToken?: string;
+  /** Epoch ms; an access token is adopted only with its expiry. */
+  expiresAt?: number;
+  profileArn?: string;
 }
 
 interface RefreshAnswer {
@@ -60,6 +76,7 @@ export class TokenManager {
   private stateValue: TokenState = 'unknown';
   private readonly rotationListeners = new Set<Listener<string>>();
   private readonly stateListeners = new Set<Listener<TokenState>>();
+  private readonly refreshListeners = new Set<Listener<AccessToken>>();
   private readonly now: () => number;
   private readonly marginMs: number;
   private readonly timeoutMs: number;
@@ -103,6 +120,44 @@ export class TokenManager {
     return () => this.stateListeners.delete(listener);
   }
 
+  /** Called with each access token a refresh of ours obtained (so other windows can reuse it). */
+  onDidRefresh(listener: Listener<AccessToken>): () => void {
+    this.refreshListeners.add(listener);
+    return () => this.refreshListeners.delete(listener);
+  }
+
+  /** The access token in hand, if any (for persisting; may be near its expiry). */
+  get currentToken(): AccessToken | undefined {
+    return this.current;
+  }
+
+  /**
+   * Takes tokens another client obtained for this login: a different refresh token replaces ours
+   * (and lifts a sign-in failure, since the new one may work); an access token is used if it
+   * lives longer than the one in hand. Returns whether anything changed. Nothing is refreshed and
+   * no rotation listener fires: the caller already knows about these tokens.
+   */
+  adopt(tokens: AdoptedTokens): boolean {
+    let changed = false;
+    if (tokens.refreshToken && tokens.refreshToken !== this.refreshTokenValue) {
+      this.options.redactor?.add(tokens.refreshToken);
+      this.refreshTokenValue = tokens.refreshToken;
+      this.signInError = undefined;
+      changed = true;
+    }
+    if (tokens.profileArn && tokens.profileArn !== this.profileArnValue) this.profileArnValue = tokens.profileArn;
+    if (tokens.accessToken && tokens.expiresAt !== undefined && tokens.accessToken !== this.current?.value) {
+      const left = tokens.expiresAt - this.now();
+      if (left > 0 && (!this.current || tokens.expiresAt > this.current.expiresAt)) {
+        this.options.redactor?.add(tokens.accessToken);
+        this.current = { value: tokens.accessToken, expiresAt: tokens.expiresAt, marginMs: Math.min(this.marginMs, left / 2) };
+        changed = true;
+      }
+    }
+    if (changed && !this.inflight) this.setState(this.current ? 'valid' : 'unknown');
+    return changed;
+  }
+
   /** A token with at least the expiry margin left, refreshing first if needed. */
   async getToken(): Promise<AccessToken> {
     if (this.signInError) throw this.signInError;
@@ -119,19 +174,37 @@ export class TokenManager {
     if (this.signInError) throw this.signInError;
     if (this.current && this.current.value !== rejected.value) return this.current;
     this.current = undefined;
-    return this.refresh();
+    return this.refresh(rejected);
   }
 
   /** Refreshes now, joining a refresh already in flight. */
-  refresh(): Promise<AccessToken> {
+  refresh(rejected?: AccessToken): Promise<AccessToken> {
     if (this.signInError) return Promise.reject(this.signInError);
     if (!this.inflight) {
       this.setState('refreshing');
-      this.inflight = this.refreshOnce().finally(() => {
+      this.inflight = this.refreshUnlessAdopted(rejected).finally(() => {
         this.inflight = undefined;
       });
     }
     return this.inflight;
+  }
+
+  /** Gives `beforeRefresh` its chance, then refreshes only if no usable token was adopted. */
+  private async refreshUnlessAdopted(rejected: AccessToken | undefined): Promise<AccessToken> {
+    if (this.options.beforeRefresh) {
+      try {
+        await this.options.beforeRefresh(rejected);
+      } catch (error) {
+        this.logger.debug(`account ${this.options.label}: checking for a newer token failed: ${this.scrub((error as Error)?.message ?? String(error))}`);
+      }
+      const adopted = this.current;
+      if (adopted && adopted.value !== rejected?.value && adopted.expiresAt - this.now() > adopted.marginMs) {
+        this.setState('valid');
+        this.logger.debug(`account ${this.options.label}: using a token another client already refreshed`);
+        return adopted;
+      }
+    }
+    return this.refreshOnce();
   }
 
   private setState(state: TokenState): void {
@@ -235,6 +308,7 @@ export class TokenManager {
     }
     this.setState('valid');
     this.logger.debug(`account ${this.options.label}: access token refreshed, valid for ${Math.round(lifetimeS / 60)} min`);
+    for (const listener of this.refreshListeners) listener(token);
     return token;
   }
 

@@ -87,7 +87,7 @@ export function generateAssistantResponse(
   const invocationId = randomUUID();
   const { origin, path } = accountInfo(account);
   return new Promise<KiroResponseStream>((resolve, reject) => {
-    const handler = new GenerateHandler(account.label, invocationId, options.signal, resolve, reject);
+    const handler = new GenerateHandler(account.label, invocationId, options.signal, resolve, reject, (json) => account.recordMetering(json));
     account.dispatcher.dispatch(
       {
         origin,
@@ -141,6 +141,8 @@ class GenerateHandler implements Dispatcher.DispatchHandler {
     private readonly signal: AbortSignal | undefined,
     private readonly resolve: (stream: KiroResponseStream) => void,
     private readonly reject: (error: unknown) => void,
+    /** Credits of each meteringEvent go to the account (the pool counts them per account). */
+    private readonly onMetering: (json: unknown) => void,
   ) {}
 
   onRequestStart(controller: Controller): void {
@@ -180,7 +182,10 @@ class GenerateHandler implements Dispatcher.DispatchHandler {
       const messages = this.decoder.push(chunk);
       if (messages.length === 0) return;
       const events = new Array<KiroEvent>(messages.length);
-      for (let i = 0; i < messages.length; i++) events[i] = toKiroEvent(messages[i]!);
+      for (let i = 0; i < messages.length; i++) {
+        const event = (events[i] = toKiroEvent(messages[i]!));
+        if (event.type === 'meteringEvent') this.onMetering(event.json);
+      }
       this.push(events, chunk.length);
     } catch (error) {
       // Hand over the intact frames that came before the corrupt one, then fail.

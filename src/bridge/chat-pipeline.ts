@@ -5,8 +5,9 @@
 // - An error before anything was sent is a real HTTP error (status + the API's error body). The
 //   response is committed (200 + the stream's opening) only when the upstream's first events are
 //   in, or when the ping interval passes first (so clients waiting on a slow upstream see pings).
-// - A 401/403 "bearer token invalid" (as HTTP status or as the stream's first event) refreshes
-//   the token once and retries once; nothing is retried after the first byte went to the client.
+// - The account pool serves the upstream call (./upstream-open): it refreshes a rejected token
+//   once, fails over between accounts by error class, and bounds the attempts; nothing is
+//   retried after the first byte of the answer went to the client.
 // - Once committed, every ending is either a real finish or the API's in-stream error: never a
 //   made-up end_turn.
 // - Back-pressure: after a write the client's socket cannot take, the upstream is not read
@@ -14,21 +15,13 @@
 // - One traffic record per request, updated as it goes.
 import type { ServerResponse } from 'node:http';
 import type { Redactor } from '../common/redact';
-import type { KiroAccount } from '../kiro/account';
-import type { AccessToken } from '../kiro/auth';
-import { generateAssistantResponse, type KiroResponseStream } from '../kiro/client';
-import { toKiroRequest } from '../kiro/convert';
 import { KiroError } from '../kiro/errors';
-import type { KiroEvent } from '../kiro/events';
-import { conversationIdFor } from '../kiro/ids';
 import { contextWindow, knownModelNames, resolveModel } from '../kiro/models';
-import { ResponseAssembler } from '../kiro/assemble';
-import { formatRepair } from '../kiro/repairs';
 import type { ChatRequest, FinishReason, OutputEvent } from '../kiro/types';
-import type { BridgeConfig } from './config';
 import { ABORT_CLIENT_GONE, ABORT_SHUTDOWN, type BridgeContext, type RouteCall } from './context';
 import { sendJson } from './http';
 import type { RequestTrace } from './traffic';
+import { openUpstream, type Opened } from './upstream-open';
 
 /** An error as the client's API answers it (status, error type, message). */
 export interface ApiErrorInfo {
@@ -117,7 +110,8 @@ export async function prepare(api: ChatApi, body: unknown, context: BridgeContex
   const config = context.config();
   const exchange = api.parse(body, { defaultThinkingBudget: config.thinkingDefaultBudget });
   const { request } = exchange;
-  const resolved = resolveModel(request.model, { aliases: config.modelAliases });
+  // Model ids an account reported that the bridge does not know yet pass through as they are.
+  const resolved = resolveModel(request.model, { aliases: config.modelAliases, available: context.accounts.availableModels() });
   if (!resolved) {
     const known = knownModelNames({ aliases: config.modelAliases });
     const listed = known.slice(0, MAX_KNOWN_IN_ERROR).join(', ');
@@ -148,16 +142,6 @@ function waitForDrain(res: ServerResponse): Promise<void> {
   });
 }
 
-/** One upstream attempt's opening: the stream and its first batch of output events. */
-interface Opened {
-  upstream: KiroResponseStream;
-  batches: AsyncGenerator<KiroEvent[], void, undefined>;
-  assembler: ResponseAssembler;
-  /** Output of the first batch (already through the assembler). */
-  first: OutputEvent[];
-  /** The upstream ended within the first read (short answers). */
-  ended: boolean;
-}
 
 /** Serves one chat request of any API, start to finish; it answers every failure itself. */
 export async function serveChat(api: ChatApi, call: RouteCall): Promise<void> {
@@ -212,10 +196,8 @@ export async function serveChat(api: ChatApi, call: RouteCall): Promise<void> {
 
   let opened: Opened | undefined;
   try {
-    const account = context.accounts.acquire();
-    if (!account) throw new KiroError('no_account', context.accounts.unavailableReason());
-    trace.update({ account: account.label });
-    opened = await openUpstream(account, request, kiroModel, trace, context, config, signal);
+    // The account pool picks the account and fails over between attempts (./upstream-open).
+    opened = await openUpstream(request, kiroModel, trace, context, config, signal);
     if (request.stream) await streamResponse(res, opened, commit, exchange, trace, signal);
     else await collectResponse(api, res, opened, exchange, base, trace, signal);
   } catch (error) {
@@ -243,75 +225,6 @@ export async function serveChat(api: ChatApi, call: RouteCall): Promise<void> {
   } finally {
     if (pingTimer) clearInterval(pingTimer);
     opened?.upstream.cancel();
-  }
-}
-
-/** Opens the upstream call, retrying once after a token refresh when Kiro rejects the token. */
-async function openUpstream(
-  account: KiroAccount,
-  request: ChatRequest,
-  kiroModel: string,
-  trace: RequestTrace,
-  context: BridgeContext,
-  config: BridgeConfig,
-  signal: AbortSignal,
-): Promise<Opened> {
-  let token: AccessToken = await account.getToken();
-  if (signal.aborted) throw signal.reason;
-  const converted = toKiroRequest(request, {
-    kiroModel,
-    profileArn: account.profileArn,
-    conversationId: conversationIdFor(request.sessionKey),
-    thinkingBudget: request.thinking?.budgetTokens,
-  });
-  trace.addRepairs(converted.repairs.map(formatRepair));
-  trace.captureKiroRequest(converted.body);
-  const bodyText = JSON.stringify(converted.body);
-
-  for (let attempt = 1; ; attempt++) {
-    const started = Date.now();
-    const assembler = new ResponseAssembler({ toolNames: converted.toolNames, thinking: request.thinking !== undefined, stopSequences: request.stopSequences });
-    let upstream: KiroResponseStream | undefined;
-    try {
-      upstream = await generateAssistantResponse(account, token, bodyText, {
-        signal,
-        idleTimeoutMs: config.requestTimeoutSeconds * 1000,
-        attempt,
-      });
-      const batches = upstream.batches();
-      const firstRead = await batches.next();
-      const first: OutputEvent[] = [];
-      if (!firstRead.done) {
-        for (const event of firstRead.value) {
-          trace.captureUpstreamEvent(event);
-          for (const out of assembler.push(event)) first.push(out);
-        }
-      } else {
-        for (const out of assembler.end()) first.push(out);
-      }
-      // An error as the very first thing (an in-stream AccessDenied, throttling…) is still
-      // answerable with a real HTTP error, and a rejected token is still retryable.
-      const head = first.find((e) => e.type !== 'usage');
-      if (head?.type === 'error') throw head.error;
-      trace.addAttempt({ account: account.label, status: 200, durationMs: Date.now() - started });
-      return { upstream, batches, assembler, first, ended: firstRead.done === true };
-    } catch (error) {
-      upstream?.cancel();
-      if (signal.aborted) throw error;
-      const kiroError = error instanceof KiroError ? error : undefined;
-      trace.addAttempt({
-        account: account.label,
-        status: kiroError?.status ?? (upstream ? 200 : 0),
-        errorClass: kiroError?.errorClass ?? 'internal',
-        durationMs: Date.now() - started,
-      });
-      if (kiroError?.errorClass === 'token_expired' && attempt === 1) {
-        context.logger.info(`${trace.id}: Kiro rejected the access token of ${account.label}; refreshing once and retrying`);
-        token = await account.tokens.refreshAfterRejection(token);
-        continue;
-      }
-      throw error;
-    }
   }
 }
 

@@ -38,12 +38,17 @@ function toEntry(model: ModelCatalogEntry): ModelEntry {
   };
 }
 
-export function modelEntries(config: Pick<BridgeConfig, 'modelAliases'>): ModelEntry[] {
-  return modelCatalog(undefined, { aliases: config.modelAliases }).map(toEntry);
+/**
+ * The listed models. With `available` (what at least one usable account can use, from
+ * ListAvailableModels and INVALID_MODEL_ID answers) only those are listed; without it (no list
+ * known yet) every model the bridge knows.
+ */
+export function modelEntries(config: Pick<BridgeConfig, 'modelAliases'>, available?: ReadonlySet<string>): ModelEntry[] {
+  return modelCatalog(available, { aliases: config.modelAliases }).map(toEntry);
 }
 
-export function handleListModels(res: ServerResponse, query: URLSearchParams, config: BridgeConfig): number {
-  const all = modelEntries(config);
+export function handleListModels(res: ServerResponse, query: URLSearchParams, config: BridgeConfig, available?: ReadonlySet<string>): number {
+  const all = modelEntries(config, available);
   const limitText = query.get('limit');
   let items = all;
   const afterId = query.get('after_id');
@@ -80,8 +85,8 @@ export function handleListModels(res: ServerResponse, query: URLSearchParams, co
   return 200;
 }
 
-export function handleGetModel(res: ServerResponse, id: string, config: BridgeConfig): number {
-  const model = modelEntries(config).find((m) => m.id === id);
+export function handleGetModel(res: ServerResponse, id: string, config: BridgeConfig, available?: ReadonlySet<string>): number {
+  const model = modelEntries(config, available).find((m) => m.id === id);
   if (!model) {
     sendAnthropicError(res, { status: 404, type: 'not_found_error', message: `model: no model named "${id.slice(0, 200)}"` });
     return 404;
@@ -95,12 +100,13 @@ export const modelRoutes: BridgeRoute[] = [
     method: 'GET',
     path: '/v1/models',
     api: 'models',
-    handle: ({ req, res, trace, context }) => trace.finish(handleListModels(res, new URLSearchParams((req.url ?? '').split('?')[1] ?? ''), context.config())),
+    handle: ({ req, res, trace, context }) =>
+      trace.finish(handleListModels(res, new URLSearchParams((req.url ?? '').split('?')[1] ?? ''), context.config(), context.accounts.availableModels())),
   },
   {
     method: 'GET',
     path: '/v1/models/:id',
     api: 'models',
-    handle: ({ req, res, trace, context }) => trace.finish(handleGetModel(res, String(req.params.id), context.config())),
+    handle: ({ req, res, trace, context }) => trace.finish(handleGetModel(res, String(req.params.id), context.config(), context.accounts.availableModels())),
   },
 ];

@@ -6,6 +6,7 @@
 //   full      bodies with secrets scrubbed and images replaced by their size, text kept whole
 import type { IncomingMessage } from 'node:http';
 import type { Redactor } from '../common/redact';
+import { formatRepair, type Repair } from '../kiro/repairs';
 import type { AttemptRecord, CaptureMode, RequestRecord, TrafficApi, TrafficSink } from '../common/traffic';
 
 /** Client tool names from user agents, first match wins. */
@@ -136,10 +137,17 @@ export class RequestTrace {
     Object.assign(this.record, patch);
   }
 
-  addRepairs(repairs: readonly string[]): void {
+  /**
+   * Notes what was changed to make the request acceptable. Every repair is listed; the `repaired`
+   * flag is raised only for those worth a look: plain notes, and converter repairs that are not
+   * routine (a placeholder for a tool-only turn or a `$schema` removal is nearly every request).
+   */
+  addRepairs(repairs: readonly (string | Repair)[]): void {
     if (!repairs.length) return;
-    this.record.repairs.push(...repairs.map((r) => this.options.redactor.text(r)));
-    this.record.flags.repaired = true;
+    for (const repair of repairs) {
+      this.record.repairs.push(this.options.redactor.text(typeof repair === 'string' ? repair : formatRepair(repair)));
+      if (typeof repair === 'string' || !repair.routine) this.record.flags.repaired = true;
+    }
   }
 
   addAttempt(attempt: AttemptRecord): void {

@@ -4,7 +4,7 @@
 // lazily, after activation.
 import type { IDisposable } from '../common/disposable';
 import type { AccountSummary } from '../common/traffic-protocol';
-import type { AccountProvider, KiroAccount } from '../kiro/account';
+import type { AccountProvider } from '../kiro/account';
 import type { AccountPool } from '../kiro/account-pool';
 import type { AccountSnapshot, AccountsService } from '../kiro/accounts-service';
 import type { AccountView } from './status-bar';
@@ -64,23 +64,10 @@ export function trafficAccountsSource(current: () => AccountsService | undefined
 }
 
 /**
- * The bridge asks for one account per request: the pool's active one (priority strategy: the one
- * that served last while it still can; round-robin moves on each time). Fail-over between accounts
- * arrives when the bridge calls the pool directly.
+ * The bridge serves every request through the pool itself (selection, fail-over between accounts,
+ * cool-downs); this only names the VS Code way to add an account in its "no account" answers.
  */
 export function poolAccountProvider(pool: AccountPool): AccountProvider {
-  return {
-    acquire(): KiroAccount | undefined {
-      const id = pool.activeId();
-      return id ? pool.get(id)?.account : undefined;
-    },
-    all(): readonly KiroAccount[] {
-      return pool.entries().map((e) => e.account);
-    },
-    unavailableReason(): string {
-      const reason = pool.unavailableReason();
-      if (reason === 'no Kiro account is configured') return 'no Kiro account is configured; run "Kiro Bridge: Sign In…" in VS Code';
-      return reason || 'no Kiro account can serve right now';
-    },
-  };
+  pool.noAccountMessage = 'no Kiro account is configured; run "Kiro Bridge: Sign In…" in VS Code';
+  return pool;
 }

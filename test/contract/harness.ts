@@ -6,6 +6,7 @@ import type { RequestRecord } from '../../src/common/traffic';
 import { bridgeConfig, type BridgeConfig } from '../../src/bridge/config';
 import { createBridge, type BridgeServer } from '../../src/bridge/server';
 import { KiroAccount, SingleAccountProvider } from '../../src/kiro/account';
+import type { AccountLease, ExecuteOptions } from '../../src/kiro/account-pool';
 import { firstEnabled, loadCredentials } from '../../src/kiro/credentials';
 import { startFakeUpstream, type FakeAccount, type FakeUpstream, type FakeUpstreamOptions } from '../support/fake-upstream';
 
@@ -34,6 +35,23 @@ export interface HarnessOptions {
   fakeAccount?: (upstream: FakeUpstream) => FakeAccount;
 }
 
+/**
+ * The API contract tests check how each failure reaches the client, one request at a time. What
+ * the pool remembers between requests (cool-downs, exhausted quota, missing models) and its
+ * retries of transient failures are tested in accounts.test.ts and account-pool.test.ts; here
+ * every request meets a fresh account and a transient failure is answered at once.
+ */
+class FreshAccountEachRequest extends SingleAccountProvider {
+  constructor(account: KiroAccount) {
+    super(account, undefined, { policy: { transientRetries: 0 } });
+  }
+
+  override execute<T>(options: ExecuteOptions, run: (lease: AccountLease) => Promise<T>): Promise<T> {
+    for (const entry of this.entries()) entry.resetHealth();
+    return super.execute(options, run);
+  }
+}
+
 export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
   const upstream = await startFakeUpstream(options.upstream);
   const fake = options.fakeAccount?.(upstream) ?? upstream.account;
@@ -44,7 +62,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   const finished: RequestRecord[] = [];
   const config = bridgeConfig({ port: 0, apiKey: TEST_API_KEY, upstreamBase: upstream.baseUrl, ...options.config });
   const bridge = createBridge(config, {
-    accounts: new SingleAccountProvider(account),
+    accounts: new FreshAccountEachRequest(account),
     redactor,
     traffic: {
       update(record) {

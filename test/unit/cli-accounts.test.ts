@@ -71,19 +71,19 @@ describe('kiro-bridge accounts', () => {
     const [, second] = upstream.accounts;
     secretsToType = [second!.refreshToken];
     expect(await run(['add', '--label', 'spare'])).toBe(0);
-    expect(out).toMatch(/Added second@example\.com \(Social\): 999 of 1000 credits left/);
+    expect(out).toMatch(/Added spare \(Social\): 999 of 1000 credits left/);
 
     const env = { KIRO_AUTH_TOKEN: upstream.kiroAuthToken([upstream.accounts[0]!]) };
     expect(await run(['list', '--json'], env)).toBe(0);
     const listed = JSON.parse(out) as { label: string; source: string; credits?: { remaining: number } }[];
     expect(listed.map((a) => [a.label, a.source, a.credits?.remaining])).toEqual([
       ['ide-user@example.com', 'env', 40],
-      ['second@example.com', 'manual', 999],
+      ['spare', 'manual', 999],
     ]);
     expectNoSecrets(out + err);
 
     expect(await run(['remove', '2'], env)).toBe(0);
-    expect(out).toBe('Removed second@example.com.\n');
+    expect(out).toBe('Removed spare.\n');
     // An env account cannot be removed from here.
     expect(await run(['remove', '1'], env)).toBe(1);
     expect(err).toMatch(/comes from KIRO_AUTH_TOKEN/);

@@ -1,6 +1,7 @@
-// Headless entry point over the same bridge the extension runs: `kiro-bridge serve`.
-// Composition only: read flags and environment into a BridgeConfig, load the account, start the
-// bridge, print one line per finished request on stderr, stop cleanly on SIGINT/SIGTERM.
+// Headless entry point over the same bridge the extension runs: `kiro-bridge serve` and
+// `kiro-bridge accounts …`. Composition only: read flags and environment into a BridgeConfig, load
+// the accounts (saved ones and KIRO_AUTH_TOKEN's) into the pool, start the bridge, print one line
+// per finished request on stderr, stop cleanly on SIGINT/SIGTERM.
 import { parseArgs } from 'node:util';
 import type { Logger, LogLevel } from './common/logger';
 import { Redactor } from './common/redact';
@@ -9,16 +10,21 @@ import { CAPTURE_MODES } from './common/traffic-protocol';
 import { bridgeConfig, DEFAULT_CONFIG, generateApiKey, parseByteSize, type BridgeConfig } from './bridge/config';
 import { createBridge } from './bridge/server';
 import { formatRecordLine } from './bridge/traffic';
-import { KiroAccount, SingleAccountProvider } from './kiro/account';
-import { CREDENTIALS_HELP, CredentialsError, firstEnabled, loadCredentials } from './kiro/credentials';
-import { persistRotatedRefreshToken } from './kiro/credentials-file';
+import { CREDENTIALS_HELP } from './kiro/credentials';
 import { validateUpstreamBase } from './kiro/endpoints';
+import { KiroError } from './kiro/errors';
+import { describeProxy } from './kiro/proxy';
+import { isSelectionStrategy, type SelectionStrategy } from './kiro/selection';
+import { accountsCommand, CliUsageError, describeState, openAccounts, readSecretFromStdin, type OpenedAccounts } from './cli/accounts';
+import { loginCommand } from './cli/accounts-login';
 import { version } from '../package.json';
 
 const USAGE = `Usage: kiro-bridge <command> [options]
 
 Commands:
   serve       run the bridge in the foreground (Ctrl+C stops it)
+  accounts    list, import, add, remove your Kiro accounts and check their credits
+              (kiro-bridge accounts --help)
 
 Options of serve:
   --port N               port to listen on (default ${DEFAULT_CONFIG.port}; 0 picks a free one)
@@ -31,16 +37,24 @@ Options of serve:
   --alias NAME=MODEL     accept model NAME as MODEL (repeatable), e.g. gpt-4o=claude-sonnet-4-5
   --thinking-budget N    thinking budget for "-thinking" model names (default ${DEFAULT_CONFIG.thinkingDefaultBudget})
   --capture MODE         keep request bodies in the traffic record: off | redacted | full (default off)
+  --strategy NAME        which account serves: priority (stay on one until it cannot serve; default)
+                         or round-robin (take turns)
   --verbose              log debug details on stderr
   --quiet                do not print a line per request
   -h, --help             show this help
   -v, --version          print the version
 
+Accounts: the saved ones (kiro-bridge accounts import-kiro | add), then KIRO_AUTH_TOKEN's. With
+none, serve imports the Kiro IDE's login from ~/.aws/sso/cache if there is one.
+
 Environment:
-  KIRO_AUTH_TOKEN            your Kiro account(s): JSON, or a path to a JSON file (required)
+  KIRO_AUTH_TOKEN            more Kiro account(s): JSON, or a path to a JSON file (optional)
   KIRO_BRIDGE_API_KEY        the key clients must send; a random one is generated and printed if unset
   KIRO_BRIDGE_UPSTREAM_BASE  one base URL replacing every Kiro host (tests, proxies)
   KIRO_BRIDGE_REGION         Kiro region when the account names none (default us-east-1)
+  KIRO_BRIDGE_STRATEGY       priority | round-robin, as --strategy
+  KIRO_BRIDGE_CONFIG_DIR     where accounts.json lives (default: your platform's config folder)
+  HTTPS_PROXY, HTTP_PROXY, NO_PROXY   reach Kiro through a proxy
 `;
 
 class UsageError extends Error {}
@@ -71,7 +85,10 @@ function positiveNumber(name: string, value: string | undefined, fallback: numbe
 }
 
 /** Flags and environment → BridgeConfig (without the key, which may be generated). */
-export function configFromArgs(args: string[], env: NodeJS.ProcessEnv): { config: Omit<BridgeConfig, 'apiKey'>; verbose: boolean; quiet: boolean } {
+export function configFromArgs(
+  args: string[],
+  env: NodeJS.ProcessEnv,
+): { config: Omit<BridgeConfig, 'apiKey'>; verbose: boolean; quiet: boolean; strategy: SelectionStrategy } {
   const { values } = parseArgs({
     args,
     options: {
@@ -84,6 +101,7 @@ export function configFromArgs(args: string[], env: NodeJS.ProcessEnv): { config
       alias: { type: 'string', multiple: true },
       'thinking-budget': { type: 'string' },
       capture: { type: 'string' },
+      strategy: { type: 'string' },
       verbose: { type: 'boolean' },
       quiet: { type: 'boolean' },
     },
@@ -102,6 +120,8 @@ export function configFromArgs(args: string[], env: NodeJS.ProcessEnv): { config
     if (eq <= 0 || eq === alias.length - 1) throw new UsageError(`--alias must look like NAME=MODEL (got "${alias}")`);
     modelAliases[alias.slice(0, eq).trim()] = alias.slice(eq + 1).trim();
   }
+  const strategy = values.strategy ?? (env.KIRO_BRIDGE_STRATEGY?.trim() || 'priority');
+  if (!isSelectionStrategy(strategy)) throw new UsageError(`--strategy must be priority or round-robin (got "${strategy.slice(0, 40)}")`);
   const upstreamBase = env.KIRO_BRIDGE_UPSTREAM_BASE?.trim() || undefined;
   if (upstreamBase) {
     try {
@@ -127,6 +147,7 @@ export function configFromArgs(args: string[], env: NodeJS.ProcessEnv): { config
     },
     verbose: values.verbose === true,
     quiet: values.quiet === true,
+    strategy,
   };
 }
 
@@ -149,53 +170,49 @@ async function serve(args: string[]): Promise<number> {
   const redactor = new Redactor();
   const logger = stderrLogger(redactor, parsed.verbose ? 'debug' : 'info');
 
-  const tokenSource = process.env.KIRO_AUTH_TOKEN;
-  if (!tokenSource?.trim()) {
-    process.stderr.write(`kiro-bridge: no Kiro account configured.\n\n${CREDENTIALS_HELP}\n\nThen run the command again.\n`);
-    return 2;
-  }
-  let loaded: ReturnType<typeof loadCredentials>;
+  let opened: OpenedAccounts;
   try {
-    loaded = loadCredentials(tokenSource);
+    opened = await openAccounts(process.env, { logger, redactor, watch: true, strategy: parsed.strategy });
   } catch (error) {
-    if (!(error instanceof CredentialsError)) throw error;
+    if (!(error instanceof CliUsageError)) throw error;
     process.stderr.write(`kiro-bridge: ${redactor.text(error.message)}\n\n${CREDENTIALS_HELP}\n`);
     return 2;
   }
-  const credentials = firstEnabled(loaded.accounts);
-  if (!credentials) {
-    process.stderr.write(`kiro-bridge: every account in KIRO_AUTH_TOKEN is disabled ("disabled": true); enable one.\n`);
+  const { service } = opened;
+  service.pool.noAccountMessage = 'no Kiro account is configured; run "kiro-bridge accounts import-kiro" or "kiro-bridge accounts add"';
+  if (service.list().length === 0) {
+    // Nothing saved and no KIRO_AUTH_TOKEN: use the Kiro IDE's login on this machine, if any.
+    try {
+      const imported = await service.importKiroIde();
+      process.stderr.write(`kiro-bridge: imported the Kiro IDE login (${imported.label}); it is saved in ${opened.file}\n`);
+    } catch (error) {
+      await opened.dispose();
+      const reason = error instanceof KiroError ? redactor.text(error.message) : String(error);
+      process.stderr.write(
+        `kiro-bridge: no Kiro account configured.\n  ${reason}\n\n` +
+          'Add one with "kiro-bridge accounts import-kiro" (the Kiro IDE\'s login), "kiro-bridge accounts add" (a refresh token)\n' +
+          `or "kiro-bridge accounts login", or set KIRO_AUTH_TOKEN:\n\n${CREDENTIALS_HELP}\n\nThen run the command again.\n`,
+      );
+      return 2;
+    }
+  }
+  if (service.list().every((a) => a.state === 'disabled')) {
+    await opened.dispose();
+    process.stderr.write('kiro-bridge: every Kiro account is turned off (disabled); enable one first.\n');
     return 2;
   }
-  const enabled = loaded.accounts.filter((a) => !a.disabled).length;
 
   const generatedKey = !process.env.KIRO_BRIDGE_API_KEY?.trim();
   const apiKey = process.env.KIRO_BRIDGE_API_KEY?.trim() || generateApiKey();
   const config = bridgeConfig({ ...parsed.config, apiKey });
-
-  const account = new KiroAccount({ credentials, upstreamBase: config.upstreamBase, region: config.region, redactor, logger });
-  account.tokens.onDidRotateRefreshToken((refreshToken) => {
-    if (loaded.file) {
-      persistRotatedRefreshToken(loaded.file, credentials.index, refreshToken, account.machineId).then(
-        () => logger.info(`saved the rotated refresh token of ${account.label} to ${loaded.file}`),
-        (error: Error) => logger.warn(`could not save the rotated refresh token to ${loaded.file}: ${error.message}`),
-      );
-    } else {
-      logger.warn(
-        'Kiro rotated the refresh token; the one in KIRO_AUTH_TOKEN may stop working after a restart. ' +
-          'Point KIRO_AUTH_TOKEN at a file so the bridge can keep it up to date.',
-      );
-    }
-  });
-  const accounts = new SingleAccountProvider(account);
-  const bridge = createBridge(config, { accounts, logger, redactor, traffic: requestLog(parsed.quiet) });
+  const bridge = createBridge(config, { accounts: service.pool, logger, redactor, traffic: requestLog(parsed.quiet) });
 
   let address: Awaited<ReturnType<typeof bridge.start>>;
   try {
     address = await bridge.start();
   } catch (error) {
     process.stderr.write(`kiro-bridge: could not start: ${(error as Error).message}\n`);
-    await accounts.dispose();
+    await opened.dispose();
     return 1;
   }
 
@@ -203,7 +220,12 @@ async function serve(args: string[]): Promise<number> {
   if (!isLoopbackHost(config.host)) {
     logger.warn(`listening on ${config.host}, not only this machine: anyone who can reach it and has the key can use your Kiro account`);
   }
-  process.stdout.write(`  account: ${account.label}${enabled > 1 ? ` (first of ${enabled} enabled; the others wait for the account pool)` : ''}\n`);
+  const snapshots = service.list();
+  for (const [i, a] of snapshots.entries()) {
+    process.stdout.write(`  account ${i + 1}: ${a.label} (${a.kind}, ${a.source}${a.state === 'ready' ? '' : `, ${describeState(a, Date.now())}`})\n`);
+  }
+  if (snapshots.length > 1) process.stdout.write(`  accounts take turns by: ${service.strategy}\n`);
+  if (opened.proxy?.httpsProxy) process.stdout.write(`  proxy: ${describeProxy(opened.proxy.httpsProxy)}\n`);
   if (generatedKey) {
     process.stdout.write(`  API key (generated for this run; set KIRO_BRIDGE_API_KEY to keep one): ${apiKey}\n`);
   }
@@ -211,11 +233,16 @@ async function serve(args: string[]): Promise<number> {
     `  Claude Code: ANTHROPIC_BASE_URL=${address.url} ANTHROPIC_API_KEY=${generatedKey ? apiKey : '$KIRO_BRIDGE_API_KEY'} claude\n`,
   );
 
-  // Check the account now, so a bad refresh token shows up here and not in the first request.
-  account.getToken().then(
-    () => logger.info(`account ${account.label}: signed in`),
-    (error: Error) => logger.error(`account ${account.label}: ${error.message}`),
-  );
+  // Check every account now (token, credits, models), so a bad login shows up here and not in
+  // the first request.
+  service.checkAll().then(() => {
+    for (const a of service.list()) {
+      if (a.state === 'disabled') continue;
+      const credits = a.credits ? `, ${a.credits.remaining} of ${a.credits.limit} credits left` : '';
+      if (a.state === 'ready' || a.state === 'refreshing') logger.info(`account ${a.label}: signed in${credits}`);
+      else logger.error(`account ${a.label}: ${describeState(a, Date.now())}${a.stateReason ? ` — ${a.stateReason}` : ''}`);
+    }
+  });
 
   return new Promise<number>((resolve) => {
     let stopping = false;
@@ -228,7 +255,7 @@ async function serve(args: string[]): Promise<number> {
       process.stderr.write(`kiro-bridge: ${signal} received, stopping (${bridge.inFlightCount} request(s) in flight)…\n`);
       bridge
         .stop()
-        .then(() => accounts.dispose())
+        .then(() => opened.dispose())
         .then(
           () => {
             process.stderr.write('kiro-bridge: stopped\n');
@@ -254,6 +281,15 @@ export async function main(argv: string[]): Promise<number> {
   if (command === '--version' || command === '-v') {
     process.stdout.write(`${version}\n`);
     return 0;
+  }
+  if (command === 'accounts') {
+    const io = {
+      out: (text: string) => process.stdout.write(text),
+      err: (text: string) => process.stderr.write(text),
+      readSecret: readSecretFromStdin,
+      env: process.env,
+    };
+    return rest[0] === 'login' ? loginCommand(rest.slice(1), io) : accountsCommand(rest, io);
   }
   if (command === 'serve') {
     if (rest.includes('--help') || rest.includes('-h')) {

@@ -33,6 +33,8 @@ Commands:
   import-kiro          import the Kiro IDE's login (~/.aws/sso/cache/kiro-auth-token.json)
   add                  add an account by its refresh token (asked for, or read from stdin)
   remove ACCOUNT       remove a saved account
+  login [METHOD]       sign in with Builder ID, IAM Identity Center, GitHub or Google
+                       (kiro-bridge accounts login --help)
 
 ACCOUNT is the number "list" shows, the account id, or its e-mail.
 

@@ -42,7 +42,8 @@ interface Running {
 function run(args: string[], env: Record<string, string | undefined>): { child: ChildProcess; stdout: () => string; stderr: () => string; exit: Running['exit'] } {
   const child = spawn(process.execPath, [cli, ...args], {
     cwd: root,
-    env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
+    // A home and config folder of its own: never the user's saved accounts or Kiro IDE login.
+    env: { PATH: process.env.PATH, HOME: tempDir, KIRO_BRIDGE_CONFIG_DIR: path.join(tempDir, 'config'), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   children.push(child);

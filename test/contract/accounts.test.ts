@@ -11,7 +11,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { MemorySecretStore } from '../../src/common/secret-store';
 import { accountKey } from '../../src/kiro/account-store';
 import { KIRO_IDE_TOKEN_FILE } from '../../src/kiro/kiro-ide';
-import { FREE_TIER_MODELS, cutReply, nextMonthlyReset, upstreamErrors, type FakeAccount, type FakeUpstream } from '../support/fake-upstream';
+import { FREE_TIER_MODELS, cutReply, nextMonthlyReset, textReply, upstreamErrors, type FakeAccount, type FakeUpstream } from '../support/fake-upstream';
 import { ACCOUNTS_TEST_KEY, ask, capturedLog, startAccountsHarness, type AccountsHarness } from './accounts-harness';
 
 let h: AccountsHarness | undefined;
@@ -229,6 +229,26 @@ describe('account pool through the bridge', () => {
     expect(text.length).toBeGreaterThan(0);
     expect(generateCalls(h.upstream, a)).toBe(1);
     expect(generateCalls(h.upstream, b)).toBe(0);
+  });
+
+  it('counts the credits Kiro meters, and checks usage after use at most once a minute', async () => {
+    h = await startAccountsHarness({ upstream: { accounts: [{ label: 'metered', usage: { limit: 50, used: 10 } }] } });
+    const [id] = await addAll(h);
+    expect(h.service.get(id!)!.credits).toMatchObject({ remaining: 40, usedThisSession: 0 });
+    const usageCalls = () => h!.upstream.requestsTo('usageLimits').length;
+    const before = usageCalls();
+    h.clock.now += 61_000;
+    for (let i = 0; i < 3; i++) {
+      h.upstream.scriptNext(textReply('metered answer', { metering: 0.25 }));
+      await h.client.messages.create(ask);
+    }
+    // Three answers of 0.25 credits each, counted from their meteringEvents.
+    expect(h.service.get(id!)!.credits!.usedThisSession).toBe(0.75);
+    // One usage check for the three requests (the next is a minute away), and it agrees.
+    await expect.poll(usageCalls, { timeout: 5000 }).toBe(before + 1);
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(usageCalls()).toBe(before + 1);
+    expect(h.service.get(id!)!.credits).toMatchObject({ remaining: 39.25, usedThisSession: 0.75 });
   });
 
   it('a failed token write keeps the working token: the bridge serves on, saves it later, and a restart works', async () => {

@@ -198,7 +198,7 @@ export async function serveChat(api: ChatApi, call: RouteCall): Promise<void> {
   try {
     // The account pool picks the account and fails over between attempts (./upstream-open).
     opened = await openUpstream(request, kiroModel, trace, context, config, signal);
-    if (request.stream) await streamResponse(res, opened, commit, exchange, trace, signal);
+    if (request.stream) await streamResponse(res, opened, commit, exchange, base, trace, signal);
     else await collectResponse(api, res, opened, exchange, base, trace, signal);
   } catch (error) {
     if (signal.aborted && signal.reason === ABORT_CLIENT_GONE) {
@@ -233,13 +233,17 @@ async function streamResponse(
   opened: Opened,
   commit: () => ApiStreamWriter,
   exchange: Exchange,
+  base: OutputBase,
   trace: RequestTrace,
   signal: AbortSignal,
 ): Promise<void> {
   const { assembler, batches } = opened;
   const writer = commit();
+  // The traffic record's response of a stream is the one answer its events add up to.
+  const sent: OutputEvent[] | undefined = trace.capture === 'off' ? undefined : [];
   const emit = async (events: OutputEvent[]) => {
     if (events.length === 0) return;
+    if (sent) for (const event of events) sent.push(event);
     if (events.some((e) => e.type !== 'usage')) trace.markFirstByte();
     writer.write(events.length > 1 ? coalesceDeltas(events) : events);
     if (res.writableNeedDrain) await waitForDrain(res);
@@ -276,6 +280,14 @@ async function streamResponse(
     trace.finish(200, { type: outcome.error.type, message: outcome.error.message });
   } else {
     exchange.delivered?.();
+    // After delivered(): building must not replace what a stream remembers (Responses' store).
+    if (sent) {
+      try {
+        trace.captureResponse(exchange.build(sent, base).body);
+      } catch {
+        // A record that cannot be built must never fail a delivered answer.
+      }
+    }
     trace.finish(200);
   }
 }

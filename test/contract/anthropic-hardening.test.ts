@@ -238,6 +238,22 @@ describe('traffic records', () => {
     }
   });
 
+  it('records a streamed answer as the message it adds up to (the Traffic view\'s Response tab)', async () => {
+    h.bridge.updateConfig({ captureBodies: 'full' });
+    try {
+      h.upstream.scriptNext(textReply('streamed and recorded', { chunks: 3 }));
+      const streamed = await h.client.messages
+        .stream({ model: 'claude-sonnet-4-6', max_tokens: 16, messages: [{ role: 'user', content: 'hi' }] })
+        .finalMessage();
+      const record = h.finished.at(-1)!;
+      expect(record.stream).toBe(true);
+      // What the client assembled, less the SDK's own parsed_output field.
+      expect(record.response).toEqual({ ...streamed, parsed_output: undefined });
+    } finally {
+      h.bridge.updateConfig({ captureBodies: 'off' });
+    }
+  });
+
   it('keeps no bodies when capture is off, and records refusals', async () => {
     await raw('POST', '/v1/messages', { 'content-type': 'application/json' }, validBody);
     const refused = h.finished.at(-1)!;

@@ -4,6 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { Redactor } from '../../src/common/redact';
 import { toRow } from '../../src/views/traffic-records';
+import { MIN_WINDOW_SECONDS, timeRange } from '../../media/src/traffic/charts';
 import * as fmt from '../../media/src/traffic/format';
 import { matches, NO_FILTERS, RowModel } from '../../media/src/traffic/model';
 import { DEFAULT_STATE, restoreState } from '../../media/src/traffic/vscode';
@@ -100,5 +101,23 @@ describe('format', () => {
     ]);
     expect([fmt.count(950), fmt.count(12_345), fmt.count(1_250_000)]).toEqual(['950', '12k', '1.3M']);
     expect([fmt.credits(0), fmt.credits(0.004), fmt.credits(0.123), fmt.credits(687.5), fmt.credits(2400.4)]).toEqual(['0', '0.004', '0.12', '687.5', '2400']);
+  });
+});
+
+describe('chart time axis', () => {
+  const t = Date.UTC(2026, 10, 27, 2, 32) / 1000;
+
+  it('shows a session\'s first minute within a few minutes of clock time, not years (found by the e2e suite)', () => {
+    expect(timeRange([t])).toEqual([t - MIN_WINDOW_SECONDS, t]);
+    expect(timeRange([t - 60, t])).toEqual([t - MIN_WINDOW_SECONDS, t]);
+  });
+
+  it('spans the minutes the data covers once they are more than the minimum window', () => {
+    const minutes = Array.from({ length: 30 }, (_, i) => t - (29 - i) * 60);
+    expect(timeRange(minutes)).toEqual([t - 29 * 60, t]);
+  });
+
+  it('has no range without data', () => {
+    expect(timeRange([])).toEqual([null, null]);
   });
 });

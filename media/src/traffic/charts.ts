@@ -23,6 +23,21 @@ function xs(stats: TrafficStats): number[] {
   return stats.minutes.map((m) => m.t / 1000);
 }
 
+/** The time axis spans at least this much, so a session's first minutes read as clock times. */
+export const MIN_WINDOW_SECONDS = 5 * 60;
+
+/**
+ * The time axis for minute buckets (seconds): the minutes the data covers, widened to the left to
+ * MIN_WINDOW_SECONDS. uPlot stretches a single point of a seconds scale by 86 400 000 s, so a
+ * session's first minute showed years on the axis.
+ */
+export function timeRange(xs: ArrayLike<number>): [number, number] | [null, null] {
+  if (xs.length === 0) return [null, null];
+  const first = xs[0]!;
+  const last = xs[xs.length - 1]!;
+  return [Math.min(first, last - MIN_WINDOW_SECONDS), last];
+}
+
 const SPECS: ChartSpec[] = [
   {
     id: 'rpm',
@@ -126,7 +141,7 @@ class Chart {
       legend: { show: false },
       cursor: { y: false, points: { size: 5 }, drag: { x: false, y: false } },
       select: { show: false, left: 0, top: 0, width: 0, height: 0 },
-      scales: { x: { time: true }, y: { range: (_u, _min, max) => [0, Math.max(max || 0, spec.id === 'rpm' ? 4 : 1) * 1.1] } },
+      scales: { x: { time: true, range: (u) => timeRange(u.data[0]) }, y: { range: (_u, _min, max) => [0, Math.max(max || 0, spec.id === 'rpm' ? 4 : 1) * 1.1] } },
       axes: [
         { stroke: fg, font, size: 16, gap: 2, ticks: { show: false }, grid: { show: false }, space: 60 },
         {

@@ -25,6 +25,7 @@ import { sendTestRequest } from './test-request';
 import { registerTrafficView, type TrafficViewProvider } from './traffic-view';
 import { TrafficStore } from './traffic-store';
 import { VsCodeSecretStore } from './vscode-secret-store';
+import { vscodeProxySettings } from './proxy-settings';
 import { SecretRegistrationCache } from '../kiro/signin/registration-cache';
 
 export interface ContainerOptions {
@@ -183,6 +184,7 @@ export class Container extends Disposable {
         region: settings.region,
         strategy: settings.accountStrategy,
         kiroCacheDir: this.options.kiroCacheDir,
+        proxy: vscodeProxySettings(this.env),
       });
       if (this.isDisposed) {
         service.dispose();

@@ -8,6 +8,8 @@ import { startFakeUpstream, type FakeUpstream } from '../support/fake-upstream';
 import { MemorySecretStore } from '../../src/common/secret-store';
 import { Redactor } from '../../src/common/redact';
 import { KiroAccountsService } from '../../src/kiro/accounts-service';
+import { vscodeProxySettings } from '../../src/views/proxy-settings';
+import { mock } from '../support/vscode-mock';
 
 let upstream: FakeUpstream | undefined;
 let proxy: TestProxy | undefined;
@@ -105,5 +107,28 @@ describe('accounts through a proxy', () => {
     } finally {
       service.dispose();
     }
+  });
+});
+
+describe("VS Code's proxy settings", () => {
+  it('uses http.proxy (with http.noProxy and http.proxyStrictSSL), else the environment the editor started with', () => {
+    mock.reset();
+    expect(vscodeProxySettings({})).toBeUndefined();
+    expect(vscodeProxySettings({ HTTPS_PROXY: 'http://env-proxy:8080' })).toEqual({
+      httpProxy: undefined,
+      httpsProxy: 'http://env-proxy:8080',
+      noProxy: undefined,
+      strictSSL: true,
+    });
+    mock.setConfig('http.proxy', 'http://corp-proxy:3128');
+    mock.setConfig('http.noProxy', ['internal.example.com']);
+    mock.setConfig('http.proxyStrictSSL', false);
+    expect(vscodeProxySettings({ HTTPS_PROXY: 'http://env-proxy:8080' })).toEqual({
+      httpProxy: 'http://corp-proxy:3128',
+      httpsProxy: 'http://corp-proxy:3128',
+      noProxy: 'internal.example.com',
+      strictSSL: false,
+    });
+    mock.reset();
   });
 });

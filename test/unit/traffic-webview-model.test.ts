@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { Redactor } from '../../src/common/redact';
 import { toRow } from '../../src/views/traffic-records';
-import { MIN_WINDOW_SECONDS, timeRange } from '../../media/src/traffic/charts';
+import { isolatedPoints, MIN_WINDOW_SECONDS, timeRange } from '../../media/src/traffic/charts';
 import * as fmt from '../../media/src/traffic/format';
 import { matches, NO_FILTERS, RowModel } from '../../media/src/traffic/model';
 import { DEFAULT_STATE, restoreState } from '../../media/src/traffic/vscode';
@@ -119,5 +119,14 @@ describe('chart time axis', () => {
 
   it('has no range without data', () => {
     expect(timeRange([])).toEqual([null, null]);
+  });
+});
+
+describe('chart dots', () => {
+  it('marks the values a line cannot draw: alone, or between empty minutes', () => {
+    expect(isolatedPoints([5])).toEqual([0]);
+    expect(isolatedPoints([null, 5, null, 3, 4, null, 7])).toEqual([1, 6]);
+    expect(isolatedPoints([1, 2, 3])).toEqual([]);
+    expect(isolatedPoints([])).toEqual([]);
   });
 });

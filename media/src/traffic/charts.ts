@@ -38,6 +38,17 @@ export function timeRange(xs: ArrayLike<number>): [number, number] | [null, null
   return [Math.min(first, last - MIN_WINDOW_SECONDS), last];
 }
 
+/**
+ * Indexes of values with no value on either side: a line cannot draw them, so they get a dot (a
+ * session's first minute, or one quiet minute's latency between idle ones).
+ */
+export function isolatedPoints(values: ArrayLike<number | null | undefined>): number[] {
+  const present = (i: number) => i >= 0 && i < values.length && values[i] != null;
+  const out: number[] = [];
+  for (let i = 0; i < values.length; i++) if (present(i) && !present(i - 1) && !present(i + 1)) out.push(i);
+  return out;
+}
+
 const SPECS: ChartSpec[] = [
   {
     id: 'rpm',
@@ -159,7 +170,13 @@ class Chart {
         {},
         ...spec.series.map((s) => {
           const color = cssVar(s.colorVar, s.fallback);
-          const series: uPlot.Series = { label: s.label, stroke: color, width: 1.5, points: { show: false }, spanGaps: false };
+          const series: uPlot.Series = {
+            label: s.label,
+            stroke: color,
+            width: 1.5,
+            points: s.bars ? { show: false } : { show: true, size: 4, fill: color, filter: (u, i) => isolatedPoints(u.data[i] ?? []) },
+            spanGaps: false,
+          };
           if (s.fill) series.fill = withAlpha(color, 0.25);
           if (s.bars && bars) {
             series.paths = bars;

@@ -28,7 +28,6 @@ import { KiroError } from '../kiro/errors';
 import type { KiroEvent } from '../kiro/events';
 import { conversationIdFor } from '../kiro/ids';
 import { contextWindow, knownModelNames, resolveModel } from '../kiro/models';
-import { formatRepair } from '../kiro/repairs';
 import type { ChatMessage, ChatRequest, ContentBlock, OutputEvent, ToolChoice } from '../kiro/types';
 import { filterHits, MAX_QUERY_LENGTH, searchWeb } from '../kiro/web-search';
 import { InvalidRequestError, parseAnthropicRequest } from './anthropic-input';
@@ -142,7 +141,7 @@ async function openKiro(request: ChatRequest, ctx: CallContext, recordAttempt: b
     conversationId: conversationIdFor(request.sessionKey),
     thinkingBudget: request.thinking?.budgetTokens,
   });
-  if (recordAttempt) trace.addRepairs(converted.repairs.map(formatRepair));
+  if (recordAttempt) trace.addRepairs(converted.repairs);
   trace.captureKiroRequest(converted.body);
   const bodyText = JSON.stringify(converted.body);
   for (let attempt = 1; ; attempt++) {

@@ -147,6 +147,8 @@ export class KiroAccountsService implements AccountsService, IDisposable {
   private readonly adding = new Set<string>();
   /** Per account: sha256 of refresh tokens it has moved past (never adopted back from a stale copy). */
   private readonly retired = new Map<string, Set<string>>();
+  /** Per account: the refresh token in use (what a rotation retires). */
+  private readonly currentRefresh = new Map<string, string>();
   private readonly disposables: IDisposable[] = [];
   private changeScheduled = false;
   private disposed = false;
@@ -576,10 +578,11 @@ export class KiroAccountsService implements AccountsService, IDisposable {
     const retired = new Set(record.retiredTokenHashes ?? []);
     if (record.previousRefreshToken) retired.add(tokenHash(record.previousRefreshToken));
     this.retired.set(record.id, retired);
-    let current = account.tokens.refreshToken;
+    this.currentRefresh.set(record.id, account.tokens.refreshToken);
     account.tokens.onDidRotateRefreshToken((token) => {
-      retired.add(tokenHash(current));
-      current = token;
+      const before = this.currentRefresh.get(record.id);
+      if (before) retired.add(tokenHash(before));
+      this.currentRefresh.set(record.id, token);
       void this.persistRotation(entry, token);
     });
     account.tokens.onDidRefresh((token) => void this.persistAccessToken(entry, token.value, token.expiresAt));
@@ -589,6 +592,8 @@ export class KiroAccountsService implements AccountsService, IDisposable {
 
   private dropFromPool(id: string): void {
     const entry = this.pool.remove(id);
+    this.currentRefresh.delete(id);
+    this.retired.delete(id);
     const timer = this.usageTimers.get(id);
     if (timer) clearTimeout(timer);
     this.usageTimers.delete(id);
@@ -673,6 +678,7 @@ export class KiroAccountsService implements AccountsService, IDisposable {
     const changed = entry.account.tokens.refreshToken !== before;
     if (changed) {
       retired.add(tokenHash(before));
+      this.currentRefresh.set(entry.id, entry.account.tokens.refreshToken);
       entry.health.clearNeedsSignIn();
       this.pool.emit({ id: entry.id, persist: true });
     }
@@ -692,8 +698,14 @@ export class KiroAccountsService implements AccountsService, IDisposable {
     }
   }
 
+  /** Whether the IDE is still signed in to this account (not someone else's since the import). */
   private sameLogin(record: StoredAccount, login: KiroIdeLogin): boolean {
-    return !(record.email && login.email && record.email !== login.email) && record.kind === login.kind;
+    if (record.kind !== login.kind) return false;
+    if (record.email && login.email && record.email !== login.email) return false;
+    // A Social profile ARN names the account; an IdC login its client registration.
+    if (record.profileArn && login.profileArn && record.profileArn !== login.profileArn) return false;
+    if (record.kind === 'IdC' && record.clientId && login.clientId && record.clientId !== login.clientId) return false;
+    return true;
   }
 
   /** Writes a refresh token adopted from elsewhere into our own entry (ours is dead now). */

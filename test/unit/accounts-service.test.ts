@@ -12,13 +12,16 @@ import { startFakeUpstream, FREE_TIER_MODELS, type FakeUpstream } from '../suppo
 let upstream: FakeUpstream | undefined;
 const services: KiroAccountsService[] = [];
 
+let clock = Date.UTC(2026, 4, 17, 12, 0, 0);
+
 function service(secrets = new MemorySecretStore(), redactor = new Redactor()): KiroAccountsService {
-  const s = new KiroAccountsService({ secrets, redactor, upstreamBase: upstream!.baseUrl, watchKiroIde: false });
+  const s = new KiroAccountsService({ secrets, redactor, upstreamBase: upstream!.baseUrl, watchKiroIde: false, now: () => clock });
   services.push(s);
   return s;
 }
 
 afterEach(async () => {
+  clock = Date.UTC(2026, 4, 17, 12, 0, 0);
   for (const s of services.splice(0)) s.dispose();
   await upstream?.close();
   upstream = undefined;
@@ -123,5 +126,55 @@ describe('KiroAccountsService', () => {
     await accounts.add({ kind: 'Social', refreshToken: upstream.account.refreshToken });
     await new Promise((r) => setTimeout(r, 0));
     expect(calls).toBeGreaterThan(0);
+  });
+
+  it('two windows share one login: a rotation in one is adopted by the other, without a second refresh', async () => {
+    upstream = await startFakeUpstream({ accounts: [{ rotateRefreshToken: true }], now: () => clock });
+    const fake = upstream.account;
+    const secrets = new MemorySecretStore();
+    const first = service(secrets);
+    const { id } = await first.add({ kind: 'Social', refreshToken: fake.refreshToken });
+    await first.flush();
+    const second = service(secrets);
+    await second.start();
+    const [a] = first.pool.entries();
+    const [b] = second.pool.entries();
+    expect(fake.refreshes).toBe(1);
+
+    clock += 2 * 3600_000;
+    await a!.account.getToken();
+    expect(fake.refreshes).toBe(2);
+    await first.flush();
+    // The other window's token expired too: before refreshing it reads the saved entry and takes
+    // the new refresh and access tokens (a refresh of its own would use the rotated-away token).
+    const token = await b!.account.getToken();
+    expect(fake.refreshes).toBe(2);
+    expect(token.value).toBe(fake.accessToken);
+    expect(b!.account.tokens.refreshToken).toBe(fake.refreshToken);
+    expect(second.get(id)!.state).toBe('ready');
+  });
+
+  it('never adopts back a refresh token it has moved past (a stale copy in the store)', async () => {
+    upstream = await startFakeUpstream({ accounts: [{ rotateRefreshToken: true }], now: () => clock });
+    const fake = upstream.account;
+    const secrets = new MemorySecretStore();
+    const accounts = service(secrets);
+    const { id } = await accounts.add({ kind: 'Social', refreshToken: fake.refreshToken });
+    const [entry] = accounts.pool.entries();
+    const original = fake.refreshToken;
+    clock += 2 * 3600_000;
+    await entry!.account.getToken();
+    await accounts.flush();
+    const rotated = fake.refreshToken;
+    expect(rotated).not.toBe(original);
+    // A stale writer puts the old token back.
+    const record = JSON.parse((await secrets.get(accountKey(id)))!);
+    await secrets.set(accountKey(id), JSON.stringify({ ...record, refreshToken: original, accessToken: undefined }));
+    await new Promise((r) => setTimeout(r, 20));
+    expect(entry!.account.tokens.refreshToken).toBe(rotated);
+    clock += 2 * 3600_000;
+    await entry!.account.getToken();
+    expect(accounts.get(id)!.state).toBe('ready');
+    expect(upstream.requestsTo('refreshToken').filter((r) => r.status !== 200)).toHaveLength(0);
   });
 });

@@ -102,6 +102,10 @@ describe('format', () => {
     expect([fmt.count(950), fmt.count(12_345), fmt.count(1_250_000)]).toEqual(['950', '12k', '1.3M']);
     expect([fmt.credits(0), fmt.credits(0.004), fmt.credits(0.123), fmt.credits(687.5), fmt.credits(2400.4)]).toEqual(['0', '0.004', '0.12', '687.5', '2400']);
   });
+
+  it('counts requests in good English (the footer said "1 requests")', () => {
+    expect([fmt.plural(0, 'request'), fmt.plural(1, 'request'), fmt.plural(2, 'request')]).toEqual(['0 requests', '1 request', '2 requests']);
+  });
 });
 
 describe('chart time axis', () => {

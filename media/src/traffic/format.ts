@@ -4,6 +4,11 @@ export function pad2(n: number): string {
   return String(n).padStart(2, '0');
 }
 
+/** `1 request`, `2 requests`. */
+export function plural(n: number, noun: string): string {
+  return `${n} ${noun}${n === 1 ? '' : 's'}`;
+}
+
 /** `14:03:27` in local time. */
 export function clockTime(ms: number): string {
   const d = new Date(ms);

@@ -250,7 +250,7 @@ class TrafficApp {
     this.stats = stats;
     this.charts.update(stats);
     const parts = [
-      `${stats.requests} requests`,
+      fmt.plural(stats.requests, 'request'),
       `${stats.failed} failed`,
       stats.inFlight ? `${stats.inFlight} in flight` : '',
       `${fmt.credits(stats.credits)} credits`,
@@ -320,7 +320,7 @@ class TrafficApp {
     this.refreshClients();
     const capture = this.config ? ` · bodies: ${this.config.captureBodies}` : '';
     const limit = this.config ? ` (keeps the newest ${this.config.maxEntries})` : '';
-    const shown = visible.length === total ? `${total} requests` : `${visible.length} of ${total} requests`;
+    const shown = visible.length === total ? fmt.plural(total, 'request') : `${visible.length} of ${fmt.plural(total, 'request')}`;
     setText(this.footer, `${shown}${limit}${capture}${this.paused ? ' · paused' : ''}`);
   }
 

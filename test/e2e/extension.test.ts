@@ -20,7 +20,8 @@ import {
   waitForPort,
 } from './support';
 
-const MODEL = 'claude-sonnet-4-5';
+// A model every account (free ones too) has; older names make the Anthropic SDK print warnings.
+const MODEL = 'claude-haiku-4-5';
 const STATUS_ITEM_ID = `${extension.id}.kiroBridge.status`;
 
 const weatherTool: Anthropic.Tool = {
@@ -52,6 +53,7 @@ describe('Kiro Bridge in a real VS Code', () => {
         'kiroBridge.advanced.upstreamBase': upstream.baseUrl,
         // Bodies in the traffic details, as a user debugging a client would set it.
         'kiroBridge.traffic.captureBodies': 'full',
+        'workbench.colorTheme': 'Default Dark Modern',
       },
       // Only the settings may point the extension anywhere: nothing from this shell leaks in.
       env: { KIRO_AUTH_TOKEN: '', KIRO_BRIDGE_UPSTREAM_BASE: '', KIRO_BRIDGE_API_KEY: '' },
@@ -85,7 +87,7 @@ describe('Kiro Bridge in a real VS Code', () => {
     const { server, browser } = vscode();
     expect(server.listExtensions()).toContain(`${extension.id}@${extension.version}`);
     const folder = server.createFolder('project', { 'README.md': '# A project that uses Kiro Bridge\n' });
-    window = await Workbench.open(browser, server, folder);
+    window = await Workbench.open(browser, server, folder, { viewport: { width: 1400, height: 860 } });
     await window.page.context().grantPermissions(['clipboard-read', 'clipboard-write'], { origin: new URL(server.url).origin });
     await server.waitForActivation(extension.id);
     await statusItem(window).waitFor();
@@ -196,7 +198,7 @@ describe('Kiro Bridge in a real VS Code', () => {
     // request with a wrong key from step 5a, which is refused but still listed.
     expect((await column('api')).slice(0, 4)).toEqual(['openai', 'anthropic', 'anthropic', 'anthropic']);
     expect(await column('status')).toEqual(['200', '200', '200', '200', '401']);
-    expect((await column('stop')).slice(0, 4)).toEqual(['stop', 'end_turn', 'tool_use', 'end_turn']);
+    expect((await column('stop')).slice(0, 4)).toEqual(['end_turn', 'end_turn', 'tool_use', 'end_turn']);
     expect(await column('client')).toEqual([expect.stringMatching(/openai/i), ...Array(3).fill(expect.stringMatching(/anthropic/i)), expect.any(String)]);
     await win().waitForStatusBar(new RegExp(`Kiro :${port}\\s+5\\b`));
 
@@ -209,10 +211,17 @@ describe('Kiro Bridge in a real VS Code', () => {
     const overview = traffic.locator('.details-panel[data-tab="overview"]');
     await expect.poll(() => overview.innerText()).toMatch(/Stop reason\s+tool_use/);
     expect(await overview.innerText()).toMatch(/Client\s+Anthropic SDK/);
-    // What Kiro sent, event by event: the tool call.
-    await traffic.locator('vscode-tab-header[data-tab="upstreamEvents"]').click();
-    await expect.poll(() => traffic.locator('.details-panel[data-tab="upstreamEvents"]').innerText()).toContain('"get_weather"');
+    // What Kiro sent, event by event, and the answer the client got: the tool call.
+    const tab = async (name: string) => {
+      await traffic.locator(`vscode-tab-header[data-tab="${name}"]`).click();
+      return traffic.locator(`.details-panel[data-tab="${name}"]`);
+    };
+    const events = await tab('upstreamEvents');
+    await expect.poll(() => events.innerText()).toMatch(/toolUseEvent.*"get_weather"/);
+    const response = await tab('response');
+    await expect.poll(() => response.innerText()).toMatch(/"type": "tool_use",[\s\S]*"name": "get_weather"/);
     await win().screenshot('extension-06-traffic-details');
+    await tab('overview');
 
     // The status bar item's tooltip lists the account with its credits (the README's picture).
     await statusItem(win()).hover();
@@ -229,6 +238,10 @@ describe('Kiro Bridge in a real VS Code', () => {
     await waitForPort(port, 'closed');
     await expect.poll(() => statusLabel(win())).toMatch(/Kiro Bridge is stopped/);
     expect(await statusItem(win()).innerText()).not.toContain(`:${port}`);
+    // The Traffic view's title bar offers Start again instead of Stop.
+    const titleActions = win().page.locator('.part.panel .title-actions .action-label');
+    await expect.poll(() => titleActions.evaluateAll((links) => links.map((a) => a.getAttribute('aria-label')))).toEqual(expect.arrayContaining(['Start']));
+    expect(await titleActions.evaluateAll((links) => links.map((a) => a.getAttribute('aria-label')))).not.toContain('Stop');
     await win().screenshot('extension-07-stopped');
   });
 

@@ -36,7 +36,7 @@ afterEach(async () => {
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
 });
 
-async function failure(promise: Promise<unknown>): Promise<Anthropic.APIError> {
+async function failure(promise: Promise<unknown>): Promise<InstanceType<typeof Anthropic.APIError>> {
   try {
     await promise;
   } catch (error) {

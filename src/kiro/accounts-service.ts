@@ -845,7 +845,8 @@ export class KiroAccountsService implements AccountsService, IDisposable {
       if (entry.source !== 'env') void this.store.update(entry.id, (r) => (r.email === usage.email ? undefined : { ...r, email: usage.email }));
     }
     const before = JSON.stringify(entry.health.persisted());
-    entry.health.noteRemaining(usage.remaining, usage.resetAt, 'monthly credits used up');
+    // With paid overage on, 0 left does not stop requests: only a real 402 marks the account.
+    if (!usage.overageEnabled || usage.remaining > 0) entry.health.noteRemaining(usage.remaining, usage.resetAt, 'monthly credits used up');
     if (JSON.stringify(entry.health.persisted()) !== before) this.pool.emit({ id: entry.id, persist: true });
   }
 

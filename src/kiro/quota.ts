@@ -21,6 +21,8 @@ export interface UsageSummary {
   unit: string;
   freeTrial?: { remaining: number; expiresAt?: number };
   bonusRemaining: number;
+  /** Paid overage is on: requests go on past the limit (billed), so 0 left does not mean blocked. */
+  overageEnabled: boolean;
 }
 
 type Json = Record<string, unknown>;
@@ -109,6 +111,7 @@ export function summarizeUsage(answer: unknown): UsageSummary {
     unit: typeof breakdown.unit === 'string' ? breakdown.unit : 'CREDIT',
     freeTrial,
     bonusRemaining: round(bonusRemaining),
+    overageEnabled: isObject(answer.overageConfiguration) && answer.overageConfiguration.overageStatus === 'ENABLED',
   };
 }
 

@@ -7,7 +7,7 @@ import { Redactor } from '../../src/common/redact';
 import { KiroError } from '../../src/kiro/errors';
 import { KiroAccountsService } from '../../src/kiro/accounts-service';
 import { INDEX_KEY, accountKey } from '../../src/kiro/account-store';
-import { startFakeUpstream, FREE_TIER_MODELS, type FakeUpstream } from '../support/fake-upstream';
+import { startFakeUpstream, FREE_TIER_MODELS, nextMonthlyReset, usageLimitsBody, type FakeUpstream } from '../support/fake-upstream';
 
 let upstream: FakeUpstream | undefined;
 const services: KiroAccountsService[] = [];
@@ -176,5 +176,18 @@ describe('KiroAccountsService', () => {
     await entry!.account.getToken();
     expect(accounts.get(id)!.state).toBe('ready');
     expect(upstream.requestsTo('refreshToken').filter((r) => r.status !== 200)).toHaveLength(0);
+  });
+
+  it('an account whose usage shows nothing left is marked exhausted until the reset, unless paid overage is on', async () => {
+    upstream = await startFakeUpstream({ accounts: [{ label: 'spent', usage: { limit: 50, used: 50 } }, { label: 'overage', usage: { limit: 50, used: 50 } }], now: () => clock });
+    const [spent, overage] = upstream.accounts;
+    const accounts = service();
+    const first = await accounts.add({ kind: 'Social', refreshToken: spent!.refreshToken });
+    expect(first).toMatchObject({ state: 'quota_exhausted', until: nextMonthlyReset(clock) * 1000 });
+    expect(first.credits).toMatchObject({ remaining: 0, limit: 50 });
+
+    overage!.scriptNextUsage({ status: 200, body: { ...usageLimitsBody(overage!, clock), overageConfiguration: { overageStatus: 'ENABLED' } } });
+    const second = await accounts.add({ kind: 'Social', refreshToken: overage!.refreshToken });
+    expect(second).toMatchObject({ state: 'ready' });
   });
 });

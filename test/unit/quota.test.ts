@@ -45,6 +45,12 @@ describe('summarizeUsage', () => {
     expect(summarizeUsage(body({ limit: 50, used: 53.2 })).remaining).toBe(0);
   });
 
+  it('says whether paid overage is on', () => {
+    const answer = body({ limit: 50 }) as Record<string, unknown>;
+    expect(summarizeUsage(answer).overageEnabled).toBe(false);
+    expect(summarizeUsage({ ...answer, overageConfiguration: { overageStatus: 'ENABLED' } }).overageEnabled).toBe(true);
+  });
+
   it('reads the real Aug-2025 capture (VIBE/SPEC, seconds-based dates)', () => {
     const captured = fixtureJson('getUsageLimits_response_2025-08_legacy_VIBE_SPEC.json');
     const summary = summarizeUsage(captured);

@@ -19,22 +19,16 @@
 // `blocked_domains` filter Kiro's results after the fact; `encrypted_content` is a plain stand-in
 // (see web-search-blocks); text is not annotated with citations.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { KiroAccount } from '../kiro/account';
-import type { AccessToken } from '../kiro/auth';
-import { ResponseAssembler } from '../kiro/assemble';
-import { generateAssistantResponse, type KiroResponseStream } from '../kiro/client';
-import { toKiroRequest } from '../kiro/convert';
 import { KiroError } from '../kiro/errors';
-import type { KiroEvent } from '../kiro/events';
-import { conversationIdFor } from '../kiro/ids';
 import { contextWindow, knownModelNames, resolveModel } from '../kiro/models';
 import type { ChatMessage, ChatRequest, ContentBlock, OutputEvent, ToolChoice } from '../kiro/types';
-import { filterHits, MAX_QUERY_LENGTH, searchWeb } from '../kiro/web-search';
+import { callWebSearch, filterHits, MAX_QUERY_LENGTH } from '../kiro/web-search';
 import { InvalidRequestError, parseAnthropicRequest } from './anthropic-input';
 import { ANTHROPIC_SSE_HEADERS, anthropicErrorFor, newMessageId, type AnthropicOutputMeta } from './anthropic-output';
 import { ABORT_CLIENT_GONE, ABORT_SHUTDOWN, type BridgeContext, type BridgeRoute } from './context';
 import { sendAnthropicError, sendJson } from './http';
 import type { RequestTrace } from './traffic';
+import { openUpstream, type Opened } from './upstream-open';
 import {
   failureForModel,
   failureSummary,
@@ -114,78 +108,23 @@ function waitForDrain(res: ServerResponse): Promise<void> {
 
 // ---- one Kiro call ------------------------------------------------------------------------------
 
-interface KiroCall {
-  upstream: KiroResponseStream;
-  batches: AsyncGenerator<KiroEvent[], void, undefined>;
-  assembler: ResponseAssembler;
-  first: OutputEvent[];
-  ended: boolean;
-}
-
 interface CallContext {
-  account: KiroAccount;
   kiroModel: string;
   trace: RequestTrace;
   context: BridgeContext;
   signal: AbortSignal;
 }
 
-/** Opens one generate call (retrying once after a refresh when Kiro rejects the token) and reads its first batch. */
-async function openKiro(request: ChatRequest, ctx: CallContext, recordAttempt: boolean): Promise<KiroCall> {
-  const { account, trace, context, signal } = ctx;
-  let token: AccessToken = await account.getToken();
-  if (signal.aborted) throw signal.reason;
-  const converted = toKiroRequest(request, {
-    kiroModel: ctx.kiroModel,
-    profileArn: account.profileArn,
-    conversationId: conversationIdFor(request.sessionKey),
-    thinkingBudget: request.thinking?.budgetTokens,
-  });
-  if (recordAttempt) trace.addRepairs(converted.repairs);
-  trace.captureKiroRequest(converted.body);
-  const bodyText = JSON.stringify(converted.body);
-  for (let attempt = 1; ; attempt++) {
-    const started = Date.now();
-    const assembler = new ResponseAssembler({ toolNames: converted.toolNames, thinking: request.thinking !== undefined, stopSequences: request.stopSequences });
-    let upstream: KiroResponseStream | undefined;
-    try {
-      upstream = await generateAssistantResponse(account, token, bodyText, { signal, idleTimeoutMs: context.config().requestTimeoutSeconds * 1000, attempt });
-      const batches = upstream.batches();
-      const firstRead = await batches.next();
-      const first: OutputEvent[] = [];
-      if (!firstRead.done) {
-        for (const event of firstRead.value) {
-          trace.captureUpstreamEvent(event);
-          first.push(...assembler.push(event));
-        }
-      } else {
-        first.push(...assembler.end());
-      }
-      const head = first.find((e) => e.type !== 'usage');
-      if (head?.type === 'error') throw head.error;
-      if (recordAttempt) trace.addAttempt({ account: account.label, status: 200, durationMs: Date.now() - started });
-      return { upstream, batches, assembler, first, ended: firstRead.done === true };
-    } catch (error) {
-      upstream?.cancel();
-      if (signal.aborted) throw error;
-      const kiroError = error instanceof KiroError ? error : undefined;
-      trace.addAttempt({
-        account: account.label,
-        status: kiroError?.status ?? (upstream ? 200 : 0),
-        errorClass: kiroError?.errorClass ?? 'internal',
-        durationMs: Date.now() - started,
-      });
-      if (kiroError?.errorClass === 'token_expired' && attempt === 1) {
-        token = await account.tokens.refreshAfterRejection(token);
-        continue;
-      }
-      throw error;
-    }
-  }
+/**
+ * Opens one generate call through the account pool (the chat pipeline's own opening: fail-over by
+ * error class, refresh once and retry once) and reads its first batch.
+ */
+function openKiro(request: ChatRequest, ctx: CallContext): Promise<Opened> {
+  return openUpstream(request, ctx.kiroModel, ctx.trace, ctx.context, ctx.context.config(), ctx.signal);
 }
 
 /** The call's output events, batch by batch, ending with its finish (or error). */
-async function* callEvents(call: KiroCall, trace: RequestTrace, signal: AbortSignal): AsyncGenerator<OutputEvent[]> {
+async function* callEvents(call: Opened, trace: RequestTrace, signal: AbortSignal): AsyncGenerator<OutputEvent[]> {
   yield call.first;
   const { assembler } = call;
   if (!call.ended && !assembler.done) {
@@ -245,7 +184,13 @@ async function runSearch(id: string, query: string, tool: WebSearchToolConfig, c
   if (query.length > MAX_QUERY_LENGTH) return failed('query_too_long', false);
   const started = Date.now();
   try {
-    const answer = await searchWeb(ctx.account, query, { signal: ctx.signal, timeoutMs: ctx.context.config().requestTimeoutSeconds * 1000 });
+    const timeoutMs = ctx.context.config().requestTimeoutSeconds * 1000;
+    // Through the pool like a generate call: a fresh token, a refresh and retry if Kiro rejects
+    // it, another account if this one cannot serve.
+    const answer = await ctx.context.accounts.execute(
+      { signal: ctx.signal, onAccount: (entry) => ctx.trace.update({ account: entry.label }) },
+      (lease) => callWebSearch(lease.account, lease.token, query, { signal: ctx.signal, timeoutMs, attempt: lease.attempt }),
+    );
     const shown = filterHits(answer.hits, { allowed: tool.allowedDomains, blocked: tool.blockedDomains });
     const left = answer.hits.length - shown.length;
     ctx.trace.addRepairs([`web search "${query.slice(0, 120)}": ${answer.hits.length} results from Kiro${left ? `, ${left} outside the allowed domains dropped` : ''} (${Date.now() - started} ms)`]);
@@ -307,7 +252,7 @@ async function serveWithModel(prepared: Prepared, run: RunContext): Promise<Endi
     const shape = finalRound ? withoutTool({ ...request, toolChoice }, fn) : { tools: request.tools, toolChoice };
     const roundRequest: ChatRequest = { ...request, ...shape, messages: conversation };
     const inputTokens = round === 0 ? prepared.inputTokens : run.context.counter.countRequest(roundRequest);
-    const call = await openKiro(roundRequest, run, round === 0);
+    const call = await openKiro(roundRequest, run);
     try {
       run.commit();
       run.output.beginSegment(inputTokens);
@@ -471,11 +416,7 @@ export async function handleWebSearchMessages(
   }
 
   try {
-    const account = context.accounts.acquire();
-    if (!account) throw new KiroError('no_account', context.accounts.unavailableReason());
-    trace.update({ account: account.label });
     const run: RunContext = {
-      account,
       kiroModel,
       trace,
       context,

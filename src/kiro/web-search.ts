@@ -166,18 +166,6 @@ export async function callWebSearch(account: KiroAccount, token: AccessToken, qu
   return parseWebSearchAnswer(rpc, query, account.label);
 }
 
-/** Searches with the account's current token, refreshing once if Kiro rejects it (as the generate call does). */
-export async function searchWeb(account: KiroAccount, query: string, options: SearchOptions): Promise<WebSearchAnswer> {
-  let token = await account.getToken();
-  try {
-    return await callWebSearch(account, token, query, options);
-  } catch (error) {
-    if (!(error instanceof KiroError) || error.errorClass !== 'token_expired' || options.signal?.aborted) throw error;
-    token = await account.tokens.refreshAfterRejection(token);
-    return callWebSearch(account, token, query, { ...options, attempt: 2 });
-  }
-}
-
 /**
  * Anthropic's `allowed_domains` / `blocked_domains`, applied to Kiro's results (its MCP tool has no
  * such filter). A domain matches itself and its subdomains; an entry with a path also matches the

@@ -83,7 +83,7 @@ export interface AccountsService {
   list(): AccountSnapshot[];
   onDidChange(listener: () => void): IDisposable;
   /** Validates with a real refresh (and a usage check) before anything is saved; throws KiroError with a clear message. */
-  add(input: AddAccountInput): Promise<AccountSnapshot>;
+  add(input: AddAccountInput & AddAccountDetails): Promise<AccountSnapshot>;
   importKiroIde(options?: { cacheDir?: string }): Promise<AccountSnapshot>;
   remove(id: string): Promise<void>;
   setDisabled(id: string, disabled: boolean): Promise<void>;

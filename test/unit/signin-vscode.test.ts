@@ -137,6 +137,16 @@ describe('Kiro Bridge: Sign In…', () => {
     expect(mock.promptsOf('quickPick').at(-1)!.items.map((i: { label: string }) => i.label)).toEqual(['Team US', 'Team EU']);
     expect(upstream.requestsTo('oidcRegister')[0]!.body).toMatchObject({ issuerUrl: 'https://my-org.awsapps.com/start' });
     expect(await accounts()).toEqual([expect.objectContaining({ kind: 'IdC', source: 'sign-in' })]);
+    // Stored in SecretStorage with the chosen profile, the OIDC region and the start URL.
+    const stored = [...context.secrets.values.entries()].filter(([k]) => k.startsWith('kiro-bridge/account/')).map(([, v]) => JSON.parse(v) as Record<string, unknown>);
+    expect(stored).toEqual([
+      expect.objectContaining({
+        provider: 'Enterprise',
+        profileArn: 'arn:aws:codewhisperer:eu-central-1:111111111111:profile/TEAMEU',
+        region: 'eu-west-1',
+        startUrl: 'https://my-org.awsapps.com/start',
+      }),
+    ]);
   });
 
   it('cancels from the progress notification and stores nothing', async () => {

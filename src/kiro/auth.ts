@@ -10,6 +10,7 @@ import type { AccountCredentials } from './credentials';
 import type { KiroEndpoints } from './endpoints';
 import { KiroError, classifyNetworkError, classifyRefreshFailure } from './errors';
 import { IDC_AMZ_USER_AGENT, socialRefreshUserAgent } from './identity';
+import { readLimited } from './read-limited';
 
 export interface AccessToken {
   /** The bearer for data-plane calls. */
@@ -318,15 +319,3 @@ export class TokenManager {
 }
 
 /** Reads a response body as text, keeping at most `limit` bytes (error bodies can be anything). */
-export async function readLimited(body: AsyncIterable<Uint8Array>, limit: number): Promise<string> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of body) {
-    if (size < limit) {
-      const buffer = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
-      chunks.push(size + buffer.length > limit ? buffer.subarray(0, limit - size) : buffer);
-    }
-    size += chunk.byteLength;
-  }
-  return Buffer.concat(chunks).toString('utf8');
-}

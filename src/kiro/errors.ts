@@ -45,6 +45,15 @@ export interface KiroErrorDetails {
 
 export class KiroError extends Error {
   override readonly name = 'KiroError';
+
+  /**
+   * The extension ships two bundles (extension.js and the lazily loaded heavy.js), each with its
+   * own copy of this class; recognise a KiroError from either copy by its shape.
+   */
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return value instanceof Error && value.name === 'KiroError' && typeof (value as { errorClass?: unknown }).errorClass === 'string';
+  }
+
   readonly status?: number;
   readonly reason?: string;
   readonly retryAfterSeconds?: number;

@@ -5,7 +5,8 @@
 import { randomUUID } from 'node:crypto';
 import { request } from 'undici';
 import type { KiroAccount } from './account';
-import { readLimited, type AccessToken } from './auth';
+import type { AccessToken } from './auth';
+import { readLimited } from './read-limited';
 import { KiroError, classifyNetworkError, classifyUpstreamResponse } from './errors';
 import { runtimeUserAgents } from './identity';
 

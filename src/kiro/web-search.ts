@@ -6,7 +6,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { request } from 'undici';
 import type { KiroAccount } from './account';
 import type { AccessToken } from './auth';
-import { readLimited } from './auth';
+import { readLimited } from './read-limited';
 import type { KiroEndpoints } from './endpoints';
 import { classifyNetworkError, classifyUpstreamResponse, KiroError } from './errors';
 import { streamingUserAgents } from './identity';

@@ -4,3 +4,4 @@
 export { createBridge } from '../bridge/server';
 export { KiroAccountsService } from '../kiro/accounts-service';
 export { loadCredentials } from '../kiro/credentials';
+export { signIn } from '../kiro/signin/flow';

@@ -8,16 +8,10 @@ import * as vscode from 'vscode';
 import type { AccountSnapshot } from '../kiro/accounts-service';
 import { KiroError } from '../kiro/errors';
 import { toAddAccountInput } from '../kiro/signin/account-input';
-import {
-  MemoryRegistrationCache,
-  signIn,
-  SignInError,
-  type KiroProfile,
-  type RegistrationCache,
-  type SignInMethod,
-  type SignInTransport,
-  type UserCodePrompt,
-} from '../kiro/signin';
+import { SignInError } from '../kiro/signin/errors';
+import type { KiroProfile, SignInMethod, SignInTransport, UserCodePrompt } from '../kiro/signin';
+import { MemoryRegistrationCache, type RegistrationCache } from '../kiro/signin/registration-cache';
+import { loadHeavyModules } from './load-heavy';
 import type { ExtensionServices } from './services';
 import { formatCredits } from './status-bar';
 
@@ -145,6 +139,8 @@ async function runSignIn(deps: SignInDeps, method: SignInMethod, name: string, f
         const controller = new AbortController();
         const cancel = token.onCancellationRequested(() => controller.abort());
         try {
+          // The flows verify with a real refresh (undici, the account machinery): heavy.js.
+          const { signIn } = await loadHeavyModules();
           const result = await signIn({
             method,
             transport,

@@ -30,6 +30,12 @@ export type SignInFailure =
 
 export class SignInError extends Error {
   override readonly name = 'SignInError';
+
+  /** Recognised across the extension's two bundles (see KiroError). */
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return value instanceof Error && value.name === 'SignInError' && typeof (value as { failure?: unknown }).failure === 'string';
+  }
+
   /** The provider's own error code (`invalid_client`, `access_denied`…), when it sent one. */
   readonly providerCode?: string;
 

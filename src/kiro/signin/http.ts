@@ -1,8 +1,8 @@
 // The few HTTP calls of a sign-in: JSON in, JSON out, with a timeout and the caller's cancel
 // signal. Transport failures become SignInErrors that name the service; bodies are never quoted
-// whole (they may hold tokens), only the fields a caller picks out.
-import { request } from 'undici';
-import { readLimited } from '../auth';
+// whole (they may hold tokens), only the fields a caller picks out. Node's built-in fetch keeps
+// the extension's first bundle free of undici (sign-in runs before any account exists).
+import { readLimited } from '../read-limited';
 import { signInCancelled, signInFailed } from './errors';
 
 export interface JsonAnswer {
@@ -31,15 +31,17 @@ export async function callJson(method: 'GET' | 'POST', url: string, body: unknow
   let text: string;
   let headers: JsonAnswer['headers'];
   try {
-    const response = await request(url, {
+    const response = await fetch(url, {
       method,
       headers: { accept: 'application/json', ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...options.headers },
       body: body === undefined ? undefined : JSON.stringify(body),
       signal,
+      redirect: 'manual',
     });
-    status = response.statusCode;
-    headers = response.headers as JsonAnswer['headers'];
-    text = await readLimited(response.body, MAX_BODY);
+    status = response.status;
+    headers = Object.fromEntries(response.headers);
+    // Node's web streams are async-iterable (the DOM typings do not say so).
+    text = response.body ? await readLimited(response.body as unknown as AsyncIterable<Uint8Array>, MAX_BODY) : '';
   } catch (error) {
     if (options.signal?.aborted) throw signInCancelled();
     if (timeout.aborted) throw signInFailed('network', `${options.service} did not answer within ${Math.round((options.timeoutMs ?? DEFAULT_TIMEOUT_MS) / 1000)} s`, error);

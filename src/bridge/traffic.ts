@@ -39,7 +39,9 @@ const MAX_UPSTREAM_EVENTS = 5000;
 /** Prepares a body for the record under a capture mode; undefined when nothing is kept. */
 export function captureBody(body: unknown, mode: CaptureMode, redactor: Redactor): unknown {
   if (mode === 'off') return undefined;
-  return redactor.value(shape(body, mode, new WeakSet()));
+  // Scrub first, then shorten: a secret cut at the 256th character would leave a fragment too
+  // short for any pattern to recognise.
+  return shape(redactor.value(body), mode, new WeakSet());
 }
 
 function shape(value: unknown, mode: CaptureMode, seen: WeakSet<object>): unknown {

@@ -6,7 +6,7 @@ describe('traffic body capture', () => {
   it('scrubs a secret that straddles the redacted-mode cut before shortening', () => {
     const redactor = new Redactor();
     const key = `sk-ant-${'A1b2C3d4'.repeat(6)}`;
-    const text = `${'x'.repeat(240)} my key is ${key} and more text ${'y'.repeat(300)}`;
+    const text = `${'x'.repeat(229)} my key is ${key} and more text ${'y'.repeat(300)}`;
     const captured = JSON.stringify(captureBody({ messages: [{ role: 'user', content: text }] }, 'redacted', redactor));
     expect(captured).not.toContain(key.slice(0, 12));
     expect(captured).not.toContain('A1b2C3d4');

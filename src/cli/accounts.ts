@@ -23,6 +23,18 @@ export interface CliIO {
   readSecret(prompt: string): Promise<string>;
   env: NodeJS.ProcessEnv;
   now?: () => number;
+  /** Shows that a long operation is under way (a spinner on a terminal); `done` ends it. */
+  progress?(text: string): { done(): void };
+}
+
+/** Runs `work` under io.progress, if the caller gave one. */
+async function withProgress<T>(io: CliIO, text: string, work: () => Promise<T>): Promise<T> {
+  const shown = io.progress?.(text);
+  try {
+    return await work();
+  } finally {
+    shown?.done();
+  }
 }
 
 export const ACCOUNTS_USAGE = `Usage: kiro-bridge accounts <command> [options]
@@ -297,15 +309,14 @@ export async function accountsCommand(args: string[], io: CliIO): Promise<number
     const { service } = opened;
     switch (command) {
       case 'list': {
-        if (!values.offline) await service.refreshUsage();
+        if (!values.offline) await withProgress(io, 'Asking Kiro for credits', () => service.refreshUsage());
         const list = service.list();
         io.out(values.json ? `${JSON.stringify(list, null, 2)}\n` : formatAccountsTable(list, now()));
         return 0;
       }
       case 'usage': {
         const target = positionals[0] ? findAccount(service.list(), positionals[0]) : undefined;
-        if (target) await service.refreshUsage(target.id).catch(() => undefined);
-        else await service.refreshUsage();
+        await withProgress(io, 'Asking Kiro for credits and models', () => (target ? service.refreshUsage(target.id).catch(() => undefined) : service.refreshUsage()));
         const list = target ? [service.get(target.id)!] : service.list();
         if (values.json) io.out(`${JSON.stringify(list, null, 2)}\n`);
         else if (list.length === 0) io.out(formatAccountsTable([], now()));
@@ -313,7 +324,7 @@ export async function accountsCommand(args: string[], io: CliIO): Promise<number
         return 0;
       }
       case 'import-kiro': {
-        const snapshot = await service.importKiroIde({ cacheDir: typeof values['cache-dir'] === 'string' ? path.resolve(values['cache-dir']) : undefined });
+        const snapshot = await withProgress(io, 'Checking the Kiro IDE login with Kiro', () => service.importKiroIde({ cacheDir: typeof values['cache-dir'] === 'string' ? path.resolve(values['cache-dir']) : undefined }));
         io.out(`Imported the Kiro IDE login: ${snapshot.label} (${snapshot.kind}).\n`);
         if (snapshot.credits) io.out(`Credits: ${credits(snapshot.credits.remaining)} left of ${credits(snapshot.credits.limit)}.\n`);
         io.out(`Saved in ${opened.file}. The bridge follows the IDE's token file, so both stay signed in.\n`);
@@ -331,7 +342,7 @@ export async function accountsCommand(args: string[], io: CliIO): Promise<number
           clientId ??= (await io.readSecret('Client id: ')).trim();
           clientSecret = (await io.readSecret('Client secret (input hidden): ')).trim();
         }
-        const snapshot = await service.add({
+        const snapshot = await withProgress(io, 'Checking the account with Kiro', () => service.add({
           kind,
           refreshToken: refreshToken.trim(),
           clientId,
@@ -339,7 +350,7 @@ export async function accountsCommand(args: string[], io: CliIO): Promise<number
           region: typeof values.region === 'string' ? values.region : undefined,
           label: typeof values.label === 'string' ? values.label : undefined,
           source: 'manual',
-        });
+        }));
         io.out(`Added ${snapshot.label} (${snapshot.kind})${snapshot.credits ? `: ${credits(snapshot.credits.remaining)} of ${credits(snapshot.credits.limit)} credits left` : ''}.\n`);
         io.out(`Saved in ${opened.file}.\n`);
         return 0;

@@ -93,7 +93,7 @@ describe('kiro-bridge accounts and serve', () => {
     expect(listed.out()).toMatch(/1\*?\s+ide-user@example\.com\s+Social\s+kiro-ide\s+ready\s+50 \/ 50/);
 
     const bridge = await serve();
-    expect(bridge.out()).toMatch(/account 1: ide-user@example\.com \(Social, kiro-ide\)/);
+    expect(bridge.out()).toMatch(/Accounts\s+1\*?\s+ide-user@example\.com\s+Social, kiro-ide\s+ready/);
     upstream.scriptNext(textReply('served from a saved account'));
     const answer = await bridge.client.messages.create(ask);
     expect(answer.content).toEqual([{ type: 'text', text: 'served from a saved account' }]);

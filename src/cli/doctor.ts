@@ -16,7 +16,7 @@ import { sendTestRequest } from '../views/test-request';
 import { CliUsageError, describeState, openAccounts, type OpenedAccounts } from './accounts';
 import { parseCommandLine, SettingsSourceError, type CommandLine } from './command-line';
 import { accountsEnvironment, flagHelp, type CliSettings } from './settings';
-import { startProgress, stripStyle, Style, type OutputStream } from './terminal';
+import { padVisible, startProgress, Style, type OutputStream } from './terminal';
 import { version, engines } from '../../package.json';
 
 export const DOCTOR_USAGE = `Usage: kiro-bridge doctor [--json] [--no-request] [options]
@@ -126,10 +126,15 @@ function creditsText(account: AccountSnapshot): string {
   return `; ${n(c.remaining)} of ${n(c.limit)} credits left${c.subscription ? ` (${c.subscription})` : ''}`;
 }
 
-export function accountCheck(account: AccountSnapshot, index: number, now: number): CheckResult {
+/** One account's check from its state after a refresh and usage check; `error` if that threw. */
+export function accountCheck(account: AccountSnapshot, index: number, now: number, error?: string): CheckResult {
   const id = `account:${index + 1}`;
   const title = `Account ${index + 1} (${account.label})`;
   const reason = account.stateReason ? ` — ${account.stateReason}` : '';
+  // A failure that did not change the account's state (network, Kiro's 5xx) is still a failure.
+  if (error && (account.state === 'ready' || account.state === 'refreshing')) {
+    return { id, title, status: 'fail', detail: `could not refresh or check it: ${error}`, fix: 'see "Kiro reachable" above; if Kiro is reachable, try again in a minute ("kiro-bridge usage")' };
+  }
   switch (account.state) {
     case 'ready':
     case 'refreshing':
@@ -215,8 +220,10 @@ async function checkRequest(opened: OpenedAccounts, settings: CliSettings, redac
 }
 
 function formatCheck(check: CheckResult, style: Style, width: number): string {
-  const lines = [`  ${style.mark(check.status)} ${check.title.padEnd(width)}  ${check.detail}`];
-  if (check.fix && check.status !== 'pass') lines.push(`${' '.repeat(3 + stripStyle(style.mark(check.status)).length)}${style.dim('fix:')} ${check.fix}`);
+  // "[FAIL]" is the widest ASCII mark; ✓ and ✗ are one column.
+  const markWidth = style.unicode ? 1 : 6;
+  const lines = [`  ${padVisible(style.mark(check.status), markWidth)} ${check.title.padEnd(width)}  ${check.detail}`];
+  if (check.fix && check.status !== 'pass') lines.push(`${' '.repeat(3 + markWidth)}${style.dim('fix:')} ${check.fix}`);
   return lines.join('\n');
 }
 
@@ -282,13 +289,16 @@ export async function doctorCommand(args: string[], io: DoctorIO): Promise<numbe
     const list = opened?.service.list() ?? [];
     if (opened && list.length) {
       await run(`Refreshing ${list.length === 1 ? 'the account' : `${list.length} accounts`}`, async () => {
-        await opened!.service.checkAll();
+        const service = opened!.service;
+        const errors = await Promise.all(
+          list.map((a) => (a.state === 'disabled' ? undefined : service.refreshUsage(a.id).then(() => undefined, (error: Error) => redactor.text(error.message)))),
+        );
         const now = Date.now();
-        return opened!.service.list().map((a, i) => accountCheck(a, i, now));
+        return list.map((a, i) => accountCheck(service.get(a.id) ?? a, i, now, errors[i]));
       });
     }
     await run('Checking the port', () => checkPort(settings.host, settings.port));
-    const ready = opened?.service.list().some((a) => a.state === 'ready') ?? false;
+    const ready = checks.some((c) => c.id.startsWith('account:') && (c.status === 'pass' || c.status === 'warn'));
     if (parsed.values['no-request']) {
       checks.push({ id: 'request', title: 'Test request', status: 'skip', detail: 'skipped (--no-request)' });
     } else if (!opened || !ready) {

@@ -96,7 +96,7 @@ describe('Kiro Bridge in a real VS Code', () => {
     await window.screenshot('extension-01-installed');
   });
 
-  it('2-3. adds an account by typing its refresh token into the input boxes', async () => {
+  it('3a. adds an account by typing its refresh token into the input boxes', async () => {
     const token = fake().account.refreshToken;
     await win().runCommand('Kiro Bridge: Add Account (Paste Refresh Token)…');
     await win().pickQuickPickItem('Social login (Google or GitHub)');
@@ -107,7 +107,7 @@ describe('Kiro Bridge in a real VS Code', () => {
     await win().screenshot('extension-02-account-added');
   });
 
-  it('3. starts the bridge after the one-time notice about Kiro\'s terms', async () => {
+  it('3b. starts the bridge after the one-time notice about Kiro\'s terms', async () => {
     await win().runCommand('Kiro Bridge: Start');
     expect(await win().waitForDialog(/Before you start Kiro Bridge.*Kiro's terms/)).toMatch(/your own account/);
     await win().screenshot('extension-03-risk-notice');

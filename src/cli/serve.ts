@@ -191,6 +191,20 @@ export async function serveCommand(args: string[], io: ServeIO): Promise<number>
     };
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
+    // Under npx or an npm script the bridge runs as npm → sh → node. A SIGTERM to npm (docker
+    // stop, a process manager, kill) reaches the shell, which dies without passing it on, and the
+    // bridge would keep the port as an orphan. So when npm started us, losing the parent counts
+    // as SIGTERM. Not otherwise: `nohup kiro-bridge serve &` must outlive its shell.
+    if (io.env.npm_lifecycle_event !== undefined) {
+      const parent = process.ppid;
+      const watch = setInterval(() => {
+        if (process.ppid === parent) return;
+        clearInterval(watch);
+        logger.info('npm, which started the bridge, has exited');
+        onSignal('SIGTERM');
+      }, 500);
+      watch.unref();
+    }
   });
 
   const outStyle = Style.for(io.stdout, io.env);

@@ -176,7 +176,8 @@ export function mergeContinueYaml(existing: string | undefined, items: string[])
     }
     end++;
   }
-  while (end > modelsAt + 1 && lines[end - 1]!.trim() === '') end--;
+  // Blank lines and column-0 comments at the end belong to what follows.
+  while (end > modelsAt + 1 && (lines[end - 1]!.trim() === '' || lines[end - 1]!.startsWith('#'))) end--;
   lines.splice(end, 0, ...block(itemIndent ?? 2));
   return { text: `${lines.join('\n')}\n`, changes: ['models: the Kiro Bridge entries added after yours'] };
 }

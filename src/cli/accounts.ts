@@ -52,7 +52,7 @@ ACCOUNT is the number "list" shows, the account id, or its e-mail.
 
 Options:
   --offline            list: show saved state only, do not ask Kiro
-  --json               list, usage: print JSON
+  --json               print JSON (list, usage: the accounts; import-kiro, add, remove: the account)
   --cache-dir DIR      import-kiro: the folder holding kiro-auth-token.json
   --idc                add: a Builder ID / IAM Identity Center login (default: Social, GitHub/Google)
   --client-id ID       add --idc: the client registration id (from ~/.aws/sso/cache/<hash>.json)
@@ -325,6 +325,10 @@ export async function accountsCommand(args: string[], io: CliIO): Promise<number
       }
       case 'import-kiro': {
         const snapshot = await withProgress(io, 'Checking the Kiro IDE login with Kiro', () => service.importKiroIde({ cacheDir: typeof values['cache-dir'] === 'string' ? path.resolve(values['cache-dir']) : undefined }));
+        if (values.json) {
+          io.out(`${JSON.stringify({ imported: snapshot, file: opened.file }, null, 2)}\n`);
+          return 0;
+        }
         io.out(`Imported the Kiro IDE login: ${snapshot.label} (${snapshot.kind}).\n`);
         if (snapshot.credits) io.out(`Credits: ${credits(snapshot.credits.remaining)} left of ${credits(snapshot.credits.limit)}.\n`);
         io.out(`Saved in ${opened.file}. The bridge follows the IDE's token file, so both stay signed in.\n`);
@@ -351,6 +355,10 @@ export async function accountsCommand(args: string[], io: CliIO): Promise<number
           label: typeof values.label === 'string' ? values.label : undefined,
           source: 'manual',
         }));
+        if (values.json) {
+          io.out(`${JSON.stringify({ added: snapshot, file: opened.file }, null, 2)}\n`);
+          return 0;
+        }
         io.out(`Added ${snapshot.label} (${snapshot.kind})${snapshot.credits ? `: ${credits(snapshot.credits.remaining)} of ${credits(snapshot.credits.limit)} credits left` : ''}.\n`);
         io.out(`Saved in ${opened.file}.\n`);
         return 0;
@@ -359,7 +367,7 @@ export async function accountsCommand(args: string[], io: CliIO): Promise<number
         if (!positionals[0]) throw new CliUsageError('name the account to remove (its number from "list", its id or its e-mail)');
         const target = findAccount(service.list(), positionals[0]);
         await service.remove(target.id);
-        io.out(`Removed ${target.label}.\n`);
+        io.out(values.json ? `${JSON.stringify({ removed: target }, null, 2)}\n` : `Removed ${target.label}.\n`);
         return 0;
       }
     }

@@ -47,7 +47,7 @@ function shown(key: SettingKey, value: unknown): string {
 
 export async function configCommand(args: string[], io: ConfigIO): Promise<number> {
   const [command, ...rest] = args;
-  if (!command || command === 'help' || command === '--help' || command === '-h') {
+  if (!command || command === 'help' || args.includes('--help') || args.includes('-h')) {
     io.stdout.write(CONFIG_USAGE);
     return command ? 0 : 2;
   }

@@ -193,6 +193,20 @@ describe('kiro-bridge usage and accounts --json', () => {
     noSecrets(human.out + human.err + json.out + json.err + accounts.out + accounts.err);
   });
 
+  it('accounts add and remove print the account as JSON with --json', async () => {
+    const extra = upstream.addAccount({ label: 'extra' });
+    const added = await cli(['accounts', 'add', '--json'], {}, `${extra.refreshToken}\n`);
+    expect(added.code).toBe(0);
+    const { added: account, file } = JSON.parse(added.out) as { added: { id: string; label: string; source: string; state: string }; file: string };
+    expect(account).toMatchObject({ label: 'extra@example.com', source: 'manual', state: 'ready' });
+    expect(file).toBe(path.join(home.home, 'config', 'accounts.json'));
+    const removed = await cli(['accounts', 'remove', account.id, '--json']);
+    expect(removed.code).toBe(0);
+    expect(JSON.parse(removed.out)).toMatchObject({ removed: { id: account.id, label: 'extra@example.com' } });
+    noSecrets(added.out + added.err + removed.out + removed.err);
+    expect(added.out + added.err).not.toContain(extra.refreshToken);
+  });
+
   it('usage of an unknown account is a usage error (exit 2)', async () => {
     const result = await cli(['usage', '7']);
     expect(result.code).toBe(2);
@@ -337,6 +351,9 @@ describe('kiro-bridge config and the precedence of settings', () => {
   it('path, set, get, unset and show with each value\'s source', async () => {
     const file = path.join(home.home, 'config', 'config.json');
     expect((await cli(['config', 'path'])).out).toBe(`${file}\n`);
+    const help = await cli(['config', 'set', '--help']);
+    expect(help.code).toBe(0);
+    expect(help.out).toContain('set KEY VALUE');
     expect((await cli(['config', 'set', 'port', '9001'])).code).toBe(0);
     expect((await cli(['config', 'set', 'modelAliases', 'gpt-4o=claude-sonnet-4-5'])).code).toBe(0);
     expect((await cli(['config', 'set', 'logFormat', 'xml'])).code).toBe(2);

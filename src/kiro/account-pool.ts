@@ -302,12 +302,6 @@ export class AccountPool implements AccountProvider, IDisposable {
     return this.list.map((e) => e.account);
   }
 
-  /** The account the next request would start on, without fail-over (status displays, old callers). */
-  acquire(): KiroAccount | undefined {
-    const id = this.activeId();
-    return id ? this.get(id)?.account : undefined;
-  }
-
   /** Kiro model ids at least one account that can serve may use; undefined when no list is known. */
   availableModels(): Set<string> | undefined {
     const usable = this.list.filter((e) => e.canServe());

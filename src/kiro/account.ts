@@ -135,11 +135,6 @@ export interface AccountProvider {
   unavailableReason(): string;
   /** Kiro model ids at least one usable account can use; undefined when not known. */
   availableModels(): ReadonlySet<string> | undefined;
-  /**
-   * One account to use without fail-over (the one priority selection would pick).
-   * @deprecated serve requests through `execute`, which fails over between accounts.
-   */
-  acquire(): KiroAccount | undefined;
 }
 
 /** A pool of (at most) one account: tests and simple embeddings. */

@@ -291,10 +291,7 @@ export class AccountPool implements AccountProvider, IDisposable {
   /** The account priority selection uses now: the last that served if it still can, else the next pick. */
   activeId(): string | undefined {
     const usable = this.list.filter((e) => e.canServe());
-    if (this.selector.strategy === 'priority') {
-      return (usable.find((e) => e.id === this.selector.active) ?? usable[0])?.id;
-    }
-    return usable.find((e) => e.id === this.selector.active)?.id ?? usable[0]?.id;
+    return (usable.find((e) => e.id === this.selector.active) ?? usable[0])?.id;
   }
 
   /** Every account, for status displays. */

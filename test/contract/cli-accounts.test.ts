@@ -58,7 +58,8 @@ function run(args: string[], stdin?: string) {
 
 async function serve() {
   const started = run(['serve', '--port', '0']);
-  await expect.poll(() => /listening on (http:\/\/\S+)/.exec(started.out())?.[1] ?? (started.child.exitCode !== null ? 'exited' : undefined), { timeout: 15_000 }).toBeDefined();
+  // The summary (accounts and credits) follows the "listening on" line once the accounts are checked.
+  await expect.poll(() => (/More clients/.test(started.out()) ? 'summary' : started.child.exitCode !== null ? 'exited' : undefined), { timeout: 15_000 }).toBeDefined();
   const url = /listening on (http:\/\/\S+)/.exec(started.out())?.[1];
   if (!url) throw new Error(`serve did not start:\n${started.out()}\n${started.err()}`);
   return { ...started, url, client: new Anthropic({ baseURL: url, apiKey: KEY, maxRetries: 0 }) };

@@ -264,7 +264,7 @@ export async function accountsCommand(args: string[], io: CliIO): Promise<number
   const [command, ...rest] = args;
   if (!command || command === 'help' || command === '--help' || command === '-h') {
     io.out(ACCOUNTS_USAGE);
-    return command ? 0 : 1;
+    return command ? 0 : 2;
   }
   const redactor = new Redactor();
   let values: Record<string, string | boolean | undefined>;

@@ -38,10 +38,3 @@ export abstract class Disposable implements IDisposable {
     }
   }
 }
-
-/** A timer that is a disposable. */
-export function disposableInterval(fn: () => void, ms: number): IDisposable {
-  const handle = setInterval(fn, ms);
-  handle.unref?.();
-  return toDisposable(() => clearInterval(handle));
-}

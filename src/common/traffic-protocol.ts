@@ -147,9 +147,6 @@ export type WebviewMessage =
   /** Problems the front end wants in the extension's log (malformed messages, render errors). */
   | { type: 'log'; level: 'info' | 'warn' | 'error'; message: string };
 
-export type HostMessageType = HostMessage['type'];
-export type WebviewMessageType = WebviewMessage['type'];
-
 // ---- validation ----------------------------------------------------------------------------
 
 /** The outcome of checking one inbound message. */

@@ -297,7 +297,7 @@ export class EventStreamDecoder {
       offset = take;
       if (this.preludeFilled < PRELUDE_BYTES) return;
       this.preludeFilled = 0;
-      const total = this.checkPrelude(this.prelude, this.preludeView, 0);
+      const total = this.checkPrelude(this.preludeView, 0);
       this.startFrame(total);
       this.frame!.set(this.prelude, 0);
       this.frameFilled = PRELUDE_BYTES;
@@ -317,7 +317,7 @@ export class EventStreamDecoder {
     let windowStart = 0;
     let windowEnd = 0;
     while (length - offset >= PRELUDE_BYTES) {
-      const total = this.checkPrelude(chunk, view, offset);
+      const total = this.checkPrelude(view, offset);
       if (length - offset < total) break;
       const headersStart = offset + PRELUDE_BYTES;
       const headersEnd = headersStart + view.getUint32(offset + 4);
@@ -415,7 +415,7 @@ export class EventStreamDecoder {
   }
 
   /** Verifies the 12-byte prelude at `o`; returns the frame's total length. */
-  private checkPrelude(b: Buffer, view: DataView, o: number): number {
+  private checkPrelude(view: DataView, o: number): number {
     const total = view.getUint32(o);
     const headersLength = view.getUint32(o + 4);
     const expected = view.getUint32(o + 8);

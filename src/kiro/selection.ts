@@ -7,12 +7,6 @@
 
 export type SelectionStrategy = 'priority' | 'round-robin';
 
-export const SELECTION_STRATEGIES: readonly SelectionStrategy[] = ['priority', 'round-robin'];
-
-export function isSelectionStrategy(value: unknown): value is SelectionStrategy {
-  return value === 'priority' || value === 'round-robin';
-}
-
 export class AccountSelector {
   private activeId: string | undefined;
   private cursor = 0;

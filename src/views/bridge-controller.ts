@@ -33,8 +33,6 @@ export type BridgeStatus =
   | { kind: 'stopping'; port: number }
   | { kind: 'error'; reason: 'foreign' | 'failed'; message: string; host: string; port: number };
 
-export type StatusKind = BridgeStatus['kind'];
-
 export interface Timers {
   setInterval(fn: () => void, ms: number): unknown;
   clearInterval(handle: unknown): void;

@@ -20,7 +20,6 @@ import { makeNonce, renderTrafficHtml, TRAFFIC_ASSETS } from './traffic-html';
 import { clampMaxEntries, DEFAULT_MAX_ENTRIES, type TrafficStore } from './traffic-store';
 
 export const TRAFFIC_VIEW_ID = 'kiroBridge.traffic';
-export const TRAFFIC_CONTAINER_ID = 'kiroBridge';
 const CONFIG_SECTION = 'kiroBridge.traffic';
 
 export interface TrafficViewOptions {

@@ -53,7 +53,6 @@ class TrafficApp {
   private config: TrafficViewConfig | undefined;
   private stats: TrafficStats | undefined;
   private paused = false;
-  private pending = 0;
   private connected = false;
   private restoredScroll = false;
   private clientsKey = '';
@@ -262,7 +261,6 @@ class TrafficApp {
 
   private setPaused(paused: boolean, pending: number): void {
     this.paused = paused;
-    this.pending = pending;
     this.pauseButton.icon = paused ? 'debug-start' : 'debug-pause';
     this.pauseButton.label = paused ? 'Resume' : 'Pause';
     this.pauseButton.title = paused ? 'Resume: show new requests again' : 'Pause: freeze the list';

@@ -74,7 +74,7 @@ export class CodeServer {
   private readonly env: NodeJS.ProcessEnv;
   private readonly killOnExit = () => this.killGroup('SIGKILL');
 
-  private constructor(private readonly options: CodeServerOptions) {
+  private constructor(options: CodeServerOptions) {
     requireTool(codeServerBin, 'code-server');
     const root = ownedTempDir(options.name ?? 'vscode');
     const dirs: Dirs = {

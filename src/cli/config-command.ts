@@ -15,7 +15,7 @@ export const CONFIG_USAGE = `Usage: kiro-bridge config <command>
 Commands:
   path                 print where the config file is
   show [--json]        every setting, its value and where it comes from (flag, env, config, default)
-  get KEY              print one setting's value
+  get KEY              print one setting's effective value (exit code 1 when it has none)
   set KEY VALUE        save a setting in the config file (checked first)
   set apiKey           save a new random bridge key (no value: a key on the command line would be
                        visible to other users of this machine)

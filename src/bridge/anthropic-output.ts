@@ -9,6 +9,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { defaultRedactor, type Redactor } from '../common/redact';
 import { KiroError, type ErrorClass } from '../kiro/errors';
 import type { FinishReason, OutputEvent } from '../kiro/types';
+import { finishOf, UsageMeter, type BuiltOutput, type OutputBase, type UsageTotals } from './output';
 
 // ---- wire shapes (as in @anthropic-ai/sdk's resources/messages) -------------------------------
 
@@ -149,16 +150,13 @@ export function anthropicErrorBody(info: Pick<AnthropicErrorInfo, 'type' | 'mess
 
 // ---- the shared block tracker -------------------------------------------------------------
 
-export interface AnthropicOutputMeta {
+export interface AnthropicOutputMeta extends OutputBase {
   messageId: string;
-  /** The model name as the client asked for it. */
-  model: string;
-  /** The bridge's estimate of the prompt's tokens. */
-  inputTokens: number;
-  /** The bridge's tokenizer; counts what was emitted (text, thinking, tool name and JSON). */
-  countTokens: (text: string) => number;
-  /** The model's context window in tokens: turns Kiro's contextUsagePercentage into input tokens. */
-  contextWindow?: number;
+}
+
+/** Usage as the API reports it. */
+export function anthropicUsage(inputTokens: number, outputTokens: number): AnthropicUsage {
+  return { input_tokens: inputTokens, cache_creation_input_tokens: 0, cache_read_input_tokens: 0, output_tokens: outputTokens };
 }
 
 type BlockOp =
@@ -173,23 +171,17 @@ type OpenBlock =
 
 /** OutputEvents → block operations with sequential indexes, plus usage accounting. */
 class BlockTracker {
+  /** Text and thinking count whole; a tool call counts its name and input JSON, with no overhead. */
+  readonly meter: UsageMeter;
   private nextIndex = 0;
   private open: OpenBlock | undefined;
-  private outputTokens = 0;
-  private inputTokens: number;
-  credits: number | undefined;
 
-  constructor(private readonly meta: AnthropicOutputMeta) {
-    this.inputTokens = meta.inputTokens;
+  constructor(meta: AnthropicOutputMeta) {
+    this.meter = new UsageMeter(meta, 0);
   }
 
   usage(): AnthropicUsage {
-    return {
-      input_tokens: this.inputTokens,
-      cache_creation_input_tokens: 0,
-      cache_read_input_tokens: 0,
-      output_tokens: this.outputTokens,
-    };
+    return anthropicUsage(this.meter.inputTokens, this.meter.outputTokens);
   }
 
   /** Applies a content or usage event; finish/error are the caller's. */
@@ -235,17 +227,13 @@ class BlockTracker {
       }
       case 'tool_end': {
         const tool = this.openTool(event.id, 'tool_end');
-        this.outputTokens += this.meta.countTokens(tool.name) + this.meta.countTokens(tool.parts.join(''));
+        this.meter.toolCall(tool.name, tool.parts.join(''));
         this.open = undefined;
         ops.push({ op: 'stop', index: tool.index, block: { type: 'tool_use', id: tool.id, name: tool.name, input: event.input } });
         return;
       }
       case 'usage':
-        if (event.contextUsagePercentage !== undefined && this.meta.contextWindow) {
-          // Kiro's own measure of the prompt beats our estimate (as KRS/VRS/PY do).
-          this.inputTokens = Math.round((event.contextUsagePercentage * this.meta.contextWindow) / 100);
-        }
-        if (event.credits !== undefined) this.credits = event.credits;
+        this.meter.observe(event);
         return;
       case 'finish':
       case 'error':
@@ -262,7 +250,7 @@ class BlockTracker {
     }
     this.open = undefined;
     const text = open.parts.join('');
-    this.outputTokens += this.meta.countTokens(text);
+    this.meter.text(text);
     if (open.kind === 'text') {
       ops.push({ op: 'stop', index: open.index, block: { type: 'text', text } });
     } else {
@@ -350,9 +338,8 @@ export class AnthropicStreamWriter {
   }
 
   /** Usage so far (final once ended): tokens as reported to the client, and Kiro's credits. */
-  get usage(): { inputTokens: number; outputTokens: number; credits?: number } {
-    const usage = this.tracker.usage();
-    return { inputTokens: usage.input_tokens, outputTokens: usage.output_tokens, credits: this.tracker.credits };
+  get usage(): UsageTotals {
+    return this.tracker.meter.totals;
   }
 
   /** message_start. Called by write() if the caller did not. */
@@ -457,36 +444,33 @@ export class AnthropicStreamWriter {
 // ---- non-streaming -------------------------------------------------------------------------
 
 /**
- * The Message for a non-streaming request, from the complete event list. Throws the error when
- * the events end in one (the HTTP layer answers with anthropicErrorFor), and an internal
- * KiroError when they end without a finish.
+ * The Message for a non-streaming request, from the complete event list, with its usage for the
+ * traffic record. Throws the error when the events end in one (the HTTP layer answers with
+ * anthropicErrorFor), and an internal KiroError when they end without a finish.
  */
-export function buildAnthropicMessage(events: readonly OutputEvent[], meta: AnthropicOutputMeta): AnthropicMessage {
+export function buildAnthropicMessage(events: readonly OutputEvent[], meta: AnthropicOutputMeta): BuiltOutput<AnthropicMessage> {
   const tracker = new BlockTracker(meta);
   const content: AnthropicContentBlock[] = [];
   const ops: BlockOp[] = [];
   const collect = () => {
     for (const op of ops.splice(0)) if (op.op === 'stop') content[op.index] = op.block;
   };
-  for (const event of events) {
-    if (event.type === 'error') throw event.error;
-    if (event.type === 'finish') {
-      tracker.close(ops);
-      collect();
-      return {
-        id: meta.messageId,
-        type: 'message',
-        role: 'assistant',
-        model: meta.model,
-        content,
-        stop_reason: event.reason,
-        stop_sequence: event.stopSequence ?? null,
-        stop_details: null,
-        usage: tracker.usage(),
-      };
-    }
+  const finish = finishOf(events, (event) => {
     tracker.apply(event, ops);
     collect();
-  }
-  throw new KiroError('internal', 'the response ended without a finish or an error');
+  });
+  tracker.close(ops);
+  collect();
+  const body: AnthropicMessage = {
+    id: meta.messageId,
+    type: 'message',
+    role: 'assistant',
+    model: meta.model,
+    content,
+    stop_reason: finish.reason,
+    stop_sequence: finish.stopSequence ?? null,
+    stop_details: null,
+    usage: tracker.usage(),
+  };
+  return { body, stopReason: finish.reason, ...tracker.meter.totals };
 }

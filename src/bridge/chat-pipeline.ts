@@ -20,6 +20,7 @@ import { contextWindow, knownModelNames, resolveModel } from '../kiro/models';
 import type { ChatRequest, FinishReason, OutputEvent } from '../kiro/types';
 import { ABORT_CLIENT_GONE, ABORT_SHUTDOWN, type BridgeContext, type RouteCall } from './context';
 import { sendJson } from './http';
+import type { BuiltOutput, OutputBase, UsageTotals } from './output';
 import type { RequestTrace } from './traffic';
 import { openUpstream, type Opened } from './upstream-open';
 
@@ -36,7 +37,7 @@ export interface ApiStreamWriter {
   readonly ended: boolean;
   /** How the stream ended: a finish, or the error it reported. */
   readonly outcome: { reason: FinishReason; stopSequence?: string } | { error: { type: string; message: string } } | undefined;
-  readonly usage: { inputTokens: number; outputTokens: number; credits?: number };
+  readonly usage: UsageTotals;
   /** Writes the stream's opening (if any). */
   start(): boolean;
   /** Keep-alive while the upstream is silent. */
@@ -51,23 +52,6 @@ export interface StreamSink {
   write(chunk: string): boolean;
 }
 
-/** What every output needs to know, whatever the API. */
-export interface OutputBase {
-  /** The model name as the client sent it. */
-  model: string;
-  inputTokens: number;
-  countTokens: (text: string) => number;
-  contextWindow?: number;
-}
-
-/** A non-streaming answer, built from the complete event list. */
-export interface BuiltAnswer {
-  body: unknown;
-  stopReason: FinishReason;
-  inputTokens: number;
-  outputTokens: number;
-  credits?: number;
-}
 
 /** One validated request in one client API: what to send Kiro, and how to answer. */
 export interface Exchange {
@@ -78,7 +62,7 @@ export interface Exchange {
   thinkingOff?: boolean;
   streamWriter(sink: StreamSink, base: OutputBase, redactor: Redactor): ApiStreamWriter;
   /** Throws the error the events ended with (answered with errorFor). */
-  build(events: readonly OutputEvent[], base: OutputBase): BuiltAnswer;
+  build(events: readonly OutputEvent[], base: OutputBase): BuiltOutput;
   /** The whole answer reached the client (a finish, not an error): e.g. remember it. */
   delivered?(): void;
 }

@@ -14,7 +14,8 @@ import {
   type AnthropicErrorInfo,
   type AnthropicOutputMeta,
 } from './anthropic-output';
-import { failBeforeCommit, prepare, serveChat, type ApiErrorInfo, type ChatApi, type Exchange, type OutputBase } from './chat-pipeline';
+import { failBeforeCommit, prepare, serveChat, type ApiErrorInfo, type ChatApi, type Exchange } from './chat-pipeline';
+import type { OutputBase } from './output';
 import type { BridgeContext, BridgeRoute } from './context';
 import { sendAnthropicError, sendJson } from './http';
 import type { RequestTrace } from './traffic';
@@ -47,19 +48,7 @@ function exchange(parsed: ReturnType<typeof parseAnthropicRequest>): Exchange {
     request: parsed.request,
     notes: parsed.notes,
     streamWriter: (sink, base, redactor) => new AnthropicStreamWriter(sink, meta(base), redactor),
-    build: (events, base) => {
-      const message = buildAnthropicMessage(events, meta(base));
-      let credits: number | undefined;
-      for (const event of events) if (event.type === 'usage' && event.credits !== undefined) credits = event.credits;
-      return {
-        body: message,
-        // A Message always has a stop reason once built (null only in a stream's message_start).
-        stopReason: message.stop_reason ?? 'end_turn',
-        inputTokens: message.usage.input_tokens,
-        outputTokens: message.usage.output_tokens,
-        credits,
-      };
-    },
+    build: (events, base) => buildAnthropicMessage(events, meta(base)),
   };
 }
 

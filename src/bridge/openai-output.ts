@@ -11,7 +11,7 @@ import { defaultRedactor, type Redactor } from '../common/redact';
 import { KiroError } from '../kiro/errors';
 import type { FinishReason, OutputEvent } from '../kiro/types';
 import { openaiErrorBody, openaiErrorFor, type OpenAIErrorInfo } from './openai-errors';
-import { UsageMeter, type OpenAIOutputMeta } from './openai-usage';
+import { finishOf, UsageMeter, type BuiltOutput, type OutputBase, type UsageTotals } from './output';
 
 // ---- wire shapes (as in the openai package's resources/chat/completions) --------------------
 
@@ -57,6 +57,14 @@ export interface ChatDelta {
   refusal?: null;
   reasoning_content?: string;
   tool_calls?: { index: number; id?: string; type?: 'function'; function: { name?: string; arguments: string } }[];
+}
+
+/** What both OpenAI APIs' outputs need to know. */
+export interface OpenAIOutputMeta extends OutputBase {
+  /** `chatcmpl-…` or `resp_…`. */
+  id: string;
+  /** Unix seconds. */
+  created: number;
 }
 
 export interface ChatOutputMeta extends OpenAIOutputMeta {
@@ -236,9 +244,8 @@ export class ChatCompletionStreamWriter {
     return this.endedAs;
   }
 
-  get usage(): { inputTokens: number; outputTokens: number; credits?: number } {
-    const { inputTokens, outputTokens, credits } = this.tracker.meter;
-    return { inputTokens, outputTokens, credits };
+  get usage(): UsageTotals {
+    return this.tracker.meter.totals;
   }
 
   /** The role chunk. Called by write() if the caller did not. */
@@ -350,46 +357,32 @@ export class ChatCompletionStreamWriter {
  * when the events end in one (the HTTP layer answers with openaiErrorFor), and an internal
  * KiroError when they end without a finish.
  */
-export interface BuiltOutput<T> {
-  body: T;
-  /** The neutral finish reason (OpenAI's `stop` covers two), for the traffic record. */
-  stopReason: FinishReason;
-  inputTokens: number;
-  outputTokens: number;
-  credits?: number;
-}
-
 export function buildChatCompletion(events: readonly OutputEvent[], meta: OpenAIOutputMeta): BuiltOutput<ChatCompletion> {
   const tracker = new ChatTracker(meta, true);
   const ignored: ChatDelta[] = [];
-  for (const event of events) {
-    if (event.type === 'error') throw event.error;
-    if (event.type === 'finish') {
-      tracker.end();
-      const content = tracker.content.join('');
-      const message: ChatCompletionMessage = {
-        role: 'assistant',
-        // No text is null (as beside tool calls), which is also what a client accumulating the
-        // stream ends up with.
-        content: content === '' ? null : content,
-        refusal: null,
-      };
-      if (tracker.reasoning.length > 0) message.reasoning_content = tracker.reasoning.join('');
-      if (tracker.calls.length > 0) message.tool_calls = tracker.calls;
-      const body: ChatCompletion = {
-        id: meta.id,
-        object: 'chat.completion',
-        created: meta.created,
-        model: meta.model,
-        system_fingerprint: null,
-        choices: [{ index: 0, message, logprobs: null, finish_reason: chatFinishReason(event.reason) }],
-        usage: tracker.usage(),
-      };
-      const { inputTokens, outputTokens, credits } = tracker.meter;
-      return { body, stopReason: event.reason, inputTokens, outputTokens, credits };
-    }
+  const finish = finishOf(events, (event) => {
     tracker.apply(event, ignored);
     ignored.length = 0;
-  }
-  throw new KiroError('internal', 'the response ended without a finish or an error');
+  });
+  tracker.end();
+  const content = tracker.content.join('');
+  const message: ChatCompletionMessage = {
+    role: 'assistant',
+    // No text is null (as beside tool calls), which is also what a client accumulating the
+    // stream ends up with.
+    content: content === '' ? null : content,
+    refusal: null,
+  };
+  if (tracker.reasoning.length > 0) message.reasoning_content = tracker.reasoning.join('');
+  if (tracker.calls.length > 0) message.tool_calls = tracker.calls;
+  const body: ChatCompletion = {
+    id: meta.id,
+    object: 'chat.completion',
+    created: meta.created,
+    model: meta.model,
+    system_fingerprint: null,
+    choices: [{ index: 0, message, logprobs: null, finish_reason: chatFinishReason(finish.reason) }],
+    usage: tracker.usage(),
+  };
+  return { body, stopReason: finish.reason, ...tracker.meter.totals };
 }

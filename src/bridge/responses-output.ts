@@ -13,8 +13,8 @@ import { defaultRedactor, type Redactor } from '../common/redact';
 import { KiroError } from '../kiro/errors';
 import type { ChatMessage, ContentBlock, FinishReason, OutputEvent } from '../kiro/types';
 import { openaiErrorFor, type OpenAIErrorInfo } from './openai-errors';
-import type { BuiltOutput, OpenAISink, StreamOutcome } from './openai-output';
-import { UsageMeter, type OpenAIOutputMeta } from './openai-usage';
+import type { OpenAIOutputMeta, OpenAISink, StreamOutcome } from './openai-output';
+import { finishOf, UsageMeter, type BuiltOutput, type UsageTotals } from './output';
 import { CUSTOM_TOOL_INPUT, type ResponseEcho } from './responses-input';
 
 // ---- wire shapes (as in the openai package's resources/responses) ---------------------------
@@ -306,9 +306,8 @@ export class ResponsesStreamWriter {
     return this.endedAs;
   }
 
-  get usage(): { inputTokens: number; outputTokens: number; credits?: number } {
-    const { inputTokens, outputTokens, credits } = this.tracker.meter;
-    return { inputTokens, outputTokens, credits };
+  get usage(): UsageTotals {
+    return this.tracker.meter.totals;
   }
 
   /** The last Response object sent (completed, incomplete or failed), once the stream ended. */
@@ -423,16 +422,11 @@ export class ResponsesStreamWriter {
 export function buildResponse(events: readonly OutputEvent[], meta: ResponsesOutputMeta): BuiltOutput<ResponseObject> {
   const tracker = new ResponseTracker(meta);
   const ignored: ResponseEvent[] = [];
-  for (const event of events) {
-    if (event.type === 'error') throw event.error;
-    if (event.type === 'finish') {
-      tracker.close(ignored);
-      const body = responseObject(meta, statusOf(event.reason), tracker.items, tracker.usage(), null);
-      const { inputTokens, outputTokens, credits } = tracker.meter;
-      return { body, stopReason: event.reason, inputTokens, outputTokens, credits };
-    }
+  const finish = finishOf(events, (event) => {
     tracker.apply(event, ignored);
     ignored.length = 0;
-  }
-  throw new KiroError('internal', 'the response ended without a finish or an error');
+  });
+  tracker.close(ignored);
+  const body = responseObject(meta, statusOf(finish.reason), tracker.items, tracker.usage(), null);
+  return { body, stopReason: finish.reason, ...tracker.meter.totals };
 }

@@ -287,11 +287,9 @@ export class WebSearchMessageBuilder implements WebSearchOutput {
     const segment = this.segment;
     if (!segment) return true;
     this.segment = undefined;
-    const message = buildAnthropicMessage([...segment.events, { type: 'finish', reason: 'end_turn' }], { ...this.meta, inputTokens: segment.inputTokens });
-    this.content.push(...message.content);
-    let credits: number | undefined;
-    for (const event of segment.events) if (event.type === 'usage' && event.credits !== undefined) credits = event.credits;
-    this.sums.add({ inputTokens: message.usage.input_tokens, outputTokens: message.usage.output_tokens, credits });
+    const built = buildAnthropicMessage([...segment.events, { type: 'finish', reason: 'end_turn' }], { ...this.meta, inputTokens: segment.inputTokens });
+    this.content.push(...built.body.content);
+    this.sums.add(built);
     return true;
   }
 

@@ -125,7 +125,7 @@ describe('Anthropic SSE read by the official SDK', () => {
   for (const [name, build] of Object.entries(scenarios)) {
     it(`${name}: the SDK's accumulated message equals the non-streaming message`, async () => {
       const events = build();
-      const expected = buildAnthropicMessage(events, meta());
+      const expected = buildAnthropicMessage(events, meta()).body;
       const streamed = await sdkStreamFinalMessage(sseOf(events, meta(), true));
       expect(plain(streamed)).toEqual(plain(expected));
     });
@@ -133,7 +133,7 @@ describe('Anthropic SSE read by the official SDK', () => {
 
   it('the details are what a client expects', async () => {
     const events = scenarios['thinking, text and two tools']!();
-    const message = buildAnthropicMessage(events, meta());
+    const message = buildAnthropicMessage(events, meta()).body;
     expect(message.id).toBe(meta().messageId);
     expect(message.model).toBe('claude-sonnet-4-5');
     expect(message.stop_reason).toBe('tool_use');
@@ -162,7 +162,7 @@ describe('Anthropic SSE read by the official SDK', () => {
   });
 
   it('the SDK parses the non-streaming message too', async () => {
-    const message = buildAnthropicMessage(scenarios['thinking, text and two tools']!(), meta());
+    const message = buildAnthropicMessage(scenarios['thinking, text and two tools']!(), meta()).body;
     reply = { status: 200, headers: { 'content-type': 'application/json' }, body: JSON.stringify(message) };
     const parsed = await client.messages.create({ model: 'claude-sonnet-4-5', max_tokens: 10, messages: [{ role: 'user', content: 'hi' }] });
     expect(parsed).toEqual(message);
@@ -257,7 +257,7 @@ describe('AnthropicStreamWriter: the wire format', () => {
       delta: { stop_reason: 'tool_use', stop_sequence: null, stop_details: null },
       usage: { input_tokens: 42, cache_creation_input_tokens: 0, cache_read_input_tokens: 0, output_tokens: 7 },
     });
-    expect(buildAnthropicMessage(events, meta()).usage.output_tokens).toBe(7);
+    expect(buildAnthropicMessage(events, meta()).body.usage.output_tokens).toBe(7);
   });
 
   it("replaces the input estimate with Kiro's context usage when the window is known", () => {
@@ -273,9 +273,9 @@ describe('AnthropicStreamWriter: the wire format', () => {
     const delta = parseSse(out).find((f) => f.event === 'message_delta')!;
     expect((delta.data.usage as { input_tokens: number }).input_tokens).toBe(25_000);
     expect(writer.usage).toEqual({ inputTokens: 25_000, outputTokens: 1, credits: 0.3 });
-    expect(buildAnthropicMessage(events, meta({ contextWindow: 200_000 })).usage.input_tokens).toBe(25_000);
+    expect(buildAnthropicMessage(events, meta({ contextWindow: 200_000 })).body.usage.input_tokens).toBe(25_000);
     // without a window the estimate stays
-    expect(buildAnthropicMessage(events, meta()).usage.input_tokens).toBe(42);
+    expect(buildAnthropicMessage(events, meta()).body.usage.input_tokens).toBe(42);
   });
 
   it('writes message_start once, on its own or before the first content', () => {

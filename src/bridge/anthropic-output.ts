@@ -1,7 +1,7 @@
 // Neutral OutputEvents → exactly what the Anthropic Messages API sends: the SSE event stream
 // (message_start → content_block_start/delta/stop per block, sequential indexes → message_delta
-// → message_stop; `ping`; `error`) and the non-streaming Message JSON. No express, no sockets:
-// the streaming writer writes strings to a sink the HTTP layer owns (and reports back-pressure).
+// → message_stop; `ping`; `error`) and the non-streaming Message JSON. The streaming writer's life
+// cycle (opening once, one ending, sink and back-pressure) is the shared one in ./sse.
 //
 // Both outputs run the same block tracker, so a streamed answer accumulated by a client (the
 // official SDK's MessageStream) equals the non-streaming Message built from the same events.
@@ -9,7 +9,8 @@ import { createHash, randomBytes } from 'node:crypto';
 import { defaultRedactor, type Redactor } from '../common/redact';
 import { KiroError, type ErrorClass } from '../kiro/errors';
 import type { FinishReason, OutputEvent } from '../kiro/types';
-import { finishOf, UsageMeter, type BuiltOutput, type OutputBase, type UsageTotals } from './output';
+import { finishOf, UsageMeter, type BuiltOutput, type OutputBase } from './output';
+import { SseStreamWriter, sseEvent, type StreamSink } from './sse';
 
 // ---- wire shapes (as in @anthropic-ai/sdk's resources/messages) -------------------------------
 
@@ -61,14 +62,6 @@ export interface AnthropicErrorInfo {
   /** For a `retry-after` header. */
   retryAfterSeconds?: number;
 }
-
-/** Response headers for an Anthropic SSE stream. */
-export const ANTHROPIC_SSE_HEADERS: Readonly<Record<string, string>> = {
-  'Content-Type': 'text/event-stream; charset=utf-8',
-  'Cache-Control': 'no-cache',
-  Connection: 'keep-alive',
-  'X-Accel-Buffering': 'no',
-};
 
 // ---- ids, signatures, errors --------------------------------------------------------------
 
@@ -271,20 +264,16 @@ class BlockTracker {
 
 // ---- streaming -----------------------------------------------------------------------------
 
-export interface AnthropicSink {
-  /** Returns false when the consumer wants the producer to wait (for `drain`). */
-  write(chunk: string): boolean;
-}
-
-function sse(type: string, data: unknown): string {
-  return `event: ${type}\ndata: ${JSON.stringify(data)}\n\n`;
+/** content_block_start for any block (the web search writer's server blocks too). */
+export function blockStartEvent(index: number, block: object): string {
+  return sseEvent('content_block_start', { type: 'content_block_start', index, content_block: block });
 }
 
 /**
  * content_block_delta is the hot path (one per upstream frame): written from a template so only
- * the payload string goes through JSON.stringify. Same bytes as sse() would produce.
+ * the payload string goes through JSON.stringify. Same bytes as sseEvent() would produce.
  */
-function deltaSse(index: number, delta: AnthropicDelta): string {
+export function blockDeltaEvent(index: number, delta: AnthropicDelta): string {
   let body: string;
   switch (delta.type) {
     case 'text_delta':
@@ -303,141 +292,92 @@ function deltaSse(index: number, delta: AnthropicDelta): string {
   return `event: content_block_delta\ndata: {"type":"content_block_delta","index":${index},"delta":{"type":"${delta.type}",${body}}}\n\n`;
 }
 
+export function blockStopEvent(index: number): string {
+  return sseEvent('content_block_stop', { type: 'content_block_stop', index });
+}
+
 function opToSse(op: BlockOp): string {
   switch (op.op) {
     case 'start':
-      return sse('content_block_start', { type: 'content_block_start', index: op.index, content_block: op.block });
+      return blockStartEvent(op.index, op.block);
     case 'delta':
-      return deltaSse(op.index, op.delta);
+      return blockDeltaEvent(op.index, op.delta);
     case 'stop':
-      return sse('content_block_stop', { type: 'content_block_stop', index: op.index });
+      return blockStopEvent(op.index);
   }
 }
 
-export class AnthropicStreamWriter {
-  private readonly tracker: BlockTracker;
-  private started = false;
-  private endedAs: { reason: FinishReason; stopSequence?: string } | { error: AnthropicErrorInfo } | undefined;
+/** message_start: the message envelope, empty, with the prompt's tokens. */
+export function messageStartEvent(meta: AnthropicOutputMeta, inputTokens: number): string {
+  const message: AnthropicMessage = {
+    id: meta.messageId,
+    type: 'message',
+    role: 'assistant',
+    model: meta.model,
+    content: [],
+    stop_reason: null,
+    stop_sequence: null,
+    stop_details: null,
+    usage: anthropicUsage(inputTokens, 0),
+  };
+  return sseEvent('message_start', { type: 'message_start', message });
+}
 
+/** message_delta (stop reason and final usage) and message_stop. */
+export function messageEndEvents(reason: string, stopSequence: string | undefined, usage: AnthropicUsage): string {
+  return (
+    sseEvent('message_delta', { type: 'message_delta', delta: { stop_reason: reason, stop_sequence: stopSequence ?? null, stop_details: null }, usage }) +
+    sseEvent('message_stop', { type: 'message_stop' })
+  );
+}
+
+export const PING_EVENT = sseEvent('ping', { type: 'ping' });
+
+export function errorEvent(info: AnthropicErrorInfo): string {
+  return sseEvent('error', anthropicErrorBody(info));
+}
+
+/**
+ * The Messages API stream: message_start, then content_block_start/delta/stop per block with
+ * sequential indexes, message_delta and message_stop; `ping`; `error`. A failure leaves open
+ * blocks as they are, as the API does: the client discards the message.
+ */
+export class AnthropicStreamWriter extends SseStreamWriter<BlockOp, AnthropicErrorInfo, BlockTracker> {
   constructor(
-    private readonly sink: AnthropicSink,
+    sink: StreamSink,
     private readonly meta: AnthropicOutputMeta,
     private readonly redactor: Redactor = defaultRedactor,
   ) {
-    this.tracker = new BlockTracker(meta);
+    super(sink, new BlockTracker(meta));
   }
 
-  /** True after message_stop or an error event: nothing more will be written. */
-  get ended(): boolean {
-    return this.endedAs !== undefined;
+  protected opening(): string {
+    return messageStartEvent(this.meta, this.tracker.meter.inputTokens);
   }
 
-  /** How the stream ended, for the traffic record. */
-  get outcome(): { reason: FinishReason; stopSequence?: string } | { error: AnthropicErrorInfo } | undefined {
-    return this.endedAs;
+  protected pingChunk(): string {
+    return this.preamble() + PING_EVENT;
   }
 
-  /** Usage so far (final once ended): tokens as reported to the client, and Kiro's credits. */
-  get usage(): UsageTotals {
-    return this.tracker.meter.totals;
+  protected render(ops: BlockOp[]): string {
+    let out = '';
+    for (const op of ops) out += opToSse(op);
+    return out;
   }
 
-  /** message_start. Called by write() if the caller did not. */
-  start(): boolean {
-    if (this.ended) return true;
-    const chunk = this.preamble();
-    return chunk ? this.sink.write(chunk) : true;
-  }
-
-  /** Keep-alive while waiting for upstream bytes (clients ignore it). */
-  ping(): boolean {
-    if (this.ended) return true;
-    return this.sink.write(this.preamble() + sse('ping', { type: 'ping' }));
-  }
-
-  /** Writes the events (a finish or error among them ends the stream). Returns the sink's verdict. */
-  write(events: readonly OutputEvent[]): boolean {
-    if (this.ended || events.length === 0) return true;
-    let chunk = this.preamble();
-    const ops: BlockOp[] = [];
-    try {
-      for (const event of events) {
-        if (event.type === 'finish') {
-          chunk += this.finishChunk(ops, event.reason, event.stopSequence);
-          break;
-        }
-        if (event.type === 'error') {
-          chunk += ops.map(opToSse).join('') + this.errorChunk(event.error);
-          ops.length = 0;
-          break;
-        }
-        this.tracker.apply(event, ops);
-      }
-      chunk += ops.map(opToSse).join('');
-    } catch (error) {
-      // A broken event sequence is our bug; the client still gets what came before it and a
-      // proper error event.
-      chunk += ops.map(opToSse).join('') + this.errorChunk(error);
-    }
-    return chunk ? this.sink.write(chunk) : true;
-  }
-
-  /** Ends the stream normally: closes the open block, message_delta, message_stop. */
-  finish(reason: FinishReason, stopSequence?: string): boolean {
-    if (this.ended) return true;
-    let chunk = this.preamble();
-    try {
-      chunk += this.finishChunk([], reason, stopSequence);
-    } catch (error) {
-      chunk += this.errorChunk(error);
-    }
-    return this.sink.write(chunk);
-  }
-
-  /**
-   * Ends the stream with an SSE `error` event (headers are sent, so no HTTP status is possible).
-   * Open blocks are left as they are, as the API does: the client discards the message.
-   */
-  fail(error: unknown): boolean {
-    if (this.ended) return true;
-    return this.sink.write(this.preamble() + this.errorChunk(error));
-  }
-
-  private preamble(): string {
-    if (this.started) return '';
-    this.started = true;
-    const message: AnthropicMessage = {
-      id: this.meta.messageId,
-      type: 'message',
-      role: 'assistant',
-      model: this.meta.model,
-      content: [],
-      stop_reason: null,
-      stop_sequence: null,
-      stop_details: null,
-      usage: { ...this.tracker.usage(), output_tokens: 0 },
-    };
-    return sse('message_start', { type: 'message_start', message });
-  }
-
-  private finishChunk(ops: BlockOp[], reason: FinishReason, stopSequence: string | undefined): string {
+  protected closeChunk(ops: BlockOp[], reason: FinishReason, stopSequence: string | undefined): string {
     this.tracker.close(ops);
-    this.endedAs = stopSequence === undefined ? { reason } : { reason, stopSequence };
-    return (
-      ops.splice(0).map(opToSse).join('') +
-      sse('message_delta', {
-        type: 'message_delta',
-        delta: { stop_reason: reason, stop_sequence: stopSequence ?? null, stop_details: null },
-        usage: this.tracker.usage(),
-      }) +
-      sse('message_stop', { type: 'message_stop' })
-    );
+    const blocks = this.render(ops);
+    ops.length = 0;
+    return blocks + messageEndEvents(reason, stopSequence, this.tracker.usage());
   }
 
-  private errorChunk(error: unknown): string {
-    const info = anthropicErrorFor(error, this.redactor);
-    this.endedAs = { error: info };
-    return sse('error', anthropicErrorBody(info));
+  protected errorInfo(error: unknown): AnthropicErrorInfo {
+    return anthropicErrorFor(error, this.redactor);
+  }
+
+  protected errorEvents(info: AnthropicErrorInfo): string {
+    return errorEvent(info);
   }
 }
 

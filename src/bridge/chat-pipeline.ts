@@ -21,6 +21,7 @@ import type { ChatRequest, FinishReason, OutputEvent } from '../kiro/types';
 import { ABORT_CLIENT_GONE, ABORT_SHUTDOWN, type BridgeContext, type RouteCall } from './context';
 import { sendJson } from './http';
 import type { BuiltOutput, OutputBase, UsageTotals } from './output';
+import { SSE_HEADERS, type StreamSink } from './sse';
 import type { RequestTrace } from './traffic';
 import { openUpstream, type Opened } from './upstream-open';
 
@@ -47,11 +48,6 @@ export interface ApiStreamWriter {
   fail(error: unknown): boolean;
 }
 
-export interface StreamSink {
-  /** Returns false when the client's socket wants the producer to wait for `drain`. */
-  write(chunk: string): boolean;
-}
-
 
 /** One validated request in one client API: what to send Kiro, and how to answer. */
 export interface Exchange {
@@ -75,7 +71,6 @@ export interface ChatApi {
   /** The one table from any error to this API's answer (messages redacted). */
   errorFor(error: unknown, redactor: Redactor): ApiErrorInfo;
   sendError(res: ServerResponse, info: ApiErrorInfo, headers: Record<string, string>): void;
-  sseHeaders: Readonly<Record<string, string>>;
   /** Headers naming the request (Anthropic's `request-id`, OpenAI's `x-request-id`). */
   idHeaders(requestId: string): Record<string, string>;
 }
@@ -162,7 +157,7 @@ export async function serveChat(api: ChatApi, call: RouteCall): Promise<void> {
   };
   const commit = (): ApiStreamWriter => {
     if (writer) return writer;
-    res.writeHead(200, { ...api.sseHeaders, ...api.idHeaders(trace.id) });
+    res.writeHead(200, { ...SSE_HEADERS, ...api.idHeaders(trace.id) });
     // Headers go out with the first event, in one packet.
     writer = exchange.streamWriter(sink, base, context.redactor);
     writer.start();

@@ -7,7 +7,6 @@ import { randomFillSync } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
 import { InvalidRequestError, parseAnthropicRequest, parseCountTokensRequest } from './anthropic-input';
 import {
-  ANTHROPIC_SSE_HEADERS,
   AnthropicStreamWriter,
   anthropicErrorFor,
   buildAnthropicMessage,
@@ -62,7 +61,6 @@ export const anthropicApi: ChatApi = {
   },
   // The guards already set `request-id` on every response.
   sendError: (res, info) => sendAnthropicError(res, info as AnthropicErrorInfo),
-  sseHeaders: ANTHROPIC_SSE_HEADERS,
   idHeaders: (requestId) => ({ 'request-id': requestId }),
 };
 

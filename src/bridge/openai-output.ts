@@ -1,8 +1,8 @@
 // Neutral OutputEvents → exactly what OpenAI's Chat Completions API sends: the stream of
 // `chat.completion.chunk` objects (role first, then content / reasoning_content / tool call
 // deltas, a finish chunk, the usage chunk when asked, `data: [DONE]`) and the non-streaming
-// `chat.completion`. No express, no sockets: the streaming writer writes strings to a sink the
-// HTTP layer owns (and reports back-pressure), like the Anthropic writer.
+// `chat.completion`. The streaming writer's life cycle (opening once, one ending, sink and
+// back-pressure) is the shared one in ./sse.
 //
 // Both outputs run the same tracker, so a stream accumulated by a client equals the
 // non-streaming completion built from the same events.
@@ -11,7 +11,8 @@ import { defaultRedactor, type Redactor } from '../common/redact';
 import { KiroError } from '../kiro/errors';
 import type { FinishReason, OutputEvent } from '../kiro/types';
 import { openaiErrorBody, openaiErrorFor, type OpenAIErrorInfo } from './openai-errors';
-import { finishOf, UsageMeter, type BuiltOutput, type OutputBase, type UsageTotals } from './output';
+import { finishOf, UsageMeter, type BuiltOutput, type OutputBase } from './output';
+import { SSE_COMMENT_PING, SseStreamWriter, type StreamSink } from './sse';
 
 // ---- wire shapes (as in the openai package's resources/chat/completions) --------------------
 
@@ -71,14 +72,6 @@ export interface ChatOutputMeta extends OpenAIOutputMeta {
   /** `stream_options.include_usage`: a last chunk with `choices: []` and the usage. */
   includeUsage: boolean;
 }
-
-/** Response headers for an OpenAI SSE stream. */
-export const OPENAI_SSE_HEADERS: Readonly<Record<string, string>> = {
-  'Content-Type': 'text/event-stream; charset=utf-8',
-  'Cache-Control': 'no-cache',
-  Connection: 'keep-alive',
-  'X-Accel-Buffering': 'no',
-};
 
 /** `chatcmpl-` + 29 random url-safe characters (OpenAI's ids have the same length). */
 export function newChatCompletionId(): string {
@@ -207,115 +200,38 @@ class ChatTracker {
 
 // ---- streaming ------------------------------------------------------------------------------
 
-export interface OpenAISink {
-  /** Returns false when the consumer wants the producer to wait (for `drain`). */
-  write(chunk: string): boolean;
-}
-
-export type StreamOutcome = { reason: FinishReason; stopSequence?: string } | { error: OpenAIErrorInfo };
-
-export class ChatCompletionStreamWriter {
-  private readonly tracker: ChatTracker;
+/**
+ * The `chat.completion.chunk` stream. A failure ends it with an error chunk (`{"error": {…}}`,
+ * which the official SDKs raise as an APIError) and no `[DONE]`: a stream that broke must never
+ * read as a normal finish.
+ */
+export class ChatCompletionStreamWriter extends SseStreamWriter<ChatDelta, OpenAIErrorInfo, ChatTracker> {
   /** Every chunk is `head + delta + tail`: only the delta goes through JSON.stringify. */
   private readonly head: string;
   private readonly tail: string;
   private readonly usageField: string;
-  private started = false;
-  private endedAs: StreamOutcome | undefined;
 
   constructor(
-    private readonly sink: OpenAISink,
+    sink: StreamSink,
     private readonly meta: ChatOutputMeta,
     private readonly redactor: Redactor = defaultRedactor,
   ) {
-    this.tracker = new ChatTracker(meta, false);
+    super(sink, new ChatTracker(meta, false));
     this.usageField = meta.includeUsage ? ',"usage":null' : '';
     this.head = `data: {"id":${JSON.stringify(meta.id)},"object":"chat.completion.chunk","created":${meta.created},"model":${JSON.stringify(meta.model)},"system_fingerprint":null,"choices":[{"index":0,"delta":`;
     this.tail = `,"logprobs":null,"finish_reason":null}]${this.usageField}}\n\n`;
   }
 
-  /** True after `[DONE]` or an error chunk: nothing more will be written. */
-  get ended(): boolean {
-    return this.endedAs !== undefined;
-  }
-
-  /** How the stream ended, for the traffic record. */
-  get outcome(): StreamOutcome | undefined {
-    return this.endedAs;
-  }
-
-  get usage(): UsageTotals {
-    return this.tracker.meter.totals;
-  }
-
-  /** The role chunk. Called by write() if the caller did not. */
-  start(): boolean {
-    if (this.ended) return true;
-    const chunk = this.preamble();
-    return chunk ? this.sink.write(chunk) : true;
-  }
-
-  /** Keep-alive while waiting: an SSE comment, which every SSE reader skips (never a fake chunk). */
-  ping(): boolean {
-    if (this.ended) return true;
-    return this.sink.write(': ping\n\n');
-  }
-
-  /** Writes the events (a finish or error among them ends the stream). Returns the sink's verdict. */
-  write(events: readonly OutputEvent[]): boolean {
-    if (this.ended || events.length === 0) return true;
-    let chunk = this.preamble();
-    const deltas: ChatDelta[] = [];
-    try {
-      for (const event of events) {
-        if (event.type === 'finish') {
-          chunk += this.render(deltas) + this.finishChunk(event.reason, event.stopSequence);
-          deltas.length = 0;
-          break;
-        }
-        if (event.type === 'error') {
-          chunk += this.render(deltas) + this.errorChunk(event.error);
-          deltas.length = 0;
-          break;
-        }
-        this.tracker.apply(event, deltas);
-      }
-      chunk += this.render(deltas);
-    } catch (error) {
-      // A broken event sequence is our bug; the client still gets what came before and an error.
-      chunk += this.render(deltas) + this.errorChunk(error);
-    }
-    return chunk ? this.sink.write(chunk) : true;
-  }
-
-  /** Ends the stream normally: finish chunk, usage chunk (if asked), `[DONE]`. */
-  finish(reason: FinishReason, stopSequence?: string): boolean {
-    if (this.ended) return true;
-    let chunk = this.preamble();
-    try {
-      chunk += this.finishChunk(reason, stopSequence);
-    } catch (error) {
-      chunk += this.errorChunk(error);
-    }
-    return this.sink.write(chunk);
-  }
-
-  /**
-   * Ends the stream with an error chunk (`{"error": {…}}`, which the official SDKs raise as an
-   * APIError) and no `[DONE]`: a stream that broke must never read as a normal finish.
-   */
-  fail(error: unknown): boolean {
-    if (this.ended) return true;
-    return this.sink.write(this.preamble() + this.errorChunk(error));
-  }
-
-  private preamble(): string {
-    if (this.started) return '';
-    this.started = true;
+  /** The role chunk. */
+  protected opening(): string {
     return `${this.head}{"role":"assistant","content":"","refusal":null}${this.tail}`;
   }
 
-  private render(deltas: readonly ChatDelta[]): string {
+  protected pingChunk(): string {
+    return SSE_COMMENT_PING;
+  }
+
+  protected render(deltas: readonly ChatDelta[]): string {
     let out = '';
     for (const delta of deltas) {
       // Text deltas are the hot path (one per upstream frame): written from a template.
@@ -325,10 +241,12 @@ export class ChatCompletionStreamWriter {
     return out;
   }
 
-  private finishChunk(reason: FinishReason, stopSequence: string | undefined): string {
+  /** The finish chunk, the usage chunk (if asked), `[DONE]`. */
+  protected closeChunk(deltas: ChatDelta[], reason: FinishReason): string {
     this.tracker.end();
-    this.endedAs = stopSequence === undefined ? { reason } : { reason, stopSequence };
-    let out = `${this.head}{},"logprobs":null,"finish_reason":"${chatFinishReason(reason)}"}]${this.usageField}}\n\n`;
+    let out = this.render(deltas);
+    deltas.length = 0;
+    out += `${this.head}{},"logprobs":null,"finish_reason":"${chatFinishReason(reason)}"}]${this.usageField}}\n\n`;
     if (this.meta.includeUsage) {
       out += `data: ${JSON.stringify({
         id: this.meta.id,
@@ -343,9 +261,11 @@ export class ChatCompletionStreamWriter {
     return `${out}data: [DONE]\n\n`;
   }
 
-  private errorChunk(error: unknown): string {
-    const info = openaiErrorFor(error, this.redactor);
-    this.endedAs = { error: info };
+  protected errorInfo(error: unknown): OpenAIErrorInfo {
+    return openaiErrorFor(error, this.redactor);
+  }
+
+  protected errorEvents(info: OpenAIErrorInfo): string {
     return `data: ${JSON.stringify(openaiErrorBody(info))}\n\n`;
   }
 }

@@ -8,7 +8,7 @@ import { serveChat } from './chat-pipeline';
 import { sendJson } from './http';
 import { OpenAIRequestError, openaiErrorFor, sendOpenAIError, sendOpenAIRouteError, type OpenAIErrorInfo } from './openai-errors';
 import { parseChatCompletionRequest } from './openai-input';
-import { ChatCompletionStreamWriter, OPENAI_SSE_HEADERS, buildChatCompletion, newChatCompletionId } from './openai-output';
+import { ChatCompletionStreamWriter, buildChatCompletion, newChatCompletionId } from './openai-output';
 import { parseResponsesRequest } from './responses-input';
 import { ResponsesStreamWriter, buildResponse, newResponseId, outputAsMessage, type ResponseObject, type ResponsesOutputMeta } from './responses-output';
 import type { ResponsesStore } from './responses-store';
@@ -18,7 +18,6 @@ const nowSeconds = () => Math.floor(Date.now() / 1000);
 const openaiShape = {
   unknownModel: (message: string) => new OpenAIRequestError(message, 'model', 'model_not_found', 404),
   sendError: (res: ServerResponse, info: ApiErrorInfo, headers: Record<string, string>) => sendOpenAIError(res, info as OpenAIErrorInfo, headers),
-  sseHeaders: OPENAI_SSE_HEADERS,
   idHeaders: (requestId: string) => ({ 'x-request-id': requestId }),
 };
 

@@ -13,8 +13,9 @@ import { defaultRedactor, type Redactor } from '../common/redact';
 import { KiroError } from '../kiro/errors';
 import type { ChatMessage, ContentBlock, FinishReason, OutputEvent } from '../kiro/types';
 import { openaiErrorFor, type OpenAIErrorInfo } from './openai-errors';
-import type { OpenAIOutputMeta, OpenAISink, StreamOutcome } from './openai-output';
-import { finishOf, UsageMeter, type BuiltOutput, type UsageTotals } from './output';
+import type { OpenAIOutputMeta } from './openai-output';
+import { finishOf, UsageMeter, type BuiltOutput } from './output';
+import { SSE_COMMENT_PING, SseStreamWriter, sseEvent, type StreamSink } from './sse';
 import { CUSTOM_TOOL_INPUT, type ResponseEcho } from './responses-input';
 
 // ---- wire shapes (as in the openai package's resources/responses) ---------------------------
@@ -283,31 +284,16 @@ export function outputAsMessage(output: readonly ResponseOutputItem[]): ChatMess
 
 // ---- streaming ------------------------------------------------------------------------------
 
-export class ResponsesStreamWriter {
-  private readonly tracker: ResponseTracker;
+export class ResponsesStreamWriter extends SseStreamWriter<ResponseEvent, OpenAIErrorInfo, ResponseTracker> {
   private sequence = 0;
-  private started = false;
-  private endedAs: StreamOutcome | undefined;
   private final: ResponseObject | undefined;
 
   constructor(
-    private readonly sink: OpenAISink,
+    sink: StreamSink,
     private readonly meta: ResponsesOutputMeta,
     private readonly redactor: Redactor = defaultRedactor,
   ) {
-    this.tracker = new ResponseTracker(meta);
-  }
-
-  get ended(): boolean {
-    return this.endedAs !== undefined;
-  }
-
-  get outcome(): StreamOutcome | undefined {
-    return this.endedAs;
-  }
-
-  get usage(): UsageTotals {
-    return this.tracker.meter.totals;
+    super(sink, new ResponseTracker(meta));
   }
 
   /** The last Response object sent (completed, incomplete or failed), once the stream ended. */
@@ -315,62 +301,8 @@ export class ResponsesStreamWriter {
     return this.final;
   }
 
-  /** response.created + response.in_progress. Called by write() if the caller did not. */
-  start(): boolean {
-    if (this.ended) return true;
-    const chunk = this.preamble();
-    return chunk ? this.sink.write(chunk) : true;
-  }
-
-  /** Keep-alive while waiting: an SSE comment, which every SSE reader skips. */
-  ping(): boolean {
-    if (this.ended) return true;
-    return this.sink.write(': ping\n\n');
-  }
-
-  write(events: readonly OutputEvent[]): boolean {
-    if (this.ended || events.length === 0) return true;
-    let chunk = this.preamble();
-    const out: ResponseEvent[] = [];
-    try {
-      for (const event of events) {
-        if (event.type === 'finish') {
-          chunk += this.finishChunk(out, event.reason, event.stopSequence);
-          break;
-        }
-        if (event.type === 'error') {
-          chunk += this.render(out) + this.errorChunk(event.error);
-          out.length = 0;
-          break;
-        }
-        this.tracker.apply(event, out);
-      }
-      chunk += this.render(out);
-    } catch (error) {
-      chunk += this.render(out) + this.errorChunk(error);
-    }
-    return chunk ? this.sink.write(chunk) : true;
-  }
-
-  finish(reason: FinishReason, stopSequence?: string): boolean {
-    if (this.ended) return true;
-    let chunk = this.preamble();
-    try {
-      chunk += this.finishChunk([], reason, stopSequence);
-    } catch (error) {
-      chunk += this.errorChunk(error);
-    }
-    return this.sink.write(chunk);
-  }
-
-  fail(error: unknown): boolean {
-    if (this.ended) return true;
-    return this.sink.write(this.preamble() + this.errorChunk(error));
-  }
-
-  private preamble(): string {
-    if (this.started) return '';
-    this.started = true;
+  /** response.created + response.in_progress. */
+  protected opening(): string {
     const response = responseObject(this.meta, 'in_progress', [], null, null);
     return this.render([
       { type: 'response.created', response },
@@ -378,7 +310,11 @@ export class ResponsesStreamWriter {
     ]);
   }
 
-  private render(events: ResponseEvent[]): string {
+  protected pingChunk(): string {
+    return SSE_COMMENT_PING;
+  }
+
+  protected render(events: ResponseEvent[]): string {
     let out = '';
     for (const event of events) {
       const sequence = this.sequence++;
@@ -387,26 +323,28 @@ export class ResponsesStreamWriter {
         out += `event: response.output_text.delta\ndata: {"type":"response.output_text.delta","sequence_number":${sequence},"item_id":"${event.item_id as string}","output_index":${event.output_index as number},"content_index":0,"delta":${JSON.stringify(event.delta)},"logprobs":[]}\n\n`;
       } else {
         const { type, ...rest } = event;
-        out += `event: ${type}\ndata: ${JSON.stringify({ type, sequence_number: sequence, ...rest })}\n\n`;
+        out += sseEvent(type, { type, sequence_number: sequence, ...rest });
       }
     }
     return out;
   }
 
-  private finishChunk(out: ResponseEvent[], reason: FinishReason, stopSequence: string | undefined): string {
+  /** What closing adds, then response.completed or response.incomplete. */
+  protected closeChunk(out: ResponseEvent[], reason: FinishReason): string {
     this.tracker.close(out);
     const status = statusOf(reason);
     this.final = responseObject(this.meta, status, this.tracker.items, this.tracker.usage(), null);
-    this.endedAs = stopSequence === undefined ? { reason } : { reason, stopSequence };
     out.push({ type: status === 'completed' ? 'response.completed' : 'response.incomplete', response: this.final });
     const chunk = this.render(out);
     out.length = 0;
     return chunk;
   }
 
-  private errorChunk(error: unknown): string {
-    const info = openaiErrorFor(error, this.redactor, 'input');
-    this.endedAs = { error: info };
+  protected errorInfo(error: unknown): OpenAIErrorInfo {
+    return openaiErrorFor(error, this.redactor, 'input');
+  }
+
+  protected errorEvents(info: OpenAIErrorInfo): string {
     this.final = responseObject(this.meta, 'failed', this.tracker.items, this.tracker.usage(), info);
     return this.render([
       // The documented fields, and the error object the official SDKs raise as an APIError.

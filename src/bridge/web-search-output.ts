@@ -11,17 +11,25 @@ import { defaultRedactor, type Redactor } from '../common/redact';
 import { KiroError } from '../kiro/errors';
 import type { FinishReason, OutputEvent } from '../kiro/types';
 import {
-  anthropicErrorBody,
   anthropicErrorFor,
   AnthropicStreamWriter,
+  anthropicUsage,
+  blockDeltaEvent,
+  blockStartEvent,
+  blockStopEvent,
   buildAnthropicMessage,
+  errorEvent,
+  messageEndEvents,
+  messageStartEvent,
+  PING_EVENT,
   type AnthropicContentBlock,
   type AnthropicErrorInfo,
   type AnthropicMessage,
   type AnthropicOutputMeta,
-  type AnthropicSink,
   type AnthropicUsage,
 } from './anthropic-output';
+import type { UsageTotals } from './output';
+import type { StreamSink } from './sse';
 import type { ServerToolUseBlock, WebSearchToolResultBlock } from './web-search-blocks';
 
 export type ServerBlock = ServerToolUseBlock | WebSearchToolResultBlock;
@@ -60,10 +68,6 @@ export interface WebSearchOutput {
   readonly totals: { inputTokens: number; outputTokens: number; credits?: number; searches: number };
 }
 
-function sse(type: string, data: unknown): string {
-  return `event: ${type}\ndata: ${JSON.stringify(data)}\n\n`;
-}
-
 /** The start of a content-block event as AnthropicStreamWriter writes it (type first, index second). */
 const BLOCK_EVENT = /^(event: (content_block_(?:start|delta|stop))\ndata: \{"type":"content_block_(?:start|delta|stop)","index":)(\d+)/;
 
@@ -74,16 +78,14 @@ class Totals {
   searches = 0;
 
   usage(): WebSearchUsage {
-    return {
-      input_tokens: this.inputTokens,
-      cache_creation_input_tokens: 0,
-      cache_read_input_tokens: 0,
-      output_tokens: this.outputTokens,
-      server_tool_use: { web_search_requests: this.searches, web_fetch_requests: 0 },
-    };
+    return { ...anthropicUsage(this.inputTokens, this.outputTokens), server_tool_use: { web_search_requests: this.searches, web_fetch_requests: 0 } };
   }
 
-  add(usage: { inputTokens: number; outputTokens: number; credits?: number }): void {
+  get totals(): WebSearchOutput['totals'] {
+    return { inputTokens: this.inputTokens, outputTokens: this.outputTokens, credits: this.credits, searches: this.searches };
+  }
+
+  add(usage: UsageTotals): void {
     this.inputTokens += usage.inputTokens;
     this.outputTokens += usage.outputTokens;
     if (usage.credits !== undefined) this.credits = (this.credits ?? 0) + usage.credits;
@@ -98,7 +100,7 @@ export class WebSearchStreamWriter implements WebSearchOutput {
   private readonly sums = new Totals();
 
   constructor(
-    private readonly sink: AnthropicSink,
+    private readonly sink: StreamSink,
     private readonly meta: AnthropicOutputMeta,
     private readonly redactor: Redactor = defaultRedactor,
   ) {}
@@ -111,8 +113,8 @@ export class WebSearchStreamWriter implements WebSearchOutput {
     return this.endedAs;
   }
 
-  get totals() {
-    return { inputTokens: this.sums.inputTokens, outputTokens: this.sums.outputTokens, credits: this.sums.credits, searches: this.sums.searches };
+  get totals(): WebSearchOutput['totals'] {
+    return this.sums.totals;
   }
 
   start(): boolean {
@@ -122,7 +124,7 @@ export class WebSearchStreamWriter implements WebSearchOutput {
 
   ping(): boolean {
     if (this.ended) return true;
-    return this.sink.write(this.preamble() + sse('ping', { type: 'ping' }));
+    return this.sink.write(this.preamble() + PING_EVENT);
   }
 
   beginSegment(inputTokens: number): void {
@@ -159,13 +161,13 @@ export class WebSearchStreamWriter implements WebSearchOutput {
       const index = this.nextIndex++;
       if (block.type === 'server_tool_use') {
         // As the API streams it: empty input at the start, the JSON in one input_json_delta.
-        chunk += sse('content_block_start', { type: 'content_block_start', index, content_block: { ...block, input: {} } });
-        chunk += sse('content_block_delta', { type: 'content_block_delta', index, delta: { type: 'input_json_delta', partial_json: JSON.stringify(block.input) } });
-        this.sums.outputTokens += this.meta.countTokens(JSON.stringify(block.input));
+        const json = JSON.stringify(block.input);
+        chunk += blockStartEvent(index, { ...block, input: {} }) + blockDeltaEvent(index, { type: 'input_json_delta', partial_json: json });
+        this.sums.outputTokens += this.meta.countTokens(json);
       } else {
-        chunk += sse('content_block_start', { type: 'content_block_start', index, content_block: block });
+        chunk += blockStartEvent(index, block);
       }
-      chunk += sse('content_block_stop', { type: 'content_block_stop', index });
+      chunk += blockStopEvent(index);
     }
     return this.sink.write(chunk);
   }
@@ -180,10 +182,7 @@ export class WebSearchStreamWriter implements WebSearchOutput {
     const index = this.nextIndex++;
     this.sums.outputTokens += this.meta.countTokens(text);
     return this.sink.write(
-      this.preamble() +
-        sse('content_block_start', { type: 'content_block_start', index, content_block: { type: 'text', text: '' } }) +
-        sse('content_block_delta', { type: 'content_block_delta', index, delta: { type: 'text_delta', text } }) +
-        sse('content_block_stop', { type: 'content_block_stop', index }),
+      this.preamble() + blockStartEvent(index, { type: 'text', text: '' }) + blockDeltaEvent(index, { type: 'text_delta', text }) + blockStopEvent(index),
     );
   }
 
@@ -192,15 +191,7 @@ export class WebSearchStreamWriter implements WebSearchOutput {
     if (this.segment) this.endSegment();
     if (this.ended) return true;
     this.endedAs = stopSequence === undefined ? { reason } : { reason, stopSequence };
-    return this.sink.write(
-      this.preamble() +
-        sse('message_delta', {
-          type: 'message_delta',
-          delta: { stop_reason: reason, stop_sequence: stopSequence ?? null, stop_details: null },
-          usage: this.sums.usage(),
-        }) +
-        sse('message_stop', { type: 'message_stop' }),
-    );
+    return this.sink.write(this.preamble() + messageEndEvents(reason, stopSequence, this.sums.usage()));
   }
 
   /** Ends the stream with an SSE `error` event (after anything already sent). */
@@ -212,24 +203,13 @@ export class WebSearchStreamWriter implements WebSearchOutput {
       this.sums.add(this.segment.writer.usage);
       this.segment = undefined;
     }
-    return this.sink.write(this.preamble() + sse('error', anthropicErrorBody(info)));
+    return this.sink.write(this.preamble() + errorEvent(info));
   }
 
   private preamble(): string {
     if (this.started) return '';
     this.started = true;
-    const message = {
-      id: this.meta.messageId,
-      type: 'message',
-      role: 'assistant',
-      model: this.meta.model,
-      content: [],
-      stop_reason: null,
-      stop_sequence: null,
-      stop_details: null,
-      usage: { input_tokens: this.meta.inputTokens, cache_creation_input_tokens: 0, cache_read_input_tokens: 0, output_tokens: 0 },
-    };
-    return sse('message_start', { type: 'message_start', message });
+    return messageStartEvent(this.meta, this.meta.inputTokens);
   }
 
   /** A Kiro call's SSE → the shared stream: no envelope, indexes shifted, errors end everything. */
@@ -268,8 +248,8 @@ export class WebSearchMessageBuilder implements WebSearchOutput {
 
   constructor(private readonly meta: AnthropicOutputMeta) {}
 
-  get totals() {
-    return { inputTokens: this.sums.inputTokens, outputTokens: this.sums.outputTokens, credits: this.sums.credits, searches: this.sums.searches };
+  get totals(): WebSearchOutput['totals'] {
+    return this.sums.totals;
   }
 
   beginSegment(inputTokens: number): void {

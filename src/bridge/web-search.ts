@@ -24,9 +24,10 @@ import { contextWindow, knownModelNames, resolveModel } from '../kiro/models';
 import type { ChatMessage, ChatRequest, ContentBlock, OutputEvent, ToolChoice } from '../kiro/types';
 import { callWebSearch, filterHits, MAX_QUERY_LENGTH } from '../kiro/web-search';
 import { InvalidRequestError, parseAnthropicRequest } from './anthropic-input';
-import { ANTHROPIC_SSE_HEADERS, anthropicErrorFor, newMessageId, type AnthropicOutputMeta } from './anthropic-output';
+import { anthropicErrorFor, newMessageId, type AnthropicOutputMeta } from './anthropic-output';
 import { ABORT_CLIENT_GONE, ABORT_SHUTDOWN, type BridgeContext, type BridgeRoute } from './context';
 import { sendAnthropicError, sendJson } from './http';
+import { SSE_HEADERS } from './sse';
 import type { RequestTrace } from './traffic';
 import { openUpstream, type Opened } from './upstream-open';
 import {
@@ -400,7 +401,7 @@ export async function handleWebSearchMessages(
   const commit = () => {
     if (!stream || committed) return;
     committed = true;
-    res.writeHead(200, { ...ANTHROPIC_SSE_HEADERS, 'request-id': trace.id });
+    res.writeHead(200, { ...SSE_HEADERS, 'request-id': trace.id });
     stream.start();
     trace.update({ status: 200 });
   };

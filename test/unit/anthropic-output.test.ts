@@ -3,7 +3,6 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  ANTHROPIC_SSE_HEADERS,
   AnthropicStreamWriter,
   anthropicErrorBody,
   anthropicErrorFor,
@@ -12,6 +11,7 @@ import {
   thinkingSignature,
   type AnthropicOutputMeta,
 } from '../../src/bridge/anthropic-output';
+import { SSE_HEADERS } from '../../src/bridge/sse';
 import { Redactor } from '../../src/common/redact';
 import { ResponseAssembler } from '../../src/kiro/assemble';
 import { KiroError, type ErrorClass } from '../../src/kiro/errors';
@@ -92,7 +92,7 @@ afterAll(async () => {
 });
 
 async function sdkStreamFinalMessage(sse: string) {
-  reply = { status: 200, headers: { ...ANTHROPIC_SSE_HEADERS }, body: sse };
+  reply = { status: 200, headers: { ...SSE_HEADERS }, body: sse };
   const stream = client.messages.stream({ model: 'claude-sonnet-4-5', max_tokens: 1024, messages: [{ role: 'user', content: 'hi' }] });
   // `parsed_output` is the SDK's own addition (structured-output parsing), not part of the wire.
   const { parsed_output: parsedOutput, ...message } = await stream.finalMessage();
@@ -170,7 +170,7 @@ describe('Anthropic SSE read by the official SDK', () => {
 
   it('a mid-stream error reaches the SDK as an APIError of the mapped type, after the text', async () => {
     const events = assemble([kiroText('partial answer'), { kind: 'exception', type: 'ThrottlingException', json: { message: 'Too many requests' } }]);
-    reply = { status: 200, headers: { ...ANTHROPIC_SSE_HEADERS }, body: sseOf(events) };
+    reply = { status: 200, headers: { ...SSE_HEADERS }, body: sseOf(events) };
     const stream = client.messages.stream({ model: 'm', max_tokens: 10, messages: [{ role: 'user', content: 'hi' }] });
     let seen = '';
     stream.on('text', (delta) => (seen += delta));
@@ -186,7 +186,7 @@ describe('Anthropic SSE read by the official SDK', () => {
 
   it('a cut-off tool call reaches the SDK as an error, never as a tool_use to run', async () => {
     const events = assemble([kiroTool({ toolUseId: 'W', name: 'Write', input: '{"content":"<html>' }), kiroTool({ toolUseId: 'W', stop: true })]);
-    reply = { status: 200, headers: { ...ANTHROPIC_SSE_HEADERS }, body: sseOf(events) };
+    reply = { status: 200, headers: { ...SSE_HEADERS }, body: sseOf(events) };
     const stream = client.messages.stream({ model: 'm', max_tokens: 10, messages: [{ role: 'user', content: 'hi' }] });
     const failure = await stream.finalMessage().then(
       () => undefined,

@@ -5,12 +5,12 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   ChatCompletionStreamWriter,
-  OPENAI_SSE_HEADERS,
   buildChatCompletion,
   chatFinishReason,
   newChatCompletionId,
   type ChatOutputMeta,
 } from '../../src/bridge/openai-output';
+import { SSE_HEADERS } from '../../src/bridge/sse';
 import { openaiErrorBody, openaiErrorFor, openaiGuardError, OpenAIRequestError } from '../../src/bridge/openai-errors';
 import { InvalidRequestError } from '../../src/bridge/anthropic-input';
 import { Redactor } from '../../src/common/redact';
@@ -95,7 +95,7 @@ const PARAMS = { model: 'claude-sonnet-4-5', messages: [{ role: 'user' as const,
 
 /** The SDK's own accumulation of a stream (ChatCompletionStream), and the raw chunks it read. */
 async function sdkStream(sse: string) {
-  reply = { status: 200, headers: { ...OPENAI_SSE_HEADERS }, body: sse };
+  reply = { status: 200, headers: { ...SSE_HEADERS }, body: sse };
   const stream = client.chat.completions.stream({ ...PARAMS, stream_options: { include_usage: true } });
   const chunks: ChatCompletionChunk[] = [];
   stream.on('chunk', (chunk) => chunks.push(chunk));
@@ -187,7 +187,7 @@ describe('chat.completion.chunk stream read by the official SDK', () => {
 
   it('a mid-stream error reaches the SDK as an APIError with the mapped code, after the text', async () => {
     const events = assemble([kiroText('partial answer'), { kind: 'exception', type: 'ThrottlingException', json: { message: 'Too many requests' } }]);
-    reply = { status: 200, headers: { ...OPENAI_SSE_HEADERS }, body: sseOf(events) };
+    reply = { status: 200, headers: { ...SSE_HEADERS }, body: sseOf(events) };
     const stream = client.chat.completions.stream(PARAMS);
     let seen = '';
     stream.on('content', (delta) => (seen += delta));
@@ -204,7 +204,7 @@ describe('chat.completion.chunk stream read by the official SDK', () => {
 
   it('a cut-off tool call reaches the SDK as an error, never as a tool call to run', async () => {
     const events = assemble([kiroTool({ toolUseId: 'W', name: 'Write', input: '{"content":"<html>' }), kiroTool({ toolUseId: 'W', stop: true })]);
-    reply = { status: 200, headers: { ...OPENAI_SSE_HEADERS }, body: sseOf(events) };
+    reply = { status: 200, headers: { ...SSE_HEADERS }, body: sseOf(events) };
     const failure = await client.chat.completions
       .stream(PARAMS)
       .finalChatCompletion()

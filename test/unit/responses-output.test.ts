@@ -3,7 +3,7 @@ import type { ResponseStreamEvent } from 'openai/resources/responses/responses';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { OPENAI_SSE_HEADERS } from '../../src/bridge/openai-output';
+import { SSE_HEADERS } from '../../src/bridge/sse';
 import type { ResponseEcho } from '../../src/bridge/responses-input';
 import {
   ResponsesStreamWriter,
@@ -121,7 +121,7 @@ afterAll(async () => {
  * must be what the finished item says).
  */
 async function sdkStream(sse: string) {
-  reply = { status: 200, headers: { ...OPENAI_SSE_HEADERS }, body: sse };
+  reply = { status: 200, headers: { ...SSE_HEADERS }, body: sse };
   const stream = client.responses.stream({ model: 'claude-sonnet-4-5', input: 'hi' });
   const events: ResponseStreamEvent[] = [];
   const rebuilt: Record<string, unknown>[] = [];
@@ -246,7 +246,7 @@ describe('Responses stream read by the official SDK', () => {
     expect(frames.at(-1)!.data.response).toMatchObject({ id: 'resp_test', status: 'failed', error: { code: 'rate_limit_exceeded', message: expect.stringMatching(/Too many requests/) } });
     expect(sse).not.toContain('response.completed');
 
-    reply = { status: 200, headers: { ...OPENAI_SSE_HEADERS }, body: sse };
+    reply = { status: 200, headers: { ...SSE_HEADERS }, body: sse };
     const stream = client.responses.stream({ model: 'claude-sonnet-4-5', input: 'hi' });
     let seen = '';
     stream.on('response.output_text.delta', (event) => (seen += event.delta));

@@ -9,6 +9,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { defaultRedactor, type Redactor } from '../common/redact';
 import { KiroError, type ErrorClass } from '../kiro/errors';
 import type { FinishReason, OutputEvent } from '../kiro/types';
+import { internalErrorMessage, isOverloaded, messageAndRetry } from './error-details';
 import { finishOf, UsageMeter, type BuiltOutput, type OutputBase } from './output';
 import { SseStreamWriter, sseEvent, type StreamSink } from './sse';
 
@@ -111,23 +112,10 @@ const ERROR_TABLE: Record<ErrorClass, { status: number; type: AnthropicErrorType
  * non-streaming response, the same type for an SSE `error` event. Messages are redacted.
  */
 export function anthropicErrorFor(error: unknown, redactor: Redactor = defaultRedactor): AnthropicErrorInfo {
-  if (!(error instanceof KiroError)) {
-    const message = error instanceof Error ? error.message : String(error);
-    return { status: 500, type: 'api_error', message: redactor.text(`internal error: ${message}`) };
-  }
-  let { status, type } = ERROR_TABLE[error.errorClass] ?? ERROR_TABLE.internal;
-  // No capacity for the model is Anthropic's "overloaded" (529), which clients retry with backoff.
-  if (error.errorClass === 'upstream_unavailable' && (error.reason === 'INSUFFICIENT_MODEL_CAPACITY' || error.status === 503 || error.status === 529)) {
-    status = 529;
-    type = 'overloaded_error';
-  }
-  let message = error.message;
-  let retryAfterSeconds = error.retryAfterSeconds;
-  if (error.errorClass === 'quota_exhausted' && error.resetAt) {
-    const seconds = Math.ceil((error.resetAt.getTime() - Date.now()) / 1000);
-    if (seconds > 0) retryAfterSeconds ??= seconds;
-    if (!message.includes(error.resetAt.toISOString())) message += ` (resets at ${error.resetAt.toISOString()})`;
-  }
+  if (!(error instanceof KiroError)) return { status: 500, type: 'api_error', message: redactor.text(internalErrorMessage(error)) };
+  // Overloaded is Anthropic's own 529, which clients retry with backoff.
+  const { status, type } = isOverloaded(error) ? ({ status: 529, type: 'overloaded_error' } as const) : (ERROR_TABLE[error.errorClass] ?? ERROR_TABLE.internal);
+  const { message, retryAfterSeconds } = messageAndRetry(error);
   const info: AnthropicErrorInfo = { status, type, message: redactor.text(message) };
   if (retryAfterSeconds !== undefined) info.retryAfterSeconds = retryAfterSeconds;
   return info;

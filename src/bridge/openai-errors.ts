@@ -7,6 +7,7 @@ import type { ServerResponse } from 'node:http';
 import { defaultRedactor, type Redactor } from '../common/redact';
 import { KiroError, type ErrorClass } from '../kiro/errors';
 import { InvalidRequestError } from './anthropic-input';
+import { internalErrorMessage, isOverloaded, messageAndRetry } from './error-details';
 import type { RouteFailure } from './context';
 import { sendJson } from './http';
 
@@ -79,26 +80,16 @@ export function openaiErrorFor(error: unknown, redactor: Redactor = defaultRedac
     return { status: 400, type: 'invalid_request_error', message: redactor.text(error.message), param: paramOf(error.message), code: null };
   }
   if (!(error instanceof KiroError)) {
-    const message = error instanceof Error ? error.message : String(error);
-    return { status: 500, type: 'server_error', message: redactor.text(`internal error: ${message}`), param: null, code: null };
+    return { status: 500, type: 'server_error', message: redactor.text(internalErrorMessage(error)), param: null, code: null };
   }
   const entry = ERROR_TABLE[error.errorClass] ?? ERROR_TABLE.internal;
   const type = entry.type;
-  let { status, code } = entry;
-  // No capacity for the model, or Kiro's own 503: OpenAI's "overloaded" answer, which clients retry.
-  if (error.errorClass === 'upstream_unavailable' && (error.reason === 'INSUFFICIENT_MODEL_CAPACITY' || error.status === 503 || error.status === 529)) {
-    status = 503;
-    code = 'overloaded';
-  }
-  let message = error.message;
-  let retryAfterSeconds = error.retryAfterSeconds;
-  if (error.errorClass === 'quota_exhausted' && error.resetAt) {
-    const seconds = Math.ceil((error.resetAt.getTime() - Date.now()) / 1000);
-    if (seconds > 0) retryAfterSeconds ??= seconds;
-    if (!message.includes(error.resetAt.toISOString())) message += ` (resets at ${error.resetAt.toISOString()})`;
-  }
+  // Overloaded is OpenAI's 503 `overloaded`, which clients retry.
+  const { status, code } = isOverloaded(error) ? { status: 503, code: 'overloaded' } : entry;
+  const { message: said, retryAfterSeconds } = messageAndRetry(error);
   // Codex reads the wait from the message of a rate_limit_exceeded error ("try again in 3s").
-  if (error.errorClass === 'throttled' && retryAfterSeconds !== undefined) message += `. Please try again in ${Math.max(0, Math.ceil(retryAfterSeconds))}s.`;
+  const message =
+    error.errorClass === 'throttled' && retryAfterSeconds !== undefined ? `${said}. Please try again in ${Math.max(0, Math.ceil(retryAfterSeconds))}s.` : said;
   const info: OpenAIErrorInfo = {
     status,
     type,

@@ -5,7 +5,7 @@
 //
 // Both outputs run the same block tracker, so a streamed answer accumulated by a client (the
 // official SDK's MessageStream) equals the non-streaming Message built from the same events.
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, randomFillSync } from 'node:crypto';
 import { defaultRedactor, type Redactor } from '../common/redact';
 import { KiroError, type ErrorClass } from '../kiro/errors';
 import type { FinishReason, OutputEvent } from '../kiro/types';
@@ -67,13 +67,20 @@ export interface AnthropicErrorInfo {
 // ---- ids, signatures, errors --------------------------------------------------------------
 
 const BASE62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
+/** Random bytes drawn 4 KiB at a time: one call to the system's generator per ~170 ids. */
+const idEntropy = Buffer.alloc(4096);
+let idOffset = idEntropy.length;
 
 /** `msg_` + 24 random base62 characters (the API's own ids look like `msg_01…` + 22). */
 export function newMessageId(): string {
-  const bytes = randomBytes(24);
+  if (idOffset + 24 > idEntropy.length) {
+    randomFillSync(idEntropy);
+    idOffset = 0;
+  }
   let id = 'msg_';
   // 256 % 62 bias is irrelevant for an identifier; uniqueness is what matters.
-  for (const byte of bytes) id += BASE62[byte % 62];
+  for (let i = 0; i < 24; i++) id += BASE62[idEntropy[idOffset + i]! % 62];
+  idOffset += 24;
   return id;
 }
 

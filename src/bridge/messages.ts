@@ -3,13 +3,13 @@
 // refresh-once/retry-once on a rejected token, back-pressure, abort on disconnect, the traffic
 // record). This module only says how an Anthropic request is parsed, how the answer is written
 // (message_start … message_stop, or one Message) and how errors look.
-import { randomFillSync } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
 import { InvalidRequestError, parseAnthropicRequest, parseCountTokensRequest } from './anthropic-input';
 import {
   AnthropicStreamWriter,
   anthropicErrorFor,
   buildAnthropicMessage,
+  newMessageId,
   type AnthropicErrorInfo,
   type AnthropicOutputMeta,
 } from './anthropic-output';
@@ -21,27 +21,10 @@ import type { RequestTrace } from './traffic';
 
 export { coalesceDeltas } from './chat-pipeline';
 
-const BASE62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
-/** Random bytes drawn 4 KiB at a time: one call to the system's generator per ~170 ids. */
-const idEntropy = Buffer.alloc(4096);
-let idOffset = idEntropy.length;
-
-/** `msg_` + 24 random base62 characters, like the API's ids (see anthropic-output's newMessageId). */
-function nextMessageId(): string {
-  if (idOffset + 24 > idEntropy.length) {
-    randomFillSync(idEntropy);
-    idOffset = 0;
-  }
-  let id = 'msg_';
-  for (let i = 0; i < 24; i++) id += BASE62[idEntropy[idOffset + i]! % 62];
-  idOffset += 24;
-  return id;
-}
-
 class ModelError extends InvalidRequestError {}
 
 function exchange(parsed: ReturnType<typeof parseAnthropicRequest>): Exchange {
-  const messageId = nextMessageId();
+  const messageId = newMessageId();
   const meta = (base: OutputBase): AnthropicOutputMeta => ({ ...base, messageId });
   return {
     request: parsed.request,

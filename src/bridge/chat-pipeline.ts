@@ -18,12 +18,14 @@ import type { Redactor } from '../common/redact';
 import { KiroError } from '../kiro/errors';
 import { contextWindow, knownModelNames, resolveModel } from '../kiro/models';
 import type { ChatRequest, FinishReason, OutputEvent } from '../kiro/types';
+import type { BridgeConfig } from './config';
 import { ABORT_CLIENT_GONE, ABORT_SHUTDOWN, type BridgeContext, type RouteCall } from './context';
 import { sendJson } from './http';
 import type { BuiltOutput, OutputBase, UsageTotals } from './output';
 import { SSE_HEADERS, type StreamSink } from './sse';
+import { StreamCommitter, waitForDrain } from './stream-response';
 import type { RequestTrace } from './traffic';
-import { openUpstream, type Opened } from './upstream-open';
+import { openUpstream, readAnswer, type Opened } from './upstream-open';
 
 /** An error as the client's API answers it (status, error type, message). */
 export interface ApiErrorInfo {
@@ -84,21 +86,38 @@ export interface Prepared {
   inputTokens: number;
 }
 
+/**
+ * Resolves the request's model to a Kiro model id (throwing `unknownModel` with the known names
+ * otherwise), and turns thinking on for a thinking model unless the client turned it off.
+ */
+export function resolveRequestModel(
+  request: ChatRequest,
+  config: BridgeConfig,
+  options: { available: ReadonlySet<string> | undefined; thinkingOff?: boolean; unknownModel: (message: string) => Error },
+): string {
+  const resolved = resolveModel(request.model, { aliases: config.modelAliases, available: options.available });
+  if (!resolved) {
+    const known = knownModelNames({ aliases: config.modelAliases });
+    const listed = known.slice(0, MAX_KNOWN_IN_ERROR).join(', ');
+    throw options.unknownModel(`model: unknown model "${request.model.slice(0, 200)}". Known models: ${listed}${known.length > MAX_KNOWN_IN_ERROR ? ', …' : ''}`);
+  }
+  if (resolved.thinking && !request.thinking && !options.thinkingOff) request.thinking = { budgetTokens: config.thinkingDefaultBudget };
+  return resolved.kiroModel;
+}
+
 /** Validation, model resolution, thinking defaults and the input count. */
 export async function prepare(api: ChatApi, body: unknown, context: BridgeContext): Promise<Prepared> {
   const config = context.config();
   const exchange = api.parse(body, { defaultThinkingBudget: config.thinkingDefaultBudget });
   const { request } = exchange;
-  // Model ids an account reported that the bridge does not know yet pass through as they are.
-  const resolved = resolveModel(request.model, { aliases: config.modelAliases, available: context.accounts.availableModels() });
-  if (!resolved) {
-    const known = knownModelNames({ aliases: config.modelAliases });
-    const listed = known.slice(0, MAX_KNOWN_IN_ERROR).join(', ');
-    throw api.unknownModel(`model: unknown model "${request.model.slice(0, 200)}". Known models: ${listed}${known.length > MAX_KNOWN_IN_ERROR ? ', …' : ''}`);
-  }
-  if (resolved.thinking && !request.thinking && !exchange.thinkingOff) request.thinking = { budgetTokens: config.thinkingDefaultBudget };
+  const kiroModel = resolveRequestModel(request, config, {
+    // Model ids an account reported that the bridge does not know yet pass through as they are.
+    available: context.accounts.availableModels(),
+    thinkingOff: exchange.thinkingOff,
+    unknownModel: api.unknownModel,
+  });
   // Counting yields to the event loop now and then, so a long first prompt does not stall other streams.
-  return { exchange, request, kiroModel: resolved.kiroModel, inputTokens: await context.counter.countRequestAsync(request) };
+  return { exchange, request, kiroModel, inputTokens: await context.counter.countRequestAsync(request) };
 }
 
 /** Answers an error before anything was sent, and closes the record. */
@@ -109,18 +128,20 @@ export function failBeforeCommit(api: ChatApi, res: ServerResponse, trace: Reque
   trace.finish(info.status, { type: info.type, message: info.message });
 }
 
-function waitForDrain(res: ServerResponse): Promise<void> {
-  return new Promise((resolve) => {
-    const done = () => {
-      res.off('drain', done);
-      res.off('close', done);
-      resolve();
-    };
-    res.on('drain', done);
-    res.on('close', done);
-  });
+/**
+ * True when the request was aborted because the client went away: nobody is left to answer, and
+ * the record is closed as 499.
+ */
+export function finishIfClientGone(signal: AbortSignal, trace: RequestTrace): boolean {
+  if (!signal.aborted || signal.reason !== ABORT_CLIENT_GONE) return false;
+  trace.finish(499, { type: 'client_closed', message: 'the client closed the connection' });
+  return true;
 }
 
+/** The error to answer with: a bridge shutting down is a retryable 503, not what the abort threw. */
+export function failureToAnswer(error: unknown, signal: AbortSignal): unknown {
+  return signal.aborted && signal.reason === ABORT_SHUTDOWN ? new KiroError('upstream_unavailable', 'the bridge is shutting down; retry the request', { status: 503 }) : error;
+}
 
 /** Serves one chat request of any API, start to finish; it answers every failure itself. */
 export async function serveChat(api: ChatApi, call: RouteCall): Promise<void> {
@@ -144,65 +165,40 @@ export async function serveChat(api: ChatApi, call: RouteCall): Promise<void> {
     countTokens: (text) => context.counter.text(text),
     contextWindow: contextWindow(kiroModel),
   };
-
   // Streams commit early when the upstream is slow, so pings can flow.
-  let writer: ApiStreamWriter | undefined;
-  let lastWrite = Date.now();
-  let pingTimer: NodeJS.Timeout | undefined;
-  const sink: StreamSink = {
-    write: (chunk: string) => {
-      lastWrite = Date.now();
-      return res.write(chunk);
-    },
-  };
-  const commit = (): ApiStreamWriter => {
-    if (writer) return writer;
-    res.writeHead(200, { ...SSE_HEADERS, ...api.idHeaders(trace.id) });
-    // Headers go out with the first event, in one packet.
-    writer = exchange.streamWriter(sink, base, context.redactor);
-    writer.start();
-    trace.update({ status: 200 });
-    return writer;
-  };
-  if (request.stream) {
-    const intervalMs = Math.max(0.05, config.pingIntervalSeconds) * 1000;
-    pingTimer = setInterval(() => {
-      if (res.writableEnded || Date.now() - lastWrite < intervalMs - 5) return;
-      commit().ping();
-    }, intervalMs);
-    pingTimer.unref();
-  }
+  const stream = request.stream
+    ? new StreamCommitter(res, {
+        headers: { ...SSE_HEADERS, ...api.idHeaders(trace.id) },
+        pingIntervalSeconds: config.pingIntervalSeconds,
+        writer: (sink) => exchange.streamWriter(sink, base, context.redactor),
+        onCommit: () => trace.update({ status: 200 }),
+      })
+    : undefined;
 
   let opened: Opened | undefined;
   try {
     // The account pool picks the account and fails over between attempts (./upstream-open).
     opened = await openUpstream(request, kiroModel, trace, context, config, signal);
-    if (request.stream) await streamResponse(res, opened, commit, exchange, base, trace, signal);
+    if (stream) await streamResponse(res, opened, stream, exchange, base, trace, signal);
     else await collectResponse(api, res, opened, exchange, base, trace, signal);
   } catch (error) {
-    if (signal.aborted && signal.reason === ABORT_CLIENT_GONE) {
-      trace.finish(499, { type: 'client_closed', message: 'the client closed the connection' });
-      return;
-    }
-    const failure =
-      signal.aborted && signal.reason === ABORT_SHUTDOWN
-        ? new KiroError('upstream_unavailable', 'the bridge is shutting down; retry the request', { status: 503 })
-        : error;
-    if (writer || res.headersSent) {
+    if (finishIfClientGone(signal, trace)) return;
+    const failure = failureToAnswer(error, signal);
+    if (stream && (stream.committed || res.headersSent)) {
       // Committed: the API's in-stream error is the only honest ending left.
-      const w = writer ?? commit();
+      const writer = stream.commit();
       const tail = opened && !opened.assembler.done ? opened.assembler.fail(failure instanceof Error ? failure : new Error(String(failure))) : [];
-      if (tail.length) w.write(tail);
-      w.fail(failure);
+      if (tail.length) writer.write(tail);
+      writer.fail(failure);
       const info = api.errorFor(failure, context.redactor);
-      trace.update({ outputTokens: w.usage.outputTokens });
+      trace.update({ outputTokens: writer.usage.outputTokens });
       if (!res.writableEnded) res.end();
       trace.finish(200, { type: info.type, message: info.message });
     } else {
       failBeforeCommit(api, res, trace, failure, context);
     }
   } finally {
-    if (pingTimer) clearInterval(pingTimer);
+    stream?.stop();
     opened?.upstream.cancel();
   }
 }
@@ -210,40 +206,22 @@ export async function serveChat(api: ChatApi, call: RouteCall): Promise<void> {
 async function streamResponse(
   res: ServerResponse,
   opened: Opened,
-  commit: () => ApiStreamWriter,
+  stream: StreamCommitter<ApiStreamWriter>,
   exchange: Exchange,
   base: OutputBase,
   trace: RequestTrace,
   signal: AbortSignal,
 ): Promise<void> {
-  const { assembler, batches } = opened;
-  const writer = commit();
+  const writer = stream.commit();
   // The traffic record's response of a stream is the one answer its events add up to.
   const sent: OutputEvent[] | undefined = trace.capture === 'off' ? undefined : [];
-  const emit = async (events: OutputEvent[]) => {
+  await readAnswer(opened, trace, signal, async (events) => {
     if (events.length === 0) return;
     if (sent) for (const event of events) sent.push(event);
     if (events.some((e) => e.type !== 'usage')) trace.markFirstByte();
     writer.write(events.length > 1 ? coalesceDeltas(events) : events);
     if (res.writableNeedDrain) await waitForDrain(res);
-  };
-  await emit(opened.first);
-  if (!opened.ended && !assembler.done) {
-    for await (const batch of batches) {
-      const out: OutputEvent[] = [];
-      for (const event of batch) {
-        if (trace.capture !== 'off') trace.captureUpstreamEvent(event);
-        const produced = assembler.push(event);
-        for (let i = 0; i < produced.length; i++) out.push(produced[i]!);
-        if (assembler.done) break;
-      }
-      await emit(out);
-      if (signal.aborted) throw signal.reason;
-      // A stop sequence matched: the answer is complete, stop reading the upstream.
-      if (assembler.done) break;
-    }
-  }
-  if (!assembler.done) await emit(assembler.end());
+  });
   if (signal.aborted) throw signal.reason;
   const outcome = writer.outcome;
   const usage = writer.usage;
@@ -300,21 +278,10 @@ async function collectResponse(
   trace: RequestTrace,
   signal: AbortSignal,
 ): Promise<void> {
-  const { assembler, batches } = opened;
-  const events: OutputEvent[] = [...opened.first];
-  if (!opened.ended && !assembler.done) {
-    for await (const batch of batches) {
-      for (const event of batch) {
-        if (trace.capture !== 'off') trace.captureUpstreamEvent(event);
-        const produced = assembler.push(event);
-        for (let i = 0; i < produced.length; i++) events.push(produced[i]!);
-        if (assembler.done) break;
-      }
-      if (signal.aborted) throw signal.reason;
-      if (assembler.done) break;
-    }
-  }
-  if (!assembler.done) for (const out of assembler.end()) events.push(out);
+  const events: OutputEvent[] = [];
+  await readAnswer(opened, trace, signal, (batch) => {
+    for (let i = 0; i < batch.length; i++) events.push(batch[i]!);
+  });
   const answer = exchange.build(events, base);
   trace.markFirstByte();
   trace.update({

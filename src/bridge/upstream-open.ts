@@ -28,6 +28,36 @@ export interface Opened {
   lease: AccountLease;
 }
 
+/**
+ * Hands the answer's output events to `emit`, batch by batch (the first batch included), until
+ * the assembler's finish or error; stops reading once the assembler is done (a stop sequence
+ * matched) and throws the abort reason when the request was aborted.
+ */
+export async function readAnswer(
+  opened: Opened,
+  trace: RequestTrace,
+  signal: AbortSignal,
+  emit: (events: OutputEvent[]) => void | Promise<void>,
+): Promise<void> {
+  const { assembler } = opened;
+  await emit(opened.first);
+  if (!opened.ended && !assembler.done) {
+    for await (const batch of opened.batches) {
+      const out: OutputEvent[] = [];
+      for (const event of batch) {
+        if (trace.capture !== 'off') trace.captureUpstreamEvent(event);
+        const produced = assembler.push(event);
+        for (let i = 0; i < produced.length; i++) out.push(produced[i]!);
+        if (assembler.done) break;
+      }
+      await emit(out);
+      if (signal.aborted) throw signal.reason;
+      if (assembler.done) break;
+    }
+  }
+  if (!assembler.done) await emit(assembler.end());
+}
+
 export async function openUpstream(
   request: ChatRequest,
   kiroModel: string,

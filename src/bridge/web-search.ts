@@ -18,18 +18,20 @@
 // Limits: results come from Kiro's search (no `user_location`); `allowed_domains` /
 // `blocked_domains` filter Kiro's results after the fact; `encrypted_content` is a plain stand-in
 // (see web-search-blocks); text is not annotated with citations.
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import { KiroError } from '../kiro/errors';
-import { contextWindow, knownModelNames, resolveModel } from '../kiro/models';
+import { contextWindow } from '../kiro/models';
 import type { ChatMessage, ChatRequest, ContentBlock, OutputEvent, ToolChoice } from '../kiro/types';
 import { callWebSearch, filterHits, MAX_QUERY_LENGTH } from '../kiro/web-search';
 import { InvalidRequestError, parseAnthropicRequest } from './anthropic-input';
 import { anthropicErrorFor, newMessageId, type AnthropicOutputMeta } from './anthropic-output';
-import { ABORT_CLIENT_GONE, ABORT_SHUTDOWN, type BridgeContext, type BridgeRoute } from './context';
-import { sendAnthropicError, sendJson } from './http';
+import { failBeforeCommit, failureToAnswer, finishIfClientGone, resolveRequestModel } from './chat-pipeline';
+import type { BridgeContext, BridgeRoute, RouteCall } from './context';
+import { sendJson } from './http';
+import { anthropicApi } from './messages';
 import { SSE_HEADERS } from './sse';
+import { StreamCommitter, waitForDrain } from './stream-response';
 import type { RequestTrace } from './traffic';
-import { openUpstream, type Opened } from './upstream-open';
+import { openUpstream, readAnswer } from './upstream-open';
 import {
   failureForModel,
   failureSummary,
@@ -47,8 +49,6 @@ import { pureSearchQuery, rewriteWebSearchRequest, webSearchToolOf, type WebSear
 
 /** Kiro calls one model-driven request may make (searches in between); the last has no search tool. */
 export const MAX_MODEL_CALLS = 5;
-
-const MAX_KNOWN_IN_ERROR = 40;
 
 /** Whether `/v1/messages` should hand this body to `handleWebSearchMessages`. */
 export function isWebSearchRequest(body: unknown): boolean {
@@ -72,76 +72,16 @@ function prepare(body: unknown, context: BridgeContext): Prepared {
   const { body: rewritten, functionName } = rewriteWebSearchRequest(body as Record<string, unknown>, tool);
   const config = context.config();
   const { request, notes } = parseAnthropicRequest(rewritten, { defaultThinkingBudget: config.thinkingDefaultBudget });
-  const resolved = resolveModel(request.model, { aliases: config.modelAliases });
-  if (!resolved) {
-    const known = knownModelNames({ aliases: config.modelAliases });
-    throw new InvalidRequestError(
-      `model: unknown model "${request.model.slice(0, 200)}". Known models: ${known.slice(0, MAX_KNOWN_IN_ERROR).join(', ')}${known.length > MAX_KNOWN_IN_ERROR ? ', …' : ''}`,
-    );
-  }
-  if (resolved.thinking && !request.thinking) request.thinking = { budgetTokens: config.thinkingDefaultBudget };
-  return { request, kiroModel: resolved.kiroModel, inputTokens: context.counter.countRequest(request), notes, tool, functionName, ...(pureQuery ? { pureQuery } : {}) };
+  // Only the bridge's own model names here (/v1/messages also passes through ids an account reported).
+  const kiroModel = resolveRequestModel(request, config, { available: undefined, unknownModel: anthropicApi.unknownModel });
+  return { request, kiroModel, inputTokens: context.counter.countRequest(request), notes, tool, functionName, ...(pureQuery ? { pureQuery } : {}) };
 }
-
-function failBeforeCommit(res: ServerResponse, trace: RequestTrace, error: unknown, context: BridgeContext): void {
-  if (error instanceof InvalidRequestError) {
-    sendAnthropicError(res, { status: 400, type: 'invalid_request_error', message: context.redactor.text(error.message) });
-    trace.finish(400, { type: 'invalid_request_error', message: error.message });
-    return;
-  }
-  const info = anthropicErrorFor(error, context.redactor);
-  if (info.status >= 500) context.logger.warn(`${trace.id}: ${info.type}: ${info.message}`);
-  sendAnthropicError(res, info);
-  trace.finish(info.status, { type: info.type, message: info.message });
-}
-
-function waitForDrain(res: ServerResponse): Promise<void> {
-  return new Promise((resolve) => {
-    const done = () => {
-      res.off('drain', done);
-      res.off('close', done);
-      resolve();
-    };
-    res.on('drain', done);
-    res.on('close', done);
-  });
-}
-
-// ---- one Kiro call ------------------------------------------------------------------------------
 
 interface CallContext {
   kiroModel: string;
   trace: RequestTrace;
   context: BridgeContext;
   signal: AbortSignal;
-}
-
-/**
- * Opens one generate call through the account pool (the chat pipeline's own opening: fail-over by
- * error class, refresh once and retry once) and reads its first batch.
- */
-function openKiro(request: ChatRequest, ctx: CallContext): Promise<Opened> {
-  return openUpstream(request, ctx.kiroModel, ctx.trace, ctx.context, ctx.context.config(), ctx.signal);
-}
-
-/** The call's output events, batch by batch, ending with its finish (or error). */
-async function* callEvents(call: Opened, trace: RequestTrace, signal: AbortSignal): AsyncGenerator<OutputEvent[]> {
-  yield call.first;
-  const { assembler } = call;
-  if (!call.ended && !assembler.done) {
-    for await (const batch of call.batches) {
-      const out: OutputEvent[] = [];
-      for (const event of batch) {
-        if (trace.capture !== 'off') trace.captureUpstreamEvent(event);
-        out.push(...assembler.push(event));
-        if (assembler.done) break;
-      }
-      yield out;
-      if (signal.aborted) throw signal.reason;
-      if (assembler.done) break;
-    }
-  }
-  if (!assembler.done) yield assembler.end();
 }
 
 // ---- one search ---------------------------------------------------------------------------------
@@ -253,7 +193,9 @@ async function serveWithModel(prepared: Prepared, run: RunContext): Promise<Endi
     const shape = finalRound ? withoutTool({ ...request, toolChoice }, fn) : { tools: request.tools, toolChoice };
     const roundRequest: ChatRequest = { ...request, ...shape, messages: conversation };
     const inputTokens = round === 0 ? prepared.inputTokens : run.context.counter.countRequest(roundRequest);
-    const call = await openKiro(roundRequest, run);
+    // Through the account pool, as the chat pipeline opens its calls (fail-over by error class,
+    // refresh once and retry once).
+    const call = await openUpstream(roundRequest, run.kiroModel, run.trace, run.context, run.context.config(), run.signal);
     try {
       run.commit();
       run.output.beginSegment(inputTokens);
@@ -262,7 +204,7 @@ async function serveWithModel(prepared: Prepared, run: RunContext): Promise<Endi
       const said: ContentBlock[] = [];
       let clientTools = false;
       let ending: Ending | undefined;
-      for await (const batch of callEvents(call, run.trace, run.signal)) {
+      await readAnswer(call, run.trace, run.signal, async (batch) => {
         const forward: OutputEvent[] = [];
         for (const event of batch) {
           switch (event.type) {
@@ -303,7 +245,7 @@ async function serveWithModel(prepared: Prepared, run: RunContext): Promise<Endi
           run.output.write(forward);
           await run.drain();
         }
-      }
+      });
       run.output.endSegment();
       if (!ending) throw new KiroError('internal', 'the Kiro response ended without a finish');
       if (searchCalls.length === 0) return ending;
@@ -357,20 +299,13 @@ async function serveWithModel(prepared: Prepared, run: RunContext): Promise<Endi
 // ---- the route ---------------------------------------------------------------------------------
 
 /** POST /v1/messages for a body that `isWebSearchRequest` accepted. */
-export async function handleWebSearchMessages(
-  _req: IncomingMessage,
-  res: ServerResponse,
-  body: unknown,
-  trace: RequestTrace,
-  context: BridgeContext,
-  signal: AbortSignal,
-): Promise<void> {
+export async function handleWebSearchMessages({ res, body, trace, context, signal }: RouteCall): Promise<void> {
   const config = context.config();
   let prepared: Prepared;
   try {
     prepared = prepare(body, context);
   } catch (error) {
-    failBeforeCommit(res, trace, error, context);
+    failBeforeCommit(anthropicApi, res, trace, error, context);
     return;
   }
   const { request, kiroModel, inputTokens } = prepared;
@@ -386,35 +321,17 @@ export async function handleWebSearchMessages(
     countTokens: (text) => context.counter.text(text),
     contextWindow: contextWindow(kiroModel),
   };
-  let lastWrite = Date.now();
-  const sink = {
-    write: (chunk: string) => {
-      lastWrite = Date.now();
-      trace.markFirstByte();
-      return res.write(chunk);
-    },
-  };
-  const stream = request.stream ? new WebSearchStreamWriter(sink, meta, context.redactor) : undefined;
-  const builder = request.stream ? undefined : new WebSearchMessageBuilder(meta);
-  const output: WebSearchOutput = (stream ?? builder)!;
-  let committed = false;
-  const commit = () => {
-    if (!stream || committed) return;
-    committed = true;
-    res.writeHead(200, { ...SSE_HEADERS, 'request-id': trace.id });
-    stream.start();
-    trace.update({ status: 200 });
-  };
-  let pingTimer: NodeJS.Timeout | undefined;
-  if (stream) {
-    const intervalMs = Math.max(0.05, config.pingIntervalSeconds) * 1000;
-    pingTimer = setInterval(() => {
-      if (res.writableEnded || Date.now() - lastWrite < intervalMs - 5) return;
-      commit();
-      stream.ping();
-    }, intervalMs);
-    pingTimer.unref();
-  }
+  const stream = request.stream
+    ? new StreamCommitter(res, {
+        headers: { ...SSE_HEADERS, ...anthropicApi.idHeaders(trace.id) },
+        pingIntervalSeconds: config.pingIntervalSeconds,
+        writer: (sink) => new WebSearchStreamWriter(sink, meta, context.redactor),
+        onCommit: () => trace.update({ status: 200 }),
+        onWrite: () => trace.markFirstByte(),
+      })
+    : undefined;
+  const builder = stream ? undefined : new WebSearchMessageBuilder(meta);
+  const output: WebSearchOutput = stream?.writer ?? builder!;
 
   try {
     const run: RunContext = {
@@ -424,7 +341,7 @@ export async function handleWebSearchMessages(
       signal,
       tool: prepared.tool,
       output,
-      commit,
+      commit: () => stream?.commit(),
       drain: async () => {
         if (res.writableNeedDrain) await waitForDrain(res);
         if (signal.aborted) throw signal.reason;
@@ -449,23 +366,19 @@ export async function handleWebSearchMessages(
     }
     trace.finish(200);
   } catch (error) {
-    if (signal.aborted && signal.reason === ABORT_CLIENT_GONE) {
-      trace.finish(499, { type: 'client_closed', message: 'the client closed the connection' });
-      return;
-    }
-    const failure =
-      signal.aborted && signal.reason === ABORT_SHUTDOWN ? new KiroError('upstream_unavailable', 'the bridge is shutting down; retry the request', { status: 503 }) : error;
-    if (stream && (committed || res.headersSent)) {
-      stream.fail(failure);
+    if (finishIfClientGone(signal, trace)) return;
+    const failure = failureToAnswer(error, signal);
+    if (stream && (stream.committed || res.headersSent)) {
+      stream.writer.fail(failure);
       const info = anthropicErrorFor(failure, context.redactor);
-      trace.update({ outputTokens: stream.totals.outputTokens });
+      trace.update({ outputTokens: stream.writer.totals.outputTokens });
       if (!res.writableEnded) res.end();
       trace.finish(200, { type: info.type, message: info.message });
     } else {
-      failBeforeCommit(res, trace, failure, context);
+      failBeforeCommit(anthropicApi, res, trace, failure, context);
     }
   } finally {
-    if (pingTimer) clearInterval(pingTimer);
+    stream?.stop();
   }
 }
 
@@ -476,8 +389,7 @@ export async function handleWebSearchMessages(
 export function withWebSearch(route: BridgeRoute): BridgeRoute {
   return {
     ...route,
-    handle: (call) =>
-      isWebSearchRequest(call.body) ? handleWebSearchMessages(call.req, call.res, call.body, call.trace, call.context, call.signal) : route.handle(call),
+    handle: (call) => (isWebSearchRequest(call.body) ? handleWebSearchMessages(call) : route.handle(call)),
   };
 }
 

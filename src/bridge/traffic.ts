@@ -116,10 +116,6 @@ export class RequestTrace {
     return this.options.captureMode();
   }
 
-  get isFinished(): boolean {
-    return this.finished;
-  }
-
   /** Milliseconds since the request arrived. */
   elapsed(): number {
     return this.now() - this.started;
@@ -132,11 +128,6 @@ export class RequestTrace {
     Object.assign(this.record, rest);
     if (flags) Object.assign(this.record.flags, flags);
     this.publish();
-  }
-
-  /** Sets fields without publishing (for values that change often, like token counts). */
-  set(patch: Partial<Pick<RequestRecord, 'outputTokens' | 'inputTokens' | 'credits' | 'stopReason'>>): void {
-    Object.assign(this.record, patch);
   }
 
   /**

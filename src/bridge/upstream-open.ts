@@ -4,7 +4,6 @@
 // events. An error as the very first event (an in-stream AccessDenied, throttling…) still counts
 // as the attempt failing, so it is answerable with a real HTTP error and may go to another
 // account. Once this returns, the answer may reach the client: nothing is retried after that.
-import type { AccountLease } from '../kiro/account-pool';
 import { ResponseAssembler } from '../kiro/assemble';
 import { generateAssistantResponse, type KiroResponseStream } from '../kiro/client';
 import { toKiroRequest, type ConvertResult } from '../kiro/convert';
@@ -24,8 +23,6 @@ export interface Opened {
   first: OutputEvent[];
   /** The upstream ended within the first read (short answers). */
   ended: boolean;
-  /** The pool entry that serves the answer. */
-  lease: AccountLease;
 }
 
 /**
@@ -121,7 +118,7 @@ export async function openUpstream(
         }
         const head = first.find((e) => e.type !== 'usage');
         if (head?.type === 'error') throw head.error;
-        return { upstream, batches, assembler, first, ended: firstRead.done === true, lease };
+        return { upstream, batches, assembler, first, ended: firstRead.done === true };
       } catch (error) {
         upstream?.cancel();
         throw error;

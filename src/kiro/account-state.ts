@@ -145,10 +145,4 @@ export class AccountHealth {
   served(): void {
     this.throttleStrikes = 0;
   }
-
-  /** When the account can serve again by itself, if it is waiting on time alone. */
-  readyAt(): number | undefined {
-    const c = this.condition();
-    return c.state === 'cooling_down' || c.state === 'quota_exhausted' ? c.until : undefined;
-  }
 }

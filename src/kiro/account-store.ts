@@ -180,16 +180,6 @@ export class AccountStore implements IDisposable {
     });
   }
 
-  /** Moves `id` to `position` in the priority order. */
-  reorder(ids: string[]): Promise<void> {
-    return this.serial(async () => {
-      const current = await this.ids();
-      const known = ids.filter((id) => current.includes(id));
-      const rest = current.filter((id) => !known.includes(id));
-      await this.writeIndex([...known, ...rest]);
-    });
-  }
-
   private async writeIndex(ids: string[]): Promise<void> {
     const index: StoredIndex = { v: 1, ids };
     await this.secrets.set(INDEX_KEY, JSON.stringify(index));

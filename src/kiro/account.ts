@@ -3,7 +3,6 @@
 // asks for accounts (AccountProvider, below). Connections are never shared between accounts (XW
 // links suspensions to one TCP connection serving many accounts).
 import { Agent, type Dispatcher } from 'undici';
-import { randomUUID } from 'node:crypto';
 import type { Logger } from '../common/logger';
 import { maskSecret, type Redactor } from '../common/redact';
 import type { IDisposable } from '../common/disposable';
@@ -38,8 +37,6 @@ export interface KiroAccountOptions {
 }
 
 export class KiroAccount implements IDisposable {
-  /** Stable id for the process's lifetime (not a secret). */
-  readonly id = randomUUID();
   /** Masked label safe for logs and the traffic view: "Social aor…x7Qz". */
   readonly label: string;
   readonly machineId: string;

@@ -89,10 +89,6 @@ export class RepairLog {
     if (place !== undefined && !group.places.includes(place)) group.places.push(place);
   }
 
-  has(rule: RepairRule): boolean {
-    return this.rules.has(rule);
-  }
-
   list(): Repair[] {
     return [...this.rules].map(([rule, groups]) => ({ rule, detail: groups.map(describe).join('; '), routine: ROUTINE_RULES.has(rule) }));
   }

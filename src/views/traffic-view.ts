@@ -30,7 +30,6 @@ export interface TrafficViewOptions {
 }
 
 export class TrafficViewProvider extends Disposable implements vscode.WebviewViewProvider {
-  static readonly viewType = TRAFFIC_VIEW_ID;
   readonly controller: TrafficViewController;
   private readonly mediaRoot: vscode.Uri;
   private readonly logger: Logger;

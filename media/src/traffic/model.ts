@@ -96,10 +96,6 @@ export class RowModel {
     return this.rows.length;
   }
 
-  get currentFilters(): Filters {
-    return this.filters;
-  }
-
   get(id: string): TrafficRow | undefined {
     const i = this.indexOf.get(id);
     return i === undefined ? undefined : this.rows[i];

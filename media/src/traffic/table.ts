@@ -140,22 +140,11 @@ export class VirtualTable {
     this.schedule();
   }
 
-  /** Number of row elements currently in the DOM (tests check it stays small). */
-  get renderedRowCount(): number {
-    return this.pool.filter((p) => p.row !== undefined).length;
-  }
-
   /** Draws now (normally on the next animation frame). */
   renderNow(): void {
     if (this.frame) cancelAnimationFrame(this.frame);
     this.frame = 0;
     this.render();
-  }
-
-  scrollToSelected(): void {
-    if (this.selectedId === null) return;
-    const index = this.rows.findIndex((r) => r.id === this.selectedId);
-    if (index >= 0) this.ensureVisible(index);
   }
 
   private schedule(): void {

@@ -19,10 +19,6 @@ import type { BridgeContext, BridgeRoute } from './context';
 import { sendAnthropicError, sendJson } from './http';
 import type { RequestTrace } from './traffic';
 
-export { coalesceDeltas } from './chat-pipeline';
-
-class ModelError extends InvalidRequestError {}
-
 function exchange(parsed: ReturnType<typeof parseAnthropicRequest>): Exchange {
   const messageId = newMessageId();
   const meta = (base: OutputBase): AnthropicOutputMeta => ({ ...base, messageId });
@@ -37,7 +33,7 @@ function exchange(parsed: ReturnType<typeof parseAnthropicRequest>): Exchange {
 /** The Anthropic Messages API as the shared pipeline sees it. */
 export const anthropicApi: ChatApi = {
   parse: (body, options) => exchange(parseAnthropicRequest(body, options)),
-  unknownModel: (message) => new ModelError(message),
+  unknownModel: (message) => new InvalidRequestError(message),
   errorFor(error, redactor): ApiErrorInfo {
     if (error instanceof InvalidRequestError) return { status: 400, type: 'invalid_request_error', message: redactor.text(error.message) };
     return anthropicErrorFor(error, redactor);

@@ -173,6 +173,21 @@ export function thinkingFromEffort(effort: unknown, param: string): ChatRequest[
   return { budgetTokens: REASONING_BUDGETS[effort]! };
 }
 
+/** The request body as an object, and its `model` (trimmed, not empty). */
+export function bodyAndModel(body: unknown): { body: Json; model: string } {
+  if (!isObject(body)) fail('body', `the request body must be a JSON object, got ${typeName(body)}`);
+  const model = str(body, 'model', '', true).trim();
+  if (!model) fail('model', 'must not be empty');
+  return { body, model };
+}
+
+/** `parallel_tool_calls`; `false` is accepted with a note, since Kiro cannot enforce it. */
+export function parallelToolCalls(body: Json, notes: string[]): boolean | undefined {
+  const parallel = bool(body, 'parallel_tool_calls');
+  if (parallel === false) notes.push('parallel_tool_calls: false cannot be enforced by Kiro; the model may still call several tools at once');
+  return parallel;
+}
+
 /** The first string of the keys that is set (for session keys). */
 export function firstString(obj: Json, keys: readonly string[]): string | undefined {
   for (const key of keys) {

@@ -9,6 +9,7 @@
 // answer, merges turns and repairs what Kiro would reject, listing each repair).
 import type { ChatMessage, ChatRequest, ContentBlock, ImageBlock, TextBlock, ToolDefinition } from '../kiro/types';
 import {
+  bodyAndModel,
   bool,
   checkUniqueNames,
   fail,
@@ -19,6 +20,7 @@ import {
   isToolResultTurn,
   list,
   num,
+  parallelToolCalls,
   present,
   str,
   thinkingFromEffort,
@@ -250,11 +252,9 @@ export interface ChatParseOptions {
 }
 
 /** Validates and maps a `POST /v1/chat/completions` body. */
-export function parseChatCompletionRequest(body: unknown, _options: ChatParseOptions): ParsedChatCompletionRequest {
-  if (!isObject(body)) fail('body', `the request body must be a JSON object, got ${typeName(body)}`);
+export function parseChatCompletionRequest(input: unknown, _options: ChatParseOptions): ParsedChatCompletionRequest {
+  const { body, model } = bodyAndModel(input);
   const notes: string[] = [];
-  const model = str(body, 'model', '', true).trim();
-  if (!model) fail('model', 'must not be empty');
   refuseWhatKiroCannotDo(body);
 
   const maxCompletionTokens = num(body, 'max_completion_tokens', { integer: true, min: 1 });
@@ -267,8 +267,7 @@ export function parseChatCompletionRequest(body: unknown, _options: ChatParseOpt
     if (!isObject(body.stream_options)) fail('stream_options', `expected an object, got ${typeName(body.stream_options)}`);
     includeUsage = bool(body.stream_options, 'include_usage') === true;
   }
-  const parallel = bool(body, 'parallel_tool_calls');
-  if (parallel === false) notes.push('parallel_tool_calls: false cannot be enforced by Kiro; the model may still call several tools at once');
+  parallelToolCalls(body, notes);
 
   const definedTools = tools(body.tools);
   const choice = toolChoice(body.tool_choice, definedTools, (c) => (isObject(c.function) && typeof c.function.name === 'string' ? c.function.name : undefined));

@@ -10,6 +10,7 @@
 // templates need server-side state or features Kiro lacks: a clear 400.
 import type { ChatMessage, ChatRequest, ContentBlock, ImageBlock, TextBlock, ToolDefinition } from '../kiro/types';
 import {
+  bodyAndModel,
   bool,
   checkUniqueNames,
   fail,
@@ -20,6 +21,7 @@ import {
   isToolResultTurn,
   list,
   num,
+  parallelToolCalls,
   present,
   str,
   thinkingFromEffort,
@@ -319,11 +321,9 @@ function stringMap(value: unknown, param: string): Record<string, string> {
 }
 
 /** Validates and maps a `POST /v1/responses` body. */
-export function parseResponsesRequest(body: unknown, options: ResponsesParseOptions): ParsedResponsesRequest {
-  if (!isObject(body)) fail('body', `the request body must be a JSON object, got ${typeName(body)}`);
+export function parseResponsesRequest(input: unknown, options: ResponsesParseOptions): ParsedResponsesRequest {
+  const { body, model } = bodyAndModel(input);
   const notes: string[] = [];
-  const model = str(body, 'model', '', true).trim();
-  if (!model) fail('model', 'must not be empty');
   refuseWhatKiroCannotDo(body);
 
   const instructions = str(body, 'instructions', '', false);
@@ -332,8 +332,7 @@ export function parseResponsesRequest(body: unknown, options: ResponsesParseOpti
   const topP = num(body, 'top_p', { min: 0, max: 1 });
   const stream = bool(body, 'stream') === true;
   const store = bool(body, 'store') !== false;
-  const parallel = bool(body, 'parallel_tool_calls');
-  if (parallel === false) notes.push('parallel_tool_calls: false cannot be enforced by Kiro; the model may still call several tools at once');
+  const parallel = parallelToolCalls(body, notes);
   const truncation = body.truncation;
   if (present(truncation) && truncation !== 'auto' && truncation !== 'disabled') fail('truncation', `expected "auto" or "disabled", got ${JSON.stringify(truncation)}`);
   const metadata = stringMap(body.metadata, 'metadata');

@@ -9,7 +9,7 @@ import type { AccessToken } from './auth';
 import { KiroError, classifyNetworkError, classifyUpstreamResponse } from './errors';
 import { toKiroEvent, type KiroEvent } from './events';
 import { EventStreamDecoder, EventStreamError } from './eventstream';
-import { streamingUserAgents } from './identity';
+import { sdkHeaders, streamingUserAgents, type UserAgents } from './identity';
 
 export interface GenerateOptions {
   signal?: AbortSignal;
@@ -36,7 +36,7 @@ const MAX_ERROR_BODY = 64 * 1024;
 
 /** The request headers of the generate call, in the order the 2026 ports send them (§2.2). */
 export function generateHeaders(account: KiroAccount, token: AccessToken, invocationId: string, attempt: number): Record<string, string> {
-  const agents = userAgentsOf(account);
+  const { agents } = accountInfo(account);
   // No `connection: close` (XW sends it so one socket never serves two accounts): each account
   // has its own pool here, so keeping its connections alive is safe and saves a TLS handshake.
   return {
@@ -44,18 +44,14 @@ export function generateHeaders(account: KiroAccount, token: AccessToken, invoca
     'x-amzn-codewhisperer-optout': 'true',
     // spec §9.3: `vibe` is what the IDE and the 2026 ports send.
     'x-amzn-kiro-agent-mode': 'vibe',
-    'x-amz-user-agent': agents.amzUserAgent,
-    'user-agent': agents.userAgent,
-    'amz-sdk-invocation-id': invocationId,
-    'amz-sdk-request': `attempt=${attempt}; max=3`,
-    authorization: `Bearer ${token.value}`,
+    ...sdkHeaders(agents, invocationId, `attempt=${attempt}; max=3`, token.value),
   };
 }
 
 /** Per-account values computed once: the user agents and the parsed generate URL. */
-const perAccount = new WeakMap<KiroAccount, { agents: ReturnType<typeof streamingUserAgents>; origin: string; path: string }>();
+const perAccount = new WeakMap<KiroAccount, { agents: UserAgents; origin: string; path: string }>();
 
-function accountInfo(account: KiroAccount): { agents: ReturnType<typeof streamingUserAgents>; origin: string; path: string } {
+function accountInfo(account: KiroAccount): { agents: UserAgents; origin: string; path: string } {
   let info = perAccount.get(account);
   if (!info) {
     const url = new URL(account.endpoints.generate);
@@ -63,10 +59,6 @@ function accountInfo(account: KiroAccount): { agents: ReturnType<typeof streamin
     perAccount.set(account, info);
   }
   return info;
-}
-
-function userAgentsOf(account: KiroAccount): ReturnType<typeof streamingUserAgents> {
-  return accountInfo(account).agents;
 }
 
 /**

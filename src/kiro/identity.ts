@@ -24,21 +24,40 @@ export function deriveMachineId(configured: string | undefined, refreshToken: st
 const osPart = `os/${process.platform}#${release()}`;
 const nodePart = `md/nodejs#${process.versions.node}`;
 
-/** `x-amz-user-agent` and `user-agent` of the generate call (spec §2.2, 2026 ports). */
-export function streamingUserAgents(machineId: string): { amzUserAgent: string; userAgent: string } {
+export interface UserAgents {
+  amzUserAgent: string;
+  userAgent: string;
+}
+
+function userAgents(machineId: string, api: 'codewhispererstreaming' | 'codewhispererruntime'): UserAgents {
   const kiro = `KiroIDE-${KIRO_IDE_VERSION}-${machineId}`;
   return {
     amzUserAgent: `aws-sdk-js/${CODEWHISPERER_SDK_VERSION} ${kiro}`,
-    userAgent: `aws-sdk-js/${CODEWHISPERER_SDK_VERSION} ua/2.1 ${osPart} lang/js ${nodePart} api/codewhispererstreaming#${CODEWHISPERER_SDK_VERSION} m/E ${kiro}`,
+    userAgent: `aws-sdk-js/${CODEWHISPERER_SDK_VERSION} ua/2.1 ${osPart} lang/js ${nodePart} api/${api}#${CODEWHISPERER_SDK_VERSION} m/E ${kiro}`,
   };
 }
 
+/** `x-amz-user-agent` and `user-agent` of the generate call (spec §2.2, 2026 ports). */
+export function streamingUserAgents(machineId: string): UserAgents {
+  return userAgents(machineId, 'codewhispererstreaming');
+}
+
 /** `x-amz-user-agent` and `user-agent` of runtime calls (usage limits, ListAvailableModels; spec §1.8). */
-export function runtimeUserAgents(machineId: string): { amzUserAgent: string; userAgent: string } {
-  const kiro = `KiroIDE-${KIRO_IDE_VERSION}-${machineId}`;
+export function runtimeUserAgents(machineId: string): UserAgents {
+  return userAgents(machineId, 'codewhispererruntime');
+}
+
+/**
+ * The SDK headers a data-plane or runtime call ends with (§1.8, §2.2), in the IDE's order: user
+ * agents, invocation id, `amz-sdk-request` (`attempt=1; max=3`), the bearer.
+ */
+export function sdkHeaders(agents: UserAgents, invocationId: string, sdkRequest: string, accessToken: string): Record<string, string> {
   return {
-    amzUserAgent: `aws-sdk-js/${CODEWHISPERER_SDK_VERSION} ${kiro}`,
-    userAgent: `aws-sdk-js/${CODEWHISPERER_SDK_VERSION} ua/2.1 ${osPart} lang/js ${nodePart} api/codewhispererruntime#${CODEWHISPERER_SDK_VERSION} m/E ${kiro}`,
+    'x-amz-user-agent': agents.amzUserAgent,
+    'user-agent': agents.userAgent,
+    'amz-sdk-invocation-id': invocationId,
+    'amz-sdk-request': sdkRequest,
+    authorization: `Bearer ${accessToken}`,
   };
 }
 

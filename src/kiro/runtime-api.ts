@@ -8,7 +8,7 @@ import type { KiroAccount } from './account';
 import type { AccessToken } from './auth';
 import { readLimited } from './read-limited';
 import { KiroError, classifyNetworkError, classifyUpstreamResponse } from './errors';
-import { runtimeUserAgents } from './identity';
+import { runtimeUserAgents, sdkHeaders } from './identity';
 
 const MAX_BODY = 256 * 1024;
 const DEFAULT_TIMEOUT_MS = 20_000;
@@ -19,14 +19,7 @@ export interface RuntimeCallOptions {
 }
 
 function runtimeHeaders(account: KiroAccount, token: AccessToken): Record<string, string> {
-  const agents = runtimeUserAgents(account.machineId);
-  return {
-    'x-amz-user-agent': agents.amzUserAgent,
-    'user-agent': agents.userAgent,
-    'amz-sdk-invocation-id': randomUUID(),
-    'amz-sdk-request': 'attempt=1; max=1',
-    authorization: `Bearer ${token.value}`,
-  };
+  return sdkHeaders(runtimeUserAgents(account.machineId), randomUUID(), 'attempt=1; max=1', token.value);
 }
 
 async function call(

@@ -9,7 +9,7 @@ import type { AccessToken } from './auth';
 import { readLimited } from './read-limited';
 import type { KiroEndpoints } from './endpoints';
 import { classifyNetworkError, classifyUpstreamResponse, KiroError } from './errors';
-import { streamingUserAgents } from './identity';
+import { sdkHeaders, streamingUserAgents } from './identity';
 
 /** The MCP tool name (JW, XW, KRS, PY). */
 export const MCP_WEB_SEARCH_TOOL = 'web_search';
@@ -56,14 +56,9 @@ export function webSearchRequestId(now = Date.now()): string {
  * `x-amzn-kiro-profile-arn` (here the profile travels in a header, §2.6).
  */
 export function mcpHeaders(account: KiroAccount, token: AccessToken, invocationId: string, attempt: number): Record<string, string> {
-  const agents = streamingUserAgents(account.machineId);
   const headers: Record<string, string> = {
     'content-type': 'application/json',
-    'x-amz-user-agent': agents.amzUserAgent,
-    'user-agent': agents.userAgent,
-    'amz-sdk-invocation-id': invocationId,
-    'amz-sdk-request': `attempt=${attempt}; max=3`,
-    authorization: `Bearer ${token.value}`,
+    ...sdkHeaders(streamingUserAgents(account.machineId), invocationId, `attempt=${attempt}; max=3`, token.value),
   };
   if (account.profileArn) headers['x-amzn-kiro-profile-arn'] = account.profileArn;
   return headers;

@@ -22,7 +22,7 @@ import {
 import { checkRegion, signInEndpoints, type SignInEndpoints } from './endpoints';
 import { signInCancelled, signInFailed, throwIfCancelled, type SignInError } from './errors';
 import { sleep as realSleep } from './http';
-import { startLoopback } from './loopback';
+import { startLoopback, type LoopbackOptions } from './loopback';
 import { createPkcePair, createState } from './pkce';
 import { chooseProfile, listAvailableProfiles, type KiroProfile } from './profiles';
 import type { RegistrationCache, RegistrationKey } from './registration-cache';
@@ -168,6 +168,50 @@ async function open(ctx: Context, url: string): Promise<void> {
   if (!opened) throw signInCancelled();
 }
 
+/**
+ * A browser sign-in: PKCE, a loopback callback, the provider's page (`urlFor` the callback), then
+ * the code the browser brought back, handed to `finish`. The loopback closes whatever happens.
+ */
+async function browserSignIn<T>(
+  ctx: Context,
+  loopback: Pick<LoopbackOptions, 'ports' | 'redirectHost'>,
+  step: { urlFor: (callback: { redirectUri: string; challenge: string; state: string }) => string; waiting: string; finishing: string },
+  finish: (code: string, callback: { redirectUri: string; verifier: string }) => Promise<T>,
+): Promise<T> {
+  const { options } = ctx;
+  const pkce = createPkcePair();
+  const state = createState();
+  const server = await startLoopback({
+    ports: loopback.ports,
+    path: CALLBACK_PATH,
+    redirectHost: loopback.redirectHost,
+    expectedState: state,
+    timeoutMs: options.browserTimeoutMs ?? DEFAULT_BROWSER_TIMEOUT_MS,
+    signal: options.signal,
+  });
+  try {
+    const url = step.urlFor({ redirectUri: server.redirectUri, challenge: pkce.challenge, state });
+    ctx.progress(step.waiting);
+    await open(ctx, url);
+    const { code } = await server.result;
+    ctx.progress(step.finishing);
+    return await finish(code, { redirectUri: server.redirectUri, verifier: pkce.verifier });
+  } finally {
+    await server.close();
+  }
+}
+
+/** Shows a device flow's code to the user, who approves it in the browser. */
+function showDeviceCode(ctx: Context, device: { userCode: string; verificationUri: string; verificationUriComplete: string }, expiresAt: number): void {
+  ctx.options.ui.showUserCode({
+    userCode: device.userCode,
+    verificationUri: device.verificationUri,
+    verificationUriComplete: device.verificationUriComplete,
+    expiresAt,
+  });
+  ctx.progress(`Waiting for you to approve code ${device.userCode} in the browser…`);
+}
+
 // ---- SSO-OIDC (Builder ID, IAM Identity Center) ------------------------------------------------
 
 interface OidcOutcome {
@@ -177,79 +221,61 @@ interface OidcOutcome {
   clientSecretExpiresAt: number;
 }
 
-async function oidcBrowser(ctx: Context, region: string, startUrl: string): Promise<OidcOutcome> {
+/** The SSO-OIDC client for `key`: the cached one, or a new registration. */
+function register(ctx: Context, key: RegistrationKey): ReturnType<typeof obtainRegistration> {
   const { options } = ctx;
-  const key: RegistrationKey = { region, startUrl, flow: 'pkce', scopes: options.scopes ?? SSO_SCOPES };
-  ctx.progress('Preparing the AWS sign-in…');
-  const { registration } = await obtainRegistration(ctx.endpoints, key, {
+  return obtainRegistration(ctx.endpoints, key, {
     cache: options.registrations,
     clientName: options.clientName ?? SSO_CLIENT_NAME,
     signal: options.signal,
     nowMs: ctx.now(),
     nowSeconds: Math.floor(ctx.now() / 1000),
   });
-  const pkce = createPkcePair();
-  const state = createState();
-  const loopback = await startLoopback({
-    ports: [0],
-    path: CALLBACK_PATH,
-    redirectHost: '127.0.0.1',
-    expectedState: state,
-    timeoutMs: options.browserTimeoutMs ?? DEFAULT_BROWSER_TIMEOUT_MS,
-    signal: options.signal,
-  });
-  try {
-    const url = oidcAuthorizeUrl(ctx.endpoints, {
-      clientId: registration.clientId,
-      redirectUri: loopback.redirectUri,
-      scopes: key.scopes,
-      state,
-      challenge: pkce.challenge,
-    });
-    ctx.progress('Waiting for you to sign in in the browser…');
-    await open(ctx, url);
-    const { code } = await loopback.result;
-    ctx.progress('Finishing the AWS sign-in…');
-    try {
-      const tokens = await exchangeAuthorizationCode(ctx.endpoints, {
-        registration,
-        code,
-        verifier: pkce.verifier,
-        redirectUri: loopback.redirectUri,
-        signal: options.signal,
-      });
-      return { tokens, clientId: registration.clientId, clientSecret: registration.clientSecret, clientSecretExpiresAt: registration.clientSecretExpiresAt * 1000 };
-    } catch (error) {
-      if (isRegistrationRejected(error)) {
-        // The saved client is no longer valid on AWS's side: forget it, the next attempt registers anew.
-        await options.registrations.delete(key);
-        throw signInFailed(
-          'provider_error',
-          'AWS no longer accepts the saved sign-in client registration; it was discarded, please sign in again',
-          error,
-          (error as SignInError).providerCode,
-        );
+}
+
+function oidcOutcome(tokens: OidcTokens, registration: { clientId: string; clientSecret: string; clientSecretExpiresAt: number }): OidcOutcome {
+  return { tokens, clientId: registration.clientId, clientSecret: registration.clientSecret, clientSecretExpiresAt: registration.clientSecretExpiresAt * 1000 };
+}
+
+async function oidcBrowser(ctx: Context, region: string, startUrl: string): Promise<OidcOutcome> {
+  const { options } = ctx;
+  const key: RegistrationKey = { region, startUrl, flow: 'pkce', scopes: options.scopes ?? SSO_SCOPES };
+  ctx.progress('Preparing the AWS sign-in…');
+  const { registration } = await register(ctx, key);
+  return browserSignIn(
+    ctx,
+    { ports: [0], redirectHost: '127.0.0.1' },
+    {
+      urlFor: ({ redirectUri, challenge, state }) => oidcAuthorizeUrl(ctx.endpoints, { clientId: registration.clientId, redirectUri, scopes: key.scopes, state, challenge }),
+      waiting: 'Waiting for you to sign in in the browser…',
+      finishing: 'Finishing the AWS sign-in…',
+    },
+    async (code, { redirectUri, verifier }) => {
+      try {
+        const tokens = await exchangeAuthorizationCode(ctx.endpoints, { registration, code, verifier, redirectUri, signal: options.signal });
+        return oidcOutcome(tokens, registration);
+      } catch (error) {
+        if (isRegistrationRejected(error)) {
+          // The saved client is no longer valid on AWS's side: forget it, the next attempt registers anew.
+          await options.registrations.delete(key);
+          throw signInFailed(
+            'provider_error',
+            'AWS no longer accepts the saved sign-in client registration; it was discarded, please sign in again',
+            error,
+            (error as SignInError).providerCode,
+          );
+        }
+        throw error;
       }
-      throw error;
-    }
-  } finally {
-    await loopback.close();
-  }
+    },
+  );
 }
 
 async function oidcDevice(ctx: Context, region: string, startUrl: string): Promise<OidcOutcome> {
   const { options } = ctx;
   const key: RegistrationKey = { region, startUrl, flow: 'device', scopes: options.scopes ?? SSO_SCOPES };
   ctx.progress('Preparing the AWS sign-in…');
-  const register = () =>
-    obtainRegistration(ctx.endpoints, key, {
-      cache: options.registrations,
-      clientName: options.clientName ?? SSO_CLIENT_NAME,
-      signal: options.signal,
-      nowMs: ctx.now(),
-      nowSeconds: Math.floor(ctx.now() / 1000),
-    });
-  const first = await register();
+  const first = await register(ctx, key);
   let registration = first.registration;
   let device;
   try {
@@ -258,16 +284,10 @@ async function oidcDevice(ctx: Context, region: string, startUrl: string): Promi
     // A cached registration AWS no longer knows: register once more and retry (no user step lost yet).
     if (first.fresh || !isRegistrationRejected(error)) throw error;
     await options.registrations.delete(key);
-    ({ registration } = await register());
+    ({ registration } = await register(ctx, key));
     device = await startDeviceAuthorization(ctx.endpoints, { registration, startUrl, signal: options.signal });
   }
-  options.ui.showUserCode({
-    userCode: device.userCode,
-    verificationUri: device.verificationUri,
-    verificationUriComplete: device.verificationUriComplete,
-    expiresAt: ctx.now() + device.expiresIn * 1000,
-  });
-  ctx.progress(`Waiting for you to approve code ${device.userCode} in the browser…`);
+  showDeviceCode(ctx, device, ctx.now() + device.expiresIn * 1000);
   const tokens = await pollDeviceToken(ctx.endpoints, {
     registration,
     device,
@@ -276,47 +296,31 @@ async function oidcDevice(ctx: Context, region: string, startUrl: string): Promi
     now: ctx.now,
     onPoll: (outcome, next) => ctx.logger.debug(`device sign-in poll: ${outcome} (next in ${next / 1000} s)`),
   });
-  return { tokens, clientId: registration.clientId, clientSecret: registration.clientSecret, clientSecretExpiresAt: registration.clientSecretExpiresAt * 1000 };
+  return oidcOutcome(tokens, registration);
 }
 
 // ---- Kiro social (Google, GitHub) --------------------------------------------------------------
 
 async function socialBrowser(ctx: Context, provider: SocialProvider): Promise<SocialTokens> {
   const { options } = ctx;
-  const pkce = createPkcePair();
-  const state = createState();
-  const loopback = await startLoopback({
-    ports: options.callbackPorts ?? SOCIAL_CALLBACK_PORTS,
-    path: CALLBACK_PATH,
+  return browserSignIn(
+    ctx,
     // The service's allowlist names `localhost`; whether 127.0.0.1 matches is unknown (§10.2.2).
-    redirectHost: 'localhost',
-    expectedState: state,
-    timeoutMs: options.browserTimeoutMs ?? DEFAULT_BROWSER_TIMEOUT_MS,
-    signal: options.signal,
-  });
-  try {
-    const url = socialLoginUrl(ctx.endpoints, { provider, redirectUri: loopback.redirectUri, challenge: pkce.challenge, state, selectAccount: options.selectAccount });
-    ctx.progress(`Waiting for you to sign in with ${provider === 'Github' ? 'GitHub' : 'Google'} in the browser…`);
-    await open(ctx, url);
-    const { code } = await loopback.result;
-    ctx.progress('Finishing the Kiro sign-in…');
-    return await exchangeSocialCode(ctx.endpoints, { code, verifier: pkce.verifier, redirectUri: loopback.redirectUri, signal: options.signal });
-  } finally {
-    await loopback.close();
-  }
+    { ports: options.callbackPorts ?? SOCIAL_CALLBACK_PORTS, redirectHost: 'localhost' },
+    {
+      urlFor: ({ redirectUri, challenge, state }) => socialLoginUrl(ctx.endpoints, { provider, redirectUri, challenge, state, selectAccount: options.selectAccount }),
+      waiting: `Waiting for you to sign in with ${provider === 'Github' ? 'GitHub' : 'Google'} in the browser…`,
+      finishing: 'Finishing the Kiro sign-in…',
+    },
+    (code, { redirectUri, verifier }) => exchangeSocialCode(ctx.endpoints, { code, verifier, redirectUri, signal: options.signal }),
+  );
 }
 
 async function socialDevice(ctx: Context, provider: SocialProvider): Promise<SocialTokens> {
   const { options } = ctx;
   ctx.progress('Preparing the Kiro sign-in…');
   const device = await startSocialDeviceAuthorization(ctx.endpoints, { provider, signal: options.signal });
-  options.ui.showUserCode({
-    userCode: device.userCode,
-    verificationUri: device.verificationUri,
-    verificationUriComplete: device.verificationUriComplete,
-    expiresAt: ctx.now() + device.expiresInMs,
-  });
-  ctx.progress(`Waiting for you to approve code ${device.userCode} in the browser…`);
+  showDeviceCode(ctx, device, ctx.now() + device.expiresInMs);
   return pollSocialDevice(ctx.endpoints, {
     device,
     signal: options.signal,

@@ -63,6 +63,11 @@ export function signInFailed(
   return new SignInError(failure, `Sign-in failed because ${reason}`, { cause, providerCode });
 }
 
+/** A device flow's code ran out before the user approved it (both device flows). */
+export function deviceCodeExpired(): SignInError {
+  return signInFailed('expired', 'the device code expired before it was approved; start the sign-in again');
+}
+
 export function signInCancelled(): SignInError {
   return new SignInError('cancelled', 'Sign-in cancelled; nothing was stored.');
 }

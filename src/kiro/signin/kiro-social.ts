@@ -4,7 +4,7 @@
 // machines the browser cannot call back to. Each step fails with a message that names the step.
 import { DEFAULT_SOCIAL_PROFILE_ARN, SOCIAL_DEVICE_CLIENT_ID } from './constants';
 import type { SignInEndpoints } from './endpoints';
-import { signInFailed, throwIfCancelled } from './errors';
+import { deviceCodeExpired, signInFailed, throwIfCancelled } from './errors';
 import { numberField, postJson, providerMessage, sleep as realSleep, stringField } from './http';
 
 export type SocialProvider = 'Google' | 'Github';
@@ -139,11 +139,10 @@ export async function pollSocialDevice(
   const sleep = params.sleep ?? realSleep;
   const now = params.now ?? Date.now;
   const deadline = now() + params.device.expiresInMs;
-  const expired = () => signInFailed('expired', 'the device code expired before it was approved; start the sign-in again');
   for (;;) {
     await sleep(params.device.intervalMs, params.signal);
     throwIfCancelled(params.signal);
-    if (now() >= deadline) throw expired();
+    if (now() >= deadline) throw deviceCodeExpired();
     const answer = await postJson(
       endpoints.socialDevicePoll,
       { deviceCode: params.device.deviceCode, clientId: SOCIAL_DEVICE_CLIENT_ID },
@@ -161,7 +160,7 @@ export async function pollSocialDevice(
     const status = stringField(answer.body, 'status');
     params.onPoll?.(status ?? 'unknown');
     if (status === 'authorization_pending') continue;
-    if (status === 'expired_token') throw expired();
+    if (status === 'expired_token') throw deviceCodeExpired();
     if (status === 'authorized') {
       const tokens = tokensFrom(answer.body, 'device sign-in');
       return { ...tokens, profileArn: tokens.profileArn ?? DEFAULT_SOCIAL_PROFILE_ARN };

@@ -3,7 +3,7 @@
 // (start, then poll politely: `interval`, `slow_down`, expiry, cancel). REST with camelCase JSON.
 import { DEVICE_GRANT } from './constants';
 import type { SignInEndpoints } from './endpoints';
-import { signInFailed, SignInError, throwIfCancelled } from './errors';
+import { deviceCodeExpired, signInFailed, SignInError, throwIfCancelled } from './errors';
 import { numberField, postJson, providerMessage, sleep as realSleep, stringField } from './http';
 import type { ClientRegistration, RegistrationCache, RegistrationKey } from './registration-cache';
 
@@ -222,11 +222,10 @@ export async function pollDeviceToken(endpoints: SignInEndpoints, options: PollO
   const now = options.now ?? Date.now;
   const deadline = now() + options.device.expiresIn * 1000;
   let intervalMs = options.device.interval * 1000;
-  const expired = () => signInFailed('expired', 'the device code expired before it was approved; start the sign-in again');
   for (;;) {
     await sleep(intervalMs, options.signal);
     throwIfCancelled(options.signal);
-    if (now() >= deadline) throw expired();
+    if (now() >= deadline) throw deviceCodeExpired();
     let answer;
     try {
       answer = await postJson(
@@ -257,7 +256,7 @@ export async function pollDeviceToken(endpoints: SignInEndpoints, options: PollO
       options.onPoll?.(code ?? `http_${answer.status}`, intervalMs);
       continue;
     }
-    if (code === 'expired_token') throw expired();
+    if (code === 'expired_token') throw deviceCodeExpired();
     if (code === 'access_denied') throw signInFailed('denied', 'access was denied on the AWS sign-in page', undefined, code);
     throw signInFailed('provider_error', `AWS ended the device sign-in (${describe(answer.body, answer.status)})`, undefined, code);
   }

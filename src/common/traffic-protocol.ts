@@ -4,7 +4,7 @@
 // messages are untrusted input; the host's are checked too so a version skew fails loudly).
 // No `vscode` or node imports: it is bundled into the browser script as well.
 
-import type { CaptureMode, TrafficApi } from './traffic';
+import type { AttemptRecord, CaptureMode, TrafficApi, TrafficFlags } from './traffic';
 
 export const CAPTURE_MODES: readonly CaptureMode[] = ['off', 'redacted', 'full'];
 
@@ -36,25 +36,10 @@ export interface TrafficRow {
   errorMessage?: string;
 }
 
-export interface TrafficFlags {
-  streamed: boolean;
-  retried: boolean;
-  failedOver: boolean;
-  truncated: boolean;
-  repaired: boolean;
-}
-
-export interface TrafficAttempt {
-  account: string;
-  status: number;
-  errorClass?: string;
-  durationMs: number;
-}
-
 /** Everything about one request, sent only for the selected row. Always redacted host-side. */
 export interface TrafficDetails {
   row: TrafficRow;
-  attempts: TrafficAttempt[];
+  attempts: AttemptRecord[];
   repairs: string[];
   error?: { type: string; message: string };
   /** The capture mode the bodies below were prepared under. */
@@ -233,9 +218,9 @@ export function checkRow(value: unknown, path = 'row'): TrafficRow {
   return row;
 }
 
-function attempt(value: unknown, path: string): TrafficAttempt {
+function attempt(value: unknown, path: string): AttemptRecord {
   const o = obj(value, path);
-  const out: TrafficAttempt = {
+  const out: AttemptRecord = {
     account: str(o.account, `${path}.account`, 200),
     status: num(o.status, `${path}.status`),
     durationMs: num(o.durationMs, `${path}.durationMs`),

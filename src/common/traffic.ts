@@ -16,6 +16,14 @@ export interface AttemptRecord {
   durationMs: number;
 }
 
+export interface TrafficFlags {
+  streamed: boolean;
+  retried: boolean;
+  failedOver: boolean;
+  truncated: boolean;
+  repaired: boolean;
+}
+
 export interface RequestRecord {
   id: string;
   /** Epoch milliseconds. */
@@ -41,13 +49,7 @@ export interface RequestRecord {
   credits?: number;
   /** Conversion repairs applied to make the request acceptable to Kiro. */
   repairs: string[];
-  flags: {
-    streamed: boolean;
-    retried: boolean;
-    failedOver: boolean;
-    truncated: boolean;
-    repaired: boolean;
-  };
+  flags: TrafficFlags;
   error?: { type: string; message: string };
   /** Present only when capture is 'redacted' or 'full'; always scrubbed of secrets. */
   clientRequest?: unknown;

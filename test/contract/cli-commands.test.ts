@@ -10,6 +10,7 @@ import * as path from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startFakeUpstream, textReply, type FakeUpstream } from '../support/fake-upstream';
 import { buildCli, killChildren, runCli, tempHome, waitServing } from './cli-harness';
+import { freePort } from '../support/net';
 
 const KEY = 'kb-cli-commands-key-0123456789abcdef';
 
@@ -44,15 +45,6 @@ async function cli(args: string[], extra: Record<string, string | undefined> = {
   const run = runCli(built.cli, args, home.home, env(extra), { stdin });
   const { code } = await run.exit;
   return { code, out: run.out(), err: run.err() };
-}
-
-/** A port nothing listens on (bound, read, released). */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as { port: number }).port;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 async function blockedPort(): Promise<number> {

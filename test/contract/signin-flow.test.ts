@@ -20,6 +20,7 @@ import {
   type UserCodePrompt,
 } from '../../src/kiro/signin';
 import { actAsBrowser, SUSPENDED_MESSAGE, startFakeUpstream, textReply, type FakeUpstream } from '../support/fake-upstream';
+import { freePort } from '../support/net';
 
 let upstream: FakeUpstream;
 let clock: number;
@@ -91,14 +92,6 @@ async function failure(promise: Promise<unknown>): Promise<SignInError> {
   );
   expect(error).toBeInstanceOf(SignInError);
   return error as SignInError;
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((r) => server.close(r));
-  return port;
 }
 
 async function occupiedPort(): Promise<number> {

@@ -2,14 +2,13 @@
 // rest real: the extension's container, SecretStorage (mock), the accounts service, and the fake
 // upstream playing AWS SSO-OIDC and Kiro's auth service. The test is the browser and the user.
 import { readFile } from 'node:fs/promises';
-import * as http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { mock, type MockExtensionContext } from '../support/vscode-mock';
 import { REGISTRATION_SECRET_PREFIX } from '../../src/kiro/signin/registration-cache';
 import { COMMANDS } from '../../src/views/commands';
 import { Container } from '../../src/views/container';
 import { actAsBrowser, startFakeUpstream, type FakeUpstream } from '../support/fake-upstream';
+import { freePort } from '../support/net';
 
 const manifest = JSON.parse(await readFile(new URL('../../package.json', import.meta.url), 'utf8')) as {
   contributes: { configuration: { properties: Record<string, { default?: unknown }> } };
@@ -19,14 +18,6 @@ let upstream: FakeUpstream;
 let context: MockExtensionContext;
 let container: Container;
 let stopBrowser: (() => void) | undefined;
-
-async function freePort(): Promise<number> {
-  const server = http.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 beforeEach(async () => {
   mock.reset();

@@ -10,6 +10,7 @@ import { nullLogger } from '../../src/common/logger';
 import { SingleAccountProvider } from '../../src/kiro/account';
 import { BridgeController, type BridgeHandle, type BridgeStatus, type Timers } from '../../src/views/bridge-controller';
 import { classify, probePort } from '../../src/views/health-probe';
+import { freePort } from '../support/net';
 
 const KEY = 'kb-controller-test-key-0123456789';
 
@@ -34,14 +35,6 @@ class ManualTimers implements Timers {
     for (const fn of [...this.callbacks.values()]) fn();
     await settle();
   }
-}
-
-async function freePort(): Promise<number> {
-  const server = http.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
 }
 
 const cleanups: (() => Promise<unknown> | unknown)[] = [];

@@ -17,6 +17,7 @@ import { API_KEY_SECRET } from '../../src/views/api-key';
 import { Container, type ContainerOptions } from '../../src/views/container';
 import { RISK_NOTICE_KEY } from '../../src/views/risk-notice';
 import { startFakeUpstream, type FakeUpstream } from '../support/fake-upstream';
+import { freePort } from '../support/net';
 
 const manifest = JSON.parse(await readFile(new URL('../../package.json', import.meta.url), 'utf8')) as {
   contributes: { commands: { command: string }[]; configuration: { properties: Record<string, { default?: unknown }> } };
@@ -37,14 +38,6 @@ beforeEach(async () => {
 afterEach(async () => {
   while (cleanups.length) await cleanups.pop()!();
 });
-
-async function freePort(): Promise<number> {
-  const server = http.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 async function until<T>(read: () => T | undefined | false, what: string, timeoutMs = 10_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;

@@ -3,16 +3,7 @@ import * as net from 'node:net';
 import { waitUntil } from './util';
 
 /** A port nothing listens on right now (the OS picks it), for the bridge's port setting. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
+export { freePort } from '../../support/net';
 
 /** Whether something accepts TCP connections on 127.0.0.1:`port`. */
 export function isPortOpen(port: number, host = '127.0.0.1'): Promise<boolean> {

@@ -1,7 +1,5 @@
 import Anthropic, { APIError } from '@anthropic-ai/sdk';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import {
   AnthropicStreamWriter,
   anthropicErrorBody,
@@ -11,15 +9,11 @@ import {
   thinkingSignature,
   type AnthropicOutputMeta,
 } from '../../src/bridge/anthropic-output';
-import { SSE_HEADERS } from '../../src/bridge/sse';
 import { Redactor } from '../../src/common/redact';
-import { ResponseAssembler } from '../../src/kiro/assemble';
 import { KiroError, type ErrorClass } from '../../src/kiro/errors';
-import type { KiroEvent } from '../../src/kiro/events';
 import type { OutputEvent } from '../../src/kiro/types';
-
-/** A deterministic stand-in tokenizer: one token per started group of four characters. */
-const countTokens = (text: string) => Math.ceil(text.length / 4);
+import { sseReply, useCannedServer } from '../support/canned-server';
+import { assemble, CHAT_SCENARIOS, countTokens, kiroText, kiroTool, plain } from '../support/output-events';
 
 function meta(overrides: Partial<AnthropicOutputMeta> = {}): AnthropicOutputMeta {
   return { messageId: 'msg_test0123456789abcdefghij', model: 'claude-sonnet-4-5', inputTokens: 42, countTokens, ...overrides };
@@ -53,46 +47,17 @@ function parseSse(text: string): { event: string; data: Record<string, unknown> 
     });
 }
 
-const kiroText = (content: string): KiroEvent => ({ kind: 'event', type: 'assistantResponseEvent', json: { content } });
-const kiroTool = (json: Record<string, unknown>): KiroEvent => ({ kind: 'event', type: 'toolUseEvent', json });
-
-function assemble(events: KiroEvent[], options: { thinking?: boolean; stopSequences?: string[] } = {}): OutputEvent[] {
-  const assembler = new ResponseAssembler({ thinking: options.thinking ?? false, stopSequences: options.stopSequences });
-  const out: OutputEvent[] = [];
-  for (const event of events) {
-    out.push(...assembler.push(event));
-    if (assembler.done) return out;
-  }
-  return [...out, ...assembler.end()];
-}
-
-const plain = <T>(value: T): T => JSON.parse(JSON.stringify(value)) as T;
-
 // ---- a real HTTP server so the official SDK reads our bytes as it reads Anthropic's ----------
 
-let server: Server;
-let reply: { status: number; headers: Record<string, string>; body: string };
+const canned = useCannedServer();
 let client: Anthropic;
 
-beforeAll(async () => {
-  server = createServer((req, res) => {
-    req.resume();
-    req.on('end', () => {
-      res.writeHead(reply.status, reply.headers);
-      res.end(reply.body);
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  client = new Anthropic({ apiKey: 'test-key', baseURL: `http://127.0.0.1:${port}`, maxRetries: 0 });
-});
-
-afterAll(async () => {
-  await new Promise<void>((resolve) => server.close(() => resolve()));
+beforeAll(() => {
+  client = new Anthropic({ apiKey: 'test-key', baseURL: `${canned.origin}`, maxRetries: 0 });
 });
 
 async function sdkStreamFinalMessage(sse: string) {
-  reply = { status: 200, headers: { ...SSE_HEADERS }, body: sse };
+  canned.reply = sseReply(sse);
   const stream = client.messages.stream({ model: 'claude-sonnet-4-5', max_tokens: 1024, messages: [{ role: 'user', content: 'hi' }] });
   // `parsed_output` is the SDK's own addition (structured-output parsing), not part of the wire.
   const { parsed_output: parsedOutput, ...message } = await stream.finalMessage();
@@ -100,26 +65,7 @@ async function sdkStreamFinalMessage(sse: string) {
   return message;
 }
 
-const scenarios: Record<string, () => OutputEvent[]> = {
-  'plain text': () => assemble([kiroText('Hello'), kiroText(', wörld 👋'), kiroText(' "quoted" \\ back\nslash\r\n\u2028\t</script>\u0000')]),
-  'thinking, text and two tools': () =>
-    assemble(
-      [
-        ...[...'<thinking>\nLet me check "</thinking>" handling.</thinking>\n\nI will look.'].map(kiroText),
-        kiroTool({ toolUseId: 'tooluse_AAAAAAAAAAAAAAAAAAAAAA', name: 'Read' }),
-        kiroTool({ toolUseId: 'tooluse_AAAAAAAAAAAAAAAAAAAAAA', input: '{"file_path": "/a/b.ts", "limit": 2' }),
-        kiroTool({ toolUseId: 'tooluse_AAAAAAAAAAAAAAAAAAAAAA', input: '0, "nested": {"x": [1, 2.5, -3e2, true, null, "\\u00e9\\n"]}}', stop: true }),
-        kiroTool({ toolUseId: 'tooluse_BBBBBBBBBBBBBBBBBBBBBB', name: 'Glob', input: '{"pattern":"**/*.md"}', stop: true }),
-        { kind: 'event', type: 'meteringEvent', json: { usage: 0.4 } },
-      ],
-      { thinking: true },
-    ),
-  'a tool with no input': () => assemble([kiroTool({ toolUseId: 't1', name: 'now', stop: true })]),
-  'text after a tool': () => assemble([kiroTool({ toolUseId: 't1', name: 'a', input: '{}', stop: true }), kiroText('and then')]),
-  'stop sequence': () => assemble([kiroText('one two'), kiroText(' thr'), kiroText('ee four')], { stopSequences: ['three'] }),
-  'max_tokens with nothing emitted': () => assemble([{ kind: 'exception', type: 'ContentLengthExceededException', json: {} }]),
-  'thinking only': () => assemble([kiroText('<thinking>never closed')], { thinking: true }),
-};
+const scenarios = CHAT_SCENARIOS;
 
 describe('Anthropic SSE read by the official SDK', () => {
   for (const [name, build] of Object.entries(scenarios)) {
@@ -163,14 +109,14 @@ describe('Anthropic SSE read by the official SDK', () => {
 
   it('the SDK parses the non-streaming message too', async () => {
     const message = buildAnthropicMessage(scenarios['thinking, text and two tools']!(), meta()).body;
-    reply = { status: 200, headers: { 'content-type': 'application/json' }, body: JSON.stringify(message) };
+    canned.reply = { status: 200, headers: { 'content-type': 'application/json' }, body: JSON.stringify(message) };
     const parsed = await client.messages.create({ model: 'claude-sonnet-4-5', max_tokens: 10, messages: [{ role: 'user', content: 'hi' }] });
     expect(parsed).toEqual(message);
   });
 
   it('a mid-stream error reaches the SDK as an APIError of the mapped type, after the text', async () => {
     const events = assemble([kiroText('partial answer'), { kind: 'exception', type: 'ThrottlingException', json: { message: 'Too many requests' } }]);
-    reply = { status: 200, headers: { ...SSE_HEADERS }, body: sseOf(events) };
+    canned.reply = sseReply(sseOf(events));
     const stream = client.messages.stream({ model: 'm', max_tokens: 10, messages: [{ role: 'user', content: 'hi' }] });
     let seen = '';
     stream.on('text', (delta) => (seen += delta));
@@ -186,7 +132,7 @@ describe('Anthropic SSE read by the official SDK', () => {
 
   it('a cut-off tool call reaches the SDK as an error, never as a tool_use to run', async () => {
     const events = assemble([kiroTool({ toolUseId: 'W', name: 'Write', input: '{"content":"<html>' }), kiroTool({ toolUseId: 'W', stop: true })]);
-    reply = { status: 200, headers: { ...SSE_HEADERS }, body: sseOf(events) };
+    canned.reply = sseReply(sseOf(events));
     const stream = client.messages.stream({ model: 'm', max_tokens: 10, messages: [{ role: 'user', content: 'hi' }] });
     const failure = await stream.finalMessage().then(
       () => undefined,

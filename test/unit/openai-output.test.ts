@@ -1,8 +1,6 @@
 import OpenAI, { APIError } from 'openai';
 import type { ChatCompletionChunk } from 'openai/resources/chat/completions';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import {
   ChatCompletionStreamWriter,
   buildChatCompletion,
@@ -10,17 +8,13 @@ import {
   newChatCompletionId,
   type ChatOutputMeta,
 } from '../../src/bridge/openai-output';
-import { SSE_HEADERS } from '../../src/bridge/sse';
 import { openaiErrorBody, openaiErrorFor, openaiGuardError, OpenAIRequestError } from '../../src/bridge/openai-errors';
 import { InvalidRequestError } from '../../src/bridge/anthropic-input';
 import { Redactor } from '../../src/common/redact';
-import { ResponseAssembler } from '../../src/kiro/assemble';
 import { KiroError, type ErrorClass } from '../../src/kiro/errors';
-import type { KiroEvent } from '../../src/kiro/events';
 import type { OutputEvent } from '../../src/kiro/types';
-
-/** A deterministic stand-in tokenizer: one token per started group of four characters. */
-const countTokens = (text: string) => Math.ceil(text.length / 4);
+import { sseReply, useCannedServer } from '../support/canned-server';
+import { assemble, CHAT_SCENARIOS, countTokens, kiroText, kiroTool, plain } from '../support/output-events';
 
 function meta(overrides: Partial<ChatOutputMeta> = {}): ChatOutputMeta {
   return { id: 'chatcmpl-test0123456789abcdefghijklmno', model: 'claude-sonnet-4-5', created: 1_760_000_000, inputTokens: 42, countTokens, includeUsage: true, ...overrides };
@@ -53,49 +47,20 @@ function dataOf(text: string): (Record<string, unknown> | '[DONE]')[] {
   return out;
 }
 
-const kiroText = (content: string): KiroEvent => ({ kind: 'event', type: 'assistantResponseEvent', json: { content } });
-const kiroTool = (json: Record<string, unknown>): KiroEvent => ({ kind: 'event', type: 'toolUseEvent', json });
-
-function assemble(events: KiroEvent[], options: { thinking?: boolean; stopSequences?: string[] } = {}): OutputEvent[] {
-  const assembler = new ResponseAssembler({ thinking: options.thinking ?? false, stopSequences: options.stopSequences });
-  const out: OutputEvent[] = [];
-  for (const event of events) {
-    out.push(...assembler.push(event));
-    if (assembler.done) return out;
-  }
-  return [...out, ...assembler.end()];
-}
-
-const plain = <T>(value: T): T => JSON.parse(JSON.stringify(value)) as T;
-
 // ---- a real HTTP server so the official SDK reads our bytes as it reads OpenAI's ------------
 
-let server: Server;
-let reply: { status: number; headers: Record<string, string>; body: string };
+const canned = useCannedServer();
 let client: OpenAI;
 
-beforeAll(async () => {
-  server = createServer((req, res) => {
-    req.resume();
-    req.on('end', () => {
-      res.writeHead(reply.status, reply.headers);
-      res.end(reply.body);
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  client = new OpenAI({ apiKey: 'test-key', baseURL: `http://127.0.0.1:${port}/v1`, maxRetries: 0 });
-});
-
-afterAll(async () => {
-  await new Promise<void>((resolve) => server.close(() => resolve()));
+beforeAll(() => {
+  client = new OpenAI({ apiKey: 'test-key', baseURL: `${canned.origin}/v1`, maxRetries: 0 });
 });
 
 const PARAMS = { model: 'claude-sonnet-4-5', messages: [{ role: 'user' as const, content: 'hi' }] };
 
 /** The SDK's own accumulation of a stream (ChatCompletionStream), and the raw chunks it read. */
 async function sdkStream(sse: string) {
-  reply = { status: 200, headers: { ...SSE_HEADERS }, body: sse };
+  canned.reply = sseReply(sse);
   const stream = client.chat.completions.stream({ ...PARAMS, stream_options: { include_usage: true } });
   const chunks: ChatCompletionChunk[] = [];
   stream.on('chunk', (chunk) => chunks.push(chunk));
@@ -116,26 +81,7 @@ function withoutSdkExtras(completion: unknown): unknown {
   return copy;
 }
 
-const scenarios: Record<string, () => OutputEvent[]> = {
-  'plain text': () => assemble([kiroText('Hello'), kiroText(', wörld 👋'), kiroText(' "quoted" \\ back\nslash\r\n\u2028\t</script>\u0000')]),
-  'thinking, text and two tools': () =>
-    assemble(
-      [
-        ...[...'<thinking>\nLet me check "</thinking>" handling.</thinking>\n\nI will look.'].map(kiroText),
-        kiroTool({ toolUseId: 'tooluse_AAAAAAAAAAAAAAAAAAAAAA', name: 'Read' }),
-        kiroTool({ toolUseId: 'tooluse_AAAAAAAAAAAAAAAAAAAAAA', input: '{"file_path": "/a/b.ts", "limit": 2' }),
-        kiroTool({ toolUseId: 'tooluse_AAAAAAAAAAAAAAAAAAAAAA', input: '0, "nested": {"x": [1, 2.5, -3e2, true, null, "\\u00e9\\n"]}}', stop: true }),
-        kiroTool({ toolUseId: 'tooluse_BBBBBBBBBBBBBBBBBBBBBB', name: 'Glob', input: '{"pattern":"**/*.md"}', stop: true }),
-        { kind: 'event', type: 'meteringEvent', json: { usage: 0.4 } },
-      ],
-      { thinking: true },
-    ),
-  'a tool with no input': () => assemble([kiroTool({ toolUseId: 't1', name: 'now', stop: true })]),
-  'text after a tool': () => assemble([kiroTool({ toolUseId: 't1', name: 'a', input: '{}', stop: true }), kiroText('and then')]),
-  'stop sequence': () => assemble([kiroText('one two'), kiroText(' thr'), kiroText('ee four')], { stopSequences: ['three'] }),
-  'max_tokens with nothing emitted': () => assemble([{ kind: 'exception', type: 'ContentLengthExceededException', json: {} }]),
-  'thinking only': () => assemble([kiroText('<thinking>never closed')], { thinking: true }),
-};
+const scenarios = CHAT_SCENARIOS;
 
 describe('chat.completion.chunk stream read by the official SDK', () => {
   for (const [name, build] of Object.entries(scenarios)) {
@@ -180,14 +126,14 @@ describe('chat.completion.chunk stream read by the official SDK', () => {
 
   it('the SDK parses the non-streaming completion too', async () => {
     const { body } = buildChatCompletion(scenarios['thinking, text and two tools']!(), meta());
-    reply = { status: 200, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) };
+    canned.reply = { status: 200, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) };
     const parsed = await client.chat.completions.create(PARAMS);
     expect(parsed).toEqual(body);
   });
 
   it('a mid-stream error reaches the SDK as an APIError with the mapped code, after the text', async () => {
     const events = assemble([kiroText('partial answer'), { kind: 'exception', type: 'ThrottlingException', json: { message: 'Too many requests' } }]);
-    reply = { status: 200, headers: { ...SSE_HEADERS }, body: sseOf(events) };
+    canned.reply = sseReply(sseOf(events));
     const stream = client.chat.completions.stream(PARAMS);
     let seen = '';
     stream.on('content', (delta) => (seen += delta));
@@ -204,7 +150,7 @@ describe('chat.completion.chunk stream read by the official SDK', () => {
 
   it('a cut-off tool call reaches the SDK as an error, never as a tool call to run', async () => {
     const events = assemble([kiroTool({ toolUseId: 'W', name: 'Write', input: '{"content":"<html>' }), kiroTool({ toolUseId: 'W', stop: true })]);
-    reply = { status: 200, headers: { ...SSE_HEADERS }, body: sseOf(events) };
+    canned.reply = sseReply(sseOf(events));
     const failure = await client.chat.completions
       .stream(PARAMS)
       .finalChatCompletion()

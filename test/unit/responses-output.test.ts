@@ -1,9 +1,6 @@
 import OpenAI, { APIError } from 'openai';
 import type { ResponseStreamEvent } from 'openai/resources/responses/responses';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SSE_HEADERS } from '../../src/bridge/sse';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { ResponseEcho } from '../../src/bridge/responses-input';
 import {
   ResponsesStreamWriter,
@@ -13,12 +10,10 @@ import {
   type ResponseObject,
   type ResponsesOutputMeta,
 } from '../../src/bridge/responses-output';
-import { ResponseAssembler } from '../../src/kiro/assemble';
 import { KiroError } from '../../src/kiro/errors';
-import type { KiroEvent } from '../../src/kiro/events';
 import type { OutputEvent } from '../../src/kiro/types';
-
-const countTokens = (text: string) => Math.ceil(text.length / 4);
+import { sseReply, useCannedServer } from '../support/canned-server';
+import { assemble, countTokens, kiroText, kiroTool } from '../support/output-events';
 
 const ECHO: ResponseEcho = {
   instructions: 'Be brief.',
@@ -68,19 +63,6 @@ function framesOf(text: string): { event: string; data: Record<string, unknown> 
     });
 }
 
-const kiroText = (content: string): KiroEvent => ({ kind: 'event', type: 'assistantResponseEvent', json: { content } });
-const kiroTool = (json: Record<string, unknown>): KiroEvent => ({ kind: 'event', type: 'toolUseEvent', json });
-
-function assemble(events: KiroEvent[], options: { thinking?: boolean } = {}): OutputEvent[] {
-  const assembler = new ResponseAssembler({ thinking: options.thinking ?? false });
-  const out: OutputEvent[] = [];
-  for (const event of events) {
-    out.push(...assembler.push(event));
-    if (assembler.done) return out;
-  }
-  return [...out, ...assembler.end()];
-}
-
 /** Item ids are random per output; compare outputs with ids replaced by their position. */
 function normalized(response: unknown): unknown {
   const copy = JSON.parse(JSON.stringify(response)) as { output: Record<string, unknown>[]; output_text?: unknown; output_parsed?: unknown };
@@ -94,25 +76,11 @@ function normalized(response: unknown): unknown {
   return copy;
 }
 
-let server: Server;
-let reply: { status: number; headers: Record<string, string>; body: string };
+const canned = useCannedServer();
 let client: OpenAI;
 
-beforeAll(async () => {
-  server = createServer((req, res) => {
-    req.resume();
-    req.on('end', () => {
-      res.writeHead(reply.status, reply.headers);
-      res.end(reply.body);
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  client = new OpenAI({ apiKey: 'test-key', baseURL: `http://127.0.0.1:${port}/v1`, maxRetries: 0 });
-});
-
-afterAll(async () => {
-  await new Promise<void>((resolve) => server.close(() => resolve()));
+beforeAll(() => {
+  client = new OpenAI({ apiKey: 'test-key', baseURL: `${canned.origin}/v1`, maxRetries: 0 });
 });
 
 /**
@@ -121,7 +89,7 @@ afterAll(async () => {
  * must be what the finished item says).
  */
 async function sdkStream(sse: string) {
-  reply = { status: 200, headers: { ...SSE_HEADERS }, body: sse };
+  canned.reply = sseReply(sse);
   const stream = client.responses.stream({ model: 'claude-sonnet-4-5', input: 'hi' });
   const events: ResponseStreamEvent[] = [];
   const rebuilt: Record<string, unknown>[] = [];
@@ -218,7 +186,7 @@ describe('Responses stream read by the official SDK', () => {
 
   it('the SDK parses the non-streaming response and adds output_text', async () => {
     const { body } = buildResponse(scenarios['text after a tool']!(), meta());
-    reply = { status: 200, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) };
+    canned.reply = { status: 200, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) };
     const parsed = await client.responses.create({ model: 'claude-sonnet-4-5', input: 'hi' });
     expect(parsed.output_text).toBe('and then');
     expect(parsed.output[0]).toMatchObject({ type: 'function_call', arguments: '{}' });
@@ -246,7 +214,7 @@ describe('Responses stream read by the official SDK', () => {
     expect(frames.at(-1)!.data.response).toMatchObject({ id: 'resp_test', status: 'failed', error: { code: 'rate_limit_exceeded', message: expect.stringMatching(/Too many requests/) } });
     expect(sse).not.toContain('response.completed');
 
-    reply = { status: 200, headers: { ...SSE_HEADERS }, body: sse };
+    canned.reply = sseReply(sse);
     const stream = client.responses.stream({ model: 'claude-sonnet-4-5', input: 'hi' });
     let seen = '';
     stream.on('response.output_text.delta', (event) => (seen += event.delta));

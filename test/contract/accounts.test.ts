@@ -12,6 +12,7 @@ import { MemorySecretStore } from '../../src/common/secret-store';
 import { accountKey } from '../../src/kiro/account-store';
 import { KIRO_IDE_TOKEN_FILE } from '../../src/kiro/kiro-ide';
 import { FREE_TIER_MODELS, cutReply, nextMonthlyReset, textReply, upstreamErrors, type FakeAccount, type FakeUpstream } from '../support/fake-upstream';
+import { failureOf } from '../support/failure';
 import { ACCOUNTS_TEST_KEY, ask, capturedLog, startAccountsHarness, type AccountsHarness } from './accounts-harness';
 
 let h: AccountsHarness | undefined;
@@ -36,15 +37,7 @@ afterEach(async () => {
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
 });
 
-async function failure(promise: Promise<unknown>): Promise<InstanceType<typeof Anthropic.APIError>> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof Anthropic.APIError) return error;
-    throw error;
-  }
-  throw new Error('expected the request to fail');
-}
+const failure = (promise: Promise<unknown>) => failureOf(promise, Anthropic.APIError);
 
 function generateCalls(upstream: FakeUpstream, account: FakeAccount): number {
   return upstream.requestsTo('generate').filter((r) => r.account?.id === account.id).length;

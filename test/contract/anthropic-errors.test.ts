@@ -2,7 +2,7 @@
 // that break end with an error (never a fake end_turn), disconnects abort the upstream call, and
 // stopping the bridge ends open streams with an error event.
 import Anthropic, { type APIError } from '@anthropic-ai/sdk';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import {
   cutReply,
   errorFrameReply,
@@ -11,33 +11,20 @@ import {
   textReply,
   upstreamErrors,
 } from '../support/fake-upstream';
-import { eventually, startHarness, type Harness } from './harness';
+import { failureOf } from '../support/failure';
+import { eventually, startHarness, useHarness, type Harness } from './harness';
 
 const MODEL = 'claude-sonnet-4-6';
 const ask = { model: MODEL, max_tokens: 64, messages: [{ role: 'user' as const, content: 'hi' }] };
 
 let h: Harness;
-
-beforeAll(async () => {
-  h = await startHarness();
-});
-
-afterAll(async () => {
-  await h.close();
-});
+useHarness((harness) => (h = harness));
 
 beforeEach(() => {
   h.upstream.clearScripts();
 });
 
-async function failure(promise: Promise<unknown>): Promise<APIError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(Anthropic.APIError);
-  return error as APIError;
-}
+const failure = (promise: Promise<unknown>): Promise<APIError> => failureOf(promise, Anthropic.APIError);
 
 /** Collects a stream's events until it ends or throws. */
 async function drain(stream: AsyncIterable<Anthropic.RawMessageStreamEvent>): Promise<{ types: string[]; error?: unknown }> {

@@ -3,20 +3,13 @@
 // bridge keeps serving.
 import Anthropic from '@anthropic-ai/sdk';
 import { request as httpRequest } from 'node:http';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { sendJson } from '../../src/bridge/http';
 import { textReply } from '../support/fake-upstream';
-import { TEST_API_KEY, startHarness, type Harness } from './harness';
+import { TEST_API_KEY, useHarness, type Harness } from './harness';
 
 let h: Harness;
-
-beforeAll(async () => {
-  h = await startHarness({ config: { bodyLimit: 64 * 1024, allowedOrigins: ['http://localhost:5173'] } });
-});
-
-afterAll(async () => {
-  await h.close();
-});
+useHarness((harness) => (h = harness), { config: { bodyLimit: 64 * 1024, allowedOrigins: ['http://localhost:5173'] } });
 
 interface RawAnswer {
   status: number;

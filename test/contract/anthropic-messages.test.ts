@@ -3,10 +3,10 @@
 import Anthropic, { type BadRequestError } from '@anthropic-ai/sdk';
 import OpenAI from 'openai';
 import { request as httpRequest, type IncomingMessage } from 'node:http';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { UUID_V4 } from '../../src/kiro/ids';
 import { slowReply, textReply, thinkingReply, toolReply, type KiroGenerateBody } from '../support/fake-upstream';
-import { TEST_API_KEY, startHarness, type Harness } from './harness';
+import { TEST_API_KEY, currentMessage, useHarness, type Harness } from './harness';
 
 // A 2×3 red PNG (real header, so the image token estimate reads its size).
 const PNG_2X3 =
@@ -15,22 +15,13 @@ const PNG_2X3 =
 const MODEL = 'claude-sonnet-4-6';
 
 let h: Harness;
-
-beforeAll(async () => {
-  h = await startHarness();
-});
-
-afterAll(async () => {
-  await h.close();
-});
+useHarness((harness) => (h = harness));
 
 beforeEach(() => {
   h.upstream.clearScripts();
 });
 
-function current(body: KiroGenerateBody) {
-  return body.conversationState!.currentMessage!.userInputMessage!;
-}
+const current = currentMessage;
 
 describe('text', () => {
   it('answers a plain request with the full message object', async () => {

@@ -1,6 +1,8 @@
-// Starts the fake Kiro upstream and the bridge in-process (port 0), and an official Anthropic SDK
-// client pointed at the bridge. Every contract test builds on this.
+// Starts the fake Kiro upstream and the bridge in-process (port 0), and official Anthropic and
+// OpenAI SDK clients pointed at the bridge. Every contract test builds on this.
 import Anthropic from '@anthropic-ai/sdk';
+import OpenAI from 'openai';
+import { afterAll, beforeAll } from 'vitest';
 import { Redactor } from '../../src/common/redact';
 import type { RequestRecord } from '../../src/common/traffic';
 import { bridgeConfig, type BridgeConfig } from '../../src/bridge/config';
@@ -8,7 +10,7 @@ import { createBridge, type BridgeServer } from '../../src/bridge/server';
 import { KiroAccount, SingleAccountProvider } from '../../src/kiro/account';
 import type { AccountLease, ExecuteOptions } from '../../src/kiro/account-pool';
 import { firstEnabled, loadCredentials } from '../../src/kiro/credentials';
-import { startFakeUpstream, type FakeAccount, type FakeUpstream, type FakeUpstreamOptions } from '../support/fake-upstream';
+import { startFakeUpstream, type FakeAccount, type FakeUpstream, type FakeUpstreamOptions, type KiroGenerateBody } from '../support/fake-upstream';
 
 export const TEST_API_KEY = 'kb-contract-test-key-0123456789abcdef';
 
@@ -25,6 +27,10 @@ export interface Harness {
   finished: RequestRecord[];
   /** An SDK client with other options (retries off by default). */
   sdk(options?: ConstructorParameters<typeof Anthropic>[0]): Anthropic;
+  /** An OpenAI SDK client on the bridge's /v1 (retries off by default). */
+  openai(options?: ConstructorParameters<typeof OpenAI>[0]): OpenAI;
+  /** The Kiro request body of the fake upstream's last generate call. */
+  lastKiroBody(): KiroGenerateBody;
   close(): Promise<void>;
 }
 
@@ -85,6 +91,8 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     records,
     finished,
     sdk,
+    openai: (extra = {}) => new OpenAI({ baseURL: `${url}/v1`, apiKey: TEST_API_KEY, maxRetries: 0, timeout: 15_000, ...extra }),
+    lastKiroBody: () => upstream.lastGenerate().body as KiroGenerateBody,
     async close() {
       await bridge.stop();
       bridge.dispose();
@@ -92,6 +100,23 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       await upstream.close();
     },
   };
+}
+
+/** A harness started before the file's tests and closed after them, handed to `use` once started. */
+export function useHarness(use: (harness: Harness) => void, options?: HarnessOptions): void {
+  let harness: Harness | undefined;
+  beforeAll(async () => {
+    harness = await startHarness(options);
+    use(harness);
+  });
+  afterAll(async () => {
+    await harness?.close();
+  });
+}
+
+/** The user message a Kiro request body sends (its current turn). */
+export function currentMessage(body: KiroGenerateBody) {
+  return body.conversationState!.currentMessage!.userInputMessage!;
 }
 
 /** Waits until `check` holds (polling), failing after `timeoutMs`. */

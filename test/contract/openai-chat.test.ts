@@ -3,9 +3,10 @@
 // usage chunk, pings, every error mapping, and a stream cut in the middle.
 import OpenAI, { APIError } from 'openai';
 import type { ChatCompletionChunk, ChatCompletionTool } from 'openai/resources/chat/completions';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { cutReply, exceptionReply, textReply, thinkingReply, toolReply, upstreamErrors, type KiroGenerateBody, type Scenario } from '../support/fake-upstream';
-import { TEST_API_KEY, eventually, startHarness, type Harness } from './harness';
+import { failureOf } from '../support/failure';
+import { TEST_API_KEY, currentMessage, eventually, startHarness, useHarness, type Harness } from './harness';
 
 // A 2×3 red PNG.
 const PNG_2X3 = 'iVBORw0KGgoAAAANSUhEUgAAAAIAAAADCAIAAAA2iEnWAAAAEklEQVR4nGP4z8DAwMDAxAAAJAYBA+o3uu8AAAAASUVORK5CYII=';
@@ -13,37 +14,20 @@ const MODEL = 'claude-sonnet-4-5';
 
 let h: Harness;
 let openai: OpenAI;
-
-beforeAll(async () => {
-  h = await startHarness();
-  openai = new OpenAI({ baseURL: `${h.url}/v1`, apiKey: TEST_API_KEY, maxRetries: 0, timeout: 15_000 });
-});
-
-afterAll(async () => {
-  await h.close();
+useHarness((harness) => {
+  h = harness;
+  openai = harness.openai();
 });
 
 beforeEach(() => {
   h.upstream.clearScripts();
 });
 
-function sent(): KiroGenerateBody {
-  return h.upstream.lastGenerate().body as KiroGenerateBody;
-}
-
-function current(body: KiroGenerateBody = sent()) {
-  return body.conversationState!.currentMessage!.userInputMessage!;
-}
+const sent = () => h.lastKiroBody();
+const current = (body: KiroGenerateBody = sent()) => currentMessage(body);
 
 /** The failure a call ends in. */
-async function failure(promise: Promise<unknown>): Promise<APIError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(APIError);
-  return error as APIError;
-}
+const failure = (promise: Promise<unknown>) => failureOf(promise, APIError);
 
 const weatherTool: ChatCompletionTool = {
   type: 'function',
@@ -324,7 +308,7 @@ describe('chat completions: errors in OpenAI shape', () => {
     const local = await startHarness();
     try {
       local.upstream.script(error);
-      const client = new OpenAI({ baseURL: `${local.url}/v1`, apiKey: TEST_API_KEY, maxRetries: 0, timeout: 15_000 });
+      const client = local.openai();
       return { error: await failure(ask({}, client)), local };
     } finally {
       await local.close();

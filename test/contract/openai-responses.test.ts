@@ -3,35 +3,26 @@
 // reasoning, errors, and a stream cut in the middle.
 import OpenAI, { APIError } from 'openai';
 import type { FunctionTool, ResponseFunctionToolCall, ResponseStreamEvent } from 'openai/resources/responses/responses';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { cutReply, exceptionReply, textReply, thinkingReply, toolReply, upstreamErrors, type KiroGenerateBody } from '../support/fake-upstream';
-import { TEST_API_KEY, eventually, startHarness, type Harness } from './harness';
+import { failureOf } from '../support/failure';
+import { TEST_API_KEY, currentMessage, eventually, startHarness, useHarness, type Harness } from './harness';
 
 const MODEL = 'claude-sonnet-4-5';
 
 let h: Harness;
 let openai: OpenAI;
-
-beforeAll(async () => {
-  h = await startHarness();
-  openai = new OpenAI({ baseURL: `${h.url}/v1`, apiKey: TEST_API_KEY, maxRetries: 0, timeout: 15_000 });
-});
-
-afterAll(async () => {
-  await h.close();
+useHarness((harness) => {
+  h = harness;
+  openai = harness.openai();
 });
 
 beforeEach(() => {
   h.upstream.clearScripts();
 });
 
-function sent(): KiroGenerateBody {
-  return h.upstream.lastGenerate().body as KiroGenerateBody;
-}
-
-function current(body: KiroGenerateBody = sent()) {
-  return body.conversationState!.currentMessage!.userInputMessage!;
-}
+const sent = () => h.lastKiroBody();
+const current = (body: KiroGenerateBody = sent()) => currentMessage(body);
 
 /** The text of the message items (the SDK adds output_text to non-streamed responses only). */
 function outputText(response: { output: { type: string; content?: unknown }[] }): string {
@@ -42,14 +33,7 @@ function outputText(response: { output: { type: string; content?: unknown }[] })
     .join('');
 }
 
-async function failure(promise: Promise<unknown>): Promise<APIError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(APIError);
-  return error as APIError;
-}
+const failure = (promise: Promise<unknown>) => failureOf(promise, APIError);
 
 const shellTool: FunctionTool = {
   type: 'function',
@@ -212,7 +196,7 @@ describe('responses: errors', () => {
     const local = await startHarness();
     try {
       local.upstream.script(upstreamErrors.monthlyLimit());
-      const client = new OpenAI({ baseURL: `${local.url}/v1`, apiKey: TEST_API_KEY, maxRetries: 0, timeout: 15_000 });
+      const client = local.openai();
       const error = await failure(client.responses.create({ model: MODEL, input: 'x' }));
       expect(error.status).toBe(429);
       expect(error.code).toBe('insufficient_quota');

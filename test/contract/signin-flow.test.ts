@@ -20,6 +20,7 @@ import {
   type UserCodePrompt,
 } from '../../src/kiro/signin';
 import { actAsBrowser, SUSPENDED_MESSAGE, startFakeUpstream, textReply, type FakeUpstream } from '../support/fake-upstream';
+import { failureOf } from '../support/failure';
 import { freePort } from '../support/net';
 
 let upstream: FakeUpstream;
@@ -85,14 +86,7 @@ function options(method: SignInOptions['method'], transport: SignInOptions['tran
   return { method, transport, ui: ui().ui, registrations, upstreamBase: upstream.baseUrl, now: () => clock, sleep: fastSleep(), ...extra };
 }
 
-async function failure(promise: Promise<unknown>): Promise<SignInError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(SignInError);
-  return error as SignInError;
-}
+const failure = (promise: Promise<unknown>) => failureOf(promise, SignInError);
 
 async function occupiedPort(): Promise<number> {
   const blocker = createServer();

@@ -2,21 +2,14 @@
 // official @anthropic-ai/sdk as the client: Claude Code's pure search side call (streamed and
 // not), and the model-driven search where Kiro decides to search mid-answer.
 import type Anthropic from '@anthropic-ai/sdk';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { MAX_MODEL_CALLS } from '../../src/bridge/web-search';
 import { readStandIn } from '../../src/bridge/web-search-blocks';
-import { textReply, toolReply, upstreamErrors, type KiroGenerateBody, type RecordedRequest } from '../support/fake-upstream';
-import { TEST_API_KEY, startHarness, type Harness } from './harness';
+import { textReply, toolReply, upstreamErrors, type RecordedRequest } from '../support/fake-upstream';
+import { TEST_API_KEY, currentMessage, useHarness, type Harness } from './harness';
 
 let h: Harness;
-
-beforeAll(async () => {
-  h = await startHarness();
-});
-
-afterAll(async () => {
-  await h.close();
-});
+useHarness((harness) => (h = harness));
 
 const RESULTS = [
   { title: 'Node.js 24.0.0 released', url: 'https://nodejs.org/en/blog/release/v24.0.0', snippet: 'Node.js 24 brings V8 13.6 and npm 11.', publishedDate: Date.UTC(2025, 4, 6) },
@@ -57,9 +50,7 @@ function mcpCalls(): RecordedRequest[] {
   return h.upstream.requestsTo('mcp');
 }
 
-function current(body: KiroGenerateBody) {
-  return body.conversationState!.currentMessage!.userInputMessage!;
-}
+const current = currentMessage;
 
 /** Raw SSE events of a streamed request (to check the wire order the SDK hides). */
 async function rawEvents(body: unknown): Promise<{ event: string; data: Record<string, unknown> }[]> {

@@ -3,6 +3,7 @@ import { createServer, type Server } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SignInError } from '../../src/kiro/signin/errors';
 import { startLoopback, type LoopbackServer } from '../../src/kiro/signin/loopback';
+import { failureOf } from '../support/failure';
 
 const open: LoopbackServer[] = [];
 const blockers: Server[] = [];
@@ -25,14 +26,7 @@ async function occupy(): Promise<number> {
   return (blocker.address() as { port: number }).port;
 }
 
-async function failure(promise: Promise<unknown>): Promise<SignInError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(SignInError);
-  return error as SignInError;
-}
+const failure = (promise: Promise<unknown>) => failureOf(promise, SignInError);
 
 async function isListening(port: number): Promise<boolean> {
   try {

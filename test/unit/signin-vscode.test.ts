@@ -1,18 +1,14 @@
 // "Kiro Bridge: Sign In…" in VS Code, through the command, with the vscode mock as the UI and the
 // rest real: the extension's container, SecretStorage (mock), the accounts service, and the fake
 // upstream playing AWS SSO-OIDC and Kiro's auth service. The test is the browser and the user.
-import { readFile } from 'node:fs/promises';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { mock, type MockExtensionContext } from '../support/vscode-mock';
 import { REGISTRATION_SECRET_PREFIX } from '../../src/kiro/signin/registration-cache';
 import { COMMANDS } from '../../src/views/commands';
 import { Container } from '../../src/views/container';
 import { actAsBrowser, startFakeUpstream, type FakeUpstream } from '../support/fake-upstream';
+import { settingDefaults } from '../support/manifest';
 import { freePort } from '../support/net';
-
-const manifest = JSON.parse(await readFile(new URL('../../package.json', import.meta.url), 'utf8')) as {
-  contributes: { configuration: { properties: Record<string, { default?: unknown }> } };
-};
 
 let upstream: FakeUpstream;
 let context: MockExtensionContext;
@@ -21,9 +17,7 @@ let stopBrowser: (() => void) | undefined;
 
 beforeEach(async () => {
   mock.reset();
-  const defaults: Record<string, unknown> = {};
-  for (const [key, entry] of Object.entries(manifest.contributes.configuration.properties)) defaults[key] = entry.default;
-  mock.setConfigDefaults(defaults);
+  mock.setConfigDefaults(settingDefaults());
   upstream = await startFakeUpstream({ accounts: [] });
   mock.setConfig('kiroBridge.port', await freePort());
   mock.setConfig('kiroBridge.autoStart', false);

@@ -17,20 +17,15 @@ import { API_KEY_SECRET } from '../../src/views/api-key';
 import { Container, type ContainerOptions } from '../../src/views/container';
 import { RISK_NOTICE_KEY } from '../../src/views/risk-notice';
 import { startFakeUpstream, type FakeUpstream } from '../support/fake-upstream';
+import { manifest, settingDefaults } from '../support/manifest';
 import { freePort } from '../support/net';
-
-const manifest = JSON.parse(await readFile(new URL('../../package.json', import.meta.url), 'utf8')) as {
-  contributes: { commands: { command: string }[]; configuration: { properties: Record<string, { default?: unknown }> } };
-};
 
 const cleanups: (() => Promise<unknown> | unknown)[] = [];
 let tmp: string;
 
 beforeEach(async () => {
   mock.reset();
-  const defaults: Record<string, unknown> = {};
-  for (const [key, entry] of Object.entries(manifest.contributes.configuration.properties)) defaults[key] = entry.default;
-  mock.setConfigDefaults(defaults);
+  mock.setConfigDefaults(settingDefaults());
   tmp = await mkdtemp(path.join(os.tmpdir(), 'kb-ext-'));
   cleanups.push(() => rm(tmp, { recursive: true, force: true }));
 });

@@ -6,11 +6,8 @@ import { API_KEY_SECRET, ApiKeyStore } from '../../src/views/api-key';
 import { clientBaseUrl, isLoopbackHost } from '../../src/views/addresses';
 import { DEFAULT_SETTINGS, liveConfigPatch, parseSettings, SETTING_KEYS, toBridgeConfig, VsCodeSettings, type SettingKey } from '../../src/views/settings';
 import { VsCodeSecretStore } from '../../src/views/vscode-secret-store';
-import { readFileSync } from 'node:fs';
+import { manifest } from '../support/manifest';
 
-const manifest = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
-  contributes: { configuration: { properties: Record<string, { default?: unknown; scope?: string; enum?: string[] }> } };
-};
 
 beforeEach(() => mock.reset());
 

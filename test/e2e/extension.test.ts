@@ -5,20 +5,9 @@
 // saves a screenshot as test-output/e2e/extension-<step>.png.
 import Anthropic from '@anthropic-ai/sdk';
 import OpenAI from 'openai';
-import type { Browser } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { startFakeUpstream, textReply, toolReply, type FakeUpstream, type KiroGenerateBody } from '../support/fake-upstream';
-import {
-  CodeServer,
-  Workbench,
-  extension,
-  freePort,
-  isPortOpen,
-  launchChromium,
-  packageVsix,
-  printDiagnosticsOnFailure,
-  waitForPort,
-} from './support';
+import { CodeServer, Workbench, extension, freePort, isPortOpen, useVsCode, waitForPort } from './support';
 
 // A model every account (free ones too) has; older names make the Anthropic SDK print warnings.
 const MODEL = 'claude-haiku-4-5';
@@ -32,48 +21,38 @@ const weatherTool: Anthropic.Tool = {
 
 describe('Kiro Bridge in a real VS Code', () => {
   let upstream: FakeUpstream | undefined;
-  let server: CodeServer | undefined;
-  let browser: Browser | undefined;
   let window: Workbench | undefined;
   let second: Workbench | undefined;
   let port = 0;
   let apiKey = '';
 
-  printDiagnosticsOnFailure(() => ({ server, windows: [window, second], outputChannels: [extension.displayName] }));
-
-  beforeAll(async () => {
-    const vsix = packageVsix();
-    upstream = await startFakeUpstream();
-    port = await freePort();
-    server = await CodeServer.launch({
-      name: 'extension',
-      extensions: [vsix],
-      settings: {
-        'kiroBridge.port': port,
-        'kiroBridge.advanced.upstreamBase': upstream.baseUrl,
-        // Bodies in the traffic details, as a user debugging a client would set it.
-        'kiroBridge.traffic.captureBodies': 'full',
-        'workbench.colorTheme': 'Default Dark Modern',
-      },
-      // Only the settings may point the extension anywhere: nothing from this shell leaks in.
-      env: { KIRO_AUTH_TOKEN: '', KIRO_BRIDGE_UPSTREAM_BASE: '', KIRO_BRIDGE_API_KEY: '' },
-    });
-    browser = await launchChromium();
-  });
-
-  afterAll(async () => {
-    await browser?.close();
-    await server?.dispose();
-    await upstream?.close();
+  const vscode = useVsCode({
+    launch: async (vsix) => {
+      upstream = await startFakeUpstream();
+      port = await freePort();
+      return CodeServer.launch({
+        name: 'extension',
+        extensions: [vsix],
+        settings: {
+          'kiroBridge.port': port,
+          'kiroBridge.advanced.upstreamBase': upstream.baseUrl,
+          // Bodies in the traffic details, as a user debugging a client would set it.
+          'kiroBridge.traffic.captureBodies': 'full',
+          'workbench.colorTheme': 'Default Dark Modern',
+        },
+        // Only the settings may point the extension anywhere: nothing from this shell leaks in.
+        env: { KIRO_AUTH_TOKEN: '', KIRO_BRIDGE_UPSTREAM_BASE: '', KIRO_BRIDGE_API_KEY: '' },
+      });
+    },
+    windows: () => [window, second],
+    afterClose: async () => {
+      await upstream?.close();
+    },
   });
 
   const fake = () => {
     if (!upstream) throw new Error('the fake Kiro upstream did not start');
     return upstream;
-  };
-  const vscode = () => {
-    if (!server || !browser) throw new Error('code-server or Chromium did not start');
-    return { server, browser };
   };
   const win = () => {
     if (!window) throw new Error('the workbench did not open');

@@ -2,43 +2,17 @@
 // VS Code (code-server 4.100.3 = VS Code 1.100.3), activates, and every workbench move the full
 // suite relies on (palette, input box, status bar, webview, Output view) works in Chromium.
 // Screenshots land in test-output/e2e/smoke-*.png.
-import type { Browser } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  CodeServer,
-  Workbench,
-  extension,
-  isPortOpen,
-  launchChromium,
-  packageVsix,
-  printDiagnosticsOnFailure,
-  processGroupExists,
-  waitUntil,
-} from './support';
+import { describe, expect, it } from 'vitest';
+import { CodeServer, Workbench, extension, isPortOpen, processGroupExists, useVsCode, waitUntil } from './support';
 
 describe('the packaged extension in a real VS Code', () => {
-  let server: CodeServer | undefined;
-  let browser: Browser | undefined;
   let window: Workbench | undefined;
   let second: Workbench | undefined;
 
-  printDiagnosticsOnFailure(() => ({ server, windows: [window, second], outputChannels: [extension.displayName] }));
-
-  beforeAll(async () => {
-    const vsix = packageVsix();
-    server = await CodeServer.launch({ name: 'smoke', extensions: [vsix] });
-    browser = await launchChromium();
+  const vscode = useVsCode({
+    launch: (vsix) => CodeServer.launch({ name: 'smoke', extensions: [vsix] }),
+    windows: () => [window, second],
   });
-
-  afterAll(async () => {
-    await browser?.close();
-    await server?.dispose();
-  });
-
-  const vscode = () => {
-    if (!server || !browser) throw new Error('code-server or Chromium did not start');
-    return { server, browser };
-  };
   const win = () => {
     if (!window) throw new Error('the workbench did not open');
     return window;

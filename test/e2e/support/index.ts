@@ -9,3 +9,4 @@ export { printDiagnostics, printDiagnosticsOnFailure, type DiagnosticsSubject } 
 export { outputDir, repoRoot } from './paths';
 export { sleep, waitUntil } from './util';
 export { freePort, isPortOpen, waitForPort } from './net';
+export { useVsCode, type VsCodeSessionOptions } from './session';

@@ -73,7 +73,6 @@ export class BridgeServer extends Disposable {
   /** Recent /v1/responses answers for previous_response_id: memory only, bounded, gone on dispose. */
   readonly responses = new ResponsesStore();
   private readonly inflight = new Map<string, InFlight>();
-  private readonly stateListeners = new Set<(state: BridgeState) => void>();
   private server: Server | undefined;
   private stateValue: BridgeState = 'stopped';
   private addressValue: BridgeAddress | undefined;
@@ -112,23 +111,9 @@ export class BridgeServer extends Disposable {
     return this.stateValue;
   }
 
-  /** Where the bridge listens (while running). */
-  get address(): BridgeAddress | undefined {
-    return this.addressValue;
-  }
-
-  get currentConfig(): Readonly<BridgeConfig> {
-    return this.config;
-  }
-
   /** Requests being served right now. */
   get inFlightCount(): number {
     return this.inflight.size;
-  }
-
-  onDidChangeState(listener: (state: BridgeState) => void): { dispose(): void } {
-    this.stateListeners.add(listener);
-    return { dispose: () => this.stateListeners.delete(listener) };
   }
 
   /**
@@ -144,7 +129,7 @@ export class BridgeServer extends Disposable {
     if (this.isDisposed) throw new Error('the bridge was disposed');
     if (this.stateValue === 'running' && this.addressValue) return this.addressValue;
     if (this.stateValue !== 'stopped') throw new Error(`the bridge is ${this.stateValue}`);
-    this.setState('starting');
+    this.stateValue = 'starting';
     // The tokenizer takes ~200 ms to build; pay it now rather than on the first request.
     warmTokenizer();
     const server = createServer((req, res) => this.dispatch(req, res));
@@ -172,14 +157,14 @@ export class BridgeServer extends Disposable {
     } catch (error) {
       this.server = undefined;
       server.close();
-      this.setState('stopped');
+      this.stateValue = 'stopped';
       throw error;
     }
     server.on('error', (error) => this.logger.error(`bridge server error: ${error.message}`));
     const port = (server.address() as AddressInfo).port;
     this.startedAt = Date.now();
     this.addressValue = { url: urlFor(this.config.host, port), host: this.config.host, port };
-    this.setState('running');
+    this.stateValue = 'running';
     return this.addressValue;
   }
 
@@ -200,7 +185,7 @@ export class BridgeServer extends Disposable {
 
   private async stopNow(): Promise<void> {
     const server = this.server!;
-    this.setState('stopping');
+    this.stateValue = 'stopping';
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
     server.closeIdleConnections();
     const graceMs = this.config.stopGraceSeconds * 1000;
@@ -213,19 +198,7 @@ export class BridgeServer extends Disposable {
     await closed;
     this.server = undefined;
     this.addressValue = undefined;
-    this.setState('stopped');
-  }
-
-  private setState(state: BridgeState): void {
-    if (this.stateValue === state) return;
-    this.stateValue = state;
-    for (const listener of this.stateListeners) {
-      try {
-        listener(state);
-      } catch {
-        // A listener's failure is its own.
-      }
-    }
+    this.stateValue = 'stopped';
   }
 
   /**

@@ -73,11 +73,6 @@ export class FileSecretStore implements SecretStore, IDisposable {
     return { dispose: () => void this.listeners.delete(listener) };
   }
 
-  /** Every key (for the CLI's listing and tests). */
-  async keys(): Promise<string[]> {
-    return [...(this.cache ?? (await this.load())).keys()];
-  }
-
   /** Reads the file fresh (a missing file is an empty store). */
   private async load(): Promise<Map<string, string>> {
     let text: string;

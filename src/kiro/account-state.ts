@@ -61,10 +61,6 @@ export class AccountHealth {
     return { state: 'ready' };
   }
 
-  canServe(refreshing = false): boolean {
-    return canServe(this.condition(refreshing).state);
-  }
-
   /** The marks to persist (timed marks that have passed are dropped). */
   persisted(): HealthMarks {
     const now = this.now();

@@ -137,7 +137,7 @@ export function loadCredentials(value: string, readText: (file: string) => strin
   return { accounts: parseCredentialsJson(text.trim(), `KIRO_AUTH_TOKEN file ${file}`), file };
 }
 
-/** The account the bridge uses until the pool arrives: the first one not disabled. */
+/** The first account not disabled (single-account set-ups and tests; the bridge itself serves from the pool). */
 export function firstEnabled(accounts: readonly AccountCredentials[]): AccountCredentials | undefined {
   return accounts.find((a) => !a.disabled);
 }

@@ -31,7 +31,7 @@ import { anthropicApi } from './messages';
 import { SSE_HEADERS } from './sse';
 import { StreamCommitter, waitForDrain } from './stream-response';
 import type { RequestTrace } from './traffic';
-import { openUpstream, readAnswer } from './upstream-open';
+import { openUpstream, readAnswer, type Opened } from './upstream-open';
 import {
   failureForModel,
   failureSummary,
@@ -183,13 +183,124 @@ function withoutTool(request: ChatRequest, name: string): Pick<ChatRequest, 'too
   return { tools, toolChoice };
 }
 
+/** What one Kiro call of a model-driven search said. */
+interface Round {
+  ending: Ending;
+  /** Kiro's calls of the search function (held back from the client). */
+  searchCalls: { id: string; input: unknown }[];
+  /** Its text and thinking, for the assistant turn that goes back to Kiro with the results. */
+  said: ContentBlock[];
+  /** Kiro called client tools too. */
+  clientTools: boolean;
+}
+
+/**
+ * Writes one Kiro call's answer to the output as one segment, holding back its calls of the search
+ * function `fn` (the client sees server blocks for them instead).
+ */
+async function readRound(call: Opened, fn: string, inputTokens: number, run: RunContext): Promise<Round> {
+  run.output.beginSegment(inputTokens);
+  const searchCalls: Round['searchCalls'] = [];
+  const intercepted = new Set<string>();
+  const said: ContentBlock[] = [];
+  let clientTools = false;
+  let ending: Ending | undefined;
+  await readAnswer(call, run.trace, run.signal, async (batch) => {
+    const forward: OutputEvent[] = [];
+    for (const event of batch) {
+      switch (event.type) {
+        case 'tool_start':
+          if (event.name === fn) intercepted.add(event.id);
+          else {
+            clientTools = true;
+            forward.push(event);
+          }
+          break;
+        case 'tool_delta':
+          if (!intercepted.has(event.id)) forward.push(event);
+          break;
+        case 'tool_end':
+          if (intercepted.has(event.id)) searchCalls.push({ id: event.id, input: event.input });
+          else forward.push(event);
+          break;
+        case 'finish':
+          ending = event.stopSequence === undefined ? { reason: event.reason } : { reason: event.reason, stopSequence: event.stopSequence };
+          break;
+        case 'error':
+          if (forward.length) run.output.write(forward);
+          throw event.error;
+        case 'text':
+        case 'thinking': {
+          const last = said.at(-1);
+          if (event.type === 'text' && last?.type === 'text') last.text += event.text;
+          else if (event.type === 'thinking' && last?.type === 'thinking') last.thinking += event.text;
+          else said.push(event.type === 'text' ? { type: 'text', text: event.text } : { type: 'thinking', thinking: event.text });
+          forward.push(event);
+          break;
+        }
+        default:
+          forward.push(event);
+      }
+    }
+    if (forward.length) {
+      run.output.write(forward);
+      await run.drain();
+    }
+  });
+  run.output.endSegment();
+  if (!ending) throw new KiroError('internal', 'the Kiro response ended without a finish');
+  return { ending, searchCalls, said, clientTools };
+}
+
+/** The query a search function call asked for ('' when it named none). */
+function queryOf(input: unknown): string {
+  const query = (input as { query?: unknown } | undefined)?.query;
+  return typeof query === 'string' ? query.trim() : '';
+}
+
+/**
+ * Runs the searches of one round (those past `max_uses` are answered as such), writing each one's
+ * server blocks; returns Kiro's calls and their results, for the next round's conversation.
+ */
+async function runSearchCalls(
+  searchCalls: Round['searchCalls'],
+  fn: string,
+  count: { searches: number },
+  run: RunContext,
+): Promise<{ toolUses: ContentBlock[]; toolResults: ContentBlock[] }> {
+  const { tool } = run;
+  const toolUses: ContentBlock[] = [];
+  const toolResults: ContentBlock[] = [];
+  for (const searchCall of searchCalls) {
+    const query = queryOf(searchCall.input);
+    const id = newServerToolUseId();
+    run.output.serverBlocks([serverToolUseBlock(id, query)]);
+    await run.drain();
+    let outcome: SearchOutcome;
+    if (tool.maxUses !== undefined && count.searches >= tool.maxUses) {
+      outcome = { block: searchResultBlock(id, 'max_uses_exceeded'), forModel: failureForModel(query, 'max_uses_exceeded'), summary: '', ran: false };
+    } else {
+      outcome = await runSearch(id, query, tool, run);
+      if (outcome.ran) {
+        count.searches++;
+        run.output.countSearch();
+      }
+    }
+    run.output.serverBlocks([outcome.block]);
+    await run.drain();
+    toolUses.push({ type: 'tool_use', id: searchCall.id, name: fn, input: searchCall.input ?? {} });
+    toolResults.push({ type: 'tool_result', toolUseId: searchCall.id, content: [{ type: 'text', text: outcome.forModel }], isError: false });
+  }
+  return { toolUses, toolResults };
+}
+
 async function serveWithModel(prepared: Prepared, run: RunContext): Promise<Ending> {
   const { request, functionName: fn, tool } = prepared;
   const conversation: ChatMessage[] = [...request.messages];
   let toolChoice = request.toolChoice;
-  let searches = 0;
+  const count = { searches: 0 };
   for (let round = 0; ; round++) {
-    const finalRound = round === MAX_MODEL_CALLS - 1 || (tool.maxUses !== undefined && searches >= tool.maxUses);
+    const finalRound = round === MAX_MODEL_CALLS - 1 || (tool.maxUses !== undefined && count.searches >= tool.maxUses);
     const shape = finalRound ? withoutTool({ ...request, toolChoice }, fn) : { tools: request.tools, toolChoice };
     const roundRequest: ChatRequest = { ...request, ...shape, messages: conversation };
     const inputTokens = round === 0 ? prepared.inputTokens : run.context.counter.countRequest(roundRequest);
@@ -198,92 +309,20 @@ async function serveWithModel(prepared: Prepared, run: RunContext): Promise<Endi
     const call = await openUpstream(roundRequest, run.kiroModel, run.trace, run.context, run.context.config(), run.signal);
     try {
       run.commit();
-      run.output.beginSegment(inputTokens);
-      const searchCalls: { id: string; input: unknown }[] = [];
-      const intercepted = new Set<string>();
-      const said: ContentBlock[] = [];
-      let clientTools = false;
-      let ending: Ending | undefined;
-      await readAnswer(call, run.trace, run.signal, async (batch) => {
-        const forward: OutputEvent[] = [];
-        for (const event of batch) {
-          switch (event.type) {
-            case 'tool_start':
-              if (event.name === fn) intercepted.add(event.id);
-              else {
-                clientTools = true;
-                forward.push(event);
-              }
-              break;
-            case 'tool_delta':
-              if (!intercepted.has(event.id)) forward.push(event);
-              break;
-            case 'tool_end':
-              if (intercepted.has(event.id)) searchCalls.push({ id: event.id, input: event.input });
-              else forward.push(event);
-              break;
-            case 'finish':
-              ending = event.stopSequence === undefined ? { reason: event.reason } : { reason: event.reason, stopSequence: event.stopSequence };
-              break;
-            case 'error':
-              if (forward.length) run.output.write(forward);
-              throw event.error;
-            case 'text':
-            case 'thinking': {
-              const last = said.at(-1);
-              if (event.type === 'text' && last?.type === 'text') last.text += event.text;
-              else if (event.type === 'thinking' && last?.type === 'thinking') last.thinking += event.text;
-              else said.push(event.type === 'text' ? { type: 'text', text: event.text } : { type: 'thinking', thinking: event.text });
-              forward.push(event);
-              break;
-            }
-            default:
-              forward.push(event);
-          }
-        }
-        if (forward.length) {
-          run.output.write(forward);
-          await run.drain();
-        }
-      });
-      run.output.endSegment();
-      if (!ending) throw new KiroError('internal', 'the Kiro response ended without a finish');
+      const { ending, searchCalls, said, clientTools } = await readRound(call, fn, inputTokens, run);
       if (searchCalls.length === 0) return ending;
 
       if (finalRound) {
         // The search tool was not offered and Kiro asked for it anyway: stop here as the API does at
         // its iteration limit (`pause_turn`); a client that sends the turn back lets it continue.
         for (const searchCall of searchCalls) {
-          const input = searchCall.input as { query?: unknown } | undefined;
           const id = newServerToolUseId();
-          run.output.serverBlocks([serverToolUseBlock(id, typeof input?.query === 'string' ? input.query.trim() : ''), searchResultBlock(id, 'max_uses_exceeded')]);
+          run.output.serverBlocks([serverToolUseBlock(id, queryOf(searchCall.input)), searchResultBlock(id, 'max_uses_exceeded')]);
         }
         run.trace.addRepairs([`web search: stopped after ${round + 1} model calls (pause_turn)`]);
         return { reason: 'pause_turn' };
       }
-      const toolUses: ContentBlock[] = [];
-      const toolResults: ContentBlock[] = [];
-      for (const searchCall of searchCalls) {
-        const input = searchCall.input as { query?: unknown } | undefined;
-        const query = typeof input?.query === 'string' ? input.query.trim() : '';
-        const id = newServerToolUseId();
-        run.output.serverBlocks([serverToolUseBlock(id, query)]);
-        await run.drain();
-        let outcome: SearchOutcome;
-        if (tool.maxUses !== undefined && searches >= tool.maxUses) {
-          outcome = { block: searchResultBlock(id, 'max_uses_exceeded'), forModel: failureForModel(query, 'max_uses_exceeded'), summary: '', ran: false };
-        } else {
-          outcome = await runSearch(id, query, tool, run);
-          if (outcome.ran) {
-            searches++;
-            run.output.countSearch();
-          }
-        }
-        run.output.serverBlocks([outcome.block]);
-        await run.drain();
-        toolUses.push({ type: 'tool_use', id: searchCall.id, name: fn, input: searchCall.input ?? {} });
-        toolResults.push({ type: 'tool_result', toolUseId: searchCall.id, content: [{ type: 'text', text: outcome.forModel }], isError: false });
-      }
+      const { toolUses, toolResults } = await runSearchCalls(searchCalls, fn, count, run);
       // Client tools in the same turn: the client must run them; the searches are in the message.
       if (clientTools) return { reason: 'tool_use' };
       if (ending.reason !== 'tool_use') return ending;

@@ -42,7 +42,7 @@ export async function readAnswer(
     for await (const batch of opened.batches) {
       const out: OutputEvent[] = [];
       for (const event of batch) {
-        if (trace.capture !== 'off') trace.captureUpstreamEvent(event);
+        trace.captureUpstreamEvent(event);
         const produced = assembler.push(event);
         for (let i = 0; i < produced.length; i++) out.push(produced[i]!);
         if (assembler.done) break;

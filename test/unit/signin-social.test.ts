@@ -14,6 +14,7 @@ import {
 import { createPkcePair } from '../../src/kiro/signin/pkce';
 import { chooseProfile, listAvailableProfiles, type KiroProfile } from '../../src/kiro/signin/profiles';
 import { actAsBrowser, KIRO_CALLBACK_PORT_ALLOWLIST, SIGNUPS_PAUSED_MESSAGE, startFakeUpstream, type FakeUpstream } from '../support/fake-upstream';
+import { failureOf } from '../support/failure';
 
 let upstream: FakeUpstream;
 let endpoints: SignInEndpoints;
@@ -29,14 +30,7 @@ afterEach(async () => {
   await upstream.close();
 });
 
-async function rejection(promise: Promise<unknown>): Promise<SignInError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(SignInError);
-  return error as SignInError;
-}
+const rejection = (promise: Promise<unknown>) => failureOf(promise, SignInError);
 
 const fastSleep = async (ms: number, signal?: AbortSignal) => {
   clock += ms;

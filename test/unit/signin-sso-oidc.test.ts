@@ -28,6 +28,7 @@ import {
   startDeviceAuthorization,
 } from '../../src/kiro/signin/sso-oidc';
 import { actAsBrowser, DEVICE_GRANT_TYPE, startFakeUpstream, type FakeUpstream, type GrantHandler } from '../support/fake-upstream';
+import { failureOf } from '../support/failure';
 
 const START_URL = 'https://view.awsapps.com/start';
 const deviceKey: RegistrationKey = { region: 'us-east-1', startUrl: START_URL, flow: 'device', scopes: SSO_SCOPES };
@@ -49,14 +50,7 @@ afterEach(async () => {
 
 const nowSeconds = () => Math.floor(clock / 1000);
 
-async function rejection(promise: Promise<unknown>): Promise<SignInError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(SignInError);
-  return error as SignInError;
-}
+const rejection = (promise: Promise<unknown>) => failureOf(promise, SignInError);
 
 /** A sleep that records what it was asked for and moves the shared clock instead of waiting. */
 function recordingSleep() {

@@ -254,6 +254,17 @@ function registerRoute(call: RouteCall, kit: RouteKit): void {
   });
 }
 
+/** The device code, the user code and the page the user approves it on (both device flows). */
+function deviceCodeFields(kit: RouteKit, device: { deviceCode: string; userCode: string }) {
+  const page = `${kit.upstream.baseUrl}/device`;
+  return {
+    deviceCode: device.deviceCode,
+    userCode: device.userCode,
+    verificationUri: page,
+    verificationUriComplete: `${page}?user_code=${encodeURIComponent(device.userCode)}`,
+  };
+}
+
 function deviceAuthorizationRoute(call: RouteCall, kit: RouteKit): void {
   const signIn = kit.upstream.signIn;
   const body = call.record.body;
@@ -262,14 +273,10 @@ function deviceAuthorizationRoute(call: RouteCall, kit: RouteKit): void {
   const startUrl = field(body, 'startUrl');
   if (typeof startUrl !== 'string' || !/^https:\/\//.test(startUrl)) return kit.refuse(call, oidcError('invalid_request', 'startUrl is required'), 'no startUrl');
   const device = signIn.newDevice('oidc', client.clientId, { startUrl });
-  const page = `${kit.upstream.baseUrl}/device`;
   kit.reply(call, {
     status: 200,
     body: {
-      deviceCode: device.deviceCode,
-      userCode: device.userCode,
-      verificationUri: page,
-      verificationUriComplete: `${page}?user_code=${encodeURIComponent(device.userCode)}`,
+      ...deviceCodeFields(kit, device),
       expiresIn: signIn.deviceExpiresInSeconds,
       interval: signIn.deviceIntervalSeconds,
     },
@@ -440,14 +447,10 @@ function socialDeviceAuthorizationRoute(call: RouteCall, kit: RouteKit): void {
     return kit.refuse(call, { status: 400, body: { message: 'Invalid request' } }, 'bad social device request');
   }
   const device = signIn.newDevice('social', 'Kiro-CLI', { provider });
-  const page = `${kit.upstream.baseUrl}/device`;
   kit.reply(call, {
     status: 200,
     body: {
-      deviceCode: device.deviceCode,
-      userCode: device.userCode,
-      verificationUri: page,
-      verificationUriComplete: `${page}?user_code=${encodeURIComponent(device.userCode)}`,
+      ...deviceCodeFields(kit, device),
       expiresInMilliseconds: signIn.deviceExpiresInSeconds * 1000,
       intervalInMilliseconds: signIn.deviceIntervalSeconds * 1000,
     },

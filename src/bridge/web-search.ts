@@ -72,8 +72,8 @@ function prepare(body: unknown, context: BridgeContext): Prepared {
   const { body: rewritten, functionName } = rewriteWebSearchRequest(body as Record<string, unknown>, tool);
   const config = context.config();
   const { request, notes } = parseAnthropicRequest(rewritten, { defaultThinkingBudget: config.thinkingDefaultBudget });
-  // Only the bridge's own model names here (/v1/messages also passes through ids an account reported).
-  const kiroModel = resolveRequestModel(request, config, { available: undefined, unknownModel: anthropicApi.unknownModel });
+  // The same names /v1/messages takes, ids an account reported included.
+  const kiroModel = resolveRequestModel(request, config, { available: context.accounts.availableModels(), unknownModel: anthropicApi.unknownModel });
   return { request, kiroModel, inputTokens: context.counter.countRequest(request), notes, tool, functionName, ...(pureQuery ? { pureQuery } : {}) };
 }
 

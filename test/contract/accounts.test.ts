@@ -209,6 +209,21 @@ describe('account pool through the bridge', () => {
     expect(missing.message).toMatch(/claude-opus-4\.6/);
   });
 
+  it('a model id only an account reported serves web search as it serves /v1/messages', async () => {
+    h = await startAccountsHarness({ upstream: { accounts: [{ label: 'pro', models: [...FREE_TIER_MODELS, 'claude-opus-4.9'] }] } });
+    await addAll(h);
+    await h.service.refreshUsage();
+    const search = {
+      model: 'claude-opus-4.9',
+      max_tokens: 64,
+      messages: [{ role: 'user' as const, content: 'Perform a web search for the query: node 24' }],
+      tools: [{ type: 'web_search_20250305' as const, name: 'web_search' as const }],
+    };
+    const answer = await h.client.messages.create(search);
+    expect(answer.content.map((b) => b.type)).toContain('web_search_tool_result');
+    expect((await h.client.messages.create({ ...ask, model: 'claude-opus-4.9' })).stop_reason).toBe('end_turn');
+  });
+
   it('no retry once the first byte went to the client', async () => {
     h = await startAccountsHarness({ upstream: { accounts: [{ label: 'a' }, { label: 'b' }] } });
     await addAll(h);

@@ -382,7 +382,7 @@ describe('generate: bearer tokens, suspension and credits', () => {
     const none = await fetch(`${upstream.baseUrl}/generateAssistantResponse`, { method: 'POST', body: JSON.stringify(validBody()) });
     expect(none.status).toBe(403);
     expect(await none.json()).toEqual({ message: BEARER_INVALID_MESSAGE });
-    const forged = await generate('aoaForgedTokenThatTheFakeNeverIssued0000000000');
+    const forged = await generate('aoa-forged-token-that-the-fake-never-issued-000000');
     expect(forged.status).toBe(403);
     expect(upstream.generateRequests.map((r) => r.refusal)).toEqual(['no bearer token', 'unknown bearer token']);
   });

@@ -2,6 +2,8 @@
 // `--production` minifies and drops source maps; `--watch` rebuilds on change.
 import * as esbuild from 'esbuild';
 import { fileURLToPath } from 'node:url';
+import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import * as path from 'node:path';
 
 const production = process.argv.includes('--production');
 const watch = process.argv.includes('--watch');
@@ -66,5 +68,38 @@ if (watch) {
   await Promise.all(contexts.map((c) => c.watch()));
   console.log('[esbuild] watching…');
 } else {
-  await Promise.all(builds.map((b) => esbuild.build(b)));
+  const results = await Promise.all(builds.map((b) => esbuild.build({ ...b, metafile: true })));
+  writeThirdPartyNotices(results.map((r) => r.metafile));
+}
+
+/**
+ * The bundles carry other people's code (MIT, ISC, Apache-2.0, …) without their comments, so
+ * their licences travel in dist/third-party-notices.txt, which the VSIX and the npm package ship.
+ */
+function writeThirdPartyNotices(metafiles) {
+  const packages = new Map();
+  for (const metafile of metafiles) {
+    for (const input of Object.keys(metafile.inputs)) {
+      const match = input.match(/^(.*?node_modules\/(?:@[^/]+\/)?[^/]+)\//);
+      if (match && !packages.has(match[1])) packages.set(match[1], readPackage(match[1]));
+    }
+  }
+  const sections = [...packages.values()]
+    .filter(Boolean)
+    .sort((a, b) => a.name.localeCompare(b.name))
+    .map((p) => `${p.name} ${p.version} (${p.license})\n\n${p.text.trim()}\n`);
+  const header = `Kiro Bridge bundles the following packages. Their licences follow.\n\n`;
+  mkdirSync('dist', { recursive: true });
+  writeFileSync('dist/third-party-notices.txt', header + sections.join(`\n${'-'.repeat(78)}\n\n`));
+}
+
+function readPackage(dir) {
+  try {
+    const manifest = JSON.parse(readFileSync(path.join(dir, 'package.json'), 'utf8'));
+    const licenseFile = readdirSync(dir).find((f) => /^(licen[cs]e|copying|notice)(\.|$)/i.test(f));
+    const text = licenseFile ? readFileSync(path.join(dir, licenseFile), 'utf8') : `License: ${manifest.license ?? 'see package'}`;
+    return { name: manifest.name, version: manifest.version, license: manifest.license ?? 'unknown', text };
+  } catch {
+    return undefined;
+  }
 }

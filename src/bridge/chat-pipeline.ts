@@ -86,6 +86,11 @@ export interface Prepared {
   inputTokens: number;
 }
 
+/** What every writer and builder needs to know about the request it answers. */
+export function outputBase(request: ChatRequest, kiroModel: string, inputTokens: number, context: BridgeContext): OutputBase {
+  return { model: request.model, inputTokens, countTokens: (text) => context.counter.text(text), contextWindow: contextWindow(kiroModel) };
+}
+
 /**
  * Resolves the request's model to a Kiro model id (throwing `unknownModel` with the known names
  * otherwise), and turns thinking on for a thinking model unless the client turned it off.
@@ -159,12 +164,7 @@ export async function serveChat(api: ChatApi, call: RouteCall): Promise<void> {
   trace.captureClientRequest(body);
   trace.update({ modelAsked: request.model, kiroModel, stream: request.stream, inputTokens, flags: { streamed: request.stream } });
 
-  const base: OutputBase = {
-    model: request.model,
-    inputTokens,
-    countTokens: (text) => context.counter.text(text),
-    contextWindow: contextWindow(kiroModel),
-  };
+  const base = outputBase(request, kiroModel, inputTokens, context);
   // Streams commit early when the upstream is slow, so pings can flow.
   const stream = request.stream
     ? new StreamCommitter(res, {

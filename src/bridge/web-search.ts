@@ -19,12 +19,11 @@
 // `blocked_domains` filter Kiro's results after the fact; `encrypted_content` is a plain stand-in
 // (see web-search-blocks); text is not annotated with citations.
 import { KiroError } from '../kiro/errors';
-import { contextWindow } from '../kiro/models';
 import type { ChatMessage, ChatRequest, ContentBlock, OutputEvent, ToolChoice } from '../kiro/types';
 import { callWebSearch, filterHits, MAX_QUERY_LENGTH } from '../kiro/web-search';
 import { InvalidRequestError, parseAnthropicRequest } from './anthropic-input';
 import { anthropicErrorFor, newMessageId, type AnthropicOutputMeta } from './anthropic-output';
-import { failBeforeCommit, failureToAnswer, finishIfClientGone, resolveRequestModel } from './chat-pipeline';
+import { failBeforeCommit, failureToAnswer, finishIfClientGone, outputBase, resolveRequestModel } from './chat-pipeline';
 import type { BridgeContext, BridgeRoute, RouteCall } from './context';
 import { sendJson } from './http';
 import { anthropicApi } from './messages';
@@ -353,13 +352,7 @@ export async function handleWebSearchMessages({ res, body, trace, context, signa
   trace.captureClientRequest(body);
   trace.update({ modelAsked: request.model, kiroModel, stream: request.stream, inputTokens, flags: { streamed: request.stream } });
 
-  const meta: AnthropicOutputMeta = {
-    messageId: newMessageId(),
-    model: request.model,
-    inputTokens,
-    countTokens: (text) => context.counter.text(text),
-    contextWindow: contextWindow(kiroModel),
-  };
+  const meta: AnthropicOutputMeta = { messageId: newMessageId(), ...outputBase(request, kiroModel, inputTokens, context) };
   const stream = request.stream
     ? new StreamCommitter(res, {
         headers: { ...SSE_HEADERS, ...anthropicApi.idHeaders(trace.id) },

@@ -10,7 +10,7 @@ const noVscode = {
       paths: [
         {
           name: 'vscode',
-          message: 'src/kiro, src/bridge and src/common run without VS Code; reach VS Code through an adapter in src/views.',
+          message: 'src/kiro, src/bridge, src/common, src/clients, src/traffic and the CLI run without VS Code; reach VS Code through an adapter in src/views.',
         },
       ],
     },
@@ -29,7 +29,7 @@ export default tseslint.config(
       'no-constant-condition': ['error', { checkLoops: false }],
     },
   },
-  { files: ['src/kiro/**', 'src/bridge/**', 'src/common/**', 'src/cli.ts'], rules: noVscode },
+  { files: ['src/kiro/**', 'src/bridge/**', 'src/common/**', 'src/clients/**', 'src/traffic/**', 'src/cli.ts', 'src/cli/**'], rules: noVscode },
   {
     files: ['**/*.mjs', '**/*.cjs', 'scripts/**/*.js', 'media/**/*.js'],
     languageOptions: { globals: { process: 'readonly', console: 'readonly', URL: 'readonly', window: 'readonly', document: 'readonly' } },

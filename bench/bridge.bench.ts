@@ -196,7 +196,7 @@ function rssMb(pid: number): { rss: number; peak: number } {
 const f = (n: number, digits = 2) => n.toFixed(digits);
 
 async function main(): Promise<void> {
-  const { toKiroRequest } = await import('../src/kiro/convert');
+  const { toKiroRequest } = await import('../src/kiro/request/convert');
   const upstream = await start(['--role', 'upstream']);
   const [upstreamBase, kiroAuthToken] = upstream.words as [string, string];
   const bridge = await startBridge(upstreamBase, kiroAuthToken);

@@ -6,9 +6,9 @@
 import { EventStreamCodec } from '@smithy/eventstream-codec';
 import { fromUtf8, toUtf8 } from '@smithy/util-utf8';
 import * as zlib from 'node:zlib';
-import { EventStreamDecoder } from '../src/kiro/eventstream';
-import { encodeKiroEvent } from '../src/kiro/events';
-import { hasNativeCrc32 } from '../src/kiro/crc32';
+import { EventStreamDecoder } from '../src/kiro/codec/eventstream';
+import { encodeKiroEvent } from '../src/kiro/codec/events';
+import { hasNativeCrc32 } from '../src/kiro/codec/crc32';
 
 const TARGET_BYTES = 64 * 1024 * 1024;
 const CHUNK_BYTES = 16 * 1024;

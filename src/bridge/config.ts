@@ -1,7 +1,7 @@
 // The bridge's settings, one object. The CLI fills it from flags and environment variables, the
 // VS Code extension from its settings; the bridge never reads either source itself.
 import { randomBytes } from 'node:crypto';
-import type { CaptureMode } from '../common/traffic';
+import type { CaptureMode } from '../traffic/traffic';
 import { DEFAULT_THINKING_BUDGET } from '../kiro/models';
 
 export interface BridgeConfig {

@@ -6,8 +6,8 @@
 //   full      bodies with secrets scrubbed and images replaced by their size, text kept whole
 import type { IncomingMessage } from 'node:http';
 import type { Redactor } from '../common/redact';
-import { formatRepair, type Repair } from '../kiro/repairs';
-import type { AttemptRecord, CaptureMode, RequestRecord, TrafficApi, TrafficSink } from '../common/traffic';
+import { formatRepair, type Repair } from '../kiro/request/repairs';
+import type { AttemptRecord, CaptureMode, RequestRecord, TrafficApi, TrafficSink } from '../traffic/traffic';
 
 /** Client tool names from user agents, first match wins. */
 const CLIENTS: [RegExp, string][] = [

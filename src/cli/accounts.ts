@@ -9,12 +9,12 @@ import envPaths from 'env-paths';
 import { FileSecretStore } from '../common/file-secret-store';
 import type { Logger } from '../common/logger';
 import { Redactor } from '../common/redact';
-import { KiroAccountsService, type AccountSnapshot } from '../kiro/accounts-service';
-import { CredentialsError, loadCredentials } from '../kiro/credentials';
-import { validateUpstreamBase } from '../kiro/endpoints';
+import { KiroAccountsService, type AccountSnapshot } from '../kiro/accounts/accounts-service';
+import { CredentialsError, loadCredentials } from '../kiro/accounts/credentials';
+import { validateUpstreamBase } from '../kiro/http/endpoints';
 import { KiroError } from '../kiro/errors';
-import { describeProxy, proxyFromEnvironment, proxySecrets, type ProxySettings } from '../kiro/proxy';
-import type { SelectionStrategy } from '../kiro/selection';
+import { describeProxy, proxyFromEnvironment, proxySecrets, type ProxySettings } from '../kiro/http/proxy';
+import type { SelectionStrategy } from '../kiro/accounts/selection';
 
 export interface CliIO {
   out(text: string): void;

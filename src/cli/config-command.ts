@@ -3,7 +3,7 @@
 // default). The key is masked in `show`; `get apiKey` prints it, because it was asked for.
 import { generateApiKey } from '../bridge/config';
 import { maskSecret } from '../common/redact';
-import { describeProxy } from '../kiro/proxy';
+import { describeProxy } from '../kiro/http/proxy';
 import { CliUsageError } from './accounts';
 import { parseCommandLine, type CommandLine } from './command-line';
 import { ConfigFileError, configFilePath, readConfigFile, unknownKeyMessage, updateConfigFile } from './config-file';

@@ -5,7 +5,7 @@
 // field holds.
 import type { Logger, LogLevel } from '../common/logger';
 import type { Redactor } from '../common/redact';
-import type { RequestRecord, TrafficSink } from '../common/traffic';
+import type { RequestRecord, TrafficSink } from '../traffic/traffic';
 import { formatRecordLine } from '../bridge/traffic';
 import type { LogFormat } from './settings';
 import type { OutputStream, Style } from './terminal';

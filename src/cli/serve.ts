@@ -6,12 +6,12 @@
 // no usable account.
 import { Redactor } from '../common/redact';
 import { bridgeConfig, generateApiKey } from '../bridge/config';
-import { createBridge } from '../bridge/server';
-import { CREDENTIALS_HELP } from '../kiro/credentials';
+import { createBridge } from '../bridge/http/server';
+import { CREDENTIALS_HELP } from '../kiro/accounts/credentials';
 import { KiroError } from '../kiro/errors';
-import { describeProxy } from '../kiro/proxy';
-import { isLoopbackHost } from '../views/addresses';
-import { probePort } from '../views/health-probe';
+import { describeProxy } from '../kiro/http/proxy';
+import { isLoopbackHost } from '../clients/addresses';
+import { probePort } from '../clients/health-probe';
 import { CliUsageError, describeState, openAccounts, type OpenedAccounts } from './accounts';
 import { parseCommandLine, type CommandLine } from './command-line';
 import { requestLog, streamLogger } from './request-log';

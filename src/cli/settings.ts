@@ -2,12 +2,12 @@
 // default and parser. Precedence is flags > environment > config file > defaults; model aliases
 // and allowed origins add up across the sources instead (a flag adds an alias, it does not wipe
 // the config file's). Help text and `kiro-bridge config show` are generated from the same table.
-import { CAPTURE_MODES } from '../common/traffic-protocol';
-import type { CaptureMode } from '../common/traffic';
+import { CAPTURE_MODES } from '../traffic/traffic-protocol';
+import type { CaptureMode } from '../traffic/traffic';
 import { DEFAULT_CONFIG, parseByteSize } from '../bridge/config';
-import { validateUpstreamBase } from '../kiro/endpoints';
-import type { SelectionStrategy } from '../kiro/selection';
-import { validateProxyUrl } from '../kiro/proxy';
+import { validateUpstreamBase } from '../kiro/http/endpoints';
+import type { SelectionStrategy } from '../kiro/accounts/selection';
+import { validateProxyUrl } from '../kiro/http/proxy';
 
 export type LogFormat = 'pretty' | 'json';
 export const LOG_FORMATS: readonly LogFormat[] = ['pretty', 'json'];
@@ -245,7 +245,7 @@ export interface ResolvedSettings {
   sources: Record<SettingKey, SettingSource>;
 }
 
-/** The environment value of a setting; proxies are read as kiro/proxy reads them (lower case first, HTTP_PROXY too). */
+/** The environment value of a setting; proxies are read as kiro/http/proxy reads them (lower case first, HTTP_PROXY too). */
 function envValue(spec: SettingSpec, env: NodeJS.ProcessEnv): string | undefined {
   if (!spec.env) return undefined;
   const names = spec.key === 'proxy' ? ['https_proxy', 'HTTPS_PROXY', 'http_proxy', 'HTTP_PROXY'] : spec.key === 'noProxy' ? ['no_proxy', 'NO_PROXY'] : [spec.env];

@@ -1,6 +1,6 @@
 // The neutral shapes between the client APIs and Kiro. `bridge/anthropic` and `bridge/openai`
 // both turn their requests into a ChatRequest and turn OutputEvents back into their own wire
-// format; `kiro/convert` and `kiro/assemble` never see either client format.
+// format; `kiro/request` and `kiro/response` never see either client format.
 
 export type ImageMediaType = 'image/png' | 'image/jpeg' | 'image/gif' | 'image/webp';
 

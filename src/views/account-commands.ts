@@ -5,8 +5,8 @@
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import type { AccountSnapshot } from '../kiro/accounts-service';
-import { defaultKiroCacheDir, KIRO_IDE_TOKEN_FILE } from '../kiro/kiro-ide';
+import type { AccountSnapshot } from '../kiro/accounts/accounts-service';
+import { defaultKiroCacheDir, KIRO_IDE_TOKEN_FILE } from '../kiro/accounts/kiro-ide';
 import type { ExtensionServices } from './services';
 import { signInMethodItems, signInWith, type SignInChoice } from './sign-in';
 import { formatCredits } from './status-bar';

@@ -3,10 +3,10 @@
 // the pool, until the bridge takes the pool itself). Type imports only: the accounts code loads
 // lazily, after activation.
 import type { IDisposable } from '../common/disposable';
-import type { AccountSummary } from '../common/traffic-protocol';
-import type { AccountProvider } from '../kiro/account';
-import type { AccountPool } from '../kiro/account-pool';
-import type { AccountSnapshot, AccountsService } from '../kiro/accounts-service';
+import type { AccountSummary } from '../traffic/traffic-protocol';
+import type { AccountProvider } from '../kiro/accounts/account';
+import type { AccountPool } from '../kiro/accounts/account-pool';
+import type { AccountSnapshot, AccountsService } from '../kiro/accounts/accounts-service';
 import type { AccountView } from './status-bar';
 
 export function toAccountView(snapshot: AccountSnapshot): AccountView {

@@ -12,8 +12,8 @@
 import { Disposable, type IDisposable } from '../common/disposable';
 import type { Logger } from '../common/logger';
 import type { BridgeConfig } from '../bridge/config';
-import { clientBaseUrl } from './addresses';
-import type { PeerHealth, Probe, ProbeResult } from './health-probe';
+import { clientBaseUrl } from '../clients/addresses';
+import type { PeerHealth, Probe, ProbeResult } from '../clients/health-probe';
 
 /** What the controller needs of a bridge (BridgeServer satisfies it). */
 export interface BridgeHandle {

@@ -4,7 +4,7 @@
 import * as vscode from 'vscode';
 import { Disposable } from '../common/disposable';
 import { addAccount, manageAccounts, refreshUsage, removeAccount, signIn } from './account-commands';
-import { isLoopbackHost } from './addresses';
+import { isLoopbackHost } from '../clients/addresses';
 import type { BridgeStatus } from './bridge-controller';
 import { configureClient } from './configure-client';
 import { confirmRisk, riskAccepted } from './risk-notice';

@@ -2,8 +2,8 @@
 // document and on the clipboard; for Claude Code, optionally merge them into its settings file
 // (after a modal confirmation, with a backup); then, if wanted, one real test request.
 import * as vscode from 'vscode';
-import { writeClaudeEnv, ClaudeSettingsError } from './claude-settings';
-import { CLAUDE_ENV_CONFLICTS, CLIENT_IDS, CLIENT_NAMES, clientSetup, modelsFor, setupDocument, type ClientId, type ClientSetup, type ModelChoice } from './client-config';
+import { writeClaudeEnv, ClaudeSettingsError } from '../clients/claude-settings';
+import { CLAUDE_ENV_CONFLICTS, CLIENT_IDS, CLIENT_NAMES, clientSetup, modelsFor, setupDocument, type ClientId, type ClientSetup, type ModelChoice } from '../clients/client-config';
 import { currentBaseUrl, isServing, type ExtensionServices } from './services';
 
 export const SETUP_SCHEME = 'kiro-bridge-setup';

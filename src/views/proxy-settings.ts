@@ -1,8 +1,8 @@
 // VS Code's proxy settings for the bridge's calls to Kiro: `http.proxy` (with `http.noProxy` and
 // `http.proxyStrictSSL`) when set, else the HTTPS_PROXY / HTTP_PROXY / NO_PROXY the editor was
-// started with (VS Code honours those itself). The agents come from kiro/proxy, one per account.
+// started with (VS Code honours those itself). The agents come from kiro/http/proxy, one per account.
 import * as vscode from 'vscode';
-import { proxyFromEnvironment, proxyFromUrl, type ProxySettings } from '../kiro/proxy-settings';
+import { proxyFromEnvironment, proxyFromUrl, type ProxySettings } from '../kiro/http/proxy-settings';
 
 export function vscodeProxySettings(env: NodeJS.ProcessEnv = process.env): ProxySettings | undefined {
   const http = vscode.workspace.getConfiguration('http');

@@ -2,7 +2,7 @@
 // record without a status is in flight; one with a status is done (failed when ≥ 400). Also
 // fans records out to further sinks (the traffic view's store), so the bridge gets one sink.
 import type { IDisposable } from '../common/disposable';
-import type { RequestRecord, TrafficSink } from '../common/traffic';
+import type { RequestRecord, TrafficSink } from '../traffic/traffic';
 
 export interface RequestCounts {
   inFlight: number;

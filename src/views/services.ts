@@ -3,14 +3,14 @@
 import type * as vscode from 'vscode';
 import type { Logger } from '../common/logger';
 import type { Redactor } from '../common/redact';
-import type { AccountsService } from '../kiro/accounts-service';
+import type { AccountsService } from '../kiro/accounts/accounts-service';
 import type { RegistrationCache } from '../kiro/signin/registration-cache';
 import type { ApiKeyStore } from './api-key';
 import type { BridgeController } from './bridge-controller';
-import { clientBaseUrl } from './addresses';
+import { clientBaseUrl } from '../clients/addresses';
 import type { RequestCounter } from './request-counter';
 import type { SettingsSource } from './settings';
-import type { TestRequestResult } from './test-request';
+import type { TestRequestResult } from '../clients/test-request';
 
 export interface ExtensionServices {
   controller: BridgeController;

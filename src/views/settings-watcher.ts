@@ -4,8 +4,8 @@
 // the accounts service. A non-loopback host always gets a warning.
 import * as vscode from 'vscode';
 import { Disposable } from '../common/disposable';
-import type { AccountsService } from '../kiro/accounts-service';
-import { isLoopbackHost } from './addresses';
+import type { AccountsService } from '../kiro/accounts/accounts-service';
+import { isLoopbackHost } from '../clients/addresses';
 import type { BridgeController } from './bridge-controller';
 import { LIVE_KEYS, liveConfigPatch, RESTART_KEYS, type SettingKey, type SettingsSource } from './settings';
 import type { Logger } from '../common/logger';

@@ -4,7 +4,7 @@
 // VsCodeSettings adapter at the end.
 import * as vscode from 'vscode';
 import type { IDisposable } from '../common/disposable';
-import type { CaptureMode } from '../common/traffic';
+import type { CaptureMode } from '../traffic/traffic';
 import { bridgeConfig, DEFAULT_CONFIG, type BridgeConfig } from '../bridge/config';
 
 export const SECTION = 'kiroBridge';
@@ -41,7 +41,7 @@ export const LIVE_KEYS: readonly SettingKey[] = [
   'allowedOrigins',
 ];
 
-/** Mirrors kiro/selection's strategies (`priority` stays on one account; see there why). */
+/** Mirrors kiro/accounts/selection's strategies (`priority` stays on one account; see there why). */
 export const ACCOUNT_STRATEGIES = ['priority', 'round-robin'] as const;
 export type AccountStrategySetting = (typeof ACCOUNT_STRATEGIES)[number];
 

@@ -13,11 +13,11 @@ import * as vscode from 'vscode';
 import { Disposable, toDisposable, type IDisposable } from '../common/disposable';
 import { nullLogger, type Logger } from '../common/logger';
 import { defaultRedactor, type Redactor } from '../common/redact';
-import { CAPTURE_MODES, type TrafficViewConfig } from '../common/traffic-protocol';
-import type { CaptureMode } from '../common/traffic';
-import { TrafficViewController, type AccountsSource, type TrafficConfigSource } from './traffic-controller';
-import { makeNonce, renderTrafficHtml, TRAFFIC_ASSETS } from './traffic-html';
-import { clampMaxEntries, DEFAULT_MAX_ENTRIES, type TrafficStore } from './traffic-store';
+import { CAPTURE_MODES, type TrafficViewConfig } from '../traffic/traffic-protocol';
+import type { CaptureMode } from '../traffic/traffic';
+import { TrafficViewController, type AccountsSource, type TrafficConfigSource } from '../traffic/traffic-controller';
+import { makeNonce, renderTrafficHtml, TRAFFIC_ASSETS } from '../traffic/traffic-html';
+import { clampMaxEntries, DEFAULT_MAX_ENTRIES, type TrafficStore } from '../traffic/traffic-store';
 
 export const TRAFFIC_VIEW_ID = 'kiroBridge.traffic';
 const CONFIG_SECTION = 'kiroBridge.traffic';

@@ -6,10 +6,10 @@ import type { Logger } from '../../src/common/logger';
 import { Redactor } from '../../src/common/redact';
 import { MemorySecretStore } from '../../src/common/secret-store';
 import type { SecretStore } from '../../src/common/secret-store';
-import type { RequestRecord } from '../../src/common/traffic';
+import type { RequestRecord } from '../../src/traffic/traffic';
 import { bridgeConfig, type BridgeConfig } from '../../src/bridge/config';
-import { createBridge, type BridgeServer } from '../../src/bridge/server';
-import { KiroAccountsService, type AccountsServiceDeps } from '../../src/kiro/accounts-service';
+import { createBridge, type BridgeServer } from '../../src/bridge/http/server';
+import { KiroAccountsService, type AccountsServiceDeps } from '../../src/kiro/accounts/accounts-service';
 import { startFakeUpstream, type FakeUpstream, type FakeUpstreamOptions } from '../support/fake-upstream';
 
 export const ACCOUNTS_TEST_KEY = 'kb-accounts-test-key-0123456789abcdef';

@@ -9,8 +9,8 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { MemorySecretStore } from '../../src/common/secret-store';
-import { accountKey } from '../../src/kiro/account-store';
-import { KIRO_IDE_TOKEN_FILE } from '../../src/kiro/kiro-ide';
+import { accountKey } from '../../src/kiro/accounts/account-store';
+import { KIRO_IDE_TOKEN_FILE } from '../../src/kiro/accounts/kiro-ide';
 import { FREE_TIER_MODELS, cutReply, nextMonthlyReset, textReply, upstreamErrors, type FakeAccount, type FakeUpstream } from '../support/fake-upstream';
 import { failureOf } from '../support/failure';
 import { ACCOUNTS_TEST_KEY, ask, capturedLog, startAccountsHarness, type AccountsHarness } from './accounts-harness';
@@ -183,7 +183,7 @@ describe('account pool through the bridge', () => {
     h = await startAccountsHarness({ upstream: { accounts: [{ label: 'free', models: [...FREE_TIER_MODELS] }, { label: 'pro' }] } });
     // KIRO_AUTH_TOKEN accounts: their model lists are not fetched until checked, so the first
     // opus request meets Kiro's INVALID_MODEL_ID.
-    const { loadCredentials } = await import('../../src/kiro/credentials');
+    const { loadCredentials } = await import('../../src/kiro/accounts/credentials');
     h.service.addEnvAccounts(loadCredentials(h.upstream.kiroAuthToken()).accounts);
     const [free, pro] = h.upstream.accounts as [FakeAccount, FakeAccount];
     const opus = { ...ask, model: 'claude-opus-4-6' };

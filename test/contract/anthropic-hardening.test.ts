@@ -4,7 +4,7 @@
 import Anthropic from '@anthropic-ai/sdk';
 import { request as httpRequest } from 'node:http';
 import { describe, expect, it } from 'vitest';
-import { sendJson } from '../../src/bridge/http';
+import { sendJson } from '../../src/bridge/http/http';
 import { textReply } from '../support/fake-upstream';
 import { TEST_API_KEY, useHarness, type Harness } from './harness';
 

@@ -4,7 +4,7 @@ import Anthropic, { type BadRequestError } from '@anthropic-ai/sdk';
 import OpenAI from 'openai';
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { UUID_V4 } from '../../src/kiro/ids';
+import { UUID_V4 } from '../../src/kiro/request/ids';
 import { slowReply, textReply, thinkingReply, toolReply, type KiroGenerateBody } from '../support/fake-upstream';
 import { TEST_API_KEY, currentMessage, useHarness, type Harness } from './harness';
 

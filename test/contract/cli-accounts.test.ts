@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { build } from 'esbuild';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { KIRO_IDE_TOKEN_FILE } from '../../src/kiro/kiro-ide';
+import { KIRO_IDE_TOKEN_FILE } from '../../src/kiro/accounts/kiro-ide';
 import { startFakeUpstream, textReply, type FakeUpstream } from '../support/fake-upstream';
 
 const root = path.resolve(__dirname, '..', '..');

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { loginCommand, type LoginIO } from '../../src/cli/accounts-login';
-import { deriveMachineId, KIRO_IDE_VERSION } from '../../src/kiro/identity';
+import { deriveMachineId, KIRO_IDE_VERSION } from '../../src/kiro/http/identity';
 import { actAsBrowser, startFakeUpstream, type FakeUpstream } from '../support/fake-upstream';
 
 let upstream: FakeUpstream;

@@ -6,8 +6,8 @@ import { createServer, type Server } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Redactor } from '../../src/common/redact';
 import { bridgeConfig } from '../../src/bridge/config';
-import { createBridge } from '../../src/bridge/server';
-import { KiroAccount, SingleAccountProvider } from '../../src/kiro/account';
+import { createBridge } from '../../src/bridge/http/server';
+import { KiroAccount, SingleAccountProvider } from '../../src/kiro/accounts/account';
 import { sleep } from '../../src/kiro/signin/http';
 import {
   MemoryRegistrationCache,

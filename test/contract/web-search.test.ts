@@ -3,8 +3,8 @@
 // not), and the model-driven search where Kiro decides to search mid-answer.
 import type Anthropic from '@anthropic-ai/sdk';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { MAX_MODEL_CALLS } from '../../src/bridge/web-search';
-import { readStandIn } from '../../src/bridge/web-search-blocks';
+import { MAX_MODEL_CALLS } from '../../src/bridge/web-search/web-search';
+import { readStandIn } from '../../src/bridge/web-search/web-search-blocks';
 import { textReply, toolReply, upstreamErrors, type RecordedRequest } from '../support/fake-upstream';
 import { TEST_API_KEY, currentMessage, useHarness, type Harness } from './harness';
 

@@ -3,7 +3,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll } from 'vitest';
-import { SSE_HEADERS } from '../../src/bridge/sse';
+import { SSE_HEADERS } from '../../src/bridge/http/sse';
 
 export interface CannedReply {
   status: number;

@@ -1,7 +1,7 @@
 // OutputEvents for the answer writers' tests: Kiro events run through the real assembler, the
 // scenarios every chat API's writer is checked on, and a deterministic stand-in tokenizer.
-import { ResponseAssembler } from '../../src/kiro/assemble';
-import type { KiroEvent } from '../../src/kiro/events';
+import { ResponseAssembler } from '../../src/kiro/response/assemble';
+import type { KiroEvent } from '../../src/kiro/codec/events';
 import type { OutputEvent } from '../../src/kiro/types';
 
 /** A deterministic stand-in tokenizer: one token per started group of four characters. */

@@ -4,10 +4,10 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { Redactor } from '../../src/common/redact';
 import type { Logger } from '../../src/common/logger';
-import { KiroAccount } from '../../src/kiro/account';
-import { AccountPool, type AccountLease, type AttemptReport } from '../../src/kiro/account-pool';
+import { KiroAccount } from '../../src/kiro/accounts/account';
+import { AccountPool, type AccountLease, type AttemptReport } from '../../src/kiro/accounts/account-pool';
 import { KiroError, classifyUpstreamResponse, type ErrorClass } from '../../src/kiro/errors';
-import { loadCredentials } from '../../src/kiro/credentials';
+import { loadCredentials } from '../../src/kiro/accounts/credentials';
 import { startFakeUpstream, type FakeUpstream } from '../support/fake-upstream';
 
 let upstream: FakeUpstream | undefined;

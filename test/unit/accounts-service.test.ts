@@ -5,8 +5,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { MemorySecretStore } from '../../src/common/secret-store';
 import { Redactor } from '../../src/common/redact';
 import { KiroError } from '../../src/kiro/errors';
-import { KiroAccountsService } from '../../src/kiro/accounts-service';
-import { INDEX_KEY, accountKey } from '../../src/kiro/account-store';
+import { KiroAccountsService } from '../../src/kiro/accounts/accounts-service';
+import { INDEX_KEY, accountKey } from '../../src/kiro/accounts/account-store';
 import { startFakeUpstream, FREE_TIER_MODELS, nextMonthlyReset, usageLimitsBody, type FakeUpstream } from '../support/fake-upstream';
 
 let upstream: FakeUpstream | undefined;

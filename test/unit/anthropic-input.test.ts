@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { InvalidRequestError, parseAnthropicRequest, parseCountTokensRequest } from '../../src/bridge/anthropic-input';
+import { InvalidRequestError, parseAnthropicRequest, parseCountTokensRequest } from '../../src/bridge/anthropic/anthropic-input';
 
 const options = { defaultThinkingBudget: 16_000 };
 const base = { model: 'claude-sonnet-4-5', max_tokens: 100, messages: [{ role: 'user', content: 'hi' }] };

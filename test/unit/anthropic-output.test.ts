@@ -8,7 +8,7 @@ import {
   newMessageId,
   thinkingSignature,
   type AnthropicOutputMeta,
-} from '../../src/bridge/anthropic-output';
+} from '../../src/bridge/anthropic/anthropic-output';
 import { Redactor } from '../../src/common/redact';
 import { KiroError, type ErrorClass } from '../../src/kiro/errors';
 import type { OutputEvent } from '../../src/kiro/types';

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { ResponseAssembler, StopSequenceScanner, type AssembleOptions } from '../../src/kiro/assemble';
+import { ResponseAssembler, StopSequenceScanner, type AssembleOptions } from '../../src/kiro/response/assemble';
 import { KiroError } from '../../src/kiro/errors';
-import { EventStreamDecoder, EventStreamError } from '../../src/kiro/eventstream';
-import { toKiroEvent, type KiroEvent } from '../../src/kiro/events';
+import { EventStreamDecoder, EventStreamError } from '../../src/kiro/codec/eventstream';
+import { toKiroEvent, type KiroEvent } from '../../src/kiro/codec/events';
 import type { OutputEvent } from '../../src/kiro/types';
 import { fixtureBytes } from '../support/fixtures';
 import { randomInt, seededRandom, testSeed } from '../support/random';

@@ -2,10 +2,10 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Redactor } from '../../src/common/redact';
 import { Agent } from 'undici';
-import { KiroAccount } from '../../src/kiro/account';
-import { generateAssistantResponse } from '../../src/kiro/client';
+import { KiroAccount } from '../../src/kiro/accounts/account';
+import { generateAssistantResponse } from '../../src/kiro/http/client';
 import { KiroError } from '../../src/kiro/errors';
-import { firstEnabled, loadCredentials } from '../../src/kiro/credentials';
+import { firstEnabled, loadCredentials } from '../../src/kiro/accounts/credentials';
 import { startFakeUpstream, type FakeUpstream, type AccountOptions } from '../support/fake-upstream';
 
 let upstream: FakeUpstream;

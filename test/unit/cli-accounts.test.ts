@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { accountsCommand, accountsFile, configDir, formatAccountsTable, type CliIO } from '../../src/cli/accounts';
-import { KIRO_IDE_TOKEN_FILE } from '../../src/kiro/kiro-ide';
+import { KIRO_IDE_TOKEN_FILE } from '../../src/kiro/accounts/kiro-ide';
 import { startFakeUpstream, type FakeUpstream } from '../support/fake-upstream';
 
 let upstream: FakeUpstream;

@@ -3,7 +3,7 @@
 // refused with the reason.
 import { describe, expect, it } from 'vitest';
 import { BLOCK_BEGIN, BLOCK_END, ClientFileError, continueItems, envFileText, mergeContinueYaml, mergeShellRc, mergeToml, shellKind, splitCodexSnippet } from '../../src/cli/client-files';
-import { clientSetup } from '../../src/views/client-config';
+import { clientSetup } from '../../src/clients/client-config';
 
 const input = { baseUrl: 'http://127.0.0.1:8765', apiKey: 'kb-test-key-0123456789abcdefgh', platform: 'linux' as const };
 const codex = splitCodexSnippet(clientSetup('codex', input).primary.code);

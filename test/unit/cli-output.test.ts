@@ -3,8 +3,8 @@
 // plain progress line, the request log line in both formats (never a secret), and the summary.
 import { describe, expect, it } from 'vitest';
 import { Redactor } from '../../src/common/redact';
-import type { RequestRecord } from '../../src/common/traffic';
-import type { AccountSnapshot } from '../../src/kiro/accounts-service';
+import type { RequestRecord } from '../../src/traffic/traffic';
+import type { AccountSnapshot } from '../../src/kiro/accounts/accounts-service';
 import { requestLog, requestLogLine, streamLogger } from '../../src/cli/request-log';
 import { formatSummary, type SummaryInput } from '../../src/cli/summary';
 import { colorEnabled, startProgress, stripStyle, Style, unicodeEnabled } from '../../src/cli/terminal';

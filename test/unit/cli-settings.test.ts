@@ -36,7 +36,7 @@ describe('resolveSettings', () => {
     expect(settings.allowedOrigins).toEqual(['http://localhost:3000', 'http://localhost:5173']);
   });
 
-  it('reads sizes, JSON aliases in a variable, and proxies the way kiro/proxy does (lower case first)', () => {
+  it('reads sizes, JSON aliases in a variable, and proxies the way kiro/http/proxy does (lower case first)', () => {
     const { settings, sources } = resolveSettings({
       flags: { 'body-limit': '2mb' },
       env: { KIRO_BRIDGE_MODEL_ALIASES: '{"x": "claude-sonnet-4-5"}', https_proxy: 'http://lower:1', HTTPS_PROXY: 'http://upper:2' },

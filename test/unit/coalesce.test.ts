@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { coalesceDeltas } from '../../src/bridge/chat-pipeline';
+import { coalesceDeltas } from '../../src/bridge/pipeline/chat-pipeline';
 import type { OutputEvent } from '../../src/kiro/types';
 
 describe('coalesceDeltas', () => {

@@ -3,7 +3,7 @@
 // same structure the IDE sent — alternation, tool calls and results, tools, model id on every user
 // turn — differing only where 2026 peers report the upstream got stricter (empty content).
 import { describe, expect, it } from 'vitest';
-import { toKiroRequest, type ConvertResult, type KiroGenerateRequest, type KiroHistoryEntry } from '../../src/kiro/convert';
+import { toKiroRequest, type ConvertResult, type KiroGenerateRequest, type KiroHistoryEntry } from '../../src/kiro/request/convert';
 import { resolveModel } from '../../src/kiro/models';
 import type { ChatMessage, ChatRequest, ContentBlock, ToolDefinition } from '../../src/kiro/types';
 import { fixtureJson, fixtureNames } from '../support/fixtures';

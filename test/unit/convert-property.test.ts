@@ -6,8 +6,8 @@
 // the fake upstream's (test/support/fake-upstream/validate.ts).
 // Seeded: a failure prints the seed; re-run with KIRO_TEST_SEED=<seed>.
 import { describe, expect, it } from 'vitest';
-import { toKiroRequest, type KiroGenerateRequest, type KiroUserInputMessage } from '../../src/kiro/convert';
-import { UUID_V4 } from '../../src/kiro/ids';
+import { toKiroRequest, type KiroGenerateRequest, type KiroUserInputMessage } from '../../src/kiro/request/convert';
+import { UUID_V4 } from '../../src/kiro/request/ids';
 import type { ChatMessage, ChatRequest, ContentBlock, ImageBlock, TextBlock, ToolChoice, ToolDefinition } from '../../src/kiro/types';
 import { validateGenerateBody } from '../support/fake-upstream/validate';
 import { randomInt, seededRandom, testSeed } from '../support/random';

@@ -1,10 +1,10 @@
 // Tool rules of toKiroRequest: definitions, names, schemas, results, pairing, tool_choice.
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { USER_PLACEHOLDERS, toKiroRequest, type ConvertResult, type KiroHistoryEntry } from '../../src/kiro/convert';
-import { normalizeToolSchema } from '../../src/kiro/schema';
-import { MAX_KIRO_TOOL_NAME_LENGTH, ToolNames, shortenToolName } from '../../src/kiro/tool-names';
-import { MAX_TOOL_DESCRIPTION_LENGTH, SYNTHESIZED_TOOL_DESCRIPTION } from '../../src/kiro/tools';
+import { USER_PLACEHOLDERS, toKiroRequest, type ConvertResult, type KiroHistoryEntry } from '../../src/kiro/request/convert';
+import { normalizeToolSchema } from '../../src/kiro/request/schema';
+import { MAX_KIRO_TOOL_NAME_LENGTH, ToolNames, shortenToolName } from '../../src/kiro/request/tool-names';
+import { MAX_TOOL_DESCRIPTION_LENGTH, SYNTHESIZED_TOOL_DESCRIPTION } from '../../src/kiro/request/tools';
 import type { ChatMessage, ChatRequest, ContentBlock, ToolDefinition } from '../../src/kiro/types';
 
 const MODEL = 'claude-sonnet-4.5';

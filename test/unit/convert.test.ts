@@ -9,9 +9,9 @@ import {
   type ConvertOptions,
   type ConvertResult,
   type KiroHistoryEntry,
-} from '../../src/kiro/convert';
+} from '../../src/kiro/request/convert';
 import { KiroError } from '../../src/kiro/errors';
-import { UUID_V4 } from '../../src/kiro/ids';
+import { UUID_V4 } from '../../src/kiro/request/ids';
 import type { ChatMessage, ChatRequest, ContentBlock } from '../../src/kiro/types';
 
 const MODEL = 'claude-sonnet-4.5';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { CredentialsError, firstEnabled, loadCredentials, parseCredentialsJson } from '../../src/kiro/credentials';
-import { kiroEndpoints, regionFromProfileArn } from '../../src/kiro/endpoints';
-import { deriveMachineId } from '../../src/kiro/identity';
+import { CredentialsError, firstEnabled, loadCredentials, parseCredentialsJson } from '../../src/kiro/accounts/credentials';
+import { kiroEndpoints, regionFromProfileArn } from '../../src/kiro/http/endpoints';
+import { deriveMachineId } from '../../src/kiro/http/identity';
 
 const REFRESH = `aor${'A'.repeat(100)}`;
 

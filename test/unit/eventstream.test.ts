@@ -11,7 +11,7 @@ import {
   encodeMessage,
   type EventStreamMessage,
   type HeaderValue,
-} from '../../src/kiro/eventstream';
+} from '../../src/kiro/codec/eventstream';
 import {
   FRAME_CRC_MISMATCH,
   FRAME_INTACT,
@@ -20,8 +20,8 @@ import {
   crc32,
   crc32Table,
   frameKernel,
-} from '../../src/kiro/crc32';
-import { encodeKiroEvent, toKiroEvent } from '../../src/kiro/events';
+} from '../../src/kiro/codec/crc32';
+import { encodeKiroEvent, toKiroEvent } from '../../src/kiro/codec/events';
 import { fixtureBytes, fixtureNames } from '../support/fixtures';
 import { randomBytes, randomInt, seededRandom, testSeed } from '../support/random';
 
@@ -563,7 +563,7 @@ import(process.env.DECODER_MODULE).then((module) => {
   it('a full GC between two streams does not deoptimise the caller of push()', () => {
     const result = spawnSync(process.execPath, ['--allow-natives-syntax', '--expose-gc', '--import', 'tsx', '-e', childScript], {
       cwd: path.resolve(__dirname, '..', '..'),
-      env: { ...process.env, DECODER_MODULE: path.resolve(__dirname, '..', '..', 'src', 'kiro', 'eventstream.ts') },
+      env: { ...process.env, DECODER_MODULE: path.resolve(__dirname, '..', '..', 'src', 'kiro', 'codec', 'eventstream.ts') },
       encoding: 'utf8',
       timeout: 60_000,
     });

@@ -1,10 +1,10 @@
 // The pure pieces of the pool: fail-over decisions per error class, backoff and cool-down
 // arithmetic, account health transitions, and the selection strategies.
 import { describe, expect, it } from 'vitest';
-import { AccountHealth } from '../../src/kiro/account-state';
+import { AccountHealth } from '../../src/kiro/accounts/account-state';
 import { KiroError, classifyUpstreamResponse, type ErrorClass } from '../../src/kiro/errors';
-import { DEFAULT_FAILOVER_POLICY, backoffDelay, decideFailover, nextMonthStart, throttleCooldown, type AttemptState } from '../../src/kiro/failover';
-import { AccountSelector } from '../../src/kiro/selection';
+import { DEFAULT_FAILOVER_POLICY, backoffDelay, decideFailover, nextMonthStart, throttleCooldown, type AttemptState } from '../../src/kiro/accounts/failover';
+import { AccountSelector } from '../../src/kiro/accounts/selection';
 
 const NOW = Date.UTC(2026, 4, 17, 12, 0, 0);
 const state = (over: Partial<AttemptState> = {}): AttemptState => ({ transientRetries: 0, refreshed: false, throttleStrikes: 1, now: NOW, random: () => 0.5, ...over });

@@ -6,8 +6,8 @@ import * as path from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { classifyRefreshFailure, classifyUpstreamResponse, type ErrorClass } from '../../src/kiro/errors';
-import { toKiroEvent, type KiroEvent } from '../../src/kiro/events';
-import { EventStreamDecoder, EventStreamError, encodeMessage } from '../../src/kiro/eventstream';
+import { toKiroEvent, type KiroEvent } from '../../src/kiro/codec/events';
+import { EventStreamDecoder, EventStreamError, encodeMessage } from '../../src/kiro/codec/eventstream';
 import {
   BEARER_INVALID_MESSAGE,
   FREE_TIER_MODELS,

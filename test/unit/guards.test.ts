@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import type { IncomingMessage } from 'node:http';
 import { describe, expect, it } from 'vitest';
-import { BodyError, checkApiKey, checkHost, checkOrigin, hostnameOf, keysMatch, parseJsonBody, presentedKey, readBody } from '../../src/bridge/guards';
+import { BodyError, checkApiKey, checkHost, checkOrigin, hostnameOf, keysMatch, parseJsonBody, presentedKey, readBody } from '../../src/bridge/http/guards';
 
 describe('checkHost', () => {
   it('accepts loopback names with or without a port', () => {

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { parseChatCompletionRequest } from '../../src/bridge/openai-input';
-import { OpenAIRequestError } from '../../src/bridge/openai-errors';
-import { imageFromUrl, REASONING_BUDGETS } from '../../src/bridge/openai-common';
-import { toKiroRequest } from '../../src/kiro/convert';
+import { parseChatCompletionRequest } from '../../src/bridge/openai/openai-input';
+import { OpenAIRequestError } from '../../src/bridge/openai/openai-errors';
+import { imageFromUrl, REASONING_BUDGETS } from '../../src/bridge/openai/openai-common';
+import { toKiroRequest } from '../../src/kiro/request/convert';
 import { validateGenerateBody } from '../support/fake-upstream/validate';
 
 const PNG_2X3 = 'iVBORw0KGgoAAAANSUhEUgAAAAIAAAADCAIAAAA2iEnWAAAAEklEQVR4nGP4z8DAwMDAxAAAJAYBA+o3uu8AAAAASUVORK5CYII=';
@@ -199,7 +199,7 @@ describe('parseChatCompletionRequest: options', () => {
     expect(parse({ messages: user }).includeUsage).toBe(false);
   });
 
-  it('tools (schemas passed on for kiro/convert to clean) and every tool_choice form', () => {
+  it('tools (schemas passed on for kiro/request/convert to clean) and every tool_choice form', () => {
     const tools = [
       { type: 'function', function: { name: 'a', parameters: { type: 'object', properties: { x: { type: 'string' } }, additionalProperties: false, $schema: 'http://json-schema.org/draft-07/schema#' }, strict: true } },
       { type: 'function', function: { name: 'b' } },

@@ -7,9 +7,9 @@ import {
   chatFinishReason,
   newChatCompletionId,
   type ChatOutputMeta,
-} from '../../src/bridge/openai-output';
-import { openaiErrorBody, openaiErrorFor, openaiGuardError, OpenAIRequestError } from '../../src/bridge/openai-errors';
-import { InvalidRequestError } from '../../src/bridge/anthropic-input';
+} from '../../src/bridge/openai/openai-output';
+import { openaiErrorBody, openaiErrorFor, openaiGuardError, OpenAIRequestError } from '../../src/bridge/openai/openai-errors';
+import { InvalidRequestError } from '../../src/bridge/anthropic/anthropic-input';
 import { Redactor } from '../../src/common/redact';
 import { KiroError, type ErrorClass } from '../../src/kiro/errors';
 import type { OutputEvent } from '../../src/kiro/types';

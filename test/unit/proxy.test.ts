@@ -2,12 +2,12 @@
 // the fake upstream through a real proxy server (with credentials, and NO_PROXY bypass).
 import { request } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createDispatcher, describeProxy, proxyFromEnvironment, proxyFromUrl, proxySecrets, ProxyConfigError } from '../../src/kiro/proxy';
+import { createDispatcher, describeProxy, proxyFromEnvironment, proxyFromUrl, proxySecrets, ProxyConfigError } from '../../src/kiro/http/proxy';
 import { startConnectProxy, type TestProxy } from '../support/connect-proxy';
 import { startFakeUpstream, type FakeUpstream } from '../support/fake-upstream';
 import { MemorySecretStore } from '../../src/common/secret-store';
 import { Redactor } from '../../src/common/redact';
-import { KiroAccountsService } from '../../src/kiro/accounts-service';
+import { KiroAccountsService } from '../../src/kiro/accounts/accounts-service';
 import { vscodeProxySettings } from '../../src/views/proxy-settings';
 import { mock } from '../support/vscode-mock';
 

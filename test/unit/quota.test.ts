@@ -1,7 +1,7 @@
 // Reading getUsageLimits answers: the 2025-10 CREDIT schema as the fake upstream builds it (with a
 // free trial and bonuses), the real Aug-2025 capture (VIBE/SPEC), and broken answers.
 import { describe, expect, it } from 'vitest';
-import { meteredCredits, summarizeUsage, UsageFormatError } from '../../src/kiro/quota';
+import { meteredCredits, summarizeUsage, UsageFormatError } from '../../src/kiro/accounts/quota';
 import { fixtureJson } from '../support/fixtures';
 import { FakeAccount, usageLimitsBody } from '../support/fake-upstream';
 

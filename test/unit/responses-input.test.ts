@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { OpenAIRequestError } from '../../src/bridge/openai-errors';
-import { parseResponsesRequest, type ResponsesParseOptions } from '../../src/bridge/responses-input';
-import { ResponsesStore, type StoredResponse } from '../../src/bridge/responses-store';
-import { toKiroRequest } from '../../src/kiro/convert';
+import { OpenAIRequestError } from '../../src/bridge/openai/openai-errors';
+import { parseResponsesRequest, type ResponsesParseOptions } from '../../src/bridge/responses/responses-input';
+import { ResponsesStore, type StoredResponse } from '../../src/bridge/responses/responses-store';
+import { toKiroRequest } from '../../src/kiro/request/convert';
 import { validateGenerateBody } from '../support/fake-upstream/validate';
 
 const PNG_2X3 = 'iVBORw0KGgoAAAANSUhEUgAAAAIAAAADCAIAAAA2iEnWAAAAEklEQVR4nGP4z8DAwMDAxAAAJAYBA+o3uu8AAAAASUVORK5CYII=';

@@ -1,7 +1,7 @@
 import OpenAI, { APIError } from 'openai';
 import type { ResponseStreamEvent } from 'openai/resources/responses/responses';
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { ResponseEcho } from '../../src/bridge/responses-input';
+import type { ResponseEcho } from '../../src/bridge/responses/responses-input';
 import {
   ResponsesStreamWriter,
   buildResponse,
@@ -9,7 +9,7 @@ import {
   outputAsMessage,
   type ResponseObject,
   type ResponsesOutputMeta,
-} from '../../src/bridge/responses-output';
+} from '../../src/bridge/responses/responses-output';
 import { KiroError } from '../../src/kiro/errors';
 import type { OutputEvent } from '../../src/kiro/types';
 import { sseReply, useCannedServer } from '../support/canned-server';

@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { FileSecretStore, SecretFileError } from '../../src/common/file-secret-store';
 import { MemorySecretStore } from '../../src/common/secret-store';
-import { AccountStore, INDEX_KEY, accountKey, type StoredAccount } from '../../src/kiro/account-store';
+import { AccountStore, INDEX_KEY, accountKey, type StoredAccount } from '../../src/kiro/accounts/account-store';
 
 const dirs: string[] = [];
 const disposables: { dispose(): void }[] = [];

@@ -1,8 +1,8 @@
 // AWS SSO-OIDC for Builder ID / IAM Identity Center (kiro-protocol §10.1), against the fake.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { MemorySecretStore } from '../../src/common/secret-store';
-import { KiroAccount } from '../../src/kiro/account';
-import { mcpUrl } from '../../src/kiro/web-search';
+import { KiroAccount } from '../../src/kiro/accounts/account';
+import { mcpUrl } from '../../src/kiro/http/web-search';
 import { SSO_SCOPES } from '../../src/kiro/signin/constants';
 import { signInEndpoints, type SignInEndpoints } from '../../src/kiro/signin/endpoints';
 import { SignInError } from '../../src/kiro/signin/errors';

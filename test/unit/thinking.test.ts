@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ThinkingSplitter, type SplitPiece } from '../../src/kiro/thinking';
+import { ThinkingSplitter, type SplitPiece } from '../../src/kiro/response/thinking';
 import { randomInt, seededRandom, testSeed } from '../support/random';
 
 /** Feeds `chunks` then flushes; returns the merged thinking and text. */

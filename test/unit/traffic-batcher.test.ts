@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ChangeBatcher, type ChangeBatch } from '../../src/views/traffic-batcher';
+import { ChangeBatcher, type ChangeBatch } from '../../src/traffic/traffic-batcher';
 import { ManualTimers } from '../webview/manual-timers';
 
 function setup(intervalMs = 100) {

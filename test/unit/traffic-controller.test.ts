@@ -2,9 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { toDisposable } from '../../src/common/disposable';
 import type { Logger } from '../../src/common/logger';
 import { Redactor } from '../../src/common/redact';
-import type { AccountSummary, HostMessage, TrafficViewConfig } from '../../src/common/traffic-protocol';
-import { DETAILS_INTERVAL_MS, STATS_IDLE_INTERVAL_MS, TrafficViewController } from '../../src/views/traffic-controller';
-import { TrafficStore } from '../../src/views/traffic-store';
+import type { AccountSummary, HostMessage, TrafficViewConfig } from '../../src/traffic/traffic-protocol';
+import { DETAILS_INTERVAL_MS, STATS_IDLE_INTERVAL_MS, TrafficViewController } from '../../src/traffic/traffic-controller';
+import { TrafficStore } from '../../src/traffic/traffic-store';
 import { ManualTimers } from '../webview/manual-timers';
 import { inFlight, sampleRecord, SECRETS } from '../webview/samples';
 

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { Redactor } from '../../src/common/redact';
-import { checkHostMessage, checkRow, checkWebviewMessage, describeRejected, type HostMessage } from '../../src/common/traffic-protocol';
-import { toDetails, toRow } from '../../src/views/traffic-records';
-import { TrafficStore } from '../../src/views/traffic-store';
+import { checkHostMessage, checkRow, checkWebviewMessage, describeRejected, type HostMessage } from '../../src/traffic/traffic-protocol';
+import { toDetails, toRow } from '../../src/traffic/traffic-records';
+import { TrafficStore } from '../../src/traffic/traffic-store';
 import { inFlight, sampleRecord, sampleRecords } from '../webview/samples';
 
 const redactor = new Redactor();

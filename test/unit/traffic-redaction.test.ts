@@ -3,12 +3,12 @@
 
 import { describe, expect, it } from 'vitest';
 import { REDACTED, Redactor } from '../../src/common/redact';
-import type { CaptureMode } from '../../src/common/traffic';
-import type { HostMessage } from '../../src/common/traffic-protocol';
-import { TrafficViewController } from '../../src/views/traffic-controller';
-import { shortenContent, toDetails, toRow, toRows } from '../../src/views/traffic-records';
-import { buildReproBundle, serializeReproBundle } from '../../src/views/traffic-repro';
-import { TrafficStore } from '../../src/views/traffic-store';
+import type { CaptureMode } from '../../src/traffic/traffic';
+import type { HostMessage } from '../../src/traffic/traffic-protocol';
+import { TrafficViewController } from '../../src/traffic/traffic-controller';
+import { shortenContent, toDetails, toRow, toRows } from '../../src/traffic/traffic-records';
+import { buildReproBundle, serializeReproBundle } from '../../src/traffic/traffic-repro';
+import { TrafficStore } from '../../src/traffic/traffic-store';
 import { sampleRecord, SECRETS, secretCases } from '../webview/samples';
 
 const MODES: CaptureMode[] = ['off', 'redacted', 'full'];

@@ -3,9 +3,9 @@
 import type { IncomingMessage } from 'node:http';
 import { describe, expect, it } from 'vitest';
 import { Redactor } from '../../src/common/redact';
-import type { RequestRecord } from '../../src/common/traffic';
+import type { RequestRecord } from '../../src/traffic/traffic';
 import { TrafficRecorder } from '../../src/bridge/traffic';
-import type { Repair } from '../../src/kiro/repairs';
+import type { Repair } from '../../src/kiro/request/repairs';
 
 function trace() {
   let last: RequestRecord | undefined;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Redactor } from '../../src/common/redact';
-import { buildReproBundle, REPRO_KIND, reproFileName, serializeReproBundle } from '../../src/views/traffic-repro';
+import { buildReproBundle, REPRO_KIND, reproFileName, serializeReproBundle } from '../../src/traffic/traffic-repro';
 import { sampleRecord, SECRETS } from '../webview/samples';
 
 const redactor = new Redactor();

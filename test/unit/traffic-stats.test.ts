@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { RequestRecord } from '../../src/common/traffic';
-import { percentile, TrafficStatsCollector } from '../../src/views/traffic-stats';
+import type { RequestRecord } from '../../src/traffic/traffic';
+import { percentile, TrafficStatsCollector } from '../../src/traffic/traffic-stats';
 import { inFlight, sampleRecord } from '../webview/samples';
 
 const T0 = Date.UTC(2026, 10, 27, 13, 0, 0);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { clampMaxEntries, DEFAULT_MAX_ENTRIES, MAX_MAX_ENTRIES, TrafficStore, type TrafficChange } from '../../src/views/traffic-store';
+import { clampMaxEntries, DEFAULT_MAX_ENTRIES, MAX_MAX_ENTRIES, TrafficStore, type TrafficChange } from '../../src/traffic/traffic-store';
 import { inFlight, sampleRecord } from '../webview/samples';
 
 function watch(store: TrafficStore): TrafficChange[] {

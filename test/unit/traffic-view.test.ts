@@ -98,8 +98,8 @@ vi.mock('vscode', () => vs.api);
 
 import type * as vscode from 'vscode';
 import { Redactor } from '../../src/common/redact';
-import type { HostMessage } from '../../src/common/traffic-protocol';
-import { TrafficStore } from '../../src/views/traffic-store';
+import type { HostMessage } from '../../src/traffic/traffic-protocol';
+import { TrafficStore } from '../../src/traffic/traffic-store';
 import { readTrafficSettings, registerTrafficView, TRAFFIC_VIEW_ID, TrafficViewProvider, vscodeTrafficConfig } from '../../src/views/traffic-view';
 import { sampleRecord, SECRETS } from '../webview/samples';
 

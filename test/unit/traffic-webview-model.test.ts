@@ -3,7 +3,7 @@
 
 import { describe, expect, it } from 'vitest';
 import { Redactor } from '../../src/common/redact';
-import { toRow } from '../../src/views/traffic-records';
+import { toRow } from '../../src/traffic/traffic-records';
 import { isolatedPoints, MIN_WINDOW_SECONDS, timeRange } from '../../media/src/traffic/charts';
 import * as fmt from '../../media/src/traffic/format';
 import { matches, NO_FILTERS, RowModel } from '../../media/src/traffic/model';

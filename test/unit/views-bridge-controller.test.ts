@@ -5,11 +5,11 @@ import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { bridgeConfig, type BridgeConfig } from '../../src/bridge/config';
-import { createBridge } from '../../src/bridge/server';
+import { createBridge } from '../../src/bridge/http/server';
 import { nullLogger } from '../../src/common/logger';
-import { SingleAccountProvider } from '../../src/kiro/account';
+import { SingleAccountProvider } from '../../src/kiro/accounts/account';
 import { BridgeController, type BridgeHandle, type BridgeStatus, type Timers } from '../../src/views/bridge-controller';
-import { classify, probePort } from '../../src/views/health-probe';
+import { classify, probePort } from '../../src/clients/health-probe';
 import { freePort } from '../support/net';
 
 const KEY = 'kb-controller-test-key-0123456789';

@@ -5,11 +5,11 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { bridgeConfig } from '../../src/bridge/config';
-import { createBridge } from '../../src/bridge/server';
-import { SingleAccountProvider } from '../../src/kiro/account';
-import { CLAUDE_ENV_CONFLICTS, CLIENT_IDS, clientSetup, CODEX_KEY_VARIABLE, DEFAULT_MODELS, envLines, modelsFor, setupDocument } from '../../src/views/client-config';
-import { ClaudeSettingsError, claudeSettingsPath, mergeClaudeEnv, writeClaudeEnv } from '../../src/views/claude-settings';
-import { sendTestRequest } from '../../src/views/test-request';
+import { createBridge } from '../../src/bridge/http/server';
+import { SingleAccountProvider } from '../../src/kiro/accounts/account';
+import { CLAUDE_ENV_CONFLICTS, CLIENT_IDS, clientSetup, CODEX_KEY_VARIABLE, DEFAULT_MODELS, envLines, modelsFor, setupDocument } from '../../src/clients/client-config';
+import { ClaudeSettingsError, claudeSettingsPath, mergeClaudeEnv, writeClaudeEnv } from '../../src/clients/claude-settings';
+import { sendTestRequest } from '../../src/clients/test-request';
 import { startHarness, TEST_API_KEY, type Harness } from '../contract/harness';
 
 const input = { baseUrl: 'http://127.0.0.1:8765', apiKey: 'kb-abcDEF_123-xyz0123456789', platform: 'linux' as NodeJS.Platform };

@@ -3,7 +3,7 @@ import { mock } from '../support/vscode-mock';
 import { Redactor } from '../../src/common/redact';
 import { MemorySecretStore } from '../../src/common/secret-store';
 import { API_KEY_SECRET, ApiKeyStore } from '../../src/views/api-key';
-import { clientBaseUrl, isLoopbackHost } from '../../src/views/addresses';
+import { clientBaseUrl, isLoopbackHost } from '../../src/clients/addresses';
 import { DEFAULT_SETTINGS, liveConfigPatch, parseSettings, SETTING_KEYS, toBridgeConfig, VsCodeSettings, type SettingKey } from '../../src/views/settings';
 import { VsCodeSecretStore } from '../../src/views/vscode-secret-store';
 import { manifest } from '../support/manifest';

@@ -1,10 +1,10 @@
 // Web search pieces: Kiro's MCP answer, domain filters, Anthropic's blocks, recognising and
 // rewriting requests that carry the server tool, and the combined message writer.
 import { describe, expect, it } from 'vitest';
-import { kiroEndpoints } from '../../src/kiro/endpoints';
+import { kiroEndpoints } from '../../src/kiro/http/endpoints';
 import type { OutputEvent } from '../../src/kiro/types';
-import { filterHits, mcpUrl, parseWebSearchAnswer, webSearchRequestId, type WebSearchHit } from '../../src/kiro/web-search';
-import type { AnthropicOutputMeta } from '../../src/bridge/anthropic-output';
+import { filterHits, mcpUrl, parseWebSearchAnswer, webSearchRequestId, type WebSearchHit } from '../../src/kiro/http/web-search';
+import type { AnthropicOutputMeta } from '../../src/bridge/anthropic/anthropic-output';
 import {
   newServerToolUseId,
   pageAge,
@@ -16,9 +16,9 @@ import {
   standInContent,
   STAND_IN_PREFIX,
   summaryText,
-} from '../../src/bridge/web-search-blocks';
-import { WebSearchMessageBuilder, WebSearchStreamWriter } from '../../src/bridge/web-search-output';
-import { pureSearchQuery, rewriteWebSearchRequest, webSearchToolOf } from '../../src/bridge/web-search-request';
+} from '../../src/bridge/web-search/web-search-blocks';
+import { WebSearchMessageBuilder, WebSearchStreamWriter } from '../../src/bridge/web-search/web-search-output';
+import { pureSearchQuery, rewriteWebSearchRequest, webSearchToolOf } from '../../src/bridge/web-search/web-search-request';
 
 const rpc = (payload: unknown, extra: Record<string, unknown> = {}) => ({
   id: 'x',

@@ -9,8 +9,8 @@ import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
-import type { HostMessage, WebviewMessage } from '../../src/common/traffic-protocol';
-import { renderTrafficHtml, TRAFFIC_ASSETS } from '../../src/views/traffic-html';
+import type { HostMessage, WebviewMessage } from '../../src/traffic/traffic-protocol';
+import { renderTrafficHtml, TRAFFIC_ASSETS } from '../../src/traffic/traffic-html';
 
 export const repoRoot = path.resolve(__dirname, '..', '..');
 const distDir = path.join(repoRoot, 'media', 'dist');

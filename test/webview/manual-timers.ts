@@ -1,6 +1,6 @@
 // Deterministic timers for the traffic view's unit tests: time moves only when the test says so.
 
-import type { Timers } from '../../src/views/traffic-batcher';
+import type { Timers } from '../../src/traffic/traffic-batcher';
 
 export class ManualTimers implements Timers {
   private time = 0;

@@ -1,7 +1,7 @@
 // Realistic traffic for the traffic view's tests: RequestRecords as the bridge publishes them,
 // and requests that carry secrets in every place we have seen one travel.
 
-import type { RequestRecord } from '../../src/common/traffic';
+import type { RequestRecord } from '../../src/traffic/traffic';
 
 const CLIENTS = ['Claude Code', 'Cline', 'Roo Code', 'Continue', 'Codex', 'SDK', 'curl'];
 const MODELS: [string, string, RequestRecord['api']][] = [

@@ -6,10 +6,10 @@ import { mkdirSync } from 'node:fs';
 import type { Browser } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Redactor } from '../../src/common/redact';
-import type { HostMessage, TrafficStats, WebviewMessage } from '../../src/common/traffic-protocol';
-import { TrafficViewController } from '../../src/views/traffic-controller';
-import { toDetails, toRow } from '../../src/views/traffic-records';
-import { TrafficStore } from '../../src/views/traffic-store';
+import type { HostMessage, TrafficStats, WebviewMessage } from '../../src/traffic/traffic-protocol';
+import { TrafficViewController } from '../../src/traffic/traffic-controller';
+import { toDetails, toRow } from '../../src/traffic/traffic-records';
+import { TrafficStore } from '../../src/traffic/traffic-store';
 import { launchBrowser, outputDir, startServer, WebviewPage, type OpenOptions, type WebviewServer } from './harness';
 import { inFlight, sampleRecord, sampleRecords, SECRETS } from './samples';
 

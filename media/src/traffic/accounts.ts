@@ -1,6 +1,6 @@
 // The header's account strip: each account's state, remaining credits as a bar, and reset date.
 
-import type { AccountSummary } from '../../../src/common/traffic-protocol';
+import type { AccountSummary } from '../../../src/traffic/traffic-protocol';
 import { el } from './dom';
 import * as fmt from './format';
 

@@ -3,7 +3,7 @@
 // chart variables, re-read when the theme changes.
 
 import uPlot from 'uplot';
-import type { TrafficStats } from '../../../src/common/traffic-protocol';
+import type { TrafficStats } from '../../../src/traffic/traffic-protocol';
 import { el, setText } from './dom';
 import * as fmt from './format';
 

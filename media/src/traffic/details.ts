@@ -2,7 +2,7 @@
 // one tab per body — client request, request sent to Kiro, decoded upstream events in order,
 // response sent back. Bodies arrive already redacted by the host; only the active tab is drawn.
 
-import type { TrafficDetails, TrafficRow } from '../../../src/common/traffic-protocol';
+import type { TrafficDetails, TrafficRow } from '../../../src/traffic/traffic-protocol';
 import { codicon, el, setText } from './dom';
 import * as fmt from './format';
 import { DETAIL_TABS, type DetailTab } from './vscode';

@@ -18,7 +18,7 @@ import {
   type HostMessage,
   type TrafficStats,
   type TrafficViewConfig,
-} from '../../../src/common/traffic-protocol';
+} from '../../../src/traffic/traffic-protocol';
 import { AccountsStrip } from './accounts';
 import { Charts } from './charts';
 import { DetailsPane } from './details';

@@ -1,7 +1,7 @@
 // The webview's copy of the traffic rows and the filtered, newest-first view the table shows.
 // Pure (no DOM), so it is unit-tested under node as well as exercised in the browser tests.
 
-import type { TrafficRow } from '../../../src/common/traffic-protocol';
+import type { TrafficRow } from '../../../src/traffic/traffic-protocol';
 
 export type StatusFilter = 'all' | 'ok' | 'errors' | '4xx' | '5xx' | 'inflight';
 

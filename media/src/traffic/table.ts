@@ -2,7 +2,7 @@
 // in the DOM, drawn from a small pool of row elements that are re-filled on scroll, so ten
 // thousand entries cost the same to scroll as ten.
 
-import type { TrafficRow } from '../../../src/common/traffic-protocol';
+import type { TrafficRow } from '../../../src/traffic/traffic-protocol';
 import { codicon, el, setText, toggleClass } from './dom';
 import * as fmt from './format';
 import { isFailedRow } from './model';

@@ -1,7 +1,7 @@
 // The webview's side of the VS Code API: posting typed messages and keeping UI state across
 // hide/show with getState/setState (the host keeps the data; the webview keeps only its view).
 
-import type { WebviewMessage } from '../../../src/common/traffic-protocol';
+import type { WebviewMessage } from '../../../src/traffic/traffic-protocol';
 import { NO_FILTERS, STATUS_FILTERS, type Filters, type StatusFilter } from './model';
 
 interface VsCodeApi {

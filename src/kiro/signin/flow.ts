@@ -10,7 +10,7 @@
 // leaves no account behind. Social refresh tokens issued to an attempt that then fails are revoked.
 import { nullLogger, type Logger } from '../../common/logger';
 import type { Redactor } from '../../common/redact';
-import { deriveMachineId } from '../identity';
+import { deriveMachineId } from '../http/identity';
 import {
   BUILDER_ID_REGION,
   BUILDER_ID_START_URL,

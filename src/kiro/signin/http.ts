@@ -2,7 +2,7 @@
 // signal. Transport failures become SignInErrors that name the service; bodies are never quoted
 // whole (they may hold tokens), only the fields a caller picks out. Node's built-in fetch keeps
 // the extension's first bundle free of undici (sign-in runs before any account exists).
-import { readLimited } from '../read-limited';
+import { readLimited } from '../http/read-limited';
 import { signInCancelled, signInFailed } from './errors';
 
 export interface JsonAnswer {

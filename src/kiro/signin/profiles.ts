@@ -2,8 +2,8 @@
 // returns no profile, yet every data-plane call names one. ListAvailableProfiles is asked on each
 // Q host in turn (KCLI, TK: "Hack until we have a single discovery endpoint"); one profile is taken
 // silently, several are offered to the user, none is an error the administrator must fix.
-import { regionFromProfileArn } from '../endpoints';
-import { runtimeUserAgents } from '../identity';
+import { regionFromProfileArn } from '../http/endpoints';
+import { runtimeUserAgents } from '../http/identity';
 import { SignInError, signInCancelled, signInFailed, throwIfCancelled } from './errors';
 import { isRecord, postJson, providerMessage, stringField } from './http';
 

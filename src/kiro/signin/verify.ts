@@ -4,10 +4,10 @@
 // reach Kiro's data plane). Either failing fails the sign-in with what the service said. The
 // usage call and its reading are the accounts service's own (runtime-api, quota).
 import type { Redactor } from '../../common/redact';
-import { KiroAccount } from '../account';
-import type { AccountCredentials } from '../credentials';
-import { summarizeUsage, UsageFormatError, type UsageSummary } from '../quota';
-import { fetchUsageLimits } from '../runtime-api';
+import { KiroAccount } from '../accounts/account';
+import type { AccountCredentials } from '../accounts/credentials';
+import { summarizeUsage, UsageFormatError, type UsageSummary } from '../accounts/quota';
+import { fetchUsageLimits } from '../http/runtime-api';
 import { signInCancelled, signInFailed } from './errors';
 
 export type { UsageSummary };

@@ -1,7 +1,7 @@
 // Public types of the fake Kiro upstream. Everything a test scripts is plain data (so a scenario
 // can be logged, compared or built by a helper); everything the fake observed is a record.
 import type { IncomingHttpHeaders } from 'node:http';
-import type { EventStreamMessage } from '../../../src/kiro/eventstream';
+import type { EventStreamMessage } from '../../../src/kiro/codec/eventstream';
 
 // ---------------------------------------------------------------------------------------------
 // Scenarios: what one generateAssistantResponse call answers

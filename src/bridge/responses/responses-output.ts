@@ -1,0 +1,370 @@
+// Neutral OutputEvents → what OpenAI's Responses API sends: the streaming events (response.created,
+// response.in_progress, response.output_item.added, content parts, response.output_text.delta,
+// response.reasoning_text.delta, response.function_call_arguments.delta, the .done events,
+// response.output_item.done, then response.completed or response.incomplete; every event with a
+// sequence_number) and the non-streaming Response object. Output items: a `reasoning` item for
+// thinking (raw reasoning text, as reasoning_text content), `message` items for text, and a
+// `function_call` (or `custom_tool_call`, for free-form tools) per tool call.
+//
+// Failures after the stream began end it with an `error` event and then `response.failed`
+// (Codex reads the latter's error code; the official SDKs raise the former as an APIError).
+import { randomBytes } from 'node:crypto';
+import { defaultRedactor, type Redactor } from '../../common/redact';
+import { KiroError } from '../../kiro/errors';
+import type { ChatMessage, ContentBlock, FinishReason, OutputEvent } from '../../kiro/types';
+import { openaiErrorFor, type OpenAIErrorInfo } from '../openai/openai-errors';
+import type { OpenAIOutputMeta } from '../openai/openai-output';
+import { finishOf, UsageMeter, type BuiltOutput } from '../pipeline/output';
+import { SSE_COMMENT_PING, SseStreamWriter, sseEvent, type StreamSink } from '../http/sse';
+import { CUSTOM_TOOL_INPUT, type ResponseEcho } from './responses-input';
+
+// ---- wire shapes (as in the openai package's resources/responses) ---------------------------
+
+export interface OutputTextPart {
+  type: 'output_text';
+  text: string;
+  annotations: never[];
+  logprobs: never[];
+}
+
+export interface ReasoningTextPart {
+  type: 'reasoning_text';
+  text: string;
+}
+
+export type ResponseOutputItem =
+  | { type: 'message'; id: string; status: 'in_progress' | 'completed'; role: 'assistant'; content: OutputTextPart[] }
+  | { type: 'reasoning'; id: string; summary: never[]; content: ReasoningTextPart[] }
+  | { type: 'function_call'; id: string; call_id: string; name: string; arguments: string; status: 'in_progress' | 'completed' }
+  | { type: 'custom_tool_call'; id: string; call_id: string; name: string; input: string };
+
+export interface ResponseUsage {
+  input_tokens: number;
+  input_tokens_details: { cached_tokens: number };
+  output_tokens: number;
+  output_tokens_details: { reasoning_tokens: number };
+  total_tokens: number;
+}
+
+export type ResponseStatus = 'in_progress' | 'completed' | 'incomplete' | 'failed';
+
+export interface ResponseObject extends ResponseEcho {
+  id: string;
+  object: 'response';
+  created_at: number;
+  status: ResponseStatus;
+  background: false;
+  error: { code: string; message: string } | null;
+  incomplete_details: { reason: 'max_output_tokens' } | null;
+  model: string;
+  output: ResponseOutputItem[];
+  service_tier: 'default';
+  usage: ResponseUsage | null;
+}
+
+export interface ResponsesOutputMeta extends OpenAIOutputMeta {
+  echo: ResponseEcho;
+  /** Tools the client defined as `custom` (free-form input). */
+  customTools: ReadonlySet<string>;
+}
+
+function hexId(prefix: string): string {
+  return `${prefix}_${randomBytes(24).toString('hex')}`;
+}
+
+/** `resp_` + 48 hex characters, like OpenAI's. */
+export function newResponseId(): string {
+  return hexId('resp');
+}
+
+/** A streaming event before its sequence number is assigned. */
+type ResponseEvent = { type: string } & Record<string, unknown>;
+
+// ---- the shared tracker ---------------------------------------------------------------------
+
+type OpenItem =
+  | { kind: 'message'; index: number; id: string; parts: string[] }
+  | { kind: 'reasoning'; index: number; id: string; parts: string[] }
+  | { kind: 'call'; index: number; id: string; callId: string; name: string; custom: boolean; parts: string[] };
+
+/** OutputEvents → output items (and the streaming events that build them), plus usage. */
+class ResponseTracker {
+  readonly meter: UsageMeter;
+  /** Finished items, in output order. */
+  readonly items: ResponseOutputItem[] = [];
+  private open: OpenItem | undefined;
+
+  constructor(private readonly meta: ResponsesOutputMeta) {
+    this.meter = new UsageMeter(meta);
+  }
+
+  apply(event: OutputEvent, out: ResponseEvent[]): void {
+    switch (event.type) {
+      case 'text':
+      case 'thinking': {
+        if (!event.text) return;
+        const kind = event.type === 'text' ? 'message' : 'reasoning';
+        if (this.open?.kind === 'call') throw new KiroError('internal', `${event.type} arrived inside tool call ${this.open.callId}`);
+        const current = this.open;
+        let item: Exclude<OpenItem, { kind: 'call' }>;
+        if (current !== undefined && current.kind === kind) {
+          item = current;
+        } else {
+          this.close(out);
+          item = { kind, index: this.items.length, id: hexId(kind === 'message' ? 'msg' : 'rs'), parts: [] };
+          this.open = item;
+          if (kind === 'message') {
+            out.push({ type: 'response.output_item.added', output_index: item.index, item: { id: item.id, type: 'message', status: 'in_progress', role: 'assistant', content: [] } });
+            out.push({ type: 'response.content_part.added', item_id: item.id, output_index: item.index, content_index: 0, part: { type: 'output_text', annotations: [], logprobs: [], text: '' } });
+          } else {
+            out.push({ type: 'response.output_item.added', output_index: item.index, item: { id: item.id, type: 'reasoning', summary: [], content: [] } });
+            out.push({ type: 'response.content_part.added', item_id: item.id, output_index: item.index, content_index: 0, part: { type: 'reasoning_text', text: '' } });
+          }
+        }
+        item.parts.push(event.text);
+        out.push(
+          kind === 'message'
+            ? { type: 'response.output_text.delta', item_id: item.id, output_index: item.index, content_index: 0, delta: event.text }
+            : { type: 'response.reasoning_text.delta', item_id: item.id, output_index: item.index, content_index: 0, delta: event.text },
+        );
+        return;
+      }
+      case 'tool_start': {
+        // Throws if a call is still open: calls come one at a time (the assembler's promise).
+        this.close(out);
+        const custom = this.meta.customTools.has(event.name);
+        const item: OpenItem = { kind: 'call', index: this.items.length, id: hexId(custom ? 'ctc' : 'fc'), callId: event.id, name: event.name, custom, parts: [] };
+        this.open = item;
+        out.push({
+          type: 'response.output_item.added',
+          output_index: item.index,
+          item: custom
+            ? { id: item.id, type: 'custom_tool_call', call_id: item.callId, name: item.name, input: '' }
+            : { id: item.id, type: 'function_call', call_id: item.callId, name: item.name, arguments: '', status: 'in_progress' },
+        });
+        return;
+      }
+      case 'tool_delta': {
+        const call = this.openCall(event.id, 'tool_delta');
+        if (!event.json) return;
+        call.parts.push(event.json);
+        // A custom tool's input is the string inside the JSON: sent whole when the call ends.
+        if (!call.custom) out.push({ type: 'response.function_call_arguments.delta', item_id: call.id, output_index: call.index, delta: event.json });
+        return;
+      }
+      case 'tool_end': {
+        const call = this.openCall(event.id, 'tool_end');
+        this.open = undefined;
+        const args = call.parts.join('');
+        this.meter.toolCall(call.name, args);
+        if (call.custom) {
+          const value = (event.input as Record<string, unknown> | undefined)?.[CUSTOM_TOOL_INPUT];
+          const input = typeof value === 'string' ? value : JSON.stringify(event.input ?? {});
+          const item: ResponseOutputItem = { id: call.id, type: 'custom_tool_call', call_id: call.callId, name: call.name, input };
+          out.push({ type: 'response.custom_tool_call_input.delta', item_id: call.id, output_index: call.index, delta: input });
+          out.push({ type: 'response.custom_tool_call_input.done', item_id: call.id, output_index: call.index, input });
+          out.push({ type: 'response.output_item.done', output_index: call.index, item });
+          this.items.push(item);
+          return;
+        }
+        let finalArgs = args;
+        if (finalArgs === '') {
+          // No input streamed: clients JSON.parse the arguments, and "" is not JSON.
+          finalArgs = JSON.stringify(event.input ?? {});
+          out.push({ type: 'response.function_call_arguments.delta', item_id: call.id, output_index: call.index, delta: finalArgs });
+        }
+        const item: ResponseOutputItem = { id: call.id, type: 'function_call', call_id: call.callId, name: call.name, arguments: finalArgs, status: 'completed' };
+        out.push({ type: 'response.function_call_arguments.done', item_id: call.id, output_index: call.index, name: call.name, arguments: finalArgs });
+        out.push({ type: 'response.output_item.done', output_index: call.index, item });
+        this.items.push(item);
+        return;
+      }
+      case 'usage':
+        this.meter.observe(event);
+        return;
+      case 'finish':
+      case 'error':
+        return;
+    }
+  }
+
+  /** Closes the open message or reasoning item (a tool call is closed only by its tool_end). */
+  close(out: ResponseEvent[]): void {
+    const open = this.open;
+    if (!open) return;
+    if (open.kind === 'call') throw new KiroError('internal', `tool call ${open.callId} was interrupted before its input ended`);
+    this.open = undefined;
+    const text = open.parts.join('');
+    if (open.kind === 'message') {
+      this.meter.text(text);
+      const part: OutputTextPart = { type: 'output_text', annotations: [], logprobs: [], text };
+      const item: ResponseOutputItem = { id: open.id, type: 'message', status: 'completed', role: 'assistant', content: [part] };
+      out.push({ type: 'response.output_text.done', item_id: open.id, output_index: open.index, content_index: 0, text, logprobs: [] });
+      out.push({ type: 'response.content_part.done', item_id: open.id, output_index: open.index, content_index: 0, part });
+      out.push({ type: 'response.output_item.done', output_index: open.index, item });
+      this.items.push(item);
+    } else {
+      this.meter.reasoning(text);
+      const part: ReasoningTextPart = { type: 'reasoning_text', text };
+      const item: ResponseOutputItem = { id: open.id, type: 'reasoning', summary: [], content: [part] };
+      out.push({ type: 'response.reasoning_text.done', item_id: open.id, output_index: open.index, content_index: 0, text });
+      out.push({ type: 'response.content_part.done', item_id: open.id, output_index: open.index, content_index: 0, part });
+      out.push({ type: 'response.output_item.done', output_index: open.index, item });
+      this.items.push(item);
+    }
+  }
+
+  usage(): ResponseUsage {
+    const { inputTokens, outputTokens, reasoningTokens } = this.meter;
+    return {
+      input_tokens: inputTokens,
+      input_tokens_details: { cached_tokens: 0 },
+      output_tokens: outputTokens,
+      output_tokens_details: { reasoning_tokens: reasoningTokens },
+      total_tokens: inputTokens + outputTokens,
+    };
+  }
+
+  private openCall(id: string, what: string): Extract<OpenItem, { kind: 'call' }> {
+    const open = this.open;
+    if (open?.kind !== 'call' || open.callId !== id) throw new KiroError('internal', `${what} for tool call ${id}, which is not the open item`);
+    return open;
+  }
+}
+
+function responseObject(meta: ResponsesOutputMeta, status: ResponseStatus, output: ResponseOutputItem[], usage: ResponseUsage | null, error: OpenAIErrorInfo | null): ResponseObject {
+  return {
+    id: meta.id,
+    object: 'response',
+    created_at: meta.created,
+    status,
+    background: false,
+    error: error ? { code: error.code ?? 'server_error', message: error.message } : null,
+    incomplete_details: status === 'incomplete' ? { reason: 'max_output_tokens' } : null,
+    ...meta.echo,
+    model: meta.model,
+    output,
+    service_tier: 'default',
+    usage,
+  };
+}
+
+function statusOf(reason: FinishReason): 'completed' | 'incomplete' {
+  return reason === 'max_tokens' ? 'incomplete' : 'completed';
+}
+
+/** The output items as the assistant turn of a conversation (for previous_response_id). */
+export function outputAsMessage(output: readonly ResponseOutputItem[]): ChatMessage {
+  const content: ContentBlock[] = [];
+  for (const item of output) {
+    switch (item.type) {
+      case 'reasoning':
+        content.push({ type: 'thinking', thinking: item.content.map((c) => c.text).join('') });
+        break;
+      case 'message':
+        content.push({ type: 'text', text: item.content.map((c) => c.text).join('') });
+        break;
+      case 'function_call': {
+        let input: unknown = {};
+        try {
+          input = JSON.parse(item.arguments || '{}');
+        } catch {
+          // Our own output always parses (the assembler checks it); nothing to recover here.
+        }
+        content.push({ type: 'tool_use', id: item.call_id, name: item.name, input });
+        break;
+      }
+      case 'custom_tool_call':
+        content.push({ type: 'tool_use', id: item.call_id, name: item.name, input: { [CUSTOM_TOOL_INPUT]: item.input } });
+        break;
+    }
+  }
+  return { role: 'assistant', content };
+}
+
+// ---- streaming ------------------------------------------------------------------------------
+
+export class ResponsesStreamWriter extends SseStreamWriter<ResponseEvent, OpenAIErrorInfo, ResponseTracker> {
+  private sequence = 0;
+  private final: ResponseObject | undefined;
+
+  constructor(
+    sink: StreamSink,
+    private readonly meta: ResponsesOutputMeta,
+    private readonly redactor: Redactor = defaultRedactor,
+  ) {
+    super(sink, new ResponseTracker(meta));
+  }
+
+  /** The last Response object sent (completed, incomplete or failed), once the stream ended. */
+  get response(): ResponseObject | undefined {
+    return this.final;
+  }
+
+  /** response.created + response.in_progress. */
+  protected opening(): string {
+    const response = responseObject(this.meta, 'in_progress', [], null, null);
+    return this.render([
+      { type: 'response.created', response },
+      { type: 'response.in_progress', response },
+    ]);
+  }
+
+  protected pingChunk(): string {
+    return SSE_COMMENT_PING;
+  }
+
+  protected render(events: ResponseEvent[]): string {
+    let out = '';
+    for (const event of events) {
+      const sequence = this.sequence++;
+      if (event.type === 'response.output_text.delta') {
+        // The hot path (one per upstream frame): only the text goes through JSON.stringify.
+        out += `event: response.output_text.delta\ndata: {"type":"response.output_text.delta","sequence_number":${sequence},"item_id":"${event.item_id as string}","output_index":${event.output_index as number},"content_index":0,"delta":${JSON.stringify(event.delta)},"logprobs":[]}\n\n`;
+      } else {
+        const { type, ...rest } = event;
+        out += sseEvent(type, { type, sequence_number: sequence, ...rest });
+      }
+    }
+    return out;
+  }
+
+  /** What closing adds, then response.completed or response.incomplete. */
+  protected closeChunk(out: ResponseEvent[], reason: FinishReason): string {
+    this.tracker.close(out);
+    const status = statusOf(reason);
+    this.final = responseObject(this.meta, status, this.tracker.items, this.tracker.usage(), null);
+    out.push({ type: status === 'completed' ? 'response.completed' : 'response.incomplete', response: this.final });
+    const chunk = this.render(out);
+    out.length = 0;
+    return chunk;
+  }
+
+  protected errorInfo(error: unknown): OpenAIErrorInfo {
+    return openaiErrorFor(error, this.redactor, 'input');
+  }
+
+  protected errorEvents(info: OpenAIErrorInfo): string {
+    this.final = responseObject(this.meta, 'failed', this.tracker.items, this.tracker.usage(), info);
+    return this.render([
+      // The documented fields, and the error object the official SDKs raise as an APIError.
+      { type: 'error', code: info.code, message: info.message, param: info.param, error: { type: info.type, code: info.code, message: info.message, param: info.param } },
+      { type: 'response.failed', response: this.final },
+    ]);
+  }
+}
+
+// ---- non-streaming --------------------------------------------------------------------------
+
+/** The Response for a non-streaming request; throws the error when the events end in one. */
+export function buildResponse(events: readonly OutputEvent[], meta: ResponsesOutputMeta): BuiltOutput<ResponseObject> {
+  const tracker = new ResponseTracker(meta);
+  const ignored: ResponseEvent[] = [];
+  const finish = finishOf(events, (event) => {
+    tracker.apply(event, ignored);
+    ignored.length = 0;
+  });
+  tracker.close(ignored);
+  const body = responseObject(meta, statusOf(finish.reason), tracker.items, tracker.usage(), null);
+  return { body, stopReason: finish.reason, ...tracker.meter.totals };
+}

@@ -2,14 +2,14 @@
 // (for message_start, count_tokens and Claude Code's compaction) and output over what it emitted.
 //
 // Text is counted with Anthropic's published Claude tokenizer (`@anthropic-ai/tokenizer`'s
-// claude.json, run by js-tiktoken's pure-JS BPE). That tokenizer is the one Anthropic published for
-// earlier Claude models; current models use an unpublished one, so counts are close, not exact
-// (README: "How exact the token numbers are"). Tokenizing runs at a few MB/s and Claude Code resends
-// the whole conversation every turn, so every string is counted once and remembered in an LRU
-// keyed by a hash of its text.
+// claude.json), run by our own counting-only encoder (./bpe: the same counts as the package, a
+// compact rank table instead of ~70 MB of Map entries). That tokenizer is the one Anthropic
+// published for earlier Claude models; current models use an unpublished one, so counts are
+// close, not exact (README: "How exact the token numbers are"). The ranks are read and the table
+// built on the first count, not at start-up. Claude Code resends the whole conversation every
+// turn, so every string is counted once and remembered in an LRU keyed by a hash of its text.
 import { createHash } from 'node:crypto';
-import { Tiktoken } from 'js-tiktoken/lite';
-import claudeTokenizer from '@anthropic-ai/tokenizer/claude.json';
+import { BpeCounter, type BpeDefinition } from './bpe';
 import type { ChatRequest, ContentBlock, ImageBlock, ToolDefinition } from './types';
 
 /** Per-message framing (role markers, turn separators), calibrated on Anthropic's count_tokens. */
@@ -36,62 +36,28 @@ export const IMAGE_FALLBACK_TOKENS = Math.ceil(IMAGE_MAX_PIXELS / IMAGE_PIXELS_P
 /** Strings shorter than this are their own cache key; longer ones are keyed by a hash. */
 const HASH_FROM_CHARS = 96;
 
-let tokenizer: Tiktoken | undefined;
+let tokenizer: BpeCounter | undefined;
 
-function getTokenizer(): Tiktoken {
-  tokenizer ??= new Tiktoken(claudeTokenizer as ConstructorParameters<typeof Tiktoken>[0]);
+function getTokenizer(): BpeCounter {
+  if (!tokenizer) {
+    // Required here, not imported: the bundles then evaluate the 700 KB rank list only when the
+    // first count needs it.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- deferred on purpose (see above)
+    const definition = require('@anthropic-ai/tokenizer/claude.json') as BpeDefinition;
+    tokenizer = new BpeCounter(definition);
+  }
   return tokenizer;
 }
 
-/** Builds the tokenizer now (≈ 200 ms) so the first request does not pay for it. */
-export function warmTokenizer(): void {
-  getTokenizer();
-}
-
-/**
- * js-tiktoken's byte-pair merge is quadratic in the length of a piece (a run of one character
- * class: letters, digits, punctuation or spaces): 20 000 repeated letters take half a minute,
- * and a run of millions overflows the regex stack. Pieces longer than this are counted in chunks
- * of this size (linear; the count differs by at most a token per chunk, and only for such runs).
- */
-const LONG_PIECE = 32;
-/** Text without a run this long cannot hold a long piece: the fast path is exact. */
-const LONG_RUN = /\S{33}|\s{33}/u;
-/**
- * The tokenizer's own pre-split (claude.json `pat_str`) with every `+` bounded, so scanning a
- * huge run needs no deep regex backtracking; a match of more than LONG_PIECE characters is
- * (part of) a long piece.
- */
-const BOUNDED_PIECE = new RegExp(claudeTokenizer.pat_str.replaceAll('+', '{1,64}'), 'gu');
-
-function encodedLength(tokenizer: Tiktoken, text: string): number {
-  return text ? tokenizer.encode(text, 'all').length : 0;
+/** True once the first count has built the tokenizer. */
+export function tokenizerLoaded(): boolean {
+  return tokenizer !== undefined;
 }
 
 /** Tokens of `text` with the Claude tokenizer, uncached (NFKC first, like Anthropic's package). */
 export function countTextUncached(text: string): number {
   if (!text) return 0;
-  const normalized = text.normalize('NFKC');
-  const tokenizer = getTokenizer();
-  if (!LONG_RUN.test(normalized)) return encodedLength(tokenizer, normalized);
-  let total = 0;
-  let start = 0;
-  for (const match of normalized.matchAll(BOUNDED_PIECE)) {
-    const piece = match[0];
-    if (piece.length <= LONG_PIECE) continue;
-    const at = match.index;
-    total += encodedLength(tokenizer, normalized.slice(start, at));
-    for (let i = 0; i < piece.length; ) {
-      let end = Math.min(i + LONG_PIECE, piece.length);
-      // Never split a surrogate pair.
-      const last = piece.charCodeAt(end - 1);
-      if (end < piece.length && last >= 0xd800 && last <= 0xdbff) end--;
-      total += encodedLength(tokenizer, piece.slice(i, end));
-      i = end;
-    }
-    start = at + piece.length;
-  }
-  return total + encodedLength(tokenizer, normalized.slice(start));
+  return getTokenizer().count(text.normalize('NFKC'));
 }
 
 /** A least-recently-used cache of counts (Map keeps insertion order; a hit re-inserts). */

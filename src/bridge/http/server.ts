@@ -14,7 +14,7 @@ import { nullLogger, type Logger } from '../../common/logger';
 import { defaultRedactor, type Redactor } from '../../common/redact';
 import { nullTrafficSink, type TrafficSink } from '../../traffic/traffic';
 import type { AccountProvider } from '../../kiro/accounts/account';
-import { TokenCounter, warmTokenizer } from '../../kiro/tokens';
+import { TokenCounter } from '../../kiro/tokens';
 import type { BridgeConfig } from '../config';
 import { ABORT_CLIENT_GONE, ABORT_SHUTDOWN, type BridgeContext, type BridgeRoute, type ErrorWriter, type RouteCall, type RouteFailure } from '../context';
 import { BodyError, checkApiKey, checkHost, checkOrigin, isWildcardHost, parseJsonBody, readBody } from './guards';
@@ -130,8 +130,6 @@ export class BridgeServer extends Disposable {
     if (this.stateValue === 'running' && this.addressValue) return this.addressValue;
     if (this.stateValue !== 'stopped') throw new Error(`the bridge is ${this.stateValue}`);
     this.stateValue = 'starting';
-    // The tokenizer takes ~200 ms to build; pay it now rather than on the first request.
-    warmTokenizer();
     const server = createServer((req, res) => this.dispatch(req, res));
     server.listen({ port: this.config.port, host: this.config.host });
     this.server = server;

@@ -1,25 +1,16 @@
 // Bundles the extension host entry, the headless CLI and the webview front end.
 // `--production` minifies and drops source maps; `--watch` rebuilds on change.
 import * as esbuild from 'esbuild';
-import { fileURLToPath } from 'node:url';
 import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
+import { nodePlugins } from './build/esbuild-plugins.mjs';
 
 const production = process.argv.includes('--production');
 const watch = process.argv.includes('--watch');
 
-/** express's iconv-lite (~480 KB of code-page tables) → the subset the bridge can reach. */
-const iconvSubset = {
-  name: 'iconv-lite-subset',
-  setup(build) {
-    const subset = fileURLToPath(new URL('./build/iconv-lite-subset.cjs', import.meta.url));
-    build.onResolve({ filter: /^iconv-lite$/ }, () => ({ path: subset }));
-  },
-};
-
 const nodeDefaults = {
   bundle: true,
-  plugins: [iconvSubset],
+  plugins: nodePlugins,
   platform: 'node',
   format: 'cjs',
   target: 'node20',

@@ -1,15 +1,8 @@
 // Headless entry point over the same bridge the extension runs — `npx kiro-bridge …`. Composition
 // only: pick the command, hand it the process's streams and environment, turn its result into the
-// exit code. Every command lives in src/cli/ and has its own --help.
-import { accountsCommand, ACCOUNTS_USAGE, CliUsageError, readSecretFromStdin, type CliIO } from './cli/accounts';
-import { loginCommand } from './cli/accounts-login';
-import { parseCommandLine } from './cli/command-line';
-import { configCommand, CONFIG_USAGE } from './cli/config-command';
-import { configureCommand, CONFIGURE_USAGE, terminalConfirm } from './cli/configure';
-import { doctorCommand, DOCTOR_USAGE } from './cli/doctor';
-import { serveCommand, SERVE_USAGE } from './cli/serve';
-import { accountsEnvironment } from './cli/settings';
-import { startProgress } from './cli/terminal';
+// exit code. Every command lives in src/cli/ and has its own --help. A command's module is imported
+// when that command runs: `serve` never loads sign-in, doctor or the client configurations.
+import type { CliIO } from './cli/accounts';
 import { version } from '../package.json';
 
 export const USAGE = `Usage: kiro-bridge <command> [options]
@@ -41,13 +34,13 @@ Exit codes: 0 success, 1 failure (a check failed, the port is taken, Kiro refuse
 or nothing to work with (no account).
 `;
 
-const USAGES: Record<string, string> = {
-  serve: SERVE_USAGE,
-  accounts: ACCOUNTS_USAGE,
-  usage: ACCOUNTS_USAGE,
-  doctor: DOCTOR_USAGE,
-  configure: CONFIGURE_USAGE,
-  config: CONFIG_USAGE,
+const USAGES: Record<string, () => Promise<string>> = {
+  serve: async () => (await import('./cli/serve')).SERVE_USAGE,
+  accounts: async () => (await import('./cli/accounts')).ACCOUNTS_USAGE,
+  usage: async () => (await import('./cli/accounts')).ACCOUNTS_USAGE,
+  doctor: async () => (await import('./cli/doctor')).DOCTOR_USAGE,
+  configure: async () => (await import('./cli/configure')).CONFIGURE_USAGE,
+  config: async () => (await import('./cli/config-command')).CONFIG_USAGE,
 };
 
 /**
@@ -55,7 +48,13 @@ const USAGES: Record<string, string> = {
  * file's values fill in where the environment has none. Undefined (after saying why) when the
  * config file or a variable is invalid.
  */
-function accountsIO(): CliIO | undefined {
+async function accountsIO(): Promise<CliIO | undefined> {
+  const [{ CliUsageError, readSecretFromStdin }, { parseCommandLine }, { accountsEnvironment }, { startProgress }] = await Promise.all([
+    import('./cli/accounts'),
+    import('./cli/command-line'),
+    import('./cli/settings'),
+    import('./cli/terminal'),
+  ]);
   let env: NodeJS.ProcessEnv;
   try {
     env = accountsEnvironment(process.env, parseCommandLine([], process.env, {}, { settingFlags: false }).settings);
@@ -81,8 +80,9 @@ export async function main(argv: string[]): Promise<number> {
   }
   if (command === 'help') {
     const topic = rest[0];
-    process.stdout.write(topic && USAGES[topic] ? USAGES[topic] : USAGE);
-    return topic && !USAGES[topic] ? 2 : 0;
+    const usage = topic ? USAGES[topic] : undefined;
+    process.stdout.write(usage ? await usage() : USAGE);
+    return topic && !usage ? 2 : 0;
   }
   if (command === '--version' || command === '-v' || command === 'version') {
     process.stdout.write(`${version}\n`);
@@ -91,20 +91,23 @@ export async function main(argv: string[]): Promise<number> {
   const streams = { stdout: process.stdout, stderr: process.stderr, env: process.env };
   switch (command) {
     case 'serve':
-      return serveCommand(rest, { ...streams, platform: process.platform });
+      return (await import('./cli/serve')).serveCommand(rest, { ...streams, platform: process.platform });
     case 'accounts':
     case 'usage': {
-      const io = accountsIO();
+      const io = await accountsIO();
       if (!io) return 2;
+      const { accountsCommand } = await import('./cli/accounts');
       if (command === 'usage') return accountsCommand(['usage', ...rest], io);
-      return rest[0] === 'login' ? loginCommand(rest.slice(1), io) : accountsCommand(rest, io);
+      return rest[0] === 'login' ? (await import('./cli/accounts-login')).loginCommand(rest.slice(1), io) : accountsCommand(rest, io);
     }
     case 'doctor':
-      return doctorCommand(rest, streams);
-    case 'configure':
+      return (await import('./cli/doctor')).doctorCommand(rest, streams);
+    case 'configure': {
+      const { configureCommand, terminalConfirm } = await import('./cli/configure');
       return configureCommand(rest, { ...streams, platform: process.platform, confirm: terminalConfirm() });
+    }
     case 'config':
-      return configCommand(rest, streams);
+      return (await import('./cli/config-command')).configCommand(rest, streams);
   }
   process.stderr.write(`kiro-bridge: unknown command "${command.slice(0, 40)}"\n\n${USAGE}`);
   return 2;

@@ -4,4 +4,9 @@
 export { createBridge } from '../bridge/http/server';
 export { KiroAccountsService } from '../kiro/accounts/accounts-service';
 export { loadCredentials } from '../kiro/accounts/credentials';
-export { signIn } from '../kiro/signin/flow';
+import type { SignedInAccount, SignInOptions } from '../kiro/signin/flow';
+
+/** Sign-in (the device and browser flows) is imported on first use: most sessions never sign in. */
+export async function signIn(options: SignInOptions): Promise<SignedInAccount> {
+  return (await import('../kiro/signin/flow')).signIn(options);
+}

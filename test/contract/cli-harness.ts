@@ -7,6 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { build } from 'esbuild';
+import { nodePlugins } from '../../build/esbuild-plugins.mjs';
 
 export const root = path.resolve(__dirname, '..', '..');
 
@@ -23,6 +24,7 @@ export async function buildCli(options: { minify?: boolean } = {}): Promise<{ di
     minify: options.minify ?? false,
     legalComments: 'none',
     outfile: cli,
+    plugins: nodePlugins,
     banner: { js: '#!/usr/bin/env node' },
     logLevel: 'silent',
   });

@@ -21,7 +21,7 @@ import { BodyError, checkApiKey, checkHost, checkOrigin, isWildcardHost, parseJs
 import { healthAnswer } from './health';
 import { sendAnthropicError, sendJson } from './http';
 import { countTokensRoute, messagesRoute } from '../anthropic/messages';
-import { withWebSearch, withWebSearchCountTokens } from '../web-search/web-search';
+import { withWebSearch, withWebSearchCountTokens } from '../web-search/web-search-routes';
 import { modelRoutes } from './models-route';
 import { sendOpenAIRouteError } from '../openai/openai-errors';
 import { openaiRoutes } from '../openai/openai-routes';

@@ -24,7 +24,7 @@ import { callWebSearch, filterHits, MAX_QUERY_LENGTH } from '../../kiro/http/web
 import { InvalidRequestError, parseAnthropicRequest } from '../anthropic/anthropic-input';
 import { anthropicErrorFor, newMessageId, type AnthropicOutputMeta } from '../anthropic/anthropic-output';
 import { failBeforeCommit, failureToAnswer, finishIfClientGone, outputBase, resolveRequestModel } from '../pipeline/chat-pipeline';
-import type { BridgeContext, BridgeRoute, RouteCall } from '../context';
+import type { BridgeContext, RouteCall } from '../context';
 import { sendJson } from '../http/http';
 import { anthropicApi } from '../anthropic/messages';
 import { SSE_HEADERS } from '../http/sse';
@@ -48,11 +48,6 @@ import { pureSearchQuery, rewriteWebSearchRequest, webSearchToolOf, type WebSear
 
 /** Kiro calls one model-driven request may make (searches in between); the last has no search tool. */
 export const MAX_MODEL_CALLS = 5;
-
-/** Whether `/v1/messages` should hand this body to `handleWebSearchMessages`. */
-export function isWebSearchRequest(body: unknown): boolean {
-  return webSearchToolOf(body) !== undefined;
-}
 
 interface Prepared {
   request: ChatRequest;
@@ -336,7 +331,7 @@ async function serveWithModel(prepared: Prepared, run: RunContext): Promise<Endi
 
 // ---- the route ---------------------------------------------------------------------------------
 
-/** POST /v1/messages for a body that `isWebSearchRequest` accepted. */
+/** POST /v1/messages for a body that carries the server web search tool (see web-search-routes). */
 export async function handleWebSearchMessages({ res, body, trace, context, signal }: RouteCall): Promise<void> {
   const config = context.config();
   let prepared: Prepared;
@@ -412,30 +407,4 @@ export async function handleWebSearchMessages({ res, body, trace, context, signa
   } finally {
     stream?.stop();
   }
-}
-
-/**
- * `route` (POST /v1/messages) with web search requests taken out and served here; every other
- * request goes to `route` unchanged.
- */
-export function withWebSearch(route: BridgeRoute): BridgeRoute {
-  return {
-    ...route,
-    handle: (call) => (isWebSearchRequest(call.body) ? handleWebSearchMessages(call) : route.handle(call)),
-  };
-}
-
-/**
- * `route` (POST /v1/messages/count_tokens) with the server web search tool counted as the function
- * Kiro is offered in its place (and past searches as its calls), instead of failing validation on
- * a `tool_choice` that names it.
- */
-export function withWebSearchCountTokens(route: BridgeRoute): BridgeRoute {
-  return {
-    ...route,
-    handle: (call) => {
-      const tool = webSearchToolOf(call.body);
-      return route.handle(tool ? { ...call, body: rewriteWebSearchRequest(call.body as Record<string, unknown>, tool).body } : call);
-    },
-  };
 }

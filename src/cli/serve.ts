@@ -17,6 +17,7 @@ import { parseCommandLine, type CommandLine } from './command-line';
 import { requestLog, streamLogger } from './request-log';
 import { accountsEnvironment, flagHelp } from './settings';
 import { formatSummary, type KeySource } from './summary';
+import { tuneHeapForServe } from './heap-tuning';
 import { startProgress, Style, type OutputStream } from './terminal';
 import { version } from '../../package.json';
 
@@ -98,6 +99,8 @@ export async function serveCommand(args: string[], io: ServeIO): Promise<number>
     return 0;
   }
   const { settings } = parsed;
+  // Before the first upstream call compiles undici's parser.
+  tuneHeapForServe();
   const redactor = new Redactor();
   redactor.add(settings.apiKey);
   const logger = streamLogger({ stream: io.stderr, format: settings.logFormat, style: errStyle, redactor, minimum: parsed.values.verbose ? 'debug' : 'info' });

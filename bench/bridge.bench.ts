@@ -9,7 +9,10 @@
 //   - small non-streaming requests, 50 concurrent connections: QPS and p50/p99 latency
 //   - the same one at a time (unloaded latency: what one request pays for the hop)
 //   - 50 concurrent streams of 200 frames: time to first byte and to last byte
-// Ends with the summary lines the issue asks for. Not part of `npm test`.
+// Memory: the bridge's RSS once start-up has settled (accounts checked, no request yet, RSS steady
+// for a second), and its peak after the loads. The first request is timed on its own: it builds the tokenizer and
+// imports the parts loaded on first use. Ends with the summary lines the issue asks for. Not part
+// of `npm test`.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createServer, request as httpRequest, Agent as HttpAgent } from 'node:http';
@@ -81,15 +84,29 @@ function profileFlags(role: string): string[] {
   return process.env.BENCH_PROFILE === role ? ['--cpu-prof', `--cpu-prof-dir=${join(tmpdir(), 'kiro-bridge-bench-profiles')}`] : [];
 }
 
+/** Everything a child printed so far (waits may start after the line they look for arrived). */
+const outputs = new WeakMap<ChildProcess, { text: string }>();
+
 function waitForLine(child: ChildProcess, pattern: RegExp, what: string): Promise<Child> {
+  let output = outputs.get(child);
+  if (!output) {
+    const collected = { text: '' };
+    child.stdout!.on('data', (chunk: Buffer) => (collected.text += chunk.toString()));
+    outputs.set(child, (output = collected));
+  }
+  const seen = output;
   return new Promise((resolve, reject) => {
-    let out = '';
-    child.stdout!.on('data', (chunk: Buffer) => {
-      out += chunk.toString();
-      const line = pattern.exec(out);
-      if (line) resolve({ process: child, words: line[1]!.split(' ') });
-    });
-    child.on('exit', (code) => reject(new Error(`${what} exited with ${code}:\n${out}`)));
+    const check = () => {
+      const line = pattern.exec(seen.text);
+      if (!line) return;
+      child.stdout!.off('data', check);
+      child.off('exit', onExit);
+      resolve({ process: child, words: (line[1] ?? '').split(' ') });
+    };
+    const onExit = (code: number | null) => reject(new Error(`${what} exited with ${code}:\n${seen.text}`));
+    child.stdout!.on('data', check);
+    child.on('exit', onExit);
+    check();
   });
 }
 
@@ -98,16 +115,37 @@ function start(args: string[]): Promise<Child> {
   return waitForLine(child, /READY (.*)\n/, args.join(' '));
 }
 
-/** The bridge as users run it: the built CLI (`node dist/cli.js serve`), request log off. */
-function startBridge(upstreamBase: string, kiroAuthToken: string): Promise<Child> {
+/**
+ * The bridge's RSS once it has settled after start-up: read every 250 ms until four readings in a
+ * row are within 0.5 MB of each other (a second without change), or 6 s have passed.
+ */
+async function settledRss(pid: number): Promise<{ rss: number; peak: number }> {
+  const readings: number[] = [];
+  for (let waited = 0; ; waited += 250) {
+    await new Promise((resolve) => setTimeout(resolve, 250));
+    const now = rssMb(pid);
+    readings.push(now.rss);
+    const last = readings.slice(-4);
+    if ((last.length === 4 && Math.max(...last) - Math.min(...last) < 0.5) || waited >= 6000) return now;
+  }
+}
+
+/**
+ * The bridge as users run it: the built CLI (`node dist/cli.js serve`, the production build as
+ * `npm start` and npx run it; the development build when profiling, for readable names), request
+ * log off. Resolves once the summary is printed (the accounts are checked).
+ */
+async function startBridge(upstreamBase: string, kiroAuthToken: string): Promise<Child> {
   const root = join(__dirname, '..');
-  execFileSync(process.execPath, ['esbuild.mjs'], { cwd: root, stdio: 'inherit' });
+  execFileSync(process.execPath, ['esbuild.mjs', ...(process.env.BENCH_PROFILE === 'bridge' ? [] : ['--production'])], { cwd: root, stdio: 'inherit' });
   const child = spawn(process.execPath, [...profileFlags('bridge'), join(root, 'dist', 'cli.js'), 'serve', '--port', '0', '--quiet'], {
     cwd: root,
     env: { ...process.env, KIRO_AUTH_TOKEN: kiroAuthToken, KIRO_BRIDGE_UPSTREAM_BASE: upstreamBase, KIRO_BRIDGE_API_KEY: API_KEY },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
-  return waitForLine(child, /listening on (\S+)\n/, 'dist/cli.js serve');
+  const listening = await waitForLine(child, /listening on (\S+)\n/, 'dist/cli.js serve');
+  await waitForLine(child, /Ctrl\+C stops/, 'dist/cli.js serve');
+  return listening;
 }
 
 function percentile(sorted: number[], p: number): number {
@@ -200,6 +238,7 @@ async function main(): Promise<void> {
   const upstream = await start(['--role', 'upstream']);
   const [upstreamBase, kiroAuthToken] = upstream.words as [string, string];
   const bridge = await startBridge(upstreamBase, kiroAuthToken);
+  const idle = await settledRss(bridge.process.pid!);
   const proxy = await start(['--role', 'passthrough', upstreamBase]);
   const children = [upstream, bridge, proxy];
   try {
@@ -232,9 +271,12 @@ async function main(): Promise<void> {
       { name: 'passthrough', pool: pool(proxy.words[0]!), path: '/generateAssistantResponse', headers: kiroHeaders, small: kiroBody('Hi there'), stream: kiroBody(`Hi ${STREAM_MARKER}`) },
     ];
 
+    // The bridge's first request pays for what loads on first use (the tokenizer above all).
+    let firstRequestMs = NaN;
     for (const target of targets) {
       const check = await once(target, target.small);
       if (check.status !== 200) throw new Error(`${target.name} answered ${check.status}`);
+      if (target.name === 'bridge') firstRequestMs = check.last;
     }
 
     const results = new Map<
@@ -268,7 +310,8 @@ async function main(): Promise<void> {
       `CPU per small request (this process only, from /proc): bridge ${f(viaBridge.cpuPerRequestUs, 0)} µs, pass-through ${f(passthrough.cpuPerRequestUs, 0)} µs` +
         ` (the QPS ratio depends on how the 2 cores are shared between load generator, upstream and hop; CPU per request does not)`,
     );
-    console.log(`bridge process RSS now ${f(memory.rss, 1)} MB, peak ${f(memory.peak, 1)} MB`);
+    console.log(`bridge process RSS idle after start-up ${f(idle.rss, 1)} MB (start-up peak ${f(idle.peak, 1)} MB); after the loads ${f(memory.rss, 1)} MB, peak ${f(memory.peak, 1)} MB`);
+    console.log(`bridge first request ${f(firstRequestMs)} ms (one at a time afterwards: p50 ${f(viaBridge.one.p50, 3)} ms)`);
     console.log('');
     // The added latency is what one request pays for going through the bridge: measured one at a
     // time, so queueing under load (which QPS covers) does not hide or inflate it.
@@ -276,6 +319,8 @@ async function main(): Promise<void> {
     console.log(`bridge_added_p99_ms=${f(viaBridge.one.p99 - direct.one.p99, 3)}`);
     console.log(`bridge_qps_vs_passthrough=${f(viaBridge.load.qps / passthrough.load.qps, 3)}`);
     console.log(`bridge_rss_mb=${f(memory.peak, 1)}`);
+    console.log(`bridge_idle_rss_mb=${f(idle.rss, 1)}`);
+    console.log(`bridge_first_request_ms=${f(firstRequestMs)}`);
     await Promise.all(targets.map((t) => t.pool.close()));
   } finally {
     for (const child of children) child.process.kill('SIGTERM');

@@ -88,6 +88,8 @@ export async function structuredAnswer(request: ChatRequest, opened: Opened, io:
   if (firstVerdict.kind !== 'invalid') return answerEvents(first, firstVerdict, [], 0, io);
 
   io.trace.addRepairs([`structured output: Kiro's answer was not usable (${firstVerdict.problem}); asked once more with the validation errors`]);
+  // Spent even if the second call fails; the answer's usage replaces it when one is sent.
+  if (first.credits !== undefined) io.trace.update({ credits: first.credits });
   const correction = correctionMessage(firstVerdict.problem, format);
   const retryRequest: ChatRequest = {
     ...request,

@@ -72,17 +72,15 @@ function compileWith(ajv: Ajv, schema: Record<string, unknown>): ValidateFunctio
 }
 
 function compile(engines: Engines, schema: Record<string, unknown>): ValidateFunction {
-  const dialect = typeof schema.$schema === 'string' ? schema.$schema : '';
-  if (/draft-0[4-7]/.test(dialect)) {
-    // Draft-04/06 differ from 07 in little a model's answer would show; Ajv 8 has only 07's meta-schema.
-    const { $schema: _ignored, ...rest } = schema;
-    return compileWith(engines.draft07, rest);
-  }
-  const { $schema: _ignored, ...rest } = schema;
+  // The dialect is chosen here; Ajv would also insist on holding the named meta-schema.
+  const { $schema: dialect, ...rest } = schema;
+  const named = typeof dialect === 'string' ? dialect : '';
+  // Draft-04/06 differ from 07 in little a model's answer would show; Ajv 8 has only 07's meta-schema.
+  if (/draft-0[4-7]/.test(named)) return compileWith(engines.draft07, rest);
   try {
     return compileWith(engines.draft2020, rest);
   } catch (error) {
-    if (/2020-12/.test(dialect)) throw error;
+    if (/2020-12/.test(named)) throw error;
     return compileWith(engines.draft07, rest);
   }
 }

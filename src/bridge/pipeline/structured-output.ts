@@ -1,6 +1,7 @@
 // Structured output, emulated: Kiro cannot constrain its decoding, so a request that wants JSON
-// (a schema, or any JSON object) gets the format in its system prompt (kiro/request/
-// response-format), and its answer is checked here before any of it reaches the client:
+// (a schema, or any JSON object) gets the format in its system prompt
+// (kiro/request/response-format), and its answer is checked here before any of it reaches the
+// client:
 // - Kiro's whole answer is collected (a client that streams still gets nothing unvalidated; pings
 //   keep it waiting), the JSON is found in it (./json-extract: the whole text, a fenced block, or
 //   the outermost object/array in prose) and validated against the schema (./json-schema-validator).

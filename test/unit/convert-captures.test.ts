@@ -1,4 +1,4 @@
-// The real Kiro IDE request bodies (../shared/kiro-fixtures/kiroIDE_captured_req*.json, Aug 2025):
+// The real Kiro IDE request bodies (test/fixtures/kiro/kiroIDE_captured_req*.json, Aug 2025):
 // rebuild the conversation each one carries as a ChatRequest, convert it, and check we produce the
 // same structure the IDE sent — alternation, tool calls and results, tools, model id on every user
 // turn — differing only where 2026 peers report the upstream got stricter (empty content).

@@ -229,7 +229,7 @@ function objectInput(input: unknown, message: number, repairs: RepairLog): Recor
       // not JSON: wrapped below
     }
   }
-  repairs.add('tool-use-input-wrapped', 'non-object tool call input sent as {"value": …} (GO does the same)', message);
+  repairs.add('tool-use-input-wrapped', 'non-object tool call input sent as {"value": …} (Kiro takes only objects)', message);
   return { value: structuredClone(input) };
 }
 

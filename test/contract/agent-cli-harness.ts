@@ -2,6 +2,7 @@
 // fake upstream: a home folder, a work folder and a config folder of their own (never the user's
 // settings, logins or sessions), stdin closed, and an environment with nothing from the test
 // runner but PATH. A run that outlives its time limit is killed and reported with its output.
+import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import * as path from 'node:path';
 import { killChildren, root, spawnWith, tempHome } from './cli-harness';
@@ -51,6 +52,19 @@ export async function runAgent(command: string, args: string[], sandbox: AgentSa
     throw new Error(`${path.basename(command)} did not finish within ${timeoutMs} ms\n--- stdout\n${run.out()}\n--- stderr\n${run.err()}`);
   }
   return { code: exit.code, stdout: run.out(), stderr: run.err() };
+}
+
+/** A file's content only the agent's command can reveal: 24 random hex digits. */
+export function randomSecret(): string {
+  return randomBytes(12).toString('hex');
+}
+
+/**
+ * What the fake model "reads" in a tool result: the secret (agents wrap command output in their
+ * own headers and reminders, so the model looks for the value, as a real one would).
+ */
+export function secretIn(text: string): string | undefined {
+  return /\b[0-9a-f]{24}\b/.exec(text)?.[0];
 }
 
 /** Text of every tool result the Kiro request's current message carries. */

@@ -11,7 +11,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CODEX_KEY_VARIABLE, clientSetup } from '../../src/clients/client-config';
 import { textReply, toolReply, type GenerateContext, type KiroGenerateBody, type Scenario } from '../support/fake-upstream';
 import { TEST_API_KEY, useHarness, type Harness } from './harness';
-import { AGENT_TEST_TIMEOUT_MS, CODEX_BIN, agentSandbox, currentText, declaredTools, killChildren, runAgent, toolResultTexts, type AgentSandbox } from './agent-cli-harness';
+import { AGENT_TEST_TIMEOUT_MS, CODEX_BIN, agentSandbox, currentText, declaredTools, killChildren, randomSecret, runAgent, secretIn, toolResultTexts, type AgentSandbox } from './agent-cli-harness';
 
 let h: Harness;
 useHarness((harness) => (h = harness));
@@ -20,17 +20,15 @@ let sandbox: AgentSandbox;
 let codexHome: string;
 
 beforeEach(() => {
+  // Each test reads only its own requests and records.
+  h.upstream.clearRecords();
+  h.finished.length = 0;
   sandbox = agentSandbox();
   codexHome = path.join(sandbox.home, '.codex');
   mkdirSync(codexHome);
-  // The config the bridge tells users to write…
+  // Exactly the config the bridge tells users to write (the offline settings go on the command line).
   const setup = clientSetup('codex', { baseUrl: h.url, apiKey: TEST_API_KEY, platform: 'linux' });
-  const config = setup.blocks.find((b) => b.target === '~/.codex/config.toml')!.code;
-  // …and what keeps Codex off the network in a test: no update check, analytics, feedback or
-  // OpenTelemetry, and no plugin marketplace sync (it resolves github.com and chatgpt.com).
-  const offline = ['check_for_update_on_startup = false', 'approval_policy = "never"', '[analytics]', 'enabled = false', '[feedback]', 'enabled = false', '[otel]', 'exporter = "none"', '[features]', 'plugins = false'];
-  const [top, ...tables] = config.split('\n[');
-  writeFileSync(path.join(codexHome, 'config.toml'), [top, ...offline.slice(0, 2), '', ...tables.map((t) => `[${t}`), '', ...offline.slice(2)].join('\n'));
+  writeFileSync(path.join(codexHome, 'config.toml'), setup.blocks.find((b) => b.target === '~/.codex/config.toml')!.code);
 });
 
 afterEach(() => {
@@ -39,11 +37,30 @@ afterEach(() => {
   h.upstream.clearScripts();
 });
 
+/**
+ * What keeps Codex off the network in a test: no update check, analytics, feedback or
+ * OpenTelemetry, and no plugin marketplace sync (it resolves github.com and chatgpt.com).
+ */
+const OFFLINE = ['check_for_update_on_startup=false', 'analytics.enabled=false', 'feedback.enabled=false', 'otel.exporter="none"', 'features.plugins=false'];
+
 function codex(prompt: string) {
   return runAgent(
     CODEX_BIN,
-    // --strict-config: a key this Codex does not know fails the run instead of being ignored.
-    ['exec', '--skip-git-repo-check', '--ephemeral', '--strict-config', '--color', 'never', '--sandbox', 'danger-full-access', prompt],
+    [
+      'exec',
+      ...OFFLINE.flatMap((setting) => ['-c', setting]),
+      // A key this Codex does not know fails the run instead of being ignored.
+      '--strict-config',
+      '--skip-git-repo-check',
+      '--ephemeral',
+      '--color',
+      'never',
+      // Run the model's commands without a sandbox or approval prompts (nobody to ask; CI
+      // containers may not allow the bubblewrap sandbox).
+      '--sandbox',
+      'danger-full-access',
+      prompt,
+    ],
     sandbox,
     { CODEX_HOME: codexHome, [CODEX_KEY_VARIABLE]: TEST_API_KEY },
   );
@@ -52,18 +69,13 @@ function codex(prompt: string) {
 /** An MCP-style namespace whose flat member names pass Kiro's 63-character limit. */
 const LONG_NAMESPACE = 'mcp__a_server_with_a_name_long_enough_to_need_shortening__';
 
-/** The last non-empty line of a tool result (Codex puts the command's output after a header). */
-function lastLine(text: string): string {
-  return text.trim().split('\n').at(-1)!.trim();
-}
-
 describe('Codex CLI (real binary) through the bridge', { timeout: AGENT_TEST_TIMEOUT_MS }, () => {
   it('runs a shell-tool loop: Codex runs the command the model asked for, the output goes back, the answer quotes it', async () => {
-    const secret = randomBytes(12).toString('hex');
+    const secret = randomSecret();
     writeFileSync(path.join(sandbox.work, 'secret.txt'), `${secret}\n`);
     h.upstream.scriptNext(
       toolReply({ name: 'exec_command', input: { cmd: 'cat secret.txt' } }),
-      ({ body }: GenerateContext): Scenario => textReply(`The file says: ${lastLine(toolResultTexts(body).join('\n'))}`),
+      ({ body }: GenerateContext): Scenario => textReply(`The file says: ${secretIn(toolResultTexts(body).join('\n'))}`),
     );
 
     const run = await codex('What does secret.txt say?');

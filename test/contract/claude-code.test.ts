@@ -6,11 +6,12 @@
 // `output_config.effort`, `context_management`, a `defer_loading` tool, its beta headers, and for
 // some models a per-turn `system` message), runs the Bash command the model asked for, and sends
 // the output back.
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { clientSetup } from '../../src/clients/client-config';
 import { textReply, toolReply, type GenerateContext, type KiroGenerateBody, type Scenario } from '../support/fake-upstream';
+import { root } from './cli-harness';
 import { TEST_API_KEY, useHarness, type Harness } from './harness';
 import { AGENT_TEST_TIMEOUT_MS, CLAUDE_BIN, agentSandbox, currentText, declaredTools, killChildren, randomSecret, runAgent, secretIn, toolResultTexts, type AgentSandbox } from './agent-cli-harness';
 
@@ -58,6 +59,11 @@ function scriptBashLoop(): void {
 }
 
 describe('Claude Code (real binary) through the bridge', { timeout: AGENT_TEST_TIMEOUT_MS }, () => {
+  it('the README shows the settings these tests use', () => {
+    const setup = clientSetup('claude-code', { baseUrl: 'http://127.0.0.1:8765', apiKey: '<bridge key>', platform: 'linux' });
+    expect(readFileSync(path.join(root, 'README.md'), 'utf8')).toContain(`\`\`\`json\n${JSON.stringify({ env: setup.claudeEnv }, null, 2)}\n\`\`\``);
+  });
+
   it('runs a Bash-tool loop: Claude Code runs the command the model asked for, the output goes back, the answer quotes it', async () => {
     const secret = randomSecret();
     writeFileSync(path.join(sandbox.work, 'secret.txt'), `${secret}\n`);

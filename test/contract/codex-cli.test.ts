@@ -10,6 +10,7 @@ import * as path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CODEX_KEY_VARIABLE, clientSetup } from '../../src/clients/client-config';
 import { textReply, toolReply, type GenerateContext, type KiroGenerateBody, type Scenario } from '../support/fake-upstream';
+import { root } from './cli-harness';
 import { TEST_API_KEY, useHarness, type Harness } from './harness';
 import { AGENT_TEST_TIMEOUT_MS, CODEX_BIN, agentSandbox, currentText, declaredTools, killChildren, randomSecret, runAgent, secretIn, toolResultTexts, type AgentSandbox } from './agent-cli-harness';
 
@@ -70,6 +71,12 @@ function codex(prompt: string) {
 const LONG_NAMESPACE = 'mcp__a_server_with_a_name_long_enough_to_need_shortening__';
 
 describe('Codex CLI (real binary) through the bridge', { timeout: AGENT_TEST_TIMEOUT_MS }, () => {
+  it('the README shows the config these tests use', () => {
+    const setup = clientSetup('codex', { baseUrl: 'http://127.0.0.1:8765', apiKey: '<bridge key>', platform: 'linux' });
+    const toml = setup.blocks.find((b) => b.target === '~/.codex/config.toml')!.code;
+    expect(readFileSync(path.join(root, 'README.md'), 'utf8')).toContain(`\`\`\`toml\n${toml}\n\`\`\``);
+  });
+
   it('runs a shell-tool loop: Codex runs the command the model asked for, the output goes back, the answer quotes it', async () => {
     const secret = randomSecret();
     writeFileSync(path.join(sandbox.work, 'secret.txt'), `${secret}\n`);

@@ -10,6 +10,7 @@ import { toKiroEvent, type KiroEvent } from '../../src/kiro/codec/events';
 import { EventStreamDecoder, EventStreamError, encodeMessage } from '../../src/kiro/codec/eventstream';
 import {
   BEARER_INVALID_MESSAGE,
+  DEFAULT_MAX_BODY_BYTES,
   FREE_TIER_MODELS,
   LEGACY_MODEL_IDS,
   cutReply,
@@ -581,6 +582,31 @@ describe('generate: request validation', () => {
     expect(classifyUpstreamResponse(400, await res.text()).errorClass).toBe('prompt_too_long');
     body.conversationState!.currentMessage!.userInputMessage!.content = 'x'.repeat(500);
     expect((await generate(await socialRefresh(), body)).status).toBe(200);
+  });
+
+  it('refuses a raw body over ~600 KB before reading it, with CONTENT_LENGTH_EXCEEDS_THRESHOLD', async () => {
+    const token = await socialRefresh();
+    const body = validBody();
+    const sized = (bytes: number) => {
+      body.conversationState!.currentMessage!.userInputMessage!.content = '';
+      const overhead = Buffer.byteLength(JSON.stringify(body));
+      // Multi-byte characters, so bytes and characters differ: the limit is in UTF-8 bytes.
+      body.conversationState!.currentMessage!.userInputMessage!.content = 'é'.repeat(Math.floor((bytes - overhead) / 2)) + 'x'.repeat((bytes - overhead) % 2);
+      expect(Buffer.byteLength(JSON.stringify(body))).toBe(bytes);
+      return body;
+    };
+    upstream.validation = { maxInputChars: 10_000_000 };
+    const over = await generate(token, sized(DEFAULT_MAX_BODY_BYTES + 1));
+    expect(over.status).toBe(400);
+    expect(over.headers.get('x-fake-kiro-rule')).toBe('body_too_large');
+    const said = await over.text();
+    expect(JSON.parse(said)).toEqual({ message: 'Input content length exceeds threshold.', reason: 'CONTENT_LENGTH_EXCEEDS_THRESHOLD' });
+    expect(classifyUpstreamResponse(400, said).errorClass).toBe('prompt_too_long');
+    expect(upstream.lastGenerate().rejectedBy).toBe('body_too_large');
+    expect((await generate(token, sized(DEFAULT_MAX_BODY_BYTES))).status).toBe(200);
+    upstream.validation = { maxBodyBytes: 5_000 };
+    expect((await generate(token, sized(5_001))).status).toBe(400);
+    expect((await generate(token, sized(5_000))).status).toBe(200);
   });
 
   it('requires the account profileArn only when configured to', async () => {

@@ -178,7 +178,7 @@ export async function serveChat(api: ChatApi, call: RouteCall): Promise<void> {
   let opened: Opened | undefined;
   try {
     // The account pool picks the account and fails over between attempts (./upstream-open).
-    opened = await openUpstream(request, kiroModel, trace, context, config, signal);
+    opened = await openUpstream(request, kiroModel, trace, context, config, signal, inputTokens);
     if (stream) await streamResponse(res, opened, stream, exchange, base, trace, signal);
     else await collectResponse(api, res, opened, exchange, base, trace, signal);
   } catch (error) {

@@ -7,6 +7,7 @@
 import { ResponseAssembler } from '../../kiro/response/assemble';
 import { generateAssistantResponse, type KiroResponseStream } from '../../kiro/http/client';
 import { toKiroRequest, type ConvertResult } from '../../kiro/request/convert';
+import { oversizedPayload, payloadTooLargeError, payloadTooLargeNote } from '../../kiro/request/payload-limit';
 import type { KiroEvent } from '../../kiro/codec/events';
 import { conversationIdFor } from '../../kiro/request/ids';
 import type { ChatRequest, OutputEvent } from '../../kiro/types';
@@ -55,6 +56,11 @@ export async function readAnswer(
   if (!assembler.done) await emit(assembler.end());
 }
 
+/**
+ * Opens the answer to `request`: converts it (once), refuses a body larger than Kiro takes
+ * before any account is used, then makes the call through the account pool. `inputTokens` (the
+ * bridge's count of the request) goes into that refusal's message.
+ */
 export async function openUpstream(
   request: ChatRequest,
   kiroModel: string,
@@ -62,23 +68,32 @@ export async function openUpstream(
   context: BridgeContext,
   config: BridgeConfig,
   signal: AbortSignal,
+  inputTokens?: number,
 ): Promise<Opened> {
   const conversationId = conversationIdFor(request.sessionKey);
-  // The converted body depends on the account only through its profile ARN: convert once per ARN.
-  const converted = new Map<string, ConvertResult & { text: string }>();
-  const convertFor = (profileArn: string | undefined) => {
+  // The converted body depends on the account only through its top-level profile ARN: the
+  // conversation is converted and measured once, and each ARN gets its own serialization.
+  const converted: ConvertResult = toKiroRequest(request, { kiroModel, conversationId, thinkingBudget: request.thinking?.budgetTokens });
+  trace.addRepairs(converted.repairs);
+  const withoutArn = JSON.stringify(converted.body);
+  const oversized = oversizedPayload(withoutArn);
+  if (oversized) {
+    trace.captureKiroRequest(converted.body);
+    trace.addRepairs([payloadTooLargeNote(oversized)]);
+    throw payloadTooLargeError(oversized, inputTokens);
+  }
+  const texts = new Map<string, string>();
+  const textFor = (profileArn: string | undefined) => {
     const key = profileArn ?? '';
-    let result = converted.get(key);
-    if (!result) {
-      const body = toKiroRequest(request, { kiroModel, profileArn, conversationId, thinkingBudget: request.thinking?.budgetTokens });
-      result = { ...body, text: JSON.stringify(body.body) };
-      if (converted.size === 0) {
-        trace.addRepairs(body.repairs);
-        trace.captureKiroRequest(body.body);
-      }
-      converted.set(key, result);
+    let text = texts.get(key);
+    if (text === undefined) {
+      const body = profileArn ? { ...converted.body, profileArn } : converted.body;
+      text = profileArn ? JSON.stringify(body) : withoutArn;
+      // The record keeps the body as first sent.
+      if (texts.size === 0) trace.captureKiroRequest(body);
+      texts.set(key, text);
     }
-    return result;
+    return { text, toolNames: converted.toolNames };
   };
 
   let firstAccount: string | undefined;
@@ -96,7 +111,7 @@ export async function openUpstream(
       },
     },
     async (lease) => {
-      const { text, toolNames } = convertFor(lease.account.profileArn);
+      const { text, toolNames } = textFor(lease.account.profileArn);
       const assembler = new ResponseAssembler({ toolNames, thinking: request.thinking !== undefined, stopSequences: request.stopSequences });
       let upstream: KiroResponseStream | undefined;
       try {

@@ -103,6 +103,7 @@ export { FakeAccount, DEFAULT_MODELS, FREE_TIER_MODELS, LEGACY_MODEL_IDS, nextMo
 export {
   textReply,
   toolReply,
+  cutToolReply,
   interleavedToolsReply,
   thinkingReply,
   exceptionReply,
@@ -118,7 +119,7 @@ export {
   splitText,
   expandScenario,
 } from './fake-upstream/scenario';
-export type { ReplyExtras } from './fake-upstream/scenario';
+export type { CutToolSpec, ReplyExtras } from './fake-upstream/scenario';
 export { upstreamErrors, BEARER_INVALID_MESSAGE, SUSPENDED_MESSAGE } from './fake-upstream/bodies';
 export { validateGenerateBody, checkBodySize, inputChars, DEFAULT_MAX_INPUT_CHARS, DEFAULT_MAX_BODY_BYTES, DEFAULT_TOOL_NAME_MAX_LENGTH } from './fake-upstream/validate';
 export { usageLimitsBody } from './fake-upstream/usage';

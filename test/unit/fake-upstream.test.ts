@@ -14,6 +14,7 @@ import {
   FREE_TIER_MODELS,
   LEGACY_MODEL_IDS,
   cutReply,
+  cutToolReply,
   delayedReply,
   errorFrameReply,
   hangBeforeHeadersReply,
@@ -247,6 +248,37 @@ describe('generate: scripted scenarios', () => {
     ]);
     const throttled = await play(exceptionReply('ThrottlingException'));
     expect(throttled[0]).toMatchObject({ kind: 'exception', type: 'ThrottlingException' });
+  });
+
+  it('cuts a large tool input the ways Kiro does: truncated at stop, empty, unfinished, or by ContentLengthExceededException', async () => {
+    const input = { file_path: '/src/big.ts', content: 'line\n'.repeat(50) };
+    const whole = JSON.stringify(input);
+    const inputOf = (frames: ToolFrame[]) => frames.map((f) => f.input ?? '').join('');
+
+    const truncated = await play(cutToolReply({ name: 'Write', input, cut: 'truncated', keep: 40 }, { text: 'Writing.', metering: 0.3, contextUsage: 12 }));
+    expect(textOf(truncated)).toBe('Writing.');
+    const frames = toolFrames(truncated);
+    expect(frames[0]).toMatchObject({ name: 'Write' });
+    expect(inputOf(frames)).toBe(whole.slice(0, 40));
+    expect(frames.at(-1)).toMatchObject({ stop: true });
+    expect(truncated.slice(-2).map((e) => e.type)).toEqual(['contextUsageEvent', 'meteringEvent']);
+
+    const empty = toolFrames(await play(cutToolReply({ name: 'Write', input, cut: 'empty' })));
+    expect(inputOf(empty)).toBe('');
+    expect(empty.at(-1)).toMatchObject({ stop: true });
+
+    const unfinished = await play(cutToolReply({ name: 'Write', input, cut: 'unfinished', keep: 30 }, { metering: 1 }));
+    expect(inputOf(toolFrames(unfinished))).toBe(whole.slice(0, 30));
+    expect(toolFrames(unfinished).some((f) => f.stop)).toBe(false);
+    expect(unfinished.at(-1)!.type).toBe('toolUseEvent');
+
+    const limited = await play(cutToolReply({ name: 'Write', input, cut: 'truncated', exception: true }));
+    expect(toolFrames(limited).some((f) => f.stop)).toBe(false);
+    expect(limited.at(-1)).toMatchObject({ kind: 'exception', type: 'ContentLengthExceededException' });
+
+    const afterRead = toolFrames(await play(cutToolReply({ name: 'Write', input, cut: 'empty' }, { before: [{ name: 'Read', input: { file_path: 'a' } }] })));
+    expect(afterRead.filter((f) => f.stop).length).toBe(2);
+    expect(afterRead[0]).toMatchObject({ name: 'Read' });
   });
 
   it('sends :message-type error frames with code and message', async () => {

@@ -10,7 +10,7 @@ import { toKiroRequest, type ConvertResult } from '../../kiro/request/convert';
 import { oversizedPayload, payloadTooLargeError, payloadTooLargeNote } from '../../kiro/request/payload-limit';
 import type { KiroEvent } from '../../kiro/codec/events';
 import { conversationIdFor } from '../../kiro/request/ids';
-import type { ChatRequest, OutputEvent } from '../../kiro/types';
+import type { ChatRequest, OutputEvent, ToolDefinition } from '../../kiro/types';
 import type { BridgeConfig } from '../config';
 import type { BridgeContext } from '../context';
 import type { RequestTrace } from '../traffic';
@@ -56,6 +56,16 @@ export async function readAnswer(
   if (!assembler.done) await emit(assembler.end());
 }
 
+/** Each tool's required input properties, by name (an empty input for one of these was cut). */
+function requiredInputs(tools: readonly ToolDefinition[]): Map<string, string[]> {
+  const required = new Map<string, string[]>();
+  for (const tool of tools) {
+    const list = tool.inputSchema?.required;
+    if (Array.isArray(list)) required.set(tool.name, list.filter((p): p is string => typeof p === 'string'));
+  }
+  return required;
+}
+
 /**
  * Opens the answer to `request`: converts it (once), refuses a body larger than Kiro takes
  * before any account is used, then makes the call through the account pool. `inputTokens` (the
@@ -96,6 +106,8 @@ export async function openUpstream(
     return { text, toolNames: converted.toolNames };
   };
 
+  const required = requiredInputs(request.tools);
+
   let firstAccount: string | undefined;
   return context.accounts.execute(
     {
@@ -112,7 +124,13 @@ export async function openUpstream(
     },
     async (lease) => {
       const { text, toolNames } = textFor(lease.account.profileArn);
-      const assembler = new ResponseAssembler({ toolNames, thinking: request.thinking !== undefined, stopSequences: request.stopSequences });
+      const assembler = new ResponseAssembler({
+        toolNames,
+        thinking: request.thinking !== undefined,
+        stopSequences: request.stopSequences,
+        requiredInput: (name) => required.get(name),
+        onNote: (note) => trace.addRepairs([note]),
+      });
       let upstream: KiroResponseStream | undefined;
       try {
         upstream = await generateAssistantResponse(lease.account, lease.token, text, {

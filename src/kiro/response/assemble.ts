@@ -4,15 +4,15 @@
 // - A tool call is emitted whole, once its input is complete: `tool_start X`, one `tool_delta X`
 //   with the input text, `tool_end X`, nothing in between. Clients run a tool as soon as its block
 //   closes, and an input Kiro cut short is only known to be cut at its end, so a call is never
-//   half-sent (./cut-tool says what replaces a cut one). Kiro may interleave tool frames by id
-//   (protocol §4.3); a second tool, or text, arriving while a tool is being collected is held
-//   until that tool ends, then released in arrival order. (Real Kiro streams tools one after
-//   another, so in practice nothing waits.)
+//   half-sent (./cut-tool says what replaces a cut one). Kiro may interleave tool frames by id;
+//   a second tool, or text, arriving while a tool is being collected is held until that tool
+//   ends, then released in arrival order. (Real Kiro streams tools one after another, so in
+//   practice nothing waits.)
 // - Text is never held back beyond what tag and stop-sequence detection need.
 // - The sequence ends with exactly one `finish` or `error`, after which nothing more is emitted.
 //   A stream that breaks or ends with nothing at all ends in an `error` (class `stream_broken`),
-//   never in a made-up `end_turn` (peers §4). A tool call Kiro cut off ends the answer with a
-//   note and `max_tokens` (./cut-tool).
+//   never in a made-up `end_turn`. A tool call Kiro cut off ends the answer with a note and
+//   `max_tokens` (./cut-tool).
 import { KiroError, classifyStreamException } from '../errors';
 import type { KiroEvent } from '../codec/events';
 import { cutToolNote, cutToolNotice } from './cut-tool';
@@ -383,7 +383,7 @@ export class ResponseAssembler {
         parsed = JSON.parse(text);
       } catch {
         // Peers fall back to `{}` here and so execute a tool with its arguments silently dropped;
-        // an input that does not parse was cut off upstream, so it must not be run (peers §4).
+        // an input that does not parse was cut off upstream, so it must not be run.
         return 'its input is not complete JSON';
       }
     }
@@ -436,7 +436,7 @@ export class ResponseAssembler {
     this.endTextRun(out);
     if (this.finished) return;
     // Complete tool calls before the cut are valid and were what the model wanted to run, so
-    // tool_use wins over max_tokens (as in XW): a client only runs tools on `tool_use`.
+    // tool_use wins over max_tokens: a client only runs tools on `tool_use`.
     this.finish(out, this.completedTools > 0 ? 'tool_use' : 'max_tokens');
   }
 

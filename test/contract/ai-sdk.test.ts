@@ -105,7 +105,7 @@ describe.each(clients)('$name', (client) => {
     expect(deltas.length).toBeGreaterThan(1);
     expect(await result.finishReason).toBe('stop');
     const [record] = recordsSince(from, client.path);
-    expect(record).toMatchObject({ status: 200, stream: true, stopReason: 'end_turn' });
+    expect(record).toMatchObject({ status: 200, stream: true, stopReason: 'end_turn', client: 'Vercel AI SDK' });
     const usage = await result.usage;
     expect(usage.inputTokens).toBe(record!.inputTokens);
     expect(usage.outputTokens).toBe(record!.outputTokens);

@@ -2,8 +2,8 @@
 // OpenAI adapter it talks through) sent through the openai package, with the answer read the way
 // cn reads it: content deltas, tool-call deltas joined by index, usage when a chunk carries it.
 import { beforeEach, describe, expect, it } from 'vitest';
-import { toolReply } from '../support/fake-upstream';
-import { clientFixture, fixtureRequest, streamChatFixture } from './client-fixtures';
+import { textReply, toolReply } from '../support/fake-upstream';
+import { clientFixture, fixtureRequest, streamChatFixture, streamMessagesFixture } from './client-fixtures';
 import { currentMessage, useHarness, type Harness } from './harness';
 
 let h: Harness;
@@ -60,5 +60,23 @@ describe('Continue CLI (cn), provider openai', () => {
     const answer = await streamChatFixture(h.openai(), request);
     expect(answer.choicelessChunks).toBe(1);
     expect(answer.usage!.prompt_tokens).toBe(h.finished.at(-1)!.inputTokens);
+  });
+});
+
+describe('Continue CLI (cn), provider anthropic (what `kiro-bridge configure continue` writes)', () => {
+  const fixture = clientFixture('continue-cli.json');
+
+  it('the same loop over the Messages API with its cache hints: the tool result and the follow-up text are one turn for Kiro', async () => {
+    h.upstream.scriptNext(textReply('Line 1 of src/index.ts: `export const answer = 42;`', { chunks: 3 }));
+    const { message } = await streamMessagesFixture(h.client, fixtureRequest(fixture, 'provider anthropic: the same loop over the Messages API'));
+
+    expect(message.stop_reason).toBe('end_turn');
+    expect(message.content).toMatchObject([{ type: 'text', text: 'Line 1 of src/index.ts: `export const answer = 42;`' }]);
+    const kiro = h.lastKiroBody();
+    const current = currentMessage(kiro);
+    expect(current.content).toContain('Show me the line.');
+    expect(current.userInputMessageContext!.toolResults).toEqual([{ toolUseId: 'toolu_cn_1', content: [{ text: 'src/index.ts:1:export const answer = 42;' }], status: 'success' }]);
+    expect(JSON.stringify(kiro.conversationState!.history)).toContain('You are an agent in the Continue CLI.');
+    expect(h.finished.at(-1)).toMatchObject({ status: 200, path: '/v1/messages', repairs: [] });
   });
 });

@@ -1,7 +1,6 @@
 // The official `openai` package's Responses API (what Codex CLI speaks) against the bridge and the
-// fake Kiro upstream: plain and streamed answers, a function call round trip, previous_response_id
-// and item_reference,
-// reasoning, errors, and a stream cut in the middle.
+// fake Kiro upstream: plain and streamed answers, a function call round trip, previous_response_id,
+// item_reference, reasoning, errors, and a stream cut in the middle.
 import OpenAI, { APIError } from 'openai';
 import type { FunctionTool, ResponseFunctionToolCall, ResponseStreamEvent } from 'openai/resources/responses/responses';
 import { beforeEach, describe, expect, it } from 'vitest';

@@ -4,7 +4,7 @@
 // Kiro returns no token counts, so output is counted with the bridge's tokenizer over what was
 // emitted, each run of text or reasoning counted whole (more accurate than summing fragments), and
 // the prompt's estimate is replaced by Kiro's own contextUsagePercentage when it arrives (as
-// KRS/VRS/PY do).
+// kiro.rs and its ports do).
 import { KiroError } from '../../kiro/errors';
 import { TOOL_BLOCK_OVERHEAD } from '../../kiro/tokens';
 import type { FinishReason, OutputEvent } from '../../kiro/types';

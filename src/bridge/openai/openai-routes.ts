@@ -49,10 +49,10 @@ export function responsesApi(store: ResponsesStore | undefined): ChatApi {
         previous: store ? (id) => store.get(id) : undefined,
         item: store ? (id) => store.item(id) : undefined,
       });
-      const { request, echo, customTools, inputSystem } = parsed;
+      const { request, echo, customTools, namespacedTools, inputSystem } = parsed;
       const id = newResponseId();
       const created = nowSeconds();
-      const meta = (base: Parameters<Exchange['build']>[1]): ResponsesOutputMeta => ({ ...base, id, created, echo, customTools });
+      const meta = (base: Parameters<Exchange['build']>[1]): ResponsesOutputMeta => ({ ...base, id, created, echo, customTools, namespacedTools });
       let final: ResponseObject | undefined;
       let writer: ResponsesStreamWriter | undefined;
       return {

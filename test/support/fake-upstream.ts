@@ -49,7 +49,8 @@
  * until the client leaves), or `{http:{status,body,headers}}` (after nothing but delays).
  * `holdHeaders: true` keeps the 200 headers back until the first frame, so a delay, cut or stall
  * can come before the first byte. Builders: `textReply`, `toolReply`, `interleavedToolsReply`,
- * `thinkingReply`, `exceptionReply`, `errorFrameReply`, `cutReply`, `slowReply`, `stallReply`,
+ * `thinkingReply`, `fencedJsonReply` / `proseJsonReply` (JSON as models wrap it when only the
+ * prompt asks for it), `exceptionReply`, `errorFrameReply`, `cutReply`, `slowReply`, `stallReply`,
  * `httpReply`, `delayedReply`, `resetBeforeHeadersReply`, `hangBeforeHeadersReply`, and
  * `upstreamErrors.*` for every error body of docs/kiro-protocol.md#errors.
  * A scenario can also be a function of the request (`GenerateContext`). With nothing scripted,
@@ -105,6 +106,8 @@ export {
   toolReply,
   interleavedToolsReply,
   thinkingReply,
+  fencedJsonReply,
+  proseJsonReply,
   exceptionReply,
   errorFrameReply,
   cutReply,

@@ -18,7 +18,9 @@ import {
   hangBeforeHeadersReply,
   resetBeforeHeadersReply,
   exceptionReply,
+  fencedJsonReply,
   interleavedToolsReply,
+  proseJsonReply,
   slowReply,
   stallReply,
   startFakeUpstream,
@@ -228,6 +230,15 @@ describe('generate: scripted scenarios', () => {
     const contents = events.map((e) => (e.json as { content: string }).content);
     // With 9 chunks over a 47-character thinking part, neither tag arrives whole in one frame.
     expect(contents.some((c) => c.includes('<thinking>'))).toBe(false);
+  });
+
+  it('sends JSON the way models wrap it: in a fence after a sentence, or inside prose', async () => {
+    const value = { city: 'Paris', temperature: 21.5, tags: ['sunny'] };
+    const fenced = await play(fencedJsonReply(value, { after: 'Anything else?' }));
+    expect(fenced.length).toBeGreaterThan(1);
+    expect(textOf(fenced)).toBe(`Here is the JSON you asked for:\n\n\`\`\`json\n${JSON.stringify(value, null, 2)}\n\`\`\`\n\nAnything else?`);
+    const prose = await play(proseJsonReply(value));
+    expect(textOf(prose)).toBe(`Sure! The result is ${JSON.stringify(value)} Let me know if you need anything else.`);
   });
 
   it('sends meteringEvent and contextUsageEvent payloads as Kiro does', async () => {

@@ -111,6 +111,8 @@ const ERROR_TABLE: Record<ErrorClass, { status: number; type: AnthropicErrorType
   stream_broken: { status: 502, type: 'api_error' },
   // The SDKs know the API's own gateway timeout (504 timeout_error).
   timeout: { status: 504, type: 'timeout_error' },
+  // The upstream's answer was unusable (a gateway's 502), not the client's request.
+  invalid_output: { status: 502, type: 'api_error' },
   internal: { status: 500, type: 'api_error' },
 };
 

@@ -65,6 +65,7 @@ const ERROR_TABLE: Record<ErrorClass, { status: number; type: OpenAIErrorType; c
   no_account: { status: 503, type: 'server_error', code: 'no_kiro_account' },
   stream_broken: { status: 502, type: 'server_error', code: 'stream_broken' },
   timeout: { status: 504, type: 'server_error', code: 'timeout' },
+  invalid_output: { status: 502, type: 'server_error', code: 'invalid_structured_output' },
   internal: { status: 500, type: 'server_error', code: null },
 };
 

@@ -62,6 +62,7 @@ export async function openUpstream(
   context: BridgeContext,
   config: BridgeConfig,
   signal: AbortSignal,
+  options: { recordConversion?: boolean } = {},
 ): Promise<Opened> {
   const conversationId = conversationIdFor(request.sessionKey);
   // The converted body depends on the account only through its profile ARN: convert once per ARN.
@@ -72,7 +73,8 @@ export async function openUpstream(
     if (!result) {
       const body = toKiroRequest(request, { kiroModel, profileArn, conversationId, thinkingBudget: request.thinking?.budgetTokens });
       result = { ...body, text: JSON.stringify(body.body) };
-      if (converted.size === 0) {
+      // A follow-up call (a structured-output retry) keeps the record's first request and repairs.
+      if (converted.size === 0 && options.recordConversion !== false) {
         trace.addRepairs(body.repairs);
         trace.captureKiroRequest(body.body);
       }

@@ -158,6 +158,8 @@ describe('Anthropic Messages: output_config.format', () => {
     expect((error.error as { error: { type: string } }).error.type).toBe('api_error');
     expect(error.message).toContain('did not match the requested JSON schema, also after one retry');
     expect(error.message).toContain('I would rather describe');
+    // Two Kiro calls were spent already: the SDKs are told not to spend more on their own.
+    expect(error.headers?.get('x-should-retry')).toBe('false');
     expect(calls() - from).toBe(2);
     const record = lastRecord();
     expect(record.status).toBe(502);
@@ -288,6 +290,7 @@ describe('OpenAI Chat Completions: response_format', () => {
     expect(error.status).toBe(502);
     expect(error.type).toBe('server_error');
     expect(error.code).toBe('invalid_structured_output');
+    expect(error.headers?.get('x-should-retry')).toBe('false');
     expect(error.message).toContain(BAD_TEMPERATURE);
   });
 

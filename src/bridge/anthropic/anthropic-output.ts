@@ -62,6 +62,8 @@ export interface AnthropicErrorInfo {
   message: string;
   /** For a `retry-after` header. */
   retryAfterSeconds?: number;
+  /** A 5xx that a plain retry would only repeat at the user's cost (`x-should-retry: false`). */
+  noRetry?: boolean;
 }
 
 // ---- ids, signatures, errors --------------------------------------------------------------
@@ -127,6 +129,7 @@ export function anthropicErrorFor(error: unknown, redactor: Redactor = defaultRe
   const { message, retryAfterSeconds } = messageAndRetry(error);
   const info: AnthropicErrorInfo = { status, type, message: redactor.text(message) };
   if (retryAfterSeconds !== undefined) info.retryAfterSeconds = retryAfterSeconds;
+  if (error.errorClass === 'invalid_output') info.noRetry = true;
   return info;
 }
 

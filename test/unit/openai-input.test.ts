@@ -161,6 +161,29 @@ describe('parseChatCompletionRequest: messages', () => {
     expect(request.messages[1]).toEqual({ role: 'assistant', content: [{ type: 'thinking', thinking: 'hmm' }, { type: 'text', text: 'A' }, { type: 'text', text: 'no' }] });
   });
 
+  it("OpenRouter-style reasoning_details (kept by Cline and Roo Code) come back as thinking; encrypted entries are dropped with a note", () => {
+    const { request, notes } = parse({
+      messages: [
+        { role: 'user', content: 'q' },
+        {
+          role: 'assistant',
+          content: 'A',
+          reasoning_details: [
+            { type: 'reasoning.text', text: 'first', format: 'anthropic-claude-v1', index: 0 },
+            { type: 'reasoning.summary', summary: 'second', index: 1 },
+            { type: 'reasoning.encrypted', data: 'opaque', index: 2 },
+          ],
+        },
+        { role: 'user', content: 'q2' },
+      ],
+    });
+    expect(request.messages[1]).toEqual({ role: 'assistant', content: [{ type: 'thinking', thinking: 'first\n\nsecond' }, { type: 'text', text: 'A' }] });
+    expect(notes).toEqual(['messages[1].reasoning_details: 1 encrypted entry was dropped (only the provider that wrote them can read them)']);
+    // reasoning_content wins when both are sent
+    const both = parse({ messages: [{ role: 'user', content: 'q' }, { role: 'assistant', content: 'A', reasoning_content: 'rc', reasoning_details: [{ type: 'reasoning.text', text: 'rd' }] }, { role: 'user', content: 'q2' }] });
+    expect(both.request.messages[1]!.content[0]).toEqual({ type: 'thinking', thinking: 'rc' });
+  });
+
   it('a user name goes in front of the text, with a note', () => {
     const { request, notes } = parse({ messages: [{ role: 'user', name: 'alice', content: 'hi all' }] });
     expect(request.messages[0]!.content).toEqual([{ type: 'text', text: 'alice: hi all' }]);

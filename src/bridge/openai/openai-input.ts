@@ -101,10 +101,29 @@ function toolArguments(raw: string, path: string, notes: string[]): unknown {
   return { value: parsed };
 }
 
+/**
+ * OpenRouter-style `reasoning_details` kept by Cline and Roo Code from an earlier provider: the
+ * readable entries as text; encrypted ones only that provider can read (dropped with a note).
+ */
+function reasoningDetailsText(details: unknown, path: string, notes: string[]): string | undefined {
+  if (!Array.isArray(details)) return undefined;
+  const texts: string[] = [];
+  let encrypted = 0;
+  for (const detail of details) {
+    if (!isObject(detail)) continue;
+    if (typeof detail.text === 'string' && detail.text) texts.push(detail.text);
+    else if (typeof detail.summary === 'string' && detail.summary) texts.push(detail.summary);
+    else if (present(detail.data)) encrypted++;
+  }
+  if (encrypted > 0) notes.push(`${path}.reasoning_details: ${encrypted} encrypted entr${encrypted === 1 ? 'y was' : 'ies were'} dropped (only the provider that wrote them can read them)`);
+  return texts.length > 0 ? texts.join('\n\n') : undefined;
+}
+
 function assistantMessage(message: Json, path: string, notes: string[]): ChatMessage {
   const content: ContentBlock[] = [];
-  // Reasoning a client sends back (DeepSeek-style `reasoning_content`, or `reasoning`).
-  const reasoning = firstString(message, ['reasoning_content', 'reasoning']);
+  // Reasoning a client sends back (DeepSeek-style `reasoning_content`, `reasoning`, or
+  // OpenRouter-style `reasoning_details`).
+  const reasoning = firstString(message, ['reasoning_content', 'reasoning']) ?? reasoningDetailsText(message.reasoning_details, path, notes);
   if (reasoning) content.push({ type: 'thinking', thinking: reasoning });
   if (present(message.content)) {
     for (const text of textParts(message.content, `${path}.content`, 'assistant')) if (text) content.push({ type: 'text', text });

@@ -1,12 +1,12 @@
 // POST /generateAssistantResponse: bearer, account state and body checks, then the scripted
-// reply streamed as EventStream frames (kiro-protocol §2, §4).
+// reply streamed as EventStream frames (docs/kiro-protocol.md#request-body, #events).
 import { randomUUID } from 'node:crypto';
 import { httpOf, upstreamErrors } from './bodies';
 import { ChunkWriter, sleep, untilAborted } from './delivery';
 import { expandScenario, httpStepOf, meteredCredits } from './scenario';
 import type { RouteCall, RouteKit } from './server';
 import type { GenerateContext, KiroGenerateBody, Scenario } from './types';
-import { validateGenerateBody, validationFailure } from './validate';
+import { checkBodySize, validateGenerateBody, validationFailure } from './validate';
 
 const EVENTSTREAM = 'application/vnd.amazon.eventstream';
 
@@ -20,9 +20,10 @@ export async function generateRoute(call: RouteCall, kit: RouteKit): Promise<voi
   const validation = kit.upstream.validation;
   if (validation.enabled !== false) {
     const failure =
-      record.body === undefined
+      checkBodySize(record.rawBody, validation) ??
+      (record.body === undefined
         ? validationFailure('body_not_json', 'the body is not JSON')
-        : validateGenerateBody(record.body, { models: account.modelIds, profileArn: account.profileArn }, validation);
+        : validateGenerateBody(record.body, { models: account.modelIds, profileArn: account.profileArn }, validation));
     if (failure) {
       record.rejectedBy = failure.rule;
       return kit.refuse(call, { status: failure.status, body: failure.body, headers: failure.headers ?? {} }, failure.detail);

@@ -1,7 +1,7 @@
 // What each bundle loads, and when. Activation stays cheap only while dist/extension.js leaves the
 // heavy libraries to dist/heavy.js (loaded on first use), and `serve` stays small only while
-// sign-in, doctor, the client configurations, the web search and the tokenizer's ranks are
-// imported where they are first used. One stray static import pulls them back in; this keeps it
+// sign-in, doctor, the client configurations, the web search, the tokenizer's ranks, express and
+// ajv are imported where they are first used. One stray static import pulls them back in; this keeps it
 // from happening unnoticed.
 import * as esbuild from 'esbuild';
 import { readFileSync } from 'node:fs';
@@ -53,6 +53,9 @@ const ON_FIRST_USE = [
   'src/bridge/web-search/web-search.ts',
   'src/kiro/http/web-search.ts',
   'node_modules/@anthropic-ai/tokenizer/claude.json',
+  // Only parameterised routes, /health and the 404 need express; structured output needs ajv.
+  'node_modules/express/',
+  'node_modules/ajv/',
 ];
 
 const has = (inputs: string[], part: string) => inputs.some((f) => f.includes(part));

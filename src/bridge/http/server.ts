@@ -2,11 +2,13 @@
 // lifecycle. Fixed-path routes (/v1/messages, /v1/chat/completions, …) are dispatched by a map
 // lookup straight from node's request event; everything else (parameterised paths, /health, 404,
 // the last-resort error handler) is the express app. Express costs ~0.1 ms of CPU per request on
-// this machine class, as much as the whole rest of a pass-through hop, so the hot routes skip it. `start()` listens and resolves with the URL; `stop()` refuses new work, lets in-flight
+// this machine class, as much as the whole rest of a pass-through hop, so the hot routes skip it;
+// it is imported on the first request that needs it (~2 MB that a bridge serving only the API
+// routes never holds). `start()` listens and resolves with the URL; `stop()` refuses new work, lets in-flight
 // requests finish for the grace period, then ends every remaining stream with an SSE error event
 // (or a 529 when nothing was sent yet) and closes every socket. A BridgeServer is a Disposable.
-import express from 'express';
-import type { NextFunction, Request, Response } from 'express';
+import type express from 'express';
+import type { NextFunction, Request, Response, Router } from 'express';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Disposable } from '../../common/disposable';
@@ -67,7 +69,9 @@ export class BridgeServer extends Disposable {
   private readonly redactor: Redactor;
   private readonly recorder: TrafficRecorder;
   private readonly context: BridgeContext;
-  private readonly router = express.Router();
+  /** Routes with parameters: express's router serves them (registered when the app is built). */
+  private readonly paramRoutes: BridgeRoute[] = [];
+  private router: Router | undefined;
   private readonly routeList: BridgeRoute[] = [];
   private readonly exactRoutes = new Map<string, BridgeRoute>();
   /** Recent /v1/responses answers for previous_response_id: memory only, bounded, gone on dispose. */
@@ -78,7 +82,9 @@ export class BridgeServer extends Disposable {
   private addressValue: BridgeAddress | undefined;
   private startedAt = Date.now();
   private stopping: Promise<void> | undefined;
-  readonly app: express.Express;
+  /** The express app, imported and built on the first request no fixed route takes. */
+  private app: express.Express | undefined;
+  private appLoading: Promise<express.Express> | undefined;
 
   constructor(
     config: BridgeConfig,
@@ -101,7 +107,6 @@ export class BridgeServer extends Disposable {
       redactor: this.redactor,
       logger: this.logger,
     };
-    this.app = this.buildApp();
     // Requests carrying Anthropic's server web search tool are served by bridge/web-search.
     const anthropic = [withWebSearch(messagesRoute), withWebSearchCountTokens(countTokensRoute)];
     for (const route of [...anthropic, ...modelRoutes, ...openaiRoutes(this.responses), ...(deps.routes ?? [])]) this.addRoute(route);
@@ -211,18 +216,39 @@ export class BridgeServer extends Disposable {
       this.exactRoutes.set(`${route.method} ${route.path}`, route);
       return;
     }
-    const run = (req: Request, res: Response) => this.run(route, req as unknown as RouteCall['req'], res, traceOf(res)!);
-    if (route.method === 'GET') this.router.get(route.path, run);
-    else this.router.post(route.path, run);
+    this.paramRoutes.push(route);
+    if (this.router) this.addToRouter(this.router, route);
   }
 
-  private buildApp(): express.Express {
-    const app = express();
+  private addToRouter(router: Router, route: BridgeRoute): void {
+    const run = (req: Request, res: Response) => this.run(route, req as unknown as RouteCall['req'], res, traceOf(res)!);
+    if (route.method === 'GET') router.get(route.path, run);
+    else router.post(route.path, run);
+  }
+
+  /** Hands a request no fixed route takes to express, importing and building it the first time. */
+  private viaExpress(req: IncomingMessage, res: ServerResponse, path: string): void {
+    if (this.app) {
+      this.app(req, res);
+      return;
+    }
+    this.appLoading ??= import('express').then((module) => (this.app = this.buildApp(module.default)));
+    this.appLoading.then(
+      (app) => app(req, res),
+      (error: unknown) => this.lastResort(error, res, undefined, path),
+    );
+  }
+
+  private buildApp(createApp: typeof express): express.Express {
+    const router = createApp.Router();
+    for (const route of this.paramRoutes) this.addToRouter(router, route);
+    this.router = router;
+    const app = createApp();
     app.disable('x-powered-by');
     app.set('etag', false);
     app.use((req, res, next) => this.guard(req, res, next));
     app.get('/health', (_req, res) => sendJson(res, 200, healthAnswer(this.deps.accounts, this.startedAt)));
-    app.use(this.router);
+    app.use(router);
     app.use((req, res) => {
       // The common mistakes: a base URL without /v1 where the client expects it, or with /v1
       // where the client adds it itself.
@@ -259,7 +285,7 @@ export class BridgeServer extends Disposable {
     if (path.length > 1 && path.endsWith('/')) path = path.slice(0, -1);
     const route = this.exactRoutes.get(`${req.method} ${path}`);
     if (!route) {
-      this.app(req, res);
+      this.viaExpress(req, res, path);
       return;
     }
     const trace = this.recorder.begin(req, route.api, newRequestId());

@@ -57,7 +57,8 @@ const NUMBER = /\p{N}/u;
 const SPACE = /\p{White_Space}/u;
 
 const BASE64_VALUES = (() => {
-  const values = new Int8Array(128).fill(-1);
+  // -64 for an invalid character: shifted into its place in a group it still sets bit 31.
+  const values = new Int32Array(128).fill(-64);
   const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
   for (let i = 0; i < alphabet.length; i++) values[alphabet.charCodeAt(i)] = i;
   return values;
@@ -179,22 +180,32 @@ function hashBytes(piece: Uint8Array, start: number, end: number): number {
 
 /** Decodes base64 `text[start, end)` into `out` at `at`; the byte count, or -1 if invalid. */
 function decodeBase64(text: string, start: number, end: number, out: Uint8Array, at: number): number {
-  let bits = 0;
-  let count = 0;
-  let written = 0;
-  for (let i = start; i < end; i++) {
-    const code = text.charCodeAt(i);
-    if (code === 61) break; // '=' padding
-    const value = code < 128 ? BASE64_VALUES[code]! : -1;
-    if (value < 0) return -1;
-    bits = (bits << 6) | value;
-    count += 6;
-    if (count >= 8) {
-      count -= 8;
-      out[at + written++] = (bits >> count) & 0xff;
-    }
+  while (end > start && text.charCodeAt(end - 1) === 61) end--; // '=' padding
+  let written = at;
+  let i = start;
+  // Four characters make three bytes; the last one to three characters make what is left.
+  for (; i + 4 <= end; i += 4) {
+    const group = (sextet(text, i) << 18) | (sextet(text, i + 1) << 12) | (sextet(text, i + 2) << 6) | sextet(text, i + 3);
+    if (group < 0) return -1;
+    out[written++] = group >> 16;
+    out[written++] = (group >> 8) & 0xff;
+    out[written++] = group & 0xff;
   }
-  return written;
+  const left = end - i;
+  if (left === 1) return -1;
+  if (left >= 2) {
+    const group = (sextet(text, i) << 18) | (sextet(text, i + 1) << 12) | (left === 3 ? sextet(text, i + 2) << 6 : 0);
+    if (group < 0) return -1;
+    out[written++] = group >> 16;
+    if (left === 3) out[written++] = (group >> 8) & 0xff;
+  }
+  return written - at;
+}
+
+/** The 6-bit value of a base64 character; invalid ones make the group negative (bit 31 set). */
+function sextet(text: string, i: number): number {
+  const code = text.charCodeAt(i);
+  return code < 128 ? BASE64_VALUES[code]! : -1;
 }
 
 /** Counts the tokens of (NFKC-normalized) text, special tokens allowed, as tiktoken's encode(text, 'all'). */

@@ -9,7 +9,7 @@
 // built on the first count, not at start-up. Claude Code resends the whole conversation every
 // turn, so every string is counted once and remembered in an LRU keyed by a hash of its text.
 import { createHash } from 'node:crypto';
-import { BpeCounter, type BpeDefinition } from './bpe';
+import { BpeCounter, type BpeDefinition, type CompactBpeDefinition } from './bpe';
 import type { ChatRequest, ContentBlock, ImageBlock, ToolDefinition } from './types';
 
 /** Per-message framing (role markers, turn separators), calibrated on Anthropic's count_tokens. */
@@ -41,9 +41,9 @@ let tokenizer: BpeCounter | undefined;
 function getTokenizer(): BpeCounter {
   if (!tokenizer) {
     // Required here, not imported: the bundles then evaluate the 700 KB rank list only when the
-    // first count needs it.
+    // first count needs it. In the bundles it is already compact (see CompactRanks).
     // eslint-disable-next-line @typescript-eslint/no-require-imports -- deferred on purpose (see above)
-    const definition = require('@anthropic-ai/tokenizer/claude.json') as BpeDefinition;
+    const definition = require('@anthropic-ai/tokenizer/claude.json') as BpeDefinition | CompactBpeDefinition;
     tokenizer = new BpeCounter(definition);
   }
   return tokenizer;

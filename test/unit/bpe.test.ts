@@ -116,6 +116,34 @@ describe('RankTable', () => {
     expect(() => RankTable.parse('! 0 not*base64')).toThrow(/invalid base64/);
   });
 
+  it('round-trips through the compact form the bundles carry', () => {
+    const compact = counter.table.toCompact();
+    expect(compact.firstRank).toBe(5);
+    expect(compact.ranks).toBeUndefined();
+    const rebuilt = RankTable.fromCompact(compact);
+    expect([rebuilt.size, rebuilt.byteSize, rebuilt.maxTokenBytes]).toEqual([counter.table.size, counter.table.byteSize, counter.table.maxTokenBytes]);
+    // Every token of the vocabulary has the same rank in both.
+    const tokens = claude.bpe_ranks.trim().split(' ').slice(2);
+    for (const token of tokens) {
+      const bytes = Buffer.from(token, 'base64');
+      expect(rebuilt.rank(bytes, 0, bytes.length), token).toBe(counter.table.rank(bytes, 0, bytes.length));
+    }
+    const fromCompact = new BpeCounter({ pat_str: claude.pat_str, special_tokens: claude.special_tokens, compact });
+    for (const text of ['Hello, world!', 'x'.repeat(500), '<EOT> 你好 🎉']) expect(fromCompact.count(text)).toBe(referenceCount(text));
+  });
+
+  it('keeps ranks that do not count up, and refuses an inconsistent compact form', () => {
+    const b64 = (text: string) => Buffer.from(text).toString('base64');
+    const table = RankTable.parse(`! 10 ${b64('a')} ${b64('b')}\n! 40 ${b64('ab')}\n`);
+    const compact = table.toCompact();
+    expect(compact.firstRank).toBeUndefined();
+    const rebuilt = RankTable.fromCompact(compact);
+    expect(['a', 'b', 'ab'].map((t) => rebuilt.rank(Buffer.from(t), 0, t.length))).toEqual([10, 11, 40]);
+    expect(() => RankTable.fromCompact({ ...compact, bytes: b64('abc') })).toThrow(/do not add up/);
+    const twice = RankTable.parse(`! 0 ${b64('a')} ${b64('b')}`).toCompact();
+    expect(() => RankTable.fromCompact({ ...twice, bytes: b64('aa') })).toThrow(/lists a token twice/);
+  });
+
   it('refuses a pre-split pattern it does not implement', () => {
     expect(() => new BpeCounter({ ...claude, pat_str: '\\S+|\\s+' })).toThrow(/unsupported pre-split pattern/);
   });

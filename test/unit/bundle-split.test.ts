@@ -4,11 +4,16 @@
 // ajv are imported where they are first used. One stray static import pulls them back in; this keeps it
 // from happening unnoticed.
 import * as esbuild from 'esbuild';
-import { readFileSync } from 'node:fs';
+import { getTokenizer } from '@anthropic-ai/tokenizer';
+import claude from '@anthropic-ai/tokenizer/claude.json';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
 import type { Agent, request as undiciRequest } from 'undici';
+import type * as Tokens from '../../src/kiro/tokens';
 import { describe, expect, it } from 'vitest';
 import { nodePlugins } from '../../build/esbuild-plugins.mjs';
 
@@ -98,6 +103,30 @@ describe('parts loaded on first use', () => {
     for (const part of ON_FIRST_USE) expect(has(startUp, part), part).toBe(false);
     // The accounts machinery serve needs, without the sign-in flows.
     expect(startUp.filter((f) => f.startsWith('src/kiro/signin/'))).toEqual([]);
+  });
+});
+
+describe('the tokenizer in the bundles', () => {
+  it('carries the ranks compact and counts what Anthropic’s package counts', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'kiro-tokens-bundle-'));
+    try {
+      const outfile = path.join(dir, 'tokens.js');
+      await esbuild.build({ entryPoints: ['src/kiro/tokens.ts'], bundle: true, platform: 'node', format: 'cjs', outfile, plugins: nodePlugins, logLevel: 'silent' });
+      const source = readFileSync(outfile, 'utf8');
+      // Not tiktoken's rank list (base64 tokens separated by spaces) but the compact form.
+      expect(source).not.toContain(claude.bpe_ranks.slice(0, 40));
+      expect(source).toContain('firstRank');
+      const bundled = createRequire(__filename)(outfile) as typeof Tokens;
+      expect(bundled.tokenizerLoaded()).toBe(false);
+      const reference = getTokenizer();
+      for (const text of ['Hello, how are you today?', 'function add(a, b) {\n  return a + b;\n}', '你好 🎉 <EOT>', 'ﬁ'.repeat(50)]) {
+        expect(bundled.countTextUncached(text), text).toBe(reference.encode(text.normalize('NFKC'), 'all').length);
+      }
+      reference.free();
+      expect(bundled.tokenizerLoaded()).toBe(true);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 

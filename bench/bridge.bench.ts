@@ -10,9 +10,9 @@
 //   - the same one at a time (unloaded latency: what one request pays for the hop)
 //   - 50 concurrent streams of 200 frames: time to first byte and to last byte
 // Memory: the bridge's RSS once start-up has settled (accounts checked, no request yet, RSS steady
-// for a second), and its peak after the loads. The first request is timed on its own: it builds the tokenizer and
-// imports the parts loaded on first use. Ends with the summary lines the issue asks for. Not part
-// of `npm test`.
+// for a second), and its peak after the loads. The first request is timed on its own, before the
+// other processes start: it builds the tokenizer and imports the parts loaded on first use. Ends
+// with the summary lines the issue asks for. Not part of `npm test`.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createServer, request as httpRequest, Agent as HttpAgent } from 'node:http';
@@ -148,6 +148,23 @@ async function startBridge(upstreamBase: string, kiroAuthToken: string): Promise
   return listening;
 }
 
+/** Milliseconds of the first small request a freshly started bridge serves. */
+async function firstRequest(url: string): Promise<number> {
+  const pool = new Pool(url, { connections: 1 });
+  const started = performance.now();
+  const answer = await pool.request({
+    method: 'POST',
+    path: '/v1/messages',
+    headers: { 'content-type': 'application/json', 'x-api-key': API_KEY, 'anthropic-version': '2023-06-01' },
+    body: JSON.stringify({ model: 'claude-sonnet-4-5', max_tokens: 256, messages: [{ role: 'user', content: 'Hi there' }] }),
+  });
+  await answer.body.text();
+  const ms = performance.now() - started;
+  await pool.close();
+  if (answer.statusCode !== 200) throw new Error(`the bridge's first request answered ${answer.statusCode}`);
+  return ms;
+}
+
 function percentile(sorted: number[], p: number): number {
   if (sorted.length === 0) return NaN;
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
@@ -239,6 +256,9 @@ async function main(): Promise<void> {
   const [upstreamBase, kiroAuthToken] = upstream.words as [string, string];
   const bridge = await startBridge(upstreamBase, kiroAuthToken);
   const idle = await settledRss(bridge.process.pid!);
+  // The bridge's first request pays for what loads on first use (the tokenizer above all); timed
+  // before the other processes start, so their start-up does not share the cores with it.
+  const firstRequestMs = await firstRequest(bridge.words[0]!);
   const proxy = await start(['--role', 'passthrough', upstreamBase]);
   const children = [upstream, bridge, proxy];
   try {
@@ -271,12 +291,9 @@ async function main(): Promise<void> {
       { name: 'passthrough', pool: pool(proxy.words[0]!), path: '/generateAssistantResponse', headers: kiroHeaders, small: kiroBody('Hi there'), stream: kiroBody(`Hi ${STREAM_MARKER}`) },
     ];
 
-    // The bridge's first request pays for what loads on first use (the tokenizer above all).
-    let firstRequestMs = NaN;
     for (const target of targets) {
       const check = await once(target, target.small);
       if (check.status !== 200) throw new Error(`${target.name} answered ${check.status}`);
-      if (target.name === 'bridge') firstRequestMs = check.last;
     }
 
     const results = new Map<

@@ -43,13 +43,16 @@
  *
  * **Scenarios** are plain data: `{ steps, frameDelayMs?, chunkBytes?, echoModelId?, credits? }`
  * with steps `{text}`, `{thinking}` (sent as `<thinking>…</thinking>` text, as Kiro does),
+ * `{reasoning, signature?}` (native reasoningContentEvent frames, signed for the serving account
+ * by default), `{redactedReasoning}`, `{tokenUsage}` (metadataEvent with Kiro's token counts),
  * `{tool:{name,id?,input,fragments?}}`, `{toolStart|toolInput|toolStop}` (interleaving),
  * `{metering}`, `{contextUsage}`, `{event}`, `{exception:{type,message}}`, `{error:{code,message}}`,
  * `{frame}` (raw bytes), `{delayMs}`, `{cut:true}` (socket destroyed), `{stall:true}` (held open
  * until the client leaves), or `{http:{status,body,headers}}` (after nothing but delays).
  * `holdHeaders: true` keeps the 200 headers back until the first frame, so a delay, cut or stall
  * can come before the first byte. Builders: `textReply`, `toolReply`, `interleavedToolsReply`,
- * `thinkingReply`, `exceptionReply`, `errorFrameReply`, `cutReply`, `slowReply`, `stallReply`,
+ * `thinkingReply`, `reasoningReply`, `promptCacheReply` (a model of Kiro's prompt cache keyed by
+ * account and conversationId, reporting tokenUsage), `exceptionReply`, `errorFrameReply`, `cutReply`, `slowReply`, `stallReply`,
  * `httpReply`, `delayedReply`, `resetBeforeHeadersReply`, `hangBeforeHeadersReply`, and
  * `upstreamErrors.*` for every §6.1 body.
  * A scenario can also be a function of the request (`GenerateContext`). With nothing scripted,
@@ -58,7 +61,9 @@
  * **Before a scenario runs**, a generate call must carry an unexpired access token the fake
  * issued (else 403 "The bearer token included in the request is invalid."), its account must not
  * be suspended (403 TEMPORARILY_SUSPENDED) or out of credits (402 MONTHLY_REQUEST_COUNT), and the
- * body must pass the upstream's rules (400 with the upstream's body; the rule id is in the
+ * body must pass the upstream's rules — replayed native reasoning included: its signature must be
+ * one the serving account gave that exact text, else 400 THINKING_SIGNATURE_INVALID — (400 with
+ * the upstream's body; the rule id is in the
  * `x-fake-kiro-rule` header and `record.rejectedBy`). `startFakeUpstream({ validate: false })` or
  * `upstream.validation = { skip: [...] }` relaxes the rules; `emptyAssistantContent:
  * 'allow-with-tool-uses'` reproduces the Aug-2025 upstream the captured IDE requests were sent to.
@@ -105,6 +110,9 @@ export {
   toolReply,
   interleavedToolsReply,
   thinkingReply,
+  reasoningReply,
+  promptCacheReply,
+  promptTokensOf,
   exceptionReply,
   errorFrameReply,
   cutReply,
@@ -118,7 +126,7 @@ export {
   splitText,
   expandScenario,
 } from './fake-upstream/scenario';
-export type { ReplyExtras } from './fake-upstream/scenario';
+export type { ReplyExtras, ExpandContext } from './fake-upstream/scenario';
 export { upstreamErrors, BEARER_INVALID_MESSAGE, SUSPENDED_MESSAGE } from './fake-upstream/bodies';
 export { validateGenerateBody, inputChars, DEFAULT_MAX_INPUT_CHARS, DEFAULT_TOOL_NAME_MAX_LENGTH } from './fake-upstream/validate';
 export { usageLimitsBody } from './fake-upstream/usage';

@@ -71,7 +71,7 @@ describe('parseAnthropicRequest', () => {
       ],
     });
     expect(request.messages[1]!.content).toEqual([
-      { type: 'thinking', thinking: 'I should list.' },
+      { type: 'thinking', thinking: 'I should list.', signature: 'sig' },
       { type: 'text', text: 'Listing.' },
       { type: 'tool_use', id: 'toolu_1', name: 'ls', input: { path: '.' } },
       { type: 'tool_use', id: 'toolu_2', name: 'shot', input: {} },
@@ -128,12 +128,12 @@ describe('parseAnthropicRequest', () => {
     const { request, notes } = parse({
       messages: [
         { role: 'user', content: 'search' },
-        { role: 'assistant', content: [{ type: 'redacted_thinking', data: 'xyz' }, { type: 'text', text: 'ok' }] },
+        { role: 'assistant', content: [{ type: 'server_tool_use', id: 'srvtoolu_1', name: 'web_search', input: { query: 'q' } }, { type: 'text', text: 'ok' }] },
         { role: 'user', content: 'more' },
       ],
     });
     expect(request.messages[1]!.content).toEqual([{ type: 'text', text: 'ok' }]);
-    expect(notes).toEqual([expect.stringContaining('redacted_thinking')]);
+    expect(notes).toEqual([expect.stringContaining('server_tool_use')]);
     expect(rejection({ ...base, messages: [{ role: 'user', content: [{ type: 'banana' }] }] })).toContain('unsupported content block type "banana"');
   });
 

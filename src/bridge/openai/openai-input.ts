@@ -99,11 +99,36 @@ function toolArguments(raw: string, path: string, notes: string[]): unknown {
   return { value: parsed };
 }
 
+/**
+ * Reasoning in OpenRouter's `reasoning_details` (what the bridge sends with Kiro's signature):
+ * signed text and withheld (encrypted) reasoning, in order. Other entries (summaries) add nothing.
+ */
+function reasoningDetails(value: unknown, path: string): ContentBlock[] {
+  if (!present(value)) return [];
+  return list(value, path).flatMap((detail, i): ContentBlock[] => {
+    const at = `${path}[${i}]`;
+    if (!isObject(detail)) fail(at, `expected an object, got ${typeName(detail)}`);
+    if (detail.type === 'reasoning.text') {
+      const text = str(detail, 'text', at, false) ?? '';
+      const signature = str(detail, 'signature', at, false);
+      return signature ? [{ type: 'thinking', thinking: text, signature }] : text ? [{ type: 'thinking', thinking: text }] : [];
+    }
+    if (detail.type === 'reasoning.encrypted') {
+      const data = str(detail, 'data', at, false);
+      return data ? [{ type: 'redacted_thinking', data }] : [];
+    }
+    return [];
+  });
+}
+
 function assistantMessage(message: Json, path: string, notes: string[]): ChatMessage {
   const content: ContentBlock[] = [];
-  // Reasoning a client sends back (DeepSeek-style `reasoning_content`, or `reasoning`).
+  // Reasoning a client sends back: OpenRouter-style `reasoning_details` (signed, as the bridge
+  // sent it) win; else DeepSeek-style `reasoning_content`, or `reasoning`.
+  const details = reasoningDetails(message.reasoning_details, `${path}.reasoning_details`);
   const reasoning = firstString(message, ['reasoning_content', 'reasoning']);
-  if (reasoning) content.push({ type: 'thinking', thinking: reasoning });
+  if (reasoning && !details.some((b) => b.type === 'thinking')) content.push({ type: 'thinking', thinking: reasoning });
+  content.push(...details);
   if (present(message.content)) {
     for (const text of textParts(message.content, `${path}.content`, 'assistant')) if (text) content.push({ type: 'text', text });
   }

@@ -10,7 +10,15 @@ import { OpenAIRequestError, openaiErrorFor, sendOpenAIError, sendOpenAIRouteErr
 import { parseChatCompletionRequest } from './openai-input';
 import { ChatCompletionStreamWriter, buildChatCompletion, newChatCompletionId } from './openai-output';
 import { parseResponsesRequest } from '../responses/responses-input';
-import { ResponsesStreamWriter, buildResponse, newResponseId, outputAsMessage, type ResponseObject, type ResponsesOutputMeta } from '../responses/responses-output';
+import {
+  ResponsesStreamWriter,
+  buildResponse,
+  newResponseId,
+  outputAsMessage,
+  type ResponseObject,
+  type ResponseOutputItem,
+  type ResponsesOutputMeta,
+} from '../responses/responses-output';
 import type { ResponsesStore } from '../responses/responses-store';
 
 const nowSeconds = () => Math.floor(Date.now() / 1000);
@@ -45,11 +53,11 @@ export function responsesApi(store: ResponsesStore | undefined): ChatApi {
     errorFor: (error, redactor) => openaiErrorFor(error, redactor, 'input'),
     parse(body, options): Exchange {
       const parsed = parseResponsesRequest(body, { ...options, previous: store ? (id) => store.get(id) : undefined });
-      const { request, echo, customTools, inputSystem } = parsed;
+      const { request, echo, customTools, inputSystem, encryptedReasoning } = parsed;
       const id = newResponseId();
       const created = nowSeconds();
-      const meta = (base: Parameters<Exchange['build']>[1]): ResponsesOutputMeta => ({ ...base, id, created, echo, customTools });
-      let final: ResponseObject | undefined;
+      const meta = (base: Parameters<Exchange['build']>[1]): ResponsesOutputMeta => ({ ...base, id, created, echo, customTools, encryptedReasoning });
+      let final: { response: ResponseObject; items: readonly ResponseOutputItem[] } | undefined;
       let writer: ResponsesStreamWriter | undefined;
       return {
         request,
@@ -58,14 +66,14 @@ export function responsesApi(store: ResponsesStore | undefined): ChatApi {
         streamWriter: (sink, base, redactor) => (writer = new ResponsesStreamWriter(sink, meta(base), redactor)),
         build: (events, base) => {
           const built = buildResponse(events, meta(base));
-          final = built.body;
+          final = { response: built.body, items: built.items };
           return built;
         },
         delivered: () => {
-          const response = final ?? writer?.response;
-          if (!store || !echo.store || !response || response.status === 'failed') return;
+          const answer = final ?? (writer?.response ? { response: writer.response, items: writer.items } : undefined);
+          if (!store || !echo.store || !answer || answer.response.status === 'failed') return;
           // The conversation so far, with this answer as its last turn, for previous_response_id.
-          store.put({ id, system: inputSystem, messages: [...request.messages, outputAsMessage(response.output)], response });
+          store.put({ id, system: inputSystem, messages: [...request.messages, outputAsMessage(answer.items)], response: answer.response });
         },
       };
     },

@@ -230,6 +230,8 @@ async function streamResponse(
     inputTokens: usage.inputTokens,
     outputTokens: usage.outputTokens,
     credits: usage.credits,
+    cacheReadTokens: usage.cacheReadTokens,
+    cacheWriteTokens: usage.cacheWriteTokens,
     flags: { truncated: outcome !== undefined && 'reason' in outcome && outcome.reason === 'max_tokens' },
   });
   res.end();
@@ -289,6 +291,8 @@ async function collectResponse(
     inputTokens: answer.inputTokens,
     outputTokens: answer.outputTokens,
     credits: answer.credits,
+    cacheReadTokens: answer.cacheReadTokens,
+    cacheWriteTokens: answer.cacheWriteTokens,
     flags: { truncated: answer.stopReason === 'max_tokens' },
   });
   trace.captureResponse(answer.body);

@@ -4,6 +4,12 @@
 // events. An error as the very first event (an in-stream AccessDenied, throttling…) still counts
 // as the attempt failing, so it is answerable with a real HTTP error and may go to another
 // account. Once this returns, the answer may reach the client: nothing is retried after that.
+//
+// Kiro signs its reasoning for the account (and conversation) it answered; replayed elsewhere, the
+// signature is refused with THINKING_SIGNATURE_INVALID. Kiro's own client then sends the reasoning
+// without it, once; so does this: the same account gets the request again with the signed
+// reasoning as plain `<thinking>` text, and the traffic record says so.
+import { KiroError } from '../../kiro/errors';
 import { ResponseAssembler } from '../../kiro/response/assemble';
 import { generateAssistantResponse, type KiroResponseStream } from '../../kiro/http/client';
 import { toKiroRequest, type ConvertResult } from '../../kiro/request/convert';
@@ -63,17 +69,18 @@ export async function openUpstream(
   config: BridgeConfig,
   signal: AbortSignal,
 ): Promise<Opened> {
-  const conversationId = conversationIdFor(request.sessionKey);
-  // The converted body depends on the account only through its profile ARN: convert once per ARN.
-  const converted = new Map<string, ConvertResult & { text: string }>();
-  const convertFor = (profileArn: string | undefined) => {
-    const key = profileArn ?? '';
+  // The converted body depends on the account (its profile ARN, and the conversation id scoped to
+  // it) and on whether signed reasoning may go as is: convert once per pair.
+  const converted = new Map<string, ConvertResult & { text: string; signed: boolean }>();
+  const convertFor = (accountId: string, profileArn: string | undefined, signedReasoning: boolean) => {
+    const key = `${accountId}\0${signedReasoning}`;
     let result = converted.get(key);
     if (!result) {
-      const body = toKiroRequest(request, { kiroModel, profileArn, conversationId, thinkingBudget: request.thinking?.budgetTokens });
-      result = { ...body, text: JSON.stringify(body.body) };
-      if (converted.size === 0) {
-        trace.addRepairs(body.repairs);
+      const conversationId = conversationIdFor(request, accountId);
+      const body = toKiroRequest(request, { kiroModel, profileArn, conversationId, thinkingBudget: request.thinking?.budgetTokens, signedReasoning });
+      result = { ...body, text: JSON.stringify(body.body), signed: body.body.conversationState.history.some((h) => 'assistantResponseMessage' in h && h.assistantResponseMessage.reasoningContent !== undefined) };
+      if (converted.size === 0 || !signedReasoning) {
+        trace.addRepairs(signedReasoning ? body.repairs : body.repairs.filter((r) => r.rule === 'reasoning-as-text'));
         trace.captureKiroRequest(body.body);
       }
       converted.set(key, result);
@@ -96,15 +103,24 @@ export async function openUpstream(
       },
     },
     async (lease) => {
-      const { text, toolNames } = convertFor(lease.account.profileArn);
-      const assembler = new ResponseAssembler({ toolNames, thinking: request.thinking !== undefined, stopSequences: request.stopSequences });
-      let upstream: KiroResponseStream | undefined;
-      try {
-        upstream = await generateAssistantResponse(lease.account, lease.token, text, {
+      let body = convertFor(lease.entry.id, lease.account.profileArn, true);
+      const send = (text: string) =>
+        generateAssistantResponse(lease.account, lease.token, text, {
           signal,
           idleTimeoutMs: config.requestTimeoutSeconds * 1000,
           attempt: lease.attempt,
         });
+      let upstream: KiroResponseStream | undefined;
+      try {
+        try {
+          upstream = await send(body.text);
+        } catch (error) {
+          if (!(body.signed && isSignatureRefused(error))) throw error;
+          context.logger.info(`${trace.id}: Kiro refused a reasoning signature; sending the reasoning as text`);
+          body = convertFor(lease.entry.id, lease.account.profileArn, false);
+          upstream = await send(body.text);
+        }
+        const assembler = new ResponseAssembler({ toolNames: body.toolNames, thinking: request.thinking !== undefined, stopSequences: request.stopSequences });
         const batches = upstream.batches();
         const firstRead = await batches.next();
         const first: OutputEvent[] = [];
@@ -125,4 +141,9 @@ export async function openUpstream(
       }
     },
   );
+}
+
+/** Kiro's 400 for a replayed reasoning signature it did not issue, or whose text changed. */
+function isSignatureRefused(error: unknown): boolean {
+  return error instanceof KiroError && error.errorClass === 'bad_request' && error.reason === 'THINKING_SIGNATURE_INVALID';
 }

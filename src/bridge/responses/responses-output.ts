@@ -6,6 +6,11 @@
 // thinking (raw reasoning text, as reasoning_text content), `message` items for text, and a
 // `function_call` (or `custom_tool_call`, for free-form tools) per tool call.
 //
+// A reasoning item ends with Kiro's signature when Kiro signed it. With
+// `include: ["reasoning.encrypted_content"]` its `encrypted_content` carries the text and the
+// signature (./reasoning-envelope), so a stateless client such as Codex gives Kiro its reasoning
+// back unchanged; reasoning Kiro withheld is an item of its own with only that field.
+//
 // Failures after the stream began end it with an `error` event and then `response.failed`
 // (Codex reads the latter's error code; the official SDKs raise the former as an APIError).
 import { randomBytes } from 'node:crypto';
@@ -17,6 +22,7 @@ import type { OpenAIOutputMeta } from '../openai/openai-output';
 import { finishOf, UsageMeter, type BuiltOutput } from '../pipeline/output';
 import { SSE_COMMENT_PING, SseStreamWriter, sseEvent, type StreamSink } from '../http/sse';
 import { CUSTOM_TOOL_INPUT, type ResponseEcho } from './responses-input';
+import { openReasoning, sealReasoning } from './reasoning-envelope';
 
 // ---- wire shapes (as in the openai package's resources/responses) ---------------------------
 
@@ -34,7 +40,7 @@ export interface ReasoningTextPart {
 
 export type ResponseOutputItem =
   | { type: 'message'; id: string; status: 'in_progress' | 'completed'; role: 'assistant'; content: OutputTextPart[] }
-  | { type: 'reasoning'; id: string; summary: never[]; content: ReasoningTextPart[] }
+  | { type: 'reasoning'; id: string; summary: never[]; content: ReasoningTextPart[]; encrypted_content?: string }
   | { type: 'function_call'; id: string; call_id: string; name: string; arguments: string; status: 'in_progress' | 'completed' }
   | { type: 'custom_tool_call'; id: string; call_id: string; name: string; input: string };
 
@@ -66,6 +72,8 @@ export interface ResponsesOutputMeta extends OpenAIOutputMeta {
   echo: ResponseEcho;
   /** Tools the client defined as `custom` (free-form input). */
   customTools: ReadonlySet<string>;
+  /** `include` asked for `reasoning.encrypted_content`. */
+  encryptedReasoning?: boolean;
 }
 
 function hexId(prefix: string): string {
@@ -90,7 +98,10 @@ type OpenItem =
 /** OutputEvents → output items (and the streaming events that build them), plus usage. */
 class ResponseTracker {
   readonly meter: UsageMeter;
-  /** Finished items, in output order. */
+  /**
+   * Finished items, in output order, as the bridge keeps them: reasoning items always carry their
+   * envelope (the stored conversation needs the signature); `visible` is what the client gets.
+   */
   readonly items: ResponseOutputItem[] = [];
   private open: OpenItem | undefined;
 
@@ -179,17 +190,53 @@ class ResponseTracker {
         this.items.push(item);
         return;
       }
+      case 'thinking_signature': {
+        // Kiro's signature ends its reasoning item; one that comes alone signs an empty item.
+        if (this.open?.kind !== 'reasoning') {
+          this.close(out);
+          const item: OpenItem = { kind: 'reasoning', index: this.items.length, id: hexId('rs'), parts: [] };
+          this.open = item;
+          out.push({ type: 'response.output_item.added', output_index: item.index, item: { id: item.id, type: 'reasoning', summary: [], content: [] } });
+          out.push({ type: 'response.content_part.added', item_id: item.id, output_index: item.index, content_index: 0, part: { type: 'reasoning_text', text: '' } });
+        }
+        this.close(out, event.signature);
+        return;
+      }
+      case 'redacted_thinking': {
+        this.close(out);
+        const index = this.items.length;
+        const id = hexId('rs');
+        out.push({ type: 'response.output_item.added', output_index: index, item: { id, type: 'reasoning', summary: [], content: [] } });
+        const item: ResponseOutputItem = { id, type: 'reasoning', summary: [], content: [], encrypted_content: sealReasoning({ redacted: event.data }) };
+        out.push({ type: 'response.output_item.done', output_index: index, item: this.visible(item) });
+        this.items.push(item);
+        return;
+      }
       case 'usage':
         this.meter.observe(event);
         return;
       case 'finish':
       case 'error':
         return;
+      default: {
+        const _exhaustive: never = event;
+        return _exhaustive;
+      }
     }
   }
 
-  /** Closes the open message or reasoning item (a tool call is closed only by its tool_end). */
-  close(out: ResponseEvent[]): void {
+  /** An item as the client gets it: reasoning envelopes only when `include` asked for them. */
+  visible(item: ResponseOutputItem): ResponseOutputItem {
+    if (item.type !== 'reasoning' || item.encrypted_content === undefined || this.meta.encryptedReasoning) return item;
+    const { encrypted_content: _envelope, ...rest } = item;
+    return rest;
+  }
+
+  /**
+   * Closes the open message or reasoning item (a tool call is closed only by its tool_end); a
+   * reasoning item takes Kiro's `signature` when it has one.
+   */
+  close(out: ResponseEvent[], signature?: string): void {
     const open = this.open;
     if (!open) return;
     if (open.kind === 'call') throw new KiroError('internal', `tool call ${open.callId} was interrupted before its input ended`);
@@ -206,19 +253,20 @@ class ResponseTracker {
     } else {
       this.meter.reasoning(text);
       const part: ReasoningTextPart = { type: 'reasoning_text', text };
-      const item: ResponseOutputItem = { id: open.id, type: 'reasoning', summary: [], content: [part] };
+      const encrypted_content = sealReasoning(signature === undefined ? { text } : { text, signature });
+      const item: ResponseOutputItem = { id: open.id, type: 'reasoning', summary: [], content: [part], encrypted_content };
       out.push({ type: 'response.reasoning_text.done', item_id: open.id, output_index: open.index, content_index: 0, text });
       out.push({ type: 'response.content_part.done', item_id: open.id, output_index: open.index, content_index: 0, part });
-      out.push({ type: 'response.output_item.done', output_index: open.index, item });
+      out.push({ type: 'response.output_item.done', output_index: open.index, item: this.visible(item) });
       this.items.push(item);
     }
   }
 
   usage(): ResponseUsage {
-    const { inputTokens, outputTokens, reasoningTokens } = this.meter;
+    const { inputTokens, outputTokens, reasoningTokens, cacheReadTokens } = this.meter;
     return {
       input_tokens: inputTokens,
-      input_tokens_details: { cached_tokens: 0 },
+      input_tokens_details: { cached_tokens: cacheReadTokens ?? 0 },
       output_tokens: outputTokens,
       output_tokens_details: { reasoning_tokens: reasoningTokens },
       total_tokens: inputTokens + outputTokens,
@@ -253,14 +301,21 @@ function statusOf(reason: FinishReason): 'completed' | 'incomplete' {
   return reason === 'max_tokens' ? 'incomplete' : 'completed';
 }
 
-/** The output items as the assistant turn of a conversation (for previous_response_id). */
+/**
+ * The output items as the assistant turn of a conversation (for previous_response_id): the items
+ * as the bridge keeps them, so Kiro's reasoning keeps its signature.
+ */
 export function outputAsMessage(output: readonly ResponseOutputItem[]): ChatMessage {
   const content: ContentBlock[] = [];
   for (const item of output) {
     switch (item.type) {
-      case 'reasoning':
-        content.push({ type: 'thinking', thinking: item.content.map((c) => c.text).join('') });
+      case 'reasoning': {
+        const envelope = openReasoning(item.encrypted_content);
+        if (envelope?.redacted !== undefined) content.push({ type: 'redacted_thinking', data: envelope.redacted });
+        else if (envelope?.signature !== undefined) content.push({ type: 'thinking', thinking: envelope.text ?? '', signature: envelope.signature });
+        else content.push({ type: 'thinking', thinking: item.content.map((c) => c.text).join('') });
         break;
+      }
       case 'message':
         content.push({ type: 'text', text: item.content.map((c) => c.text).join('') });
         break;
@@ -301,6 +356,11 @@ export class ResponsesStreamWriter extends SseStreamWriter<ResponseEvent, OpenAI
     return this.final;
   }
 
+  /** The output items as the bridge keeps them (reasoning with its envelope), for the store. */
+  get items(): readonly ResponseOutputItem[] {
+    return this.tracker.items;
+  }
+
   /** response.created + response.in_progress. */
   protected opening(): string {
     const response = responseObject(this.meta, 'in_progress', [], null, null);
@@ -333,7 +393,7 @@ export class ResponsesStreamWriter extends SseStreamWriter<ResponseEvent, OpenAI
   protected closeChunk(out: ResponseEvent[], reason: FinishReason): string {
     this.tracker.close(out);
     const status = statusOf(reason);
-    this.final = responseObject(this.meta, status, this.tracker.items, this.tracker.usage(), null);
+    this.final = responseObject(this.meta, status, this.tracker.items.map((item) => this.tracker.visible(item)), this.tracker.usage(), null);
     out.push({ type: status === 'completed' ? 'response.completed' : 'response.incomplete', response: this.final });
     const chunk = this.render(out);
     out.length = 0;
@@ -345,7 +405,7 @@ export class ResponsesStreamWriter extends SseStreamWriter<ResponseEvent, OpenAI
   }
 
   protected errorEvents(info: OpenAIErrorInfo): string {
-    this.final = responseObject(this.meta, 'failed', this.tracker.items, this.tracker.usage(), info);
+    this.final = responseObject(this.meta, 'failed', this.tracker.items.map((item) => this.tracker.visible(item)), this.tracker.usage(), info);
     return this.render([
       // The documented fields, and the error object the official SDKs raise as an APIError.
       { type: 'error', code: info.code, message: info.message, param: info.param, error: { type: info.type, code: info.code, message: info.message, param: info.param } },
@@ -356,8 +416,11 @@ export class ResponsesStreamWriter extends SseStreamWriter<ResponseEvent, OpenAI
 
 // ---- non-streaming --------------------------------------------------------------------------
 
-/** The Response for a non-streaming request; throws the error when the events end in one. */
-export function buildResponse(events: readonly OutputEvent[], meta: ResponsesOutputMeta): BuiltOutput<ResponseObject> {
+/**
+ * The Response for a non-streaming request, and its items as the bridge keeps them (for the
+ * store); throws the error when the events end in one.
+ */
+export function buildResponse(events: readonly OutputEvent[], meta: ResponsesOutputMeta): BuiltOutput<ResponseObject> & { items: ResponseOutputItem[] } {
   const tracker = new ResponseTracker(meta);
   const ignored: ResponseEvent[] = [];
   const finish = finishOf(events, (event) => {
@@ -365,6 +428,6 @@ export function buildResponse(events: readonly OutputEvent[], meta: ResponsesOut
     ignored.length = 0;
   });
   tracker.close(ignored);
-  const body = responseObject(meta, statusOf(finish.reason), tracker.items, tracker.usage(), null);
-  return { body, stopReason: finish.reason, ...tracker.meter.totals };
+  const body = responseObject(meta, statusOf(finish.reason), tracker.items.map((item) => tracker.visible(item)), tracker.usage(), null);
+  return { body, items: tracker.items, stopReason: finish.reason, ...tracker.meter.totals };
 }

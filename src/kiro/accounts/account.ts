@@ -12,6 +12,7 @@ import { kiroEndpoints, regionFromProfileArn, type KiroEndpoints } from '../http
 import { deriveMachineId } from '../http/identity';
 import { AccountPool, type AccountLease, type AccountPoolOptions, type ExecuteOptions } from './account-pool';
 import { KiroError } from '../errors';
+import { meteredCredits } from '../metering';
 
 export interface KiroAccountOptions {
   credentials: AccountCredentials;
@@ -86,9 +87,9 @@ export class KiroAccount implements IDisposable {
 
   /** Called by the generate call for every meteringEvent payload. */
   recordMetering(json: unknown): void {
-    const usage = (json as { usage?: unknown } | null)?.usage;
-    if (typeof usage !== 'number' || !Number.isFinite(usage) || usage <= 0) return;
-    for (const listener of this.meterListeners) listener(usage);
+    const credits = meteredCredits(json);
+    if (!credits) return; // nothing charged (or nothing readable): nothing to count
+    for (const listener of this.meterListeners) listener(credits);
   }
 
   get credentials(): AccountCredentials {

@@ -1,5 +1,5 @@
 // Fake Kiro accounts: the tokens the fake issued, the tier's models, credit usage, suspension.
-import { randomBytes } from 'node:crypto';
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { AccountKind, AccountOptions, FakeAccountView, HttpReply, ModelInfo, ScenarioSource, UsageConfig } from './types';
 
 const limits = (maxInputTokens: number, maxOutputTokens: number) => ({ maxInputTokens, maxOutputTokens });
@@ -70,6 +70,8 @@ export class FakeAccount implements FakeAccountView {
 
   private currentRefreshToken: string;
   private readonly accessTokens = new Map<string, number>();
+  /** Signs this account's native reasoning: a signature verifies only here, and only for its text. */
+  private readonly reasoningKey = randomBytes(32);
   /** One-shot replies for this account's generate calls, before the server-wide queue. */
   readonly scriptQueue: ScenarioSource[] = [];
   /** One-shot answers for this account's next refreshes. */
@@ -102,6 +104,22 @@ export class FakeAccount implements FakeAccountView {
     this.creditsPerCall = options.creditsPerCall;
     this.usage = { ...(options.usage ?? {}) };
     this.suspended = options.suspended ?? false;
+  }
+
+  /**
+   * The signature Kiro gives reasoning this account produced. Real signatures are opaque and, as
+   * peers observed, bound to the account: the fake's are an HMAC of the text under a key only this
+   * account holds, so a changed text or another account's signature fails verification.
+   */
+  signReasoning(text: string): string {
+    return createHmac('sha256', this.reasoningKey).update(text, 'utf8').digest('base64');
+  }
+
+  /** Whether `signature` is the one this account gave `text`. */
+  verifiesReasoning(text: string, signature: string): boolean {
+    const expected = Buffer.from(this.signReasoning(text), 'utf8');
+    const given = Buffer.from(signature, 'utf8');
+    return expected.length === given.length && timingSafeEqual(expected, given);
   }
 
   /** The refresh token that currently works (it changes on rotation). */

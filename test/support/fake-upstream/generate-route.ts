@@ -3,7 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import { httpOf, upstreamErrors } from './bodies';
 import { ChunkWriter, sleep, untilAborted } from './delivery';
-import { expandScenario, httpStepOf, meteredCredits } from './scenario';
+import { expandScenario, httpStepOf, meteredCredits, type ExpandContext } from './scenario';
 import type { RouteCall, RouteKit } from './server';
 import type { GenerateContext, KiroGenerateBody, Scenario } from './types';
 import { validateGenerateBody, validationFailure } from './validate';
@@ -22,7 +22,11 @@ export async function generateRoute(call: RouteCall, kit: RouteKit): Promise<voi
     const failure =
       record.body === undefined
         ? validationFailure('body_not_json', 'the body is not JSON')
-        : validateGenerateBody(record.body, { models: account.modelIds, profileArn: account.profileArn }, validation);
+        : validateGenerateBody(
+            record.body,
+            { models: account.modelIds, profileArn: account.profileArn, verifiesReasoning: (text, signature) => account.verifiesReasoning(text, signature) },
+            validation,
+          );
     if (failure) {
       record.rejectedBy = failure.rule;
       return kit.refuse(call, { status: failure.status, body: failure.body, headers: failure.headers ?? {} }, failure.detail);
@@ -45,12 +49,12 @@ export async function generateRoute(call: RouteCall, kit: RouteKit): Promise<voi
 
   account.charge(scenario.credits ?? account.creditsPerCall ?? meteredCredits(scenario));
   const modelId = body.conversationState?.currentMessage?.userInputMessage?.modelId;
-  await stream(call, kit, scenario, typeof modelId === 'string' ? modelId : undefined);
+  await stream(call, kit, scenario, { modelId: typeof modelId === 'string' ? modelId : undefined, signReasoning: (text) => account.signReasoning(text) });
 }
 
-async function stream(call: RouteCall, kit: RouteKit, scenario: Scenario, modelId: string | undefined): Promise<void> {
+async function stream(call: RouteCall, kit: RouteKit, scenario: Scenario, context: ExpandContext): Promise<void> {
   const { res, record, signal } = call;
-  const actions = expandScenario(scenario, modelId);
+  const actions = expandScenario(scenario, context);
   const conversationId = (record.body as KiroGenerateBody | undefined)?.conversationState?.conversationId;
   const sendHeaders = () => {
     if (res.headersSent) return;

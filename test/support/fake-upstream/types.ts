@@ -37,6 +37,19 @@ export type ScenarioStep =
    * (default 1) so tags can land across frame boundaries.
    */
   | { thinking: string; chunks?: number }
+  /**
+   * Native reasoning (reasoningContentEvent): `{text}` frames split over `chunks` (default 1),
+   * then a `{signature}` frame. By default the fake signs the text for the serving account (a
+   * signature its validator accepts back); a string sends that signature instead, `false` none.
+   */
+  | { reasoning: string; chunks?: number; signature?: string | false }
+  /** Reasoning Kiro withheld: one reasoningContentEvent `{redactedContent}` (base64). */
+  | { redactedReasoning: string }
+  /**
+   * metadataEvent `{tokenUsage}`: Kiro's own token counts (the fake adds `totalTokens`, their
+   * sum). Counts left out are left out of the payload.
+   */
+  | { tokenUsage: TokenUsageSpec }
   | { tool: ToolStepSpec }
   /** Low-level tool frames, for interleaving several tools by id. */
   | { toolStart: { id: string; name: string } }
@@ -62,6 +75,14 @@ export type ScenarioStep =
   | { stall: true }
   /** A plain HTTP answer (errors). Must be the last step, preceded by nothing but `delayMs` steps. */
   | { http: HttpReply };
+
+/** The four disjoint buckets of metadataEvent.tokenUsage. */
+export interface TokenUsageSpec {
+  uncachedInputTokens?: number;
+  cacheReadInputTokens?: number;
+  cacheWriteInputTokens?: number;
+  outputTokens?: number;
+}
 
 export interface HttpReply {
   status: number;
@@ -132,6 +153,8 @@ export interface KiroUserInputMessage {
 export interface KiroAssistantResponseMessage {
   content?: unknown;
   toolUses?: { toolUseId?: unknown; name?: unknown; input?: unknown }[];
+  /** Native reasoning sent back: `{reasoningText: {text, signature}}`. */
+  reasoningContent?: unknown;
   [k: string]: unknown;
 }
 
@@ -187,7 +210,9 @@ export type ValidationRule =
   | 'image_invalid'
   | 'profile_arn_missing'
   | 'content_length_exceeded'
-  | 'invalid_model_id';
+  | 'invalid_model_id'
+  | 'reasoning_content_invalid'
+  | 'thinking_signature_invalid';
 
 export interface ValidationOptions {
   /** Master switch for body rules (bearer tokens are always checked). Default true. */

@@ -13,7 +13,12 @@
 // - empty assistant content: rejected by default, as XW observed in 2026. The Aug-2025 IDE captures
 //   send `""` on tool-only assistant turns, so `emptyAssistantContent: 'allow-with-tool-uses'`
 //   reproduces that era (see ValidationOptions);
-// - oversize input → CONTENT_LENGTH_EXCEEDS_THRESHOLD.
+// - oversize input → CONTENT_LENGTH_EXCEEDS_THRESHOLD;
+// - native reasoning sent back (`assistantResponseMessage.reasoningContent`) must be nested as
+//   `{reasoningText: {text, signature}}` (peers report a flat shape is rejected as malformed), and
+//   its signature must be one the serving account gave exactly that text; otherwise 400
+//   THINKING_SIGNATURE_INVALID, as peers saw for changed signatures and for reasoning replayed on
+//   another account.
 import type {
   KiroAssistantResponseMessage,
   KiroGenerateBody,
@@ -58,6 +63,8 @@ const BODIES: Record<ValidationRule, () => Record<string, unknown>> = {
   profile_arn_missing: () => improperlyFormed(),
   content_length_exceeded: () => ({ message: 'Input is too long.', reason: 'CONTENT_LENGTH_EXCEEDS_THRESHOLD' }),
   invalid_model_id: () => ({ message: 'Invalid model. Please select a different model to continue.', reason: 'INVALID_MODEL_ID' }),
+  reasoning_content_invalid: () => improperlyFormed('REQUEST_BODY_INVALID'),
+  thinking_signature_invalid: () => improperlyFormed('THINKING_SIGNATURE_INVALID'),
 };
 
 export function validationFailure(rule: ValidationRule, detail: string): ValidationFailure {
@@ -74,6 +81,8 @@ export function validationFailure(rule: ValidationRule, detail: string): Validat
 export interface ValidationSubject {
   models: readonly string[];
   profileArn?: string;
+  /** Whether the serving account signed `text` with `signature` (default: no signature is valid). */
+  verifiesReasoning?: (text: string, signature: string) => boolean;
 }
 
 class Rejection extends Error {
@@ -207,6 +216,15 @@ function check(raw: unknown, subject: ValidationSubject, options: ValidationOpti
       }
       if (assistant.content !== undefined && assistant.content !== null && typeof assistant.content !== 'string') {
         fail('content_not_string', `${turn.where} content is not a string`);
+      }
+      if (assistant.reasoningContent !== undefined) {
+        const reasoning = assistant.reasoningContent;
+        const text = isObject(reasoning) && isObject(reasoning.reasoningText) ? reasoning.reasoningText : undefined;
+        if (!text || typeof text.text !== 'string' || typeof text.signature !== 'string' || Object.keys(reasoning as object).length !== 1) {
+          fail('reasoning_content_invalid', `${turn.where}.reasoningContent is not {reasoningText: {text, signature}}`);
+        } else if (!(subject.verifiesReasoning?.(text.text, text.signature) ?? false)) {
+          fail('thinking_signature_invalid', `${turn.where}.reasoningContent signature was not issued by this account for this text`);
+        }
       }
       previousAssistant = assistant;
       continue;

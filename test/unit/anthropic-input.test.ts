@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { InvalidRequestError, parseAnthropicRequest, parseCountTokensRequest } from '../../src/bridge/anthropic/anthropic-input';
+import { InvalidRequestError, parseAnthropicRequest, parseCountTokensRequest, sessionOfUserId } from '../../src/bridge/anthropic/anthropic-input';
+import { thinkingSignature } from '../../src/bridge/anthropic/anthropic-output';
 
 const options = { defaultThinkingBudget: 16_000 };
 const base = { model: 'claude-sonnet-4-5', max_tokens: 100, messages: [{ role: 'user', content: 'hi' }] };
@@ -185,6 +186,44 @@ describe('parseAnthropicRequest', () => {
     expect(rejection({ ...base, stream: 'yes' })).toMatch(/^stream: /);
     expect(rejection({ ...base, stop_sequences: [1] })).toMatch(/^stop_sequences\.0/);
     expect(rejection({ ...base, metadata: { user_id: 5 } })).toMatch(/^metadata\.user_id/);
+  });
+
+  it("metadata.user_id: Claude Code's session part keys the conversation, in either format", () => {
+    const session = '7d0e2f61-4b5c-4a9d-8f11-2c3d4e5f6a7b';
+    const legacy = `user_${'ab'.repeat(32)}_account__session_${session}`;
+    const withAccount = `user_${'ab'.repeat(32)}_account_0f9a1b2c-3d4e-4f50-8a6b-7c8d9e0f1a2b_session_${session}`;
+    const json = JSON.stringify({ device_id: 'ab'.repeat(32), account_uuid: '', session_id: session });
+    for (const userId of [legacy, withAccount, json]) expect(parse({ metadata: { user_id: userId } }).request.sessionKey).toBe(session);
+    expect(sessionOfUserId('{"device_id":"d"}')).toBe('{"device_id":"d"}');
+    expect(sessionOfUserId('{not json')).toBe('{not json');
+    expect(parse({ metadata: { user_id: '  ' } }).request.sessionKey).toBeUndefined();
+  });
+
+  it("thinking keeps Kiro's signature, drops the bridge's stand-in, and redacted_thinking is kept", () => {
+    const standIn = thinkingSignature('old');
+    const { request, notes } = parse({
+      messages: [
+        { role: 'user', content: 'q' },
+        {
+          role: 'assistant',
+          content: [
+            { type: 'redacted_thinking', data: 'b3BhcXVl' },
+            { type: 'thinking', thinking: 'native', signature: 'EqQBKiro==' },
+            { type: 'thinking', thinking: 'old', signature: standIn },
+            { type: 'text', text: 'A' },
+          ],
+        },
+        { role: 'user', content: 'q2' },
+      ],
+    });
+    expect(request.messages[1]!.content).toEqual([
+      { type: 'redacted_thinking', data: 'b3BhcXVl' },
+      { type: 'thinking', thinking: 'native', signature: 'EqQBKiro==' },
+      { type: 'thinking', thinking: 'old' },
+      { type: 'text', text: 'A' },
+    ]);
+    expect(notes).toEqual([]);
+    expect(rejection({ ...base, messages: [{ role: 'assistant', content: [{ type: 'redacted_thinking' }] }] })).toMatch(/^messages\.0\.content\.0\.data/);
   });
 
   it('checks the top-level shape', () => {

@@ -142,6 +142,19 @@ describe('the request log', () => {
     }
   });
 
+  it("shows Kiro's prompt cache: cache=NN% on a pretty line, the numbers and the rate in JSON", () => {
+    const cached = record({ inputTokens: 1200, cacheReadTokens: 900, cacheWriteTokens: 200 });
+    expect(requestLogLine(cached)).toMatchObject({ inputTokens: 1200, cacheReadTokens: 900, cacheWriteTokens: 200, cacheHitRate: 0.75 });
+    const out = sink(false);
+    requestLog({ stream: out, format: 'pretty', style: Style.plain, redactor: new Redactor() }).update(cached);
+    expect(out.text()).toContain(' in=1200 out=34 cache=75% credits=0.5 ');
+    // Without Kiro's numbers there is no rate, not a made-up 0%.
+    expect(requestLogLine(record())).not.toHaveProperty('cacheHitRate', expect.anything());
+    const plain = sink(false);
+    requestLog({ stream: plain, format: 'pretty', style: Style.plain, redactor: new Redactor() }).update(record());
+    expect(plain.text()).not.toContain('cache=');
+  });
+
   it('colours the status of a pretty line on a terminal', () => {
     const out = sink(true);
     requestLog({ stream: out, format: 'pretty', style: new Style(true, true), redactor: new Redactor() }).update(record({ status: 503 }));

@@ -25,6 +25,9 @@ import {
   textReply,
   thinkingReply,
   toolReply,
+  reasoningReply,
+  promptCacheReply,
+  promptTokensOf,
   upstreamErrors,
   type FakeAccount,
   type FakeUpstream,
@@ -228,6 +231,45 @@ describe('generate: scripted scenarios', () => {
     const contents = events.map((e) => (e.json as { content: string }).content);
     // With 9 chunks over a 47-character thinking part, neither tag arrives whole in one frame.
     expect(contents.some((c) => c.includes('<thinking>'))).toBe(false);
+  });
+
+  it('sends native reasoning as reasoningContentEvent frames, signed for the serving account', async () => {
+    const events = await play(reasoningReply('Consider the files first.', 'Here.', { chunks: 3, redacted: 'b3BhcXVl' }));
+    const reasoning = events.filter((e) => e.type === 'reasoningContentEvent').map((e) => e.json as Record<string, string>);
+    expect(reasoning[0]).toEqual({ redactedContent: 'b3BhcXVl' });
+    expect(reasoning.slice(1, -1).map((r) => r.text).join('')).toBe('Consider the files first.');
+    expect(reasoning.slice(1, -1).every((r) => Object.keys(r).join() === 'text')).toBe(true);
+    const signature = reasoning.at(-1)!.signature!;
+    expect(upstream.account.verifiesReasoning('Consider the files first.', signature)).toBe(true);
+    expect(textOf(events)).toBe('Here.');
+    // A scripted signature is sent as given; `false` sends none.
+    const literal = await play({ steps: [{ reasoning: 'r', signature: 'given' }, { reasoning: 's', signature: false }, { text: 'x' }] });
+    expect(literal.filter((e) => e.type === 'reasoningContentEvent').map((e) => e.json)).toEqual([{ text: 'r' }, { signature: 'given' }, { text: 's' }]);
+  });
+
+  it("sends Kiro's token counts in a metadataEvent, with their total", async () => {
+    const events = await play(textReply('ok', { chunks: 1, tokenUsage: { uncachedInputTokens: 3, cacheReadInputTokens: 40, cacheWriteInputTokens: 5, outputTokens: 2 } }));
+    expect(events.slice(1)).toEqual([
+      { kind: 'event', type: 'metadataEvent', json: { tokenUsage: { uncachedInputTokens: 3, cacheReadInputTokens: 40, cacheWriteInputTokens: 5, outputTokens: 2, totalTokens: 50 } } },
+    ]);
+  });
+
+  it('models the prompt cache: the same conversation id reads the previous prompt back', async () => {
+    upstream.script(promptCacheReply('cached answer'));
+    const token = await socialRefresh();
+    const usageOf = async (body: KiroGenerateBody) => {
+      const events = eventsOf(await generate(token, body));
+      return ((await events).find((e) => e.type === 'metadataEvent')!.json as { tokenUsage: Record<string, number> }).tokenUsage;
+    };
+    const first = validBody();
+    const prompt = promptTokensOf(first);
+    expect(await usageOf(first)).toMatchObject({ cacheReadInputTokens: 0, cacheWriteInputTokens: prompt, uncachedInputTokens: 0 });
+    const longer = validBody();
+    longer.conversationState!.currentMessage!.userInputMessage!.content = 'and one more thing';
+    expect(await usageOf(longer)).toMatchObject({ cacheReadInputTokens: prompt, cacheWriteInputTokens: promptTokensOf(longer) - prompt });
+    const elsewhere = validBody();
+    elsewhere.conversationState!.conversationId = 'c0ffee00-0000-4000-8000-000000000002';
+    expect(await usageOf(elsewhere)).toMatchObject({ cacheReadInputTokens: 0 });
   });
 
   it('sends meteringEvent and contextUsageEvent payloads as Kiro does', async () => {
@@ -521,6 +563,12 @@ describe('generate: request validation', () => {
     ['tool_result_unmatched', (b) => (results(b)[0]!.toolUseId = 'tooluse_from_nowhere'), { reason: null }],
     ['tool_result_invalid', (b) => (results(b)[0]!.content = 'plain string'), { reason: null }],
     ['image_invalid', (b) => (current(b).images = [{ format: 'png', source: { url: 'https://example.com/a.png' } }]), { reason: null }],
+    ['reasoning_content_invalid', (b) => (assistant(b).reasoningContent = { text: 'flat', signature: 'sig' }), { message: 'Improperly formed request.', reason: 'REQUEST_BODY_INVALID' }],
+    [
+      'thinking_signature_invalid',
+      (b) => (assistant(b).reasoningContent = { reasoningText: { text: 'forged', signature: 'bm90IGlzc3VlZA==' } }),
+      { message: 'Improperly formed request.', reason: 'THINKING_SIGNATURE_INVALID' },
+    ],
   ];
 
   it.each(cases)('rejects %s with the upstream 400 body', async (rule, mutate, body) => {
@@ -535,6 +583,24 @@ describe('generate: request validation', () => {
     expect(await res.json()).toMatchObject(body);
     expect(upstream.lastGenerate().rejectedBy).toBe(rule);
     expect(upstream.lastGenerate().refusal).toBeTruthy();
+  });
+
+  it('accepts reasoning its account signed for exactly that text; refuses a changed text or another account', async () => {
+    const other = upstream.addAccount({ kind: 'social' });
+    const signed = (account: FakeAccount, text: string, signature: string) => {
+      const body = validBody(account);
+      body.conversationState!.history![1]!.assistantResponseMessage!.reasoningContent = { reasoningText: { text, signature } };
+      return body;
+    };
+    const token = await socialRefresh();
+    const signature = upstream.account.signReasoning('Let me look.');
+    expect((await generate(token, signed(upstream.account, 'Let me look.', signature))).status).toBe(200);
+    const changed = await generate(token, signed(upstream.account, 'Let me look!', signature));
+    expect(changed.status).toBe(400);
+    expect(changed.headers.get('x-fake-kiro-rule')).toBe('thinking_signature_invalid');
+    const elsewhere = await generate(await socialRefresh(other), signed(other, 'Let me look.', signature));
+    expect(elsewhere.status).toBe(400);
+    expect(await elsewhere.json()).toEqual({ message: 'Improperly formed request.', reason: 'THINKING_SIGNATURE_INVALID' });
   });
 
   it('answers a body that is not JSON like the upstream', async () => {

@@ -161,6 +161,34 @@ describe('parseChatCompletionRequest: messages', () => {
     expect(request.messages[1]).toEqual({ role: 'assistant', content: [{ type: 'thinking', thinking: 'hmm' }, { type: 'text', text: 'A' }, { type: 'text', text: 'no' }] });
   });
 
+  it('reasoning_details (as the bridge sends them) come back signed and win over reasoning_content', () => {
+    const { request } = parse({
+      messages: [
+        { role: 'user', content: 'q' },
+        {
+          role: 'assistant',
+          content: 'A',
+          reasoning_content: 'native',
+          reasoning_details: [
+            { type: 'reasoning.encrypted', data: 'b3BhcXVl', format: 'unknown', index: 0 },
+            { type: 'reasoning.text', text: 'native', signature: 'EqQBKiro==', format: 'unknown', index: 1 },
+            { type: 'reasoning.summary', summary: 'ignored', index: 2 },
+          ],
+        },
+        { role: 'user', content: 'q2' },
+        { role: 'assistant', content: 'B', reasoning_content: 'plain', reasoning_details: [{ type: 'reasoning.encrypted', data: 'eHl6' }] },
+        { role: 'user', content: 'q3' },
+      ],
+    });
+    expect(request.messages[1]!.content).toEqual([
+      { type: 'redacted_thinking', data: 'b3BhcXVl' },
+      { type: 'thinking', thinking: 'native', signature: 'EqQBKiro==' },
+      { type: 'text', text: 'A' },
+    ]);
+    // Without a signed text detail, reasoning_content is still the reasoning.
+    expect(request.messages[3]!.content).toEqual([{ type: 'thinking', thinking: 'plain' }, { type: 'redacted_thinking', data: 'eHl6' }, { type: 'text', text: 'B' }]);
+  });
+
   it('a user name goes in front of the text, with a note', () => {
     const { request, notes } = parse({ messages: [{ role: 'user', name: 'alice', content: 'hi all' }] });
     expect(request.messages[0]!.content).toEqual([{ type: 'text', text: 'alice: hi all' }]);

@@ -13,7 +13,8 @@ import {
 import { KiroError } from '../../src/kiro/errors';
 import type { OutputEvent } from '../../src/kiro/types';
 import { sseReply, useCannedServer } from '../support/canned-server';
-import { assemble, countTokens, kiroText, kiroTool } from '../support/output-events';
+import { assemble, countTokens, kiroReasoning, kiroText, kiroTool, nativeReasoningEvents } from '../support/output-events';
+import { ENVELOPE_PREFIX, openReasoning } from '../../src/bridge/responses/reasoning-envelope';
 
 const ECHO: ResponseEcho = {
   instructions: 'Be brief.',
@@ -142,6 +143,7 @@ const scenarios: Record<string, () => OutputEvent[]> = {
   'a tool with no input': () => assemble([kiroTool({ toolUseId: 't1', name: 'now', stop: true })]),
   'text after a tool': () => assemble([kiroTool({ toolUseId: 't1', name: 'a', input: '{}', stop: true }), kiroText('and then')]),
   'max_tokens after some text': () => assemble([kiroText('one two'), { kind: 'exception', type: 'ContentLengthExceededException', json: {} }]),
+  'native reasoning with a signature, a tool, and Kiro token counts': nativeReasoningEvents,
 };
 
 describe('Responses stream read by the official SDK', () => {
@@ -337,5 +339,45 @@ describe('ResponsesStreamWriter: the wire format', () => {
     const ids = new Set(Array.from({ length: 1000 }, () => newResponseId()));
     expect(ids.size).toBe(1000);
     for (const id of ids) expect(id).toMatch(/^resp_[0-9a-f]{48}$/);
+  });
+});
+
+describe("Responses: Kiro's native reasoning and token counts", () => {
+  const SIGNATURE = 'EqQBCkgIARABGAIiQKiroSignature0123456789+/==';
+
+  it('encrypted_content carries the text and signature only when include asks for it', () => {
+    const without = buildResponse(nativeReasoningEvents(), meta()).body.output[0]!;
+    expect(without).toEqual({ type: 'reasoning', id: expect.stringMatching(/^rs_/), summary: [], content: [{ type: 'reasoning_text', text: 'The user wants a file listing.' }] });
+    const withEnvelope = buildResponse(nativeReasoningEvents(), meta({ encryptedReasoning: true })).body.output[0]!;
+    expect(withEnvelope.type === 'reasoning' && withEnvelope.encrypted_content?.startsWith(ENVELOPE_PREFIX)).toBe(true);
+    expect(openReasoning(withEnvelope.type === 'reasoning' ? withEnvelope.encrypted_content : undefined)).toEqual({ text: 'The user wants a file listing.', signature: SIGNATURE });
+    // Streamed, the item's done event has it (that is what Codex keeps).
+    const done = framesOf(sseOf(nativeReasoningEvents(), meta({ encryptedReasoning: true }))).find(
+      (f) => f.event === 'response.output_item.done' && (f.data.item as { type: string }).type === 'reasoning',
+    )!;
+    expect((done.data.item as { encrypted_content: string }).encrypted_content).toBe(withEnvelope.type === 'reasoning' ? withEnvelope.encrypted_content : '');
+  });
+
+  it('tag-split reasoning gets an envelope of its text alone; redacted reasoning an item of its own', () => {
+    const tagged = buildResponse(scenarios['thinking, text and two tools']!(), meta({ encryptedReasoning: true })).body.output[0]!;
+    expect(openReasoning(tagged.type === 'reasoning' ? tagged.encrypted_content : undefined)).toEqual({ text: 'Let me check "</thinking>" handling.' });
+    const { body } = buildResponse(assemble([kiroReasoning({ redactedContent: 'b3BhcXVl' }), kiroText('ok')]), meta({ encryptedReasoning: true }));
+    expect(body.output[0]).toMatchObject({ type: 'reasoning', summary: [], content: [] });
+    expect(openReasoning(body.output[0]!.type === 'reasoning' ? body.output[0]!.encrypted_content : undefined)).toEqual({ redacted: 'b3BhcXVl' });
+  });
+
+  it('the stored turn keeps the signature even when the client did not ask for the envelope', () => {
+    const { items } = buildResponse(nativeReasoningEvents(), meta());
+    expect(outputAsMessage(items).content[0]).toEqual({ type: 'thinking', thinking: 'The user wants a file listing.', signature: SIGNATURE });
+  });
+
+  it("usage: Kiro's counts, the whole prompt in input_tokens and the cache read in cached_tokens", () => {
+    expect(buildResponse(nativeReasoningEvents(), meta()).body.usage).toEqual({
+      input_tokens: 3520,
+      input_tokens_details: { cached_tokens: 3000 },
+      output_tokens: 57,
+      output_tokens_details: { reasoning_tokens: 8 },
+      total_tokens: 3577,
+    });
   });
 });

@@ -1,6 +1,6 @@
 // One classification of every upstream failure. The account pool decides what to do from the
 // class; the API layers only translate the class into their client's error shape. The table in
-// ../shared/docs/design.md ("One error taxonomy") is the reference.
+// docs/architecture.md#error-taxonomy is the reference.
 
 export type ErrorClass =
   /** 400 CONTENT_LENGTH_EXCEEDS_THRESHOLD / "Input is too long": the client should compact. */

@@ -2,26 +2,26 @@
  * # Fake Kiro upstream
  *
  * A real HTTP server (`node:http`, 127.0.0.1, free port) that behaves like Kiro's upstream as
- * `../shared/docs/kiro-protocol.md` describes it, for every test that needs Kiro. Point the bridge
- * at `upstream.baseUrl`: every Kiro host maps onto it.
+ * `docs/kiro-protocol.md` describes it, for every test that needs Kiro. Point the bridge
+ * at `upstream.baseUrl`: every Kiro host maps onto it. (Its sections in parentheses.)
  *
- * | path (relative to baseUrl)            | what                                                    |
- * |---------------------------------------|---------------------------------------------------------|
- * | `POST /generateAssistantResponse`     | scripted EventStream replies (§2, §4), validated (§2.5) |
- * | `POST /refreshToken`                  | Social refresh (§1.2), optional rotation                |
- * | `POST /token`                         | SSO-OIDC refresh_token grant (IdC, §1.3)                |
- * | `GET  /getUsageLimits?…`              | 2025-10 CREDIT schema or the legacy VIBE/SPEC (§1.8)    |
- * | `POST /` + `x-amz-target`             | `AmazonCodeWhispererService.ListAvailableModels` (§2.6) |
- * | `POST /mcp`                           | MCP `tools/call` web_search (§2.6)                      |
- * | `POST /client/register`               | SSO-OIDC RegisterClient (§10.1.1)                       |
- * | `POST /device_authorization`          | SSO-OIDC StartDeviceAuthorization (§10.1.2)             |
- * | `GET  /authorize`                     | SSO-OIDC browser page: 302 to the loopback (§10.1.3)    |
- * | `POST /token` (auth code, device)     | SSO-OIDC CreateToken sign-in grants                     |
- * | `GET  /device?user_code=…&approve=1`  | the verification page a test "approves" on              |
- * | `GET  /login`, `POST /oauth/token`    | Kiro social login + code exchange (§10.2)               |
- * | `POST /oauth/device/{authorization,poll}` | Kiro social device flow (§10.2.4)                   |
- * | `POST /logout`                        | Kiro social refresh-token revocation                    |
- * | `POST /` ListAvailableProfiles        | profiles of IdC accounts (§10.1.5)                      |
+ * | path (relative to baseUrl)                | what                                                            |
+ * |-------------------------------------------|-----------------------------------------------------------------|
+ * | `POST /generateAssistantResponse`         | scripted EventStream replies, validated (#conversation-rules)   |
+ * | `POST /refreshToken`                      | Social refresh (#auth-kinds), optional rotation                 |
+ * | `POST /token`                             | SSO-OIDC refresh_token grant (IdC, #auth-kinds)                 |
+ * | `GET  /getUsageLimits?…`                  | 2025-10 CREDIT schema or the legacy VIBE/SPEC (#usage-limits)   |
+ * | `POST /` + `x-amz-target`                 | `AmazonCodeWhispererService.ListAvailableModels` (#other-calls) |
+ * | `POST /mcp`                               | MCP `tools/call` web_search (#web-search)                       |
+ * | `POST /client/register`                   | SSO-OIDC RegisterClient (#sso-oidc)                             |
+ * | `POST /device_authorization`              | SSO-OIDC StartDeviceAuthorization (#sso-oidc)                   |
+ * | `GET  /authorize`                         | SSO-OIDC browser page: 302 to the loopback (#sso-oidc)          |
+ * | `POST /token` (auth code, device)         | SSO-OIDC CreateToken sign-in grants                             |
+ * | `GET  /device?user_code=…&approve=1`      | the verification page a test "approves" on                      |
+ * | `GET  /login`, `POST /oauth/token`        | Kiro social login + code exchange (#kiro-social-login)          |
+ * | `POST /oauth/device/{authorization,poll}` | Kiro social device flow (#kiro-social-login)                    |
+ * | `POST /logout`                            | Kiro social refresh-token revocation                            |
+ * | `POST /` ListAvailableProfiles            | profiles of IdC accounts (#profiles)                            |
  *
  * ```ts
  * const upstream = await startFakeUpstream();          // one Social account, validation on
@@ -54,7 +54,7 @@
  * `thinkingReply`, `reasoningReply`, `promptCacheReply` (a model of Kiro's prompt cache keyed by
  * account and conversationId, reporting tokenUsage), `exceptionReply`, `errorFrameReply`, `cutReply`, `slowReply`, `stallReply`,
  * `httpReply`, `delayedReply`, `resetBeforeHeadersReply`, `hangBeforeHeadersReply`, and
- * `upstreamErrors.*` for every §6.1 body.
+ * `upstreamErrors.*` for every error body of docs/kiro-protocol.md#errors.
  * A scenario can also be a function of the request (`GenerateContext`). With nothing scripted,
  * each call answers `textReply('Hello from the fake Kiro upstream.')`.
  *

@@ -48,6 +48,20 @@ describe('parseAnthropicRequest', () => {
     expect(rejection({ ...base, system: 5 })).toMatch(/^system: /);
   });
 
+  it('a system message among the messages (Claude Code sends one per turn to some models) joins the system prompt, with a note', () => {
+    const { request, notes } = parse({
+      system: [{ type: 'text', text: 'You are Claude Code.', cache_control: { type: 'ephemeral' } }],
+      messages: [
+        { role: 'user', content: [{ type: 'text', text: 'say hi' }] },
+        { role: 'system', content: [{ type: 'text', text: '# Environment\nPlatform: linux', cache_control: { type: 'ephemeral' } }] },
+      ],
+    });
+    expect(request.system).toEqual(['You are Claude Code.', '# Environment\nPlatform: linux']);
+    expect(request.messages).toEqual([{ role: 'user', content: [{ type: 'text', text: 'say hi' }] }]);
+    expect(notes).toEqual(['messages.1: a system message was moved into the system prompt (Kiro takes one system prompt, ahead of the conversation)']);
+    expect(rejection({ ...base, messages: [{ role: 'user', content: 'x' }, { role: 'system', content: [{ type: 'image' }] }] })).toMatch(/^messages\.1\.content\.0: /);
+  });
+
   it('maps tool_use, tool_result (string, blocks, is_error, images) and thinking blocks', () => {
     const png = { type: 'base64', media_type: 'image/png', data: 'iVBORw0KGgo=' };
     const { request } = parse({
@@ -235,6 +249,7 @@ describe('parseAnthropicRequest', () => {
     expect(rejection({ ...base, max_tokens: 1.5 })).toMatch(/^max_tokens: .*integer/);
     expect(rejection({ ...base, messages: [] })).toMatch(/^messages: /);
     expect(rejection({ ...base, messages: [{ role: 'system', content: 'x' }] })).toContain('top-level "system"');
+    expect(rejection({ ...base, messages: [{ role: 'wizard', content: 'x' }] })).toMatch(/^messages\.0\.role: /);
     expect(rejection({ ...base, messages: [{ role: 'user', content: 5 }] })).toMatch(/^messages\.0\.content: /);
   });
 

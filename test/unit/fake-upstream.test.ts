@@ -703,7 +703,7 @@ describe('generate: real Kiro IDE request captures', () => {
     const empties = body.conversationState!.history!.filter((h) => h.assistantResponseMessage?.content === '');
     const res = await generate(token, body);
     if (empties.length > 0) {
-      // The captures predate the 2026 upstream, which rejects empty assistant content (XW).
+      // The captures predate the 2026 upstream, which rejects empty assistant content.
       expect(res.status).toBe(400);
       expect(upstream.lastGenerate().rejectedBy).toBe('empty_assistant_content');
     } else {

@@ -144,6 +144,100 @@ describe('parseResponsesRequest: input', () => {
     expect(request.messages[1]!.content).toEqual([{ type: 'tool_use', id: 'c1', name: 'apply_patch', input: { input: '*** Begin Patch\n*** End Patch' } }]);
   });
 
+  it('namespace tools are flattened to <namespace>__<name>; replayed calls with a namespace get the same name', () => {
+    const spawnSchema = { type: 'object', properties: { message: { type: 'string' } }, required: ['message'] };
+    const { request, namespacedTools, notes } = parse({
+      input: [
+        { role: 'user', content: 'delegate' },
+        { type: 'function_call', call_id: 'c1', name: 'spawn_agent', namespace: 'multi_agent_v1', arguments: '{"message":"go"}' },
+        { type: 'function_call_output', call_id: 'c1', output: '{"agent_id":"a1"}' },
+        { type: 'function_call', call_id: 'c2', name: 'get_me', namespace: 'mcp__github__', arguments: '{}' },
+        { type: 'function_call_output', call_id: 'c2', output: 'octocat' },
+      ],
+      tools: [
+        { type: 'function', name: 'exec_command', parameters: { type: 'object', properties: { cmd: { type: 'string' } } } },
+        {
+          type: 'namespace',
+          name: 'multi_agent_v1',
+          description: 'Tools for spawning and managing sub-agents.',
+          tools: [
+            { type: 'function', name: 'spawn_agent', description: 'Spawn a sub-agent.', strict: false, parameters: spawnSchema },
+            { type: 'function', name: 'close_agent', description: '', parameters: { type: 'object', properties: {} } },
+          ],
+        },
+        // Codex's MCP namespaces end in "__"; Codex trims the underscores around the delimiter.
+        { type: 'namespace', name: 'mcp__github__', tools: [{ type: 'function', name: 'get_me', description: 'Who am I?' }] },
+      ],
+      tool_choice: { type: 'function', name: 'spawn_agent', namespace: 'multi_agent_v1' },
+    });
+    expect(notes).toEqual([]);
+    expect(request.tools).toEqual([
+      { name: 'exec_command', description: '', inputSchema: { type: 'object', properties: { cmd: { type: 'string' } } } },
+      { name: 'multi_agent_v1__spawn_agent', description: 'Spawn a sub-agent.\n\nPart of the multi_agent_v1 tool group (Tools for spawning and managing sub-agents.).', inputSchema: spawnSchema },
+      { name: 'multi_agent_v1__close_agent', description: 'Part of the multi_agent_v1 tool group (Tools for spawning and managing sub-agents.).', inputSchema: { type: 'object', properties: {} } },
+      { name: 'mcp__github__get_me', description: 'Who am I?\n\nPart of the mcp__github__ tool group.', inputSchema: { type: 'object', properties: {} } },
+    ]);
+    expect([...namespacedTools]).toEqual([
+      ['multi_agent_v1__spawn_agent', { namespace: 'multi_agent_v1', name: 'spawn_agent' }],
+      ['multi_agent_v1__close_agent', { namespace: 'multi_agent_v1', name: 'close_agent' }],
+      ['mcp__github__get_me', { namespace: 'mcp__github__', name: 'get_me' }],
+    ]);
+    expect(request.toolChoice).toEqual({ type: 'tool', name: 'multi_agent_v1__spawn_agent' });
+    expect(request.messages[1]!.content).toEqual([{ type: 'tool_use', id: 'c1', name: 'multi_agent_v1__spawn_agent', input: { message: 'go' } }]);
+    expect(request.messages[3]!.content).toEqual([{ type: 'tool_use', id: 'c2', name: 'mcp__github__get_me', input: {} }]);
+  });
+
+  it('flattened names Kiro cannot take are shortened reversibly, like every other tool name', () => {
+    const namespace = 'mcp__a_server_whose_name_alone_is_nearly_the_whole_budget__';
+    const { request } = parse({ input: 'hi', tools: [{ type: 'namespace', name: namespace, tools: [{ type: 'function', name: 'fetch_the_thing', description: 'Fetch.' }] }] });
+    const flat = 'mcp__a_server_whose_name_alone_is_nearly_the_whole_budget__fetch_the_thing';
+    expect(request.tools.map((t) => t.name)).toEqual([flat]);
+    const { body, toolNames } = toKiroRequest(request, { kiroModel: 'claude-sonnet-4.5' });
+    const sent = body.conversationState.currentMessage.userInputMessage.userInputMessageContext!.tools![0]!.toolSpecification.name;
+    expect(sent.length).toBeLessThanOrEqual(63);
+    expect(toolNames.fromKiro(sent)).toBe(flat);
+  });
+
+  it('a namespace holds function tools only, and its members must not clash with other tools', () => {
+    expect(refusal({ input: 'x', tools: [{ type: 'namespace', name: 'ns', tools: [{ type: 'custom', name: 'c' }] }] }).param).toBe('tools[0].tools[0].type');
+    expect(refusal({ input: 'x', tools: [{ type: 'namespace', name: '', tools: [] }] }).param).toBe('tools[0].name');
+    expect(refusal({ input: 'x', tools: [{ type: 'namespace', name: 'ns', tools: 'spawn' }] }).param).toBe('tools[0].tools');
+    expect(refusal({ input: 'x', tools: [{ type: 'function', name: 'ns__f' }, { type: 'namespace', name: 'ns', tools: [{ type: 'function', name: 'f' }] }] }).param).toBe('tools[1].tools[0].name');
+  });
+
+  it("accepts every field Codex sends; tool_search and its items are dropped with notes", () => {
+    const { request, notes, echo } = parse({
+      input: [
+        { type: 'message', id: 'msg_1', role: 'developer', content: [{ type: 'input_text', text: 'rules' }] },
+        { type: 'message', id: 'msg_2', role: 'user', content: [{ type: 'input_text', text: 'find a tool' }] },
+        { type: 'tool_search_call', call_id: 'ts1', execution: 'client', arguments: { query: 'calendar' }, status: 'completed' },
+        { type: 'tool_search_output', call_id: 'ts1', execution: 'client', status: 'completed', tools: [] },
+        { type: 'message', id: 'msg_3', role: 'user', content: [{ type: 'input_text', text: 'go on' }] },
+      ],
+      tools: [{ type: 'tool_search', execution: 'client', description: 'Search tools', parameters: { type: 'object', properties: {} } }, { type: 'web_search', external_web_access: false }],
+      store: false,
+      stream: true,
+      include: ['reasoning.encrypted_content'],
+      reasoning: { summary: 'auto' },
+      prompt_cache_key: '01a24d0c-4e57-71c1-9b8d-0eddaeeb8a2b',
+      client_metadata: { 'x-codex-window-id': '01a24d0c:0', thread_id: '01a24d0c' },
+      parallel_tool_calls: true,
+      tool_choice: 'auto',
+    });
+    expect(request).toMatchObject({ system: ['rules'], tools: [], stream: true, sessionKey: '01a24d0c-4e57-71c1-9b8d-0eddaeeb8a2b' });
+    expect(request.messages).toEqual([
+      { role: 'user', content: [{ type: 'text', text: 'find a tool' }] },
+      { role: 'user', content: [{ type: 'text', text: 'go on' }] },
+    ]);
+    expect(echo).toMatchObject({ store: false, reasoning: { effort: null, summary: 'auto' } });
+    expect(notes).toEqual([
+      'tools[0]: dropped the "tool_search" tool (Kiro cannot load deferred tools; tools held back for it are not offered)',
+      'tools[1]: dropped the hosted tool "web_search" (Kiro cannot run OpenAI\'s hosted tools)',
+      'input[2]: dropped a tool_search_call item (Kiro cannot carry hosted tool calls)',
+      'input[3]: dropped a tool_search_output item (Kiro cannot carry hosted tool calls)',
+    ]);
+  });
+
   it('refuses remote images, files, and bad roles, naming the field', () => {
     expect(refusal({ input: [{ role: 'user', content: [{ type: 'input_image', image_url: 'https://x/y.png' }] }] }).param).toBe('input[0].content[0].image_url');
     expect(refusal({ input: [{ role: 'user', content: [{ type: 'input_image', file_id: 'file_1' }] }] }).param).toBe('input[0].content[0].file_id');

@@ -34,7 +34,7 @@ const ECHO: ResponseEcho = {
 };
 
 function meta(overrides: Partial<ResponsesOutputMeta> = {}): ResponsesOutputMeta {
-  return { id: 'resp_test', model: 'claude-sonnet-4-5', created: 1_760_000_000, inputTokens: 42, countTokens, echo: ECHO, customTools: new Set(), ...overrides };
+  return { id: 'resp_test', model: 'claude-sonnet-4-5', created: 1_760_000_000, inputTokens: 42, countTokens, echo: ECHO, customTools: new Set(), namespacedTools: new Map(), ...overrides };
 }
 
 function sseOf(events: OutputEvent[], m: ResponsesOutputMeta = meta(), pingFirst = false): string {
@@ -205,6 +205,29 @@ describe('Responses stream read by the official SDK', () => {
     // no JSON fragments of the wrapper leak as input deltas
     expect(seen.filter((e) => e.type === 'response.custom_tool_call_input.delta').map((e) => (e as { delta: string }).delta)).toEqual([patch]);
     expect(outputAsMessage(body.output)).toEqual({ role: 'assistant', content: [{ type: 'tool_use', id: 'tooluse_P', name: 'apply_patch', input: { input: patch } }] });
+  });
+
+  it('a call of a flattened namespace member goes back as its name plus its namespace, streamed and not', async () => {
+    const events = assemble([
+      kiroTool({ toolUseId: 'tooluse_N', name: 'multi_agent_v1__spawn_agent', input: '{"message":', stop: false }),
+      kiroTool({ toolUseId: 'tooluse_N', input: '"go"}', stop: true }),
+      kiroTool({ toolUseId: 'tooluse_P', name: 'exec_command', input: '{"cmd":"ls"}', stop: true }),
+    ]);
+    const m = meta({ namespacedTools: new Map([['multi_agent_v1__spawn_agent', { namespace: 'multi_agent_v1', name: 'spawn_agent' }]]) });
+    const { body } = buildResponse(events, m);
+    expect(body.output).toEqual([
+      { id: expect.stringMatching(/^fc_/), type: 'function_call', call_id: 'tooluse_N', name: 'spawn_agent', namespace: 'multi_agent_v1', arguments: '{"message":"go"}', status: 'completed' },
+      { id: expect.stringMatching(/^fc_/), type: 'function_call', call_id: 'tooluse_P', name: 'exec_command', arguments: '{"cmd":"ls"}', status: 'completed' },
+    ]);
+    const frames = framesOf(sseOf(events, m));
+    const added = frames.filter((f) => f.event === 'response.output_item.added').map((f) => f.data.item);
+    expect(added[0]).toMatchObject({ type: 'function_call', name: 'spawn_agent', namespace: 'multi_agent_v1', arguments: '' });
+    expect(added[1]).not.toHaveProperty('namespace');
+    expect(frames.find((f) => f.event === 'response.function_call_arguments.done')!.data).toMatchObject({ name: 'spawn_agent', arguments: '{"message":"go"}' });
+    const { final } = await sdkStream(sseOf(events, m));
+    expect(normalized(final)).toEqual(normalized(body));
+    // Kept for previous_response_id under the flat name Kiro knows.
+    expect(outputAsMessage(body.output).content.map((b) => b.type === 'tool_use' && b.name)).toEqual(['multi_agent_v1__spawn_agent', 'exec_command']);
   });
 
   it('a mid-stream error reaches the SDK as an APIError, and ends with response.failed for Codex', async () => {

@@ -192,36 +192,50 @@ function contentBlock(block: unknown, path: string, role: 'user' | 'assistant', 
   }
 }
 
-function messages(value: unknown, notes: string[]): ChatMessage[] {
+/**
+ * The conversation. A `system` message among them (Claude Code sends one per turn, with the
+ * environment, to models it believes take per-turn system messages) joins the system prompt,
+ * with a note: Kiro has a single system prompt, sent ahead of the conversation.
+ */
+function messages(value: unknown, notes: string[], systemText: string[]): ChatMessage[] {
   if (value === undefined) fail('messages', 'Field required');
   if (!Array.isArray(value)) fail('messages', `Input should be a valid list (got ${typeName(value)})`);
   if (value.length === 0) fail('messages', 'at least one message is required');
-  return value.map((message, i) => {
+  const out: ChatMessage[] = [];
+  value.forEach((message, i) => {
     const path = `messages.${i}`;
     if (!isObject(message)) fail(path, `Input should be an object (got ${typeName(message)})`);
     const role = message.role;
-    if (role !== 'user' && role !== 'assistant') {
-      fail(`${path}.role`, `Input should be 'user' or 'assistant' (got ${JSON.stringify(role)})${role === 'system' ? '; put system prompts in the top-level "system" field' : ''}`);
+    if (role === 'system') {
+      systemText.push(...system(message.content, `${path}.content`));
+      notes.push(`${path}: a system message was moved into the system prompt (Kiro takes one system prompt, ahead of the conversation)`);
+      return;
     }
+    if (role !== 'user' && role !== 'assistant') fail(`${path}.role`, `Input should be 'user', 'assistant' or 'system' (got ${JSON.stringify(role)})`);
     const content = message.content;
-    if (typeof content === 'string') return { role, content: [{ type: 'text', text: content }] };
+    if (typeof content === 'string') {
+      out.push({ role, content: [{ type: 'text', text: content }] });
+      return;
+    }
     if (!Array.isArray(content)) fail(`${path}.content`, `Input should be a string or a list of content blocks (got ${typeName(content)})`);
     const blocks: ContentBlock[] = [];
     content.forEach((block, j) => {
       const mapped = contentBlock(block, `${path}.content.${j}`, role, notes);
       if (mapped) blocks.push(mapped);
     });
-    return { role, content: blocks };
+    out.push({ role, content: blocks });
   });
+  if (out.length === 0) fail('messages', 'at least one user or assistant message is required; put system prompts in the top-level "system" field');
+  return out;
 }
 
-function system(value: unknown): string[] {
+function system(value: unknown, path = 'system'): string[] {
   if (value === undefined || value === null) return [];
   if (typeof value === 'string') return value ? [value] : [];
-  if (!Array.isArray(value)) fail('system', `Input should be a string or a list of text blocks (got ${typeName(value)})`);
+  if (!Array.isArray(value)) fail(path, `Input should be a string or a list of text blocks (got ${typeName(value)})`);
   return value.map((block, i) => {
-    if (!isObject(block) || block.type !== 'text') fail(`system.${i}`, "system blocks must be text blocks ({\"type\": \"text\", \"text\": …})");
-    return str(block, 'text', `system.${i}`, true);
+    if (!isObject(block) || block.type !== 'text') fail(`${path}.${i}`, "system blocks must be text blocks ({\"type\": \"text\", \"text\": …})");
+    return str(block, 'text', `${path}.${i}`, true);
   }).filter((text) => text.length > 0);
 }
 
@@ -352,11 +366,13 @@ function parse(body: unknown, options: ParseOptions, countOnly: boolean): Parsed
   const stream = countOnly ? false : body.stream;
   if (stream !== undefined && stream !== null && typeof stream !== 'boolean') fail('stream', 'Input should be a valid boolean');
   const definedTools = tools(body.tools, notes);
+  const inConversationSystem: string[] = [];
+  const conversation = messages(body.messages, notes, inConversationSystem);
   const request: ChatRequest = {
     api: 'anthropic',
     model,
-    system: system(body.system),
-    messages: messages(body.messages, notes),
+    system: [...system(body.system), ...inConversationSystem],
+    messages: conversation,
     tools: definedTools,
     toolChoice: toolChoice(body.tool_choice, definedTools),
     maxTokens,

@@ -153,7 +153,7 @@ export function toolChoice(value: unknown, tools: readonly ToolDefinition[], nam
 // ---- reasoning ------------------------------------------------------------------------------
 
 /**
- * Reasoning effort → Kiro thinking budget. low/medium/high follow JW (kiro-protocol §5.5);
+ * Reasoning effort → Kiro thinking budget. low/medium/high are the budgets other proxies use;
  * minimal is Anthropic's smallest budget; xhigh doubles high; none turns thinking off.
  */
 export const REASONING_BUDGETS: Readonly<Record<string, number>> = {

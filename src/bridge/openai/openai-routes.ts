@@ -53,10 +53,10 @@ export function responsesApi(store: ResponsesStore | undefined): ChatApi {
     errorFor: (error, redactor) => openaiErrorFor(error, redactor, 'input'),
     parse(body, options): Exchange {
       const parsed = parseResponsesRequest(body, { ...options, previous: store ? (id) => store.get(id) : undefined });
-      const { request, echo, customTools, inputSystem, encryptedReasoning } = parsed;
+      const { request, echo, customTools, namespacedTools, inputSystem, encryptedReasoning } = parsed;
       const id = newResponseId();
       const created = nowSeconds();
-      const meta = (base: Parameters<Exchange['build']>[1]): ResponsesOutputMeta => ({ ...base, id, created, echo, customTools, encryptedReasoning });
+      const meta = (base: Parameters<Exchange['build']>[1]): ResponsesOutputMeta => ({ ...base, id, created, echo, customTools, namespacedTools, encryptedReasoning });
       let final: { response: ResponseObject; items: readonly ResponseOutputItem[] } | undefined;
       let writer: ResponsesStreamWriter | undefined;
       return {

@@ -5,7 +5,7 @@
 // cache write, output), those are the answer's usage. Until then, and for answers without them,
 // output is counted with the bridge's tokenizer over what was emitted, each run of text or
 // reasoning counted whole (more accurate than summing fragments), and the prompt's estimate is
-// replaced by Kiro's contextUsagePercentage when it arrives (as KRS/VRS/PY do).
+// replaced by Kiro's contextUsagePercentage when it arrives (as kiro.rs and its ports do).
 import { KiroError } from '../../kiro/errors';
 import { promptTokens } from '../../kiro/metering';
 import { TOOL_BLOCK_OVERHEAD } from '../../kiro/tokens';

@@ -1,21 +1,21 @@
 // OpenAI Responses request → ChatRequest: as much of the API as Codex CLI and the openai SDK's
 // `responses` helpers use. `input` is a string or a list of items (messages, function calls and
 // their outputs, custom tool calls, reasoning); `instructions` and system/developer messages
-// become the system prompt; function and custom tools map to Kiro tools (hosted tools such as
-// web_search are dropped with a note, as the Anthropic side drops server tools).
+// become the system prompt; tools map to Kiro tools in responses-tools.ts (namespace groups are
+// flattened; hosted tools such as web_search are dropped with a note, as the Anthropic side drops
+// server tools). Fields that only steer OpenAI's servers (`include`, `client_metadata`,
+// `reasoning.summary`, `service_tier`…) are accepted and have nothing to do here.
 //
 // `previous_response_id` continues a conversation the bridge stored (responses-store.ts); an id
 // it does not hold (never stored, `store: false`, evicted, or the bridge restarted) is a 400
 // `previous_response_not_found`, as at OpenAI. Background mode, the Conversations API and prompt
 // templates need server-side state or features Kiro lacks: a clear 400.
-import type { ChatMessage, ChatRequest, ContentBlock, ImageBlock, TextBlock, ToolDefinition } from '../../kiro/types';
+import type { ChatMessage, ChatRequest, ContentBlock, ImageBlock, TextBlock } from '../../kiro/types';
 import {
   bodyAndModel,
   bool,
-  checkUniqueNames,
   fail,
   firstString,
-  functionTool,
   imageFromUrl,
   isObject,
   isToolResultTurn,
@@ -33,6 +33,7 @@ import {
 import { OpenAIRequestError } from '../openai/openai-errors';
 import { openReasoning } from './reasoning-envelope';
 import type { StoredResponse } from './responses-store';
+import { CUSTOM_TOOL_INPUT, flatToolName, parseResponsesTools, type NamespacedName } from './responses-tools';
 
 /** Request fields the Response object echoes back. */
 export interface ResponseEcho {
@@ -60,6 +61,8 @@ export interface ParsedResponsesRequest {
   inputSystem: string[];
   /** Names of custom (free-form) tools: their calls go back as `custom_tool_call` items. */
   customTools: Set<string>;
+  /** Flattened names of namespace members: their calls go back with `namespace` and `name`. */
+  namespacedTools: ReadonlyMap<string, NamespacedName>;
   /** `reasoning.effort: "none"`: thinking off, even for a `-thinking` model name. */
   thinkingOff: boolean;
   /** `include` asks for `reasoning.encrypted_content` (reasoning items carry what replays them). */
@@ -72,13 +75,8 @@ export interface ResponsesParseOptions {
   previous?: (id: string) => StoredResponse | undefined;
 }
 
-/** Hosted tools Kiro cannot run: dropped from `tools` with a note. */
-const HOSTED_TOOL = /^(web_search|web_search_preview|file_search|code_interpreter|image_generation|computer_use_preview|computer|mcp|local_shell|shell|apply_patch)(_\d{4}_\d{2}_\d{2})?$/;
 /** Output items of hosted tools, replayed by clients: Kiro cannot carry them. */
-const HOSTED_ITEM = /^(web_search_call|file_search_call|computer_call|computer_call_output|code_interpreter_call|image_generation_call|mcp_call|mcp_list_tools|mcp_approval_request|mcp_approval_response|local_shell_call|local_shell_call_output|shell_call|shell_call_output|apply_patch_call|apply_patch_call_output|compaction|compaction_summary)$/;
-
-/** The argument a custom tool's free-form input travels in (Kiro tools take JSON objects). */
-export const CUSTOM_TOOL_INPUT = 'input';
+const HOSTED_ITEM = /^(web_search_call|file_search_call|computer_call|computer_call_output|code_interpreter_call|image_generation_call|mcp_call|mcp_list_tools|mcp_approval_request|mcp_approval_response|local_shell_call|local_shell_call_output|shell_call|shell_call_output|apply_patch_call|apply_patch_call_output|tool_search_call|tool_search_output|compaction|compaction_summary)$/;
 
 // ---- input items ----------------------------------------------------------------------------
 
@@ -181,8 +179,10 @@ class Conversation {
       case 'function_call': {
         const callId = str(item, 'call_id', path, true);
         const name = str(item, 'name', path, true);
+        // A namespace member's call (Codex sends the pair) carries the flat name it was declared as.
+        const namespace = str(item, 'namespace', path, false);
         const args = str(item, 'arguments', path, false) ?? '';
-        return this.assistant([{ type: 'tool_use', id: callId, name, input: parseArguments(args, `${path}.arguments`, this.notes) }]);
+        return this.assistant([{ type: 'tool_use', id: callId, name: namespace ? flatToolName(namespace, name) : name, input: parseArguments(args, `${path}.arguments`, this.notes) }]);
       }
       case 'custom_tool_call': {
         const callId = str(item, 'call_id', path, true);
@@ -253,53 +253,6 @@ class Conversation {
   }
 }
 
-// ---- tools ----------------------------------------------------------------------------------
-
-function customTool(tool: Json, path: string): ToolDefinition {
-  const name = str(tool, 'name', path, true);
-  if (!name) fail(`${path}.name`, 'must not be empty');
-  let description = str(tool, 'description', path, false) ?? '';
-  const format = tool.format;
-  let inputDescription = 'The free-form input for the tool.';
-  if (isObject(format) && format.type === 'grammar') {
-    const syntax = typeof format.syntax === 'string' ? format.syntax : 'grammar';
-    const definition = typeof format.definition === 'string' ? format.definition : '';
-    inputDescription = `The free-form input for the tool, which must follow this ${syntax} grammar.`;
-    if (definition) description += `${description ? '\n\n' : ''}The input must follow this ${syntax} grammar:\n${definition}`;
-  }
-  return {
-    name,
-    description,
-    inputSchema: { type: 'object', properties: { [CUSTOM_TOOL_INPUT]: { type: 'string', description: inputDescription } }, required: [CUSTOM_TOOL_INPUT] },
-  };
-}
-
-function tools(value: unknown, notes: string[], customTools: Set<string>): ToolDefinition[] {
-  if (!present(value)) return [];
-  const out: ToolDefinition[] = [];
-  const paths: string[] = [];
-  list(value, 'tools').forEach((tool, i) => {
-    const path = `tools[${i}]`;
-    if (!isObject(tool)) fail(path, `expected an object, got ${typeName(tool)}`);
-    const type = tool.type;
-    if (type === 'function') {
-      out.push(functionTool(tool, path));
-    } else if (type === 'custom') {
-      const defined = customTool(tool, path);
-      customTools.add(defined.name);
-      out.push(defined);
-    } else if (typeof type === 'string' && HOSTED_TOOL.test(type)) {
-      notes.push(`${path}: dropped the hosted tool ${JSON.stringify(type)} (Kiro cannot run OpenAI's hosted tools)`);
-      return;
-    } else {
-      unsupported(`${path}.type`, `expected "function" or "custom", got ${JSON.stringify(type)}`);
-    }
-    paths.push(`${path}.name`);
-  });
-  checkUniqueNames(out, (i) => paths[i]!);
-  return out;
-}
-
 // ---- the request ----------------------------------------------------------------------------
 
 function refuseWhatKiroCannotDo(body: Json): void {
@@ -357,9 +310,11 @@ export function parseResponsesRequest(input: unknown, options: ResponsesParseOpt
   }
   const thinking = thinkingFromEffort(effort, 'reasoning.effort');
 
-  const customTools = new Set<string>();
-  const definedTools = tools(body.tools, notes, customTools);
-  const choice = toolChoice(body.tool_choice, definedTools, (c) => (typeof c.name === 'string' ? c.name : undefined));
+  const { tools: definedTools, custom: customTools, namespaced: namespacedTools } = parseResponsesTools(body.tools, notes);
+  const choice = toolChoice(body.tool_choice, definedTools, (c) => {
+    if (typeof c.name !== 'string') return undefined;
+    return typeof c.namespace === 'string' && c.namespace ? flatToolName(c.namespace, c.name) : c.name;
+  });
 
   const conversation = new Conversation(notes);
   const previousId = str(body, 'previous_response_id', '', false);
@@ -415,5 +370,14 @@ export function parseResponsesRequest(input: unknown, options: ResponsesParseOpt
     truncation: truncation === 'auto' ? 'auto' : 'disabled',
     user: typeof body.user === 'string' ? body.user : null,
   };
-  return { request, notes, echo, inputSystem, customTools, thinkingOff: thinking === undefined, encryptedReasoning: include.includes('reasoning.encrypted_content') };
+  return {
+    request,
+    notes,
+    echo,
+    inputSystem,
+    customTools,
+    namespacedTools,
+    thinkingOff: thinking === undefined,
+    encryptedReasoning: include.includes('reasoning.encrypted_content'),
+  };
 }

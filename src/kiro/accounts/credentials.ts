@@ -1,5 +1,5 @@
-// KIRO_AUTH_TOKEN in the kiro2api format (spec §1.6): a JSON array of accounts (one object is
-// accepted too), or a path to a file holding that JSON.
+// KIRO_AUTH_TOKEN in the format of the original kiro2api proxy: a JSON array of accounts (one object
+// is accepted too), or a path to a file holding that JSON (docs/kiro-protocol.md#auth-kinds).
 //   [{"auth":"Social"|"IdC","refreshToken":"…","clientId":"…","clientSecret":"…","disabled":false}]
 // Errors never quote the input: it is full of secrets.
 import { readFileSync } from 'node:fs';
@@ -13,11 +13,11 @@ export interface AccountCredentials {
   clientId?: string;
   clientSecret?: string;
   disabled: boolean;
-  /** Region of the account's OIDC endpoint / data plane (JW's extension); default us-east-1. */
+  /** Region of the account's OIDC endpoint / data plane (a later addition to the format); default us-east-1. */
   region?: string;
   /** Known profile ARN (Social refresh returns one; IdC accounts may configure one). */
   profileArn?: string;
-  /** A fixed 64-hex device id; derived from the refresh token when absent (spec §1.10). */
+  /** A fixed 64-hex device id; derived from the refresh token when absent (see http/identity.ts). */
   machineId?: string;
   /** Position in the configured list, for messages ("account #2"). */
   index: number;
@@ -70,7 +70,7 @@ function parseEntry(raw: unknown, index: number): AccountCredentials {
   const refreshToken = optionalString(entry, 'refreshToken', where);
   if (!refreshToken) throw new CredentialsError(`${where}: "refreshToken" is required`);
   if (refreshToken.includes('...') || refreshToken.includes('…')) {
-    // KRS: the Kiro IDE's account panels show tokens shortened with "..."; such a copy never works.
+    // The Kiro IDE's account panels show tokens shortened with "..."; such a copy never works.
     throw new CredentialsError(`${where}: "refreshToken" looks truncated (contains "..."); copy the whole value`);
   }
   const clientId = optionalString(entry, 'clientId', where);
@@ -94,7 +94,7 @@ function parseEntry(raw: unknown, index: number): AccountCredentials {
     disabled: disabled === true,
     region,
     profileArn: optionalString(entry, 'profileArn', where),
-    // XW: a 32-hex id is doubled to the 64 hex the user agent carries.
+    // A 32-hex id is doubled to the 64 hex the user agent carries (as other proxies accept it).
     machineId: machineId && machineId.length === 32 ? (machineId + machineId).toLowerCase() : machineId?.toLowerCase(),
     index,
   };

@@ -1,5 +1,5 @@
 // ChatRequest → Kiro generateAssistantResponse body, always in a shape the upstream accepts
-// (kiro-protocol §2.3–§2.5, §7; peers §4), with every repair it had to make listed.
+// (docs/kiro-protocol.md#conversation-rules), with every repair it had to make listed.
 //
 // The pipeline: turns.ts reshapes the messages (alternation, tool pairing, prefill), tools.ts
 // builds the tool list (history tools defined, schemas cleaned, names shortened), and this module
@@ -33,7 +33,7 @@ export type { ToolNameMap } from './tool-names';
 export interface ConvertOptions {
   /** Already resolved by models.ts. */
   kiroModel: string;
-  /** Sent when known (§2.3: "Send it when you have it"). */
+  /** Sent when known: some accounts get 400 without it, and none is invented. */
   profileArn?: string;
   /** Else derived from the request (its session key, or how the conversation starts). */
   conversationId?: string;
@@ -56,16 +56,16 @@ export interface ConvertResult {
 
 /**
  * Acknowledgement after the system prompt pair: the Kiro IDE's own text (captures
- * kiroIDE_captured_req*.json, history[3]), also used by KRS/VRS/NODE. GO's "OK" works too; the
+ * kiroIDE_captured_req*.json, history[3]), also used by most 2026 proxies. "OK" works too; the
  * IDE's wording is the one the upstream sees most.
  */
 export const SYSTEM_ACKNOWLEDGEMENT = 'I will follow these instructions.';
 
 /**
  * Content for an assistant turn with no text (a pure tool call, or an empty answer). Empty content
- * rejects the whole request (XW, 2026). "OK" is what GO uses for its system acknowledgement and
- * NODE for tool-only turns: short, and non-blank even if the upstream trims (XW's single space
- * would not survive a trim, and nobody has shown the upstream does not trim).
+ * rejects the whole request (observed 2026). "OK" is what other proxies use for the system
+ * acknowledgement and for tool-only turns: short, and non-blank even if the upstream trims (a single
+ * space would not survive a trim, and nobody has shown the upstream does not trim).
  */
 export const ASSISTANT_PLACEHOLDER = 'OK';
 
@@ -76,13 +76,13 @@ export const USER_PLACEHOLDERS = {
   empty: '(empty message)',
 } as const;
 
-/** Tool result text when the client's result had none (JW: empty tool results are rejected). */
+/** Tool result text when the client's result had none (empty tool results are rejected). */
 export const EMPTY_RESULT_PLACEHOLDERS = { success: '(no output)', error: '(the tool failed without a message)' } as const;
 
 const IMAGE_FORMATS: ReadonlySet<string> = new Set<KiroImageFormat>(['png', 'jpeg', 'gif', 'webp']);
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 
-/** The thinking directive Kiro understands at the start of the system prompt (§7, KRS family). */
+/** The thinking directive Kiro understands at the start of the system prompt (docs/kiro-protocol.md#thinking). */
 export function thinkingDirective(budget: number): string {
   return `<thinking_mode>enabled</thinking_mode><max_thinking_length>${budget}</max_thinking_length>`;
 }
@@ -148,7 +148,7 @@ function systemPrompt(blocks: readonly string[] | undefined, thinkingBudget: num
     .filter((b) => typeof b === 'string' && b.trim() !== '')
     .join('\n\n');
   if (thinkingBudget === undefined) return text;
-  // The directive must open the system prompt: the upstream recognises it as a prefix (§7).
+  // The directive must open the system prompt: the upstream recognises it as a prefix.
   return text === '' ? thinkingDirective(thinkingBudget) : `${thinkingDirective(thinkingBudget)}\n${text}`;
 }
 
@@ -200,7 +200,7 @@ function assistantMessage(turn: AssistantTurn, names: ToolNames, repairs: Repair
   // Kiro's own reasoning goes back as Kiro sent it: one signed block per turn, text and signature
   // untouched. Kiro takes one per assistant turn; further signed blocks (rare: two answers merged
   // into one turn) and unsigned reasoning go back the way the model wrote it before native
-  // reasoning existed (§7): tagged, before the answer.
+  // reasoning existed: tagged, before the answer.
   const signed = signedReasoning ? turn.thinking.find((t) => t.signature !== undefined) : undefined;
   const tagged = turn.thinking.filter((t) => t !== signed && t.text.trim() !== '');
   for (const t of tagged) {
@@ -239,7 +239,7 @@ function assistantMessage(turn: AssistantTurn, names: ToolNames, repairs: Repair
 
 const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
-/** Tool call input must be a JSON object (§2.3). */
+/** Tool call input must be a JSON object: Kiro rejects anything else. */
 function objectInput(input: unknown, message: number, repairs: RepairLog): Record<string, unknown> {
   if (isPlainObject(input)) return structuredClone(input);
   if (input === undefined || input === null) {
@@ -258,7 +258,7 @@ function objectInput(input: unknown, message: number, repairs: RepairLog): Recor
       // not JSON: wrapped below
     }
   }
-  repairs.add('tool-use-input-wrapped', 'non-object tool call input sent as {"value": …} (GO does the same)', message);
+  repairs.add('tool-use-input-wrapped', 'non-object tool call input sent as {"value": …} (Kiro takes only objects)', message);
   return { value: structuredClone(input) };
 }
 

@@ -1,6 +1,6 @@
 // Conversation ids. Kiro's prompt cache hits only while `conversationState.conversationId` stays
-// the same across the requests of one conversation, as the Kiro IDE keeps it for one chat. So the
-// id is derived, never random:
+// the same across the requests of one conversation, as the Kiro IDE keeps it for one chat
+// (docs/kiro-protocol.md#request-body). So the id is derived, never random:
 // - from the client's session when it names one (Claude Code's session id, Codex's
 //   prompt_cache_key, OpenAI `user` / `safety_identifier`): every request of the session shares
 //   it;

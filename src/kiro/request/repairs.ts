@@ -1,6 +1,6 @@
 // What the converter changed to make a request acceptable to Kiro. Users see these in the traffic
-// view (peers §6.5: "show which fix was applied to which message"), so each rule has a stable id
-// and a plain-words detail naming the messages it touched.
+// view (users of other proxies keep asking which fix was applied to which message), so each rule
+// has a stable id and a plain-words detail naming the messages it touched.
 
 export type RepairRule =
   // conversation shape

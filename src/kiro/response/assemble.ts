@@ -2,7 +2,7 @@
 //
 // Guarantees to every writer (Anthropic, OpenAI, non-streaming builders):
 // - Blocks come one at a time: between `tool_start X` and `tool_end X` only `tool_delta X` (and
-//   `usage`) appear. Kiro may interleave tool frames by id (protocol §4.3); a second tool, or text,
+//   `usage`) appear. Kiro may interleave tool frames by id; a second tool, or text,
 //   arriving while a tool is open is held until that tool ends, then released in arrival order.
 //   (Real Kiro streams tools one after another, so in practice nothing waits.)
 // - Text is never held back beyond what tag and stop-sequence detection need.
@@ -13,7 +13,7 @@
 //   events, read through ../metering so every reader agrees on odd values.
 // - The sequence ends with exactly one `finish` or `error`, after which nothing more is emitted.
 //   A stream that breaks, ends inside a tool call, or ends with nothing at all ends in an `error`
-//   (class `stream_broken`), never in a made-up `end_turn` (peers §4).
+//   (class `stream_broken`), never in a made-up `end_turn`.
 import { KiroError, classifyStreamException } from '../errors';
 import type { KiroEvent } from '../codec/events';
 import { meteredCredits, reportedTokenUsage } from '../metering';
@@ -396,7 +396,7 @@ export class ResponseAssembler {
       parsed = JSON.parse(text);
     } catch {
       // Peers fall back to `{}` here and so execute a tool with its arguments silently dropped;
-      // an input that does not parse was cut off upstream, so it must not be run (peers §4).
+      // an input that does not parse was cut off upstream, so it must not be run.
       return this.cutToolError(tool, 'its input is not complete JSON');
     }
     if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
@@ -434,7 +434,7 @@ export class ResponseAssembler {
     this.endTextRun(out);
     if (this.finished) return;
     // Complete tool calls before the cut are valid and were what the model wanted to run, so
-    // tool_use wins over max_tokens (as in XW): a client only runs tools on `tool_use`.
+    // tool_use wins over max_tokens: a client only runs tools on `tool_use`.
     this.finish(out, this.completedTools > 0 ? 'tool_use' : 'max_tokens');
   }
 

@@ -1,5 +1,5 @@
 // POST /generateAssistantResponse: bearer, account state and body checks, then the scripted
-// reply streamed as EventStream frames (kiro-protocol §2, §4).
+// reply streamed as EventStream frames (docs/kiro-protocol.md#request-body, #events).
 import { randomUUID } from 'node:crypto';
 import { httpOf, upstreamErrors } from './bodies';
 import { ChunkWriter, sleep, untilAborted } from './delivery';

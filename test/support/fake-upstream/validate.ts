@@ -1,16 +1,16 @@
-// The checks the real upstream makes on a generateAssistantResponse body (kiro-protocol §2.3–§2.5,
-// §6.1). Each failure carries the body the upstream sends for it and a rule id for tests.
+// The checks the real upstream makes on a generateAssistantResponse body
+// (docs/kiro-protocol.md#conversation-rules, #errors). Each failure carries the body the upstream sends for it and a rule id for tests.
 //
 // What is enforced, and why:
 // - history alternates user/assistant, starts with user and (the current message being a user
-//   turn) ends with assistant — kiro.rs #79 reproduced the 400 with curl;
-// - every toolUse / toolResult needs a definition in currentMessage…tools — XW TOOL_CONFIG_MISSING;
-// - toolResults answer toolUseIds of the assistant turn right before them; ids are unique — JW, HT;
-// - tool descriptions non-empty (XW observed "Invalid tool use format."), names ≤ 64 characters
-//   (JW/XW limits), input schemas are objects;
-// - toolUses[].input is an object (§2.3);
-// - modelId is one the account's tier has — XW INVALID_MODEL_ID;
-// - empty assistant content: rejected by default, as XW observed in 2026. The Aug-2025 IDE captures
+//   turn) ends with assistant — kiro.rs issue 79 reproduced the 400 with curl;
+// - every toolUse / toolResult needs a definition in currentMessage…tools — TOOL_CONFIG_MISSING (xwteam/kiro2api);
+// - toolResults answer toolUseIds of the assistant turn right before them; ids are unique (proxies repair both);
+// - tool descriptions non-empty (xwteam/kiro2api observed "Invalid tool use format."), names ≤ 64
+//   characters (the proxies' limit), input schemas are objects;
+// - toolUses[].input is an object;
+// - modelId is one the account's tier has — INVALID_MODEL_ID;
+// - empty assistant content: rejected by default, as observed in 2026. The Aug-2025 IDE captures
 //   send `""` on tool-only assistant turns, so `emptyAssistantContent: 'allow-with-tool-uses'`
 //   reproduces that era (see ValidationOptions);
 // - oversize input → CONTENT_LENGTH_EXCEEDS_THRESHOLD;
@@ -186,7 +186,7 @@ function check(raw: unknown, subject: ValidationSubject, options: ValidationOpti
       });
     }
   }
-  // Only the current message's tools count as definitions; real IDE history never carries tools (§2.3).
+  // Only the current message's tools count as definitions; real IDE history never carries tools.
 
   // Tool uses and results: ids unique, results answer the assistant turn right before, every
   // tool named has a definition.

@@ -27,6 +27,11 @@ export type ErrorClass =
   | 'stream_broken'
   /** The upstream took longer than the configured request timeout. */
   | 'timeout'
+  /**
+   * The answer did not match the output format the client asked for (JSON, a schema), also after
+   * the bridge asked once more: Kiro cannot constrain its output, the bridge only checks it.
+   */
+  | 'invalid_output'
   /** A bug on our side; the message says what. */
   | 'internal';
 

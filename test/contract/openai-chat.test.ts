@@ -374,13 +374,13 @@ describe('chat completions: errors in OpenAI shape', () => {
     expect(h.finished.at(-1)!.attempts.map((a) => a.errorClass ?? 'ok')).toEqual(['token_expired', 'ok']);
   });
 
-  it('n > 1 and JSON modes are refused before Kiro is called', async () => {
+  it('n > 1 and audio output are refused before Kiro is called', async () => {
     const calls = h.upstream.generateRequests.length;
     const n = await failure(ask({ n: 2 }));
     expect(n.status).toBe(400);
     expect(n.param).toBe('n');
-    const json = await failure(ask({ response_format: { type: 'json_object' } }));
-    expect(json.param).toBe('response_format');
+    const audio = await failure(ask({ modalities: ['text', 'audio'] }));
+    expect(audio.param).toBe('modalities');
     expect(h.upstream.generateRequests.length).toBe(calls);
   });
 

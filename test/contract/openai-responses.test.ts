@@ -184,8 +184,8 @@ describe('responses: errors', () => {
 
   it('features Kiro lacks are a clear 400 before Kiro is called', async () => {
     const calls = h.upstream.generateRequests.length;
-    const json = await failure(openai.responses.create({ model: MODEL, input: 'x', text: { format: { type: 'json_object' } } }));
-    expect(json.param).toBe('text.format');
+    const template = await failure(openai.responses.create({ model: MODEL, input: 'x', prompt: { id: 'pmpt_1' } }));
+    expect(template.param).toBe('prompt');
     const background = await failure(openai.responses.create({ model: MODEL, input: 'x', background: true }));
     expect(background.param).toBe('background');
     expect(h.upstream.generateRequests.length).toBe(calls);

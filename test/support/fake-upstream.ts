@@ -52,7 +52,8 @@
  * `holdHeaders: true` keeps the 200 headers back until the first frame, so a delay, cut or stall
  * can come before the first byte. Builders: `textReply`, `toolReply`, `interleavedToolsReply`,
  * `thinkingReply`, `reasoningReply`, `promptCacheReply` (a model of Kiro's prompt cache keyed by
- * account and conversationId, reporting tokenUsage), `exceptionReply`, `errorFrameReply`, `cutReply`, `slowReply`, `stallReply`,
+ * account and conversationId, reporting tokenUsage), `fencedJsonReply` / `proseJsonReply` (JSON as
+ * models wrap it when only the prompt asks for it), `exceptionReply`, `errorFrameReply`, `cutReply`, `slowReply`, `stallReply`,
  * `httpReply`, `delayedReply`, `resetBeforeHeadersReply`, `hangBeforeHeadersReply`, and
  * `upstreamErrors.*` for every error body of docs/kiro-protocol.md#errors.
  * A scenario can also be a function of the request (`GenerateContext`). With nothing scripted,
@@ -113,6 +114,8 @@ export {
   reasoningReply,
   promptCacheReply,
   promptTokensOf,
+  fencedJsonReply,
+  proseJsonReply,
   exceptionReply,
   errorFrameReply,
   cutReply,

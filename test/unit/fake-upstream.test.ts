@@ -18,7 +18,9 @@ import {
   hangBeforeHeadersReply,
   resetBeforeHeadersReply,
   exceptionReply,
+  fencedJsonReply,
   interleavedToolsReply,
+  proseJsonReply,
   slowReply,
   stallReply,
   startFakeUpstream,
@@ -270,6 +272,15 @@ describe('generate: scripted scenarios', () => {
     const elsewhere = validBody();
     elsewhere.conversationState!.conversationId = 'c0ffee00-0000-4000-8000-000000000002';
     expect(await usageOf(elsewhere)).toMatchObject({ cacheReadInputTokens: 0 });
+  });
+
+  it('sends JSON the way models wrap it: in a fence after a sentence, or inside prose', async () => {
+    const value = { city: 'Paris', temperature: 21.5, tags: ['sunny'] };
+    const fenced = await play(fencedJsonReply(value, { after: 'Anything else?' }));
+    expect(fenced.length).toBeGreaterThan(1);
+    expect(textOf(fenced)).toBe(`Here is the JSON you asked for:\n\n\`\`\`json\n${JSON.stringify(value, null, 2)}\n\`\`\`\n\nAnything else?`);
+    const prose = await play(proseJsonReply(value));
+    expect(textOf(prose)).toBe(`Sure! The result is ${JSON.stringify(value)} Let me know if you need anything else.`);
   });
 
   it('sends meteringEvent and contextUsageEvent payloads as Kiro does', async () => {

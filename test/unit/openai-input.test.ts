@@ -275,8 +275,6 @@ describe('parseChatCompletionRequest: options', () => {
       [{ n: 2 }, 'n'],
       [{ logprobs: true }, 'logprobs'],
       [{ top_logprobs: 3 }, 'top_logprobs'],
-      [{ response_format: { type: 'json_object' } }, 'response_format'],
-      [{ response_format: { type: 'json_schema', json_schema: { name: 'x', schema: {} } } }, 'response_format'],
       [{ modalities: ['text', 'audio'] }, 'modalities'],
       [{ audio: { voice: 'alloy', format: 'mp3' } }, 'audio'],
       [{ functions: [{ name: 'f' }] }, 'functions'],
@@ -290,6 +288,31 @@ describe('parseChatCompletionRequest: options', () => {
     }
     // the defaults are fine
     expect(() => parse({ messages: user, n: 1, logprobs: false, response_format: { type: 'text' }, modalities: ['text'], seed: 4, top_p: 0.5, frequency_penalty: 0.1 })).not.toThrow();
+  });
+
+  it('response_format JSON modes become the neutral response format (emulated by the bridge)', () => {
+    const schema = { type: 'object', properties: { a: { type: 'integer' } }, required: ['a'], additionalProperties: false };
+    expect(parse({ messages: user, response_format: { type: 'json_schema', json_schema: { name: 'thing', description: 'A thing', schema, strict: true } } }).request.responseFormat).toEqual({
+      name: 'thing',
+      description: 'A thing',
+      schema,
+      param: 'response_format.json_schema.schema',
+    });
+    expect(parse({ messages: user, response_format: { type: 'json_object' } }).request.responseFormat).toEqual({ param: 'response_format' });
+    expect(parse({ messages: user, response_format: { type: 'text' } }).request.responseFormat).toBeUndefined();
+    expect(parse({ messages: user }).request.responseFormat).toBeUndefined();
+  });
+
+  it('malformed response_format is a 400 naming the field', () => {
+    const cases: [unknown, string][] = [
+      ['json', 'response_format'],
+      [{ type: 'yaml' }, 'response_format.type'],
+      [{ type: 'json_schema' }, 'response_format.json_schema'],
+      [{ type: 'json_schema', json_schema: { schema: {} } }, 'response_format.json_schema.name'],
+      [{ type: 'json_schema', json_schema: { name: 'x', schema: 'object' } }, 'response_format.json_schema.schema'],
+      [{ type: 'json_schema', json_schema: { name: 'x', strict: 'yes' } }, 'response_format.json_schema.strict'],
+    ];
+    for (const [format, param] of cases) expect(refusal({ model: 'm', messages: user, response_format: format }).param, JSON.stringify(format)).toBe(param);
   });
 
   it('type errors name the field', () => {

@@ -277,7 +277,6 @@ describe('parseResponsesRequest: options', () => {
       [{ background: true }, 'background'],
       [{ conversation: 'conv_1' }, 'conversation'],
       [{ prompt: { id: 'pmpt_1' } }, 'prompt'],
-      [{ text: { format: { type: 'json_schema', name: 'x', schema: {} } } }, 'text.format'],
       [{ top_logprobs: 2 }, 'top_logprobs'],
       [{ tool_choice: { type: 'web_search_preview' }, tools: [{ type: 'function', name: 'f' }] }, 'tool_choice.type'],
     ];
@@ -287,6 +286,27 @@ describe('parseResponsesRequest: options', () => {
       expect(error.code).toBe('unsupported_parameter');
     }
     expect(() => parse({ input: 'x', text: { format: { type: 'text' }, verbosity: 'low' }, truncation: 'auto', service_tier: 'auto' })).not.toThrow();
+  });
+});
+
+describe('text.format', () => {
+  it('JSON formats become the neutral response format and are echoed as sent', () => {
+    const schema = { type: 'object', properties: { a: { type: 'string' } }, required: ['a'], additionalProperties: false };
+    const format = { type: 'json_schema', name: 'thing', schema, strict: true };
+    const parsed = parse({ input: 'x', text: { format, verbosity: 'low' } });
+    expect(parsed.request.responseFormat).toEqual({ name: 'thing', schema, param: 'text.format.schema' });
+    expect(parsed.echo.text).toEqual({ format });
+    const object = parse({ input: 'x', text: { format: { type: 'json_object' } } });
+    expect(object.request.responseFormat).toEqual({ param: 'text.format' });
+    expect(object.echo.text).toEqual({ format: { type: 'json_object' } });
+    expect(parse({ input: 'x' }).echo.text).toEqual({ format: { type: 'text' } });
+  });
+
+  it('a malformed format is a 400 naming the field', () => {
+    expect(refusal({ input: 'x', text: 'json' }).param).toBe('text');
+    expect(refusal({ input: 'x', text: { format: { type: 'xml' } } }).param).toBe('text.format.type');
+    expect(refusal({ input: 'x', text: { format: { type: 'json_schema', schema: {} } } }).param).toBe('text.format.name');
+    expect(refusal({ input: 'x', text: { format: { type: 'json_schema', name: 'x', schema: [] } } }).param).toBe('text.format.schema');
   });
 });
 

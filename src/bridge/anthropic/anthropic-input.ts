@@ -1,7 +1,8 @@
 // Anthropic Messages request → ChatRequest. Everything the Anthropic API accepts either maps onto
 // something Kiro can do or is refused with an `invalid_request_error` that names the field and
-// says why (a URL image, a PDF document, a server-side tool result…). Fields that change nothing
-// upstream (cache_control, top_k, service_tier, …) are accepted and ignored, as are unknown ones.
+// says why (a URL image, a PDF document, a server-side tool result…); `output_config.format` JSON
+// output is emulated by the bridge. Fields that change nothing upstream (cache_control, top_k,
+// service_tier, …) are accepted and ignored, as are unknown ones.
 //
 // Thinking blocks keep Kiro's signature so the reasoning goes back to Kiro as it gave it; the
 // bridge's own stand-in signature (on reasoning split from `<thinking>` text) is dropped, so that
@@ -14,6 +15,7 @@ import type {
   ContentBlock,
   ImageBlock,
   ImageMediaType,
+  ResponseFormat,
   TextBlock,
   ToolChoice,
   ToolDefinition,
@@ -335,6 +337,31 @@ export function sessionOfUserId(userId: string): string {
   return match ? match[1]! : trimmed;
 }
 
+/**
+ * `output_config.format` (or `output_format`, its deprecated beta name): a JSON Schema the answer
+ * must match. Kiro cannot constrain its output; the bridge emulates it (bridge/pipeline/structured-output).
+ */
+function outputFormat(body: Json): ResponseFormat | undefined {
+  let format: unknown;
+  let path = 'output_config.format';
+  const config = body.output_config;
+  if (config !== undefined && config !== null) {
+    if (!isObject(config)) fail('output_config', `Input should be an object (got ${typeName(config)})`);
+    format = config.format ?? undefined;
+  }
+  if (body.output_format !== undefined && body.output_format !== null) {
+    if (format !== undefined) fail('output_format', 'send either output_config.format or output_format (its deprecated beta name), not both');
+    format = body.output_format;
+    path = 'output_format';
+  }
+  if (format === undefined) return undefined;
+  if (!isObject(format)) fail(path, `Input should be an object (got ${typeName(format)})`);
+  if (format.type !== 'json_schema') fail(`${path}.type`, `Input should be 'json_schema' (got ${JSON.stringify(format.type)})`);
+  const schema = format.schema;
+  if (!isObject(schema)) fail(`${path}.schema`, schema === undefined ? 'Field required' : `Input should be an object (got ${typeName(schema)})`);
+  return { schema, param: `${path}.schema` };
+}
+
 function sessionKey(metadata: unknown): string | undefined {
   if (metadata === undefined || metadata === null) return undefined;
   if (!isObject(metadata)) fail('metadata', `Input should be an object (got ${typeName(metadata)})`);
@@ -383,5 +410,7 @@ function parse(body: unknown, options: ParseOptions, countOnly: boolean): Parsed
     sessionKey: sessionKey(body.metadata),
   };
   if (request.toolChoice?.type === 'any' && request.tools.length === 0) fail('tool_choice', '"any" needs at least one tool in tools');
+  const format = outputFormat(body);
+  if (format) request.responseFormat = format;
   return { request, notes };
 }

@@ -55,6 +55,13 @@ export class UsageMeter {
   private reportedOutput: number | undefined;
   /** Kiro reported the prompt's tokens: its percentage of the context window no longer counts. */
   private reportedInput = false;
+  /**
+   * Tokens of attempts the answer does not show (a structured-output retry): kept apart so that
+   * Kiro's own counts of the answer's call, which replace estimates, do not erase them.
+   */
+  private unseenInput = 0;
+  private unseenOutput = 0;
+  private unseenReasoning = 0;
 
   constructor(
     private readonly base: Pick<OutputBase, 'inputTokens' | 'countTokens' | 'contextWindow'>,
@@ -66,12 +73,12 @@ export class UsageMeter {
 
   /** Everything generated, reasoning included (OpenAI counts reasoning in completion tokens). */
   get outputTokens(): number {
-    return this.reportedOutput ?? this.countedOutput;
+    return (this.reportedOutput ?? this.countedOutput) + this.unseenOutput;
   }
 
   /** The reasoning part of the output (Kiro does not split its count: ours, within its total). */
   get reasoningTokens(): number {
-    return Math.min(this.countedReasoning, this.outputTokens);
+    return Math.min(this.countedReasoning, this.reportedOutput ?? this.countedOutput) + this.unseenReasoning;
   }
 
   /** Prompt tokens not read from the cache nor written to it (Anthropic's `input_tokens`). */
@@ -87,11 +94,17 @@ export class UsageMeter {
   }
 
   observe(event: Extract<OutputEvent, { type: 'usage' }>): void {
+    if (event.unseen) {
+      this.unseenInput += event.unseen.inputTokens;
+      this.inputTokens += event.unseen.inputTokens;
+      this.unseenOutput += event.unseen.outputTokens;
+      this.unseenReasoning += event.unseen.reasoningTokens;
+    }
     const tokens = event.tokens;
     if (tokens) {
       // Kiro's counts are the truth; each one replaces what was estimated (or reported before).
       if (tokens.uncachedInputTokens !== undefined || tokens.cacheReadInputTokens !== undefined || tokens.cacheWriteInputTokens !== undefined) {
-        this.inputTokens = promptTokens(tokens);
+        this.inputTokens = promptTokens(tokens) + this.unseenInput;
         this.cacheReadTokens = tokens.cacheReadInputTokens ?? 0;
         this.cacheWriteTokens = tokens.cacheWriteInputTokens ?? 0;
         this.reportedInput = true;
@@ -100,7 +113,7 @@ export class UsageMeter {
     }
     if (event.contextUsagePercentage !== undefined && this.base.contextWindow && !this.reportedInput) {
       // Kiro's own measure of the prompt beats our estimate.
-      this.inputTokens = Math.round((event.contextUsagePercentage * this.base.contextWindow) / 100);
+      this.inputTokens = Math.round((event.contextUsagePercentage * this.base.contextWindow) / 100) + this.unseenInput;
     }
     if (event.credits !== undefined) this.credits = event.credits;
   }

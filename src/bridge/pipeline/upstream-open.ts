@@ -68,6 +68,7 @@ export async function openUpstream(
   context: BridgeContext,
   config: BridgeConfig,
   signal: AbortSignal,
+  options: { recordConversion?: boolean } = {},
 ): Promise<Opened> {
   // The converted body depends on the account (its profile ARN, and the conversation id scoped to
   // it) and on whether signed reasoning may go as is: convert once per pair.
@@ -79,7 +80,9 @@ export async function openUpstream(
       const conversationId = conversationIdFor(request, accountId);
       const body = toKiroRequest(request, { kiroModel, profileArn, conversationId, thinkingBudget: request.thinking?.budgetTokens, signedReasoning });
       result = { ...body, text: JSON.stringify(body.body), signed: body.body.conversationState.history.some((h) => 'assistantResponseMessage' in h && h.assistantResponseMessage.reasoningContent !== undefined) };
-      if (converted.size === 0 || !signedReasoning) {
+      // A follow-up call (a structured-output retry) keeps the record's first request and repairs;
+      // a resend without signatures records what changed.
+      if ((converted.size === 0 && options.recordConversion !== false) || !signedReasoning) {
         trace.addRepairs(signedReasoning ? body.repairs : body.repairs.filter((r) => r.rule === 'reasoning-as-text'));
         trace.captureKiroRequest(body.body);
       }

@@ -21,6 +21,7 @@ import {
   isToolResultTurn,
   list,
   num,
+  outputFormat,
   parallelToolCalls,
   present,
   str,
@@ -45,7 +46,8 @@ export interface ResponseEcho {
   reasoning: { effort: string | null; summary: string | null };
   store: boolean;
   temperature: number | null;
-  text: { format: { type: 'text' } };
+  /** The output format as the client sent it (JSON formats are emulated). */
+  text: { format: Record<string, unknown> };
   tool_choice: unknown;
   tools: unknown[];
   top_p: number | null;
@@ -261,16 +263,7 @@ function refuseWhatKiroCannotDo(body: Json): void {
   if (present(body.prompt)) unsupported('prompt', 'prompt templates are not supported; send instructions and input');
   const topLogprobs = num(body, 'top_logprobs', { integer: true, min: 0, max: 20 });
   if (topLogprobs !== undefined && topLogprobs > 0) unsupported('top_logprobs', 'Kiro does not return log probabilities');
-  if (present(body.text)) {
-    if (!isObject(body.text)) fail('text', `expected an object, got ${typeName(body.text)}`);
-    const format = body.text.format;
-    if (present(format)) {
-      if (!isObject(format)) fail('text.format', `expected an object, got ${typeName(format)}`);
-      if (format.type !== 'text') {
-        unsupported('text.format', `${JSON.stringify(format.type)} output is not supported: Kiro cannot constrain the answer to JSON. Describe the format in the instructions, or use a function tool whose parameters are the schema`);
-      }
-    }
-  }
+  if (present(body.text) && !isObject(body.text)) fail('text', `expected an object, got ${typeName(body.text)}`);
 }
 
 function stringMap(value: unknown, param: string): Record<string, string> {
@@ -353,6 +346,9 @@ export function parseResponsesRequest(input: unknown, options: ResponsesParseOpt
     sessionKey: firstString(body, ['prompt_cache_key', 'safety_identifier', 'user']),
   };
   if (thinking) request.thinking = thinking;
+  const textFormat = isObject(body.text) ? body.text.format : undefined;
+  const format = outputFormat(textFormat, 'text.format', false);
+  if (format) request.responseFormat = format;
 
   const echo: ResponseEcho = {
     instructions: instructions ?? null,
@@ -363,7 +359,7 @@ export function parseResponsesRequest(input: unknown, options: ResponsesParseOpt
     reasoning: { effort: typeof effort === 'string' ? effort : null, summary },
     store,
     temperature: temperature ?? 1,
-    text: { format: { type: 'text' } },
+    text: { format: format && isObject(textFormat) ? textFormat : { type: 'text' } },
     tool_choice: present(body.tool_choice) ? body.tool_choice : 'auto',
     tools: Array.isArray(body.tools) ? body.tools : [],
     top_p: topP ?? 1,

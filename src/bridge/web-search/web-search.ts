@@ -71,6 +71,10 @@ function prepare(body: unknown, context: BridgeContext): Prepared {
   const { body: rewritten, functionName } = rewriteWebSearchRequest(body as Record<string, unknown>, tool);
   const config = context.config();
   const { request, notes } = parseAnthropicRequest(rewritten, { defaultThinkingBudget: config.thinkingDefaultBudget });
+  if (request.responseFormat) {
+    // Structured output is validated by the chat pipeline, which a search-driven answer bypasses.
+    throw new InvalidRequestError(`${request.responseFormat.param.replace(/\.schema$/, '')}: structured output cannot be combined with the web search tool; search first, then ask for the JSON in a request without the tool`);
+  }
   // The same names /v1/messages takes, ids an account reported included.
   const kiroModel = resolveRequestModel(request, config, { available: context.accounts.availableModels(), unknownModel: anthropicApi.unknownModel });
   return { request, kiroModel, inputTokens: context.counter.countRequest(request), notes, tool, functionName, ...(pureQuery ? { pureQuery } : {}) };

@@ -93,6 +93,7 @@ export function decideFailover(error: KiroError, state: AttemptState, policy: Fa
     case 'prompt_too_long':
     case 'internal':
     case 'no_account':
+    case 'invalid_output':
     case 'timeout':
       // Timeouts: the client already waited the whole idle limit once; it decides whether to wait again.
       return { action: 'fail' };

@@ -20,6 +20,7 @@ import type {
 } from './kiro-request';
 import { DEFAULT_THINKING_BUDGET } from '../models';
 import { RepairLog, type Repair } from './repairs';
+import { responseFormatInstruction } from './response-format';
 import { MAX_KIRO_TOOL_NAME_LENGTH, ToolNames, type ToolNameMap } from './tool-names';
 import { planTools, serverToolNames } from './tools';
 import { normalizeTurns, type AssistantTurn, type UserTurn } from './turns';
@@ -107,7 +108,13 @@ export function toKiroRequest(request: ChatRequest, options: ConvertOptions): Co
 
   const modelId = options.kiroModel;
   const history: KiroHistoryEntry[] = [];
-  const system = systemPrompt(request.system, thinking ? budget : undefined, plan.instruction);
+  const instructions = [plan.instruction];
+  if (request.responseFormat) {
+    instructions.push(responseFormatInstruction(request.responseFormat));
+    const what = request.responseFormat.schema ? `the JSON schema${request.responseFormat.name ? ` "${request.responseFormat.name}"` : ''}` : 'the JSON object format';
+    repairs.add('response-format-in-prompt', `${what} was put in the system prompt (Kiro cannot constrain its output); the bridge validates the answer`);
+  }
+  const system = systemPrompt(request.system, thinking ? budget : undefined, instructions);
   if (system !== '') {
     history.push({ userInputMessage: { content: system, modelId, origin: 'AI_EDITOR' } });
     history.push({ assistantResponseMessage: { content: SYSTEM_ACKNOWLEDGEMENT } });
@@ -143,8 +150,8 @@ export function toKiroRequest(request: ChatRequest, options: ConvertOptions): Co
   return { body, repairs: repairs.list(), toolNames: names };
 }
 
-function systemPrompt(blocks: readonly string[] | undefined, thinkingBudget: number | undefined, instruction: string | undefined): string {
-  const text = [...(Array.isArray(blocks) ? blocks : []), ...(instruction ? [instruction] : [])]
+function systemPrompt(blocks: readonly string[] | undefined, thinkingBudget: number | undefined, instructions: readonly (string | undefined)[]): string {
+  const text = [...(Array.isArray(blocks) ? blocks : []), ...instructions]
     .filter((b) => typeof b === 'string' && b.trim() !== '')
     .join('\n\n');
   if (thinkingBudget === undefined) return text;

@@ -38,7 +38,9 @@ export type RepairRule =
   | 'server-tool-call-as-text'
   | 'tool-choice-none'
   | 'tool-choice-required'
-  | 'tool-choice-unknown-tool';
+  | 'tool-choice-unknown-tool'
+  // output format
+  | 'response-format-in-prompt';
 
 export interface Repair {
   rule: RepairRule;
@@ -60,6 +62,7 @@ const ROUTINE_RULES: ReadonlySet<RepairRule> = new Set<RepairRule>([
   'tool-name-shortened',
   'thinking-dropped',
   'tool-choice-required',
+  'response-format-in-prompt',
 ]);
 
 /** `rule: detail`, for the traffic record's string list. */

@@ -138,6 +138,22 @@ export function promptCacheReply(text: string, extras: Omit<ReplyExtras, 'tokenU
   };
 }
 
+/**
+ * JSON the way models write it when only asked for it in the prompt: inside a Markdown fence
+ * (```json … ```) with a sentence before it, split over several frames.
+ */
+export function fencedJsonReply(value: unknown, extras: ReplyExtras & { before?: string; after?: string } = {}): Scenario {
+  const before = extras.before ?? 'Here is the JSON you asked for:';
+  const text = `${before}\n\n\`\`\`json\n${JSON.stringify(value, null, 2)}\n\`\`\`${extras.after ? `\n\n${extras.after}` : ''}`;
+  return scenario([{ text, chunks: 4 }, ...trailer(extras)], extras, 'fenced-json');
+}
+
+/** JSON inside a sentence, no fence: `Sure! {…} Let me know…`, split over several frames. */
+export function proseJsonReply(value: unknown, extras: ReplyExtras & { before?: string; after?: string } = {}): Scenario {
+  const text = `${extras.before ?? 'Sure! The result is'} ${JSON.stringify(value)} ${extras.after ?? 'Let me know if you need anything else.'}`;
+  return scenario([{ text, chunks: 3 }, ...trailer(extras)], extras, 'prose-json');
+}
+
 /** Some text, then an exception frame (e.g. ContentLengthExceededException, ThrottlingException). */
 export function exceptionReply(type: string, message = `${type} raised by the fake upstream`, extras: { text?: string; name?: string } = {}): Scenario {
   const steps: ScenarioStep[] = [];

@@ -10,7 +10,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { clientSetup } from '../../src/clients/client-config';
-import { textReply, toolReply, type GenerateContext, type KiroGenerateBody, type Scenario } from '../support/fake-upstream';
+import { cutToolReply, textReply, toolReply, type GenerateContext, type KiroGenerateBody, type Scenario } from '../support/fake-upstream';
 import { root } from './cli-harness';
 import { TEST_API_KEY, useHarness, type Harness } from './harness';
 import { AGENT_TEST_TIMEOUT_MS, CLAUDE_BIN, agentSandbox, currentText, declaredTools, killChildren, randomSecret, runAgent, secretIn, toolResultTexts, type AgentSandbox } from './agent-cli-harness';
@@ -130,5 +130,35 @@ describe('Claude Code (real binary) through the bridge', { timeout: AGENT_TEST_T
     for (const record of records) expect(record.repairs).toContainEqual(expect.stringMatching(/^messages\.\d+: a system message was moved into the system prompt/));
     // Its text (the environment, with the work folder) reached Kiro with the system prompt.
     expect(JSON.stringify(h.upstream.generateBodies[0]!.conversationState!.history ?? [])).toContain(sandbox.work);
+  });
+
+  it('a Write whose input Kiro cuts short: Claude Code gets the note and max_tokens, goes on by itself, and the file is written in pieces', async () => {
+    const file = path.join(sandbox.work, 'big.txt');
+    const note = /\[Kiro Bridge: the Write tool call was cut off by Kiro's output limit/;
+    const lastAssistant = (body: KiroGenerateBody) => String(body.conversationState?.history?.at(-1)?.assistantResponseMessage?.content ?? '');
+    h.upstream.scriptNext(
+      // The model tries the whole file at once; Kiro cuts the call.
+      cutToolReply({ name: 'Write', input: { file_path: file, content: 'part 1\n'.repeat(2000) }, cut: 'truncated' }, { text: 'Writing big.txt.' }),
+      // Told what happened, it writes the first part, then appends the second with the shell.
+      ({ body }: GenerateContext): Scenario =>
+        note.test(lastAssistant(body)) ? toolReply({ name: 'Write', input: { file_path: file, content: 'part 1\n' } }) : textReply('no note in the turn before'),
+      toolReply({ name: 'Bash', input: { command: `echo 'part 2' >> ${file}`, description: 'Append part 2' } }),
+      textReply('big.txt is written.'),
+    );
+
+    const run = await claude('Create big.txt', ['--allowedTools', 'Write']);
+
+    expect(run.code, `${run.stdout}\n${run.stderr}`).toBe(0);
+    expect(readFileSync(file, 'utf8')).toBe('part 1\npart 2\n');
+    expect(run.stdout.trim()).toBe('big.txt is written.');
+    const bodies = h.upstream.generateBodies;
+    expect(bodies).toHaveLength(4);
+    // Claude Code answered max_tokens on its own: the note in the turn it sent back, and its
+    // instruction to break the work into smaller pieces.
+    expect(lastAssistant(bodies[1]!)).toMatch(note);
+    expect(currentText(bodies[1]!)).toContain('Break remaining work into smaller pieces');
+    const records = h.finished.filter((r) => r.path === '/v1/messages');
+    expect(records.map((r) => r.stopReason)).toEqual(['max_tokens', 'tool_use', 'tool_use', 'end_turn']);
+    expect(records[0]!.repairs).toContainEqual(expect.stringMatching(/^tool call Write \(tooluse_[\w-]+\) cut off by Kiro after \d+ characters of input \(its input is not complete JSON\)/));
   });
 });

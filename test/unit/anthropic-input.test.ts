@@ -173,7 +173,11 @@ describe('parseAnthropicRequest', () => {
 
   it('maps tool_choice and checks it against the tools', () => {
     const tools = [{ name: 'read', input_schema: { type: 'object' } }];
-    expect(parse({ tools, tool_choice: { type: 'auto', disable_parallel_tool_use: true } }).request.toolChoice).toEqual({ type: 'auto' });
+    const oneAtATime = parse({ tools, tool_choice: { type: 'auto', disable_parallel_tool_use: true } });
+    expect(oneAtATime.request.toolChoice).toEqual({ type: 'auto' });
+    // Roo Code sends it on every call; Kiro has no such switch, so the record says so.
+    expect(oneAtATime.notes).toEqual(['tool_choice.disable_parallel_tool_use: true cannot be enforced by Kiro; the model may still call several tools at once']);
+    expect(parse({ tools, tool_choice: { type: 'any', disable_parallel_tool_use: false } }).notes).toEqual([]);
     expect(parse({ tools, tool_choice: { type: 'tool', name: 'read' } }).request.toolChoice).toEqual({ type: 'tool', name: 'read' });
     expect(parse({ tool_choice: { type: 'none' } }).request.toolChoice).toEqual({ type: 'none' });
     expect(rejection({ ...base, tools, tool_choice: { type: 'tool', name: 'write' } })).toContain('no tool named "write"');

@@ -161,8 +161,31 @@ describe('parseChatCompletionRequest: messages', () => {
     expect(request.messages[1]).toEqual({ role: 'assistant', content: [{ type: 'thinking', thinking: 'hmm' }, { type: 'text', text: 'A' }, { type: 'text', text: 'no' }] });
   });
 
-  it('reasoning_details (as the bridge sends them) come back signed and win over reasoning_content', () => {
-    const { request } = parse({
+  it("OpenRouter-style reasoning_details (kept by Cline and Roo Code) come back as thinking; encrypted entries are dropped with a note", () => {
+    const { request, notes } = parse({
+      messages: [
+        { role: 'user', content: 'q' },
+        {
+          role: 'assistant',
+          content: 'A',
+          reasoning_details: [
+            { type: 'reasoning.text', text: 'first', format: 'anthropic-claude-v1', index: 0 },
+            { type: 'reasoning.summary', summary: 'second', index: 1 },
+            { type: 'reasoning.encrypted', data: 'opaque', index: 2 },
+          ],
+        },
+        { role: 'user', content: 'q2' },
+      ],
+    });
+    expect(request.messages[1]).toEqual({ role: 'assistant', content: [{ type: 'thinking', thinking: 'first\n\nsecond' }, { type: 'text', text: 'A' }] });
+    expect(notes).toEqual(['messages[1].reasoning_details: 1 encrypted entry was dropped (only the provider that wrote them can read them)']);
+    // reasoning_content wins when both are sent
+    const both = parse({ messages: [{ role: 'user', content: 'q' }, { role: 'assistant', content: 'A', reasoning_content: 'rc', reasoning_details: [{ type: 'reasoning.text', text: 'rd' }] }, { role: 'user', content: 'q2' }] });
+    expect(both.request.messages[1]!.content[0]).toEqual({ type: 'thinking', thinking: 'rc' });
+  });
+
+  it("Kiro's signed reasoning in reasoning_details (as the bridge sent it) comes back signed, over reasoning_content", () => {
+    const { request, notes } = parse({
       messages: [
         { role: 'user', content: 'q' },
         {
@@ -172,21 +195,16 @@ describe('parseChatCompletionRequest: messages', () => {
           reasoning_details: [
             { type: 'reasoning.encrypted', data: 'b3BhcXVl', format: 'unknown', index: 0 },
             { type: 'reasoning.text', text: 'native', signature: 'EqQBKiro==', format: 'unknown', index: 1 },
-            { type: 'reasoning.summary', summary: 'ignored', index: 2 },
           ],
         },
         { role: 'user', content: 'q2' },
-        { role: 'assistant', content: 'B', reasoning_content: 'plain', reasoning_details: [{ type: 'reasoning.encrypted', data: 'eHl6' }] },
-        { role: 'user', content: 'q3' },
       ],
     });
     expect(request.messages[1]!.content).toEqual([
-      { type: 'redacted_thinking', data: 'b3BhcXVl' },
       { type: 'thinking', thinking: 'native', signature: 'EqQBKiro==' },
       { type: 'text', text: 'A' },
     ]);
-    // Without a signed text detail, reasoning_content is still the reasoning.
-    expect(request.messages[3]!.content).toEqual([{ type: 'thinking', thinking: 'plain' }, { type: 'redacted_thinking', data: 'eHl6' }, { type: 'text', text: 'B' }]);
+    expect(notes).toEqual(['messages[1].reasoning_details: 1 encrypted entry was dropped (only the provider that wrote them can read them)']);
   });
 
   it('a user name goes in front of the text, with a note', () => {

@@ -123,7 +123,6 @@ describe('parseResponsesRequest: input', () => {
     expect(notes).toEqual(['tools[0]: dropped the hosted tool "web_search" (Kiro cannot run OpenAI\'s hosted tools)', 'input[1]: dropped a web_search_call item (Kiro cannot carry hosted tool calls)']);
     expect(refusal({ input: [{ type: 'telepathy' }] }).param).toBe('input[0].type');
     expect(refusal({ input: 'x', tools: [{ type: 'holodeck' }] }).param).toBe('tools[0].type');
-    expect(refusal({ input: [{ type: 'item_reference', id: 'msg_1' }] }).param).toBe('input[0].type');
   });
 
   it('custom tools take a free-form string, carried as {"input": …}; their grammar goes in the description', () => {
@@ -319,6 +318,7 @@ describe('previous_response_id', () => {
       { role: 'assistant', content: [{ type: 'text', text: 'Hello Ada.' }] },
     ],
     response: { id: 'resp_prev' },
+    items: [],
   };
 
   it('continues the stored conversation (its input system text kept, instructions not carried over)', () => {
@@ -344,8 +344,85 @@ describe('previous_response_id', () => {
   });
 });
 
+describe('item_reference', () => {
+  // Output items as the bridge gave them to the client in an earlier response.
+  const items = [
+    { id: 'rs_1', type: 'reasoning', summary: [], content: [{ type: 'reasoning_text', text: 'Check the weather tool.' }] },
+    { id: 'msg_1', type: 'message', status: 'completed', role: 'assistant', content: [{ type: 'output_text', text: 'Let me check.', annotations: [], logprobs: [] }] },
+    { id: 'fc_1', type: 'function_call', call_id: 'call_1', name: 'weather', arguments: '{"city":"Paris"}', status: 'completed' },
+    { id: 'ctc_1', type: 'custom_tool_call', call_id: 'call_2', name: 'apply_patch', input: '*** Begin Patch' },
+  ];
+  const earlier: StoredResponse = { id: 'resp_earlier', system: [], messages: [], response: { id: 'resp_earlier', output: items }, items };
+  const store = new ResponsesStore();
+  store.put(earlier);
+  const item = (id: string) => store.item(id);
+  const tools = [
+    { type: 'function', name: 'weather', parameters: { type: 'object', properties: { city: { type: 'string' } } } },
+    { type: 'custom', name: 'apply_patch' },
+  ];
+  const tail = [
+    { type: 'function_call_output', call_id: 'call_1', output: 'sunny' },
+    { type: 'custom_tool_call_output', call_id: 'call_2', output: 'patched' },
+  ];
+
+  it('a reference is replaced by the stored item: the same request as sending the items themselves', () => {
+    const byReference = parse(
+      { input: [{ role: 'user', content: 'Weather in Paris?' }, ...['rs_1', 'msg_1', 'fc_1', 'ctc_1'].map((id) => ({ type: 'item_reference', id })), ...tail], tools },
+      { item },
+    );
+    const inline = parse({ input: [{ role: 'user', content: 'Weather in Paris?' }, ...earlier.items, ...tail], tools });
+    expect(byReference.request).toEqual(inline.request);
+    expect(byReference.notes).toEqual([]);
+    expect(byReference.request.messages[1]).toEqual({
+      role: 'assistant',
+      content: [
+        { type: 'thinking', thinking: 'Check the weather tool.' },
+        { type: 'text', text: 'Let me check.' },
+        { type: 'tool_use', id: 'call_1', name: 'weather', input: { city: 'Paris' } },
+        { type: 'tool_use', id: 'call_2', name: 'apply_patch', input: { input: '*** Begin Patch' } },
+      ],
+    });
+  });
+
+  it('the Vercel AI SDK shape: the message by reference, the call itself (type optional on the reference)', () => {
+    const { request } = parse(
+      {
+        input: [
+          { role: 'user', content: [{ type: 'input_text', text: 'Weather in Paris?' }] },
+          { type: 'item_reference', id: 'msg_1' },
+          { type: 'function_call', call_id: 'call_1', name: 'weather', arguments: '{"city":"Paris"}' },
+          { type: 'function_call_output', call_id: 'call_1', output: '{"sky":"sunny"}' },
+          { role: 'user', content: 'And the reasoning?' },
+          { id: 'rs_1' },
+        ],
+        tools: tools.slice(0, 1),
+      },
+      { item },
+    );
+    expect(request.messages.map((m) => [m.role, m.content.map((b) => b.type)])).toEqual([
+      ['user', ['text']],
+      ['assistant', ['text', 'tool_use']],
+      ['user', ['tool_result', 'text']],
+      ['assistant', ['thinking']],
+    ]);
+  });
+
+  it('an id the bridge does not hold is a 400 naming the field and saying to send the item itself', () => {
+    const error = refusal({ input: [{ role: 'user', content: 'q' }, { type: 'item_reference', id: 'msg_evicted' }] }, { item });
+    expect(error).toMatchObject({ status: 400, param: 'input[1].id', code: 'item_not_found' });
+    expect(error.message).toContain("Item with id 'msg_evicted' not found");
+    expect(error.message).toMatch(/store: false.*send the item itself/);
+    // a bridge without a store holds no items at all
+    expect(refusal({ input: [{ type: 'item_reference', id: 'msg_1' }] }).param).toBe('input[0].id');
+    expect(refusal({ input: [{ type: 'item_reference' }] }, { item }).param).toBe('input[0].id');
+  });
+});
+
 describe('ResponsesStore', () => {
-  const entry = (id: string, text = 'x'): StoredResponse => ({ id, system: [], messages: [{ role: 'user', content: [{ type: 'text', text }] }], response: { id } });
+  const entry = (id: string, text = 'x', itemIds: string[] = []): StoredResponse => {
+    const items = itemIds.map((itemId) => ({ id: itemId, type: 'message', role: 'assistant', content: [{ type: 'output_text', text }] }));
+    return { id, system: [], messages: [{ role: 'user', content: [{ type: 'text', text }] }], response: { id, output: items }, items };
+  };
 
   it('keeps the most recently used entries within the count', () => {
     const store = new ResponsesStore({ maxEntries: 2 });
@@ -371,6 +448,41 @@ describe('ResponsesStore', () => {
     expect(store.delete('b')).toBe(true);
     expect(store.delete('b')).toBe(false);
     expect(store.heldBytes).toBe(0);
+  });
+
+  it('indexes output items by id while their response is held, and forgets them with it', () => {
+    const store = new ResponsesStore({ maxEntries: 2 });
+    store.put(entry('a', 'from a', ['msg_a1', 'fc_a2']));
+    store.put(entry('b', 'from b', ['msg_b1']));
+    expect(store.item('msg_a1')).toMatchObject({ id: 'msg_a1', content: [{ text: 'from a' }] });
+    expect(store.item('fc_a2')?.id).toBe('fc_a2');
+    expect(store.item('msg_nope')).toBeUndefined();
+    // looking up an item counts as using its response: b is now the oldest and goes first
+    store.put(entry('c', 'from c', ['msg_c1']));
+    expect(store.get('b')).toBeUndefined();
+    expect(store.item('msg_b1')).toBeUndefined();
+    expect(store.item('msg_a1')?.id).toBe('msg_a1');
+    expect(store.indexedItems).toBe(3);
+    store.delete('a');
+    expect(store.item('msg_a1')).toBeUndefined();
+    expect(store.item('fc_a2')).toBeUndefined();
+    expect(store.indexedItems).toBe(1);
+    store.clear();
+    expect(store.item('msg_c1')).toBeUndefined();
+    expect(store.indexedItems).toBe(0);
+  });
+
+  it('replacing a response re-indexes its items; evicting for bytes drops the evicted items', () => {
+    const store = new ResponsesStore({ maxBytes: 1000 });
+    store.put(entry('a', 'one', ['msg_old']));
+    store.put(entry('a', 'two', ['msg_new']));
+    expect(store.item('msg_old')).toBeUndefined();
+    expect(store.item('msg_new')).toMatchObject({ content: [{ text: 'two' }] });
+    store.put(entry('b', 'y'.repeat(350), ['msg_b']));
+    expect(store.get('a')).toBeUndefined();
+    expect(store.item('msg_new')).toBeUndefined();
+    expect(store.item('msg_b')?.id).toBe('msg_b');
+    expect(store.indexedItems).toBe(1);
   });
 
   it('putting the same id again replaces it without double counting', () => {

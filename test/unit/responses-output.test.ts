@@ -263,6 +263,27 @@ describe('Responses stream read by the official SDK', () => {
   });
 });
 
+describe('ResponsesStreamWriter: keeping the final response', () => {
+  it('hands the final Response over before response.completed is written, and not for a failed one', () => {
+    let out = '';
+    const seenAtFinal: string[] = [];
+    const writer = new ResponsesStreamWriter(
+      { write: (c) => ((out += c), true) },
+      meta({ onFinal: (response) => seenAtFinal.push(`${response.status}:${out.includes('response.completed') ? 'after' : 'before'}`) }),
+    );
+    writer.start();
+    writer.write(assemble([kiroText('Hello there')]));
+    expect(seenAtFinal).toEqual(['completed:before']);
+    expect(framesOf(out).at(-1)!.event).toBe('response.completed');
+
+    const failedFinals: unknown[] = [];
+    const failing = new ResponsesStreamWriter({ write: () => true }, meta({ onFinal: (r) => failedFinals.push(r) }));
+    failing.start();
+    failing.fail(new KiroError('stream_broken', 'cut'));
+    expect(failedFinals).toEqual([]);
+  });
+});
+
 describe('ResponsesStreamWriter: the wire format', () => {
   it('response.created and in_progress carry the request echo, with no output or usage yet', () => {
     const frames = framesOf(sseOf(scenarios['plain text']!()));
@@ -283,18 +304,29 @@ describe('ResponsesStreamWriter: the wire format', () => {
     expect(frames[7]!.data).toMatchObject({ item_id: frames[2]!.data.item && (frames[2]!.data.item as { id: string }).id, output_index: 0, content_index: 0, text: 'Hello, wörld 👋 "quoted" \\ back\nslash\r\n\u2028\t</script>\u0000' });
   });
 
-  it('function calls: added with empty arguments, argument deltas, arguments.done with the name, item done', () => {
+  it('function calls: added with empty arguments, the argument delta(s), arguments.done with the name, item done', () => {
     const frames = framesOf(sseOf(scenarios['thinking, text and two tools']!()));
     const first = frames.filter((f) => f.data.output_index === 2);
     expect(first.map((f) => f.event)).toEqual([
       'response.output_item.added',
       'response.function_call_arguments.delta',
-      'response.function_call_arguments.delta',
       'response.function_call_arguments.done',
       'response.output_item.done',
     ]);
     expect(first[0]!.data.item).toMatchObject({ type: 'function_call', call_id: 'tooluse_AAAAAAAAAAAAAAAAAAAAAA', name: 'Read', arguments: '', status: 'in_progress' });
-    expect(first[3]!.data).toMatchObject({ name: 'Read', arguments: '{"file_path": "/a/b.ts", "limit": 20}' });
+    expect(first[2]!.data).toMatchObject({ name: 'Read', arguments: '{"file_path": "/a/b.ts", "limit": 20}' });
+    // Arguments in several deltas (the event contract allows them) are joined the same way.
+    const split = framesOf(
+      sseOf([
+        { type: 'tool_start', id: 'call_1', name: 'Read' },
+        { type: 'tool_delta', id: 'call_1', json: '{"file_path": ' },
+        { type: 'tool_delta', id: 'call_1', json: '"/a.ts"}' },
+        { type: 'tool_end', id: 'call_1', input: { file_path: '/a.ts' } },
+        { type: 'finish', reason: 'tool_use' },
+      ]),
+    );
+    expect(split.filter((f) => f.event === 'response.function_call_arguments.delta').map((f) => f.data.delta)).toEqual(['{"file_path": ', '"/a.ts"}']);
+    expect(split.find((f) => f.event === 'response.function_call_arguments.done')!.data).toMatchObject({ arguments: '{"file_path": "/a.ts"}' });
   });
 
   it('counts output and reasoning tokens and takes Kiro context usage', () => {

@@ -269,9 +269,12 @@ function tools(value: unknown, notes: string[]): ToolDefinition[] {
   return out;
 }
 
-function toolChoice(value: unknown, defined: ToolDefinition[]): ToolChoice | undefined {
+function toolChoice(value: unknown, defined: ToolDefinition[], notes: string[]): ToolChoice | undefined {
   if (value === undefined || value === null) return undefined;
   if (!isObject(value)) fail('tool_choice', `Input should be an object (got ${typeName(value)})`);
+  if (value.disable_parallel_tool_use === true && value.type !== 'none') {
+    notes.push('tool_choice.disable_parallel_tool_use: true cannot be enforced by Kiro; the model may still call several tools at once');
+  }
   switch (value.type) {
     case 'auto':
     case 'any':
@@ -401,7 +404,7 @@ function parse(body: unknown, options: ParseOptions, countOnly: boolean): Parsed
     system: [...system(body.system), ...inConversationSystem],
     messages: conversation,
     tools: definedTools,
-    toolChoice: toolChoice(body.tool_choice, definedTools),
+    toolChoice: toolChoice(body.tool_choice, definedTools, notes),
     maxTokens,
     temperature,
     stopSequences: stopSequences(body.stop_sequences),

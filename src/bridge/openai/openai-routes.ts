@@ -52,28 +52,45 @@ export function responsesApi(store: ResponsesStore | undefined): ChatApi {
     ...openaiShape,
     errorFor: (error, redactor) => openaiErrorFor(error, redactor, 'input'),
     parse(body, options): Exchange {
-      const parsed = parseResponsesRequest(body, { ...options, previous: store ? (id) => store.get(id) : undefined });
+      const parsed = parseResponsesRequest(body, {
+        ...options,
+        previous: store ? (id) => store.get(id) : undefined,
+        item: store ? (id) => store.item(id) : undefined,
+      });
       const { request, echo, customTools, namespacedTools, inputSystem, encryptedReasoning } = parsed;
       const id = newResponseId();
       const created = nowSeconds();
-      const meta = (base: Parameters<Exchange['build']>[1]): ResponsesOutputMeta => ({ ...base, id, created, echo, customTools, namespacedTools, encryptedReasoning });
+      // The conversation so far, with this answer as its last turn, for previous_response_id and
+      // item_reference. A stream keeps it as it sends response.completed (the client may refer to
+      // it at once); a JSON answer as it is sent. The items are kept as the bridge holds them
+      // (reasoning with its envelope), so Kiro's signatures survive either way of referring back.
+      const remember = (response: ResponseObject, items: readonly ResponseOutputItem[]) => {
+        if (!store || !echo.store || response.status === 'failed') return;
+        store.put({ id, system: inputSystem, messages: [...request.messages, outputAsMessage(items)], response, items });
+      };
+      const meta = (base: Parameters<Exchange['build']>[1], onFinal?: ResponsesOutputMeta['onFinal']): ResponsesOutputMeta => ({
+        ...base,
+        id,
+        created,
+        echo,
+        customTools,
+        namespacedTools,
+        encryptedReasoning,
+        onFinal,
+      });
       let final: { response: ResponseObject; items: readonly ResponseOutputItem[] } | undefined;
-      let writer: ResponsesStreamWriter | undefined;
       return {
         request,
         notes: parsed.notes,
         thinkingOff: parsed.thinkingOff,
-        streamWriter: (sink, base, redactor) => (writer = new ResponsesStreamWriter(sink, meta(base), redactor)),
+        streamWriter: (sink, base, redactor) => new ResponsesStreamWriter(sink, meta(base, remember), redactor),
         build: (events, base) => {
           const built = buildResponse(events, meta(base));
           final = { response: built.body, items: built.items };
           return built;
         },
         delivered: () => {
-          const answer = final ?? (writer?.response ? { response: writer.response, items: writer.items } : undefined);
-          if (!store || !echo.store || !answer || answer.response.status === 'failed') return;
-          // The conversation so far, with this answer as its last turn, for previous_response_id.
-          store.put({ id, system: inputSystem, messages: [...request.messages, outputAsMessage(answer.items)], response: answer.response });
+          if (final) remember(final.response, final.items);
         },
       };
     },

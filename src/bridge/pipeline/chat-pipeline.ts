@@ -182,7 +182,7 @@ export async function serveChat(api: ChatApi, call: RouteCall): Promise<void> {
   let opened: Opened | undefined;
   try {
     // The account pool picks the account and fails over between attempts (./upstream-open).
-    opened = await openUpstream(request, kiroModel, trace, context, config, signal);
+    opened = await openUpstream(request, kiroModel, trace, context, config, signal, { inputTokens });
     if (request.responseFormat) {
       const events = await structuredAnswer(request, opened, {
         trace,
@@ -190,7 +190,7 @@ export async function serveChat(api: ChatApi, call: RouteCall): Promise<void> {
         base,
         reopen: async (retry) => {
           opened?.upstream.cancel();
-          opened = await openUpstream(retry, kiroModel, trace, context, config, signal, { recordConversion: false });
+          opened = await openUpstream(retry, kiroModel, trace, context, config, signal, { inputTokens, recordConversion: false });
           return opened;
         },
       });

@@ -13,9 +13,10 @@ import { KiroError } from '../../kiro/errors';
 import { ResponseAssembler } from '../../kiro/response/assemble';
 import { generateAssistantResponse, type KiroResponseStream } from '../../kiro/http/client';
 import { toKiroRequest, type ConvertResult } from '../../kiro/request/convert';
+import { oversizedPayload, payloadTooLargeError, payloadTooLargeNote } from '../../kiro/request/payload-limit';
 import type { KiroEvent } from '../../kiro/codec/events';
 import { conversationIdFor } from '../../kiro/request/ids';
-import type { ChatRequest, OutputEvent } from '../../kiro/types';
+import type { ChatRequest, OutputEvent, ToolDefinition } from '../../kiro/types';
 import type { BridgeConfig } from '../config';
 import type { BridgeContext } from '../context';
 import type { RequestTrace } from '../traffic';
@@ -61,6 +62,22 @@ export async function readAnswer(
   if (!assembler.done) await emit(assembler.end());
 }
 
+/** Each tool's required input properties, by name (an empty input for one of these was cut). */
+function requiredInputs(tools: readonly ToolDefinition[]): Map<string, string[]> {
+  const required = new Map<string, string[]>();
+  for (const tool of tools) {
+    const list = tool.inputSchema?.required;
+    if (Array.isArray(list)) required.set(tool.name, list.filter((p): p is string => typeof p === 'string'));
+  }
+  return required;
+}
+
+/**
+ * Opens the answer to `request`: converts it (once), refuses a body larger than Kiro takes
+ * before any account is used, then makes the call through the account pool. `options.inputTokens`
+ * (the bridge's count of the request) goes into that refusal's message; `recordConversion: false`
+ * (a structured-output retry) leaves the record's first request and repairs as they are.
+ */
 export async function openUpstream(
   request: ChatRequest,
   kiroModel: string,
@@ -68,28 +85,55 @@ export async function openUpstream(
   context: BridgeContext,
   config: BridgeConfig,
   signal: AbortSignal,
-  options: { recordConversion?: boolean } = {},
+  options: { inputTokens?: number; recordConversion?: boolean } = {},
 ): Promise<Opened> {
-  // The converted body depends on the account (its profile ARN, and the conversation id scoped to
-  // it) and on whether signed reasoning may go as is: convert once per pair.
-  const converted = new Map<string, ConvertResult & { text: string; signed: boolean }>();
-  const convertFor = (accountId: string, profileArn: string | undefined, signedReasoning: boolean) => {
-    const key = `${accountId}\0${signedReasoning}`;
-    let result = converted.get(key);
-    if (!result) {
-      const conversationId = conversationIdFor(request, accountId);
-      const body = toKiroRequest(request, { kiroModel, profileArn, conversationId, thinkingBudget: request.thinking?.budgetTokens, signedReasoning });
-      result = { ...body, text: JSON.stringify(body.body), signed: body.body.conversationState.history.some((h) => 'assistantResponseMessage' in h && h.assistantResponseMessage.reasoningContent !== undefined) };
-      // A follow-up call (a structured-output retry) keeps the record's first request and repairs;
-      // a resend without signatures records what changed.
-      if ((converted.size === 0 && options.recordConversion !== false) || !signedReasoning) {
-        trace.addRepairs(signedReasoning ? body.repairs : body.repairs.filter((r) => r.rule === 'reasoning-as-text'));
-        trace.captureKiroRequest(body.body);
+  // The converted body depends on the account only through its top-level profile ARN and the
+  // conversation id (scoped to the account, ./ids): the conversation is converted and measured
+  // once, and each account gets its own serialization. (The id's length never changes, so the
+  // measure holds for every account.)
+  const convert = (signedReasoning: boolean): ConvertResult =>
+    toKiroRequest(request, { kiroModel, conversationId: conversationIdFor(request), thinkingBudget: request.thinking?.budgetTokens, signedReasoning });
+  const converted = convert(true);
+  // A follow-up call (a structured-output retry) keeps the record's first request and repairs.
+  const record = options.recordConversion !== false;
+  if (record) trace.addRepairs(converted.repairs);
+  const oversized = oversizedPayload(JSON.stringify(converted.body));
+  if (oversized) {
+    trace.captureKiroRequest(converted.body);
+    trace.addRepairs([payloadTooLargeNote(oversized)]);
+    throw payloadTooLargeError(oversized, options.inputTokens);
+  }
+  const signed = converted.body.conversationState.history.some((h) => 'assistantResponseMessage' in h && h.assistantResponseMessage.reasoningContent !== undefined);
+  // Only when Kiro refused a signature: the same conversation with that reasoning as text.
+  let unsigned: ConvertResult | undefined;
+  const texts = new Map<string, string>();
+  const textFor = (accountId: string, profileArn: string | undefined, signedReasoning: boolean) => {
+    const key = `${accountId}\0${profileArn ?? ''}\0${signedReasoning}`;
+    let text = texts.get(key);
+    if (text === undefined) {
+      let source = converted;
+      if (!signedReasoning) {
+        if (!unsigned) {
+          unsigned = convert(false);
+          // What changed for the resend, and the body as resent.
+          trace.addRepairs(unsigned.repairs.filter((r) => r.rule === 'reasoning-as-text'));
+        }
+        source = unsigned;
       }
-      converted.set(key, result);
+      const body = {
+        ...source.body,
+        conversationState: { ...source.body.conversationState, conversationId: conversationIdFor(request, accountId) },
+        ...(profileArn ? { profileArn } : {}),
+      };
+      text = JSON.stringify(body);
+      // The record keeps the body as first sent (and as resent without signatures).
+      if ((texts.size === 0 && record) || !signedReasoning) trace.captureKiroRequest(body);
+      texts.set(key, text);
     }
-    return result;
+    return { text, toolNames: converted.toolNames };
   };
+
+  const required = requiredInputs(request.tools);
 
   let firstAccount: string | undefined;
   return context.accounts.execute(
@@ -106,9 +150,16 @@ export async function openUpstream(
       },
     },
     async (lease) => {
-      let body = convertFor(lease.entry.id, lease.account.profileArn, true);
-      const send = (text: string) =>
-        generateAssistantResponse(lease.account, lease.token, text, {
+      const { text, toolNames } = textFor(lease.entry.id, lease.account.profileArn, true);
+      const assembler = new ResponseAssembler({
+        toolNames,
+        thinking: request.thinking !== undefined,
+        stopSequences: request.stopSequences,
+        requiredInput: (name) => required.get(name),
+        onNote: (note) => trace.addRepairs([note]),
+      });
+      const send = (body: string) =>
+        generateAssistantResponse(lease.account, lease.token, body, {
           signal,
           idleTimeoutMs: config.requestTimeoutSeconds * 1000,
           attempt: lease.attempt,
@@ -116,14 +167,12 @@ export async function openUpstream(
       let upstream: KiroResponseStream | undefined;
       try {
         try {
-          upstream = await send(body.text);
+          upstream = await send(text);
         } catch (error) {
-          if (!(body.signed && isSignatureRefused(error))) throw error;
+          if (!(signed && isSignatureRefused(error))) throw error;
           context.logger.info(`${trace.id}: Kiro refused a reasoning signature; sending the reasoning as text`);
-          body = convertFor(lease.entry.id, lease.account.profileArn, false);
-          upstream = await send(body.text);
+          upstream = await send(textFor(lease.entry.id, lease.account.profileArn, false).text);
         }
-        const assembler = new ResponseAssembler({ toolNames: body.toolNames, thinking: request.thinking !== undefined, stopSequences: request.stopSequences });
         const batches = upstream.batches();
         const firstRead = await batches.next();
         const first: OutputEvent[] = [];

@@ -8,8 +8,11 @@
 //
 // `previous_response_id` continues a conversation the bridge stored (responses-store.ts); an id
 // it does not hold (never stored, `store: false`, evicted, or the bridge restarted) is a 400
-// `previous_response_not_found`, as at OpenAI. Background mode, the Conversations API and prompt
-// templates need server-side state or features Kiro lacks: a clear 400.
+// `previous_response_not_found`, as at OpenAI. An `item_reference` input item stands for an output
+// item of a stored response (the Vercel AI SDK sends earlier messages and reasoning that way) and
+// is replaced by that item; an id the bridge does not hold is a 400 saying to send the item.
+// Background mode, the Conversations API and prompt templates need server-side state or features
+// Kiro lacks: a clear 400.
 import type { ChatMessage, ChatRequest, ContentBlock, ImageBlock, TextBlock } from '../../kiro/types';
 import {
   bodyAndModel,
@@ -33,7 +36,7 @@ import {
 } from '../openai/openai-common';
 import { OpenAIRequestError } from '../openai/openai-errors';
 import { openReasoning } from './reasoning-envelope';
-import type { StoredResponse } from './responses-store';
+import type { StoredItem, StoredResponse } from './responses-store';
 import { CUSTOM_TOOL_INPUT, flatToolName, parseResponsesTools, type NamespacedName } from './responses-tools';
 
 /** Request fields the Response object echoes back. */
@@ -75,6 +78,8 @@ export interface ResponsesParseOptions {
   defaultThinkingBudget: number;
   /** Looks up a stored response for `previous_response_id`; absent when the bridge keeps none. */
   previous?: (id: string) => StoredResponse | undefined;
+  /** Looks up an output item of a stored response for `item_reference`. */
+  item?: (id: string) => StoredItem | undefined;
 }
 
 /** Output items of hosted tools, replayed by clients: Kiro cannot carry them. */
@@ -150,7 +155,10 @@ class Conversation {
   readonly system: string[] = [];
   readonly messages: ChatMessage[] = [];
 
-  constructor(private readonly notes: string[]) {}
+  constructor(
+    private readonly notes: string[],
+    private readonly lookUpItem: ((id: string) => StoredItem | undefined) | undefined,
+  ) {}
 
   user(content: ContentBlock[]): void {
     const last = this.messages[this.messages.length - 1];
@@ -174,7 +182,8 @@ class Conversation {
 
   item(item: unknown, path: string): void {
     if (!isObject(item)) fail(path, `expected an object, got ${typeName(item)}`);
-    const type = item.type ?? (present(item.role) ? 'message' : undefined);
+    // Both a message's and an item reference's `type` are optional in the API.
+    const type = item.type ?? (present(item.role) ? 'message' : present(item.id) ? 'item_reference' : undefined);
     switch (type) {
       case 'message':
         return this.message(item, path);
@@ -219,8 +228,7 @@ class Conversation {
         return this.assistant([{ type: 'thinking', thinking: texts.join('\n\n') }]);
       }
       case 'item_reference':
-        unsupported(`${path}.type`, 'item references are not supported; send the items themselves');
-        break;
+        return this.item(this.referenced(item, path), path);
       default:
         if (typeof type === 'string' && HOSTED_ITEM.test(type)) {
           this.notes.push(`${path}: dropped a ${type} item (Kiro cannot carry hosted tool calls)`);
@@ -228,6 +236,20 @@ class Conversation {
         }
         fail(`${path}.type`, `unsupported input item type ${JSON.stringify(type)}`);
     }
+  }
+
+  /** The stored output item an `item_reference` names. */
+  private referenced(reference: Json, path: string): StoredItem {
+    const id = str(reference, 'id', path, true);
+    const found = this.lookUpItem?.(id);
+    if (!found) {
+      throw new OpenAIRequestError(
+        `${path}.id: Item with id '${id.slice(0, 100)}' not found. The bridge keeps the output items of recent responses in memory only (not those sent with store: false, nor across restarts); send the item itself instead of an item_reference.`,
+        `${path}.id`,
+        'item_not_found',
+      );
+    }
+    return found;
   }
 
   private message(item: Json, path: string): void {
@@ -309,7 +331,7 @@ export function parseResponsesRequest(input: unknown, options: ResponsesParseOpt
     return typeof c.namespace === 'string' && c.namespace ? flatToolName(c.namespace, c.name) : c.name;
   });
 
-  const conversation = new Conversation(notes);
+  const conversation = new Conversation(notes, options.item);
   const previousId = str(body, 'previous_response_id', '', false);
   let carried: StoredResponse | undefined;
   if (previousId) {

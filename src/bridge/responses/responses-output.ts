@@ -79,6 +79,13 @@ export interface ResponsesOutputMeta extends OpenAIOutputMeta {
   namespacedTools: ReadonlyMap<string, NamespacedName>;
   /** `include` asked for `reasoning.encrypted_content`. */
   encryptedReasoning?: boolean;
+  /**
+   * Called with the final Response (completed or incomplete) just before a stream sends it, and
+   * its items as the bridge keeps them (reasoning with its envelope): a client may refer to its
+   * items (`item_reference`, `previous_response_id`) the moment it reads `response.completed`, so
+   * it must be kept by then.
+   */
+  onFinal?: (response: ResponseObject, items: readonly ResponseOutputItem[]) => void;
 }
 
 function hexId(prefix: string): string {
@@ -406,6 +413,7 @@ export class ResponsesStreamWriter extends SseStreamWriter<ResponseEvent, OpenAI
     this.tracker.close(out);
     const status = statusOf(reason);
     this.final = responseObject(this.meta, status, this.tracker.items.map((item) => this.tracker.visible(item)), this.tracker.usage(), null);
+    this.meta.onFinal?.(this.final, this.tracker.items);
     out.push({ type: status === 'completed' ? 'response.completed' : 'response.incomplete', response: this.final });
     const chunk = this.render(out);
     out.length = 0;

@@ -326,7 +326,7 @@ async function serveWithModel(prepared: Prepared, run: RunContext): Promise<Endi
     const inputTokens = round === 0 ? prepared.inputTokens : run.context.counter.countRequest(roundRequest);
     // Through the account pool, as the chat pipeline opens its calls (fail-over by error class,
     // refresh once and retry once).
-    const call = await openUpstream(roundRequest, run.kiroModel, run.trace, run.context, run.context.config(), run.signal);
+    const call = await openUpstream(roundRequest, run.kiroModel, run.trace, run.context, run.context.config(), run.signal, { inputTokens });
     try {
       run.commit();
       const { ending, searchCalls, said, clientTools } = await readRound(call, fn, inputTokens, run);

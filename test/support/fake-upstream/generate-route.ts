@@ -6,7 +6,7 @@ import { ChunkWriter, sleep, untilAborted } from './delivery';
 import { expandScenario, httpStepOf, meteredCredits, type ExpandContext } from './scenario';
 import type { RouteCall, RouteKit } from './server';
 import type { GenerateContext, KiroGenerateBody, Scenario } from './types';
-import { validateGenerateBody, validationFailure } from './validate';
+import { checkBodySize, validateGenerateBody, validationFailure } from './validate';
 
 const EVENTSTREAM = 'application/vnd.amazon.eventstream';
 
@@ -20,13 +20,14 @@ export async function generateRoute(call: RouteCall, kit: RouteKit): Promise<voi
   const validation = kit.upstream.validation;
   if (validation.enabled !== false) {
     const failure =
-      record.body === undefined
+      checkBodySize(record.rawBody, validation) ??
+      (record.body === undefined
         ? validationFailure('body_not_json', 'the body is not JSON')
         : validateGenerateBody(
             record.body,
             { models: account.modelIds, profileArn: account.profileArn, verifiesReasoning: (text, signature) => account.verifiesReasoning(text, signature) },
             validation,
-          );
+          ));
     if (failure) {
       record.rejectedBy = failure.rule;
       return kit.refuse(call, { status: failure.status, body: failure.body, headers: failure.headers ?? {} }, failure.detail);

@@ -210,6 +210,7 @@ export type ValidationRule =
   | 'image_invalid'
   | 'profile_arn_missing'
   | 'content_length_exceeded'
+  | 'body_too_large'
   | 'invalid_model_id'
   | 'reasoning_content_invalid'
   | 'thinking_signature_invalid';
@@ -235,6 +236,12 @@ export interface ValidationOptions {
    * fake answers 400 CONTENT_LENGTH_EXCEEDS_THRESHOLD. One proxy (htmambo/kiro2Api) measured failure near 720K chars.
    */
   maxInputChars?: number;
+  /**
+   * UTF-8 bytes of the raw request body above which the fake answers 400
+   * CONTENT_LENGTH_EXCEEDS_THRESHOLD before looking inside it (Kiro refuses bodies above roughly
+   * 600 KB). Default DEFAULT_MAX_BODY_BYTES.
+   */
+  maxBodyBytes?: number;
   /** Require a top-level `profileArn` for accounts that have one (some accounts got 400 without it in 2026). Default false. */
   requireProfileArn?: boolean;
 }

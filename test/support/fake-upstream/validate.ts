@@ -13,7 +13,8 @@
 // - empty assistant content: rejected by default, as observed in 2026. The Aug-2025 IDE captures
 //   send `""` on tool-only assistant turns, so `emptyAssistantContent: 'allow-with-tool-uses'`
 //   reproduces that era (see ValidationOptions);
-// - oversize input → CONTENT_LENGTH_EXCEEDS_THRESHOLD;
+// - oversize input → CONTENT_LENGTH_EXCEEDS_THRESHOLD: a raw body over ~600 KB (checkBodySize,
+//   before anything else), or more conversation text than the model takes;
 // - native reasoning sent back (`assistantResponseMessage.reasoningContent`) must be nested as
 //   `{reasoningText: {text, signature}}` (peers report a flat shape is rejected as malformed), and
 //   its signature must be one the serving account gave exactly that text; otherwise 400
@@ -30,6 +31,13 @@ import type {
 } from './types';
 
 export const DEFAULT_MAX_INPUT_CHARS = 720_000;
+/**
+ * Kiro refuses request bodies above roughly 600 KB (docs/kiro-protocol.md#limits; 2026 proxies'
+ * reports range from 600 KB to about 750 KB). The fake takes the low end, the same figure the
+ * bridge refuses at, so a test whose request reaches the fake proves the bridge sent nothing
+ * larger.
+ */
+export const DEFAULT_MAX_BODY_BYTES = 600 * 1024;
 export const DEFAULT_TOOL_NAME_MAX_LENGTH = 64;
 
 const IMAGE_FORMATS = new Set(['png', 'jpeg', 'gif', 'webp']);
@@ -62,6 +70,8 @@ const BODIES: Record<ValidationRule, () => Record<string, unknown>> = {
   image_invalid: () => improperlyFormed(),
   profile_arn_missing: () => improperlyFormed(),
   content_length_exceeded: () => ({ message: 'Input is too long.', reason: 'CONTENT_LENGTH_EXCEEDS_THRESHOLD' }),
+  // The body a 2026 proxy recorded when probing Kiro's size limit.
+  body_too_large: () => ({ message: 'Input content length exceeds threshold.', reason: 'CONTENT_LENGTH_EXCEEDS_THRESHOLD' }),
   invalid_model_id: () => ({ message: 'Invalid model. Please select a different model to continue.', reason: 'INVALID_MODEL_ID' }),
   reasoning_content_invalid: () => improperlyFormed('REQUEST_BODY_INVALID'),
   thinking_signature_invalid: () => improperlyFormed('THINKING_SIGNATURE_INVALID'),
@@ -75,6 +85,14 @@ export function validationFailure(rule: ValidationRule, detail: string): Validat
     body: BODIES[rule](),
     headers: { ...(rule === 'body_not_json' ? { 'x-amzn-errortype': 'SerializationException' } : VALIDATION), 'x-fake-kiro-rule': rule },
   };
+}
+
+/** The size check Kiro makes before reading a generate body: its raw UTF-8 bytes. */
+export function checkBodySize(rawBody: string, options: ValidationOptions = {}): ValidationFailure | undefined {
+  if (options.enabled === false || options.skip?.includes('body_too_large')) return undefined;
+  const limit = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+  const bytes = Buffer.byteLength(rawBody, 'utf8');
+  return bytes > limit ? validationFailure('body_too_large', `the body is ${bytes} bytes (max ${limit})`) : undefined;
 }
 
 /** Who is asking: the account's tier and profile decide two of the rules. */

@@ -7,7 +7,8 @@ import { gunzipSync } from 'node:zlib';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { classifyRefreshFailure, classifyUpstreamResponse, type ErrorClass } from '../../src/kiro/errors';
 import { toKiroEvent, type KiroEvent } from '../../src/kiro/codec/events';
-import { EventStreamDecoder, EventStreamError, encodeMessage } from '../../src/kiro/codec/eventstream';
+import { EventStreamDecoder, EventStreamError } from '../../src/kiro/codec/eventstream';
+import { encodeMessage } from '../support/eventstream-encoder';
 import {
   BEARER_INVALID_MESSAGE,
   FREE_TIER_MODELS,

@@ -9,7 +9,7 @@ import { bridgeConfig, generateApiKey } from '../bridge/config';
 import { createBridge } from '../bridge/http/server';
 import { kiroEndpoints } from '../kiro/http/endpoints';
 import { createDispatcher, describeProxy, proxyFromEnvironment } from '../kiro/http/proxy';
-import type { AccountSnapshot } from '../kiro/accounts/accounts-service';
+import type { AccountSnapshot } from '../kiro/accounts/accounts-api';
 import { modelsFor } from '../clients/client-config';
 import { probePort } from '../clients/health-probe';
 import { sendTestRequest } from '../clients/test-request';

@@ -5,7 +5,7 @@
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import type { AccountSnapshot } from '../kiro/accounts/accounts-service';
+import type { AccountSnapshot } from '../kiro/accounts/accounts-api';
 import { defaultKiroCacheDir, KIRO_IDE_TOKEN_FILE } from '../kiro/accounts/kiro-ide';
 import type { ExtensionServices } from './services';
 import { signInMethodItems, signInWith, type SignInChoice } from './sign-in';

@@ -7,7 +7,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Redactor } from '../../src/common/redact';
 import { bridgeConfig } from '../../src/bridge/config';
 import { createBridge } from '../../src/bridge/http/server';
-import { KiroAccount, SingleAccountProvider } from '../../src/kiro/accounts/account';
+import { KiroAccount } from '../../src/kiro/accounts/account';
+import { SingleAccountProvider } from '../support/single-account';
 import { sleep } from '../../src/kiro/signin/http';
 import {
   MemoryRegistrationCache,

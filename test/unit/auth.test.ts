@@ -5,7 +5,8 @@ import { Agent } from 'undici';
 import { KiroAccount } from '../../src/kiro/accounts/account';
 import { generateAssistantResponse } from '../../src/kiro/http/client';
 import { KiroError } from '../../src/kiro/errors';
-import { firstEnabled, loadCredentials } from '../../src/kiro/accounts/credentials';
+import { loadCredentials } from '../../src/kiro/accounts/credentials';
+import { firstEnabled } from '../support/single-account';
 import { startFakeUpstream, type FakeUpstream, type AccountOptions } from '../support/fake-upstream';
 
 let upstream: FakeUpstream;

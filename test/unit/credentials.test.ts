@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { CredentialsError, firstEnabled, loadCredentials, parseCredentialsJson } from '../../src/kiro/accounts/credentials';
+import { CredentialsError, loadCredentials, parseCredentialsJson } from '../../src/kiro/accounts/credentials';
+import { firstEnabled } from '../support/single-account';
 import { kiroEndpoints, regionFromProfileArn } from '../../src/kiro/http/endpoints';
 import { deriveMachineId } from '../../src/kiro/http/identity';
 

@@ -11,7 +11,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { mock, type MockExtensionContext } from '../support/vscode-mock';
 import { bridgeConfig } from '../../src/bridge/config';
 import { createBridge } from '../../src/bridge/http/server';
-import { SingleAccountProvider } from '../../src/kiro/accounts/account';
+import { SingleAccountProvider } from '../support/single-account';
 import { activate, deactivate } from '../../src/extension';
 import { API_KEY_SECRET } from '../../src/views/api-key';
 import { Container, type ContainerOptions } from '../../src/views/container';

@@ -1,7 +1,7 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { mock, MarkdownString, ThemeColor } from '../support/vscode-mock';
 import type { RequestRecord } from '../../src/traffic/traffic';
-import type { AccountSnapshot } from '../../src/kiro/accounts/accounts-service';
+import type { AccountSnapshot } from '../../src/kiro/accounts/accounts-api';
 import { toAccountSummary, toAccountView } from '../../src/views/accounts-adapters';
 import type { BridgeStatus } from '../../src/views/bridge-controller';
 import { RequestCounter } from '../../src/views/request-counter';

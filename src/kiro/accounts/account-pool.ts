@@ -6,7 +6,7 @@
 // answer may be on its way), so a failure after that is the caller's to report.
 import { nullLogger, type Logger } from '../../common/logger';
 import type { IDisposable } from '../../common/disposable';
-import type { AccountProvider, KiroAccount } from './account';
+import type { KiroAccount } from './account';
 import type { AccessToken } from './auth';
 import { AccountHealth, canServe, type AccountCondition, type HealthMarks } from './account-state';
 import type { AccountSource } from './account-store';
@@ -123,6 +123,21 @@ export interface ExecuteOptions {
   onAttempt?: (report: AttemptReport) => void;
   /** An account was chosen for the next attempt. */
   onAccount?: (entry: PooledAccount) => void;
+}
+
+/**
+ * Where the bridge gets accounts for a request: the account pool below, which picks one, fails
+ * over by error class, and bounds the attempts. `run` covers one attempt up to the moment its
+ * answer may reach the client; nothing is retried after that.
+ */
+export interface AccountProvider {
+  execute<T>(options: ExecuteOptions, run: (lease: AccountLease) => Promise<T>): Promise<T>;
+  /** Every account, for status displays. */
+  all(): readonly KiroAccount[];
+  /** Why no account can serve right now ('' when one can), for status and error messages. */
+  unavailableReason(): string;
+  /** Kiro model ids at least one usable account can use; undefined when not known. */
+  availableModels(): ReadonlySet<string> | undefined;
 }
 
 export interface AccountPoolOptions {

@@ -1,6 +1,6 @@
 // One Kiro account: its credentials, its token state, its own connection pool and its stable
 // machineId. The account pool (./account-pool) holds several of these and is what the bridge
-// asks for accounts (AccountProvider, below). Connections are never shared between accounts (XW
+// asks for accounts (AccountProvider there). Connections are never shared between accounts (XW
 // links suspensions to one TCP connection serving many accounts).
 import { Agent, type Dispatcher } from 'undici';
 import type { Logger } from '../../common/logger';
@@ -10,8 +10,6 @@ import { TokenManager, type AccessToken, type TokenManagerOptions, type TokenSta
 import type { AccountCredentials } from './credentials';
 import { kiroEndpoints, regionFromProfileArn, type KiroEndpoints } from '../http/endpoints';
 import { deriveMachineId } from '../http/identity';
-import { AccountPool, type AccountLease, type AccountPoolOptions, type ExecuteOptions } from './account-pool';
-import { KiroError } from '../errors';
 
 export interface KiroAccountOptions {
   credentials: AccountCredentials;
@@ -116,46 +114,5 @@ export class KiroAccount implements IDisposable {
     if (this.disposed) return;
     this.disposed = true;
     await this.dispatcher.destroy().catch(() => undefined);
-  }
-}
-
-/**
- * Where the bridge gets accounts for a request: the account pool (kiro/accounts/account-pool), which picks
- * one, fails over by error class, and bounds the attempts. `run` covers one attempt up to the
- * moment its answer may reach the client; nothing is retried after that.
- */
-export interface AccountProvider {
-  execute<T>(options: ExecuteOptions, run: (lease: AccountLease) => Promise<T>): Promise<T>;
-  /** Every account, for status displays. */
-  all(): readonly KiroAccount[];
-  /** Why no account can serve right now ('' when one can), for status and error messages. */
-  unavailableReason(): string;
-  /** Kiro model ids at least one usable account can use; undefined when not known. */
-  availableModels(): ReadonlySet<string> | undefined;
-}
-
-/** A pool of (at most) one account: tests and simple embeddings. */
-export class SingleAccountProvider extends AccountPool implements AccountProvider {
-  constructor(
-    private readonly account: KiroAccount | undefined,
-    private readonly missingReason = 'no Kiro account is configured (set KIRO_AUTH_TOKEN)',
-    options: AccountPoolOptions = {},
-  ) {
-    super(options);
-    if (account) this.add({ id: 'single', account, source: 'env' });
-  }
-
-  override unavailableReason(model?: string): string {
-    return this.account ? super.unavailableReason(model) : this.missingReason;
-  }
-
-  override async execute<T>(options: ExecuteOptions, run: (lease: AccountLease) => Promise<T>): Promise<T> {
-    if (!this.account) throw new KiroError('no_account', this.missingReason);
-    return super.execute(options, run);
-  }
-
-  override async dispose(): Promise<void> {
-    super.dispose();
-    await this.account?.dispose();
   }
 }

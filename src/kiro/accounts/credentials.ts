@@ -136,8 +136,3 @@ export function loadCredentials(value: string, readText: (file: string) => strin
   }
   return { accounts: parseCredentialsJson(text.trim(), `KIRO_AUTH_TOKEN file ${file}`), file };
 }
-
-/** The first account not disabled (single-account set-ups and tests; the bridge itself serves from the pool). */
-export function firstEnabled(accounts: readonly AccountCredentials[]): AccountCredentials | undefined {
-  return accounts.find((a) => !a.disabled);
-}

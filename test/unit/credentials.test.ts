@@ -54,7 +54,7 @@ describe('KIRO_AUTH_TOKEN', () => {
     expect(rejection(() => parseCredentialsJson('[]'))).toContain('no accounts');
     expect(rejection(() => parseCredentialsJson('[{"auth":"Social"}]'))).toContain('"refreshToken" is required');
     expect(rejection(() => parseCredentialsJson(`[{"auth":"IdC","refreshToken":"${REFRESH}"}]`))).toContain('clientId');
-    expect(rejection(() => parseCredentialsJson(`[{"auth":"Google","refreshToken":"${REFRESH}"}]`))).toContain('"Social" or "IdC"');
+    expect(rejection(() => parseCredentialsJson(`[{"auth":"Google","refreshToken":"${REFRESH}"}]`))).toContain('"Social", "IdC" or "ApiKey"');
     expect(rejection(() => parseCredentialsJson('[{"refreshToken":"aorABC...xyz"}]'))).toContain('truncated');
     expect(rejection(() => parseCredentialsJson(`[{"refreshToken":"${REFRESH}","disabled":"no"}]`))).toContain('disabled');
     expect(rejection(() => parseCredentialsJson(`[{"refreshToken":"${REFRESH}","machineId":"xyz"}]`))).toContain('machineId');
@@ -62,7 +62,7 @@ describe('KIRO_AUTH_TOKEN', () => {
 
   it('picks the first enabled account', () => {
     const accounts = parseCredentialsJson(JSON.stringify([{ refreshToken: `${REFRESH}1`, disabled: true }, { refreshToken: `${REFRESH}2` }]));
-    expect(firstEnabled(accounts)?.refreshToken).toBe(`${REFRESH}2`);
+    expect(firstEnabled(accounts)).toMatchObject({ refreshToken: `${REFRESH}2` });
     expect(firstEnabled([{ ...accounts[0]! }])).toBeUndefined();
   });
 });

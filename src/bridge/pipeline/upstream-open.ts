@@ -96,7 +96,7 @@ export async function openUpstream(
       },
     },
     async (lease) => {
-      const { text, toolNames } = convertFor(lease.account.profileArn);
+      const { text, toolNames } = convertFor(lease.account.profile.forStreaming);
       const assembler = new ResponseAssembler({ toolNames, thinking: request.thinking !== undefined, stopSequences: request.stopSequences });
       let upstream: KiroResponseStream | undefined;
       try {

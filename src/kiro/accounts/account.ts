@@ -6,10 +6,15 @@ import { Agent, type Dispatcher } from 'undici';
 import type { Logger } from '../../common/logger';
 import { maskSecret, type Redactor } from '../../common/redact';
 import type { IDisposable } from '../../common/disposable';
-import { TokenManager, type AccessToken, type TokenManagerOptions, type TokenState } from './auth';
-import type { AccountCredentials } from './credentials';
+import { ApiKeyTokens } from './api-key-tokens';
+import { TokenManager, type AccessToken, type AccountTokens, type TokenManagerOptions, type TokenState } from './auth';
+import { longLivedSecret, type AccountCredentials } from './credentials';
+import { AccountProfile } from './profile';
+import { dispatcherPost } from '../http/dispatcher-post';
 import { kiroEndpoints, regionFromProfileArn, type KiroEndpoints } from '../http/endpoints';
-import { deriveMachineId } from '../http/identity';
+import { deriveApiKeyMachineId, deriveMachineId } from '../http/identity';
+import { profileDiscoveryHosts } from '../signin/endpoints';
+import { listAvailableProfiles } from '../signin/profiles';
 
 export interface KiroAccountOptions {
   credentials: AccountCredentials;
@@ -35,23 +40,22 @@ export interface KiroAccountOptions {
 }
 
 export class KiroAccount implements IDisposable {
-  /** Masked label safe for logs and the traffic view: "Social aor…x7Qz". */
+  /** Masked label safe for logs and the traffic view: "Social aor…x7Qz", "API key ksk…6d8e". */
   readonly label: string;
   readonly machineId: string;
-  readonly endpoints: KiroEndpoints;
   readonly dispatcher: Dispatcher;
-  readonly tokens: TokenManager;
+  readonly tokens: AccountTokens;
+  /** Which profile ARN the account sends, and where (./profile). */
+  readonly profile: AccountProfile;
+  private endpointsValue: KiroEndpoints;
   private disposed = false;
 
   constructor(readonly options: KiroAccountOptions) {
     const { credentials } = options;
-    this.label = `${credentials.auth} ${maskSecret(credentials.refreshToken)}`;
-    this.machineId = deriveMachineId(credentials.machineId, credentials.refreshToken);
-    this.endpoints = kiroEndpoints({
-      upstreamBase: options.upstreamBase,
-      region: credentials.region ?? regionFromProfileArn(credentials.profileArn) ?? options.region,
-      dataRegion: regionFromProfileArn(credentials.profileArn),
-    });
+    const secret = longLivedSecret(credentials);
+    this.label = `${credentials.auth === 'ApiKey' ? 'API key' : credentials.auth} ${maskSecret(secret)}`;
+    this.machineId = credentials.auth === 'ApiKey' ? deriveApiKeyMachineId(credentials.machineId, secret) : deriveMachineId(credentials.machineId, secret);
+    this.endpointsValue = this.endpointsFor(credentials.profileArn);
     this.dispatcher =
       options.createDispatcher?.() ??
       new Agent({
@@ -61,16 +65,46 @@ export class KiroAccount implements IDisposable {
         headersTimeout: 0,
         bodyTimeout: 0,
       });
-    this.tokens = new TokenManager({
+    this.tokens =
+      credentials.auth === 'ApiKey'
+        ? new ApiKeyTokens(credentials.apiKey, this.label, { redactor: options.redactor, logger: options.logger })
+        : new TokenManager({
+            credentials,
+            endpoints: this.endpointsValue,
+            dispatcher: this.dispatcher,
+            machineId: this.machineId,
+            label: this.label,
+            redactor: options.redactor,
+            logger: options.logger,
+            now: options.now,
+            beforeRefresh: options.beforeRefresh,
+          });
+    const post = dispatcherPost(this.dispatcher);
+    const hosts = profileDiscoveryHosts(options.upstreamBase);
+    this.profile = new AccountProfile(
       credentials,
-      endpoints: this.endpoints,
-      dispatcher: this.dispatcher,
-      machineId: this.machineId,
-      label: this.label,
-      redactor: options.redactor,
-      logger: options.logger,
-      now: options.now,
-      beforeRefresh: options.beforeRefresh,
+      this.tokens,
+      (token) => listAvailableProfiles({ hosts, accessToken: token.value, machineId: this.machineId, post }),
+      this.label,
+      { logger: options.logger, now: options.now },
+    );
+    // A profile found in another region moves the data plane there (the profile selects the host).
+    this.profile.onDidChange((change) => {
+      if (change.profileArn) this.endpointsValue = this.endpointsFor(change.profileArn);
+    });
+  }
+
+  /** Where this account's calls go; follows the profile's region once it is known. */
+  get endpoints(): KiroEndpoints {
+    return this.endpointsValue;
+  }
+
+  private endpointsFor(profileArn: string | undefined): KiroEndpoints {
+    const { credentials } = this.options;
+    return kiroEndpoints({
+      upstreamBase: this.options.upstreamBase,
+      region: credentials.region ?? regionFromProfileArn(profileArn) ?? this.options.region,
+      dataRegion: regionFromProfileArn(profileArn),
     });
   }
 
@@ -93,21 +127,32 @@ export class KiroAccount implements IDisposable {
     return this.options.credentials;
   }
 
+  /** Whether the account authenticates with a Kiro API key (nothing to refresh). */
+  get isApiKey(): boolean {
+    return this.options.credentials.auth === 'ApiKey';
+  }
+
+  /** The account's real profile ARN, when known (see ./profile for what each call sends). */
   get profileArn(): string | undefined {
-    return this.tokens.profileArn;
+    return this.profile.arn;
   }
 
   get tokenState(): TokenState {
     return this.tokens.state;
   }
 
-  getToken(): Promise<AccessToken> {
-    return this.tokens.getToken();
+  /** A token with its expiry margin left, refreshing first if needed; the profile is looked up if missing. */
+  async getToken(): Promise<AccessToken> {
+    const token = await this.tokens.getToken();
+    await this.profile.ensure(token);
+    return token;
   }
 
-  /** The current credentials with the latest refresh token and the machineId, for persisting. */
-  snapshot(): AccountCredentials {
-    return { ...this.options.credentials, refreshToken: this.tokens.refreshToken, machineId: this.machineId, profileArn: this.profileArn };
+  /** Kiro rejected `rejected`: a refreshed token, or a `needs_sign_in` KiroError (a refused API key). */
+  async refreshAfterRejection(rejected: AccessToken): Promise<AccessToken> {
+    const token = await this.tokens.refreshAfterRejection(rejected);
+    await this.profile.ensure(token);
+    return token;
   }
 
   async dispose(): Promise<void> {

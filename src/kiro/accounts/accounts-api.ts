@@ -3,6 +3,7 @@
 // `AccountsService`. Snapshots carry no secret.
 import type { IDisposable } from '../../common/disposable';
 import type { AccountState } from './account-state';
+import type { AuthKind } from './credentials';
 
 export type { AccountState } from './account-state';
 
@@ -18,9 +19,9 @@ export interface AccountCredits {
 export interface AccountSnapshot {
   /** Stable, not derived from a secret in a reversible way. */
   id: string;
-  /** E-mail when known, else e.g. "Social aor…x7Qz" (masked). */
+  /** E-mail when known, else e.g. "Social aor…x7Qz" or "API key ksk…6d8e" (masked). */
   label: string;
-  kind: 'Social' | 'IdC';
+  kind: AuthKind;
   source: 'manual' | 'kiro-ide' | 'env' | 'sign-in';
   state: AccountState;
   /** Human sentence, no secrets. */
@@ -35,8 +36,11 @@ export interface AccountSnapshot {
 }
 
 export interface AddAccountInput {
-  kind: 'Social' | 'IdC';
-  refreshToken: string;
+  kind: AuthKind;
+  /** Social and IdC. */
+  refreshToken?: string;
+  /** ApiKey: the `ksk_…` key. */
+  apiKey?: string;
   clientId?: string;
   clientSecret?: string;
   region?: string;
@@ -60,7 +64,10 @@ export interface AddAccountDetails {
 export interface AccountsService {
   list(): AccountSnapshot[];
   onDidChange(listener: () => void): IDisposable;
-  /** Validates with a real refresh (and a usage check) before anything is saved; throws KiroError with a clear message. */
+  /**
+   * Validates with a real refresh (an API key: a usage check with the key) before anything is
+   * saved; throws KiroError with a clear message.
+   */
   add(input: AddAccountInput & AddAccountDetails): Promise<AccountSnapshot>;
   importKiroIde(options?: { cacheDir?: string }): Promise<AccountSnapshot>;
   remove(id: string): Promise<void>;

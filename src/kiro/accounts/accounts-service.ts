@@ -18,18 +18,18 @@ import { AccountStore, type AccountSource, type StoredAccount } from './account-
 import type { AccountsContext } from './accounts-context';
 import type { AccountSnapshot, AccountsService, AddAccountDetails, AddAccountInput } from './accounts-api';
 import { snapshotOf } from './account-snapshot';
-import { checkAddInput, probeAccount, validationError } from './account-validation';
-import type { AccountCredentials } from './credentials';
+import { checkAddInput, validationError } from './account-validation';
+import { apiKeyProblem, longLivedSecret, type AccountCredentials } from './credentials';
 import { EnvAccounts } from './env-accounts';
 import { KiroIdeFollower } from './ide-follower';
-import { deriveMachineId } from '../http/identity';
+import { deriveApiKeyMachineId, deriveMachineId } from '../http/identity';
 import { KiroError } from '../errors';
 import { defaultKiroCacheDir, KiroIdeImportError, readKiroIdeLogin, type KiroIdeLogin } from './kiro-ide';
 import type { UsageSummary } from './quota';
 import { createDispatcher, type ProxySettings } from '../http/proxy';
 import type { SelectionStrategy } from './selection';
 import { TokenKeeper } from './token-keeper';
-import { UsageChecks } from './usage-checks';
+import { probeAccount, UsageChecks } from './usage-checks';
 
 
 export interface AccountsServiceDeps {
@@ -55,6 +55,9 @@ export interface AccountsServiceDeps {
   /** Extra options for each KiroAccount (connection limits). */
   accountOptions?: { keepAliveMs?: number; maxConnections?: number };
 }
+
+/** The pool id of the KIRO_API_KEY account. */
+export const ENV_API_KEY_ID = 'env-api-key';
 
 function newAccountId(): string {
   return `acc_${randomBytes(9).toString('base64url')}`;
@@ -224,7 +227,12 @@ export class KiroAccountsService implements AccountsService, IDisposable {
     const entry = this.pool.get(id);
     if (!entry) throw new KiroError('bad_request', `no account with id ${id}`);
     if (entry.source === 'env') {
-      throw new KiroError('bad_request', `${entry.label} comes from KIRO_AUTH_TOKEN; remove it there (or mark it "disabled": true)`);
+      throw new KiroError(
+        'bad_request',
+        entry.account.isApiKey && entry.id === ENV_API_KEY_ID
+          ? `${entry.label} comes from KIRO_API_KEY; unset that variable to remove it`
+          : `${entry.label} comes from KIRO_AUTH_TOKEN; remove it there (or mark it "disabled": true)`,
+      );
     }
     this.dropFromPool(id);
     await this.store.remove(id);
@@ -269,26 +277,34 @@ export class KiroAccountsService implements AccountsService, IDisposable {
     return added;
   }
 
+  /**
+   * Adds the Kiro API key of KIRO_API_KEY, as the Kiro CLI's headless mode reads it: not stored,
+   * first in priority among the environment's accounts. Undefined if it is in the pool already.
+   */
+  addEnvApiKey(apiKey: string): PooledAccount | undefined {
+    if (this.pool.get(ENV_API_KEY_ID)) return undefined;
+    const problem = apiKeyProblem(apiKey);
+    if (problem) throw new KiroError('bad_request', `KIRO_API_KEY: ${problem}`);
+    this.ctx.registerSecrets(apiKey);
+    const account = this.newKiroAccount({ auth: 'ApiKey', apiKey, disabled: false, index: 0 });
+    const entry = this.pool.add({ id: ENV_API_KEY_ID, account, source: 'env' });
+    this.pool.reorder([ENV_API_KEY_ID]);
+    this.changed();
+    return entry;
+  }
+
   // ---- adding -----------------------------------------------------------------------------------
 
   private async validateAndSave(
     draft: Omit<StoredAccount, 'v' | 'id' | 'machineId' | 'disabled' | 'addedAt'> & { ideCacheDir?: string; machineId?: string },
     ideLogin: KiroIdeLogin | undefined,
   ): Promise<AccountSnapshot> {
-    this.ctx.registerSecrets(draft.refreshToken, draft.clientSecret);
-    const existing = this.findDuplicate(draft.refreshToken, draft.email, draft.source);
-    const machineId = existing?.account.machineId ?? draft.machineId ?? deriveMachineId(undefined, draft.refreshToken);
-    const credentials: AccountCredentials = {
-      auth: draft.kind,
-      refreshToken: draft.refreshToken,
-      clientId: draft.clientId,
-      clientSecret: draft.clientSecret,
-      region: draft.region,
-      profileArn: draft.profileArn,
-      machineId,
-      disabled: false,
-      index: 0,
-    };
+    this.ctx.registerSecrets(draft.refreshToken, draft.apiKey, draft.clientSecret);
+    const secret = (draft.kind === 'ApiKey' ? draft.apiKey : draft.refreshToken) ?? '';
+    const existing = this.findDuplicate(secret, draft.email, draft.source);
+    const machineId =
+      existing?.account.machineId ?? draft.machineId ?? (draft.kind === 'ApiKey' ? deriveApiKeyMachineId(undefined, secret) : deriveMachineId(undefined, secret));
+    const credentials = this.credentialsOf({ ...draft, machineId, disabled: false });
     const account = this.newKiroAccount(credentials);
     // An IDE login comes with an access token: use it while it lasts, so importing does not
     // refresh (and perhaps rotate) the token the running IDE still holds.
@@ -300,10 +316,10 @@ export class KiroAccountsService implements AccountsService, IDisposable {
       usage = await probeAccount(account);
     } catch (error) {
       await account.dispose();
-      throw validationError(error, ideLogin !== undefined, this.deps.redactor);
+      throw validationError(error, ideLogin !== undefined, this.deps.redactor, account.isApiKey);
     }
     const email = usage.email ?? draft.email;
-    const duplicate = existing ?? this.findDuplicate(account.tokens.refreshToken, email, draft.source);
+    const duplicate = existing ?? this.findDuplicate(account.tokens.refreshToken ?? secret, email, draft.source);
     const id = duplicate?.id ?? newAccountId();
     const record: StoredAccount = {
       v: 1,
@@ -312,10 +328,11 @@ export class KiroAccountsService implements AccountsService, IDisposable {
       source: draft.source,
       label: draft.label,
       email,
-      provider: draft.provider,
+      provider: account.profile.rule === 'builder-id' && draft.kind === 'IdC' ? (draft.provider ?? 'BuilderId') : draft.provider,
       // The refresh may have rotated the token: keep the one that works now, and the one before.
       refreshToken: account.tokens.refreshToken,
       previousRefreshToken: account.tokens.refreshToken !== draft.refreshToken ? draft.refreshToken : undefined,
+      apiKey: draft.apiKey,
       clientId: draft.clientId,
       clientSecret: draft.clientSecret,
       region: draft.region,
@@ -355,15 +372,15 @@ export class KiroAccountsService implements AccountsService, IDisposable {
     return snapshotOf(entry, this.pool.activeId());
   }
 
-  /** An account already in the pool for the same login (same token or same e-mail). */
-  private findDuplicate(refreshToken: string, email: string | undefined, source: AccountSource): PooledAccount | undefined {
+  /** An account already in the pool for the same login (same token or key, or same e-mail). */
+  private findDuplicate(secret: string, email: string | undefined, source: AccountSource): PooledAccount | undefined {
     return this.pool
       .entries()
       .find(
         (e) =>
           e.source !== 'env' &&
-          (e.account.tokens.refreshToken === refreshToken ||
-            e.account.credentials.refreshToken === refreshToken ||
+          (e.account.tokens.refreshToken === secret ||
+            longLivedSecret(e.account.credentials) === secret ||
             (email !== undefined && e.email === email) ||
             (source === 'kiro-ide' && e.source === 'kiro-ide' && email === undefined && e.email === undefined)),
       );
@@ -398,22 +415,30 @@ export class KiroAccountsService implements AccountsService, IDisposable {
     return account;
   }
 
-  private credentialsOf(record: StoredAccount): AccountCredentials {
-    return {
-      auth: record.kind,
-      refreshToken: record.refreshToken,
-      clientId: record.clientId,
-      clientSecret: record.clientSecret,
+  private credentialsOf(
+    record: Pick<StoredAccount, 'kind' | 'refreshToken' | 'apiKey' | 'clientId' | 'clientSecret' | 'region' | 'profileArn' | 'machineId' | 'disabled' | 'provider' | 'startUrl'>,
+  ): AccountCredentials {
+    const common = {
       region: record.region,
-      profileArn: record.profileArn,
       machineId: record.machineId,
       disabled: record.disabled,
+      provider: record.provider,
+      startUrl: record.startUrl,
       index: 0,
+    };
+    if (record.kind === 'ApiKey') return { ...common, auth: 'ApiKey', apiKey: record.apiKey ?? '' };
+    return {
+      ...common,
+      auth: record.kind,
+      refreshToken: record.refreshToken ?? '',
+      clientId: record.clientId,
+      clientSecret: record.clientSecret,
+      profileArn: record.profileArn,
     };
   }
 
   private addFromRecord(record: StoredAccount): PooledAccount {
-    this.ctx.registerSecrets(record.refreshToken, record.previousRefreshToken, record.accessToken, record.clientSecret);
+    this.ctx.registerSecrets(record.refreshToken, record.apiKey, record.previousRefreshToken, record.accessToken, record.clientSecret);
     const account = this.newKiroAccount(this.credentialsOf(record));
     // A saved access token that still lives spares a refresh at start.
     if (record.accessToken && record.accessTokenExpiresAt !== undefined) account.tokens.adopt({ accessToken: record.accessToken, expiresAt: record.accessTokenExpiresAt });

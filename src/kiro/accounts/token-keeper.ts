@@ -3,7 +3,9 @@
 // token in memory keeps working meanwhile); an access token a refresh obtained is saved for other
 // windows and processes. Before a refresh, the saved entry and the Kiro IDE's file may hold newer
 // tokens, which are adopted instead — but never a refresh token this account has moved past
-// (its sha256 is remembered), so a stale copy cannot bring a dead token back.
+// (its sha256 is remembered), so a stale copy cannot bring a dead token back. A profile the
+// account looked up is saved with it too. (A Kiro API key has no tokens to keep: only its profile
+// notes apply.)
 import { createHash } from 'node:crypto';
 import type { AccountsContext } from './accounts-context';
 import type { KiroAccount } from './account';
@@ -11,6 +13,7 @@ import type { AccessToken, AdoptedTokens } from './auth';
 import type { PooledAccount } from './account-pool';
 import type { StoredAccount } from './account-store';
 import { readKiroIdeLogin, type KiroIdeLogin } from './kiro-ide';
+import type { ProfileChange } from './profile';
 
 const MAX_PERSIST_DELAY_MS = 60_000;
 /** Retired refresh-token hashes kept per account. */
@@ -28,13 +31,16 @@ export class TokenKeeper {
 
   constructor(private readonly ctx: AccountsContext) {}
 
-  /** Starts keeping the tokens of a saved account that just joined the pool. */
+  /** Starts keeping the tokens (and profile) of a saved account that just joined the pool. */
   track(record: StoredAccount, entry: PooledAccount): void {
     const { account } = entry;
+    account.profile.onDidChange((change) => void this.persistProfile(entry, change));
+    const refreshToken = account.tokens.refreshToken;
+    if (refreshToken === undefined) return;
     const retired = new Set(record.retiredTokenHashes ?? []);
     if (record.previousRefreshToken) retired.add(tokenHash(record.previousRefreshToken));
     this.retired.set(record.id, retired);
-    this.currentRefresh.set(record.id, account.tokens.refreshToken);
+    this.currentRefresh.set(record.id, refreshToken);
     account.tokens.onDidRotateRefreshToken((token) => {
       const before = this.currentRefresh.get(record.id);
       if (before) retired.add(tokenHash(before));
@@ -76,13 +82,15 @@ export class TokenKeeper {
   adoptTokens(entry: PooledAccount, tokens: AdoptedTokens): boolean {
     const retired = this.retired.get(entry.id) ?? new Set<string>();
     const before = entry.account.tokens.refreshToken;
+    if (before === undefined) return false;
     const refreshToken = tokens.refreshToken && !retired.has(tokenHash(tokens.refreshToken)) ? tokens.refreshToken : undefined;
     this.ctx.registerSecrets(refreshToken, tokens.accessToken);
     entry.account.tokens.adopt({ ...tokens, refreshToken });
-    const changed = entry.account.tokens.refreshToken !== before;
-    if (changed) {
+    const after = entry.account.tokens.refreshToken;
+    const changed = after !== before;
+    if (changed && after !== undefined) {
       retired.add(tokenHash(before));
-      this.currentRefresh.set(entry.id, entry.account.tokens.refreshToken);
+      this.currentRefresh.set(entry.id, after);
       entry.health.clearNeedsSignIn();
       this.ctx.pool.emit({ id: entry.id, persist: true });
     }
@@ -133,6 +141,21 @@ export class TokenKeeper {
       await ctx.store.update(id, (r) => (JSON.stringify(r.health ?? {}) === JSON.stringify(health) ? undefined : { ...r, health }));
     } catch (error) {
       ctx.logger.warn(`could not save the state of ${entry.label}: ${(error as Error).message}`);
+    }
+  }
+
+  /** Saves what a profile lookup found (the ARN, or that the login is a Builder ID). */
+  private async persistProfile(entry: PooledAccount, change: ProfileChange): Promise<void> {
+    const { ctx } = this;
+    if (entry.source === 'env' || ctx.isDisposed()) return;
+    try {
+      await ctx.store.update(entry.id, (r) => {
+        const profileArn = change.profileArn ?? r.profileArn;
+        const provider = change.provider ?? r.provider;
+        return profileArn === r.profileArn && provider === r.provider ? undefined : { ...r, profileArn, provider };
+      });
+    } catch (error) {
+      ctx.logger.warn(`could not save the Kiro profile of ${entry.label}: ${(error as Error).message}`);
     }
   }
 

@@ -1,12 +1,29 @@
 // Usage and model checks of pooled accounts: a check asks Kiro for the credits left (and, when not
 // known yet or asked for, the models the plan has), applies them to the account, and marks the
-// account when Kiro refuses its login. After an account serves a request a check is scheduled, at
+// account when Kiro refuses its login (an access token Kiro calls expired is refreshed once; an API
+// key it refuses is final). After an account serves a request a check is scheduled, at
 // most one per account per interval, so the credits shown stay close to Kiro's count.
 import type { AccountsContext } from './accounts-context';
 import type { PooledAccount } from './account-pool';
 import { KiroError } from '../errors';
 import { summarizeUsage, type UsageSummary } from './quota';
 import { fetchAvailableModels, fetchUsageLimits } from '../http/runtime-api';
+import type { KiroAccount } from './account';
+
+/**
+ * A token (refreshing if needed) and a usage check; a token Kiro calls expired is refreshed once
+ * (an API key Kiro refuses becomes `needs_sign_in`: there is no other to try).
+ */
+export async function probeAccount(account: KiroAccount): Promise<UsageSummary> {
+  let token = await account.getToken();
+  try {
+    return summarizeUsage(await fetchUsageLimits(account, token));
+  } catch (error) {
+    if (!(error instanceof KiroError) || error.errorClass !== 'token_expired') throw error;
+    token = await account.refreshAfterRejection(token);
+    return summarizeUsage(await fetchUsageLimits(account, token));
+  }
+}
 
 export class UsageChecks {
   private readonly timers = new Map<string, NodeJS.Timeout>();
@@ -24,8 +41,7 @@ export class UsageChecks {
     if (running) return running;
     const work = (async () => {
       try {
-        const token = await entry.account.getToken();
-        const usage = summarizeUsage(await fetchUsageLimits(entry.account, token));
+        const usage = await probeAccount(entry.account);
         if (this.ctx.pool.get(entry.id) !== entry) return;
         this.apply(entry, usage);
         if (options.models || entry.models === undefined) await this.refreshModels(entry);
@@ -107,7 +123,7 @@ export class UsageChecks {
     const message = ctx.redactor.text((error as Error)?.message ?? String(error));
     if (error instanceof KiroError) {
       if (error.errorClass === 'needs_sign_in' && entry.condition().state !== 'needs_sign_in') {
-        entry.health.markNeedsSignIn('Kiro rejected the refresh token; sign in again');
+        entry.health.markNeedsSignIn(entry.needsSignInReason);
         ctx.pool.emit({ id: entry.id, persist: true });
       } else if (error.errorClass === 'account_suspended') {
         entry.health.markSuspended('Kiro suspended this account');

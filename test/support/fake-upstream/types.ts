@@ -186,6 +186,8 @@ export type ValidationRule =
   | 'tool_result_invalid'
   | 'image_invalid'
   | 'profile_arn_missing'
+  | 'profile_arn_refused'
+  | 'profile_placeholder_refused'
   | 'content_length_exceeded'
   | 'invalid_model_id';
 
@@ -210,8 +212,6 @@ export interface ValidationOptions {
    * fake answers 400 CONTENT_LENGTH_EXCEEDS_THRESHOLD. HT measured failure near 720K chars.
    */
   maxInputChars?: number;
-  /** Require a top-level `profileArn` for accounts that have one (JW's 2026 observation). Default false. */
-  requireProfileArn?: boolean;
 }
 
 export interface ValidationFailure {
@@ -227,7 +227,11 @@ export interface ValidationFailure {
 // Accounts
 // ---------------------------------------------------------------------------------------------
 
-export type AccountKind = 'social' | 'idc';
+/** Kiro social (GitHub/Google), AWS SSO-OIDC (Builder ID or IAM Identity Center), or a Kiro API key. */
+export type AccountKind = 'social' | 'idc' | 'apikey';
+
+/** What kind of SSO-OIDC login an `idc` account is: it decides the profile Kiro demands. */
+export type IdcType = 'builder-id' | 'enterprise';
 
 /** A 2025-10 `getUsageLimits` CREDIT breakdown, in the numbers that matter. */
 export interface UsageConfig {
@@ -262,6 +266,14 @@ export interface AccountOptions {
   /** IdC only; defaults are generated. */
   clientId?: string;
   clientSecret?: string;
+  /**
+   * IdC only: a Builder ID login (default: no profile of its own; Kiro demands its fixed
+   * placeholder on generate, refuses ListAvailableProfiles) or an IAM Identity Center one
+   * (profiles from ListAvailableProfiles, one of which Kiro demands).
+   */
+  idcType?: IdcType;
+  /** `apikey` only: the key (default a fresh `ksk_…`). */
+  apiKey?: string;
   /** Social only (IdC refreshes carry none). Default: a fresh `arn:aws:codewhisperer:us-east-1:…:profile/…`. */
   profileArn?: string | null;
   /** Model ids this account may use (its tier). Default: every model in DEFAULT_MODELS. */
@@ -289,7 +301,9 @@ export interface FakeAccountView {
   readonly id: string;
   readonly label: string;
   readonly kind: AccountKind;
+  readonly idcType: IdcType | undefined;
   readonly refreshToken: string;
+  readonly apiKey: string | undefined;
   readonly clientId: string | undefined;
   readonly clientSecret: string | undefined;
   readonly profileArn: string | undefined;

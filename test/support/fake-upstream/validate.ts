@@ -55,7 +55,9 @@ const BODIES: Record<ValidationRule, () => Record<string, unknown>> = {
   tool_result_unmatched: () => improperlyFormed(),
   tool_result_invalid: () => improperlyFormed(),
   image_invalid: () => improperlyFormed(),
-  profile_arn_missing: () => improperlyFormed(),
+  profile_arn_missing: () => ({ message: 'profileArn is required for this request.', reason: null }),
+  profile_arn_refused: () => ({ __type: 'com.amazon.aws.codewhisperer#AccessDeniedException', message: 'User is not authorized to make this call.' }),
+  profile_placeholder_refused: () => ({ message: 'The bearer token included in the request is invalid.' }),
   content_length_exceeded: () => ({ message: 'Input is too long.', reason: 'CONTENT_LENGTH_EXCEEDS_THRESHOLD' }),
   invalid_model_id: () => ({ message: 'Invalid model. Please select a different model to continue.', reason: 'INVALID_MODEL_ID' }),
 };
@@ -70,10 +72,9 @@ export function validationFailure(rule: ValidationRule, detail: string): Validat
   };
 }
 
-/** Who is asking: the account's tier and profile decide two of the rules. */
+/** Who is asking: the account's tier decides which models it may use. (Profiles: ./profiles.) */
 export interface ValidationSubject {
   models: readonly string[];
-  profileArn?: string;
 }
 
 class Rejection extends Error {
@@ -250,10 +251,6 @@ function check(raw: unknown, subject: ValidationSubject, options: ValidationOpti
       }
     }
     previousAssistant = undefined;
-  }
-
-  if (options.requireProfileArn && subject.profileArn && body.profileArn !== subject.profileArn) {
-    fail('profile_arn_missing', `profileArn ${body.profileArn === undefined ? 'is missing' : `"${String(body.profileArn)}" is not the account's`}`);
   }
 
   const maxChars = options.maxInputChars ?? DEFAULT_MAX_INPUT_CHARS;

@@ -13,6 +13,7 @@ export function toAccountView(snapshot: AccountSnapshot): AccountView {
   return {
     id: snapshot.id,
     label: snapshot.label,
+    ...(snapshot.kind === 'ApiKey' ? { apiKey: true } : {}),
     state: snapshot.state,
     reason: snapshot.stateReason,
     active: snapshot.active,

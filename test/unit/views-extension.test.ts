@@ -83,6 +83,12 @@ function statusText(): string {
   return mock.statusBarItems.filter((i) => !i.disposed).at(-1)!.text;
 }
 
+/** The status bar tooltip (markdown) of the newest window. */
+function statusTooltip(): string {
+  const tooltip = mock.statusBarItems.filter((i) => !i.disposed).at(-1)!.tooltip;
+  return typeof tooltip === 'string' ? tooltip : (tooltip?.value ?? '');
+}
+
 describe('activation', () => {
   it('registers every command the manifest declares, one status bar item, and the context keys', async () => {
     const context = mock.extensionContext();
@@ -329,8 +335,50 @@ describe('accounts', () => {
     await mock.run('kiroBridge.signIn');
     const pick = mock.promptsOf('quickPick')[0]!;
     expect(pick.items[0].label).toContain('Sign In with AWS Builder ID');
-    const paste = pick.items.findIndex((i: { label: string }) => i.label.includes('Paste a Refresh Token'));
-    expect(pick.items[paste + 1].detail).toContain('"ssh-remote"');
+    const labels = pick.items.map((i: { label: string }) => i.label);
+    const paste = labels.findIndex((l: string) => l.includes('Paste a Refresh Token'));
+    expect(labels[paste + 1]).toContain('Add Kiro API Key…');
+    const importItem = pick.items.find((i: { label: string }) => i.label.includes('Import Kiro IDE Login'));
+    expect(importItem.detail).toContain('"ssh-remote"');
+    expect(labels.indexOf(importItem.label)).toBeGreaterThan(paste);
+  });
+
+  it('Sign In → Add Kiro API Key checks the key with Kiro, keeps it in SecretStorage only, and the tooltip says it is a key', async () => {
+    const keyed = upstream.addAccount({ kind: 'apikey', usage: { email: 'ci@example.com' } });
+    const key = keyed.apiKey!;
+    const win = await openWindow({ upstream, acceptRisk: true });
+    mock.pick('Add Kiro API Key');
+    mock.answer('inputBox', key);
+    await mock.run('kiroBridge.signIn');
+    const box = mock.promptsOf('inputBox')[0]!;
+    expect(box.options).toMatchObject({ password: true, ignoreFocusOut: true });
+    expect(box.options.validateInput('aor-not-a-key-0000000000')).toBe('A Kiro API key starts with "ksk_".');
+    expect(box.options.validateInput(key)).toBeUndefined();
+    expect(mock.promptsOf('error')).toEqual([]);
+    expect(mock.promptsOf('info').at(-1)!.message).toBe('Added ci@example.com (50 of 50 credits left).');
+    const [account] = (await win.container.services.accounts()).list();
+    expect(account).toMatchObject({ kind: 'ApiKey', label: 'ci@example.com', state: 'ready' });
+    // Checked with the key itself: a usage call with tokentype API_KEY, and no refresh at all.
+    expect(upstream.requestsTo('usageLimits')[0]!.headers).toMatchObject({ authorization: `Bearer ${key}`, tokentype: 'API_KEY' });
+    expect(upstream.refreshCount()).toBe(0);
+    const stored = [...win.context.secrets.values.entries()].filter(([k]) => k.startsWith('kiro-bridge/account/'));
+    expect(stored).toHaveLength(1);
+    expect(JSON.parse(stored[0]![1])).toMatchObject({ kind: 'ApiKey', apiKey: key });
+    await until(() => statusTooltip().includes('API key'), 'the key marked in the tooltip');
+    // Never in a setting, the log, a message or the tooltip.
+    const everything = [mock.outputChannels[0]!.text, ...mock.prompts.map((p) => p.message), statusTooltip(), JSON.stringify(mock.configUpdates)].join('\n');
+    expect(everything).not.toContain(key);
+  });
+
+  it('a Kiro API key Kiro refuses is reported and not saved; a malformed one never reaches Kiro', async () => {
+    const win = await openWindow({ upstream, acceptRisk: true });
+    mock.answer('inputBox', 'ksk_keyKiroNeverIssued000000000');
+    await mock.run('kiroBridge.addApiKey');
+    const error = mock.promptsOf('error')[0]!;
+    expect(error.message).toMatch(/^Kiro did not accept this API key: Kiro rejected this API key/);
+    expect(error.items).toEqual(['Try Again']);
+    expect((await win.container.services.accounts()).list()).toEqual([]);
+    expect(upstream.requestsTo('usageLimits').map((r) => r.refusal)).toEqual(['unknown API key']);
   });
 
   it('Remove Account asks in a modal, then removes it from secret storage', async () => {

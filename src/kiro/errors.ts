@@ -156,7 +156,14 @@ export function classifyUpstreamResponse(
       retryAfterSeconds: parseRetryAfter(header(headers, 'retry-after')),
     });
   }
-  if ((status === 400 && PROFILE_MISSING.test(message)) || (status === 403 && PROFILE_REFUSED.test(message))) {
+  if (status === 400 && PROFILE_MISSING.test(message)) {
+    return new KiroError(
+      'profile_rejected',
+      `Kiro needs a profile for this account and none is known for it (sign in again to choose one, or ask your Kiro administrator to assign one): ${described}`,
+      { ...details, reason: details.reason ?? 'PROFILE_ARN' },
+    );
+  }
+  if (status === 403 && PROFILE_REFUSED.test(message)) {
     return new KiroError('profile_rejected', `Kiro refused the account's profile: ${described}`, { ...details, reason: details.reason ?? 'PROFILE_ARN' });
   }
   if (status === 401 || status === 403) {

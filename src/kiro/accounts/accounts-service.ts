@@ -282,9 +282,9 @@ export class KiroAccountsService implements AccountsService, IDisposable {
    * first in priority among the environment's accounts. Undefined if it is in the pool already.
    */
   addEnvApiKey(apiKey: string): PooledAccount | undefined {
-    if (this.pool.get(ENV_API_KEY_ID)) return undefined;
     const problem = apiKeyProblem(apiKey);
     if (problem) throw new KiroError('bad_request', `KIRO_API_KEY: ${problem}`);
+    if (this.pool.get(ENV_API_KEY_ID)) return undefined;
     this.ctx.registerSecrets(apiKey);
     const account = this.newKiroAccount({ auth: 'ApiKey', apiKey, disabled: false, index: 0 });
     const entry = this.pool.add({ id: ENV_API_KEY_ID, account, source: 'env' });

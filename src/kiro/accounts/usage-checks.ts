@@ -12,14 +12,20 @@ import type { KiroAccount } from './account';
 
 /**
  * A token (refreshing if needed) and a usage check; a token Kiro calls expired is refreshed once
- * (an API key Kiro refuses becomes `needs_sign_in`: there is no other to try).
+ * (an API key Kiro refuses becomes `needs_sign_in`: there is no other to try), and a profile it
+ * refuses is looked up again once.
  */
 export async function probeAccount(account: KiroAccount): Promise<UsageSummary> {
   let token = await account.getToken();
   try {
     return summarizeUsage(await fetchUsageLimits(account, token));
   } catch (error) {
-    if (!(error instanceof KiroError) || error.errorClass !== 'token_expired') throw error;
+    if (!(error instanceof KiroError)) throw error;
+    if (error.errorClass === 'profile_rejected' && account.profile.canLookUpAgain) {
+      await account.profile.lookUpAgain(token);
+      return summarizeUsage(await fetchUsageLimits(account, token));
+    }
+    if (error.errorClass !== 'token_expired') throw error;
     token = await account.refreshAfterRejection(token);
     return summarizeUsage(await fetchUsageLimits(account, token));
   }

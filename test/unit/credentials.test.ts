@@ -60,6 +60,21 @@ describe('KIRO_AUTH_TOKEN', () => {
     expect(rejection(() => parseCredentialsJson(`[{"refreshToken":"${REFRESH}","machineId":"xyz"}]`))).toContain('machineId');
   });
 
+  it('reads Kiro API key entries (both field spellings) and refuses what is not a key, without quoting it', () => {
+    const key = 'ksk_9b2c4d6e8f0a1b3c5d7e9f1a2b4c6d8e';
+    expect(parseCredentialsJson(JSON.stringify([{ auth: 'ApiKey', apiKey: key }, { authMethod: 'api_key', kiroApiKey: key }, { apiKey: key }]))).toEqual([
+      { auth: 'ApiKey', apiKey: key, disabled: false, index: 0, region: undefined, machineId: undefined, provider: undefined, startUrl: undefined },
+      { auth: 'ApiKey', apiKey: key, disabled: false, index: 1, region: undefined, machineId: undefined, provider: undefined, startUrl: undefined },
+      { auth: 'ApiKey', apiKey: key, disabled: false, index: 2, region: undefined, machineId: undefined, provider: undefined, startUrl: undefined },
+    ]);
+    const notAKey = rejection(() => parseCredentialsJson('[{"auth":"ApiKey","apiKey":"aorSecretLookingValue123456"}]'));
+    expect(notAKey).toContain('a Kiro API key starts with "ksk_"');
+    expect(notAKey).not.toContain('aorSecretLookingValue123456');
+    expect(rejection(() => parseCredentialsJson('[{"auth":"ApiKey"}]'))).toContain('needs "apiKey"');
+    // An IdC entry keeps what decides its profile rule.
+    expect(parseCredentialsJson(JSON.stringify([{ auth: 'IdC', refreshToken: REFRESH, clientId: 'c', clientSecret: 's', provider: 'BuilderId' }]))[0]).toMatchObject({ provider: 'BuilderId' });
+  });
+
   it('picks the first enabled account', () => {
     const accounts = parseCredentialsJson(JSON.stringify([{ refreshToken: `${REFRESH}1`, disabled: true }, { refreshToken: `${REFRESH}2` }]));
     expect(firstEnabled(accounts)).toMatchObject({ refreshToken: `${REFRESH}2` });

@@ -8,8 +8,9 @@
 # playwright-core itself is a devDependency of the project (installed by `npm ci`).
 #
 # Idempotent, and fast when everything is already there. Only the npm registry and Debian's
-# packages are reachable, so nothing here may download a prebuilt binary: the sequence below is
-# the offline-safe one from ../shared/docs/e2e-vscode.md and vscode-notes.md §5.3.
+# packages are reachable, so nothing here may download a prebuilt binary: @vscode/test-electron
+# and the `playwright` package download VS Code and browsers, so code-server (which bundles VS
+# Code) comes from npm, Chromium from Debian, and ripgrep's download is served from a seeded cache.
 set -euo pipefail
 
 repo="$(cd "$(dirname "$0")/.." && pwd)"

@@ -22,6 +22,8 @@ const CLIENTS: [RegExp, string][] = [
   [/^Anthropic\/Python/i, 'Anthropic SDK (Python)'],
   [/^OpenAI\/JS/i, 'OpenAI SDK (JS)'],
   [/^OpenAI\/Python/i, 'OpenAI SDK (Python)'],
+  // The Vercel AI SDK adds `ai-sdk-<provider>/<version>`, `ai/<version>`, `ai-sdk-provider-utils/…`.
+  [/(^|\s)ai(-sdk-[\w-]+)?\/\d/, 'Vercel AI SDK'],
   [/^curl\//i, 'curl'],
   [/python-requests|python-httpx|aiohttp/i, 'Python HTTP'],
   [/^node|undici/i, 'Node.js'],

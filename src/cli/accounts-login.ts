@@ -1,5 +1,5 @@
 // `kiro-bridge accounts login`: sign in to Kiro from the terminal, without the Kiro IDE — AWS
-// Builder ID, IAM Identity Center, Google or GitHub (kiro-protocol §10). In the browser on a
+// Builder ID, IAM Identity Center, Google or GitHub (docs/kiro-protocol.md#sign-in). In the browser on a
 // desktop (a loopback callback on 127.0.0.1), or with a device code where the browser cannot call
 // back (SSH, WSL, containers, no display; or --device). The new account is verified (refresh +
 // usage check) and saved in accounts.json like `accounts add`; SSO-OIDC client registrations are

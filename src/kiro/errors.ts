@@ -1,6 +1,6 @@
 // One classification of every upstream failure. The account pool decides what to do from the
 // class; the API layers only translate the class into their client's error shape. The table in
-// ../shared/docs/design.md ("One error taxonomy") is the reference.
+// docs/architecture.md#error-taxonomy is the reference.
 
 export type ErrorClass =
   /** 400 CONTENT_LENGTH_EXCEEDS_THRESHOLD / "Input is too long": the client should compact. */
@@ -32,6 +32,11 @@ export type ErrorClass =
   | 'stream_broken'
   /** The upstream took longer than the configured request timeout. */
   | 'timeout'
+  /**
+   * The answer did not match the output format the client asked for (JSON, a schema), also after
+   * the bridge asked once more: Kiro cannot constrain its output, the bridge only checks it.
+   */
+  | 'invalid_output'
   /** A bug on our side; the message says what. */
   | 'internal';
 

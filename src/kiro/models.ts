@@ -1,11 +1,11 @@
-// Client model names ↔ Kiro model ids (kiro-protocol §3).
+// Client model names ↔ Kiro model ids (docs/kiro-protocol.md#models).
 //
-// We send the current dotted lowercase ids (`claude-sonnet-4.5`), which every 2026 port uses
-// (§3.2, §9.2). Names are matched by structure, not by substring: `claude-sonnet-4-5`,
-// `claude-sonnet-4.5`, `claude-4-5-sonnet`, `CLAUDE_SONNET_4_5_20250929_V1_0`, a dated
-// (`-20250929`, `@20250929`) or `-latest` form, a Bedrock form (`us.anthropic.…-v1:0`) all meet
-// the same key. KRS/XW map anything containing "opus" to their default opus; we refuse unknown
-// versions instead (the bridge answers 400 with the known names), because silently serving a
+// We send the current dotted lowercase ids (`claude-sonnet-4.5`), which every 2026 client uses;
+// whether the upper-case 2025 ids are still accepted is unknown. Names are matched by structure,
+// not by substring: `claude-sonnet-4-5`, `claude-sonnet-4.5`, `claude-4-5-sonnet`,
+// `CLAUDE_SONNET_4_5_20250929_V1_0`, a dated (`-20250929`, `@20250929`) or `-latest` form, a
+// Bedrock form (`us.anthropic.…-v1:0`) all meet the same key. Some proxies map anything
+// containing "opus" to their default opus; we refuse unknown versions instead (the bridge answers 400 with the known names), because silently serving a
 // different model than the one asked for is worse than a clear error. Users add aliases for
 // anything else.
 
@@ -21,9 +21,9 @@ const K200 = 200_000;
 const M1 = 1_000_000;
 
 /**
- * Kiro model ids we know. The first eight are the §3.2 consensus; the rest are XW's Aug-2026
- * catalogue (single source, tier-dependent). Sonnet/Opus 4.6 have a 1M window since 2026-03-24
- * (KRS `get_context_window_size`); the others 200K (§2.5). Unknown windows default to 200K.
+ * Kiro model ids we know. The first eight are what every 2026 client sends; the rest are one proxy's
+ * (xwteam/kiro2api) Aug-2026 catalogue (single source, plan-dependent). Sonnet/Opus 4.6 have a 1M
+ * window since 2026-03-24 (kiro.rs); the others 200K. Unknown windows default to 200K.
  */
 export const KIRO_MODELS: readonly KiroModel[] = [
   { id: 'claude-sonnet-4.5', displayName: 'Claude Sonnet 4.5', contextWindow: K200 },
@@ -58,10 +58,10 @@ interface ClientModel {
 }
 
 // Dates are those in the dated ids; Sonnet/Opus 4.6 have no dated id, so their announcement
-// dates stand in. Claude 3.5 Haiku is not offered by Kiro; JW maps it to `auto` (§3.2), which is
+// dates stand in. Claude 3.5 Haiku is not offered by Kiro; proxies map it to `auto`, which is
 // what background calls (Claude Code's small model) want: something fast that works. Haiku 4.5
-// goes to `claude-haiku-4.5` (KRS/XW) rather than `auto` (GO/JW): the client asked for that model,
-// and if an account's tier lacks it the upstream says INVALID_MODEL_ID, which the pool handles.
+// goes to `claude-haiku-4.5` rather than `auto` (proxies differ here): the client asked for that
+// model, and if an account's tier lacks it the upstream says INVALID_MODEL_ID, which the pool handles.
 const CLIENT_MODELS: readonly ClientModel[] = [
   { kiro: 'claude-opus-4.6', names: ['claude-opus-4-6'], createdAt: '2026-02-05T00:00:00Z' },
   { kiro: 'claude-sonnet-4.6', names: ['claude-sonnet-4-6'], createdAt: '2026-02-17T00:00:00Z' },
@@ -73,7 +73,7 @@ const CLIENT_MODELS: readonly ClientModel[] = [
   { kiro: 'auto', names: ['claude-3-5-haiku-20241022', 'claude-3-5-haiku-latest'], createdAt: '2024-10-22T00:00:00Z' },
 ];
 
-/** Bare family names (`sonnet`, `claude-opus`): the defaults §3.2 gives them. */
+/** Bare family names (`sonnet`, `claude-opus`): the defaults 2026 clients give them. */
 const FAMILY_DEFAULTS: Readonly<Record<string, string>> = {
   sonnet: 'claude-sonnet-4.5',
   opus: 'claude-opus-4.6',

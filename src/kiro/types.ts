@@ -54,6 +54,21 @@ export type ToolChoice = { type: 'auto' } | { type: 'any' } | { type: 'none' } |
 
 export type ClientApi = 'anthropic' | 'openai' | 'responses';
 
+/**
+ * The client asked for JSON output (Anthropic `output_config.format`, OpenAI `response_format`,
+ * Responses `text.format`). Kiro cannot constrain decoding: the bridge puts the format in the
+ * system prompt and validates the answer itself.
+ */
+export interface ResponseFormat {
+  /** The JSON Schema the answer must match; absent: any JSON object (OpenAI's `json_object`). */
+  schema?: Record<string, unknown>;
+  /** The schema's name and description, when the client gave them (OpenAI's `json_schema`). */
+  name?: string;
+  description?: string;
+  /** Where the schema sits in the client's request (`response_format.json_schema.schema`), for errors. */
+  param: string;
+}
+
 /** One client request, in neutral form. */
 export interface ChatRequest {
   api: ClientApi;
@@ -72,6 +87,8 @@ export interface ChatRequest {
   stream: boolean;
   /** A client-supplied session key (Anthropic metadata.user_id, OpenAI user) for stable ids. */
   sessionKey?: string;
+  /** The answer must be JSON (matching a schema, if given). */
+  responseFormat?: ResponseFormat;
 }
 
 export type FinishReason = 'end_turn' | 'tool_use' | 'max_tokens' | 'stop_sequence';
@@ -89,6 +106,11 @@ export type OutputEvent =
       contextUsagePercentage?: number;
       /** Credits charged, from Kiro's meteringEvent. */
       credits?: number;
+      /**
+       * Tokens Kiro processed that the answer does not show (an earlier attempt the bridge
+       * discarded, text dropped around a JSON answer): added to the answer's usage.
+       */
+      unseen?: { inputTokens: number; outputTokens: number; reasoningTokens: number };
     }
   | { type: 'finish'; reason: FinishReason; stopSequence?: string }
   | { type: 'error'; error: Error };

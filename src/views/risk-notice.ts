@@ -1,7 +1,7 @@
 // The one-time notice before the first Start: Kiro's terms are reported to disallow third-party
-// clients, and accounts have been suspended after use through proxies (kiro-protocol §10.3). It
-// is modal and says so plainly; starting is the acknowledgement, remembered in globalState (per
-// machine and profile, not per workspace).
+// clients, and accounts have been suspended after use through proxies
+// (docs/kiro-protocol.md#sign-in). It is modal and says so plainly; starting is the
+// acknowledgement, remembered in globalState (per machine and profile, not per workspace).
 import * as vscode from 'vscode';
 
 export const RISK_NOTICE_KEY = 'kiroBridge.riskNoticeAccepted';

@@ -1,5 +1,5 @@
 // Sign in to Kiro from VS Code, without the Kiro IDE: AWS Builder ID, IAM Identity Center, Google
-// or GitHub (kiro-protocol §10; the flows live in src/kiro/signin). Local windows use the browser
+// or GitHub (docs/kiro-protocol.md#sign-in; the flows live in src/kiro/signin). Local windows use the browser
 // and a loopback callback; remote windows (SSH, WSL, containers, Codespaces, code-server) use a
 // device code, because the browser runs on another machine than the callback would. A progress
 // notification shows each step and cancels the sign-in at any of them; nothing is stored unless the

@@ -1,6 +1,6 @@
 // The official `openai` package's Responses API (what Codex CLI speaks) against the bridge and the
 // fake Kiro upstream: plain and streamed answers, a function call round trip, previous_response_id,
-// reasoning, errors, and a stream cut in the middle.
+// item_reference, reasoning, errors, and a stream cut in the middle.
 import OpenAI, { APIError } from 'openai';
 import type { FunctionTool, ResponseFunctionToolCall, ResponseStreamEvent } from 'openai/resources/responses/responses';
 import { beforeEach, describe, expect, it } from 'vitest';
@@ -121,7 +121,7 @@ describe('responses: tools', () => {
     expect(assistant.toolUses).toEqual([{ toolUseId: call.call_id, name: 'shell', input: { command: ['ls', '-la'] } }]);
   });
 
-  it('streams function call arguments as deltas; parallel calls are separate items', async () => {
+  it('streams each function call\'s arguments whole, as one delta; parallel calls are separate items', async () => {
     h.upstream.scriptNext(
       toolReply([
         { name: 'shell', input: { command: ['cat', 'a.txt'] }, fragments: 4 },
@@ -134,8 +134,10 @@ describe('responses: tools', () => {
     const final = await stream.finalResponse();
     const calls = final.output.flatMap((i) => (i.type === 'function_call' ? [i] : []));
     expect(calls.map((c) => JSON.parse(c.arguments))).toEqual([{ command: ['cat', 'a.txt'] }, { command: ['cat', 'b.txt'] }]);
-    expect(deltas.filter((d) => d.index === 0).map((d) => d.delta).join('')).toBe(calls[0]!.arguments);
-    expect(deltas.filter((d) => d.index === 1).length).toBeGreaterThanOrEqual(2);
+    expect(deltas).toEqual([
+      { index: 0, delta: calls[0]!.arguments },
+      { index: 1, delta: calls[1]!.arguments },
+    ]);
   });
 });
 
@@ -170,6 +172,57 @@ describe('responses: previous_response_id', () => {
   });
 });
 
+describe('responses: item_reference', () => {
+  it('refers to the reasoning, message and call items of a stored streamed response; Kiro gets them in the history', async () => {
+    h.upstream.scriptNext({ name: 'think-text-tool', steps: [{ thinking: 'The shell can list them.' }, { text: 'Listing the files.' }, { tool: { name: 'shell', id: 'tooluse_ref1', input: { command: ['ls'] } } }] });
+    const first = await openai.responses.stream({ model: MODEL, tools: [shellTool], input: 'List the files.', reasoning: { effort: 'low' } }).finalResponse();
+    expect(first.output.map((i) => i.type)).toEqual(['reasoning', 'message', 'function_call']);
+    const ids = first.output.map((i) => i.id!);
+
+    h.upstream.scriptNext(textReply('There are two files.'));
+    const second = await openai.responses.create({
+      model: MODEL,
+      tools: [shellTool],
+      reasoning: { effort: 'low' }, // past thinking goes to Kiro only while thinking is on
+      input: [
+        { role: 'user', content: 'List the files.' },
+        ...ids.map((id) => ({ type: 'item_reference' as const, id })),
+        { type: 'function_call_output', call_id: 'tooluse_ref1', output: 'a.txt\nb.txt' },
+      ],
+    });
+    expect(second.output_text).toBe('There are two files.');
+    const assistant = sent().conversationState!.history!.map((e) => e.assistantResponseMessage).filter(Boolean).at(-1)!;
+    expect(assistant.content).toContain('The shell can list them.');
+    expect(assistant.content).toContain('Listing the files.');
+    expect(assistant.toolUses).toEqual([{ toolUseId: 'tooluse_ref1', name: 'shell', input: { command: ['ls'] } }]);
+    expect(current().userInputMessageContext!.toolResults).toEqual([{ toolUseId: 'tooluse_ref1', content: [{ text: 'a.txt\nb.txt' }], status: 'success' }]);
+
+    // the second response's own items can be referenced in turn
+    h.upstream.scriptNext(textReply('Yes.'));
+    const third = await openai.responses.create({ model: MODEL, input: [{ role: 'user', content: 'Sure?' }, { type: 'item_reference', id: second.output[0]!.id! }, { role: 'user', content: 'Really?' }] });
+    expect(third.output_text).toBe('Yes.');
+    expect(JSON.stringify(sent().conversationState!.history)).toContain('There are two files.');
+  });
+
+  it('an item of a store: false response, or of an evicted one, is a 400 naming the field; Kiro is not called', async () => {
+    h.upstream.scriptNext(textReply('not kept'));
+    const unstored = await openai.responses.create({ model: MODEL, input: 'x', store: false });
+    h.upstream.scriptNext(textReply('kept for a while'));
+    const stored = await openai.responses.create({ model: MODEL, input: 'y' });
+    h.bridge.responses.delete(stored.id);
+    const calls = h.upstream.generateRequests.length;
+    for (const response of [unstored, stored]) {
+      const itemId = response.output[0]!.id!;
+      const error = await failure(openai.responses.create({ model: MODEL, input: [{ role: 'user', content: 'q' }, { type: 'item_reference', id: itemId }] }));
+      expect(error).toBeInstanceOf(OpenAI.BadRequestError);
+      expect(error).toMatchObject({ status: 400, param: 'input[1].id', code: 'item_not_found', type: 'invalid_request_error' });
+      expect(error.message).toContain(`Item with id '${itemId}' not found`);
+      expect(error.message).toContain('send the item itself');
+    }
+    expect(h.upstream.generateRequests.length).toBe(calls);
+  });
+});
+
 describe('responses: errors', () => {
   it('prompt too long → 400 context_length_exceeded on input; unknown model → 404', async () => {
     h.upstream.scriptNext(upstreamErrors.contentLengthExceeded());
@@ -184,8 +237,8 @@ describe('responses: errors', () => {
 
   it('features Kiro lacks are a clear 400 before Kiro is called', async () => {
     const calls = h.upstream.generateRequests.length;
-    const json = await failure(openai.responses.create({ model: MODEL, input: 'x', text: { format: { type: 'json_object' } } }));
-    expect(json.param).toBe('text.format');
+    const template = await failure(openai.responses.create({ model: MODEL, input: 'x', prompt: { id: 'pmpt_1' } }));
+    expect(template.param).toBe('prompt');
     const background = await failure(openai.responses.create({ model: MODEL, input: 'x', background: true }));
     expect(background.param).toBe('background');
     expect(h.upstream.generateRequests.length).toBe(calls);

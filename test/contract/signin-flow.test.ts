@@ -1,6 +1,6 @@
-// The whole sign-in (kiro-protocol §10) against the fake upstream playing SSO-OIDC, Kiro's auth
-// service and the Q hosts, with a test acting as the browser and as the user. Each credential it
-// returns is then used by a real bridge, through the official Anthropic SDK.
+// The whole sign-in (docs/kiro-protocol.md#sign-in) against the fake upstream playing SSO-OIDC,
+// Kiro's auth service and the Q hosts, with a test acting as the browser and as the user. Each
+// credential it returns is then used by a real bridge, through the official Anthropic SDK.
 import Anthropic from '@anthropic-ai/sdk';
 import { createServer, type Server } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';

@@ -96,7 +96,7 @@ describe("Claude Code's WebSearch (a pure search request)", () => {
     expect(message.usage.server_tool_use).toEqual({ web_search_requests: 1, web_fetch_requests: 0 });
     expect(message.usage.output_tokens).toBeGreaterThan(0);
 
-    // One MCP call, shaped as kiro-protocol §2.6 says, and no generate call at all.
+    // One MCP call, shaped as docs/kiro-protocol.md#web-search says, and no generate call at all.
     expect(h.upstream.generateRequests).toHaveLength(0);
     expect(mcpCalls()).toHaveLength(1);
     const mcp = mcpCalls()[0]!;

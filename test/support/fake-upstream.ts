@@ -2,26 +2,26 @@
  * # Fake Kiro upstream
  *
  * A real HTTP server (`node:http`, 127.0.0.1, free port) that behaves like Kiro's upstream as
- * `../shared/docs/kiro-protocol.md` describes it, for every test that needs Kiro. Point the bridge
- * at `upstream.baseUrl`: every Kiro host maps onto it.
+ * `docs/kiro-protocol.md` describes it, for every test that needs Kiro. Point the bridge
+ * at `upstream.baseUrl`: every Kiro host maps onto it. (Its sections in parentheses.)
  *
- * | path (relative to baseUrl)            | what                                                    |
- * |---------------------------------------|---------------------------------------------------------|
- * | `POST /generateAssistantResponse`     | scripted EventStream replies (§2, §4), validated (§2.5) |
- * | `POST /refreshToken`                  | Social refresh (§1.2), optional rotation                |
- * | `POST /token`                         | SSO-OIDC refresh_token grant (IdC, §1.3)                |
- * | `GET  /getUsageLimits?…`              | 2025-10 CREDIT schema or the legacy VIBE/SPEC (§1.8)    |
- * | `POST /` + `x-amz-target`             | `AmazonCodeWhispererService.ListAvailableModels` (§2.6) |
- * | `POST /mcp`                           | MCP `tools/call` web_search (§2.6)                      |
- * | `POST /client/register`               | SSO-OIDC RegisterClient (§10.1.1)                       |
- * | `POST /device_authorization`          | SSO-OIDC StartDeviceAuthorization (§10.1.2)             |
- * | `GET  /authorize`                     | SSO-OIDC browser page: 302 to the loopback (§10.1.3)    |
- * | `POST /token` (auth code, device)     | SSO-OIDC CreateToken sign-in grants                     |
- * | `GET  /device?user_code=…&approve=1`  | the verification page a test "approves" on              |
- * | `GET  /login`, `POST /oauth/token`    | Kiro social login + code exchange (§10.2)               |
- * | `POST /oauth/device/{authorization,poll}` | Kiro social device flow (§10.2.4)                   |
- * | `POST /logout`                        | Kiro social refresh-token revocation                    |
- * | `POST /` ListAvailableProfiles        | profiles of IdC accounts (§10.1.5)                      |
+ * | path (relative to baseUrl)                | what                                                            |
+ * |-------------------------------------------|-----------------------------------------------------------------|
+ * | `POST /generateAssistantResponse`         | scripted EventStream replies, validated (#conversation-rules)   |
+ * | `POST /refreshToken`                      | Social refresh (#auth-kinds), optional rotation                 |
+ * | `POST /token`                             | SSO-OIDC refresh_token grant (IdC, #auth-kinds)                 |
+ * | `GET  /getUsageLimits?…`                  | 2025-10 CREDIT schema or the legacy VIBE/SPEC (#usage-limits)   |
+ * | `POST /` + `x-amz-target`                 | `AmazonCodeWhispererService.ListAvailableModels` (#other-calls) |
+ * | `POST /mcp`                               | MCP `tools/call` web_search (#web-search)                       |
+ * | `POST /client/register`                   | SSO-OIDC RegisterClient (#sso-oidc)                             |
+ * | `POST /device_authorization`              | SSO-OIDC StartDeviceAuthorization (#sso-oidc)                   |
+ * | `GET  /authorize`                         | SSO-OIDC browser page: 302 to the loopback (#sso-oidc)          |
+ * | `POST /token` (auth code, device)         | SSO-OIDC CreateToken sign-in grants                             |
+ * | `GET  /device?user_code=…&approve=1`      | the verification page a test "approves" on                      |
+ * | `GET  /login`, `POST /oauth/token`        | Kiro social login + code exchange (#kiro-social-login)          |
+ * | `POST /oauth/device/{authorization,poll}` | Kiro social device flow (#kiro-social-login)                    |
+ * | `POST /logout`                            | Kiro social refresh-token revocation                            |
+ * | `POST /` ListAvailableProfiles            | profiles of IdC accounts (#profiles)                            |
  *
  * ```ts
  * const upstream = await startFakeUpstream();          // one Social account, validation on
@@ -49,9 +49,10 @@
  * until the client leaves), or `{http:{status,body,headers}}` (after nothing but delays).
  * `holdHeaders: true` keeps the 200 headers back until the first frame, so a delay, cut or stall
  * can come before the first byte. Builders: `textReply`, `toolReply`, `interleavedToolsReply`,
- * `thinkingReply`, `exceptionReply`, `errorFrameReply`, `cutReply`, `slowReply`, `stallReply`,
+ * `thinkingReply`, `fencedJsonReply` / `proseJsonReply` (JSON as models wrap it when only the
+ * prompt asks for it), `exceptionReply`, `errorFrameReply`, `cutReply`, `slowReply`, `stallReply`,
  * `httpReply`, `delayedReply`, `resetBeforeHeadersReply`, `hangBeforeHeadersReply`, and
- * `upstreamErrors.*` for every §6.1 body.
+ * `upstreamErrors.*` for every error body of docs/kiro-protocol.md#errors.
  * A scenario can also be a function of the request (`GenerateContext`). With nothing scripted,
  * each call answers `textReply('Hello from the fake Kiro upstream.')`.
  *
@@ -103,8 +104,11 @@ export { FakeAccount, DEFAULT_MODELS, FREE_TIER_MODELS, LEGACY_MODEL_IDS, nextMo
 export {
   textReply,
   toolReply,
+  cutToolReply,
   interleavedToolsReply,
   thinkingReply,
+  fencedJsonReply,
+  proseJsonReply,
   exceptionReply,
   errorFrameReply,
   cutReply,
@@ -118,9 +122,9 @@ export {
   splitText,
   expandScenario,
 } from './fake-upstream/scenario';
-export type { ReplyExtras } from './fake-upstream/scenario';
+export type { CutToolSpec, ReplyExtras } from './fake-upstream/scenario';
 export { upstreamErrors, BEARER_INVALID_MESSAGE, SUSPENDED_MESSAGE } from './fake-upstream/bodies';
-export { validateGenerateBody, inputChars, DEFAULT_MAX_INPUT_CHARS, DEFAULT_TOOL_NAME_MAX_LENGTH } from './fake-upstream/validate';
+export { validateGenerateBody, checkBodySize, inputChars, DEFAULT_MAX_INPUT_CHARS, DEFAULT_MAX_BODY_BYTES, DEFAULT_TOOL_NAME_MAX_LENGTH } from './fake-upstream/validate';
 export { usageLimitsBody } from './fake-upstream/usage';
 export { FakeSignIn, KIRO_CALLBACK_PORT_ALLOWLIST, SIGNUPS_PAUSED_MESSAGE, DEVICE_GRANT_TYPE } from './fake-upstream/signin';
 export type { FakeRegistration, FakeDeviceAuthorization } from './fake-upstream/signin';

@@ -47,6 +47,20 @@ describe('parseAnthropicRequest', () => {
     expect(rejection({ ...base, system: 5 })).toMatch(/^system: /);
   });
 
+  it('a system message among the messages (Claude Code sends one per turn to some models) joins the system prompt, with a note', () => {
+    const { request, notes } = parse({
+      system: [{ type: 'text', text: 'You are Claude Code.', cache_control: { type: 'ephemeral' } }],
+      messages: [
+        { role: 'user', content: [{ type: 'text', text: 'say hi' }] },
+        { role: 'system', content: [{ type: 'text', text: '# Environment\nPlatform: linux', cache_control: { type: 'ephemeral' } }] },
+      ],
+    });
+    expect(request.system).toEqual(['You are Claude Code.', '# Environment\nPlatform: linux']);
+    expect(request.messages).toEqual([{ role: 'user', content: [{ type: 'text', text: 'say hi' }] }]);
+    expect(notes).toEqual(['messages.1: a system message was moved into the system prompt (Kiro takes one system prompt, ahead of the conversation)']);
+    expect(rejection({ ...base, messages: [{ role: 'user', content: 'x' }, { role: 'system', content: [{ type: 'image' }] }] })).toMatch(/^messages\.1\.content\.0: /);
+  });
+
   it('maps tool_use, tool_result (string, blocks, is_error, images) and thinking blocks', () => {
     const png = { type: 'base64', media_type: 'image/png', data: 'iVBORw0KGgo=' };
     const { request } = parse({
@@ -158,7 +172,11 @@ describe('parseAnthropicRequest', () => {
 
   it('maps tool_choice and checks it against the tools', () => {
     const tools = [{ name: 'read', input_schema: { type: 'object' } }];
-    expect(parse({ tools, tool_choice: { type: 'auto', disable_parallel_tool_use: true } }).request.toolChoice).toEqual({ type: 'auto' });
+    const oneAtATime = parse({ tools, tool_choice: { type: 'auto', disable_parallel_tool_use: true } });
+    expect(oneAtATime.request.toolChoice).toEqual({ type: 'auto' });
+    // Roo Code sends it on every call; Kiro has no such switch, so the record says so.
+    expect(oneAtATime.notes).toEqual(['tool_choice.disable_parallel_tool_use: true cannot be enforced by Kiro; the model may still call several tools at once']);
+    expect(parse({ tools, tool_choice: { type: 'any', disable_parallel_tool_use: false } }).notes).toEqual([]);
     expect(parse({ tools, tool_choice: { type: 'tool', name: 'read' } }).request.toolChoice).toEqual({ type: 'tool', name: 'read' });
     expect(parse({ tool_choice: { type: 'none' } }).request.toolChoice).toEqual({ type: 'none' });
     expect(rejection({ ...base, tools, tool_choice: { type: 'tool', name: 'write' } })).toContain('no tool named "write"');
@@ -196,6 +214,7 @@ describe('parseAnthropicRequest', () => {
     expect(rejection({ ...base, max_tokens: 1.5 })).toMatch(/^max_tokens: .*integer/);
     expect(rejection({ ...base, messages: [] })).toMatch(/^messages: /);
     expect(rejection({ ...base, messages: [{ role: 'system', content: 'x' }] })).toContain('top-level "system"');
+    expect(rejection({ ...base, messages: [{ role: 'wizard', content: 'x' }] })).toMatch(/^messages\.0\.role: /);
     expect(rejection({ ...base, messages: [{ role: 'user', content: 5 }] })).toMatch(/^messages\.0\.content: /);
   });
 

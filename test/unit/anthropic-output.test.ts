@@ -130,18 +130,15 @@ describe('Anthropic SSE read by the official SDK', () => {
     expect(seen).toBe('partial answer');
   });
 
-  it('a cut-off tool call reaches the SDK as an error, never as a tool_use to run', async () => {
+  it('a cut-off tool call reaches the SDK as the note and max_tokens, never as a tool_use to run', async () => {
     const events = assemble([kiroTool({ toolUseId: 'W', name: 'Write', input: '{"content":"<html>' }), kiroTool({ toolUseId: 'W', stop: true })]);
     canned.reply = sseReply(sseOf(events));
-    const stream = client.messages.stream({ model: 'm', max_tokens: 10, messages: [{ role: 'user', content: 'hi' }] });
-    const failure = await stream.finalMessage().then(
-      () => undefined,
-      (error: unknown) => error,
-    );
-    expect(failure).toBeInstanceOf(APIError);
-    expect((failure as APIError).type).toBe('api_error');
-    expect((failure as APIError).message).toMatch(/tool call input was cut off/);
-    expect(() => buildAnthropicMessage(events, meta())).toThrow(/tool call input was cut off/);
+    const message = await client.messages.stream({ model: 'm', max_tokens: 10, messages: [{ role: 'user', content: 'hi' }] }).finalMessage();
+    expect(message.stop_reason).toBe('max_tokens');
+    expect(message.content).toEqual([{ type: 'text', text: expect.stringMatching(/^\[Kiro Bridge: the Write tool call was cut off/) }]);
+    const built = buildAnthropicMessage(events, meta()).body;
+    expect(built.stop_reason).toBe('max_tokens');
+    expect(built.content.map((b) => b.type)).toEqual(['text']);
   });
 });
 

@@ -102,20 +102,17 @@ describe('ResponseAssembler: text', () => {
 });
 
 describe('ResponseAssembler: tool calls', () => {
-  it('streams a tool call: start with the restored name, raw fragments, parsed input at stop', () => {
+  it('emits a tool call whole once it stops: start with the restored name, the input text, the parsed input', () => {
     const names = { fromKiro: (name: string) => (name === 'mcp_fs_write_1a2b' ? 'mcp__filesystem__write_file_with_a_long_name' : name) };
     const assembler = new ResponseAssembler({ thinking: false, toolNames: names });
     expect(assembler.push(text('Writing.'))).toEqual([{ type: 'text', text: 'Writing.' }]);
-    expect(assembler.push(toolFrame({ toolUseId: 'tooluse_A', name: 'mcp_fs_write_1a2b' }))).toEqual([
-      { type: 'tool_start', id: 'tooluse_A', name: 'mcp__filesystem__write_file_with_a_long_name' },
-    ]);
-    expect(assembler.push(toolFrame({ toolUseId: 'tooluse_A', name: 'mcp_fs_write_1a2b', input: '{"path": "a.txt", ' }))).toEqual([
-      { type: 'tool_delta', id: 'tooluse_A', json: '{"path": "a.txt", ' },
-    ]);
-    expect(assembler.push(toolFrame({ toolUseId: 'tooluse_A', input: '"content": "hi"}' }))).toEqual([
-      { type: 'tool_delta', id: 'tooluse_A', json: '"content": "hi"}' },
-    ]);
+    // Nothing of the call goes out until Kiro says it is complete: a cut call is never half-sent.
+    expect(assembler.push(toolFrame({ toolUseId: 'tooluse_A', name: 'mcp_fs_write_1a2b' }))).toEqual([]);
+    expect(assembler.push(toolFrame({ toolUseId: 'tooluse_A', name: 'mcp_fs_write_1a2b', input: '{"path": "a.txt", ' }))).toEqual([]);
+    expect(assembler.push(toolFrame({ toolUseId: 'tooluse_A', input: '"content": "hi"}' }))).toEqual([]);
     expect(assembler.push(toolFrame({ toolUseId: 'tooluse_A', stop: true }))).toEqual([
+      { type: 'tool_start', id: 'tooluse_A', name: 'mcp__filesystem__write_file_with_a_long_name' },
+      { type: 'tool_delta', id: 'tooluse_A', json: '{"path": "a.txt", "content": "hi"}' },
       { type: 'tool_end', id: 'tooluse_A', input: { path: 'a.txt', content: 'hi' } },
     ]);
     expect(assembler.end()).toEqual([{ type: 'finish', reason: 'tool_use' }]);
@@ -150,8 +147,7 @@ describe('ResponseAssembler: tool calls', () => {
     ]);
     expect(out).toEqual([
       { type: 'tool_start', id: 'A', name: 'read' },
-      { type: 'tool_delta', id: 'A', json: '{"pa' },
-      { type: 'tool_delta', id: 'A', json: 'th":"f"}' },
+      { type: 'tool_delta', id: 'A', json: '{"path":"f"}' },
       { type: 'tool_end', id: 'A', input: { path: 'f' } },
       { type: 'tool_start', id: 'B', name: 'grep' },
       { type: 'tool_delta', id: 'B', json: '{"q":"x"}' },
@@ -169,8 +165,7 @@ describe('ResponseAssembler: tool calls', () => {
     ]);
     expect(out).toEqual([
       { type: 'tool_start', id: 'A', name: 'first' },
-      { type: 'tool_delta', id: 'A', json: '{"x":1' },
-      { type: 'tool_delta', id: 'A', json: '}' },
+      { type: 'tool_delta', id: 'A', json: '{"x":1}' },
       { type: 'tool_end', id: 'A', input: { x: 1 } },
       { type: 'finish', reason: 'tool_use' },
     ]);
@@ -190,19 +185,95 @@ describe('ResponseAssembler: tool calls', () => {
     ]);
   });
 
-  it('a tool call whose input is cut off is an error, never a half-executed tool', () => {
-    const out = run({ thinking: false }, [
+  it('a tool call whose input Kiro cut off is never emitted: a note takes its place and the turn ends with max_tokens', () => {
+    const notes: string[] = [];
+    const out = run({ thinking: false, onNote: (note) => notes.push(note) }, [
       toolFrame({ toolUseId: 'tooluse_W', name: 'Write' }),
       toolFrame({ toolUseId: 'tooluse_W', input: '{"file_path":"/tmp/a.html","content":"<html>' }),
       toolFrame({ toolUseId: 'tooluse_W', stop: true }),
       text('more text that must not follow'),
     ]);
-    expect(out.some((e) => e.type === 'tool_end')).toBe(false);
-    expect(terminal(out)).toHaveLength(1);
-    const error = errorOf(out);
-    expect(error.errorClass).toBe('stream_broken');
-    expect(error.message).toMatch(/tool call input was cut off/);
-    expect(error.message).toContain('Write (tooluse_W)');
+    expect(out).toEqual([
+      {
+        type: 'text',
+        text:
+          '[Kiro Bridge: the Write tool call was cut off by Kiro\'s output limit after 44 characters of input, so it was not run. ' +
+          'Its input began: `{"file_path":"/tmp/a.html","content":"<html>`. ' +
+          'Kiro cannot stream a tool input this large in one response. Do the same work in smaller pieces: write a large file in parts ' +
+          '(create it with the first part, then add each further part with its own call), and split a large edit into several smaller edits.]',
+      },
+      { type: 'finish', reason: 'max_tokens' },
+    ]);
+    expect(notes).toEqual([
+      'tool call Write (tooluse_W) cut off by Kiro after 44 characters of input (its input is not complete JSON): not sent to the client; the answer ends with a note asking for smaller pieces',
+    ]);
+  });
+
+  it('an empty input is a cut-off call when the tool requires properties, and {} when it requires none', () => {
+    const requiredInput = (name: string) => ({ Write: ['file_path', 'content'], Edit: ['file_path'] })[name];
+    const notes: string[] = [];
+    const empty = run({ thinking: false, requiredInput, onNote: (note) => notes.push(note) }, [
+      text('Writing the file.'),
+      toolFrame({ toolUseId: 'W', name: 'Write', stop: true }),
+    ]);
+    expect(empty.map((e) => e.type)).toEqual(['text', 'text', 'finish']);
+    expect(empty[1]).toMatchObject({ type: 'text', text: expect.stringMatching(/^\n\n\[Kiro Bridge: the Write tool call was cut off by Kiro's output limit after 0 characters of input, so it was not run\. Kiro cannot/) });
+    expect(empty.at(-1)).toEqual({ type: 'finish', reason: 'max_tokens' });
+    expect(notes[0]).toContain('(its input is empty, but file_path, content are required)');
+
+    const braces = run({ thinking: false, requiredInput }, [toolFrame({ toolUseId: 'E', name: 'Edit', input: ' {} ', stop: true })]);
+    expect(braces.at(-1)).toEqual({ type: 'finish', reason: 'max_tokens' });
+    expect(braces.some((e) => e.type === 'tool_start')).toBe(false);
+
+    const none = run({ thinking: false, requiredInput }, [toolFrame({ toolUseId: 'N', name: 'now', stop: true })]);
+    expect(none).toEqual([
+      { type: 'tool_start', id: 'N', name: 'now' },
+      { type: 'tool_end', id: 'N', input: {} },
+      { type: 'finish', reason: 'tool_use' },
+    ]);
+    // A partial object is the model's business (the client says what is missing): only an empty one is a cut.
+    const partial = run({ thinking: false, requiredInput }, [toolFrame({ toolUseId: 'P', name: 'Write', input: '{"file_path":"a"}', stop: true })]);
+    expect(partial.at(-1)).toEqual({ type: 'finish', reason: 'tool_use' });
+  });
+
+  it('complete calls before a cut one still run (tool_use); what came behind the cut call is dropped, usage still counts', () => {
+    const notes: string[] = [];
+    const out = run({ thinking: false, onNote: (note) => notes.push(note) }, [
+      toolFrame({ toolUseId: 'R', name: 'Read', input: '{"file_path":"a"}', stop: true }),
+      toolFrame({ toolUseId: 'W', name: 'Write', input: '{"file_path":"b","content":"' }),
+      toolFrame({ toolUseId: 'X', name: 'Bash', input: '{"command":"ls"}' }),
+      text('queued behind the Write'),
+      toolFrame({ toolUseId: 'W', input: 'abc', stop: true }),
+      toolFrame({ toolUseId: 'X', stop: true }),
+      text('after the cut'),
+      { kind: 'event', type: 'meteringEvent', json: { usage: 0.5 } },
+      { kind: 'event', type: 'contextUsageEvent', json: { contextUsagePercentage: 40 } },
+    ]);
+    expect(out.map((e) => (e.type === 'tool_start' ? `start ${e.id}` : e.type))).toEqual(['start R', 'tool_delta', 'tool_end', 'text', 'usage', 'usage', 'finish']);
+    // After a tool block the note is its own paragraph already.
+    expect(out[3]).toMatchObject({ type: 'text', text: expect.stringMatching(/^\[Kiro Bridge: the Write tool call/) });
+    expect(out.slice(4)).toEqual([
+      { type: 'usage', credits: 0.5 },
+      { type: 'usage', contextUsagePercentage: 40 },
+      { type: 'finish', reason: 'tool_use' },
+    ]);
+    expect(notes).toHaveLength(1);
+    expect(notes[0]).toMatch(/Write \(W\).*; 2 later part\(s\) of the answer dropped with it$/);
+  });
+
+  it('after a cut, any ending finishes the answer: an exception, a broken connection, or the end', () => {
+    const cutCall = [toolFrame({ toolUseId: 'W', name: 'Write', input: '{"content":"x', stop: true })];
+    for (const [more, ending] of [
+      [[exception('ThrottlingException')], 'none'],
+      [[exception('ContentLengthExceededException')], 'none'],
+      [[{ kind: 'error', type: 'InternalFailure', json: { message: 'oops' } } as KiroEvent], 'none'],
+      [[], new Error('ECONNRESET')],
+      [[], 'end'],
+    ] as const) {
+      const out = run({ thinking: false }, [...cutCall, ...more], ending);
+      expect(out.at(-1)).toEqual({ type: 'finish', reason: 'max_tokens' });
+      expect(terminal(out)).toHaveLength(1);
+    }
   });
 
   it('a tool input that is JSON but not an object is an error', () => {
@@ -215,16 +286,30 @@ describe('ResponseAssembler: tool calls', () => {
     expect(errorOf(out).message).toMatch(/without a tool name/);
   });
 
-  it('a stream that ends inside a tool call is an error, not end_turn', () => {
-    for (const events of [
-      [text('Let me write it.'), toolFrame({ toolUseId: 'A', name: 'Write' })],
-      [toolFrame({ toolUseId: 'A', name: 'Write', input: '{"a":1}' })],
-      [toolFrame({ toolUseId: 'A', name: 'ok', input: '{}', stop: true }), toolFrame({ toolUseId: 'B', name: 'Write', input: '{' })],
-    ]) {
-      const out = run({ thinking: false }, events);
-      expect(terminal(out)).toHaveLength(1);
-      expect(errorOf(out).message).toMatch(/cut off.*stream ended before the tool call was complete/);
-    }
+  it('a stream that ends inside a tool call (Kiro closing a call it cut) ends with the note, never end_turn', () => {
+    const notice = expect.stringMatching(/^\[Kiro Bridge: the Write tool call was cut off/);
+    const cases: [KiroEvent[], OutputEvent[]][] = [
+      [
+        [text('Let me write it.'), toolFrame({ toolUseId: 'A', name: 'Write' })],
+        [
+          { type: 'text', text: 'Let me write it.' },
+          { type: 'text', text: expect.stringMatching(/^\n\n\[Kiro Bridge: the Write tool call was cut off/) },
+          { type: 'finish', reason: 'max_tokens' },
+        ],
+      ],
+      [[toolFrame({ toolUseId: 'A', name: 'Write', input: '{"a":1}' })], [{ type: 'text', text: notice }, { type: 'finish', reason: 'max_tokens' }]],
+      [
+        [toolFrame({ toolUseId: 'A', name: 'ok', input: '{}', stop: true }), toolFrame({ toolUseId: 'B', name: 'Write', input: '{' })],
+        [
+          { type: 'tool_start', id: 'A', name: 'ok' },
+          { type: 'tool_delta', id: 'A', json: '{}' },
+          { type: 'tool_end', id: 'A', input: {} },
+          { type: 'text', text: notice },
+          { type: 'finish', reason: 'tool_use' },
+        ],
+      ],
+    ];
+    for (const [events, expected] of cases) expect(run({ thinking: false }, events)).toEqual(expected);
   });
 
   it('flushes held text before a tool starts', () => {
@@ -271,9 +356,16 @@ describe('ResponseAssembler: usage, exceptions and broken streams', () => {
     ]);
   });
 
-  it('ContentLengthExceededException inside a tool call is a cut-off tool, not max_tokens', () => {
-    const out = run({ thinking: false }, [toolFrame({ toolUseId: 'A', name: 'Write', input: '{"content":"aaa' }), exception('ContentLengthExceededException')], 'none');
-    expect(errorOf(out).message).toMatch(/cut off.*output length limit/);
+  it('ContentLengthExceededException inside a tool call drops the call for the note, and ends with max_tokens', () => {
+    const notes: string[] = [];
+    const out = run(
+      { thinking: false, onNote: (note) => notes.push(note) },
+      [text('Here it comes.'), toolFrame({ toolUseId: 'A', name: 'Write', input: '{"content":"aaa' }), exception('ContentLengthExceededException')],
+      'none',
+    );
+    expect(out.map((e) => e.type)).toEqual(['text', 'text', 'finish']);
+    expect(out.at(-1)).toEqual({ type: 'finish', reason: 'max_tokens' });
+    expect(notes[0]).toContain('(Kiro reached its output length limit)');
   });
 
   it('ContentLengthExceededException after complete tool calls keeps tool_use', () => {
@@ -302,7 +394,7 @@ describe('ResponseAssembler: usage, exceptions and broken streams', () => {
     expect(error.cause).toBeInstanceOf(Error);
   });
 
-  it('fail() inside a tool call says the call was cut off and not executed', () => {
+  it('fail() inside a tool call (a broken connection, not Kiro\'s cut) says the call was cut off and not executed', () => {
     const out = run({ thinking: false }, [toolFrame({ toolUseId: 'W', name: 'Write', input: '{"a":' })], new Error('ECONNRESET'));
     expect(out.some((e) => e.type === 'tool_end')).toBe(false);
     expect(errorOf(out).message).toMatch(/ECONNRESET; the Write \(W\) tool call was cut off and was not executed/);
@@ -352,12 +444,14 @@ describe('ResponseAssembler: usage, exceptions and broken streams', () => {
       const label = `seed ${seed} round ${round}`;
       expect(terminal(out), label).toHaveLength(1);
       expect(['finish', 'error'], label).toContain(out.at(-1)!.type);
-      // block discipline: nothing but the open tool's deltas between its start and end
+      // block discipline: a tool comes whole (start, at most one delta, end), nothing in between
       let open: string | undefined;
-      for (const event of out) {
+      for (const [i, event] of out.entries()) {
         if (event.type === 'tool_start') {
           expect(open, label).toBeUndefined();
           open = event.id;
+          const next = out[i + 1];
+          expect(next?.type === 'tool_end' || (next?.type === 'tool_delta' && out[i + 2]?.type === 'tool_end'), label).toBe(true);
         } else if (event.type === 'tool_delta') expect(event.id, label).toBe(open);
         else if (event.type === 'tool_end') {
           expect(event.id, label).toBe(open);
@@ -456,17 +550,18 @@ describe('ResponseAssembler on real captures', () => {
     expect(out[0]).toEqual({ type: 'text', text: 'Immersive Weather Card: Native Web Design & Dynamic Effects' });
   });
 
-  it('caidaoli_text_then_tooluse_2738B.bin: the text, the Write tool start, then an error (the capture is cut)', () => {
+  it('caidaoli_text_then_tooluse_2738B.bin: the text, then (the capture ends inside the Write call) the cut-call note', () => {
     const events = decode('caidaoli_text_then_tooluse_2738B.bin', 100);
-    const out = run({ thinking: true }, events);
+    const notes: string[] = [];
+    const out = run({ thinking: true, onNote: (note) => notes.push(note) }, events);
     const m = merged(out);
-    expect(m[0]).toEqual({ type: 'text', text: contentOf(events) });
     expect(contentOf(events)).toMatch(/^我将为您创建.*HTML文件。$/);
-    expect(m[1]).toEqual({ type: 'tool_start', id: 'tooluse_1DCqyICMR-CfTS36UNNiwA', name: 'Write' });
-    expect(terminal(out)).toHaveLength(1);
-    const error = errorOf(out);
-    expect(error.errorClass).toBe('stream_broken');
-    expect(error.message).toMatch(/Write \(tooluse_1DCqyICMR-CfTS36UNNiwA\)/);
+    expect(m).toEqual([
+      { type: 'text', text: expect.stringMatching(/^我将为您创建.*HTML文件。\n\n\[Kiro Bridge: the Write tool call was cut off/s) },
+      { type: 'finish', reason: 'max_tokens' },
+    ]);
+    expect((m[0] as { text: string }).text.startsWith(contentOf(events))).toBe(true);
+    expect(notes[0]).toMatch(/^tool call Write \(tooluse_1DCqyICMR-CfTS36UNNiwA\) cut off/);
   });
 
   it('a capture cut mid-frame: the decoder error reaches the client as stream_broken after the text', () => {

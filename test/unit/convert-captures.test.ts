@@ -1,7 +1,7 @@
-// The real Kiro IDE request bodies (../shared/kiro-fixtures/kiroIDE_captured_req*.json, Aug 2025):
+// The real Kiro IDE request bodies (test/fixtures/kiro/kiroIDE_captured_req*.json, Aug 2025):
 // rebuild the conversation each one carries as a ChatRequest, convert it, and check we produce the
 // same structure the IDE sent — alternation, tool calls and results, tools, model id on every user
-// turn — differing only where 2026 peers report the upstream got stricter (empty content).
+// turn — differing only where other proxies report the 2026 upstream got stricter (empty content).
 import { describe, expect, it } from 'vitest';
 import { toKiroRequest, type ConvertResult, type KiroGenerateRequest, type KiroHistoryEntry } from '../../src/kiro/request/convert';
 import { resolveModel } from '../../src/kiro/models';

@@ -1,8 +1,8 @@
 // Property: any sequence of messages — random roles, tool calls and results (paired, orphaned,
 // unanswered, duplicated), empty blocks, images, thinking, long or odd tool names, junk schemas,
 // server tools, any tool_choice — converts into a body that passes every rule the upstream is
-// known to enforce (kiro-protocol §2.3–§2.5, peers §4), and nothing the client wrote is lost.
-// Checked twice: by the validator below (written from the spec apart from the converter) and by
+// known to enforce (docs/kiro-protocol.md#conversation-rules), and nothing the client wrote is lost.
+// Checked twice: by the validator below (written from the protocol notes apart from the converter) and by
 // the fake upstream's (test/support/fake-upstream/validate.ts).
 // Seeded: a failure prints the seed; re-run with KIRO_TEST_SEED=<seed>.
 import { describe, expect, it } from 'vitest';

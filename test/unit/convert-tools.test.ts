@@ -342,7 +342,7 @@ describe('tool results', () => {
     );
     expect(historyAssistant(r, 1).toolUses!.map((t) => t.input)).toEqual([{ path: 'x' }, { value: 42 }, {}, { value: [1] }]);
     expect(repair(r, 'tool-use-input-wrapped')).toBe(
-      'message 1: tool call input given as a JSON string sent as the object it holds; message 1: non-object tool call input sent as {"value": …} (GO does the same); message 1: missing tool call input sent as {}',
+      'message 1: tool call input given as a JSON string sent as the object it holds; message 1: non-object tool call input sent as {"value": …} (Kiro takes only objects); message 1: missing tool call input sent as {}',
     );
   });
 });

@@ -11,15 +11,19 @@ import { EventStreamDecoder, EventStreamError } from '../../src/kiro/codec/event
 import { encodeMessage } from '../support/eventstream-encoder';
 import {
   BEARER_INVALID_MESSAGE,
+  DEFAULT_MAX_BODY_BYTES,
   FREE_TIER_MODELS,
   LEGACY_MODEL_IDS,
   cutReply,
+  cutToolReply,
   delayedReply,
   errorFrameReply,
   hangBeforeHeadersReply,
   resetBeforeHeadersReply,
   exceptionReply,
+  fencedJsonReply,
   interleavedToolsReply,
+  proseJsonReply,
   slowReply,
   stallReply,
   startFakeUpstream,
@@ -232,6 +236,15 @@ describe('generate: scripted scenarios', () => {
     expect(contents.some((c) => c.includes('<thinking>'))).toBe(false);
   });
 
+  it('sends JSON the way models wrap it: in a fence after a sentence, or inside prose', async () => {
+    const value = { city: 'Paris', temperature: 21.5, tags: ['sunny'] };
+    const fenced = await play(fencedJsonReply(value, { after: 'Anything else?' }));
+    expect(fenced.length).toBeGreaterThan(1);
+    expect(textOf(fenced)).toBe(`Here is the JSON you asked for:\n\n\`\`\`json\n${JSON.stringify(value, null, 2)}\n\`\`\`\n\nAnything else?`);
+    const prose = await play(proseJsonReply(value));
+    expect(textOf(prose)).toBe(`Sure! The result is ${JSON.stringify(value)} Let me know if you need anything else.`);
+  });
+
   it('sends meteringEvent and contextUsageEvent payloads as Kiro does', async () => {
     const events = await play(textReply('ok', { chunks: 1, contextUsage: 12.5, metering: 0.42 }));
     expect(events.slice(1)).toEqual([
@@ -248,6 +261,37 @@ describe('generate: scripted scenarios', () => {
     ]);
     const throttled = await play(exceptionReply('ThrottlingException'));
     expect(throttled[0]).toMatchObject({ kind: 'exception', type: 'ThrottlingException' });
+  });
+
+  it('cuts a large tool input the ways Kiro does: truncated at stop, empty, unfinished, or by ContentLengthExceededException', async () => {
+    const input = { file_path: '/src/big.ts', content: 'line\n'.repeat(50) };
+    const whole = JSON.stringify(input);
+    const inputOf = (frames: ToolFrame[]) => frames.map((f) => f.input ?? '').join('');
+
+    const truncated = await play(cutToolReply({ name: 'Write', input, cut: 'truncated', keep: 40 }, { text: 'Writing.', metering: 0.3, contextUsage: 12 }));
+    expect(textOf(truncated)).toBe('Writing.');
+    const frames = toolFrames(truncated);
+    expect(frames[0]).toMatchObject({ name: 'Write' });
+    expect(inputOf(frames)).toBe(whole.slice(0, 40));
+    expect(frames.at(-1)).toMatchObject({ stop: true });
+    expect(truncated.slice(-2).map((e) => e.type)).toEqual(['contextUsageEvent', 'meteringEvent']);
+
+    const empty = toolFrames(await play(cutToolReply({ name: 'Write', input, cut: 'empty' })));
+    expect(inputOf(empty)).toBe('');
+    expect(empty.at(-1)).toMatchObject({ stop: true });
+
+    const unfinished = await play(cutToolReply({ name: 'Write', input, cut: 'unfinished', keep: 30 }, { metering: 1 }));
+    expect(inputOf(toolFrames(unfinished))).toBe(whole.slice(0, 30));
+    expect(toolFrames(unfinished).some((f) => f.stop)).toBe(false);
+    expect(unfinished.at(-1)!.type).toBe('toolUseEvent');
+
+    const limited = await play(cutToolReply({ name: 'Write', input, cut: 'truncated', exception: true }));
+    expect(toolFrames(limited).some((f) => f.stop)).toBe(false);
+    expect(limited.at(-1)).toMatchObject({ kind: 'exception', type: 'ContentLengthExceededException' });
+
+    const afterRead = toolFrames(await play(cutToolReply({ name: 'Write', input, cut: 'empty' }, { before: [{ name: 'Read', input: { file_path: 'a' } }] })));
+    expect(afterRead.filter((f) => f.stop).length).toBe(2);
+    expect(afterRead[0]).toMatchObject({ name: 'Read' });
   });
 
   it('sends :message-type error frames with code and message', async () => {
@@ -586,6 +630,31 @@ describe('generate: request validation', () => {
     expect((await generate(await socialRefresh(), body)).status).toBe(200);
   });
 
+  it('refuses a raw body over ~600 KB before reading it, with CONTENT_LENGTH_EXCEEDS_THRESHOLD', async () => {
+    const token = await socialRefresh();
+    const body = validBody();
+    const sized = (bytes: number) => {
+      body.conversationState!.currentMessage!.userInputMessage!.content = '';
+      const overhead = Buffer.byteLength(JSON.stringify(body));
+      // Multi-byte characters, so bytes and characters differ: the limit is in UTF-8 bytes.
+      body.conversationState!.currentMessage!.userInputMessage!.content = 'é'.repeat(Math.floor((bytes - overhead) / 2)) + 'x'.repeat((bytes - overhead) % 2);
+      expect(Buffer.byteLength(JSON.stringify(body))).toBe(bytes);
+      return body;
+    };
+    upstream.validation = { maxInputChars: 10_000_000 };
+    const over = await generate(token, sized(DEFAULT_MAX_BODY_BYTES + 1));
+    expect(over.status).toBe(400);
+    expect(over.headers.get('x-fake-kiro-rule')).toBe('body_too_large');
+    const said = await over.text();
+    expect(JSON.parse(said)).toEqual({ message: 'Input content length exceeds threshold.', reason: 'CONTENT_LENGTH_EXCEEDS_THRESHOLD' });
+    expect(classifyUpstreamResponse(400, said).errorClass).toBe('prompt_too_long');
+    expect(upstream.lastGenerate().rejectedBy).toBe('body_too_large');
+    expect((await generate(token, sized(DEFAULT_MAX_BODY_BYTES))).status).toBe(200);
+    upstream.validation = { maxBodyBytes: 5_000 };
+    expect((await generate(token, sized(5_001))).status).toBe(400);
+    expect((await generate(token, sized(5_000))).status).toBe(200);
+  });
+
   it('demands the profile each kind of login must send, and refuses a wrong one', async () => {
     const token = await socialRefresh();
     const body = validBody();
@@ -664,7 +733,7 @@ describe('generate: real Kiro IDE request captures', () => {
 
   it.each(captures)('%s is accepted by the Aug-2025 rules it was sent under', async (name) => {
     const account = upstream.addAccount({ models: [...LEGACY_MODEL_IDS] });
-    // Kiro did not demand a profile in 2025 (GO removed it then and worked); the captures carry none.
+    // Kiro did not demand a profile in 2025 (the original proxy removed it then and worked); the captures carry none.
     upstream.validation = { emptyAssistantContent: 'allow-with-tool-uses', skip: ['profile_arn_missing'] };
     const res = await generate(await socialRefresh(account), fixtureJson(name));
     expect(upstream.lastGenerate().refusal).toBeUndefined();
@@ -679,7 +748,7 @@ describe('generate: real Kiro IDE request captures', () => {
     const empties = body.conversationState!.history!.filter((h) => h.assistantResponseMessage?.content === '');
     const res = await generate(token, body);
     if (empties.length > 0) {
-      // The captures predate the 2026 upstream, which rejects empty assistant content (XW).
+      // The captures predate the 2026 upstream, which rejects empty assistant content.
       expect(res.status).toBe(400);
       expect(upstream.lastGenerate().rejectedBy).toBe('empty_assistant_content');
     } else {

@@ -1,7 +1,8 @@
 import { EventEmitter } from 'node:events';
-import type { IncomingMessage } from 'node:http';
+import { createServer, request as httpRequest, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { BodyError, checkApiKey, checkHost, checkOrigin, hostnameOf, keysMatch, parseJsonBody, presentedKey, readBody } from '../../src/bridge/http/guards';
+import { BodyError, checkApiKey, checkHost, checkOrigin, discardUpload, hostnameOf, keysMatch, parseJsonBody, presentedKey, readBody, unreadBodyPlan } from '../../src/bridge/http/guards';
 
 describe('checkHost', () => {
   it('accepts loopback names with or without a port', () => {
@@ -105,5 +106,98 @@ describe('bodies', () => {
     } catch (error) {
       expect((error as BodyError).failure).toMatchObject({ status: 400, type: 'invalid_request_error' });
     }
+  });
+});
+
+describe('the unread rest of a refused upload', () => {
+  /**
+   * A real server whose handler reports the plan for each request's unread body and then runs
+   * `handle`; the client side is a real node:http request.
+   */
+  async function serve(handle: (req: IncomingMessage, plan: string) => Promise<unknown> | unknown): Promise<{ server: Server; port: number; results: unknown[] }> {
+    const results: unknown[] = [];
+    const server = createServer((req, res) => {
+      const plan = unreadBodyPlan(req, { maxBytes: 64 * 1024, maxMs: 60_000 });
+      void Promise.resolve(handle(req, plan)).then((result) => {
+        results.push({ plan, result });
+        if (!res.writableEnded && !req.socket.destroyed) res.end('done');
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    return { server, port: (server.address() as AddressInfo).port, results };
+  }
+
+  /** Sends `head` bytes, then (unless `end`) keeps the request open; resolves when the connection closes or the answer ends. */
+  function send(port: number, options: { method?: string; headers?: Record<string, string>; body?: Buffer; end?: boolean; trickle?: boolean }): Promise<'answered' | 'closed'> {
+    return new Promise((resolve) => {
+      const req = httpRequest({ host: '127.0.0.1', port, method: options.method ?? 'POST', path: '/', headers: options.headers ?? {} }, (res) => {
+        res.resume();
+        res.on('end', () => resolve('answered'));
+      });
+      req.on('error', () => resolve('closed'));
+      req.on('close', () => resolve('closed'));
+      if (options.trickle) {
+        // An endless chunked upload: a new piece whenever the socket takes the last one.
+        const piece = Buffer.alloc(16 * 1024, 0x20);
+        const pump = () => {
+          while (!req.destroyed && req.write(piece));
+          if (!req.destroyed) req.once('drain', pump);
+        };
+        pump();
+        return;
+      }
+      if (options.body) req.write(options.body);
+      if (options.end !== false) req.end();
+    });
+  }
+
+  it('plans nothing for a body already read or absent, a drain for a body still coming, a close for a declared runaway', async () => {
+    const { server, port, results } = await serve(async (req, plan) => {
+      if (req.url === '/' && req.headers['x-read'] === '1') {
+        await readBody(req, 1_000_000);
+        return unreadBodyPlan(req);
+      }
+      return plan;
+    });
+    try {
+      await send(port, { method: 'GET' });
+      await send(port, { headers: { 'content-length': '5', 'x-read': '1' }, body: Buffer.from('hello') });
+      await send(port, { headers: { 'transfer-encoding': 'chunked' }, body: Buffer.from('x'), end: true });
+      await send(port, { headers: { 'content-length': String(1024 ** 3) }, body: Buffer.alloc(10), end: false });
+    } finally {
+      server.closeAllConnections();
+      server.close();
+    }
+    expect(results.map((r) => (r as { result: unknown }).result)).toEqual(['none', 'none', 'drain', 'close']);
+  });
+
+  it('reads an upload to its end and resolves true', async () => {
+    const { server, port, results } = await serve((req) => discardUpload(req, { maxBytes: 64 * 1024, maxMs: 60_000 }));
+    try {
+      expect(await send(port, { headers: { 'content-length': String(50_000) }, body: Buffer.alloc(50_000, 0x20) })).toBe('answered');
+    } finally {
+      server.close();
+    }
+    expect(results).toEqual([{ plan: 'drain', result: true }]);
+  });
+
+  it('cuts an upload that goes on past the byte bound', async () => {
+    const { server, port, results } = await serve((req) => discardUpload(req, { maxBytes: 64 * 1024, maxMs: 60_000 }));
+    try {
+      expect(await send(port, { headers: { 'transfer-encoding': 'chunked' }, trickle: true })).toBe('closed');
+    } finally {
+      server.close();
+    }
+    expect(results).toEqual([{ plan: 'drain', result: false }]);
+  });
+
+  it('cuts an upload that stalls past the time bound', async () => {
+    const { server, port, results } = await serve((req) => discardUpload(req, { maxBytes: 64 * 1024, maxMs: 50 }));
+    try {
+      expect(await send(port, { headers: { 'content-length': '1000' }, body: Buffer.alloc(10), end: false })).toBe('closed');
+    } finally {
+      server.close();
+    }
+    expect(results).toEqual([{ plan: 'drain', result: false }]);
   });
 });

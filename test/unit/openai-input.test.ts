@@ -161,6 +161,29 @@ describe('parseChatCompletionRequest: messages', () => {
     expect(request.messages[1]).toEqual({ role: 'assistant', content: [{ type: 'thinking', thinking: 'hmm' }, { type: 'text', text: 'A' }, { type: 'text', text: 'no' }] });
   });
 
+  it("OpenRouter-style reasoning_details (kept by Cline and Roo Code) come back as thinking; encrypted entries are dropped with a note", () => {
+    const { request, notes } = parse({
+      messages: [
+        { role: 'user', content: 'q' },
+        {
+          role: 'assistant',
+          content: 'A',
+          reasoning_details: [
+            { type: 'reasoning.text', text: 'first', format: 'anthropic-claude-v1', index: 0 },
+            { type: 'reasoning.summary', summary: 'second', index: 1 },
+            { type: 'reasoning.encrypted', data: 'opaque', index: 2 },
+          ],
+        },
+        { role: 'user', content: 'q2' },
+      ],
+    });
+    expect(request.messages[1]).toEqual({ role: 'assistant', content: [{ type: 'thinking', thinking: 'first\n\nsecond' }, { type: 'text', text: 'A' }] });
+    expect(notes).toEqual(['messages[1].reasoning_details: 1 encrypted entry was dropped (only the provider that wrote them can read them)']);
+    // reasoning_content wins when both are sent
+    const both = parse({ messages: [{ role: 'user', content: 'q' }, { role: 'assistant', content: 'A', reasoning_content: 'rc', reasoning_details: [{ type: 'reasoning.text', text: 'rd' }] }, { role: 'user', content: 'q2' }] });
+    expect(both.request.messages[1]!.content[0]).toEqual({ type: 'thinking', thinking: 'rc' });
+  });
+
   it('a user name goes in front of the text, with a note', () => {
     const { request, notes } = parse({ messages: [{ role: 'user', name: 'alice', content: 'hi all' }] });
     expect(request.messages[0]!.content).toEqual([{ type: 'text', text: 'alice: hi all' }]);
@@ -247,8 +270,6 @@ describe('parseChatCompletionRequest: options', () => {
       [{ n: 2 }, 'n'],
       [{ logprobs: true }, 'logprobs'],
       [{ top_logprobs: 3 }, 'top_logprobs'],
-      [{ response_format: { type: 'json_object' } }, 'response_format'],
-      [{ response_format: { type: 'json_schema', json_schema: { name: 'x', schema: {} } } }, 'response_format'],
       [{ modalities: ['text', 'audio'] }, 'modalities'],
       [{ audio: { voice: 'alloy', format: 'mp3' } }, 'audio'],
       [{ functions: [{ name: 'f' }] }, 'functions'],
@@ -262,6 +283,31 @@ describe('parseChatCompletionRequest: options', () => {
     }
     // the defaults are fine
     expect(() => parse({ messages: user, n: 1, logprobs: false, response_format: { type: 'text' }, modalities: ['text'], seed: 4, top_p: 0.5, frequency_penalty: 0.1 })).not.toThrow();
+  });
+
+  it('response_format JSON modes become the neutral response format (emulated by the bridge)', () => {
+    const schema = { type: 'object', properties: { a: { type: 'integer' } }, required: ['a'], additionalProperties: false };
+    expect(parse({ messages: user, response_format: { type: 'json_schema', json_schema: { name: 'thing', description: 'A thing', schema, strict: true } } }).request.responseFormat).toEqual({
+      name: 'thing',
+      description: 'A thing',
+      schema,
+      param: 'response_format.json_schema.schema',
+    });
+    expect(parse({ messages: user, response_format: { type: 'json_object' } }).request.responseFormat).toEqual({ param: 'response_format' });
+    expect(parse({ messages: user, response_format: { type: 'text' } }).request.responseFormat).toBeUndefined();
+    expect(parse({ messages: user }).request.responseFormat).toBeUndefined();
+  });
+
+  it('malformed response_format is a 400 naming the field', () => {
+    const cases: [unknown, string][] = [
+      ['json', 'response_format'],
+      [{ type: 'yaml' }, 'response_format.type'],
+      [{ type: 'json_schema' }, 'response_format.json_schema'],
+      [{ type: 'json_schema', json_schema: { schema: {} } }, 'response_format.json_schema.name'],
+      [{ type: 'json_schema', json_schema: { name: 'x', schema: 'object' } }, 'response_format.json_schema.schema'],
+      [{ type: 'json_schema', json_schema: { name: 'x', strict: 'yes' } }, 'response_format.json_schema.strict'],
+    ];
+    for (const [format, param] of cases) expect(refusal({ model: 'm', messages: user, response_format: format }).param, JSON.stringify(format)).toBe(param);
   });
 
   it('type errors name the field', () => {

@@ -148,19 +148,16 @@ describe('chat.completion.chunk stream read by the official SDK', () => {
     expect(seen).toBe('partial answer');
   });
 
-  it('a cut-off tool call reaches the SDK as an error, never as a tool call to run', async () => {
+  it('a cut-off tool call reaches the SDK as the note and finish_reason length, never as a tool call to run', async () => {
     const events = assemble([kiroTool({ toolUseId: 'W', name: 'Write', input: '{"content":"<html>' }), kiroTool({ toolUseId: 'W', stop: true })]);
     canned.reply = sseReply(sseOf(events));
-    const failure = await client.chat.completions
-      .stream(PARAMS)
-      .finalChatCompletion()
-      .then(
-        () => undefined,
-        (error: unknown) => error,
-      );
-    expect(failure).toBeInstanceOf(APIError);
-    expect((failure as APIError).message).toMatch(/tool call input was cut off/);
-    expect(() => buildChatCompletion(events, meta())).toThrow(/tool call input was cut off/);
+    const completion = await client.chat.completions.stream(PARAMS).finalChatCompletion();
+    expect(completion.choices[0]!.finish_reason).toBe('length');
+    expect(completion.choices[0]!.message.tool_calls ?? []).toEqual([]);
+    expect(completion.choices[0]!.message.content).toMatch(/^\[Kiro Bridge: the Write tool call was cut off/);
+    const built = buildChatCompletion(events, meta()).body;
+    expect(built.choices[0]!.finish_reason).toBe('length');
+    expect(built.choices[0]!.message.tool_calls).toBeUndefined();
   });
 });
 

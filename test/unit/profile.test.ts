@@ -4,14 +4,14 @@
 // (what ListAvailableProfiles answered); the contract tests run it against the fake upstream.
 import { describe, expect, it } from 'vitest';
 import type { AccessToken, AccountTokens } from '../../src/kiro/accounts/auth';
-import type { AccountCredentials } from '../../src/kiro/accounts/credentials';
+import type { AccountCredentials, OAuthCredentials } from '../../src/kiro/accounts/credentials';
 import { AccountProfile, profileRuleOf, type ProfileChange } from '../../src/kiro/accounts/profile';
 import { BUILDER_ID_PROFILE_ARN, DEFAULT_SOCIAL_PROFILE_ARN } from '../../src/kiro/signin/constants';
 import type { KiroProfile, ProfileDiscovery } from '../../src/kiro/signin/profiles';
 
 const token: AccessToken = { value: 'aoa-token', expiresAt: Number.MAX_SAFE_INTEGER, marginMs: 0 };
 const social: AccountCredentials = { auth: 'Social', refreshToken: 'aor-x', disabled: false, index: 0 };
-const idc = (over: Partial<Extract<AccountCredentials, { auth: 'IdC' }>> = {}): AccountCredentials => ({ auth: 'IdC', refreshToken: 'aor-y', clientId: 'c', clientSecret: 's', disabled: false, index: 0, ...over });
+const idc = (over: Partial<OAuthCredentials> = {}): AccountCredentials => ({ auth: 'IdC', refreshToken: 'aor-y', clientId: 'c', clientSecret: 's', disabled: false, index: 0, ...over });
 const profile = (region: string, id: string): KiroProfile => ({ arn: `arn:aws:codewhisperer:${region}:123456789012:profile/${id}`, profileName: id, region });
 
 /** Only what AccountProfile reads of the tokens: the profile the login named. */

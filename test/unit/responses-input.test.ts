@@ -95,7 +95,6 @@ describe('parseResponsesRequest: input', () => {
     expect(notes).toEqual(['tools[0]: dropped the hosted tool "web_search" (Kiro cannot run OpenAI\'s hosted tools)', 'input[1]: dropped a web_search_call item (Kiro cannot carry hosted tool calls)']);
     expect(refusal({ input: [{ type: 'telepathy' }] }).param).toBe('input[0].type');
     expect(refusal({ input: 'x', tools: [{ type: 'holodeck' }] }).param).toBe('tools[0].type');
-    expect(refusal({ input: [{ type: 'item_reference', id: 'msg_1' }] }).param).toBe('input[0].type');
   });
 
   it('custom tools take a free-form string, carried as {"input": …}; their grammar goes in the description', () => {
@@ -114,6 +113,100 @@ describe('parseResponsesRequest: input', () => {
       inputSchema: { type: 'object', properties: { input: { type: 'string', description: 'The free-form input for the tool, which must follow this lark grammar.' } }, required: ['input'] },
     });
     expect(request.messages[1]!.content).toEqual([{ type: 'tool_use', id: 'c1', name: 'apply_patch', input: { input: '*** Begin Patch\n*** End Patch' } }]);
+  });
+
+  it('namespace tools are flattened to <namespace>__<name>; replayed calls with a namespace get the same name', () => {
+    const spawnSchema = { type: 'object', properties: { message: { type: 'string' } }, required: ['message'] };
+    const { request, namespacedTools, notes } = parse({
+      input: [
+        { role: 'user', content: 'delegate' },
+        { type: 'function_call', call_id: 'c1', name: 'spawn_agent', namespace: 'multi_agent_v1', arguments: '{"message":"go"}' },
+        { type: 'function_call_output', call_id: 'c1', output: '{"agent_id":"a1"}' },
+        { type: 'function_call', call_id: 'c2', name: 'get_me', namespace: 'mcp__github__', arguments: '{}' },
+        { type: 'function_call_output', call_id: 'c2', output: 'octocat' },
+      ],
+      tools: [
+        { type: 'function', name: 'exec_command', parameters: { type: 'object', properties: { cmd: { type: 'string' } } } },
+        {
+          type: 'namespace',
+          name: 'multi_agent_v1',
+          description: 'Tools for spawning and managing sub-agents.',
+          tools: [
+            { type: 'function', name: 'spawn_agent', description: 'Spawn a sub-agent.', strict: false, parameters: spawnSchema },
+            { type: 'function', name: 'close_agent', description: '', parameters: { type: 'object', properties: {} } },
+          ],
+        },
+        // Codex's MCP namespaces end in "__"; Codex trims the underscores around the delimiter.
+        { type: 'namespace', name: 'mcp__github__', tools: [{ type: 'function', name: 'get_me', description: 'Who am I?' }] },
+      ],
+      tool_choice: { type: 'function', name: 'spawn_agent', namespace: 'multi_agent_v1' },
+    });
+    expect(notes).toEqual([]);
+    expect(request.tools).toEqual([
+      { name: 'exec_command', description: '', inputSchema: { type: 'object', properties: { cmd: { type: 'string' } } } },
+      { name: 'multi_agent_v1__spawn_agent', description: 'Spawn a sub-agent.\n\nPart of the multi_agent_v1 tool group (Tools for spawning and managing sub-agents.).', inputSchema: spawnSchema },
+      { name: 'multi_agent_v1__close_agent', description: 'Part of the multi_agent_v1 tool group (Tools for spawning and managing sub-agents.).', inputSchema: { type: 'object', properties: {} } },
+      { name: 'mcp__github__get_me', description: 'Who am I?\n\nPart of the mcp__github__ tool group.', inputSchema: { type: 'object', properties: {} } },
+    ]);
+    expect([...namespacedTools]).toEqual([
+      ['multi_agent_v1__spawn_agent', { namespace: 'multi_agent_v1', name: 'spawn_agent' }],
+      ['multi_agent_v1__close_agent', { namespace: 'multi_agent_v1', name: 'close_agent' }],
+      ['mcp__github__get_me', { namespace: 'mcp__github__', name: 'get_me' }],
+    ]);
+    expect(request.toolChoice).toEqual({ type: 'tool', name: 'multi_agent_v1__spawn_agent' });
+    expect(request.messages[1]!.content).toEqual([{ type: 'tool_use', id: 'c1', name: 'multi_agent_v1__spawn_agent', input: { message: 'go' } }]);
+    expect(request.messages[3]!.content).toEqual([{ type: 'tool_use', id: 'c2', name: 'mcp__github__get_me', input: {} }]);
+  });
+
+  it('flattened names Kiro cannot take are shortened reversibly, like every other tool name', () => {
+    const namespace = 'mcp__a_server_whose_name_alone_is_nearly_the_whole_budget__';
+    const { request } = parse({ input: 'hi', tools: [{ type: 'namespace', name: namespace, tools: [{ type: 'function', name: 'fetch_the_thing', description: 'Fetch.' }] }] });
+    const flat = 'mcp__a_server_whose_name_alone_is_nearly_the_whole_budget__fetch_the_thing';
+    expect(request.tools.map((t) => t.name)).toEqual([flat]);
+    const { body, toolNames } = toKiroRequest(request, { kiroModel: 'claude-sonnet-4.5' });
+    const sent = body.conversationState.currentMessage.userInputMessage.userInputMessageContext!.tools![0]!.toolSpecification.name;
+    expect(sent.length).toBeLessThanOrEqual(63);
+    expect(toolNames.fromKiro(sent)).toBe(flat);
+  });
+
+  it('a namespace holds function tools only, and its members must not clash with other tools', () => {
+    expect(refusal({ input: 'x', tools: [{ type: 'namespace', name: 'ns', tools: [{ type: 'custom', name: 'c' }] }] }).param).toBe('tools[0].tools[0].type');
+    expect(refusal({ input: 'x', tools: [{ type: 'namespace', name: '', tools: [] }] }).param).toBe('tools[0].name');
+    expect(refusal({ input: 'x', tools: [{ type: 'namespace', name: 'ns', tools: 'spawn' }] }).param).toBe('tools[0].tools');
+    expect(refusal({ input: 'x', tools: [{ type: 'function', name: 'ns__f' }, { type: 'namespace', name: 'ns', tools: [{ type: 'function', name: 'f' }] }] }).param).toBe('tools[1].tools[0].name');
+  });
+
+  it("accepts every field Codex sends; tool_search and its items are dropped with notes", () => {
+    const { request, notes, echo } = parse({
+      input: [
+        { type: 'message', id: 'msg_1', role: 'developer', content: [{ type: 'input_text', text: 'rules' }] },
+        { type: 'message', id: 'msg_2', role: 'user', content: [{ type: 'input_text', text: 'find a tool' }] },
+        { type: 'tool_search_call', call_id: 'ts1', execution: 'client', arguments: { query: 'calendar' }, status: 'completed' },
+        { type: 'tool_search_output', call_id: 'ts1', execution: 'client', status: 'completed', tools: [] },
+        { type: 'message', id: 'msg_3', role: 'user', content: [{ type: 'input_text', text: 'go on' }] },
+      ],
+      tools: [{ type: 'tool_search', execution: 'client', description: 'Search tools', parameters: { type: 'object', properties: {} } }, { type: 'web_search', external_web_access: false }],
+      store: false,
+      stream: true,
+      include: ['reasoning.encrypted_content'],
+      reasoning: { summary: 'auto' },
+      prompt_cache_key: '01a24d0c-4e57-71c1-9b8d-0eddaeeb8a2b',
+      client_metadata: { 'x-codex-window-id': '01a24d0c:0', thread_id: '01a24d0c' },
+      parallel_tool_calls: true,
+      tool_choice: 'auto',
+    });
+    expect(request).toMatchObject({ system: ['rules'], tools: [], stream: true, sessionKey: '01a24d0c-4e57-71c1-9b8d-0eddaeeb8a2b' });
+    expect(request.messages).toEqual([
+      { role: 'user', content: [{ type: 'text', text: 'find a tool' }] },
+      { role: 'user', content: [{ type: 'text', text: 'go on' }] },
+    ]);
+    expect(echo).toMatchObject({ store: false, reasoning: { effort: null, summary: 'auto' } });
+    expect(notes).toEqual([
+      'tools[0]: dropped the "tool_search" tool (Kiro cannot load deferred tools; tools held back for it are not offered)',
+      'tools[1]: dropped the hosted tool "web_search" (Kiro cannot run OpenAI\'s hosted tools)',
+      'input[2]: dropped a tool_search_call item (Kiro cannot carry hosted tool calls)',
+      'input[3]: dropped a tool_search_output item (Kiro cannot carry hosted tool calls)',
+    ]);
   });
 
   it('refuses remote images, files, and bad roles, naming the field', () => {
@@ -155,7 +248,6 @@ describe('parseResponsesRequest: options', () => {
       [{ background: true }, 'background'],
       [{ conversation: 'conv_1' }, 'conversation'],
       [{ prompt: { id: 'pmpt_1' } }, 'prompt'],
-      [{ text: { format: { type: 'json_schema', name: 'x', schema: {} } } }, 'text.format'],
       [{ top_logprobs: 2 }, 'top_logprobs'],
       [{ tool_choice: { type: 'web_search_preview' }, tools: [{ type: 'function', name: 'f' }] }, 'tool_choice.type'],
     ];
@@ -168,6 +260,27 @@ describe('parseResponsesRequest: options', () => {
   });
 });
 
+describe('text.format', () => {
+  it('JSON formats become the neutral response format and are echoed as sent', () => {
+    const schema = { type: 'object', properties: { a: { type: 'string' } }, required: ['a'], additionalProperties: false };
+    const format = { type: 'json_schema', name: 'thing', schema, strict: true };
+    const parsed = parse({ input: 'x', text: { format, verbosity: 'low' } });
+    expect(parsed.request.responseFormat).toEqual({ name: 'thing', schema, param: 'text.format.schema' });
+    expect(parsed.echo.text).toEqual({ format });
+    const object = parse({ input: 'x', text: { format: { type: 'json_object' } } });
+    expect(object.request.responseFormat).toEqual({ param: 'text.format' });
+    expect(object.echo.text).toEqual({ format: { type: 'json_object' } });
+    expect(parse({ input: 'x' }).echo.text).toEqual({ format: { type: 'text' } });
+  });
+
+  it('a malformed format is a 400 naming the field', () => {
+    expect(refusal({ input: 'x', text: 'json' }).param).toBe('text');
+    expect(refusal({ input: 'x', text: { format: { type: 'xml' } } }).param).toBe('text.format.type');
+    expect(refusal({ input: 'x', text: { format: { type: 'json_schema', schema: {} } } }).param).toBe('text.format.name');
+    expect(refusal({ input: 'x', text: { format: { type: 'json_schema', name: 'x', schema: [] } } }).param).toBe('text.format.schema');
+  });
+});
+
 describe('previous_response_id', () => {
   const stored: StoredResponse = {
     id: 'resp_prev',
@@ -177,6 +290,7 @@ describe('previous_response_id', () => {
       { role: 'assistant', content: [{ type: 'text', text: 'Hello Ada.' }] },
     ],
     response: { id: 'resp_prev' },
+    items: [],
   };
 
   it('continues the stored conversation (its input system text kept, instructions not carried over)', () => {
@@ -202,8 +316,85 @@ describe('previous_response_id', () => {
   });
 });
 
+describe('item_reference', () => {
+  // Output items as the bridge gave them to the client in an earlier response.
+  const items = [
+    { id: 'rs_1', type: 'reasoning', summary: [], content: [{ type: 'reasoning_text', text: 'Check the weather tool.' }] },
+    { id: 'msg_1', type: 'message', status: 'completed', role: 'assistant', content: [{ type: 'output_text', text: 'Let me check.', annotations: [], logprobs: [] }] },
+    { id: 'fc_1', type: 'function_call', call_id: 'call_1', name: 'weather', arguments: '{"city":"Paris"}', status: 'completed' },
+    { id: 'ctc_1', type: 'custom_tool_call', call_id: 'call_2', name: 'apply_patch', input: '*** Begin Patch' },
+  ];
+  const earlier: StoredResponse = { id: 'resp_earlier', system: [], messages: [], response: { id: 'resp_earlier', output: items }, items };
+  const store = new ResponsesStore();
+  store.put(earlier);
+  const item = (id: string) => store.item(id);
+  const tools = [
+    { type: 'function', name: 'weather', parameters: { type: 'object', properties: { city: { type: 'string' } } } },
+    { type: 'custom', name: 'apply_patch' },
+  ];
+  const tail = [
+    { type: 'function_call_output', call_id: 'call_1', output: 'sunny' },
+    { type: 'custom_tool_call_output', call_id: 'call_2', output: 'patched' },
+  ];
+
+  it('a reference is replaced by the stored item: the same request as sending the items themselves', () => {
+    const byReference = parse(
+      { input: [{ role: 'user', content: 'Weather in Paris?' }, ...['rs_1', 'msg_1', 'fc_1', 'ctc_1'].map((id) => ({ type: 'item_reference', id })), ...tail], tools },
+      { item },
+    );
+    const inline = parse({ input: [{ role: 'user', content: 'Weather in Paris?' }, ...earlier.items, ...tail], tools });
+    expect(byReference.request).toEqual(inline.request);
+    expect(byReference.notes).toEqual([]);
+    expect(byReference.request.messages[1]).toEqual({
+      role: 'assistant',
+      content: [
+        { type: 'thinking', thinking: 'Check the weather tool.' },
+        { type: 'text', text: 'Let me check.' },
+        { type: 'tool_use', id: 'call_1', name: 'weather', input: { city: 'Paris' } },
+        { type: 'tool_use', id: 'call_2', name: 'apply_patch', input: { input: '*** Begin Patch' } },
+      ],
+    });
+  });
+
+  it('the Vercel AI SDK shape: the message by reference, the call itself (type optional on the reference)', () => {
+    const { request } = parse(
+      {
+        input: [
+          { role: 'user', content: [{ type: 'input_text', text: 'Weather in Paris?' }] },
+          { type: 'item_reference', id: 'msg_1' },
+          { type: 'function_call', call_id: 'call_1', name: 'weather', arguments: '{"city":"Paris"}' },
+          { type: 'function_call_output', call_id: 'call_1', output: '{"sky":"sunny"}' },
+          { role: 'user', content: 'And the reasoning?' },
+          { id: 'rs_1' },
+        ],
+        tools: tools.slice(0, 1),
+      },
+      { item },
+    );
+    expect(request.messages.map((m) => [m.role, m.content.map((b) => b.type)])).toEqual([
+      ['user', ['text']],
+      ['assistant', ['text', 'tool_use']],
+      ['user', ['tool_result', 'text']],
+      ['assistant', ['thinking']],
+    ]);
+  });
+
+  it('an id the bridge does not hold is a 400 naming the field and saying to send the item itself', () => {
+    const error = refusal({ input: [{ role: 'user', content: 'q' }, { type: 'item_reference', id: 'msg_evicted' }] }, { item });
+    expect(error).toMatchObject({ status: 400, param: 'input[1].id', code: 'item_not_found' });
+    expect(error.message).toContain("Item with id 'msg_evicted' not found");
+    expect(error.message).toMatch(/store: false.*send the item itself/);
+    // a bridge without a store holds no items at all
+    expect(refusal({ input: [{ type: 'item_reference', id: 'msg_1' }] }).param).toBe('input[0].id');
+    expect(refusal({ input: [{ type: 'item_reference' }] }, { item }).param).toBe('input[0].id');
+  });
+});
+
 describe('ResponsesStore', () => {
-  const entry = (id: string, text = 'x'): StoredResponse => ({ id, system: [], messages: [{ role: 'user', content: [{ type: 'text', text }] }], response: { id } });
+  const entry = (id: string, text = 'x', itemIds: string[] = []): StoredResponse => {
+    const items = itemIds.map((itemId) => ({ id: itemId, type: 'message', role: 'assistant', content: [{ type: 'output_text', text }] }));
+    return { id, system: [], messages: [{ role: 'user', content: [{ type: 'text', text }] }], response: { id, output: items }, items };
+  };
 
   it('keeps the most recently used entries within the count', () => {
     const store = new ResponsesStore({ maxEntries: 2 });
@@ -229,6 +420,41 @@ describe('ResponsesStore', () => {
     expect(store.delete('b')).toBe(true);
     expect(store.delete('b')).toBe(false);
     expect(store.heldBytes).toBe(0);
+  });
+
+  it('indexes output items by id while their response is held, and forgets them with it', () => {
+    const store = new ResponsesStore({ maxEntries: 2 });
+    store.put(entry('a', 'from a', ['msg_a1', 'fc_a2']));
+    store.put(entry('b', 'from b', ['msg_b1']));
+    expect(store.item('msg_a1')).toMatchObject({ id: 'msg_a1', content: [{ text: 'from a' }] });
+    expect(store.item('fc_a2')?.id).toBe('fc_a2');
+    expect(store.item('msg_nope')).toBeUndefined();
+    // looking up an item counts as using its response: b is now the oldest and goes first
+    store.put(entry('c', 'from c', ['msg_c1']));
+    expect(store.get('b')).toBeUndefined();
+    expect(store.item('msg_b1')).toBeUndefined();
+    expect(store.item('msg_a1')?.id).toBe('msg_a1');
+    expect(store.indexedItems).toBe(3);
+    store.delete('a');
+    expect(store.item('msg_a1')).toBeUndefined();
+    expect(store.item('fc_a2')).toBeUndefined();
+    expect(store.indexedItems).toBe(1);
+    store.clear();
+    expect(store.item('msg_c1')).toBeUndefined();
+    expect(store.indexedItems).toBe(0);
+  });
+
+  it('replacing a response re-indexes its items; evicting for bytes drops the evicted items', () => {
+    const store = new ResponsesStore({ maxBytes: 1000 });
+    store.put(entry('a', 'one', ['msg_old']));
+    store.put(entry('a', 'two', ['msg_new']));
+    expect(store.item('msg_old')).toBeUndefined();
+    expect(store.item('msg_new')).toMatchObject({ content: [{ text: 'two' }] });
+    store.put(entry('b', 'y'.repeat(350), ['msg_b']));
+    expect(store.get('a')).toBeUndefined();
+    expect(store.item('msg_new')).toBeUndefined();
+    expect(store.item('msg_b')?.id).toBe('msg_b');
+    expect(store.indexedItems).toBe(1);
   });
 
   it('putting the same id again replaces it without double counting', () => {

@@ -33,7 +33,7 @@ const ECHO: ResponseEcho = {
 };
 
 function meta(overrides: Partial<ResponsesOutputMeta> = {}): ResponsesOutputMeta {
-  return { id: 'resp_test', model: 'claude-sonnet-4-5', created: 1_760_000_000, inputTokens: 42, countTokens, echo: ECHO, customTools: new Set(), ...overrides };
+  return { id: 'resp_test', model: 'claude-sonnet-4-5', created: 1_760_000_000, inputTokens: 42, countTokens, echo: ECHO, customTools: new Set(), namespacedTools: new Map(), ...overrides };
 }
 
 function sseOf(events: OutputEvent[], m: ResponsesOutputMeta = meta(), pingFirst = false): string {
@@ -205,6 +205,29 @@ describe('Responses stream read by the official SDK', () => {
     expect(outputAsMessage(body.output)).toEqual({ role: 'assistant', content: [{ type: 'tool_use', id: 'tooluse_P', name: 'apply_patch', input: { input: patch } }] });
   });
 
+  it('a call of a flattened namespace member goes back as its name plus its namespace, streamed and not', async () => {
+    const events = assemble([
+      kiroTool({ toolUseId: 'tooluse_N', name: 'multi_agent_v1__spawn_agent', input: '{"message":', stop: false }),
+      kiroTool({ toolUseId: 'tooluse_N', input: '"go"}', stop: true }),
+      kiroTool({ toolUseId: 'tooluse_P', name: 'exec_command', input: '{"cmd":"ls"}', stop: true }),
+    ]);
+    const m = meta({ namespacedTools: new Map([['multi_agent_v1__spawn_agent', { namespace: 'multi_agent_v1', name: 'spawn_agent' }]]) });
+    const { body } = buildResponse(events, m);
+    expect(body.output).toEqual([
+      { id: expect.stringMatching(/^fc_/), type: 'function_call', call_id: 'tooluse_N', name: 'spawn_agent', namespace: 'multi_agent_v1', arguments: '{"message":"go"}', status: 'completed' },
+      { id: expect.stringMatching(/^fc_/), type: 'function_call', call_id: 'tooluse_P', name: 'exec_command', arguments: '{"cmd":"ls"}', status: 'completed' },
+    ]);
+    const frames = framesOf(sseOf(events, m));
+    const added = frames.filter((f) => f.event === 'response.output_item.added').map((f) => f.data.item);
+    expect(added[0]).toMatchObject({ type: 'function_call', name: 'spawn_agent', namespace: 'multi_agent_v1', arguments: '' });
+    expect(added[1]).not.toHaveProperty('namespace');
+    expect(frames.find((f) => f.event === 'response.function_call_arguments.done')!.data).toMatchObject({ name: 'spawn_agent', arguments: '{"message":"go"}' });
+    const { final } = await sdkStream(sseOf(events, m));
+    expect(normalized(final)).toEqual(normalized(body));
+    // Kept for previous_response_id under the flat name Kiro knows.
+    expect(outputAsMessage(body.output).content.map((b) => b.type === 'tool_use' && b.name)).toEqual(['multi_agent_v1__spawn_agent', 'exec_command']);
+  });
+
   it('a mid-stream error reaches the SDK as an APIError, and ends with response.failed for Codex', async () => {
     const events = assemble([kiroText('partial answer'), { kind: 'exception', type: 'ThrottlingException', json: { message: 'Too many requests' } }]);
     const sse = sseOf(events);
@@ -258,18 +281,29 @@ describe('ResponsesStreamWriter: the wire format', () => {
     expect(frames[7]!.data).toMatchObject({ item_id: frames[2]!.data.item && (frames[2]!.data.item as { id: string }).id, output_index: 0, content_index: 0, text: 'Hello, wörld 👋 "quoted" \\ back\nslash\r\n\u2028\t</script>\u0000' });
   });
 
-  it('function calls: added with empty arguments, argument deltas, arguments.done with the name, item done', () => {
+  it('function calls: added with empty arguments, the argument delta(s), arguments.done with the name, item done', () => {
     const frames = framesOf(sseOf(scenarios['thinking, text and two tools']!()));
     const first = frames.filter((f) => f.data.output_index === 2);
     expect(first.map((f) => f.event)).toEqual([
       'response.output_item.added',
       'response.function_call_arguments.delta',
-      'response.function_call_arguments.delta',
       'response.function_call_arguments.done',
       'response.output_item.done',
     ]);
     expect(first[0]!.data.item).toMatchObject({ type: 'function_call', call_id: 'tooluse_AAAAAAAAAAAAAAAAAAAAAA', name: 'Read', arguments: '', status: 'in_progress' });
-    expect(first[3]!.data).toMatchObject({ name: 'Read', arguments: '{"file_path": "/a/b.ts", "limit": 20}' });
+    expect(first[2]!.data).toMatchObject({ name: 'Read', arguments: '{"file_path": "/a/b.ts", "limit": 20}' });
+    // Arguments in several deltas (the event contract allows them) are joined the same way.
+    const split = framesOf(
+      sseOf([
+        { type: 'tool_start', id: 'call_1', name: 'Read' },
+        { type: 'tool_delta', id: 'call_1', json: '{"file_path": ' },
+        { type: 'tool_delta', id: 'call_1', json: '"/a.ts"}' },
+        { type: 'tool_end', id: 'call_1', input: { file_path: '/a.ts' } },
+        { type: 'finish', reason: 'tool_use' },
+      ]),
+    );
+    expect(split.filter((f) => f.event === 'response.function_call_arguments.delta').map((f) => f.data.delta)).toEqual(['{"file_path": ', '"/a.ts"}']);
+    expect(split.find((f) => f.event === 'response.function_call_arguments.done')!.data).toMatchObject({ arguments: '{"file_path": "/a.ts"}' });
   });
 
   it('counts output and reasoning tokens and takes Kiro context usage', () => {

@@ -1,4 +1,4 @@
-// PKCE and state (kiro-protocol §10.1.3 step 2).
+// PKCE and state (docs/kiro-protocol.md#sso-oidc).
 import { describe, expect, it } from 'vitest';
 import { createPkcePair, createState, pkceChallenge, sameState } from '../../src/kiro/signin/pkce';
 

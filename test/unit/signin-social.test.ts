@@ -1,4 +1,5 @@
-// Kiro social sign-in (Google / GitHub, kiro-protocol §10.2) and profile discovery (§10.1.5), against the fake.
+// Kiro social sign-in (Google / GitHub) and profile discovery, against the fake
+// (docs/kiro-protocol.md#kiro-social-login, #profiles).
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DEFAULT_SOCIAL_PROFILE_ARN } from '../../src/kiro/signin/constants';
 import { signInEndpoints, type SignInEndpoints } from '../../src/kiro/signin/endpoints';

@@ -1,4 +1,4 @@
-// AWS SSO-OIDC for Builder ID / IAM Identity Center (kiro-protocol §10.1), against the fake.
+// AWS SSO-OIDC for Builder ID / IAM Identity Center (docs/kiro-protocol.md#sso-oidc), against the fake.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { MemorySecretStore } from '../../src/common/secret-store';
 import { KiroAccount } from '../../src/kiro/accounts/account';
@@ -200,7 +200,7 @@ describe('authorization code + PKCE', () => {
       state: 'st',
       code_challenge_method: 'S256',
     });
-    // The fake accepts any loopback port for the portless registration (RFC 8252 §7.3).
+    // The fake accepts any loopback port for the portless registration (RFC 8252, section 7.3).
     expect(`${location.origin}${location.pathname}`).toBe('http://127.0.0.1:53682/oauth/callback');
     expect(location.searchParams.get('state')).toBe('st');
   });

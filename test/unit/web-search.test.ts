@@ -73,7 +73,7 @@ describe('Kiro MCP web search answers', () => {
     expect(mcpUrl(kiroEndpoints({ upstreamBase: 'http://127.0.0.1:9/base/' }))).toBe('http://127.0.0.1:9/base/mcp');
   });
 
-  it("makes request ids in JW's format", () => {
+  it('makes request ids in the format other clients use', () => {
     expect(webSearchRequestId(1_750_000_000_000)).toMatch(/^web_search_tooluse_[A-Za-z0-9]{22}_1750000000000_[A-Za-z0-9]{8}$/);
   });
 

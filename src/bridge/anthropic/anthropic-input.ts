@@ -1,13 +1,15 @@
 // Anthropic Messages request → ChatRequest. Everything the Anthropic API accepts either maps onto
 // something Kiro can do or is refused with an `invalid_request_error` that names the field and
-// says why (a URL image, a PDF document, a server-side tool result…). Fields that change nothing
-// upstream (cache_control, top_k, service_tier, …) are accepted and ignored, as are unknown ones.
+// says why (a URL image, a PDF document, a server-side tool result…); `output_config.format` JSON
+// output is emulated by the bridge. Fields that change nothing upstream (cache_control, top_k,
+// service_tier, …) are accepted and ignored, as are unknown ones.
 import type {
   ChatMessage,
   ChatRequest,
   ContentBlock,
   ImageBlock,
   ImageMediaType,
+  ResponseFormat,
   TextBlock,
   ToolChoice,
   ToolDefinition,
@@ -183,36 +185,50 @@ function contentBlock(block: unknown, path: string, role: 'user' | 'assistant', 
   }
 }
 
-function messages(value: unknown, notes: string[]): ChatMessage[] {
+/**
+ * The conversation. A `system` message among them (Claude Code sends one per turn, with the
+ * environment, to models it believes take per-turn system messages) joins the system prompt,
+ * with a note: Kiro has a single system prompt, sent ahead of the conversation.
+ */
+function messages(value: unknown, notes: string[], systemText: string[]): ChatMessage[] {
   if (value === undefined) fail('messages', 'Field required');
   if (!Array.isArray(value)) fail('messages', `Input should be a valid list (got ${typeName(value)})`);
   if (value.length === 0) fail('messages', 'at least one message is required');
-  return value.map((message, i) => {
+  const out: ChatMessage[] = [];
+  value.forEach((message, i) => {
     const path = `messages.${i}`;
     if (!isObject(message)) fail(path, `Input should be an object (got ${typeName(message)})`);
     const role = message.role;
-    if (role !== 'user' && role !== 'assistant') {
-      fail(`${path}.role`, `Input should be 'user' or 'assistant' (got ${JSON.stringify(role)})${role === 'system' ? '; put system prompts in the top-level "system" field' : ''}`);
+    if (role === 'system') {
+      systemText.push(...system(message.content, `${path}.content`));
+      notes.push(`${path}: a system message was moved into the system prompt (Kiro takes one system prompt, ahead of the conversation)`);
+      return;
     }
+    if (role !== 'user' && role !== 'assistant') fail(`${path}.role`, `Input should be 'user', 'assistant' or 'system' (got ${JSON.stringify(role)})`);
     const content = message.content;
-    if (typeof content === 'string') return { role, content: [{ type: 'text', text: content }] };
+    if (typeof content === 'string') {
+      out.push({ role, content: [{ type: 'text', text: content }] });
+      return;
+    }
     if (!Array.isArray(content)) fail(`${path}.content`, `Input should be a string or a list of content blocks (got ${typeName(content)})`);
     const blocks: ContentBlock[] = [];
     content.forEach((block, j) => {
       const mapped = contentBlock(block, `${path}.content.${j}`, role, notes);
       if (mapped) blocks.push(mapped);
     });
-    return { role, content: blocks };
+    out.push({ role, content: blocks });
   });
+  if (out.length === 0) fail('messages', 'at least one user or assistant message is required; put system prompts in the top-level "system" field');
+  return out;
 }
 
-function system(value: unknown): string[] {
+function system(value: unknown, path = 'system'): string[] {
   if (value === undefined || value === null) return [];
   if (typeof value === 'string') return value ? [value] : [];
-  if (!Array.isArray(value)) fail('system', `Input should be a string or a list of text blocks (got ${typeName(value)})`);
+  if (!Array.isArray(value)) fail(path, `Input should be a string or a list of text blocks (got ${typeName(value)})`);
   return value.map((block, i) => {
-    if (!isObject(block) || block.type !== 'text') fail(`system.${i}`, "system blocks must be text blocks ({\"type\": \"text\", \"text\": …})");
-    return str(block, 'text', `system.${i}`, true);
+    if (!isObject(block) || block.type !== 'text') fail(`${path}.${i}`, "system blocks must be text blocks ({\"type\": \"text\", \"text\": …})");
+    return str(block, 'text', `${path}.${i}`, true);
   }).filter((text) => text.length > 0);
 }
 
@@ -244,9 +260,12 @@ function tools(value: unknown, notes: string[]): ToolDefinition[] {
   return out;
 }
 
-function toolChoice(value: unknown, defined: ToolDefinition[]): ToolChoice | undefined {
+function toolChoice(value: unknown, defined: ToolDefinition[], notes: string[]): ToolChoice | undefined {
   if (value === undefined || value === null) return undefined;
   if (!isObject(value)) fail('tool_choice', `Input should be an object (got ${typeName(value)})`);
+  if (value.disable_parallel_tool_use === true && value.type !== 'none') {
+    notes.push('tool_choice.disable_parallel_tool_use: true cannot be enforced by Kiro; the model may still call several tools at once');
+  }
   switch (value.type) {
     case 'auto':
     case 'any':
@@ -290,6 +309,31 @@ function stopSequences(value: unknown): string[] {
   }).filter((s) => s.length > 0);
 }
 
+/**
+ * `output_config.format` (or `output_format`, its deprecated beta name): a JSON Schema the answer
+ * must match. Kiro cannot constrain its output; the bridge emulates it (bridge/pipeline/structured-output).
+ */
+function outputFormat(body: Json): ResponseFormat | undefined {
+  let format: unknown;
+  let path = 'output_config.format';
+  const config = body.output_config;
+  if (config !== undefined && config !== null) {
+    if (!isObject(config)) fail('output_config', `Input should be an object (got ${typeName(config)})`);
+    format = config.format ?? undefined;
+  }
+  if (body.output_format !== undefined && body.output_format !== null) {
+    if (format !== undefined) fail('output_format', 'send either output_config.format or output_format (its deprecated beta name), not both');
+    format = body.output_format;
+    path = 'output_format';
+  }
+  if (format === undefined) return undefined;
+  if (!isObject(format)) fail(path, `Input should be an object (got ${typeName(format)})`);
+  if (format.type !== 'json_schema') fail(`${path}.type`, `Input should be 'json_schema' (got ${JSON.stringify(format.type)})`);
+  const schema = format.schema;
+  if (!isObject(schema)) fail(`${path}.schema`, schema === undefined ? 'Field required' : `Input should be an object (got ${typeName(schema)})`);
+  return { schema, param: `${path}.schema` };
+}
+
 function sessionKey(metadata: unknown): string | undefined {
   if (metadata === undefined || metadata === null) return undefined;
   if (!isObject(metadata)) fail('metadata', `Input should be an object (got ${typeName(metadata)})`);
@@ -321,13 +365,15 @@ function parse(body: unknown, options: ParseOptions, countOnly: boolean): Parsed
   const stream = countOnly ? false : body.stream;
   if (stream !== undefined && stream !== null && typeof stream !== 'boolean') fail('stream', 'Input should be a valid boolean');
   const definedTools = tools(body.tools, notes);
+  const inConversationSystem: string[] = [];
+  const conversation = messages(body.messages, notes, inConversationSystem);
   const request: ChatRequest = {
     api: 'anthropic',
     model,
-    system: system(body.system),
-    messages: messages(body.messages, notes),
+    system: [...system(body.system), ...inConversationSystem],
+    messages: conversation,
     tools: definedTools,
-    toolChoice: toolChoice(body.tool_choice, definedTools),
+    toolChoice: toolChoice(body.tool_choice, definedTools, notes),
     maxTokens,
     temperature,
     stopSequences: stopSequences(body.stop_sequences),
@@ -336,5 +382,7 @@ function parse(body: unknown, options: ParseOptions, countOnly: boolean): Parsed
     sessionKey: sessionKey(body.metadata),
   };
   if (request.toolChoice?.type === 'any' && request.tools.length === 0) fail('tool_choice', '"any" needs at least one tool in tools');
+  const format = outputFormat(body);
+  if (format) request.responseFormat = format;
   return { request, notes };
 }

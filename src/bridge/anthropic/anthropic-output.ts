@@ -62,6 +62,8 @@ export interface AnthropicErrorInfo {
   message: string;
   /** For a `retry-after` header. */
   retryAfterSeconds?: number;
+  /** A 5xx that a plain retry would only repeat at the user's cost (`x-should-retry: false`). */
+  noRetry?: boolean;
 }
 
 // ---- ids, signatures, errors --------------------------------------------------------------
@@ -113,6 +115,8 @@ const ERROR_TABLE: Record<ErrorClass, { status: number; type: AnthropicErrorType
   stream_broken: { status: 502, type: 'api_error' },
   // The SDKs know the API's own gateway timeout (504 timeout_error).
   timeout: { status: 504, type: 'timeout_error' },
+  // The upstream's answer was unusable (a gateway's 502), not the client's request.
+  invalid_output: { status: 502, type: 'api_error' },
   internal: { status: 500, type: 'api_error' },
 };
 
@@ -127,6 +131,7 @@ export function anthropicErrorFor(error: unknown, redactor: Redactor = defaultRe
   const { message, retryAfterSeconds } = messageAndRetry(error);
   const info: AnthropicErrorInfo = { status, type, message: redactor.text(message) };
   if (retryAfterSeconds !== undefined) info.retryAfterSeconds = retryAfterSeconds;
+  if (error.errorClass === 'invalid_output') info.noRetry = true;
   return info;
 }
 

@@ -175,6 +175,69 @@ export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   });
 }
 
+/**
+ * How much of a refused upload is still read, and for how long. Enough for any body a client
+ * might reasonably send past the limit; a runaway upload is cut rather than read to the end.
+ */
+export const REFUSED_UPLOAD_DRAIN = { maxBytes: 128 * 1024 * 1024, maxMs: 30_000 };
+
+/**
+ * What to do with the unread rest of a body the bridge answered without reading (a 413, a 401
+ * before the body, …), decided before the answer is written:
+ * - `none`: the body was read to its end;
+ * - `drain`: read and discard the rest (discardUpload), so the connection stays usable and a
+ *   client that reads the answer only after sending everything still gets it;
+ * - `close`: the rest is declared larger than REFUSED_UPLOAD_DRAIN allows: answer with
+ *   `Connection: close` and drop the connection after the answer.
+ */
+export function unreadBodyPlan(req: IncomingMessage, drain = REFUSED_UPLOAD_DRAIN): 'none' | 'drain' | 'close' {
+  if (req.complete || req.destroyed) return 'none';
+  const declared = Number(req.headers['content-length']);
+  const transferEncoding = req.headers['transfer-encoding'];
+  // Requests without a body (GET, or no length and no chunked encoding) are complete once parsed.
+  if (!Number.isFinite(declared) && !transferEncoding) return 'none';
+  return Number.isFinite(declared) && declared > drain.maxBytes ? 'close' : 'drain';
+}
+
+/**
+ * Reads and discards the rest of an upload the bridge has already answered. Closing a socket the
+ * client is still writing to makes its next write fail (EPIPE or ECONNRESET) and many clients
+ * then report that instead of the answer waiting in their receive buffer; reading to the end
+ * lets them finish sending and read it. Past `maxBytes` more bytes or `maxMs`, the connection is
+ * destroyed: nothing keeps the bridge reading a runaway upload. Resolves true when the upload
+ * ended, false when it was cut (or the client went away).
+ */
+export function discardUpload(req: IncomingMessage, drain = REFUSED_UPLOAD_DRAIN): Promise<boolean> {
+  return new Promise((resolve) => {
+    let discarded = 0;
+    const finish = (ended: boolean) => {
+      clearTimeout(timer);
+      req.off('data', onData);
+      req.off('end', onEnd);
+      req.off('close', onClose);
+      req.off('error', onClose);
+      resolve(ended);
+    };
+    const cut = () => {
+      finish(false);
+      req.socket?.destroy();
+    };
+    const onData = (chunk: Buffer) => {
+      discarded += chunk.length;
+      if (discarded > drain.maxBytes) cut();
+    };
+    const onEnd = () => finish(true);
+    const onClose = () => finish(req.complete);
+    const timer = setTimeout(cut, drain.maxMs);
+    timer.unref();
+    req.on('data', onData);
+    req.on('end', onEnd);
+    req.on('close', onClose);
+    req.on('error', onClose);
+    req.resume();
+  });
+}
+
 /** Parses a JSON body, turning syntax errors into an Anthropic-shaped 400. */
 export function parseJsonBody(body: Buffer): unknown {
   if (body.length === 0) {

@@ -20,12 +20,14 @@ export function sendJson(res: ServerResponse, status: number, body: unknown, hea
 }
 
 /** An Anthropic error response (`{"type":"error","error":{type,message}}`), with retry-after if known. */
-export function sendAnthropicError(res: ServerResponse, info: Pick<AnthropicErrorInfo, 'status' | 'type' | 'message' | 'retryAfterSeconds'> | GuardFailure): void {
+export function sendAnthropicError(res: ServerResponse, info: Pick<AnthropicErrorInfo, 'status' | 'type' | 'message' | 'retryAfterSeconds' | 'noRetry'> | GuardFailure): void {
   const headers: Record<string, string> = {};
   const retryAfter = (info as AnthropicErrorInfo).retryAfterSeconds;
   if (retryAfter !== undefined) headers['retry-after'] = String(Math.max(0, Math.ceil(retryAfter)));
   // Errors no retry can fix are marked so the SDKs do not retry them (they honour x-should-retry).
-  if (info.status === 400 || info.status === 401 || info.status === 403 || info.status === 404 || info.status === 413) {
+  // An answer that failed its schema twice already cost two Kiro calls; the SDKs' automatic
+  // retries (two more attempts each) would triple that without the user asking.
+  if (info.status === 400 || info.status === 401 || info.status === 403 || info.status === 404 || info.status === 413 || (info as AnthropicErrorInfo).noRetry) {
     headers['x-should-retry'] = 'false';
   }
   sendJson(res, info.status, anthropicErrorBody({ type: info.type as AnthropicErrorInfo['type'], message: info.message }), headers);

@@ -17,7 +17,7 @@ import type { AccountProvider } from '../../kiro/accounts/account-pool';
 import { TokenCounter, warmTokenizer } from '../../kiro/tokens';
 import type { BridgeConfig } from '../config';
 import { ABORT_CLIENT_GONE, ABORT_SHUTDOWN, type BridgeContext, type BridgeRoute, type ErrorWriter, type RouteCall, type RouteFailure } from '../context';
-import { BodyError, checkApiKey, checkHost, checkOrigin, isWildcardHost, parseJsonBody, readBody } from './guards';
+import { BodyError, checkApiKey, checkHost, checkOrigin, discardUpload, isWildcardHost, parseJsonBody, readBody, unreadBodyPlan } from './guards';
 import { healthAnswer } from './health';
 import { sendAnthropicError, sendJson } from './http';
 import { countTokensRoute, messagesRoute } from '../anthropic/messages';
@@ -327,10 +327,16 @@ export class BridgeServer extends Disposable {
   }
 
   private reject(res: ServerResponse, failure: RouteFailure, trace: RequestTrace | undefined, path: string): void {
+    // A refusal may come before the body was read (a bad key, a 413): the rest of the upload is
+    // read and discarded after the answer (bounded), or the connection is closed after it when
+    // the rest is declared too large to bother.
+    const unread = res.req ? unreadBodyPlan(res.req) : 'none';
+    if (unread === 'close' && !res.headersSent) res.setHeader('connection', 'close');
     // Paths of no route answer in the shape of the API they look like (a client that got its base
     // URL wrong still reads the error).
     const write = this.routeOf(path)?.sendError ?? (OPENAI_PATH.test(path) ? sendOpenAIRouteError : (sendAnthropicError as ErrorWriter));
     write(res, failure);
+    if (unread === 'drain') void discardUpload(res.req);
     trace?.finish(failure.status, { type: failure.type, message: failure.message });
   }
 
@@ -341,14 +347,8 @@ export class BridgeServer extends Disposable {
       try {
         body = parseJsonBody(await readBody(req, this.config.bodyLimit));
       } catch (error) {
-        if (error instanceof BodyError) {
-          if (error.failure.status === 413) {
-            // Discard the rest of the upload and close: reading 1 GB to say no is wasteful.
-            res.setHeader('connection', 'close');
-            req.resume();
-          }
-          return this.reject(res, error.failure, trace, route.path);
-        }
+        // The rest of a body over the limit is dealt with by reject (read and discarded, bounded).
+        if (error instanceof BodyError) return this.reject(res, error.failure, trace, route.path);
         // The client went away mid-upload: nobody to answer.
         trace.finish(499, { type: 'client_closed', message: (error as Error).message });
         return;

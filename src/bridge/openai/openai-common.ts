@@ -1,7 +1,8 @@
 // Validation pieces both OpenAI request parsers share (Chat Completions and Responses): typed field
 // readers that name the offending field in OpenAI's `param` form (`messages[2].content`), data-URL
-// images, function tool definitions, tool_choice, and reasoning effort → thinking budget.
-import type { ChatMessage, ChatRequest, ImageBlock, ImageMediaType, ToolChoice, ToolDefinition } from '../../kiro/types';
+// images, function tool definitions, tool_choice, reasoning effort → thinking budget, and the
+// JSON output formats (`response_format`, `text.format`).
+import type { ChatMessage, ChatRequest, ImageBlock, ImageMediaType, ResponseFormat, ToolChoice, ToolDefinition } from '../../kiro/types';
 import { OpenAIRequestError } from './openai-errors';
 
 export type Json = Record<string, unknown>;
@@ -153,7 +154,7 @@ export function toolChoice(value: unknown, tools: readonly ToolDefinition[], nam
 // ---- reasoning ------------------------------------------------------------------------------
 
 /**
- * Reasoning effort → Kiro thinking budget. low/medium/high follow JW (kiro-protocol §5.5);
+ * Reasoning effort → Kiro thinking budget. low/medium/high are the budgets other proxies use;
  * minimal is Anthropic's smallest budget; xhigh doubles high; none turns thinking off.
  */
 export const REASONING_BUDGETS: Readonly<Record<string, number>> = {
@@ -200,4 +201,38 @@ export function firstString(obj: Json, keys: readonly string[]): string | undefi
 /** Only tool results: the user turn OpenAI spreads over one message or item per call answered. */
 export function isToolResultTurn(message: ChatMessage | undefined): boolean {
   return message !== undefined && message.role === 'user' && message.content.length > 0 && message.content.every((b) => b.type === 'tool_result');
+}
+
+/**
+ * An output format (`response_format` in Chat Completions, `text.format` in Responses): `text`
+ * (undefined), `json_object`, or `json_schema`, whose fields sit in `json_schema` (Chat) or beside
+ * `type` (Responses, `nested: false`). `strict` is accepted either way: the bridge validates every
+ * answer against the schema.
+ */
+export function outputFormat(value: unknown, param: string, nested: boolean): ResponseFormat | undefined {
+  if (!present(value)) return undefined;
+  if (!isObject(value)) fail(param, `expected an object, got ${typeName(value)}`);
+  switch (value.type) {
+    case 'text':
+      return undefined;
+    case 'json_object':
+      return { param };
+    case 'json_schema': {
+      const path = nested ? `${param}.json_schema` : param;
+      const spec = nested ? value.json_schema : value;
+      if (!isObject(spec)) fail(path, present(spec) ? `expected an object, got ${typeName(spec)}` : 'missing required parameter');
+      const name = str(spec, 'name', path, true);
+      if (!name) fail(`${path}.name`, 'must not be empty');
+      const description = str(spec, 'description', path, false);
+      if (present(spec.strict) && typeof spec.strict !== 'boolean') fail(`${path}.strict`, `expected a boolean, got ${typeName(spec.strict)}`);
+      const schema = spec.schema;
+      if (present(schema) && !isObject(schema)) fail(`${path}.schema`, `expected an object, got ${typeName(schema)}`);
+      const format: ResponseFormat = { name, param: `${path}.schema` };
+      if (isObject(schema)) format.schema = schema;
+      if (description) format.description = description;
+      return format;
+    }
+    default:
+      fail(`${param}.type`, `expected "text", "json_object" or "json_schema", got ${JSON.stringify(value.type)}`);
+  }
 }

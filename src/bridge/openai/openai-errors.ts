@@ -29,6 +29,8 @@ export interface OpenAIErrorInfo {
   code: string | null;
   /** For a `retry-after` header. */
   retryAfterSeconds?: number;
+  /** A 5xx that a plain retry would only repeat at the user's cost (`x-should-retry: false`). */
+  noRetry?: boolean;
 }
 
 export interface OpenAIErrorBody {
@@ -66,6 +68,7 @@ const ERROR_TABLE: Record<ErrorClass, { status: number; type: OpenAIErrorType; c
   no_account: { status: 503, type: 'server_error', code: 'no_kiro_account' },
   stream_broken: { status: 502, type: 'server_error', code: 'stream_broken' },
   timeout: { status: 504, type: 'server_error', code: 'timeout' },
+  invalid_output: { status: 502, type: 'server_error', code: 'invalid_structured_output' },
   internal: { status: 500, type: 'server_error', code: null },
 };
 
@@ -99,6 +102,7 @@ export function openaiErrorFor(error: unknown, redactor: Redactor = defaultRedac
     code,
   };
   if (retryAfterSeconds !== undefined) info.retryAfterSeconds = retryAfterSeconds;
+  if (error.errorClass === 'invalid_output') info.noRetry = true;
   return info;
 }
 
@@ -139,7 +143,8 @@ export function sendOpenAIError(res: ServerResponse, info: OpenAIErrorInfo, head
   const extra: Record<string, string> = { ...headers };
   if (info.retryAfterSeconds !== undefined) extra['retry-after'] = String(Math.max(0, Math.ceil(info.retryAfterSeconds)));
   // Errors no retry can fix are marked so the SDKs do not retry them (they honour x-should-retry).
-  if (info.status >= 400 && info.status < 500 && info.status !== 408 && info.status !== 409 && info.status !== 429) extra['x-should-retry'] = 'false';
+  // An answer that failed its schema twice already cost two Kiro calls: no silent SDK retries.
+  if ((info.status >= 400 && info.status < 500 && info.status !== 408 && info.status !== 409 && info.status !== 429) || info.noRetry) extra['x-should-retry'] = 'false';
   sendJson(res, info.status, openaiErrorBody(info), extra);
 }
 

@@ -1,8 +1,9 @@
 // OpenAI Chat Completions request → ChatRequest. Everything the API accepts either maps onto
 // something Kiro can do or is refused with an OpenAI `invalid_request_error` naming the field
-// (`param`) and saying why: `n > 1`, logprobs, audio, JSON modes, remote image URLs, the legacy
-// `functions` API. Sampling knobs Kiro has no use for (seed, penalties, top_p, logit_bias…) are
-// accepted and ignored, as are unknown fields; what changes the request is listed in `notes`.
+// (`param`) and saying why: `n > 1`, logprobs, audio, remote image URLs, the legacy `functions`
+// API. `response_format` JSON modes are emulated (bridge/pipeline/structured-output). Sampling
+// knobs Kiro has no use for (seed, penalties, top_p, logit_bias…) are accepted and ignored, as are
+// unknown fields; what changes the request is listed in `notes`.
 //
 // Messages: `system` and `developer` messages become the system prompt (in order); `tool`
 // messages become tool results in a user turn (kiro/request/convert pairs them with the calls they
@@ -20,6 +21,7 @@ import {
   isToolResultTurn,
   list,
   num,
+  outputFormat,
   parallelToolCalls,
   present,
   str,
@@ -99,10 +101,29 @@ function toolArguments(raw: string, path: string, notes: string[]): unknown {
   return { value: parsed };
 }
 
+/**
+ * OpenRouter-style `reasoning_details` kept by Cline and Roo Code from an earlier provider: the
+ * readable entries as text; encrypted ones only that provider can read (dropped with a note).
+ */
+function reasoningDetailsText(details: unknown, path: string, notes: string[]): string | undefined {
+  if (!Array.isArray(details)) return undefined;
+  const texts: string[] = [];
+  let encrypted = 0;
+  for (const detail of details) {
+    if (!isObject(detail)) continue;
+    if (typeof detail.text === 'string' && detail.text) texts.push(detail.text);
+    else if (typeof detail.summary === 'string' && detail.summary) texts.push(detail.summary);
+    else if (present(detail.data)) encrypted++;
+  }
+  if (encrypted > 0) notes.push(`${path}.reasoning_details: ${encrypted} encrypted entr${encrypted === 1 ? 'y was' : 'ies were'} dropped (only the provider that wrote them can read them)`);
+  return texts.length > 0 ? texts.join('\n\n') : undefined;
+}
+
 function assistantMessage(message: Json, path: string, notes: string[]): ChatMessage {
   const content: ContentBlock[] = [];
-  // Reasoning a client sends back (DeepSeek-style `reasoning_content`, or `reasoning`).
-  const reasoning = firstString(message, ['reasoning_content', 'reasoning']);
+  // Reasoning a client sends back (DeepSeek-style `reasoning_content`, `reasoning`, or
+  // OpenRouter-style `reasoning_details`).
+  const reasoning = firstString(message, ['reasoning_content', 'reasoning']) ?? reasoningDetailsText(message.reasoning_details, path, notes);
   if (reasoning) content.push({ type: 'thinking', thinking: reasoning });
   if (present(message.content)) {
     for (const text of textParts(message.content, `${path}.content`, 'assistant')) if (text) content.push({ type: 'text', text });
@@ -233,16 +254,6 @@ function refuseWhatKiroCannotDo(body: Json): void {
     const modalities = list(body.modalities, 'modalities');
     if (modalities.some((m) => m !== 'text')) unsupported('modalities', 'Kiro answers with text only; send ["text"]');
   }
-  if (present(body.response_format)) {
-    const format = body.response_format;
-    if (!isObject(format)) fail('response_format', `expected an object, got ${typeName(format)}`);
-    if (format.type !== 'text') {
-      unsupported(
-        'response_format',
-        `${JSON.stringify(format.type)} output is not supported: Kiro cannot constrain the answer to JSON. Describe the format in the prompt, or use a tool whose parameters are the schema`,
-      );
-    }
-  }
   if (present(body.web_search_options)) unsupported('web_search_options', 'web search is not available through Kiro chat completions');
 }
 
@@ -288,5 +299,7 @@ export function parseChatCompletionRequest(input: unknown, _options: ChatParseOp
     sessionKey: firstString(body, ['prompt_cache_key', 'user', 'safety_identifier']),
   };
   if (thinking) request.thinking = thinking;
+  const format = outputFormat(body.response_format, 'response_format', true);
+  if (format) request.responseFormat = format;
   return { request, notes, includeUsage, thinkingOff: thinking === undefined };
 }

@@ -44,11 +44,15 @@ export function responsesApi(store: ResponsesStore | undefined): ChatApi {
     ...openaiShape,
     errorFor: (error, redactor) => openaiErrorFor(error, redactor, 'input'),
     parse(body, options): Exchange {
-      const parsed = parseResponsesRequest(body, { ...options, previous: store ? (id) => store.get(id) : undefined });
-      const { request, echo, customTools, inputSystem } = parsed;
+      const parsed = parseResponsesRequest(body, {
+        ...options,
+        previous: store ? (id) => store.get(id) : undefined,
+        item: store ? (id) => store.item(id) : undefined,
+      });
+      const { request, echo, customTools, namespacedTools, inputSystem } = parsed;
       const id = newResponseId();
       const created = nowSeconds();
-      const meta = (base: Parameters<Exchange['build']>[1]): ResponsesOutputMeta => ({ ...base, id, created, echo, customTools });
+      const meta = (base: Parameters<Exchange['build']>[1]): ResponsesOutputMeta => ({ ...base, id, created, echo, customTools, namespacedTools });
       let final: ResponseObject | undefined;
       let writer: ResponsesStreamWriter | undefined;
       return {
@@ -65,7 +69,7 @@ export function responsesApi(store: ResponsesStore | undefined): ChatApi {
           const response = final ?? writer?.response;
           if (!store || !echo.store || !response || response.status === 'failed') return;
           // The conversation so far, with this answer as its last turn, for previous_response_id.
-          store.put({ id, system: inputSystem, messages: [...request.messages, outputAsMessage(response.output)], response });
+          store.put({ id, system: inputSystem, messages: [...request.messages, outputAsMessage(response.output)], response, items: response.output });
         },
       };
     },

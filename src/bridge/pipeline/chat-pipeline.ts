@@ -13,6 +13,8 @@
 // - Back-pressure: after a write the client's socket cannot take, the upstream is not read
 //   until it drains. A client that goes away aborts the upstream call.
 // - One traffic record per request, updated as it goes.
+// - A request that wants JSON (a response format) is answered only once its whole answer has
+//   been validated (./structured-output): one more upstream call may be made to correct it.
 import type { ServerResponse } from 'node:http';
 import type { Redactor } from '../../common/redact';
 import { KiroError } from '../../kiro/errors';
@@ -25,6 +27,7 @@ import type { BuiltOutput, OutputBase, UsageTotals } from './output';
 import { SSE_HEADERS, type StreamSink } from '../http/sse';
 import { StreamCommitter, waitForDrain } from '../http/stream-response';
 import type { RequestTrace } from '../traffic';
+import { checkResponseFormat, structuredAnswer } from './structured-output';
 import { openUpstream, readAnswer, type Opened } from './upstream-open';
 
 /** An error as the client's API answers it (status, error type, message). */
@@ -121,6 +124,7 @@ export async function prepare(api: ChatApi, body: unknown, context: BridgeContex
     thinkingOff: exchange.thinkingOff,
     unknownModel: api.unknownModel,
   });
+  if (request.responseFormat) await checkResponseFormat(request.responseFormat);
   // Counting yields to the event loop now and then, so a long first prompt does not stall other streams.
   return { exchange, request, kiroModel, inputTokens: await context.counter.countRequestAsync(request) };
 }
@@ -178,16 +182,34 @@ export async function serveChat(api: ChatApi, call: RouteCall): Promise<void> {
   let opened: Opened | undefined;
   try {
     // The account pool picks the account and fails over between attempts (./upstream-open).
-    opened = await openUpstream(request, kiroModel, trace, context, config, signal);
-    if (stream) await streamResponse(res, opened, stream, exchange, base, trace, signal);
-    else await collectResponse(api, res, opened, exchange, base, trace, signal);
+    opened = await openUpstream(request, kiroModel, trace, context, config, signal, { inputTokens });
+    if (request.responseFormat) {
+      const events = await structuredAnswer(request, opened, {
+        trace,
+        signal,
+        base,
+        reopen: async (retry) => {
+          opened?.upstream.cancel();
+          opened = await openUpstream(retry, kiroModel, trace, context, config, signal, { inputTokens, recordConversion: false });
+          return opened;
+        },
+      });
+      if (stream) streamComplete(res, events, stream, exchange, base, trace);
+      else sendAnswer(api, res, events, exchange, base, trace);
+    } else if (stream) {
+      await streamResponse(res, opened, stream, exchange, base, trace, signal);
+    } else {
+      await collectResponse(api, res, opened, exchange, base, trace, signal);
+    }
   } catch (error) {
     if (finishIfClientGone(signal, trace)) return;
     const failure = failureToAnswer(error, signal);
     if (stream && (stream.committed || res.headersSent)) {
       // Committed: the API's in-stream error is the only honest ending left.
       const writer = stream.commit();
-      const tail = opened && !opened.assembler.done ? opened.assembler.fail(failure instanceof Error ? failure : new Error(String(failure))) : [];
+      // A structured answer wrote nothing before it was validated: no open block to close.
+      const tail =
+        opened && !opened.assembler.done && !request.responseFormat ? opened.assembler.fail(failure instanceof Error ? failure : new Error(String(failure))) : [];
       if (tail.length) writer.write(tail);
       writer.fail(failure);
       const info = api.errorFor(failure, context.redactor);
@@ -223,6 +245,26 @@ async function streamResponse(
     if (res.writableNeedDrain) await waitForDrain(res);
   });
   if (signal.aborted) throw signal.reason;
+  endStream(res, writer, exchange, base, trace, sent);
+}
+
+/** Streams an answer that is already complete (structured output, validated before it is sent). */
+function streamComplete(
+  res: ServerResponse,
+  events: readonly OutputEvent[],
+  stream: StreamCommitter<ApiStreamWriter>,
+  exchange: Exchange,
+  base: OutputBase,
+  trace: RequestTrace,
+): void {
+  const writer = stream.commit();
+  trace.markFirstByte();
+  writer.write(events);
+  endStream(res, writer, exchange, base, trace, trace.capture === 'off' ? undefined : events);
+}
+
+/** After the stream's last event: the record's usage and outcome, and the response's end. */
+function endStream(res: ServerResponse, writer: ApiStreamWriter, exchange: Exchange, base: OutputBase, trace: RequestTrace, sent: readonly OutputEvent[] | undefined): void {
   const outcome = writer.outcome;
   const usage = writer.usage;
   trace.update({
@@ -282,6 +324,11 @@ async function collectResponse(
   await readAnswer(opened, trace, signal, (batch) => {
     for (let i = 0; i < batch.length; i++) events.push(batch[i]!);
   });
+  sendAnswer(api, res, events, exchange, base, trace);
+}
+
+/** Builds the non-streaming answer from the complete event list and sends it. */
+function sendAnswer(api: ChatApi, res: ServerResponse, events: readonly OutputEvent[], exchange: Exchange, base: OutputBase, trace: RequestTrace): void {
   const answer = exchange.build(events, base);
   trace.markFirstByte();
   trace.update({

@@ -4,7 +4,7 @@
 // Kiro returns no token counts, so output is counted with the bridge's tokenizer over what was
 // emitted, each run of text or reasoning counted whole (more accurate than summing fragments), and
 // the prompt's estimate is replaced by Kiro's own contextUsagePercentage when it arrives (as
-// KRS/VRS/PY do).
+// kiro.rs and its ports do).
 import { KiroError } from '../../kiro/errors';
 import { TOOL_BLOCK_OVERHEAD } from '../../kiro/tokens';
 import type { FinishReason, OutputEvent } from '../../kiro/types';
@@ -41,6 +41,8 @@ export class UsageMeter {
   outputTokens = 0;
   reasoningTokens = 0;
   credits: number | undefined;
+  /** Input of attempts the answer does not show; kept apart so Kiro's own measure does not erase it. */
+  private unseenInput = 0;
 
   constructor(
     private readonly base: Pick<OutputBase, 'inputTokens' | 'countTokens' | 'contextWindow'>,
@@ -55,9 +57,15 @@ export class UsageMeter {
   }
 
   observe(event: Extract<OutputEvent, { type: 'usage' }>): void {
+    if (event.unseen) {
+      this.unseenInput += event.unseen.inputTokens;
+      this.inputTokens += event.unseen.inputTokens;
+      this.outputTokens += event.unseen.outputTokens;
+      this.reasoningTokens += event.unseen.reasoningTokens;
+    }
     if (event.contextUsagePercentage !== undefined && this.base.contextWindow) {
       // Kiro's own measure of the prompt beats our estimate.
-      this.inputTokens = Math.round((event.contextUsagePercentage * this.base.contextWindow) / 100);
+      this.inputTokens = Math.round((event.contextUsagePercentage * this.base.contextWindow) / 100) + this.unseenInput;
     }
     if (event.credits !== undefined) this.credits = event.credits;
   }

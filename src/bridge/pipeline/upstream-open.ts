@@ -7,9 +7,10 @@
 import { ResponseAssembler } from '../../kiro/response/assemble';
 import { generateAssistantResponse, type KiroResponseStream } from '../../kiro/http/client';
 import { toKiroRequest, type ConvertResult } from '../../kiro/request/convert';
+import { oversizedPayload, payloadTooLargeError, payloadTooLargeNote } from '../../kiro/request/payload-limit';
 import type { KiroEvent } from '../../kiro/codec/events';
 import { conversationIdFor } from '../../kiro/request/ids';
-import type { ChatRequest, OutputEvent } from '../../kiro/types';
+import type { ChatRequest, OutputEvent, ToolDefinition } from '../../kiro/types';
 import type { BridgeConfig } from '../config';
 import type { BridgeContext } from '../context';
 import type { RequestTrace } from '../traffic';
@@ -55,6 +56,22 @@ export async function readAnswer(
   if (!assembler.done) await emit(assembler.end());
 }
 
+/** Each tool's required input properties, by name (an empty input for one of these was cut). */
+function requiredInputs(tools: readonly ToolDefinition[]): Map<string, string[]> {
+  const required = new Map<string, string[]>();
+  for (const tool of tools) {
+    const list = tool.inputSchema?.required;
+    if (Array.isArray(list)) required.set(tool.name, list.filter((p): p is string => typeof p === 'string'));
+  }
+  return required;
+}
+
+/**
+ * Opens the answer to `request`: converts it (once), refuses a body larger than Kiro takes
+ * before any account is used, then makes the call through the account pool. `options.inputTokens`
+ * (the bridge's count of the request) goes into that refusal's message; `recordConversion: false`
+ * (a structured-output retry) leaves the record's first request and repairs as they are.
+ */
 export async function openUpstream(
   request: ChatRequest,
   kiroModel: string,
@@ -62,24 +79,37 @@ export async function openUpstream(
   context: BridgeContext,
   config: BridgeConfig,
   signal: AbortSignal,
+  options: { inputTokens?: number; recordConversion?: boolean } = {},
 ): Promise<Opened> {
   const conversationId = conversationIdFor(request.sessionKey);
-  // The converted body depends on the account only through its profile ARN: convert once per ARN.
-  const converted = new Map<string, ConvertResult & { text: string }>();
-  const convertFor = (profileArn: string | undefined) => {
+  // The converted body depends on the account only through its top-level profile ARN: the
+  // conversation is converted and measured once, and each ARN gets its own serialization.
+  const converted: ConvertResult = toKiroRequest(request, { kiroModel, conversationId, thinkingBudget: request.thinking?.budgetTokens });
+  // A follow-up call (a structured-output retry) keeps the record's first request and repairs.
+  const record = options.recordConversion !== false;
+  if (record) trace.addRepairs(converted.repairs);
+  const withoutArn = JSON.stringify(converted.body);
+  const oversized = oversizedPayload(withoutArn);
+  if (oversized) {
+    trace.captureKiroRequest(converted.body);
+    trace.addRepairs([payloadTooLargeNote(oversized)]);
+    throw payloadTooLargeError(oversized, options.inputTokens);
+  }
+  const texts = new Map<string, string>();
+  const textFor = (profileArn: string | undefined) => {
     const key = profileArn ?? '';
-    let result = converted.get(key);
-    if (!result) {
-      const body = toKiroRequest(request, { kiroModel, profileArn, conversationId, thinkingBudget: request.thinking?.budgetTokens });
-      result = { ...body, text: JSON.stringify(body.body) };
-      if (converted.size === 0) {
-        trace.addRepairs(body.repairs);
-        trace.captureKiroRequest(body.body);
-      }
-      converted.set(key, result);
+    let text = texts.get(key);
+    if (text === undefined) {
+      const body = profileArn ? { ...converted.body, profileArn } : converted.body;
+      text = profileArn ? JSON.stringify(body) : withoutArn;
+      // The record keeps the body as first sent.
+      if (texts.size === 0 && record) trace.captureKiroRequest(body);
+      texts.set(key, text);
     }
-    return result;
+    return { text, toolNames: converted.toolNames };
   };
+
+  const required = requiredInputs(request.tools);
 
   let firstAccount: string | undefined;
   return context.accounts.execute(
@@ -96,8 +126,14 @@ export async function openUpstream(
       },
     },
     async (lease) => {
-      const { text, toolNames } = convertFor(lease.account.profile.forStreaming);
-      const assembler = new ResponseAssembler({ toolNames, thinking: request.thinking !== undefined, stopSequences: request.stopSequences });
+      const { text, toolNames } = textFor(lease.account.profile.forStreaming);
+      const assembler = new ResponseAssembler({
+        toolNames,
+        thinking: request.thinking !== undefined,
+        stopSequences: request.stopSequences,
+        requiredInput: (name) => required.get(name),
+        onNote: (note) => trace.addRepairs([note]),
+      });
       let upstream: KiroResponseStream | undefined;
       try {
         upstream = await generateAssistantResponse(lease.account, lease.token, text, {

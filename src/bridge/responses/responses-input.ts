@@ -1,26 +1,30 @@
 // OpenAI Responses request → ChatRequest: as much of the API as Codex CLI and the openai SDK's
 // `responses` helpers use. `input` is a string or a list of items (messages, function calls and
 // their outputs, custom tool calls, reasoning); `instructions` and system/developer messages
-// become the system prompt; function and custom tools map to Kiro tools (hosted tools such as
-// web_search are dropped with a note, as the Anthropic side drops server tools).
+// become the system prompt; tools map to Kiro tools in responses-tools.ts (namespace groups are
+// flattened; hosted tools such as web_search are dropped with a note, as the Anthropic side drops
+// server tools). Fields that only steer OpenAI's servers (`include`, `client_metadata`,
+// `reasoning.summary`, `service_tier`…) are accepted and have nothing to do here.
 //
 // `previous_response_id` continues a conversation the bridge stored (responses-store.ts); an id
 // it does not hold (never stored, `store: false`, evicted, or the bridge restarted) is a 400
-// `previous_response_not_found`, as at OpenAI. Background mode, the Conversations API and prompt
-// templates need server-side state or features Kiro lacks: a clear 400.
-import type { ChatMessage, ChatRequest, ContentBlock, ImageBlock, TextBlock, ToolDefinition } from '../../kiro/types';
+// `previous_response_not_found`, as at OpenAI. An `item_reference` input item stands for an output
+// item of a stored response (the Vercel AI SDK sends earlier messages and reasoning that way) and
+// is replaced by that item; an id the bridge does not hold is a 400 saying to send the item.
+// Background mode, the Conversations API and prompt templates need server-side state or features
+// Kiro lacks: a clear 400.
+import type { ChatMessage, ChatRequest, ContentBlock, ImageBlock, TextBlock } from '../../kiro/types';
 import {
   bodyAndModel,
   bool,
-  checkUniqueNames,
   fail,
   firstString,
-  functionTool,
   imageFromUrl,
   isObject,
   isToolResultTurn,
   list,
   num,
+  outputFormat,
   parallelToolCalls,
   present,
   str,
@@ -31,7 +35,8 @@ import {
   type Json,
 } from '../openai/openai-common';
 import { OpenAIRequestError } from '../openai/openai-errors';
-import type { StoredResponse } from './responses-store';
+import type { StoredItem, StoredResponse } from './responses-store';
+import { CUSTOM_TOOL_INPUT, flatToolName, parseResponsesTools, type NamespacedName } from './responses-tools';
 
 /** Request fields the Response object echoes back. */
 export interface ResponseEcho {
@@ -43,7 +48,8 @@ export interface ResponseEcho {
   reasoning: { effort: string | null; summary: string | null };
   store: boolean;
   temperature: number | null;
-  text: { format: { type: 'text' } };
+  /** The output format as the client sent it (JSON formats are emulated). */
+  text: { format: Record<string, unknown> };
   tool_choice: unknown;
   tools: unknown[];
   top_p: number | null;
@@ -59,6 +65,8 @@ export interface ParsedResponsesRequest {
   inputSystem: string[];
   /** Names of custom (free-form) tools: their calls go back as `custom_tool_call` items. */
   customTools: Set<string>;
+  /** Flattened names of namespace members: their calls go back with `namespace` and `name`. */
+  namespacedTools: ReadonlyMap<string, NamespacedName>;
   /** `reasoning.effort: "none"`: thinking off, even for a `-thinking` model name. */
   thinkingOff: boolean;
 }
@@ -67,15 +75,12 @@ export interface ResponsesParseOptions {
   defaultThinkingBudget: number;
   /** Looks up a stored response for `previous_response_id`; absent when the bridge keeps none. */
   previous?: (id: string) => StoredResponse | undefined;
+  /** Looks up an output item of a stored response for `item_reference`. */
+  item?: (id: string) => StoredItem | undefined;
 }
 
-/** Hosted tools Kiro cannot run: dropped from `tools` with a note. */
-const HOSTED_TOOL = /^(web_search|web_search_preview|file_search|code_interpreter|image_generation|computer_use_preview|computer|mcp|local_shell|shell|apply_patch)(_\d{4}_\d{2}_\d{2})?$/;
 /** Output items of hosted tools, replayed by clients: Kiro cannot carry them. */
-const HOSTED_ITEM = /^(web_search_call|file_search_call|computer_call|computer_call_output|code_interpreter_call|image_generation_call|mcp_call|mcp_list_tools|mcp_approval_request|mcp_approval_response|local_shell_call|local_shell_call_output|shell_call|shell_call_output|apply_patch_call|apply_patch_call_output|compaction|compaction_summary)$/;
-
-/** The argument a custom tool's free-form input travels in (Kiro tools take JSON objects). */
-export const CUSTOM_TOOL_INPUT = 'input';
+const HOSTED_ITEM = /^(web_search_call|file_search_call|computer_call|computer_call_output|code_interpreter_call|image_generation_call|mcp_call|mcp_list_tools|mcp_approval_request|mcp_approval_response|local_shell_call|local_shell_call_output|shell_call|shell_call_output|apply_patch_call|apply_patch_call_output|tool_search_call|tool_search_output|compaction|compaction_summary)$/;
 
 // ---- input items ----------------------------------------------------------------------------
 
@@ -147,7 +152,10 @@ class Conversation {
   readonly system: string[] = [];
   readonly messages: ChatMessage[] = [];
 
-  constructor(private readonly notes: string[]) {}
+  constructor(
+    private readonly notes: string[],
+    private readonly lookUpItem: ((id: string) => StoredItem | undefined) | undefined,
+  ) {}
 
   user(content: ContentBlock[]): void {
     const last = this.messages[this.messages.length - 1];
@@ -170,15 +178,18 @@ class Conversation {
 
   item(item: unknown, path: string): void {
     if (!isObject(item)) fail(path, `expected an object, got ${typeName(item)}`);
-    const type = item.type ?? (present(item.role) ? 'message' : undefined);
+    // Both a message's and an item reference's `type` are optional in the API.
+    const type = item.type ?? (present(item.role) ? 'message' : present(item.id) ? 'item_reference' : undefined);
     switch (type) {
       case 'message':
         return this.message(item, path);
       case 'function_call': {
         const callId = str(item, 'call_id', path, true);
         const name = str(item, 'name', path, true);
+        // A namespace member's call (Codex sends the pair) carries the flat name it was declared as.
+        const namespace = str(item, 'namespace', path, false);
         const args = str(item, 'arguments', path, false) ?? '';
-        return this.assistant([{ type: 'tool_use', id: callId, name, input: parseArguments(args, `${path}.arguments`, this.notes) }]);
+        return this.assistant([{ type: 'tool_use', id: callId, name: namespace ? flatToolName(namespace, name) : name, input: parseArguments(args, `${path}.arguments`, this.notes) }]);
       }
       case 'custom_tool_call': {
         const callId = str(item, 'call_id', path, true);
@@ -206,8 +217,7 @@ class Conversation {
         return this.assistant([{ type: 'thinking', thinking: texts.join('\n\n') }]);
       }
       case 'item_reference':
-        unsupported(`${path}.type`, 'item references are not supported; send the items themselves');
-        break;
+        return this.item(this.referenced(item, path), path);
       default:
         if (typeof type === 'string' && HOSTED_ITEM.test(type)) {
           this.notes.push(`${path}: dropped a ${type} item (Kiro cannot carry hosted tool calls)`);
@@ -215,6 +225,20 @@ class Conversation {
         }
         fail(`${path}.type`, `unsupported input item type ${JSON.stringify(type)}`);
     }
+  }
+
+  /** The stored output item an `item_reference` names. */
+  private referenced(reference: Json, path: string): StoredItem {
+    const id = str(reference, 'id', path, true);
+    const found = this.lookUpItem?.(id);
+    if (!found) {
+      throw new OpenAIRequestError(
+        `${path}.id: Item with id '${id.slice(0, 100)}' not found. The bridge keeps the output items of recent responses in memory only (not those sent with store: false, nor across restarts); send the item itself instead of an item_reference.`,
+        `${path}.id`,
+        'item_not_found',
+      );
+    }
+    return found;
   }
 
   private message(item: Json, path: string): void {
@@ -242,53 +266,6 @@ class Conversation {
   }
 }
 
-// ---- tools ----------------------------------------------------------------------------------
-
-function customTool(tool: Json, path: string): ToolDefinition {
-  const name = str(tool, 'name', path, true);
-  if (!name) fail(`${path}.name`, 'must not be empty');
-  let description = str(tool, 'description', path, false) ?? '';
-  const format = tool.format;
-  let inputDescription = 'The free-form input for the tool.';
-  if (isObject(format) && format.type === 'grammar') {
-    const syntax = typeof format.syntax === 'string' ? format.syntax : 'grammar';
-    const definition = typeof format.definition === 'string' ? format.definition : '';
-    inputDescription = `The free-form input for the tool, which must follow this ${syntax} grammar.`;
-    if (definition) description += `${description ? '\n\n' : ''}The input must follow this ${syntax} grammar:\n${definition}`;
-  }
-  return {
-    name,
-    description,
-    inputSchema: { type: 'object', properties: { [CUSTOM_TOOL_INPUT]: { type: 'string', description: inputDescription } }, required: [CUSTOM_TOOL_INPUT] },
-  };
-}
-
-function tools(value: unknown, notes: string[], customTools: Set<string>): ToolDefinition[] {
-  if (!present(value)) return [];
-  const out: ToolDefinition[] = [];
-  const paths: string[] = [];
-  list(value, 'tools').forEach((tool, i) => {
-    const path = `tools[${i}]`;
-    if (!isObject(tool)) fail(path, `expected an object, got ${typeName(tool)}`);
-    const type = tool.type;
-    if (type === 'function') {
-      out.push(functionTool(tool, path));
-    } else if (type === 'custom') {
-      const defined = customTool(tool, path);
-      customTools.add(defined.name);
-      out.push(defined);
-    } else if (typeof type === 'string' && HOSTED_TOOL.test(type)) {
-      notes.push(`${path}: dropped the hosted tool ${JSON.stringify(type)} (Kiro cannot run OpenAI's hosted tools)`);
-      return;
-    } else {
-      unsupported(`${path}.type`, `expected "function" or "custom", got ${JSON.stringify(type)}`);
-    }
-    paths.push(`${path}.name`);
-  });
-  checkUniqueNames(out, (i) => paths[i]!);
-  return out;
-}
-
 // ---- the request ----------------------------------------------------------------------------
 
 function refuseWhatKiroCannotDo(body: Json): void {
@@ -297,16 +274,7 @@ function refuseWhatKiroCannotDo(body: Json): void {
   if (present(body.prompt)) unsupported('prompt', 'prompt templates are not supported; send instructions and input');
   const topLogprobs = num(body, 'top_logprobs', { integer: true, min: 0, max: 20 });
   if (topLogprobs !== undefined && topLogprobs > 0) unsupported('top_logprobs', 'Kiro does not return log probabilities');
-  if (present(body.text)) {
-    if (!isObject(body.text)) fail('text', `expected an object, got ${typeName(body.text)}`);
-    const format = body.text.format;
-    if (present(format)) {
-      if (!isObject(format)) fail('text.format', `expected an object, got ${typeName(format)}`);
-      if (format.type !== 'text') {
-        unsupported('text.format', `${JSON.stringify(format.type)} output is not supported: Kiro cannot constrain the answer to JSON. Describe the format in the instructions, or use a function tool whose parameters are the schema`);
-      }
-    }
-  }
+  if (present(body.text) && !isObject(body.text)) fail('text', `expected an object, got ${typeName(body.text)}`);
 }
 
 function stringMap(value: unknown, param: string): Record<string, string> {
@@ -346,11 +314,13 @@ export function parseResponsesRequest(input: unknown, options: ResponsesParseOpt
   }
   const thinking = thinkingFromEffort(effort, 'reasoning.effort');
 
-  const customTools = new Set<string>();
-  const definedTools = tools(body.tools, notes, customTools);
-  const choice = toolChoice(body.tool_choice, definedTools, (c) => (typeof c.name === 'string' ? c.name : undefined));
+  const { tools: definedTools, custom: customTools, namespaced: namespacedTools } = parseResponsesTools(body.tools, notes);
+  const choice = toolChoice(body.tool_choice, definedTools, (c) => {
+    if (typeof c.name !== 'string') return undefined;
+    return typeof c.namespace === 'string' && c.namespace ? flatToolName(c.namespace, c.name) : c.name;
+  });
 
-  const conversation = new Conversation(notes);
+  const conversation = new Conversation(notes, options.item);
   const previousId = str(body, 'previous_response_id', '', false);
   let carried: StoredResponse | undefined;
   if (previousId) {
@@ -386,6 +356,9 @@ export function parseResponsesRequest(input: unknown, options: ResponsesParseOpt
     sessionKey: firstString(body, ['prompt_cache_key', 'safety_identifier', 'user']),
   };
   if (thinking) request.thinking = thinking;
+  const textFormat = isObject(body.text) ? body.text.format : undefined;
+  const format = outputFormat(textFormat, 'text.format', false);
+  if (format) request.responseFormat = format;
 
   const echo: ResponseEcho = {
     instructions: instructions ?? null,
@@ -396,12 +369,12 @@ export function parseResponsesRequest(input: unknown, options: ResponsesParseOpt
     reasoning: { effort: typeof effort === 'string' ? effort : null, summary },
     store,
     temperature: temperature ?? 1,
-    text: { format: { type: 'text' } },
+    text: { format: format && isObject(textFormat) ? textFormat : { type: 'text' } },
     tool_choice: present(body.tool_choice) ? body.tool_choice : 'auto',
     tools: Array.isArray(body.tools) ? body.tools : [],
     top_p: topP ?? 1,
     truncation: truncation === 'auto' ? 'auto' : 'disabled',
     user: typeof body.user === 'string' ? body.user : null,
   };
-  return { request, notes, echo, inputSystem, customTools, thinkingOff: thinking === undefined };
+  return { request, notes, echo, inputSystem, customTools, namespacedTools, thinkingOff: thinking === undefined };
 }

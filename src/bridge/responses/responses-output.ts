@@ -4,7 +4,9 @@
 // response.output_item.done, then response.completed or response.incomplete; every event with a
 // sequence_number) and the non-streaming Response object. Output items: a `reasoning` item for
 // thinking (raw reasoning text, as reasoning_text content), `message` items for text, and a
-// `function_call` (or `custom_tool_call`, for free-form tools) per tool call.
+// `function_call` (or `custom_tool_call`, for free-form tools) per tool call. A call of a
+// flattened namespace member goes back as the member's `name` plus its `namespace`, the pair
+// Codex dispatches on.
 //
 // Failures after the stream began end it with an `error` event and then `response.failed`
 // (Codex reads the latter's error code; the official SDKs raise the former as an APIError).
@@ -16,7 +18,8 @@ import { openaiErrorFor, type OpenAIErrorInfo } from '../openai/openai-errors';
 import type { OpenAIOutputMeta } from '../openai/openai-output';
 import { finishOf, UsageMeter, type BuiltOutput } from '../pipeline/output';
 import { SSE_COMMENT_PING, SseStreamWriter, sseEvent, type StreamSink } from '../http/sse';
-import { CUSTOM_TOOL_INPUT, type ResponseEcho } from './responses-input';
+import type { ResponseEcho } from './responses-input';
+import { CUSTOM_TOOL_INPUT, flatToolName, type NamespacedName } from './responses-tools';
 
 // ---- wire shapes (as in the openai package's resources/responses) ---------------------------
 
@@ -35,7 +38,7 @@ export interface ReasoningTextPart {
 export type ResponseOutputItem =
   | { type: 'message'; id: string; status: 'in_progress' | 'completed'; role: 'assistant'; content: OutputTextPart[] }
   | { type: 'reasoning'; id: string; summary: never[]; content: ReasoningTextPart[] }
-  | { type: 'function_call'; id: string; call_id: string; name: string; arguments: string; status: 'in_progress' | 'completed' }
+  | { type: 'function_call'; id: string; call_id: string; name: string; namespace?: string; arguments: string; status: 'in_progress' | 'completed' }
   | { type: 'custom_tool_call'; id: string; call_id: string; name: string; input: string };
 
 export interface ResponseUsage {
@@ -66,6 +69,8 @@ export interface ResponsesOutputMeta extends OpenAIOutputMeta {
   echo: ResponseEcho;
   /** Tools the client defined as `custom` (free-form input). */
   customTools: ReadonlySet<string>;
+  /** Flattened names of namespace members, and the pair each stands for. */
+  namespacedTools: ReadonlyMap<string, NamespacedName>;
 }
 
 function hexId(prefix: string): string {
@@ -85,7 +90,12 @@ type ResponseEvent = { type: string } & Record<string, unknown>;
 type OpenItem =
   | { kind: 'message'; index: number; id: string; parts: string[] }
   | { kind: 'reasoning'; index: number; id: string; parts: string[] }
-  | { kind: 'call'; index: number; id: string; callId: string; name: string; custom: boolean; parts: string[] };
+  | { kind: 'call'; index: number; id: string; callId: string; name: string; namespace?: string; custom: boolean; parts: string[] };
+
+/** `{namespace}` for a call of a namespace member, else nothing (the field is left out). */
+function namespaceOf(call: { namespace?: string }): { namespace?: string } {
+  return call.namespace === undefined ? {} : { namespace: call.namespace };
+}
 
 /** OutputEvents → output items (and the streaming events that build them), plus usage. */
 class ResponseTracker {
@@ -133,14 +143,16 @@ class ResponseTracker {
         // Throws if a call is still open: calls come one at a time (the assembler's promise).
         this.close(out);
         const custom = this.meta.customTools.has(event.name);
-        const item: OpenItem = { kind: 'call', index: this.items.length, id: hexId(custom ? 'ctc' : 'fc'), callId: event.id, name: event.name, custom, parts: [] };
+        const member = custom ? undefined : this.meta.namespacedTools.get(event.name);
+        const name = member?.name ?? event.name;
+        const item: OpenItem = { kind: 'call', index: this.items.length, id: hexId(custom ? 'ctc' : 'fc'), callId: event.id, name, namespace: member?.namespace, custom, parts: [] };
         this.open = item;
         out.push({
           type: 'response.output_item.added',
           output_index: item.index,
           item: custom
-            ? { id: item.id, type: 'custom_tool_call', call_id: item.callId, name: item.name, input: '' }
-            : { id: item.id, type: 'function_call', call_id: item.callId, name: item.name, arguments: '', status: 'in_progress' },
+            ? { id: item.id, type: 'custom_tool_call', call_id: item.callId, name, input: '' }
+            : { id: item.id, type: 'function_call', call_id: item.callId, name, ...namespaceOf(item), arguments: '', status: 'in_progress' },
         });
         return;
       }
@@ -173,7 +185,7 @@ class ResponseTracker {
           finalArgs = JSON.stringify(event.input ?? {});
           out.push({ type: 'response.function_call_arguments.delta', item_id: call.id, output_index: call.index, delta: finalArgs });
         }
-        const item: ResponseOutputItem = { id: call.id, type: 'function_call', call_id: call.callId, name: call.name, arguments: finalArgs, status: 'completed' };
+        const item: ResponseOutputItem = { id: call.id, type: 'function_call', call_id: call.callId, name: call.name, ...namespaceOf(call), arguments: finalArgs, status: 'completed' };
         out.push({ type: 'response.function_call_arguments.done', item_id: call.id, output_index: call.index, name: call.name, arguments: finalArgs });
         out.push({ type: 'response.output_item.done', output_index: call.index, item });
         this.items.push(item);
@@ -271,7 +283,7 @@ export function outputAsMessage(output: readonly ResponseOutputItem[]): ChatMess
         } catch {
           // Our own output always parses (the assembler checks it); nothing to recover here.
         }
-        content.push({ type: 'tool_use', id: item.call_id, name: item.name, input });
+        content.push({ type: 'tool_use', id: item.call_id, name: item.namespace ? flatToolName(item.namespace, item.name) : item.name, input });
         break;
       }
       case 'custom_tool_call':

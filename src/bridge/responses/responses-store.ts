@@ -3,7 +3,17 @@
 // can answer. Nothing is written to disk; a restart forgets everything. Bounded twice: by count
 // and by an estimate of the memory the conversations hold (their JSON size), least recently used
 // out first. Clients that send `store: false` (Codex does) are never stored.
+//
+// The output items of what is kept are indexed by their ids, so an `item_reference` in a later
+// request (the Vercel AI SDK refers to earlier messages and reasoning that way) finds the item.
+// The index holds only items of responses still in the store: evicting a response drops them.
 import type { ChatMessage } from '../../kiro/types';
+
+/** An output item as the client received it: every one carries the id the bridge gave it. */
+export interface StoredItem {
+  id: string;
+  type: string;
+}
 
 export interface StoredResponse {
   id: string;
@@ -13,6 +23,8 @@ export interface StoredResponse {
   messages: ChatMessage[];
   /** The Response object as the client received it. */
   response: unknown;
+  /** Its output items (also inside `response`), found by id for `item_reference`. */
+  items: readonly StoredItem[];
 }
 
 export interface ResponsesStoreOptions {
@@ -26,6 +38,8 @@ export const DEFAULT_STORE_BYTES = 64 * 1024 * 1024;
 
 export class ResponsesStore {
   private readonly entries = new Map<string, { value: StoredResponse; bytes: number }>();
+  /** Output item id → the id of the stored response that holds it. */
+  private readonly itemOwners = new Map<string, string>();
   private bytes = 0;
   private readonly maxEntries: number;
   private readonly maxBytes: number;
@@ -53,17 +67,25 @@ export class ResponsesStore {
     return entry.value;
   }
 
+  /** The output item with this id of a stored response (and marks that response recently used). */
+  item(itemId: string): StoredItem | undefined {
+    const owner = this.itemOwners.get(itemId);
+    if (owner === undefined) return undefined;
+    return this.get(owner)?.items.find((item) => item.id === itemId);
+  }
+
   /** Keeps a response; false when it alone is larger than the whole budget (then nothing is kept). */
   put(value: StoredResponse): boolean {
     this.delete(value.id);
+    // The items are the response's own objects: their size is already in the response's.
     const bytes = JSON.stringify(value.messages).length + JSON.stringify(value.response).length + value.system.reduce((n, s) => n + s.length, 0);
     if (bytes > this.maxBytes || this.maxEntries < 1) return false;
     this.entries.set(value.id, { value, bytes });
     this.bytes += bytes;
-    for (const [id, entry] of this.entries) {
+    for (const item of value.items) this.itemOwners.set(item.id, value.id);
+    for (const [id] of this.entries) {
       if (this.entries.size <= this.maxEntries && this.bytes <= this.maxBytes) break;
-      this.entries.delete(id);
-      this.bytes -= entry.bytes;
+      this.delete(id);
     }
     return true;
   }
@@ -73,11 +95,20 @@ export class ResponsesStore {
     if (!entry) return false;
     this.entries.delete(id);
     this.bytes -= entry.bytes;
+    for (const item of entry.value.items) {
+      if (this.itemOwners.get(item.id) === id) this.itemOwners.delete(item.id);
+    }
     return true;
+  }
+
+  /** Item ids indexed (those of the responses held). */
+  get indexedItems(): number {
+    return this.itemOwners.size;
   }
 
   clear(): void {
     this.entries.clear();
+    this.itemOwners.clear();
     this.bytes = 0;
   }
 }

@@ -71,6 +71,10 @@ function prepare(body: unknown, context: BridgeContext): Prepared {
   const { body: rewritten, functionName } = rewriteWebSearchRequest(body as Record<string, unknown>, tool);
   const config = context.config();
   const { request, notes } = parseAnthropicRequest(rewritten, { defaultThinkingBudget: config.thinkingDefaultBudget });
+  if (request.responseFormat) {
+    // Structured output is validated by the chat pipeline, which a search-driven answer bypasses.
+    throw new InvalidRequestError(`${request.responseFormat.param.replace(/\.schema$/, '')}: structured output cannot be combined with the web search tool; search first, then ask for the JSON in a request without the tool`);
+  }
   // The same names /v1/messages takes, ids an account reported included.
   const kiroModel = resolveRequestModel(request, config, { available: context.accounts.availableModels(), unknownModel: anthropicApi.unknownModel });
   return { request, kiroModel, inputTokens: context.counter.countRequest(request), notes, tool, functionName, ...(pureQuery ? { pureQuery } : {}) };
@@ -305,7 +309,7 @@ async function serveWithModel(prepared: Prepared, run: RunContext): Promise<Endi
     const inputTokens = round === 0 ? prepared.inputTokens : run.context.counter.countRequest(roundRequest);
     // Through the account pool, as the chat pipeline opens its calls (fail-over by error class,
     // refresh once and retry once).
-    const call = await openUpstream(roundRequest, run.kiroModel, run.trace, run.context, run.context.config(), run.signal);
+    const call = await openUpstream(roundRequest, run.kiroModel, run.trace, run.context, run.context.config(), run.signal, { inputTokens });
     try {
       run.commit();
       const { ending, searchCalls, said, clientTools } = await readRound(call, fn, inputTokens, run);

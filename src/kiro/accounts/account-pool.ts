@@ -161,7 +161,7 @@ export interface AccountPoolOptions {
   /**
    * The longest one request waits for a throttled account when none can serve. Default 2 s:
    * longer waits go back to the client as a 429 with retry-after, so it paces itself and the user
-   * sees why (peers §6.8), instead of a request hanging inside the bridge.
+   * sees why (users ask for pacing they can see), instead of a request hanging inside the bridge.
    */
   maxWaitMs?: number;
   logger?: Logger;

@@ -1,7 +1,7 @@
 // One Kiro account: its credentials, its token state, its own connection pool and its stable
 // machineId. The account pool (./account-pool) holds several of these and is what the bridge
-// asks for accounts (AccountProvider there). Connections are never shared between accounts (XW
-// links suspensions to one TCP connection serving many accounts).
+// asks for accounts (AccountProvider there). Connections are never shared between accounts (one
+// proxy operator tied suspensions to one TCP connection serving many accounts).
 import { Agent, type Dispatcher } from 'undici';
 import type { Logger } from '../../common/logger';
 import { maskSecret, type Redactor } from '../../common/redact';

@@ -1,4 +1,4 @@
-// Access tokens for one account (spec §1.2–§1.5): refresh Social and IdC tokens ahead of expiry,
+// Access tokens for one account: refresh Social and IdC tokens ahead of expiry,
 // one refresh at a time however many requests wait (single flight), adopt a rotated refresh
 // token, and stop at once when the refresh token itself is rejected (`needs_sign_in`): a
 // rejected refresh token never fixes itself, and hammering the endpoint only risks the account.
@@ -61,7 +61,7 @@ export interface TokenManagerOptions {
   redactor?: Redactor;
   logger?: Logger;
   now?: () => number;
-  /** Refresh when the token has less than this left (KRS/VRS/XW: 5 minutes). */
+  /** Refresh when the token has less than this left (5 minutes, as most clients do). */
   expiryMarginMs?: number;
   /** Give up on one refresh call after this long. */
   refreshTimeoutMs?: number;
@@ -195,7 +195,7 @@ export class TokenManager implements AccountTokens {
 
   /**
    * The upstream rejected `rejected` (401/403 bearer invalid): refresh unless another request
-   * already replaced it, so late waiters do not rotate a freshly refreshed token again (XW).
+   * already replaced it, so late waiters do not rotate a freshly refreshed token again.
    */
   async refreshAfterRejection(rejected: AccessToken): Promise<AccessToken> {
     if (this.signInError) throw this.signInError;
@@ -312,8 +312,8 @@ export class TokenManager implements AccountTokens {
       this.setState(this.current ? 'valid' : 'unknown');
       throw new KiroError('upstream_unavailable', 'token refresh answered 200 without an access token', { account: this.options.label, status });
     }
-    // IdC: GO/KRS/VRS use accessToken as the data-plane bearer; XW prefers idToken. We follow the
-    // majority (and the IDE's own SDK, which sends the OIDC access token), see spec §9.5.
+    // IdC: most clients use accessToken as the data-plane bearer; one proxy prefers idToken. We follow
+    // the majority (and the Kiro CLI and the IDE's own SDK, which send the OIDC access token).
     const lifetimeS = typeof answer.expiresIn === 'number' && answer.expiresIn > 0 ? answer.expiresIn : DEFAULT_LIFETIME_S;
     // A token that lives less than twice the margin is refreshed at half its life instead, so a
     // short lifetime never means a refresh per request.
@@ -327,7 +327,7 @@ export class TokenManager implements AccountTokens {
     this.current = token;
     if (typeof answer.profileArn === 'string' && answer.profileArn) this.profileArnValue = answer.profileArn;
     if (typeof answer.refreshToken === 'string' && answer.refreshToken && answer.refreshToken !== this.refreshTokenValue) {
-      // Adopt the rotated refresh token (VRS/XW/PY/KRS); the old one may stop working.
+      // Adopt the rotated refresh token; the old one may stop working.
       this.options.redactor?.add(answer.refreshToken);
       this.refreshTokenValue = answer.refreshToken;
       this.logger.info(`account ${this.options.label}: Kiro rotated the refresh token; using the new one`);

@@ -1,5 +1,5 @@
-// KIRO_AUTH_TOKEN in the kiro2api format (spec §1.6): a JSON array of accounts (one object is
-// accepted too), or a path to a file holding that JSON.
+// KIRO_AUTH_TOKEN in the format of the original kiro2api proxy: a JSON array of accounts (one object
+// is accepted too), or a path to a file holding that JSON (docs/kiro-protocol.md#auth-kinds).
 //   [{"auth":"Social"|"IdC","refreshToken":"…","clientId":"…","clientSecret":"…","disabled":false}]
 // Kiro API keys fit the same list: {"auth":"ApiKey","apiKey":"ksk_…"}.
 // Errors never quote the input: it is full of secrets.
@@ -10,11 +10,11 @@ export type AuthKind = 'Social' | 'IdC' | 'ApiKey';
 
 interface CredentialsBase {
   disabled: boolean;
-  /** Region of the account's OIDC endpoint / data plane (JW's extension); default us-east-1. */
+  /** Region of the account's OIDC endpoint / data plane (a later addition to the format); default us-east-1. */
   region?: string;
   /** Known profile ARN (Social refresh returns one; IdC accounts may configure one). */
   profileArn?: string;
-  /** A fixed 64-hex device id; derived from the long-lived secret when absent (spec §1.10). */
+  /** A fixed 64-hex device id; derived from the long-lived secret when absent (see http/identity.ts). */
   machineId?: string;
   /** Github, Google, BuilderId, Enterprise… when known (decides the IdC profile rule). */
   provider?: string;
@@ -119,14 +119,14 @@ function parseEntry(raw: unknown, index: number): AccountCredentials {
   const base = {
     disabled: disabled === true,
     region,
-    // XW: a 32-hex id is doubled to the 64 hex the user agent carries.
+    // A 32-hex id is doubled to the 64 hex the user agent carries (as other proxies accept it).
     machineId: machineId && machineId.length === 32 ? (machineId + machineId).toLowerCase() : machineId?.toLowerCase(),
     provider: optionalString(entry, 'provider', where),
     startUrl: optionalString(entry, 'startUrl', where),
     index,
   };
   if (auth === 'ApiKey') {
-    // kiro.rs names the field `kiroApiKey`; both spellings are read.
+    // Some proxies name the field `kiroApiKey`; both spellings are read.
     const apiKey = optionalString(entry, 'apiKey', where) ?? optionalString(entry, 'kiroApiKey', where);
     if (!apiKey) throw new CredentialsError(`${where}: an ApiKey account needs "apiKey" (the ksk_… key)`);
     const problem = apiKeyProblem(apiKey);
@@ -136,7 +136,7 @@ function parseEntry(raw: unknown, index: number): AccountCredentials {
   const refreshToken = optionalString(entry, 'refreshToken', where);
   if (!refreshToken) throw new CredentialsError(`${where}: "refreshToken" is required`);
   if (refreshToken.includes('...') || refreshToken.includes('…')) {
-    // KRS: the Kiro IDE's account panels show tokens shortened with "..."; such a copy never works.
+    // The Kiro IDE's account panels show tokens shortened with "..."; such a copy never works.
     throw new CredentialsError(`${where}: "refreshToken" looks truncated (contains "..."); copy the whole value`);
   }
   const clientId = optionalString(entry, 'clientId', where);

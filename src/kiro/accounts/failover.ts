@@ -1,8 +1,9 @@
-// What to do after an upstream attempt failed, by error class (../shared/docs/design.md, "One error
-// taxonomy"; kiro-protocol §6.3). The rule behind every line: help the request without burning
-// accounts. A request-shape error is the same on every account (XW once crippled 149 of 253
-// accounts by rotating one bad request), so it is returned at once; an account-level error moves
-// on to the next account and marks the first; transient errors get a few spaced retries.
+// What to do after an upstream attempt failed, by error class (docs/architecture.md#error-taxonomy,
+// docs/kiro-protocol.md#retries-and-fail-over). The rule behind every line: help the request
+// without burning accounts. A request-shape error is the same on every account (one proxy once
+// crippled 149 of 253 accounts by rotating one bad request), so it is returned at once; an
+// account-level error moves on to the next account and marks the first; transient errors get a few
+// spaced retries.
 import type { KiroError } from '../errors';
 
 export type FailoverDecision =
@@ -59,13 +60,13 @@ export interface AttemptState {
   random: () => number;
 }
 
-/** 00:00 UTC on the first of next month (when Kiro resets monthly credits; XW). */
+/** 00:00 UTC on the first of next month (when Kiro resets monthly credits). */
 export function nextMonthStart(now: number): number {
   const d = new Date(now);
   return Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 1);
 }
 
-/** Exponential backoff with jitter: base × 2^n, capped, plus up to 25 % (KRS/PY). */
+/** Exponential backoff with jitter: base × 2^n, capped, plus up to 25 % (as kiro.rs backs off). */
 export function backoffDelay(retry: number, policy: FailoverPolicy, random: () => number): number {
   const base = Math.min(policy.backoffCapMs, policy.backoffBaseMs * 2 ** retry);
   return Math.round(base * (1 + 0.25 * random()));
@@ -96,6 +97,7 @@ export function decideFailover(error: KiroError, state: AttemptState, policy: Fa
     case 'prompt_too_long':
     case 'internal':
     case 'no_account':
+    case 'invalid_output':
     case 'timeout':
       // Timeouts: the client already waited the whole idle limit once; it decides whether to wait again.
       return { action: 'fail' };

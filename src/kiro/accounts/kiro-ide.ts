@@ -1,4 +1,4 @@
-// The Kiro IDE's own login (kiro-protocol §1.9, ../shared/docs/vscode-notes.md §4.2): read
+// The Kiro IDE's own login (docs/kiro-protocol.md#kiro-ide-login): read
 // `~/.aws/sso/cache/kiro-auth-token.json` (and, for Builder ID / Identity Center logins, the client
 // registration `{clientIdHash}.json` beside it) so the bridge can import a copy, and watch it so a
 // token the running IDE refreshed or rotated is adopted. Kiro's files are only ever read.

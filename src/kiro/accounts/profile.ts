@@ -14,8 +14,8 @@
 //
 // The fixed placeholders go only where a profile is demanded (generate, MCP). Usage checks and
 // ListAvailableModels carry a profile only when the account really has one: Builder ID tokens
-// sent with the placeholder there were refused as invalid bearer tokens (kiro.rs #161/#168),
-// while those calls work without any profile.
+// sent with the placeholder there were reported refused as invalid bearer tokens, while those
+// calls work without any profile.
 import type { Logger } from '../../common/logger';
 import { nullLogger } from '../../common/logger';
 import { BUILDER_ID_PROFILE_ARN, BUILDER_ID_START_URL, DEFAULT_SOCIAL_PROFILE_ARN } from '../signin/constants';
@@ -162,7 +162,8 @@ export class AccountProfile {
       this.logger.warn(`account ${this.label}: Kiro lists no profile for this login${detail}; requests may be refused until an administrator assigns one`);
       return;
     }
-    // Of several, the one in the login's own region (what 9R does), else the first; a refused one last.
+    // Of several, the one in the login's own region (as other sign-in clients choose), else the
+    // first; a refused one last.
     const candidates = [...discovery.profiles].sort((a, b) => Number(a.arn === refused) - Number(b.arn === refused));
     const region = this.credentials.region;
     const chosen = candidates.find((p) => region && regionFromProfileArn(p.arn) === region) ?? candidates[0]!;

@@ -1,10 +1,11 @@
-// Reading a getUsageLimits answer (kiro-protocol §1.8) into the numbers users care about: credits
-// left, the limit they come from, when they reset, the plan, and the e-mail the login belongs to.
+// Reading a getUsageLimits answer (docs/kiro-protocol.md#usage-limits) into the numbers users care
+// about: credits left, the limit they come from, when they reset, the plan, and the e-mail the
+// login belongs to.
 //
 // Remaining = (limit − used) of the CREDIT breakdown, plus an ACTIVE free trial's (limit − used),
-// plus every ACTIVE bonus's (limit − used), clamped at 0 (GO's formula with XW/KRS's bonuses).
+// plus every ACTIVE bonus's (limit − used), clamped at 0 (the formula proxies share).
 // Precise (`…WithPrecision`) numbers win over the rounded ones. Timestamps are Unix seconds with
-// fractions (VRS wrongly reads them as milliseconds). The Aug-2025 schema had VIBE/SPEC breakdowns
+// fractions (one proxy wrongly reads them as milliseconds). The Aug-2025 schema had VIBE/SPEC breakdowns
 // counted in invocations; agent requests are VIBE, so that one stands in for CREDIT.
 
 export interface UsageSummary {

@@ -1,8 +1,8 @@
-// Which account serves the next request, among those that can (kiro-protocol §1.7).
+// Which account serves the next request, among those that can.
 //
 // `priority` (the default) is sticky: stay on the account in use until it cannot serve, then take
 // the first usable one in list order and stay there. Traffic then looks like one person on one
-// machine (XW chose this after suspensions it tied to requests spread over many accounts).
+// machine (a proxy operator chose this after suspensions tied to spreading requests over accounts).
 // `round-robin` spreads requests evenly over every usable account.
 
 export type SelectionStrategy = 'priority' | 'round-robin';

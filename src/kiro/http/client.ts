@@ -1,4 +1,4 @@
-// The generate call (spec §2.1–§2.3): one POST to generateAssistantResponse with the IDE's headers,
+// The generate call: one POST to generateAssistantResponse with the IDE's headers,
 // on the account's own connection pool, answered by an EventStream that is decoded as the bytes
 // arrive. A non-200 answer becomes a classified KiroError (kiro/errors); a 200 becomes a stream of
 // KiroEvent batches, one batch per network chunk, so the caller writes each chunk's output at once.
@@ -34,15 +34,15 @@ export interface KiroResponseStream {
 
 const MAX_ERROR_BODY = 64 * 1024;
 
-/** The request headers of the generate call, in the order the 2026 ports send them (§2.2). */
+/** The request headers of the generate call, in the order the IDE sends them (docs/kiro-protocol.md#identity-headers). */
 export function generateHeaders(account: KiroAccount, token: AccessToken, invocationId: string, attempt: number): Record<string, string> {
   const { agents } = accountInfo(account);
-  // No `connection: close` (XW sends it so one socket never serves two accounts): each account
+  // No `connection: close` (some proxies send it so one socket never serves two accounts): each account
   // has its own pool here, so keeping its connections alive is safe and saves a TLS handshake.
   return {
     'content-type': 'application/json',
     'x-amzn-codewhisperer-optout': 'true',
-    // spec §9.3: `vibe` is what the IDE and the 2026 ports send.
+    // `vibe` is what the IDE and most 2026 clients send (older ones sent `spec`).
     'x-amzn-kiro-agent-mode': 'vibe',
     ...sdkHeaders(agents, invocationId, `attempt=${attempt}; max=3`, token),
   };

@@ -1,5 +1,5 @@
-// Where each upstream call goes (spec §1.2, §1.3, §1.8, §2.1, §2.6). One endpoint per call and
-// no probing of alternatives: XW saw that trying other hosts after an error looks like scanning.
+// Where each upstream call goes (docs/kiro-protocol.md#hosts). One endpoint per call and no
+// probing of alternatives: trying other hosts after an error looks like scanning to the upstream.
 // An upstream base (KIRO_BRIDGE_UPSTREAM_BASE) replaces every host, for tests and proxies.
 
 export interface KiroEndpoints {
@@ -17,7 +17,7 @@ export interface KiroEndpoints {
 
 export const DEFAULT_REGION = 'us-east-1';
 
-/** Regions where the `q.` data-plane host exists (JW's DNS probing); others fall back to us-east-1. */
+/** Regions where the `q.` data-plane host exists (found by DNS probing); others fall back to us-east-1. */
 const Q_REGIONS = new Set(['us-east-1', 'eu-central-1']);
 
 function trimSlash(url: string): string {
@@ -49,13 +49,13 @@ export function kiroEndpoints(options: { region?: string; dataRegion?: string; u
     };
   }
   const region = options.region ?? DEFAULT_REGION;
-  // The data plane follows the profile's region when it is known (KCLI, XW: an IdC login's OIDC
-  // region can differ from its profile's); `region` stays the OIDC (refresh) region.
+  // The data plane follows the profile's region when it is known (as the Kiro CLI does: an IdC
+  // login's OIDC region can differ from its profile's); `region` stays the OIDC (refresh) region.
   const wanted = options.dataRegion ?? region;
   const dataRegion = Q_REGIONS.has(wanted) ? wanted : DEFAULT_REGION;
   return {
     generate: `https://q.${dataRegion}.amazonaws.com/generateAssistantResponse`,
-    // prod.{region}.auth.desktop.kiro.dev only exists for us-east-1 (JW commit fe58d3d).
+    // prod.{region}.auth.desktop.kiro.dev only exists for us-east-1.
     socialRefresh: `https://prod.${DEFAULT_REGION}.auth.desktop.kiro.dev/refreshToken`,
     idcRefresh: `https://oidc.${region}.amazonaws.com/token`,
     usageLimits: `https://q.${dataRegion}.amazonaws.com/getUsageLimits`,
@@ -63,7 +63,7 @@ export function kiroEndpoints(options: { region?: string; dataRegion?: string; u
   };
 }
 
-/** XW: the region of a profile ARN `arn:aws:codewhisperer:{region}:{account}:profile/{id}`. */
+/** The region of a profile ARN `arn:aws:codewhisperer:{region}:{account}:profile/{id}`. */
 export function regionFromProfileArn(arn: string | undefined): string | undefined {
   const match = arn ? /^arn:aws:codewhisperer:([a-z0-9-]+):/.exec(arn) : null;
   return match?.[1];

@@ -1,7 +1,7 @@
-// The two runtime calls beside generate (kiro-protocol §1.8, §2.6): getUsageLimits (credits, reset
-// date, e-mail) and ListAvailableModels (what this account's tier may use). Both go out on the
-// account's own connection pool with its machineId, with the headers the IDE sends and nothing
-// else; a non-200 answer becomes the same classified KiroError the generate call gives.
+// The two runtime calls beside generate: getUsageLimits (credits, reset date, e-mail) and
+// ListAvailableModels (what this account's tier may use; docs/kiro-protocol.md#other-calls). Both
+// go out on the account's own connection pool with its machineId, with the headers the IDE sends
+// and nothing else; a non-200 answer becomes the same classified KiroError the generate call gives.
 import { randomUUID } from 'node:crypto';
 import { request } from 'undici';
 import type { KiroAccount } from '../accounts/account';

@@ -1,5 +1,5 @@
-// Kiro's web search: the `web_search` tool of its MCP endpoint (kiro-protocol §2.6, §7). One
-// JSON-RPC `tools/call` to `POST q.{region}.amazonaws.com/mcp` with the account's bearer and the
+// Kiro's web search: the `web_search` tool of its MCP endpoint (docs/kiro-protocol.md#web-search).
+// One JSON-RPC `tools/call` to `POST q.{region}.amazonaws.com/mcp` with the account's bearer and the
 // profile ARN in a header; the answer's first text content is JSON with the results. This module
 // knows nothing of Anthropic's shapes (bridge/web-search*.ts turn results into blocks).
 import { randomBytes, randomUUID } from 'node:crypto';
@@ -11,7 +11,7 @@ import type { KiroEndpoints } from './endpoints';
 import { classifyNetworkError, classifyUpstreamResponse, KiroError } from '../errors';
 import { sdkHeaders, streamingUserAgents } from './identity';
 
-/** The MCP tool name (JW, XW, KRS, PY). */
+/** The MCP tool name. */
 export const MCP_WEB_SEARCH_TOOL = 'web_search';
 
 /** Longest query we send; Anthropic's API has a `query_too_long` error, Kiro documents no limit. */
@@ -46,14 +46,14 @@ function alnum(length: number): string {
   return out;
 }
 
-/** JW's request id: `web_search_tooluse_{22 alnum}_{unix ms}_{8 alnum}`. */
+/** A request id in the shape other clients use: `web_search_tooluse_{22 alnum}_{unix ms}_{8 alnum}`. */
 export function webSearchRequestId(now = Date.now()): string {
   return `web_search_tooluse_${alnum(22)}_${now}_${alnum(8)}`;
 }
 
 /**
  * The data plane's headers without `x-amzn-codewhisperer-optout` / `x-amzn-kiro-agent-mode`, plus
- * `x-amzn-kiro-profile-arn` (here the profile travels in a header, §2.6).
+ * `x-amzn-kiro-profile-arn` (here the profile travels in a header, not in the body).
  */
 export function mcpHeaders(account: KiroAccount, token: AccessToken, invocationId: string, attempt: number): Record<string, string> {
   const headers: Record<string, string> = {

@@ -1,5 +1,5 @@
 // ChatRequest → Kiro generateAssistantResponse body, always in a shape the upstream accepts
-// (kiro-protocol §2.3–§2.5, §7; peers §4), with every repair it had to make listed.
+// (docs/kiro-protocol.md#conversation-rules), with every repair it had to make listed.
 //
 // The pipeline: turns.ts reshapes the messages (alternation, tool pairing, prefill), tools.ts
 // builds the tool list (history tools defined, schemas cleaned, names shortened), and this module
@@ -20,6 +20,7 @@ import type {
 } from './kiro-request';
 import { DEFAULT_THINKING_BUDGET } from '../models';
 import { RepairLog, type Repair } from './repairs';
+import { responseFormatInstruction } from './response-format';
 import { MAX_KIRO_TOOL_NAME_LENGTH, ToolNames, type ToolNameMap } from './tool-names';
 import { planTools, serverToolNames } from './tools';
 import { normalizeTurns, type AssistantTurn, type UserTurn } from './turns';
@@ -33,7 +34,7 @@ export type { ToolNameMap } from './tool-names';
 export interface ConvertOptions {
   /** Already resolved by models.ts. */
   kiroModel: string;
-  /** Sent when known (§2.3: "Send it when you have it"). */
+  /** Sent when known: some accounts get 400 without it, and none is invented. */
   profileArn?: string;
   /** Else derived from request.sessionKey, else a random UUID. */
   conversationId?: string;
@@ -51,16 +52,16 @@ export interface ConvertResult {
 
 /**
  * Acknowledgement after the system prompt pair: the Kiro IDE's own text (captures
- * kiroIDE_captured_req*.json, history[3]), also used by KRS/VRS/NODE. GO's "OK" works too; the
+ * kiroIDE_captured_req*.json, history[3]), also used by most 2026 proxies. "OK" works too; the
  * IDE's wording is the one the upstream sees most.
  */
 export const SYSTEM_ACKNOWLEDGEMENT = 'I will follow these instructions.';
 
 /**
  * Content for an assistant turn with no text (a pure tool call, or an empty answer). Empty content
- * rejects the whole request (XW, 2026). "OK" is what GO uses for its system acknowledgement and
- * NODE for tool-only turns: short, and non-blank even if the upstream trims (XW's single space
- * would not survive a trim, and nobody has shown the upstream does not trim).
+ * rejects the whole request (observed 2026). "OK" is what other proxies use for the system
+ * acknowledgement and for tool-only turns: short, and non-blank even if the upstream trims (a single
+ * space would not survive a trim, and nobody has shown the upstream does not trim).
  */
 export const ASSISTANT_PLACEHOLDER = 'OK';
 
@@ -71,13 +72,13 @@ export const USER_PLACEHOLDERS = {
   empty: '(empty message)',
 } as const;
 
-/** Tool result text when the client's result had none (JW: empty tool results are rejected). */
+/** Tool result text when the client's result had none (empty tool results are rejected). */
 export const EMPTY_RESULT_PLACEHOLDERS = { success: '(no output)', error: '(the tool failed without a message)' } as const;
 
 const IMAGE_FORMATS: ReadonlySet<string> = new Set<KiroImageFormat>(['png', 'jpeg', 'gif', 'webp']);
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 
-/** The thinking directive Kiro understands at the start of the system prompt (§7, KRS family). */
+/** The thinking directive Kiro understands at the start of the system prompt (docs/kiro-protocol.md#thinking). */
 export function thinkingDirective(budget: number): string {
   return `<thinking_mode>enabled</thinking_mode><max_thinking_length>${budget}</max_thinking_length>`;
 }
@@ -102,7 +103,13 @@ export function toKiroRequest(request: ChatRequest, options: ConvertOptions): Co
 
   const modelId = options.kiroModel;
   const history: KiroHistoryEntry[] = [];
-  const system = systemPrompt(request.system, thinking ? budget : undefined, plan.instruction);
+  const instructions = [plan.instruction];
+  if (request.responseFormat) {
+    instructions.push(responseFormatInstruction(request.responseFormat));
+    const what = request.responseFormat.schema ? `the JSON schema${request.responseFormat.name ? ` "${request.responseFormat.name}"` : ''}` : 'the JSON object format';
+    repairs.add('response-format-in-prompt', `${what} was put in the system prompt (Kiro cannot constrain its output); the bridge validates the answer`);
+  }
+  const system = systemPrompt(request.system, thinking ? budget : undefined, instructions);
   if (system !== '') {
     history.push({ userInputMessage: { content: system, modelId, origin: 'AI_EDITOR' } });
     history.push({ assistantResponseMessage: { content: SYSTEM_ACKNOWLEDGEMENT } });
@@ -138,12 +145,12 @@ export function toKiroRequest(request: ChatRequest, options: ConvertOptions): Co
   return { body, repairs: repairs.list(), toolNames: names };
 }
 
-function systemPrompt(blocks: readonly string[] | undefined, thinkingBudget: number | undefined, instruction: string | undefined): string {
-  const text = [...(Array.isArray(blocks) ? blocks : []), ...(instruction ? [instruction] : [])]
+function systemPrompt(blocks: readonly string[] | undefined, thinkingBudget: number | undefined, instructions: readonly (string | undefined)[]): string {
+  const text = [...(Array.isArray(blocks) ? blocks : []), ...instructions]
     .filter((b) => typeof b === 'string' && b.trim() !== '')
     .join('\n\n');
   if (thinkingBudget === undefined) return text;
-  // The directive must open the system prompt: the upstream recognises it as a prefix (§7).
+  // The directive must open the system prompt: the upstream recognises it as a prefix.
   return text === '' ? thinkingDirective(thinkingBudget) : `${thinkingDirective(thinkingBudget)}\n${text}`;
 }
 
@@ -193,7 +200,7 @@ function userMessage(turn: UserTurn, modelId: string, repairs: RepairLog): KiroU
 function assistantMessage(turn: AssistantTurn, names: ToolNames, repairs: RepairLog): KiroAssistantResponseMessage {
   const text = joinTexts(turn.texts);
   const thought = turn.thinking.filter((t) => t.trim() !== '').join('\n\n');
-  // Past thinking goes back the way the model wrote it (§7): tagged, before the answer.
+  // Past thinking goes back the way the model wrote it: tagged, before the answer.
   let content = thought !== '' ? `<thinking>${thought}</thinking>\n\n${text}` : text;
   if (content.trim() === '') {
     content = ASSISTANT_PLACEHOLDER;
@@ -210,7 +217,7 @@ function assistantMessage(turn: AssistantTurn, names: ToolNames, repairs: Repair
 
 const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
-/** Tool call input must be a JSON object (§2.3). */
+/** Tool call input must be a JSON object: Kiro rejects anything else. */
 function objectInput(input: unknown, message: number, repairs: RepairLog): Record<string, unknown> {
   if (isPlainObject(input)) return structuredClone(input);
   if (input === undefined || input === null) {
@@ -229,7 +236,7 @@ function objectInput(input: unknown, message: number, repairs: RepairLog): Recor
       // not JSON: wrapped below
     }
   }
-  repairs.add('tool-use-input-wrapped', 'non-object tool call input sent as {"value": …} (GO does the same)', message);
+  repairs.add('tool-use-input-wrapped', 'non-object tool call input sent as {"value": …} (Kiro takes only objects)', message);
   return { value: structuredClone(input) };
 }
 

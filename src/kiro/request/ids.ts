@@ -1,5 +1,5 @@
-// Conversation ids. Real IDE captures use plain UUIDs; XW derives one per client session so a
-// session's requests share it, like the IDE's do (kiro-protocol §2.3). We hash the client's
+// Conversation ids. Real IDE captures use plain UUIDs, one per session; a session-stable id also
+// lets Kiro's prompt cache hit (docs/kiro-protocol.md#request-body). We hash the client's
 // session key rather than sending it: the key may carry user or account identifiers, and a hash
 // keeps it stable without disclosing it.
 import { createHash, randomUUID } from 'node:crypto';

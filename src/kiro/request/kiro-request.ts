@@ -1,4 +1,4 @@
-// The JSON body of Kiro's generateAssistantResponse call, as we send it (kiro-protocol §2.3).
+// The JSON body of Kiro's generateAssistantResponse call, as we send it (docs/kiro-protocol.md#request-body).
 // Only the fields we fill are typed; the real IDE captures carry the same ones.
 
 export type KiroImageFormat = 'png' | 'jpeg' | 'gif' | 'webp';
@@ -26,7 +26,7 @@ export interface KiroToolResult {
 export interface KiroToolUse {
   toolUseId: string;
   name: string;
-  /** Always a JSON object (§2.3). */
+  /** Always a JSON object: Kiro rejects a string here. */
   input: Record<string, unknown>;
 }
 

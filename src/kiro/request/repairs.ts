@@ -1,6 +1,6 @@
 // What the converter changed to make a request acceptable to Kiro. Users see these in the traffic
-// view (peers §6.5: "show which fix was applied to which message"), so each rule has a stable id
-// and a plain-words detail naming the messages it touched.
+// view (users of other proxies keep asking which fix was applied to which message), so each rule
+// has a stable id and a plain-words detail naming the messages it touched.
 
 export type RepairRule =
   // conversation shape
@@ -36,7 +36,9 @@ export type RepairRule =
   | 'server-tool-call-as-text'
   | 'tool-choice-none'
   | 'tool-choice-required'
-  | 'tool-choice-unknown-tool';
+  | 'tool-choice-unknown-tool'
+  // output format
+  | 'response-format-in-prompt';
 
 export interface Repair {
   rule: RepairRule;
@@ -58,6 +60,7 @@ const ROUTINE_RULES: ReadonlySet<RepairRule> = new Set<RepairRule>([
   'tool-name-shortened',
   'thinking-dropped',
   'tool-choice-required',
+  'response-format-in-prompt',
 ]);
 
 /** `rule: detail`, for the traffic record's string list. */

@@ -1,15 +1,15 @@
 // Tool input schemas, cleaned into the object schemas Kiro takes.
 //
-// Kiro rejects the whole request for schemas with null or ill-typed fields (peers §4; XW
-// `normalize_json_schema`), and GO's OpenAI path drops `$schema`, `$id`, `$ref`, `definitions`,
-// `$defs` (kiro-protocol §2.4). Dropping a `$ref` outright would lose what it points at, so local
+// Kiro rejects the whole request for schemas with null or ill-typed fields
+// (docs/kiro-protocol.md#conversation-rules), and the original kiro2api drops `$schema`, `$id`,
+// `$ref`, `definitions`, `$defs` from OpenAI tools. Dropping a `$ref` outright would lose what it points at, so local
 // references (`#/$defs/X`, `#/definitions/X`, any `#/…` pointer) are inlined first; only
 // recursive or unresolvable ones are dropped. What carries meaning for the model — types,
 // properties, required, descriptions, enums, anyOf/oneOf/allOf, items, bounds — is kept. The
 // real Kiro IDE sends `anyOf`, `not` and `additionalProperties:false`, so those are known to pass.
 //
 // The top level is always `{type:"object", properties:{…}, required:[…]}`: tool input is a JSON
-// object (XW always sends all three; so do the IDE captures).
+// object (the IDE captures always carry all three).
 
 export interface NormalizedSchema {
   schema: Record<string, unknown>;

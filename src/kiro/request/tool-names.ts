@@ -1,8 +1,8 @@
 // Tool names Kiro accepts, and the reversible mapping for those it does not.
 //
 // Kiro rejects the whole request for an over-long tool name (MCP tools such as
-// `mcp__some-server__some_long_tool_name…` easily pass 64 characters; peers §5.9). The cap is a
-// port observation, not a documented limit: JW uses 64, XW 63 (kiro-protocol §2.5, §9.10). We
+// `mcp__some-server__some_long_tool_name…` easily pass 64 characters). The cap is what proxies
+// observed, not a documented limit: some keep to 64, others to 63. We
 // keep every name we send at 63 characters or fewer, so we are inside both, and names outside
 // `[A-Za-z0-9_-]` (the Bedrock/Anthropic tool-name alphabet) are rewritten too, because an odd
 // character costs nothing to map but a rejected request costs the whole turn.

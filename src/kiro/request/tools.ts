@@ -1,6 +1,6 @@
 // The tool list of the current message: what the client offers, cleaned so Kiro takes it, plus a
-// definition for every tool the conversation has already used (kiro-protocol §2.5: every toolUse
-// and toolResult needs one, else TOOL_CONFIG_MISSING / "Improperly formed request").
+// definition for every tool the conversation has already used: every toolUse and toolResult needs
+// one, else TOOL_CONFIG_MISSING / "Improperly formed request" (docs/kiro-protocol.md#conversation-rules).
 import type { KiroChatTriggerType, KiroToolSpecification } from './kiro-request';
 import type { RepairLog } from './repairs';
 import { normalizeToolSchema } from './schema';
@@ -8,8 +8,8 @@ import type { ToolNames } from './tool-names';
 import type { ToolChoice, ToolDefinition } from '../types';
 
 /**
- * Description cap. 10000 is GO's `MAX_TOOL_DESCRIPTION_LENGTH` default, a port choice rather than a
- * known upstream limit (§9.10); counted in code points so no character is cut in half.
+ * Description cap. 10000 is the original kiro2api proxy's default, a proxy's choice rather than a
+ * known upstream limit; counted in code points so no character is cut in half.
  */
 export const MAX_TOOL_DESCRIPTION_LENGTH = 10_000;
 
@@ -23,8 +23,9 @@ const SERVER_TOOL_TYPES = /^(?:web_search|web_fetch|code_execution)_\d+$/;
 /**
  * Server tools (Anthropic's `web_search_20250305` and kin) run on the provider's side and come with
  * no input schema; Kiro has no such tool, and sending one as a plain tool gets the request rejected
- * (peers §4, CLIProxyAPIPlus #72). A client-side function that happens to be called `web_search`
- * and has a real schema is an ordinary tool and is kept (GO drops those too; we do not need to).
+ * (reported by users of other proxies, e.g. CLIProxyAPIPlus issue 72). A client-side function that
+ * happens to be called `web_search` and has a real schema is an ordinary tool and is kept (the
+ * original kiro2api drops those too; we do not need to).
  */
 export function isServerTool(tool: ToolDefinition): boolean {
   const type = (tool as { type?: unknown }).type;
@@ -66,8 +67,8 @@ function truncateCodePoints(text: string, max: number): string | undefined {
 function spec(tool: ToolDefinition, kiroName: string, repairs: RepairLog): KiroToolSpecification {
   let description = typeof tool.description === 'string' ? tool.description : '';
   if (description.trim() === '') {
-    // Kiro rejects empty descriptions ("Invalid tool use format.", XW); the tool's own name is the
-    // most informative thing we have (XW does the same and reports it accepted).
+    // Kiro rejects empty descriptions ("Invalid tool use format."); the tool's own name is the
+    // most informative thing we have (one proxy does the same and reports it accepted).
     description = tool.name;
     repairs.add('tool-description-filled', 'empty description replaced by the tool name', tool.name);
   }
@@ -146,7 +147,7 @@ export function planTools(
     } else if (offered.size === 0) {
       repairs.add('tool-choice-unknown-tool', 'tool_choice any with no tools sent; ignored');
     } else {
-      // GO maps any/tool to chatTriggerType AUTO; a plain instruction says the rest.
+      // Forced tool use is chatTriggerType AUTO (as in the original kiro2api); an instruction says the rest.
       trigger = 'AUTO';
       instruction =
         toolChoice.type === 'tool'

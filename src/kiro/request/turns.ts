@@ -1,16 +1,17 @@
 // The client's messages, reshaped into the conversation Kiro accepts: strictly alternating turns
 // that start and end with a user turn, every tool result answering a tool call of the assistant
-// turn right before it, every tool call answered, no tool call id used twice (kiro-protocol §2.5,
-// peers §4). Each change is recorded in the RepairLog with the client message it touched.
+// turn right before it, every tool call answered, no tool call id used twice
+// (docs/kiro-protocol.md#conversation-rules). Each change is recorded in the RepairLog with the
+// client message it touched.
 //
-// Where peers disagree we take the option that loses nothing the client sent:
-// - consecutive same-role messages are merged (GO/KRS), not dropped;
-// - a leading assistant message gets a placeholder user turn before it (GO drops it);
-// - an orphan tool result becomes plain text in its user turn (JW adds `unknown_tool` stubs,
+// Where other proxies disagree we take the option that loses nothing the client sent:
+// - consecutive same-role messages are merged (as the original kiro2api and kiro.rs do), not dropped;
+// - a leading assistant message gets a placeholder user turn before it (the original kiro2api drops it);
+// - an orphan tool result becomes plain text in its user turn (some proxies add `unknown_tool` stubs,
 //   which would invent a tool call the model never made);
 // - an unanswered tool call gets a synthetic error result (the model sees it failed) rather than
 //   being deleted from the assistant turn;
-// - a repeated tool call id is renamed (with its result) instead of being dropped (HT).
+// - a repeated tool call id is renamed (with its result) instead of being dropped.
 import type { RepairLog } from './repairs';
 import type { ChatMessage, ImageBlock, TextBlock } from '../types';
 
@@ -50,7 +51,7 @@ export type Turn = UserTurn | AssistantTurn;
 
 /** Text we put where the client gave none; each one is recorded as a repair when used. */
 export const PLACEHOLDERS = {
-  /** Current message after an assistant prefill: XW's wording, a neutral instruction to go on. */
+  /** Current message after an assistant prefill: a neutral instruction to go on (other proxies use it too). */
   prefillContinue: 'Continue.',
   /** User turn put before a leading assistant message. */
   conversationStart: '(conversation start)',
@@ -216,7 +217,7 @@ const isBlank = (texts: readonly string[]) => texts.every((t) => t.trim() === ''
 
 /**
  * The current message must be a user turn. A trailing assistant message is a prefill: Kiro cannot
- * continue a partial answer, so (like KRS/XW) it goes into history and the current message asks
+ * continue a partial answer, so (as other proxies do) it goes into history and the current message asks
  * to continue. An empty trailing assistant message (some clients append one) is simply dropped.
  */
 function handleTrailingAssistant(turns: Turn[], repairs: RepairLog): Turn[] {

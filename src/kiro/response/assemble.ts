@@ -1,16 +1,21 @@
 // Kiro's decoded response events → neutral OutputEvents, as each frame arrives.
 //
 // Guarantees to every writer (Anthropic, OpenAI, non-streaming builders):
-// - Blocks come one at a time: between `tool_start X` and `tool_end X` only `tool_delta X` (and
-//   `usage`) appear. Kiro may interleave tool frames by id (protocol §4.3); a second tool, or text,
-//   arriving while a tool is open is held until that tool ends, then released in arrival order.
-//   (Real Kiro streams tools one after another, so in practice nothing waits.)
+// - A tool call is emitted whole, once its input is complete: `tool_start X`, one `tool_delta X`
+//   with the input text, `tool_end X`, nothing in between. Clients run a tool as soon as its block
+//   closes, and an input Kiro cut short is only known to be cut at its end, so a call is never
+//   half-sent (./cut-tool says what replaces a cut one). Kiro may interleave tool frames by id;
+//   a second tool, or text, arriving while a tool is being collected is held until that tool
+//   ends, then released in arrival order. (Real Kiro streams tools one after another, so in
+//   practice nothing waits.)
 // - Text is never held back beyond what tag and stop-sequence detection need.
 // - The sequence ends with exactly one `finish` or `error`, after which nothing more is emitted.
-//   A stream that breaks, ends inside a tool call, or ends with nothing at all ends in an `error`
-//   (class `stream_broken`), never in a made-up `end_turn` (peers §4).
+//   A stream that breaks or ends with nothing at all ends in an `error` (class `stream_broken`),
+//   never in a made-up `end_turn`. A tool call Kiro cut off ends the answer with a note and
+//   `max_tokens` (./cut-tool).
 import { KiroError, classifyStreamException } from '../errors';
 import type { KiroEvent } from '../codec/events';
+import { cutToolNote, cutToolNotice } from './cut-tool';
 import { ThinkingSplitter } from './thinking';
 import type { FinishReason, OutputEvent } from '../types';
 
@@ -21,6 +26,13 @@ export interface AssembleOptions {
   thinking: boolean;
   /** Stop sequences to emulate (Kiro has none): text stops before the first match. */
   stopSequences?: string[];
+  /**
+   * The properties a tool's input requires (by the client's tool name): an empty input for a
+   * tool that requires some is a call Kiro cut off.
+   */
+  requiredInput?: (name: string) => readonly string[] | undefined;
+  /** What was dropped or changed on the way (for the traffic record). */
+  onNote?: (note: string) => void;
 }
 
 /**
@@ -99,29 +111,37 @@ interface ToolUseFrame {
   stop?: unknown;
 }
 
-/** How much of a cut-off tool input to quote in the error (enough to recognise it). */
-const CUT_INPUT_PREVIEW = 80;
-
 function describeTool(tool: ToolCall): string {
   return tool.name ? `${tool.name} (${tool.id})` : tool.id;
 }
 
 export class ResponseAssembler {
   private readonly toolNames?: { fromKiro(name: string): string };
+  private readonly requiredInput?: (name: string) => readonly string[] | undefined;
+  private readonly onNote?: (note: string) => void;
   private readonly splitter?: ThinkingSplitter;
   private readonly stops: StopSequenceScanner;
   private readonly tools = new Map<string, ToolCall>();
-  /** The tool whose block is open in the output (its deltas flow straight through). */
+  /** The tool being collected: the next block of the output, emitted whole when it stops. */
   private openTool: ToolCall | undefined;
   /** Text and tools that arrived while another tool was open, in arrival order. */
   private readonly pending: Pending[] = [];
   private completedTools = 0;
   private sawContent = false;
+  /** The last block emitted was answer text (a note after it starts a new paragraph). */
+  private textLast = false;
+  /**
+   * A tool call Kiro cut off: the answer's content is over (its note was emitted); only usage
+   * is still read, and the next ending of any kind finishes the answer.
+   */
+  private cut = false;
   private credits = 0;
   private finished = false;
 
   constructor(options: AssembleOptions) {
     this.toolNames = options.toolNames;
+    this.requiredInput = options.requiredInput;
+    this.onNote = options.onNote;
     if (options.thinking) this.splitter = new ThinkingSplitter();
     this.stops = new StopSequenceScanner(options.stopSequences ?? []);
   }
@@ -134,16 +154,15 @@ export class ResponseAssembler {
   push(event: KiroEvent): OutputEvent[] {
     const out: OutputEvent[] = [];
     if (this.finished) return out;
-    if (event.kind === 'error') {
-      this.failWith(out, classifyStreamException(event.type, event.json));
-      return out;
-    }
-    if (event.kind === 'exception') {
-      if (event.type === 'ContentLengthExceededException') this.outputLimitReached(out);
+    if (event.kind === 'error' || event.kind === 'exception') {
+      // After a cut the answer is complete; whatever Kiro says next only ends it.
+      if (this.cut) this.finishCut(out);
+      else if (event.kind === 'exception' && event.type === 'ContentLengthExceededException') this.outputLimitReached(out);
       else this.failWith(out, classifyStreamException(event.type, event.json));
       return out;
     }
     const json = (event.json ?? {}) as Record<string, unknown>;
+    if (this.cut && event.type !== 'meteringEvent' && event.type !== 'contextUsageEvent') return out;
     switch (event.type) {
       case 'assistantResponseEvent': {
         const content = json.content;
@@ -184,9 +203,15 @@ export class ResponseAssembler {
   end(): OutputEvent[] {
     const out: OutputEvent[] = [];
     if (this.finished) return out;
+    if (this.cut) {
+      this.finishCut(out);
+      return out;
+    }
     const unfinished = this.unfinishedTool();
     if (unfinished) {
-      this.failWith(out, this.cutToolError(unfinished, 'the stream ended before the tool call was complete'));
+      // Kiro closes the stream in the middle of a call it cut (no stop frame, no context usage).
+      this.cutOff(out, unfinished, 'the stream ended before the call was complete');
+      this.finishCut(out);
       return out;
     }
     this.endTextRun(out);
@@ -203,6 +228,11 @@ export class ResponseAssembler {
   fail(error: Error): OutputEvent[] {
     const out: OutputEvent[] = [];
     if (this.finished) return out;
+    if (this.cut) {
+      // The answer was complete at the cut; only the usage after it is lost.
+      this.finishCut(out);
+      return out;
+    }
     if (error instanceof KiroError) {
       this.failWith(out, error);
       return out;
@@ -231,7 +261,10 @@ export class ResponseAssembler {
   private answerText(out: OutputEvent[], text: string): void {
     if (this.finished) return;
     const { text: safe, matched } = this.stops.push(text);
-    if (safe) out.push({ type: 'text', text: safe });
+    if (safe) {
+      out.push({ type: 'text', text: safe });
+      this.textLast = true;
+    }
     if (matched !== undefined) this.finish(out, 'stop_sequence', matched);
   }
 
@@ -246,7 +279,10 @@ export class ResponseAssembler {
     }
     if (this.finished) return;
     const held = this.stops.flush();
-    if (held) out.push({ type: 'text', text: held });
+    if (held) {
+      out.push({ type: 'text', text: held });
+      this.textLast = true;
+    }
   }
 
   // ---- tools ------------------------------------------------------------------------------
@@ -273,7 +309,6 @@ export class ResponseAssembler {
     if (frame.stop === true) tool.stopped = true;
 
     if (tool === this.openTool) {
-      if (fragment) out.push({ type: 'tool_delta', id, json: fragment });
       if (tool.stopped) this.closeTool(out, tool);
     } else if (!this.openTool && !this.pending.length) {
       this.openNext(out, tool);
@@ -281,22 +316,21 @@ export class ResponseAssembler {
     this.drainPending(out);
   }
 
-  /** Opens `tool` (once its name is known), replaying input that arrived before it could open. */
+  /** Starts collecting `tool` (once its name is known); it is emitted when it stops. */
   private openNext(out: OutputEvent[], tool: ToolCall): void {
     if (!tool.name) {
       if (tool.stopped) this.failWith(out, new KiroError('stream_broken', `Kiro sent tool call ${tool.id} without a tool name`));
       else if (!this.pending.some((p) => p.kind === 'tool' && p.tool === tool)) this.pending.unshift({ kind: 'tool', tool });
       return;
     }
+    // Text before the call goes out now: it is complete, whatever happens to the call.
     this.endTextRun(out);
     if (this.finished) return;
-    const name = this.toolNames ? this.toolNames.fromKiro(tool.name) : tool.name;
-    out.push({ type: 'tool_start', id: tool.id, name });
     this.openTool = tool;
-    if (tool.json) out.push({ type: 'tool_delta', id: tool.id, json: tool.json });
     if (tool.stopped) this.closeTool(out, tool);
   }
 
+  /** The tool stopped: emit it whole, or, if Kiro cut its input, the note instead. */
   private closeTool(out: OutputEvent[], tool: ToolCall): void {
     this.openTool = undefined;
     const input = this.parseInput(tool);
@@ -304,8 +338,20 @@ export class ResponseAssembler {
       this.failWith(out, input);
       return;
     }
+    if (typeof input === 'string') {
+      this.cutOff(out, tool, input);
+      return;
+    }
+    const name = this.clientName(tool);
     this.completedTools++;
+    this.textLast = false;
+    out.push({ type: 'tool_start', id: tool.id, name });
+    if (tool.json) out.push({ type: 'tool_delta', id: tool.id, json: tool.json });
     out.push({ type: 'tool_end', id: tool.id, input });
+  }
+
+  private clientName(tool: ToolCall): string {
+    return this.toolNames ? this.toolNames.fromKiro(tool.name) : tool.name;
   }
 
   /** Releases what waited behind a tool, in order, until another tool has to stay open. */
@@ -325,32 +371,50 @@ export class ResponseAssembler {
     }
   }
 
-  private parseInput(tool: ToolCall): unknown {
+  /**
+   * The input object; a string saying why the input was cut off; or a KiroError for an input
+   * that is whole but not an object.
+   */
+  private parseInput(tool: ToolCall): Record<string, unknown> | string | KiroError {
     const text = tool.json.trim();
-    if (!text) return {};
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(text);
-    } catch {
-      // Peers fall back to `{}` here and so execute a tool with its arguments silently dropped;
-      // an input that does not parse was cut off upstream, so it must not be run (peers §4).
-      return this.cutToolError(tool, 'its input is not complete JSON');
+    let parsed: unknown = {};
+    if (text) {
+      try {
+        parsed = JSON.parse(text);
+      } catch {
+        // Peers fall back to `{}` here and so execute a tool with its arguments silently dropped;
+        // an input that does not parse was cut off upstream, so it must not be run.
+        return 'its input is not complete JSON';
+      }
     }
     if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
       return new KiroError('stream_broken', `Kiro sent tool call ${describeTool(tool)} with an input that is not a JSON object`);
     }
-    return parsed;
+    const input = parsed as Record<string, unknown>;
+    // Kiro also ends cut calls with an empty input; a tool that needs properties never takes one.
+    const required = this.requiredInput?.(this.clientName(tool));
+    if (required?.length && Object.keys(input).length === 0) return `its input is empty, but ${required.join(', ')} ${required.length === 1 ? 'is' : 'are'} required`;
+    return input;
   }
 
-  private cutToolError(tool: ToolCall, why: string): KiroError {
-    const tail = tool.json.length > CUT_INPUT_PREVIEW ? `…${tool.json.slice(-CUT_INPUT_PREVIEW)}` : tool.json;
-    return new KiroError(
-      'stream_broken',
-      `the tool call input was cut off: ${describeTool(tool)} stopped after ${tool.json.length} characters of input (${why}); ` +
-        `the call was not executed. Large tool inputs can exceed what Kiro streams in one response: write big content in smaller pieces.` +
-        (tail ? ` Input ended with: ${JSON.stringify(tail)}` : ''),
-      { reason: 'TOOL_INPUT_TRUNCATED' },
-    );
+  /**
+   * Kiro cut `tool`'s input: the call is dropped, the note goes out in its place, and the answer's
+   * content is over (what arrived behind the call is dropped too).
+   */
+  private cutOff(out: OutputEvent[], tool: ToolCall, why: string): void {
+    this.openTool = undefined;
+    this.cut = true;
+    const call = { name: tool.name ? this.clientName(tool) : 'unnamed', id: tool.id, input: tool.json };
+    const behind = this.pending.length;
+    this.pending.length = 0;
+    this.onNote?.(cutToolNote(call, why) + (behind ? `; ${behind} later part(s) of the answer dropped with it` : ''));
+    out.push({ type: 'text', text: `${this.textLast ? '\n\n' : ''}${cutToolNotice(call)}` });
+    this.textLast = true;
+  }
+
+  /** The ending after a cut: complete calls before it still run (`tool_use`). */
+  private finishCut(out: OutputEvent[]): void {
+    this.finish(out, this.completedTools > 0 ? 'tool_use' : 'max_tokens');
   }
 
   private unfinishedTool(): ToolCall | undefined {
@@ -365,13 +429,14 @@ export class ResponseAssembler {
     const unfinished = this.unfinishedTool();
     if (unfinished) {
       // A tool call cut by the limit has partial input: never hand it over as a tool_use.
-      this.failWith(out, this.cutToolError(unfinished, 'Kiro reached its output length limit'));
+      this.cutOff(out, unfinished, 'Kiro reached its output length limit');
+      this.finishCut(out);
       return;
     }
     this.endTextRun(out);
     if (this.finished) return;
     // Complete tool calls before the cut are valid and were what the model wanted to run, so
-    // tool_use wins over max_tokens (as in XW): a client only runs tools on `tool_use`.
+    // tool_use wins over max_tokens: a client only runs tools on `tool_use`.
     this.finish(out, this.completedTools > 0 ? 'tool_use' : 'max_tokens');
   }
 
@@ -381,12 +446,10 @@ export class ResponseAssembler {
   }
 
   private failWith(out: OutputEvent[], error: Error): void {
-    // Text already received is the user's; release it before the error unless a tool block is
-    // open (text cannot follow a half tool call in any client format).
-    if (!this.openTool) {
-      this.endTextRun(out);
-      if (this.finished) return; // a held stop sequence completed on flush: that is the ending
-    }
+    // Text already received is the user's; release what is held before the error. (A tool being
+    // collected is simply never emitted; the text before it went out when it started.)
+    this.endTextRun(out);
+    if (this.finished) return; // a held stop sequence completed on flush: that is the ending
     this.finished = true;
     out.push({ type: 'error', error });
   }

@@ -1,6 +1,7 @@
 // Splits Kiro's emulated extended thinking out of the answer text. Kiro has no thinking field:
 // when the client asks for thinking, the request carries a `<thinking_mode>` directive and the
-// model writes `<thinking>…</thinking>` at the head of its ordinary text stream (protocol §7).
+// model writes `<thinking>…</thinking>` at the head of its ordinary text stream
+// (docs/kiro-protocol.md#thinking).
 //
 // The rules, chosen to be safe when the model merely *talks about* the tags:
 // - Thinking is recognised only at the start of the answer: the first non-whitespace text must be

@@ -1,6 +1,7 @@
-// Where each sign-in call goes (kiro-protocol §10). With an upstream base (KIRO_BRIDGE_UPSTREAM_BASE
-// / kiroBridge.advanced.upstreamBase) every host maps onto that one base, exactly as the data-plane
-// endpoints do, so one fake server can play SSO-OIDC, Kiro's auth service and the Q hosts.
+// Where each sign-in call goes (docs/kiro-protocol.md#sign-in). With an upstream base
+// (KIRO_BRIDGE_UPSTREAM_BASE / kiroBridge.advanced.upstreamBase) every host maps onto that one
+// base, exactly as the data-plane endpoints do, so one fake server can play SSO-OIDC, Kiro's auth
+// service and the Q hosts.
 import { validateUpstreamBase } from '../http/endpoints';
 import { PROFILE_REGIONS, SOCIAL_AUTH_HOST } from './constants';
 import { signInFailed } from './errors';
@@ -18,7 +19,7 @@ export interface SignInEndpoints {
   socialLogin: string;
   /** Kiro social code exchange (POST). */
   socialToken: string;
-  /** Kiro social device flow (POST; single source, KCLI). */
+  /** Kiro social device flow (POST; single source, the Kiro CLI). */
   socialDeviceAuthorization: string;
   socialDevicePoll: string;
   /** Kiro social refresh-token revocation (POST). */

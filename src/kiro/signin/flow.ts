@@ -88,7 +88,7 @@ export interface SignInOptions {
   logger?: Logger;
   /** Loopback ports for Google/GitHub (default: the service's allowlist). */
   callbackPorts?: readonly number[];
-  /** How long to wait for the browser (default 10 minutes, TK's). */
+  /** How long to wait for the browser (default 10 minutes, as the AWS Toolkit waits). */
   browserTimeoutMs?: number;
   scopes?: readonly string[];
   clientName?: string;
@@ -100,7 +100,7 @@ export interface SignInOptions {
 
 export type SignInProvider = 'BuilderId' | 'Enterprise' | 'Google' | 'Github';
 
-/** A verified credential, ready to be stored (field names as kiro-protocol §10.1.4 / §1.6). */
+/** A verified credential, ready to be stored (field names as the sign-in services and KIRO_AUTH_TOKEN use them). */
 export interface SignedInAccount {
   kind: 'social' | 'idc';
   provider: SignInProvider;
@@ -305,7 +305,7 @@ async function socialBrowser(ctx: Context, provider: SocialProvider): Promise<So
   const { options } = ctx;
   return browserSignIn(
     ctx,
-    // The service's allowlist names `localhost`; whether 127.0.0.1 matches is unknown (§10.2.2).
+    // The service's allowlist names `localhost`; whether 127.0.0.1 matches is unknown.
     { ports: options.callbackPorts ?? SOCIAL_CALLBACK_PORTS, redirectHost: 'localhost' },
     {
       urlFor: ({ redirectUri, challenge, state }) => socialLoginUrl(ctx.endpoints, { provider, redirectUri, challenge, state, selectAccount: options.selectAccount }),
@@ -361,7 +361,7 @@ export async function signIn(options: SignInOptions): Promise<SignedInAccount> {
       throwIfCancelled(options.signal);
       ctx.progress('Checking the new account with Kiro…');
       // A login without a profile (a service change) still gets one from the first refresh, which
-      // names it for social accounts (§1.2); only if that also has none does the sign-in fail.
+      // names it for social accounts; only if that also has none does the sign-in fail.
       const verified = await verifyCredential({
         credentials: { auth: 'Social', refreshToken: tokens.refreshToken, profileArn: tokens.profileArn },
         upstreamBase: options.upstreamBase,

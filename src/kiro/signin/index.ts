@@ -1,5 +1,5 @@
-// Sign in to Kiro without the Kiro IDE (kiro-protocol §10). VS Code and the CLI call `signIn` with
-// their own UI; everything below it runs headless.
+// Sign in to Kiro without the Kiro IDE (docs/kiro-protocol.md#sign-in). VS Code and the CLI call
+// `signIn` with their own UI; everything below it runs headless.
 export { signIn, preferDeviceFlow, methodLabel } from './flow';
 export type { SignInMethod, SignInOptions, SignInTransport, SignInUi, SignedInAccount, SignInProvider, UserCodePrompt } from './flow';
 export { SignInError, type SignInFailure } from './errors';

@@ -1,7 +1,8 @@
-// Kiro's own auth service for Google and GitHub sign-in (kiro-protocol §10.2): the login URL with
-// PKCE and a loopback redirect on an allowlisted port, the code exchange, the refresh-token
-// revocation, and — single source (KCLI `social.rs`, 2026-04) — the social device flow for
-// machines the browser cannot call back to. Each step fails with a message that names the step.
+// Kiro's own auth service for Google and GitHub sign-in (docs/kiro-protocol.md#kiro-social-login):
+// the login URL with PKCE and a loopback redirect on an allowlisted port, the code exchange, the
+// refresh-token revocation, and — single source (the Kiro CLI's `social.rs`, 2026-04) — the social
+// device flow for machines the browser cannot call back to. Each step fails with a message that
+// names the step.
 import { DEFAULT_SOCIAL_PROFILE_ARN, SOCIAL_DEVICE_CLIENT_ID } from './constants';
 import type { SignInEndpoints } from './endpoints';
 import { deviceCodeExpired, signInFailed, throwIfCancelled } from './errors';
@@ -11,7 +12,7 @@ export type SocialProvider = 'Google' | 'Github';
 
 const SERVICE = "Kiro's sign-in service";
 
-/** KCLI-test's text for the 401 the service sends while sign-ups are paused. */
+/** The text of the 401 the service sends while sign-ups are paused (seen in an early Kiro CLI). */
 const SIGNUPS_PAUSED = /sign-?ups? (are )?(temporarily )?paused/i;
 
 export interface SocialTokens {
@@ -23,7 +24,7 @@ export interface SocialTokens {
   profileArn?: string;
 }
 
-/** `GET {auth}/login?idp=…&redirect_uri=…&code_challenge=…&code_challenge_method=S256&state=…` (§10.2.1). */
+/** `GET {auth}/login?idp=…&redirect_uri=…&code_challenge=…&code_challenge_method=S256&state=…`. */
 export function socialLoginUrl(
   endpoints: SignInEndpoints,
   params: { provider: SocialProvider; redirectUri: string; challenge: string; state: string; selectAccount?: boolean },
@@ -35,7 +36,7 @@ export function socialLoginUrl(
     ['code_challenge_method', 'S256'],
     ['state', params.state],
   ];
-  // Optional account chooser (AIC, 9R); the official client does not send it, so it is opt-in.
+  // Optional account chooser (some third-party clients send it; the Kiro CLI does not): opt-in.
   if (params.selectAccount) query.push(['prompt', 'select_account']);
   return `${endpoints.socialLogin}?${query.map(([k, v]) => `${k}=${encodeURIComponent(v)}`).join('&')}`;
 }
@@ -58,7 +59,7 @@ function tokensFrom(body: unknown, step: string): SocialTokens {
 }
 
 /**
- * `POST {auth}/oauth/token` with snake_case JSON `{code, code_verifier, redirect_uri}` (§10.2.3).
+ * `POST {auth}/oauth/token` with snake_case JSON `{code, code_verifier, redirect_uri}`.
  * The exchange is single-use, so it is never retried.
  */
 export async function exchangeSocialCode(
@@ -74,7 +75,7 @@ export async function exchangeSocialCode(
   return tokensFrom(answer.body, 'code exchange');
 }
 
-/** `POST {auth}/logout {refreshToken}` revokes a refresh token (KCLI `logout_social`). Best effort: never throws. */
+/** `POST {auth}/logout {refreshToken}` revokes a refresh token (as the Kiro CLI signs out). Best effort: never throws. */
 export async function revokeSocialRefreshToken(endpoints: SignInEndpoints, refreshToken: string): Promise<boolean> {
   try {
     const answer = await postJson(endpoints.socialLogout, { refreshToken }, { service: SERVICE, timeoutMs: 10_000 });
@@ -93,7 +94,7 @@ export interface SocialDeviceAuthorization {
   intervalMs: number;
 }
 
-/** `POST {auth}/oauth/device/authorization` (§10.2.4, single source). Times are in milliseconds here. */
+/** `POST {auth}/oauth/device/authorization` (single source: the Kiro CLI). Times are in milliseconds here. */
 export async function startSocialDeviceAuthorization(
   endpoints: SignInEndpoints,
   params: { provider: SocialProvider; signal?: AbortSignal },
@@ -116,15 +117,15 @@ export async function startSocialDeviceAuthorization(
     verificationUri,
     verificationUriComplete: stringField(answer.body, 'verificationUriComplete') ?? verificationUri,
     expiresInMs: numberField(answer.body, 'expiresInMilliseconds') ?? 600_000,
-    // KCLI: at least one second between polls.
+    // At least one second between polls, as the Kiro CLI keeps.
     intervalMs: Math.max(1000, numberField(answer.body, 'intervalInMilliseconds') ?? 5000),
   };
 }
 
 /**
- * `POST {auth}/oauth/device/poll` every interval until `authorized` (§10.2.4): the answer is a 200
- * whose `status` says where it stands. A missing `profileArn` falls back to KCLI's default social
- * profile, as KCLI does on this path.
+ * `POST {auth}/oauth/device/poll` every interval until `authorized`: the answer is a 200 whose
+ * `status` says where it stands. A missing `profileArn` falls back to the Kiro CLI's default social
+ * profile, as the Kiro CLI does on this path.
  */
 export async function pollSocialDevice(
   endpoints: SignInEndpoints,

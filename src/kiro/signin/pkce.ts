@@ -1,5 +1,5 @@
-// PKCE (RFC 7636, S256) and the `state` value, as KCLI, TK and XW compute them (kiro-protocol
-// §10.1.3 step 2): the verifier is base64url (no padding) of 32 random bytes, the challenge is
+// PKCE (RFC 7636, S256) and the `state` value, as the Kiro CLI and the AWS Toolkit compute them
+// (docs/kiro-protocol.md#sso-oidc): the verifier is base64url (no padding) of 32 random bytes, the challenge is
 // base64url of SHA-256 over the verifier's ASCII text.
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 

@@ -1,7 +1,8 @@
-// Profile discovery after an IAM Identity Center sign-in (kiro-protocol §10.1.5): CreateToken
-// returns no profile, yet every data-plane call names one. ListAvailableProfiles is asked on each
-// Q host in turn (KCLI, TK: "Hack until we have a single discovery endpoint"); one profile is taken
-// silently, several are offered to the user, none is an error the administrator must fix.
+// Profile discovery after an IAM Identity Center sign-in (docs/kiro-protocol.md#profiles):
+// CreateToken returns no profile, yet every data-plane call names one. ListAvailableProfiles is
+// asked on each Q host in turn (as AWS's own clients do: "Hack until we have a single discovery
+// endpoint"); one profile is taken silently, several are offered to the user, none is an error the
+// administrator must fix.
 import { regionFromProfileArn } from '../http/endpoints';
 import { runtimeUserAgents } from '../http/identity';
 import { SignInError, signInCancelled, signInFailed, throwIfCancelled } from './errors';
@@ -101,7 +102,7 @@ export async function listAvailableProfiles(params: {
 
 /**
  * One profile is taken silently; several go to `pick` (which may return undefined: cancelled);
- * none fails with KCLI's wording, plus what the hosts said when they failed.
+ * none fails with the Kiro CLI's wording, plus what the hosts said when they failed.
  */
 export async function chooseProfile(
   discovery: ProfileDiscovery,

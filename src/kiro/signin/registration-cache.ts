@@ -1,7 +1,8 @@
 // SSO-OIDC client registrations live about 90 days and create state on AWS's side, so both AWS
-// clients cache them and reuse them until they expire instead of registering at every login
-// (KCLI builder_id.rs, TK getValidatedClientRegistration). A registration holds a client secret:
-// it is kept in the SecretStore (VS Code SecretStorage / the CLI's 0600 file), never in settings.
+// clients cache them and reuse them until they expire instead of registering at every login (the
+// Kiro CLI's builder_id.rs, the AWS Toolkit's getValidatedClientRegistration). A registration holds
+// a client secret: it is kept in the SecretStore (VS Code SecretStorage / the CLI's 0600 file),
+// never in settings.
 import { createHash } from 'node:crypto';
 import type { SecretStore } from '../../common/secret-store';
 
@@ -32,7 +33,7 @@ export interface RegistrationCache {
   delete(key: RegistrationKey): Promise<void>;
 }
 
-/** OIDC region + start URL + flow + scope set (kiro-protocol §10.1.1): one registration each. */
+/** OIDC region + start URL + flow + scope set: one registration each. */
 export function registrationKeyText(key: RegistrationKey): string {
   return [key.region, key.startUrl, key.flow, [...key.scopes].sort().join(' ')].join('\n');
 }

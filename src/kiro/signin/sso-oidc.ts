@@ -1,6 +1,7 @@
-// AWS SSO-OIDC for Builder ID and IAM Identity Center (kiro-protocol §10.1): RegisterClient with a
-// cache, the authorization-code + PKCE flow (authorize URL, code exchange) and the device-code flow
-// (start, then poll politely: `interval`, `slow_down`, expiry, cancel). REST with camelCase JSON.
+// AWS SSO-OIDC for Builder ID and IAM Identity Center (docs/kiro-protocol.md#sso-oidc):
+// RegisterClient with a cache, the authorization-code + PKCE flow (authorize URL, code exchange)
+// and the device-code flow (start, then poll politely: `interval`, `slow_down`, expiry, cancel).
+// REST with camelCase JSON.
 import { DEVICE_GRANT } from './constants';
 import type { SignInEndpoints } from './endpoints';
 import { deviceCodeExpired, signInFailed, SignInError, throwIfCancelled } from './errors';
@@ -10,10 +11,11 @@ import type { ClientRegistration, RegistrationCache, RegistrationKey } from './r
 const SERVICE = 'AWS sign-in (SSO-OIDC)';
 
 /**
- * Registered redirect for the PKCE flow: the loopback callback without a port. TK and XW register
- * it so and then listen on any port; RFC 8252 §7.3 has the server accept any loopback port. This
- * keeps one cached registration valid whatever port the next sign-in binds. (KCLI registers the
- * exact port instead, and so cannot reuse its registration across logins.)
+ * Registered redirect for the PKCE flow: the loopback callback without a port. The AWS Toolkit
+ * registers it so and then listens on any port; RFC 8252, section 7.3 has the server accept any
+ * loopback port. This keeps one cached registration valid whatever port the next sign-in binds.
+ * (The Kiro CLI registers the exact port instead, and so cannot reuse its registration across
+ * logins.)
  */
 export const PKCE_REGISTERED_REDIRECT = 'http://127.0.0.1/oauth/callback';
 
@@ -27,7 +29,7 @@ export interface OidcTokens {
   expiresIn: number;
 }
 
-/** `https://<name>.awsapps.com/start/#/` → `https://<name>.awsapps.com/start` (PIN, SUN). */
+/** `https://<name>.awsapps.com/start/#/` → `https://<name>.awsapps.com/start` (users paste either). */
 export function normalizeStartUrl(input: string): string {
   const trimmed = input.trim().replace(/#.*$/, '').replace(/\/+$/, '');
   let url: URL;
@@ -47,7 +49,7 @@ export function oidcErrorCode(body: unknown, headers: Record<string, string | st
   const header = headers['x-amzn-errortype'];
   const type = stringField(body, '__type') ?? (Array.isArray(header) ? header[0] : header);
   if (!type) return undefined;
-  // "com.amazonaws.ssooidc#AuthorizationPendingException" → "authorization_pending" (XW device_error_code).
+  // "com.amazonaws.ssooidc#AuthorizationPendingException" → "authorization_pending".
   // (the header form is "ExpiredTokenException:http://internal.amazon.com/…").
   const name = (type.split(':')[0] ?? '').split('#').pop()!.replace(/Exception$/, '');
   if (!name) return undefined;
@@ -65,7 +67,7 @@ export interface RegisterOptions {
   nowSeconds: number;
 }
 
-/** RegisterClient (§10.1.1): the device variant sends KCLI's three fields, the PKCE variant adds grant types, redirect and issuer. */
+/** RegisterClient: the device variant sends the Kiro CLI's three fields, the PKCE variant adds grant types, redirect and issuer. */
 export async function registerClient(endpoints: SignInEndpoints, key: RegistrationKey, options: RegisterOptions): Promise<ClientRegistration> {
   const body: Record<string, unknown> = { clientName: options.clientName, clientType: 'public', scopes: [...key.scopes] };
   if (key.flow === 'pkce') {
@@ -81,7 +83,7 @@ export async function registerClient(endpoints: SignInEndpoints, key: Registrati
   const clientId = stringField(answer.body, 'clientId');
   const clientSecret = stringField(answer.body, 'clientSecret');
   if (!clientId || !clientSecret) throw signInFailed('protocol', 'AWS registered the sign-in client but sent no clientId/clientSecret');
-  // ~90 days per TK; assume that if the field is missing rather than reusing forever.
+  // About 90 days (the AWS Toolkit says so); assume that if the field is missing rather than reusing forever.
   const expiresAt = numberField(answer.body, 'clientSecretExpiresAt') ?? options.nowSeconds + 90 * 24 * 3600;
   return { clientId, clientSecret, clientSecretExpiresAt: expiresAt, region: key.region, startUrl: key.startUrl, flow: key.flow, scopes: [...key.scopes] };
 }
@@ -103,12 +105,12 @@ export async function obtainRegistration(
   throwIfCancelled(options.signal);
   const registration = await registerClient(endpoints, key, options);
   // Kept even if this sign-in is cancelled later: it is reusable, and registering again would
-  // only add state on AWS's side (kiro-protocol §10.3 item 3).
+  // only add state on AWS's side.
   await options.cache.set(key, registration);
   return { registration, fresh: true };
 }
 
-/** The browser URL of the PKCE flow (§10.1.3 step 3); scopes space-separated like KCLI and XW. */
+/** The browser URL of the PKCE flow; scopes space-separated, as the Kiro CLI sends them. */
 export function oidcAuthorizeUrl(
   endpoints: SignInEndpoints,
   params: { clientId: string; redirectUri: string; scopes: readonly string[]; state: string; challenge: string },
@@ -130,12 +132,12 @@ export function oidcAuthorizeUrl(
 function tokensFrom(body: unknown, how: string): OidcTokens {
   const accessToken = stringField(body, 'accessToken');
   const refreshToken = stringField(body, 'refreshToken');
-  // XW rejects a success without a refresh token as unusable: the account would die in an hour.
+  // A success without a refresh token is unusable: the account would die in an hour.
   if (!accessToken || !refreshToken) throw signInFailed('protocol', `AWS ${how} but sent no ${accessToken ? 'refresh' : 'access'} token`);
   return { accessToken, refreshToken, expiresIn: numberField(body, 'expiresIn') ?? 3600 };
 }
 
-/** CreateToken with the authorization code (§10.1.3 step 5). */
+/** CreateToken with the authorization code. */
 export async function exchangeAuthorizationCode(
   endpoints: SignInEndpoints,
   params: { registration: ClientRegistration; code: string; verifier: string; redirectUri: string; signal?: AbortSignal },
@@ -169,7 +171,7 @@ export interface DeviceAuthorization {
   interval: number;
 }
 
-/** StartDeviceAuthorization (§10.1.2 step 1), with the fallbacks XW, PIN, 9R and SUN use for missing fields. */
+/** StartDeviceAuthorization, with the fallbacks other clients use for missing fields (interval 5 s, expiry 600 s). */
 export async function startDeviceAuthorization(
   endpoints: SignInEndpoints,
   params: { registration: ClientRegistration; startUrl: string; signal?: AbortSignal },
@@ -208,14 +210,14 @@ export interface PollOptions {
   onPoll?: (outcome: string, nextIntervalMs: number) => void;
 }
 
-/** Added to the interval on `slow_down` (RFC 8628 §3.5; XW, KAM, SUN, PIN, AIC). */
+/** Added to the interval on `slow_down` (RFC 8628, section 3.5). */
 export const SLOW_DOWN_STEP_MS = 5_000;
 
 /**
- * CreateToken polling (§10.1.2 step 2): sleep `interval` before each poll; `authorization_pending`
+ * CreateToken polling: sleep `interval` before each poll; `authorization_pending`
  * keeps going, `slow_down` adds 5 s, `expired_token` / the code's own expiry end it, `access_denied`
- * and anything else the service names end it too. Transport failures, 429 and 5xx are transient
- * (XW): the user may already have approved, so the session is kept alive until the code expires.
+ * and anything else the service names end it too. Transport failures, 429 and 5xx are transient:
+ * the user may already have approved, so the session is kept alive until the code expires.
  */
 export async function pollDeviceToken(endpoints: SignInEndpoints, options: PollOptions): Promise<OidcTokens> {
   const sleep = options.sleep ?? realSleep;

@@ -4,7 +4,7 @@ import type { AccountKind, AccountOptions, FakeAccountView, HttpReply, IdcType, 
 
 const limits = (maxInputTokens: number, maxOutputTokens: number) => ({ maxInputTokens, maxOutputTokens });
 
-/** The 2026 catalogue (kiro-protocol §3.2), with plausible multipliers and limits. */
+/** The 2026 catalogue (docs/kiro-protocol.md#models), with plausible multipliers and limits. */
 export const DEFAULT_MODELS: readonly ModelInfo[] = [
   { modelId: 'auto', modelName: 'Auto', rateMultiplier: 1, tokenLimits: limits(200_000, 64_000) },
   { modelId: 'claude-sonnet-4.5', modelName: 'Claude Sonnet 4.5', rateMultiplier: 1.3, tokenLimits: limits(200_000, 64_000) },
@@ -19,7 +19,7 @@ export const DEFAULT_MODELS: readonly ModelInfo[] = [
 /** Model ids of a free account (FREE usually only has Sonnet 4.5, plus auto and Haiku). */
 export const FREE_TIER_MODELS: readonly string[] = ['auto', 'claude-sonnet-4.5', 'claude-haiku-4.5'];
 
-/** The upper-case ids of 2025 (kiro-protocol §3.1), as the captured IDE requests use them. */
+/** The upper-case ids of 2025, as the captured IDE requests use them. */
 export const LEGACY_MODEL_IDS: readonly string[] = [
   'CLAUDE_SONNET_4_5_20250929_V1_0',
   'CLAUDE_SONNET_4_20250514_V1_0',
@@ -245,7 +245,7 @@ export class FakeAccount implements FakeAccountView {
     this.usedCredits += credits;
   }
 
-  /** This account as one entry of `KIRO_AUTH_TOKEN` (kiro-protocol §1.6). */
+  /** This account as one entry of `KIRO_AUTH_TOKEN` (docs/kiro-protocol.md#auth-kinds). */
   credential(): Record<string, string> {
     if (this.kind === 'apikey') return { auth: 'ApiKey', apiKey: this.apiKeyValue ?? '' };
     return this.kind === 'idc'
@@ -254,7 +254,7 @@ export class FakeAccount implements FakeAccountView {
   }
 
   /**
-   * The Kiro IDE's `~/.aws/sso/cache/kiro-auth-token.json` for this account (§1.9), with a fresh
+   * The Kiro IDE's `~/.aws/sso/cache/kiro-auth-token.json` for this account, with a fresh
    * access token, for import tests.
    */
   kiroIdeTokenFile(): Record<string, string> {

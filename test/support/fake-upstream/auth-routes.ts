@@ -1,6 +1,6 @@
-// Token refresh: Social `POST /refreshToken` (kiro-protocol §1.2) and SSO-OIDC `POST /token`
-// (§1.3). `/token` dispatches on `grantType` through `upstream.grants`: `refresh_token` here, the
-// sign-in grants (device_code, authorization_code) in signin.ts.
+// Token refresh (docs/kiro-protocol.md#auth-kinds): Social `POST /refreshToken` and SSO-OIDC
+// `POST /token`. `/token` dispatches on `grantType` through `upstream.grants`: `refresh_token`
+// here, the sign-in grants (device_code, authorization_code) in signin.ts.
 import type { FakeAccount } from './accounts';
 import { oidcError, socialRefreshRejected } from './bodies';
 import { sleep, untilAborted } from './delivery';
@@ -54,7 +54,7 @@ export async function oidcTokenRoute(call: RouteCall, kit: RouteKit): Promise<vo
   else kit.refuse(call, reply, String((reply.body as { error?: unknown } | undefined)?.error ?? `HTTP ${reply.status}`));
 }
 
-/** The SSO-OIDC `refresh_token` grant (§1.3): client id and secret, then the refresh token. */
+/** The SSO-OIDC `refresh_token` grant: client id and secret, then the refresh token. */
 export async function refreshTokenGrant(call: RouteCall, body: Record<string, unknown>, kit: RouteKit): Promise<HttpReply> {
   // Several accounts can share one client registration (each sign-in reuses the cached client):
   // the refresh token picks the account, the client id alone only when no token matches.

@@ -1,6 +1,6 @@
-// The error answers the real upstream gives (kiro-protocol §6.1, §1.2/§1.3, §1.8), as scenario
+// The error answers the real upstream gives (docs/kiro-protocol.md#errors), as scenario
 // builders. Bodies are quoted from observed upstream traffic where any exists; the source is
-// named beside each one that is not in the spec table verbatim.
+// named beside each one that is not in that table verbatim.
 import type { HttpReply, Scenario } from './types';
 
 const AMZ_JSON = { 'content-type': 'application/json' };
@@ -12,7 +12,7 @@ function reply(name: string, status: number, body: unknown, headers: Record<stri
 export const BEARER_INVALID_MESSAGE = 'The bearer token included in the request is invalid.';
 
 /**
- * Suspension text as users have pasted it (KI #4963 …) with the `reason` newer hosts add
+ * Suspension text as users have pasted it (Kiro's issue tracker, e.g. issue 4963) with the `reason` newer hosts add
  * (kiro-lb / cliproxy notes quote `"reason":"TEMPORARILY_SUSPENDED"`).
  */
 export const SUSPENDED_MESSAGE =
@@ -24,16 +24,16 @@ export const upstreamErrors = {
   /** 400 ValidationException, `reason: null` — malformed conversation. */
   improperlyFormed: (reason: string | null = null): Scenario =>
     reply('improperly-formed', 400, { message: 'Improperly formed request.', reason }, { 'x-amzn-errortype': 'ValidationException' }),
-  /** 400 bad tool spec (XW CHANGELOG 0.11.1). */
+  /** 400 bad tool spec (xwteam/kiro2api's changelog, 0.11.1). */
   invalidToolUse: (): Scenario =>
     reply('invalid-tool-use', 400, { message: 'Invalid tool use format.', reason: 'REQUEST_BODY_INVALID' }, { 'x-amzn-errortype': 'ValidationException' }),
   /** 400 input too long (body as logged by several 2026 proxies). */
   contentLengthExceeded: (): Scenario =>
     reply('content-length-exceeded', 400, { message: 'Input is too long.', reason: 'CONTENT_LENGTH_EXCEEDS_THRESHOLD' }, { 'x-amzn-errortype': 'ValidationException' }),
-  /** 400 model not in this account's tier (XW; body as captured in 2026 proxy tests). */
+  /** 400 model not in this account's tier (body as captured in 2026 proxy tests). */
   invalidModel: (): Scenario =>
     reply('invalid-model', 400, { message: 'Invalid model. Please select a different model to continue.', reason: 'INVALID_MODEL_ID' }, { 'x-amzn-errortype': 'ValidationException' }),
-  /** 400 tool use without tool definitions (XW). */
+  /** 400 tool use without tool definitions (reported by xwteam/kiro2api). */
   toolConfigMissing: (): Scenario =>
     reply('tool-config-missing', 400, { message: 'Improperly formed request.', reason: 'TOOL_CONFIG_MISSING' }, { 'x-amzn-errortype': 'ValidationException' }),
   /** 402 monthly credits used up. */
@@ -53,7 +53,7 @@ export const upstreamErrors = {
   /** 429 ThrottlingException with retry-after (seconds). */
   throttled: (retryAfterSeconds = 2, message = 'Too many requests, please wait before trying again.'): Scenario =>
     reply('throttled', 429, { message, reason: null }, { 'x-amzn-errortype': 'ThrottlingException', 'retry-after': String(retryAfterSeconds) }),
-  /** 5xx with the capacity reason JW retries on. */
+  /** 5xx with the capacity reason proxies retry on. */
   insufficientCapacity: (status = 500): Scenario =>
     reply(
       'insufficient-capacity',
@@ -97,7 +97,7 @@ export function socialRefreshRejected(status: 400 | 401 = 401): HttpReply {
   return { status, body: { message: 'Invalid refresh token provided' }, headers: { ...AMZ_JSON } };
 }
 
-/** SSO-OIDC error shape (`error` + `error_description`, TK service-2.json). */
+/** SSO-OIDC error shape (`error` + `error_description`, as in the AWS Toolkit's service model). */
 export function oidcError(error: string, description: string, status = 400): HttpReply {
   const type = error
     .split('_')

@@ -1,5 +1,5 @@
 // POST /generateAssistantResponse: bearer, account state and body checks, then the scripted
-// reply streamed as EventStream frames (kiro-protocol §2, §4).
+// reply streamed as EventStream frames (docs/kiro-protocol.md#request-body, #events).
 import { randomUUID } from 'node:crypto';
 import { httpOf, upstreamErrors } from './bodies';
 import { ChunkWriter, sleep, untilAborted } from './delivery';
@@ -7,7 +7,7 @@ import { expandScenario, httpStepOf, meteredCredits } from './scenario';
 import type { RouteCall, RouteKit } from './server';
 import type { GenerateContext, KiroGenerateBody, Scenario } from './types';
 import { checkStreamingProfile } from './profiles';
-import { validateGenerateBody, validationFailure } from './validate';
+import { checkBodySize, validateGenerateBody, validationFailure } from './validate';
 
 const EVENTSTREAM = 'application/vnd.amazon.eventstream';
 
@@ -20,16 +20,19 @@ export async function generateRoute(call: RouteCall, kit: RouteKit): Promise<voi
 
   const validation = kit.upstream.validation;
   if (validation.enabled !== false) {
+    // Size first (before the body is read), then the profile, then the body's own rules.
+    const tooLarge = checkBodySize(record.rawBody, validation);
     const profile =
-      record.body === undefined ? undefined : checkStreamingProfile(account, (record.body as KiroGenerateBody).profileArn, () => kit.upstream.profileArnsOf(account));
+      tooLarge || record.body === undefined ? undefined : checkStreamingProfile(account, (record.body as KiroGenerateBody).profileArn, () => kit.upstream.profileArnsOf(account));
     if (profile && !validation.skip?.includes(profile.rule)) {
       record.rejectedBy = profile.rule;
       return kit.refuse(call, profile.reply, profile.detail);
     }
     const failure =
-      record.body === undefined
+      tooLarge ??
+      (record.body === undefined
         ? validationFailure('body_not_json', 'the body is not JSON')
-        : validateGenerateBody(record.body, { models: account.modelIds }, validation);
+        : validateGenerateBody(record.body, { models: account.modelIds }, validation));
     if (failure) {
       record.rejectedBy = failure.rule;
       return kit.refuse(call, { status: failure.status, body: failure.body, headers: failure.headers ?? {} }, failure.detail);

@@ -83,6 +83,42 @@ export function interleavedToolsReply(tools: ToolStepSpec[], extras: ReplyExtras
   return scenario([...steps, ...trailer(extras)], extras, 'interleaved-tools');
 }
 
+/** How Kiro cuts a large tool input short (what 2026 users report for big Write/Edit calls). */
+export interface CutToolSpec {
+  name: string;
+  /** The whole input the model meant to send (an object, or JSON text). */
+  input: unknown;
+  /**
+   * - `truncated`: the input stops mid-JSON and the stop frame comes anyway;
+   * - `empty`: the stop frame comes with no input at all;
+   * - `unfinished`: the input stops mid-JSON and the stream ends inside the call (no stop frame,
+   *   no context usage).
+   */
+  cut: 'truncated' | 'empty' | 'unfinished';
+  /** Characters of the input sent before the cut (default: half of it). */
+  keep?: number;
+  /** A ContentLengthExceededException takes the place of the stop frame (Kiro's output limit). */
+  exception?: boolean;
+  id?: string;
+}
+
+/**
+ * Optional text and complete tools, then a tool call Kiro cuts short (see CutToolSpec). Without
+ * an exception, a `truncated` or `empty` call is followed by the usual context usage and metering.
+ */
+export function cutToolReply(spec: CutToolSpec, extras: ReplyExtras & { text?: string; before?: ToolStepSpec[] } = {}): Scenario {
+  const steps: ScenarioStep[] = [];
+  if (extras.text) steps.push({ text: extras.text, chunks: 2 });
+  for (const tool of extras.before ?? []) steps.push({ tool: { ...tool, id: tool.id ?? kiroToolUseId() } });
+  const whole = typeof spec.input === 'string' ? spec.input : JSON.stringify(spec.input);
+  const sent = spec.cut === 'empty' ? '' : whole.slice(0, spec.keep ?? Math.floor(whole.length / 2));
+  const stops = spec.cut !== 'unfinished' && !spec.exception;
+  steps.push({ tool: { name: spec.name, id: spec.id ?? kiroToolUseId(), fragments: sent ? splitText(sent, 3) : [], noStop: !stops } });
+  if (spec.exception) steps.push({ exception: { type: 'ContentLengthExceededException', message: 'Response exceeded the maximum output length.' } });
+  else if (stops) steps.push(...trailer(extras));
+  return scenario(steps, extras, `cut-tool:${spec.cut}${spec.exception ? '+exception' : ''}`);
+}
+
 /** Thinking (as `<thinking>` text), then the answer text. */
 export function thinkingReply(thinking: string, text: string, extras: ReplyExtras & { chunks?: number } = {}): Scenario {
   return scenario(
@@ -90,6 +126,22 @@ export function thinkingReply(thinking: string, text: string, extras: ReplyExtra
     extras,
     'thinking',
   );
+}
+
+/**
+ * JSON the way models write it when only asked for it in the prompt: inside a Markdown fence
+ * (```json … ```) with a sentence before it, split over several frames.
+ */
+export function fencedJsonReply(value: unknown, extras: ReplyExtras & { before?: string; after?: string } = {}): Scenario {
+  const before = extras.before ?? 'Here is the JSON you asked for:';
+  const text = `${before}\n\n\`\`\`json\n${JSON.stringify(value, null, 2)}\n\`\`\`${extras.after ? `\n\n${extras.after}` : ''}`;
+  return scenario([{ text, chunks: 4 }, ...trailer(extras)], extras, 'fenced-json');
+}
+
+/** JSON inside a sentence, no fence: `Sure! {…} Let me know…`, split over several frames. */
+export function proseJsonReply(value: unknown, extras: ReplyExtras & { before?: string; after?: string } = {}): Scenario {
+  const text = `${extras.before ?? 'Sure! The result is'} ${JSON.stringify(value)} ${extras.after ?? 'Let me know if you need anything else.'}`;
+  return scenario([{ text, chunks: 3 }, ...trailer(extras)], extras, 'prose-json');
 }
 
 /** Some text, then an exception frame (e.g. ContentLengthExceededException, ThrottlingException). */

@@ -30,7 +30,7 @@ export interface FakeUpstreamOptions {
   /**
    * Compress JSON answers (gzip, or br if only that is accepted) when the request's
    * `accept-encoding` allows it, as the real hosts may: a client that declares
-   * `Accept-Encoding` must decode (kiro-protocol §1.2). Default false. EventStream bodies are
+   * `Accept-Encoding` must decode. Default false. EventStream bodies are
    * never compressed.
    */
   compress?: boolean;
@@ -225,7 +225,7 @@ export class FakeUpstream {
     }).length;
   }
 
-  /** `KIRO_AUTH_TOKEN` JSON for every account (kiro-protocol §1.6). */
+  /** `KIRO_AUTH_TOKEN` JSON for every account (docs/kiro-protocol.md#auth-kinds). */
   kiroAuthToken(accounts: FakeAccount[] = this.accounts): string {
     return JSON.stringify(accounts.map((a) => a.credential()));
   }

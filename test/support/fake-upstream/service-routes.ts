@@ -1,5 +1,6 @@
-// Runtime calls beside generate: getUsageLimits (kiro-protocol §1.8), awsJson1.0 calls on `/`
-// by `x-amz-target` (§2.6 ListAvailableModels), and the MCP web_search tool (§2.6).
+// Runtime calls beside generate: getUsageLimits, awsJson1.0 calls on `/` by `x-amz-target`
+// (ListAvailableModels, ListAvailableProfiles), and the MCP web_search tool
+// (docs/kiro-protocol.md#other-calls).
 import { httpOf, upstreamErrors } from './bodies';
 import type { RouteCall, RouteKit } from './server';
 import type { FakeAccount } from './accounts';
@@ -40,7 +41,7 @@ const TARGETS: Record<string, (account: FakeAccount, body: unknown, kit: RouteKi
       body: { defaultModel: { modelId: account.defaultModel }, models: account.models },
     };
   },
-  // kiro-protocol §10.1.5: `{maxResults?: 1..10, nextToken?}` → `{profiles: [{arn, profileName}], nextToken?}`.
+  // `{maxResults?: 1..10, nextToken?}` → `{profiles: [{arn, profileName}], nextToken?}`.
   'AmazonCodeWhispererService.ListAvailableProfiles': (account, body, kit): HttpReply => {
     // What the Kiro IDE logs for a Builder ID login on both Q hosts.
     if (account.kind === 'idc' && account.idcType === 'builder-id') {

@@ -1,12 +1,13 @@
-// Signing in from scratch (kiro-protocol §10), played by the fake: AWS SSO-OIDC (RegisterClient,
-// StartDeviceAuthorization, the browser's /authorize page, CreateToken for the authorization-code
-// and device grants), Kiro's social auth service (/login, /oauth/token, its device flow, /logout),
-// a /device verification page a test can "approve" like a user, and ListAvailableProfiles (wired
-// in service-routes). Every successful sign-in creates a FakeAccount, so what the client then does
-// with its tokens (refresh, usage, generate, MCP) runs against the same fake as any other account.
+// Signing in from scratch (docs/kiro-protocol.md#sign-in), played by the fake: AWS SSO-OIDC
+// (RegisterClient, StartDeviceAuthorization, the browser's /authorize page, CreateToken for the
+// authorization-code and device grants), Kiro's social auth service (/login, /oauth/token, its
+// device flow, /logout), a /device verification page a test can "approve" like a user, and
+// ListAvailableProfiles (wired in service-routes). Every successful sign-in creates a FakeAccount,
+// so what the client then does with its tokens (refresh, usage, generate, MCP) runs against the
+// same fake as any other account.
 //
 // The fake enforces what the real services are documented to enforce: registered clients and
-// secrets, grant types, registered redirect URIs (loopback port ignored, RFC 8252 §7.3), PKCE
+// secrets, grant types, registered redirect URIs (loopback port ignored, RFC 8252 7.3), PKCE
 // S256, single-use codes, device-code expiry and `slow_down`, and Kiro's callback-port allowlist.
 import { createHash, randomBytes } from 'node:crypto';
 import type { FakeAccount } from './accounts';
@@ -14,7 +15,7 @@ import { oidcError } from './bodies';
 import type { FakeUpstream, RouteCall, RouteKit } from './server';
 import type { AccountOptions, HttpReply } from './types';
 
-/** Kiro's callback-port allowlist as of 2026-04 (KCLI `oauth_callback.rs`), kept here independently of the client's copy. */
+/** Kiro's callback-port allowlist as of 2026-04 (the Kiro CLI's `oauth_callback.rs`), kept here independently of the client's copy. */
 export const KIRO_CALLBACK_PORT_ALLOWLIST: readonly number[] = [3128, 4649, 6588, 8008, 9091, 49153, 50153, 51153, 52153, 53153];
 
 /** AWS Builder ID's start URL: SSO-OIDC logins from it are Builder ID ones. */
@@ -293,7 +294,7 @@ function deviceAuthorizationRoute(call: RouteCall, kit: RouteKit): void {
   });
 }
 
-/** Whether `redirect` matches a registered loopback redirect, ignoring the port (RFC 8252 §7.3). */
+/** Whether `redirect` matches a registered loopback redirect, ignoring the port (RFC 8252, section 7.3). */
 function redirectRegistered(redirect: string, registered: readonly string[]): boolean {
   let url: URL;
   try {
@@ -345,7 +346,7 @@ function devicePageRoute(call: RouteCall, kit: RouteKit): void {
   kit.reply(call, html(200, 'Device', `Code ${device.userCode}: ${device.status}`));
 }
 
-/** CreateToken `authorization_code` (§10.1.3 step 5). */
+/** CreateToken `authorization_code` (the PKCE flow's last step). */
 function authorizationCodeGrant(call: RouteCall, body: Record<string, unknown>, kit: RouteKit): HttpReply {
   const signIn = kit.upstream.signIn;
   const client = signIn.client(body.clientId, body.clientSecret);
@@ -358,7 +359,7 @@ function authorizationCodeGrant(call: RouteCall, body: Record<string, unknown>, 
   return tokensFor(call, signIn.createAccount('idc', client, client.issuerUrl));
 }
 
-/** CreateToken with the device grant (§10.1.2 step 2). */
+/** CreateToken with the device grant (the device flow's polling). */
 function deviceCodeGrant(call: RouteCall, body: Record<string, unknown>, kit: RouteKit): HttpReply {
   const signIn = kit.upstream.signIn;
   const client = signIn.client(body.clientId, body.clientSecret);
@@ -391,7 +392,7 @@ function tokensFor(call: RouteCall, created: { account: FakeAccount; accessToken
       tokenType: 'Bearer',
       expiresIn: created.account.accessTokenTtlSeconds,
       refreshToken: created.account.refreshToken,
-      // Real answers carry an id token too; clients must use the access token (§10.1.4).
+      // Real answers carry an id token too; clients must use the access token.
       idToken: `eyJfake.${token('', 24)}.${token('', 24)}`,
     },
   };

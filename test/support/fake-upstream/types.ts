@@ -33,7 +33,7 @@ export type ScenarioStep =
   | { text: string; chunks?: number }
   /**
    * Reasoning, as Kiro really sends it: `<thinking>…</thinking>` inside assistantResponseEvent
-   * text, the end tag followed by a blank line (kiro-protocol §7). Split over `chunks` frames
+   * text, the end tag followed by a blank line (docs/kiro-protocol.md#thinking). Split over `chunks` frames
    * (default 1) so tags can land across frame boundaries.
    */
   | { thinking: string; chunks?: number }
@@ -107,7 +107,7 @@ export interface GenerateContext {
 export type ScenarioSource = Scenario | ((context: GenerateContext) => Scenario);
 
 // ---------------------------------------------------------------------------------------------
-// The generate request body (kiro-protocol §2.3), loosely typed: the fake must see what was sent
+// The generate request body (docs/kiro-protocol.md#request-body), loosely typed: the fake must see what was sent
 // ---------------------------------------------------------------------------------------------
 
 export interface KiroToolSpec {
@@ -189,6 +189,7 @@ export type ValidationRule =
   | 'profile_arn_refused'
   | 'profile_placeholder_refused'
   | 'content_length_exceeded'
+  | 'body_too_large'
   | 'invalid_model_id';
 
 export interface ValidationOptions {
@@ -198,20 +199,26 @@ export interface ValidationOptions {
   skip?: ValidationRule[];
   /**
    * Empty assistant `content`:
-   * - `'reject'` (default): 2026 behaviour; XW reports the upstream rejects any empty assistant
-   *   content, and every 2026 port fills placeholders (kiro-protocol §2.5, §9 item 6).
+   * - `'reject'` (default): 2026 behaviour; proxies report the upstream rejects any empty assistant
+   *   content, and every 2026 client fills placeholders (docs/kiro-protocol.md#conversation-rules).
    * - `'allow-with-tool-uses'`: Aug-2025 behaviour, what the captured IDE requests rely on
    *   (tool-only assistant turns with `content: ""`).
    * - `'allow'`.
    */
   emptyAssistantContent?: 'reject' | 'allow-with-tool-uses' | 'allow';
-  /** Longest accepted tool name (default 64; kiro-protocol §2.5). */
+  /** Longest accepted tool name (default 64; docs/kiro-protocol.md#limits). */
   toolNameMaxLength?: number;
   /**
    * Characters of conversation text (all content, tool results, tool specs) above which the
-   * fake answers 400 CONTENT_LENGTH_EXCEEDS_THRESHOLD. HT measured failure near 720K chars.
+   * fake answers 400 CONTENT_LENGTH_EXCEEDS_THRESHOLD. One proxy (htmambo/kiro2Api) measured failure near 720K chars.
    */
   maxInputChars?: number;
+  /**
+   * UTF-8 bytes of the raw request body above which the fake answers 400
+   * CONTENT_LENGTH_EXCEEDS_THRESHOLD before looking inside it (Kiro refuses bodies above roughly
+   * 600 KB). Default DEFAULT_MAX_BODY_BYTES.
+   */
+  maxBodyBytes?: number;
 }
 
 export interface ValidationFailure {
@@ -261,7 +268,7 @@ export interface AccountOptions {
   kind?: AccountKind;
   /** A label for test messages; default `social-1`, `idc-2`, … */
   label?: string;
-  /** Default: a fresh `aor…` token, 120+ characters like real ones (KRS rejects < 100). */
+  /** Default: a fresh `aor…` token, 120+ characters like real ones (kiro.rs rejects < 100 as truncated). */
   refreshToken?: string;
   /** IdC only; defaults are generated. */
   clientId?: string;

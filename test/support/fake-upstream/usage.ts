@@ -1,5 +1,5 @@
-// getUsageLimits answers (kiro-protocol §1.8): the 2025-10 CREDIT schema, or the Aug-2025
-// VIBE/SPEC schema of the captured fixture, filled from an account's numbers.
+// getUsageLimits answers (docs/kiro-protocol.md#usage-limits): the 2025-10 CREDIT schema, or the
+// Aug-2025 VIBE/SPEC schema of the captured fixture, filled from an account's numbers.
 import { nextMonthlyReset, type FakeAccount } from './accounts';
 
 const precise = (n: number) => Math.round(n * 100) / 100;

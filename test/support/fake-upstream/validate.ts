@@ -1,19 +1,20 @@
-// The checks the real upstream makes on a generateAssistantResponse body (kiro-protocol §2.3–§2.5,
-// §6.1). Each failure carries the body the upstream sends for it and a rule id for tests.
+// The checks the real upstream makes on a generateAssistantResponse body
+// (docs/kiro-protocol.md#conversation-rules, #errors). Each failure carries the body the upstream sends for it and a rule id for tests.
 //
 // What is enforced, and why:
 // - history alternates user/assistant, starts with user and (the current message being a user
-//   turn) ends with assistant — kiro.rs #79 reproduced the 400 with curl;
-// - every toolUse / toolResult needs a definition in currentMessage…tools — XW TOOL_CONFIG_MISSING;
-// - toolResults answer toolUseIds of the assistant turn right before them; ids are unique — JW, HT;
-// - tool descriptions non-empty (XW observed "Invalid tool use format."), names ≤ 64 characters
-//   (JW/XW limits), input schemas are objects;
-// - toolUses[].input is an object (§2.3);
-// - modelId is one the account's tier has — XW INVALID_MODEL_ID;
-// - empty assistant content: rejected by default, as XW observed in 2026. The Aug-2025 IDE captures
+//   turn) ends with assistant — kiro.rs issue 79 reproduced the 400 with curl;
+// - every toolUse / toolResult needs a definition in currentMessage…tools — TOOL_CONFIG_MISSING (xwteam/kiro2api);
+// - toolResults answer toolUseIds of the assistant turn right before them; ids are unique (proxies repair both);
+// - tool descriptions non-empty (xwteam/kiro2api observed "Invalid tool use format."), names ≤ 64
+//   characters (the proxies' limit), input schemas are objects;
+// - toolUses[].input is an object;
+// - modelId is one the account's tier has — INVALID_MODEL_ID;
+// - empty assistant content: rejected by default, as observed in 2026. The Aug-2025 IDE captures
 //   send `""` on tool-only assistant turns, so `emptyAssistantContent: 'allow-with-tool-uses'`
 //   reproduces that era (see ValidationOptions);
-// - oversize input → CONTENT_LENGTH_EXCEEDS_THRESHOLD.
+// - oversize input → CONTENT_LENGTH_EXCEEDS_THRESHOLD: a raw body over ~600 KB (checkBodySize,
+//   before anything else), or more conversation text than the model takes.
 import type {
   KiroAssistantResponseMessage,
   KiroGenerateBody,
@@ -25,6 +26,13 @@ import type {
 } from './types';
 
 export const DEFAULT_MAX_INPUT_CHARS = 720_000;
+/**
+ * Kiro refuses request bodies above roughly 600 KB (docs/kiro-protocol.md#limits; 2026 proxies'
+ * reports range from 600 KB to about 750 KB). The fake takes the low end, the same figure the
+ * bridge refuses at, so a test whose request reaches the fake proves the bridge sent nothing
+ * larger.
+ */
+export const DEFAULT_MAX_BODY_BYTES = 600 * 1024;
 export const DEFAULT_TOOL_NAME_MAX_LENGTH = 64;
 
 const IMAGE_FORMATS = new Set(['png', 'jpeg', 'gif', 'webp']);
@@ -59,6 +67,8 @@ const BODIES: Record<ValidationRule, () => Record<string, unknown>> = {
   profile_arn_refused: () => ({ __type: 'com.amazon.aws.codewhisperer#AccessDeniedException', message: 'User is not authorized to make this call.' }),
   profile_placeholder_refused: () => ({ message: 'The bearer token included in the request is invalid.' }),
   content_length_exceeded: () => ({ message: 'Input is too long.', reason: 'CONTENT_LENGTH_EXCEEDS_THRESHOLD' }),
+  // The body a 2026 proxy recorded when probing Kiro's size limit.
+  body_too_large: () => ({ message: 'Input content length exceeds threshold.', reason: 'CONTENT_LENGTH_EXCEEDS_THRESHOLD' }),
   invalid_model_id: () => ({ message: 'Invalid model. Please select a different model to continue.', reason: 'INVALID_MODEL_ID' }),
 };
 
@@ -70,6 +80,14 @@ export function validationFailure(rule: ValidationRule, detail: string): Validat
     body: BODIES[rule](),
     headers: { ...(rule === 'body_not_json' ? { 'x-amzn-errortype': 'SerializationException' } : VALIDATION), 'x-fake-kiro-rule': rule },
   };
+}
+
+/** The size check Kiro makes before reading a generate body: its raw UTF-8 bytes. */
+export function checkBodySize(rawBody: string, options: ValidationOptions = {}): ValidationFailure | undefined {
+  if (options.enabled === false || options.skip?.includes('body_too_large')) return undefined;
+  const limit = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+  const bytes = Buffer.byteLength(rawBody, 'utf8');
+  return bytes > limit ? validationFailure('body_too_large', `the body is ${bytes} bytes (max ${limit})`) : undefined;
 }
 
 /** Who is asking: the account's tier decides which models it may use. (Profiles: ./profiles.) */
@@ -178,7 +196,7 @@ function check(raw: unknown, subject: ValidationSubject, options: ValidationOpti
       });
     }
   }
-  // Only the current message's tools count as definitions; real IDE history never carries tools (§2.3).
+  // Only the current message's tools count as definitions; real IDE history never carries tools.
 
   // Tool uses and results: ids unique, results answer the assistant turn right before, every
   // tool named has a definition.

@@ -1,0 +1,15 @@
+// The system prompt text that asks for a JSON answer. Kiro has no field for an output format and
+// cannot constrain its decoding, so the format travels as an instruction; the bridge then checks
+// the answer itself (bridge/pipeline/structured-output) and asks once more if it does not match.
+import type { ResponseFormat } from '../types';
+
+/** The instruction added to the system prompt for a request that wants JSON. */
+export function responseFormatInstruction(format: ResponseFormat): string {
+  const rules =
+    'Reply with the JSON value alone: no text before or after it, no Markdown code fence, no comments. ' +
+    'If you need tools first, call them as usual; the answer you give at the end must be the JSON.';
+  if (!format.schema) return `Your answer must be a single valid JSON object. ${rules}`;
+  const named = format.name ? ` named ${JSON.stringify(format.name)}` : '';
+  const described = format.description ? ` (${format.description})` : '';
+  return `Your answer must be a single JSON value that conforms to this JSON Schema${named}${described}:\n${JSON.stringify(format.schema)}\n${rules}`;
+}

@@ -261,6 +261,27 @@ describe('Responses stream read by the official SDK', () => {
   });
 });
 
+describe('ResponsesStreamWriter: keeping the final response', () => {
+  it('hands the final Response over before response.completed is written, and not for a failed one', () => {
+    let out = '';
+    const seenAtFinal: string[] = [];
+    const writer = new ResponsesStreamWriter(
+      { write: (c) => ((out += c), true) },
+      meta({ onFinal: (response) => seenAtFinal.push(`${response.status}:${out.includes('response.completed') ? 'after' : 'before'}`) }),
+    );
+    writer.start();
+    writer.write(assemble([kiroText('Hello there')]));
+    expect(seenAtFinal).toEqual(['completed:before']);
+    expect(framesOf(out).at(-1)!.event).toBe('response.completed');
+
+    const failedFinals: unknown[] = [];
+    const failing = new ResponsesStreamWriter({ write: () => true }, meta({ onFinal: (r) => failedFinals.push(r) }));
+    failing.start();
+    failing.fail(new KiroError('stream_broken', 'cut'));
+    expect(failedFinals).toEqual([]);
+  });
+});
+
 describe('ResponsesStreamWriter: the wire format', () => {
   it('response.created and in_progress carry the request echo, with no output or usage yet', () => {
     const frames = framesOf(sseOf(scenarios['plain text']!()));

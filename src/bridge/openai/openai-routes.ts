@@ -52,24 +52,35 @@ export function responsesApi(store: ResponsesStore | undefined): ChatApi {
       const { request, echo, customTools, namespacedTools, inputSystem } = parsed;
       const id = newResponseId();
       const created = nowSeconds();
-      const meta = (base: Parameters<Exchange['build']>[1]): ResponsesOutputMeta => ({ ...base, id, created, echo, customTools, namespacedTools });
+      // The conversation so far, with this answer as its last turn, for previous_response_id and
+      // item_reference. A stream keeps it as it sends response.completed (the client may refer to
+      // it at once); a JSON answer as it is sent.
+      const remember = (response: ResponseObject) => {
+        if (!store || !echo.store || response.status === 'failed') return;
+        store.put({ id, system: inputSystem, messages: [...request.messages, outputAsMessage(response.output)], response, items: response.output });
+      };
+      const meta = (base: Parameters<Exchange['build']>[1], onFinal?: (response: ResponseObject) => void): ResponsesOutputMeta => ({
+        ...base,
+        id,
+        created,
+        echo,
+        customTools,
+        namespacedTools,
+        onFinal,
+      });
       let final: ResponseObject | undefined;
-      let writer: ResponsesStreamWriter | undefined;
       return {
         request,
         notes: parsed.notes,
         thinkingOff: parsed.thinkingOff,
-        streamWriter: (sink, base, redactor) => (writer = new ResponsesStreamWriter(sink, meta(base), redactor)),
+        streamWriter: (sink, base, redactor) => new ResponsesStreamWriter(sink, meta(base, remember), redactor),
         build: (events, base) => {
           const built = buildResponse(events, meta(base));
           final = built.body;
           return built;
         },
         delivered: () => {
-          const response = final ?? writer?.response;
-          if (!store || !echo.store || !response || response.status === 'failed') return;
-          // The conversation so far, with this answer as its last turn, for previous_response_id.
-          store.put({ id, system: inputSystem, messages: [...request.messages, outputAsMessage(response.output)], response, items: response.output });
+          if (final) remember(final);
         },
       };
     },

@@ -71,6 +71,12 @@ export interface ResponsesOutputMeta extends OpenAIOutputMeta {
   customTools: ReadonlySet<string>;
   /** Flattened names of namespace members, and the pair each stands for. */
   namespacedTools: ReadonlyMap<string, NamespacedName>;
+  /**
+   * Called with the final Response (completed or incomplete) just before a stream sends it: a
+   * client may refer to its items (`item_reference`, `previous_response_id`) the moment it
+   * reads `response.completed`, so it must be kept by then.
+   */
+  onFinal?: (response: ResponseObject) => void;
 }
 
 function hexId(prefix: string): string {
@@ -346,6 +352,7 @@ export class ResponsesStreamWriter extends SseStreamWriter<ResponseEvent, OpenAI
     this.tracker.close(out);
     const status = statusOf(reason);
     this.final = responseObject(this.meta, status, this.tracker.items, this.tracker.usage(), null);
+    this.meta.onFinal?.(this.final);
     out.push({ type: status === 'completed' ? 'response.completed' : 'response.incomplete', response: this.final });
     const chunk = this.render(out);
     out.length = 0;

@@ -370,6 +370,19 @@ describe('accounts', () => {
     expect(everything).not.toContain(key);
   });
 
+  it('KIRO_API_KEY in the editor\'s environment adds the key as the CLI does, unsaved; a malformed one is a log line, not a crash', async () => {
+    const keyed = upstream.addAccount({ kind: 'apikey', usage: { email: 'env@example.com' } });
+    const win = await openWindow({ upstream, acceptRisk: true, container: { env: { KIRO_API_KEY: keyed.apiKey! } } });
+    expect((await win.container.services.accounts()).list()).toMatchObject([{ kind: 'ApiKey', source: 'env', id: 'env-api-key' }]);
+    expect([...win.context.secrets.values.keys()].filter((k) => k.startsWith('kiro-bridge/account/'))).toEqual([]);
+    await win.container.shutdown();
+    const other = await openWindow({ upstream, acceptRisk: true, container: { env: { KIRO_API_KEY: 'ksk_x' } } });
+    expect((await other.container.services.accounts()).list()).toEqual([]);
+    const log = mock.outputChannels.map((c) => c.text).join('\n');
+    expect(log).toContain('KIRO_API_KEY is set but could not be used');
+    expect(log).not.toContain(keyed.apiKey!);
+  });
+
   it('a Kiro API key Kiro refuses is reported and not saved; a malformed one never reaches Kiro', async () => {
     const win = await openWindow({ upstream, acceptRisk: true });
     mock.answer('inputBox', 'ksk_keyKiroNeverIssued000000000');

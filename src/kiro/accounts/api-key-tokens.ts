@@ -1,6 +1,7 @@
-// The bearer of a Kiro API key account: the key itself, sent with `tokentype: API_KEY`. There is
-// nothing to refresh, so a key Kiro rejects (401/403) is final: the account needs a new key, and
-// no request ever loops on it. Nothing is persisted here; the key lives in the secret store.
+// The bearer of a Kiro API key account (docs/kiro-protocol.md#auth-kinds): the key itself, sent
+// with `tokentype: API_KEY`. There is nothing to refresh, so a key Kiro rejects (401/403) is final:
+// the account needs a new key, and no request ever loops on it. Nothing is persisted here; the key
+// lives in the secret store.
 import type { Logger } from '../../common/logger';
 import { nullLogger } from '../../common/logger';
 import type { Redactor } from '../../common/redact';

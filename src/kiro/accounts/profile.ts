@@ -1,6 +1,6 @@
-// Which profile ARN an account sends, and where. Kiro's `q.` hosts demand a profile on the
-// generate call (400 "profileArn is required for this request."), and a wrong one is refused
-// (403 "User is not authorized to make this call."). By kind of login:
+// Which profile ARN an account sends, and where (docs/kiro-protocol.md#profiles). Kiro's `q.` hosts
+// demand a profile on the generate call (400 "profileArn is required for this request."), and a
+// wrong one is refused (403 "User is not authorized to make this call."). By kind of login:
 //
 // - Social: the ARN Kiro's refresh names; the Kiro CLI's fixed social profile if none is known.
 // - AWS Builder ID: no profile of its own; the Kiro CLI injects a fixed placeholder ARN "so their

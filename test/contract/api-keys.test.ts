@@ -129,6 +129,24 @@ describe('Kiro API keys through the bridge', () => {
     expect(served).toMatchObject({ value: savedKey!.apiKey, tokenType: 'API_KEY' });
   });
 
+  it('a new key added for the same account in another window replaces the refused one there too', async () => {
+    h = await startAccountsHarness({ upstream: { accounts: [{ kind: 'apikey', usage: { email: 'ci@example.com' } }, { kind: 'apikey', usage: { email: 'ci@example.com' } }] } });
+    const [oldKey, newKey] = h.upstream.accounts;
+    const { id } = await h.service.add({ kind: 'ApiKey', apiKey: oldKey!.apiKey! });
+    oldKey!.revokeApiKey();
+    await failureOf(h.client.messages.create(ask), Anthropic.AuthenticationError);
+    expect(h.service.get(id)!.state).toBe('needs_sign_in');
+
+    // Another window (a second service over the same store) adds the new key: same e-mail, same account.
+    const other = await h.restart();
+    const replaced = await other.add({ kind: 'ApiKey', apiKey: newKey!.apiKey! });
+    expect(replaced.id).toBe(id);
+    await expect.poll(() => h!.service.get(id)?.state).toBe('ready');
+    h.upstream.scriptNext(textReply('served with the new key'));
+    expect((await h.client.messages.create(ask)).content.map((b) => (b.type === 'text' ? b.text : b.type))).toEqual(['served with the new key']);
+    expect(h.upstream.lastGenerate().headers.authorization).toBe(`Bearer ${newKey!.apiKey}`);
+  });
+
   it('no key reaches any log line', () => {
     expect(keysSeen.size).toBeGreaterThan(0);
     const log = capturedLog.join('\n');

@@ -489,6 +489,17 @@ export class KiroAccountsService implements AccountsService, IDisposable {
       const entry = this.pool.get(change.id);
       const record = await this.store.get(change.id);
       if (!entry || !record) return;
+      // A new key saved for this account elsewhere: a key cannot be adopted like a token, so the
+      // account is rebuilt from the record, in the same place (and with a fresh state).
+      if (entry.account.isApiKey && record.apiKey && record.apiKey !== longLivedSecret(entry.account.credentials)) {
+        const order = this.pool.entries().map((e) => e.id);
+        this.dropFromPool(entry.id);
+        this.addFromRecord(record);
+        this.pool.reorder(order);
+        this.logger.info(`the API key of ${entry.label} changed elsewhere (another window or process); using the new one`);
+        this.changed();
+        return;
+      }
       if (entry.health.disabled !== record.disabled) entry.health.disabled = record.disabled;
       if (record.label !== entry.userLabel) entry.userLabel = record.label;
       if (this.tokens.adoptTokens(entry, { refreshToken: record.refreshToken, accessToken: record.accessToken, expiresAt: record.accessTokenExpiresAt })) {

@@ -69,6 +69,20 @@
  * `upstream.validation = { skip: [...] }` relaxes the rules; `emptyAssistantContent:
  * 'allow-with-tool-uses'` reproduces the Aug-2025 upstream the captured IDE requests were sent to.
  *
+ * **Profiles** (`fake-upstream/profiles.ts`): generate and MCP demand the profile each login must
+ * send — a Social account's own, Kiro's fixed Builder ID placeholder for `{ kind: 'idc' }`
+ * (`idcType: 'builder-id'`, the default), one of `upstream.profileArnsOf(account)` for
+ * `{ kind: 'idc', idcType: 'enterprise' }`, none for an API key — missing: 400 "profileArn is
+ * required for this request." (rule `profile_arn_missing`), wrong: 403 "User is not authorized to
+ * make this call." (`profile_arn_refused`). Usage and model calls need an Identity Center login's
+ * profile and refuse a Builder ID token sent with the placeholder. ListAvailableProfiles answers
+ * Builder ID logins 403 "AWS Builder ID is not supported for this operation.".
+ * `upstream.streamingProfileOf(account)` is what a correct client sends.
+ *
+ * **API keys**: `addAccount({ kind: 'apikey' })` has a `ksk_…` `apiKey`; it is accepted only as
+ * `Authorization: Bearer <key>` with `tokentype: API_KEY` (without it, or with an unknown or
+ * revoked key — `revokeApiKey()` — the answer is the invalid-bearer 403); it never refreshes.
+ *
  * **Records**: `upstream.requests` holds every request (endpoint, method, path, query, headers,
  * raw and parsed body, account, status, rule, scenario, frames sent, outcome `pending |
  * completed | aborted | cut | closed`). `aborted` means the client went away before the reply

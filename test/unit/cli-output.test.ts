@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { Redactor } from '../../src/common/redact';
 import type { RequestRecord } from '../../src/traffic/traffic';
-import type { AccountSnapshot } from '../../src/kiro/accounts/accounts-service';
+import type { AccountSnapshot } from '../../src/kiro/accounts/accounts-api';
 import { requestLog, requestLogLine, streamLogger } from '../../src/cli/request-log';
 import { formatSummary, type SummaryInput } from '../../src/cli/summary';
 import { colorEnabled, startProgress, stripStyle, Style, unicodeEnabled } from '../../src/cli/terminal';

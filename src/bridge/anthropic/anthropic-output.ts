@@ -113,6 +113,8 @@ const ERROR_TABLE: Record<ErrorClass, { status: number; type: AnthropicErrorType
   bad_request: { status: 400, type: 'invalid_request_error' },
   model_unavailable: { status: 404, type: 'not_found_error' },
   token_expired: { status: 401, type: 'authentication_error' },
+  // The account's profile, not the client's request or key: a permission problem to fix in Kiro.
+  profile_rejected: { status: 403, type: 'permission_error' },
   needs_sign_in: { status: 401, type: 'authentication_error' },
   account_suspended: { status: 403, type: 'permission_error' },
   quota_exhausted: { status: 429, type: 'rate_limit_error' },

@@ -150,7 +150,7 @@ export async function openUpstream(
       },
     },
     async (lease) => {
-      const { text, toolNames } = textFor(lease.entry.id, lease.account.profileArn, true);
+      const { text, toolNames } = textFor(lease.entry.id, lease.account.profile.forStreaming, true);
       const assembler = new ResponseAssembler({
         toolNames,
         thinking: request.thinking !== undefined,

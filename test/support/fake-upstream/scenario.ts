@@ -1,8 +1,7 @@
 // Scenario builders (so tests read well) and the expansion of scenario steps into EventStream
 // frames and delivery actions. Pure: no sockets here.
 import { randomBytes } from 'node:crypto';
-import { encodeKiroEvent } from '../../../src/kiro/codec/events';
-import { encodeMessage } from '../../../src/kiro/codec/eventstream';
+import { encodeKiroEvent, encodeMessage } from '../eventstream-encoder';
 import { meteredCredits as creditsOf } from '../../../src/kiro/metering';
 import { inputChars } from './validate';
 import type { GenerateContext, HttpReply, KiroGenerateBody, Scenario, ScenarioStep, TokenUsageSpec, ToolStepSpec } from './types';

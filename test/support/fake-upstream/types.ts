@@ -209,6 +209,8 @@ export type ValidationRule =
   | 'tool_result_invalid'
   | 'image_invalid'
   | 'profile_arn_missing'
+  | 'profile_arn_refused'
+  | 'profile_placeholder_refused'
   | 'content_length_exceeded'
   | 'body_too_large'
   | 'invalid_model_id'
@@ -242,8 +244,6 @@ export interface ValidationOptions {
    * 600 KB). Default DEFAULT_MAX_BODY_BYTES.
    */
   maxBodyBytes?: number;
-  /** Require a top-level `profileArn` for accounts that have one (some accounts got 400 without it in 2026). Default false. */
-  requireProfileArn?: boolean;
 }
 
 export interface ValidationFailure {
@@ -259,7 +259,11 @@ export interface ValidationFailure {
 // Accounts
 // ---------------------------------------------------------------------------------------------
 
-export type AccountKind = 'social' | 'idc';
+/** Kiro social (GitHub/Google), AWS SSO-OIDC (Builder ID or IAM Identity Center), or a Kiro API key. */
+export type AccountKind = 'social' | 'idc' | 'apikey';
+
+/** What kind of SSO-OIDC login an `idc` account is: it decides the profile Kiro demands. */
+export type IdcType = 'builder-id' | 'enterprise';
 
 /** A 2025-10 `getUsageLimits` CREDIT breakdown, in the numbers that matter. */
 export interface UsageConfig {
@@ -294,6 +298,14 @@ export interface AccountOptions {
   /** IdC only; defaults are generated. */
   clientId?: string;
   clientSecret?: string;
+  /**
+   * IdC only: a Builder ID login (default: no profile of its own; Kiro demands its fixed
+   * placeholder on generate, refuses ListAvailableProfiles) or an IAM Identity Center one
+   * (profiles from ListAvailableProfiles, one of which Kiro demands).
+   */
+  idcType?: IdcType;
+  /** `apikey` only: the key (default a fresh `ksk_…`). */
+  apiKey?: string;
   /** Social only (IdC refreshes carry none). Default: a fresh `arn:aws:codewhisperer:us-east-1:…:profile/…`. */
   profileArn?: string | null;
   /** Model ids this account may use (its tier). Default: every model in DEFAULT_MODELS. */
@@ -321,7 +333,9 @@ export interface FakeAccountView {
   readonly id: string;
   readonly label: string;
   readonly kind: AccountKind;
+  readonly idcType: IdcType | undefined;
   readonly refreshToken: string;
+  readonly apiKey: string | undefined;
   readonly clientId: string | undefined;
   readonly clientSecret: string | undefined;
   readonly profileArn: string | undefined;

@@ -68,7 +68,9 @@ const BODIES: Record<ValidationRule, () => Record<string, unknown>> = {
   tool_result_unmatched: () => improperlyFormed(),
   tool_result_invalid: () => improperlyFormed(),
   image_invalid: () => improperlyFormed(),
-  profile_arn_missing: () => improperlyFormed(),
+  profile_arn_missing: () => ({ message: 'profileArn is required for this request.', reason: null }),
+  profile_arn_refused: () => ({ __type: 'com.amazon.aws.codewhisperer#AccessDeniedException', message: 'User is not authorized to make this call.' }),
+  profile_placeholder_refused: () => ({ message: 'The bearer token included in the request is invalid.' }),
   content_length_exceeded: () => ({ message: 'Input is too long.', reason: 'CONTENT_LENGTH_EXCEEDS_THRESHOLD' }),
   // The body a 2026 proxy recorded when probing Kiro's size limit.
   body_too_large: () => ({ message: 'Input content length exceeds threshold.', reason: 'CONTENT_LENGTH_EXCEEDS_THRESHOLD' }),
@@ -95,10 +97,9 @@ export function checkBodySize(rawBody: string, options: ValidationOptions = {}):
   return bytes > limit ? validationFailure('body_too_large', `the body is ${bytes} bytes (max ${limit})`) : undefined;
 }
 
-/** Who is asking: the account's tier and profile decide two of the rules. */
+/** Who is asking: the account's tier decides which models it may use. (Profiles: ./profiles.) */
 export interface ValidationSubject {
   models: readonly string[];
-  profileArn?: string;
   /** Whether the serving account signed `text` with `signature` (default: no signature is valid). */
   verifiesReasoning?: (text: string, signature: string) => boolean;
 }
@@ -286,10 +287,6 @@ function check(raw: unknown, subject: ValidationSubject, options: ValidationOpti
       }
     }
     previousAssistant = undefined;
-  }
-
-  if (options.requireProfileArn && subject.profileArn && body.profileArn !== subject.profileArn) {
-    fail('profile_arn_missing', `profileArn ${body.profileArn === undefined ? 'is missing' : `"${String(body.profileArn)}" is not the account's`}`);
   }
 
   const maxChars = options.maxInputChars ?? DEFAULT_MAX_INPUT_CHARS;

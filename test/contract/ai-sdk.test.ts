@@ -42,7 +42,7 @@ interface Client {
   model: () => LanguageModel;
   /** Provider options that turn reasoning on (low effort / a 4,000-token budget). */
   reasoning: Record<string, Record<string, unknown>>;
-  /** The SDK surfaces the reasoning text (only its Anthropic provider reads what the bridge sends). */
+  /** The SDK surfaces the reasoning text (its chat model reads no reasoning at all). */
   showsReasoning: boolean;
   /** The SDK sends the reasoning back in step 2 (its chat model drops it from the history). */
   sendsReasoningBack: boolean;
@@ -73,9 +73,10 @@ const clients: Client[] = [
     name: '@ai-sdk/openai .responses() (Responses API)',
     path: '/v1/responses',
     model: () => providers.openai.responses(MODEL),
-    // The SDK sends `reasoning` only to models it knows reason; Kiro's Claude models do.
-    reasoning: { openai: { forceReasoning: true, reasoningEffort: 'low' } },
-    showsReasoning: false,
+    // The SDK sends `reasoning` only to models it knows reason; Kiro's Claude models do. It reads
+    // reasoning from summaries only, which it asks for with reasoningSummary.
+    reasoning: { openai: { forceReasoning: true, reasoningEffort: 'low', reasoningSummary: 'auto' } },
+    showsReasoning: true,
     sendsReasoningBack: true,
     unknownModelStatus: 404,
   },

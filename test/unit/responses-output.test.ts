@@ -304,6 +304,36 @@ describe('ResponsesStreamWriter: the wire format', () => {
     expect(frames[7]!.data).toMatchObject({ item_id: frames[2]!.data.item && (frames[2]!.data.item as { id: string }).id, output_index: 0, content_index: 0, text: 'Hello, wörld 👋 "quoted" \\ back\nslash\r\n\u2028\t</script>\u0000' });
   });
 
+  it('reasoning: a summary part carrying the reasoning too, only when the client asked for summaries', () => {
+    // The scenario streams its reasoning a character at a time: one delta pair per character.
+    const reasoning = (frames: { event: string }[]) =>
+      frames
+        .filter((f) => f.event.includes('reasoning'))
+        .map((f) => f.event)
+        .filter((event, i, all) => !(event.endsWith('.delta') && all.slice(0, i).includes(event)));
+    const plainFrames = framesOf(sseOf(scenarios['thinking, text and two tools']!()));
+    expect(reasoning(plainFrames)).toEqual(['response.reasoning_text.delta', 'response.reasoning_text.done']);
+
+    const asked = meta({ echo: { ...ECHO, reasoning: { effort: 'low', summary: 'auto' } } });
+    const frames = framesOf(sseOf(scenarios['thinking, text and two tools']!(), asked));
+    expect(reasoning(frames)).toEqual([
+      'response.reasoning_summary_part.added',
+      'response.reasoning_text.delta',
+      'response.reasoning_summary_text.delta',
+      'response.reasoning_summary_text.done',
+      'response.reasoning_summary_part.done',
+      'response.reasoning_text.done',
+    ]);
+    const text = 'Let me check "</thinking>" handling.';
+    const summaryDeltas = frames.filter((f) => f.event === 'response.reasoning_summary_text.delta');
+    expect(summaryDeltas.map((f) => f.data.delta).join('')).toBe(text);
+    expect(summaryDeltas[0]!.data).toMatchObject({ output_index: 0, summary_index: 0 });
+    const done = frames.find((f) => f.event === 'response.output_item.done')!.data.item;
+    expect(done).toMatchObject({ type: 'reasoning', summary: [{ type: 'summary_text', text }], content: [{ type: 'reasoning_text', text }] });
+    // The JSON answer carries the same item.
+    expect(buildResponse(scenarios['thinking, text and two tools']!(), asked).body.output[0]).toMatchObject({ summary: [{ type: 'summary_text', text }] });
+  });
+
   it('function calls: added with empty arguments, the argument delta(s), arguments.done with the name, item done', () => {
     const frames = framesOf(sseOf(scenarios['thinking, text and two tools']!()));
     const first = frames.filter((f) => f.data.output_index === 2);

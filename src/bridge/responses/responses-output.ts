@@ -41,9 +41,14 @@ export interface ReasoningTextPart {
   text: string;
 }
 
+export interface SummaryTextPart {
+  type: 'summary_text';
+  text: string;
+}
+
 export type ResponseOutputItem =
   | { type: 'message'; id: string; status: 'in_progress' | 'completed'; role: 'assistant'; content: OutputTextPart[] }
-  | { type: 'reasoning'; id: string; summary: never[]; content: ReasoningTextPart[]; encrypted_content?: string }
+  | { type: 'reasoning'; id: string; summary: SummaryTextPart[]; content: ReasoningTextPart[]; encrypted_content?: string }
   | { type: 'function_call'; id: string; call_id: string; name: string; namespace?: string; arguments: string; status: 'in_progress' | 'completed' }
   | { type: 'custom_tool_call'; id: string; call_id: string; name: string; input: string };
 
@@ -104,7 +109,8 @@ type ResponseEvent = { type: string } & Record<string, unknown>;
 
 type OpenItem =
   | { kind: 'message'; index: number; id: string; parts: string[] }
-  | { kind: 'reasoning'; index: number; id: string; parts: string[] }
+  /** `summarised`: the reasoning also goes out as a summary part (the client asked for summaries). */
+  | { kind: 'reasoning'; index: number; id: string; parts: string[]; summarised: boolean }
   | { kind: 'call'; index: number; id: string; callId: string; name: string; namespace?: string; custom: boolean; parts: string[] };
 
 /** `{namespace}` for a call of a namespace member, else nothing (the field is left out). */
@@ -139,22 +145,22 @@ class ResponseTracker {
           item = current;
         } else {
           this.close(out);
-          item = { kind, index: this.items.length, id: hexId(kind === 'message' ? 'msg' : 'rs'), parts: [] };
-          this.open = item;
           if (kind === 'message') {
+            item = { kind, index: this.items.length, id: hexId('msg'), parts: [] };
             out.push({ type: 'response.output_item.added', output_index: item.index, item: { id: item.id, type: 'message', status: 'in_progress', role: 'assistant', content: [] } });
             out.push({ type: 'response.content_part.added', item_id: item.id, output_index: item.index, content_index: 0, part: { type: 'output_text', annotations: [], logprobs: [], text: '' } });
           } else {
-            out.push({ type: 'response.output_item.added', output_index: item.index, item: { id: item.id, type: 'reasoning', summary: [], content: [] } });
-            out.push({ type: 'response.content_part.added', item_id: item.id, output_index: item.index, content_index: 0, part: { type: 'reasoning_text', text: '' } });
+            item = this.openReasoning(out, this.meta.echo.reasoning.summary !== null);
           }
+          this.open = item;
         }
         item.parts.push(event.text);
-        out.push(
-          kind === 'message'
-            ? { type: 'response.output_text.delta', item_id: item.id, output_index: item.index, content_index: 0, delta: event.text }
-            : { type: 'response.reasoning_text.delta', item_id: item.id, output_index: item.index, content_index: 0, delta: event.text },
-        );
+        if (item.kind === 'message') {
+          out.push({ type: 'response.output_text.delta', item_id: item.id, output_index: item.index, content_index: 0, delta: event.text });
+        } else {
+          out.push({ type: 'response.reasoning_text.delta', item_id: item.id, output_index: item.index, content_index: 0, delta: event.text });
+          if (item.summarised) out.push({ type: 'response.reasoning_summary_text.delta', item_id: item.id, output_index: item.index, summary_index: 0, delta: event.text });
+        }
         return;
       }
       case 'tool_start': {
@@ -213,10 +219,8 @@ class ResponseTracker {
         // Kiro's signature ends its reasoning item; one that comes alone signs an empty item.
         if (this.open?.kind !== 'reasoning') {
           this.close(out);
-          const item: OpenItem = { kind: 'reasoning', index: this.items.length, id: hexId('rs'), parts: [] };
-          this.open = item;
-          out.push({ type: 'response.output_item.added', output_index: item.index, item: { id: item.id, type: 'reasoning', summary: [], content: [] } });
-          out.push({ type: 'response.content_part.added', item_id: item.id, output_index: item.index, content_index: 0, part: { type: 'reasoning_text', text: '' } });
+          // No text to summarise.
+          this.open = this.openReasoning(out, false);
         }
         this.close(out, event.signature);
         return;
@@ -272,8 +276,13 @@ class ResponseTracker {
     } else {
       this.meter.reasoning(text);
       const part: ReasoningTextPart = { type: 'reasoning_text', text };
+      const summary: SummaryTextPart[] = open.summarised ? [{ type: 'summary_text', text }] : [];
       const encrypted_content = sealReasoning(signature === undefined ? { text } : { text, signature });
-      const item: ResponseOutputItem = { id: open.id, type: 'reasoning', summary: [], content: [part], encrypted_content };
+      const item: ResponseOutputItem = { id: open.id, type: 'reasoning', summary, content: [part], encrypted_content };
+      if (open.summarised) {
+        out.push({ type: 'response.reasoning_summary_text.done', item_id: open.id, output_index: open.index, summary_index: 0, text });
+        out.push({ type: 'response.reasoning_summary_part.done', item_id: open.id, output_index: open.index, summary_index: 0, part: summary[0] });
+      }
       out.push({ type: 'response.reasoning_text.done', item_id: open.id, output_index: open.index, content_index: 0, text });
       out.push({ type: 'response.content_part.done', item_id: open.id, output_index: open.index, content_index: 0, part });
       out.push({ type: 'response.output_item.done', output_index: open.index, item: this.visible(item) });
@@ -290,6 +299,20 @@ class ResponseTracker {
       output_tokens_details: { reasoning_tokens: reasoningTokens },
       total_tokens: inputTokens + outputTokens,
     };
+  }
+
+  /**
+   * Opens a reasoning item. Kiro's reasoning is the model's own text, sent as `reasoning_text`;
+   * when the client asked for summaries (`reasoning.summary`: Codex always, the AI SDK when
+   * configured — both read only the summary), the same text also goes out as the summary, since
+   * Kiro writes no separate one.
+   */
+  private openReasoning(out: ResponseEvent[], summarised: boolean): Extract<OpenItem, { kind: 'reasoning' }> {
+    const item: Extract<OpenItem, { kind: 'reasoning' }> = { kind: 'reasoning', index: this.items.length, id: hexId('rs'), parts: [], summarised };
+    out.push({ type: 'response.output_item.added', output_index: item.index, item: { id: item.id, type: 'reasoning', summary: [], content: [] } });
+    if (summarised) out.push({ type: 'response.reasoning_summary_part.added', item_id: item.id, output_index: item.index, summary_index: 0, part: { type: 'summary_text', text: '' } });
+    out.push({ type: 'response.content_part.added', item_id: item.id, output_index: item.index, content_index: 0, part: { type: 'reasoning_text', text: '' } });
+    return item;
   }
 
   private openCall(id: string, what: string): Extract<OpenItem, { kind: 'call' }> {

@@ -7,7 +7,7 @@ import { EventStreamCodec } from '@smithy/eventstream-codec';
 import { fromUtf8, toUtf8 } from '@smithy/util-utf8';
 import * as zlib from 'node:zlib';
 import { EventStreamDecoder } from '../src/kiro/codec/eventstream';
-import { encodeKiroEvent } from '../src/kiro/codec/events';
+import { encodeKiroEvent } from '../test/support/eventstream-encoder';
 import { hasNativeCrc32 } from '../src/kiro/codec/crc32';
 
 const TARGET_BYTES = 64 * 1024 * 1024;

@@ -4,7 +4,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from '../common/logger';
 import type { Redactor } from '../common/redact';
 import type { TrafficApi } from '../traffic/traffic';
-import type { AccountProvider } from '../kiro/accounts/account';
+import type { AccountProvider } from '../kiro/accounts/account-pool';
 import type { TokenCounter } from '../kiro/tokens';
 import type { BridgeConfig } from './config';
 import type { RequestTrace } from './traffic';

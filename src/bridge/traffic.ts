@@ -7,7 +7,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { Redactor } from '../common/redact';
 import { formatRepair, type Repair } from '../kiro/request/repairs';
-import type { AttemptRecord, CaptureMode, RequestRecord, TrafficApi, TrafficSink } from '../traffic/traffic';
+import { cacheHitRate, type AttemptRecord, type CaptureMode, type RequestRecord, type TrafficApi, type TrafficSink } from '../traffic/traffic';
 
 /** Client tool names from user agents, first match wins. */
 const CLIENTS: [RegExp, string][] = [
@@ -208,6 +208,8 @@ export function formatRecordLine(record: Readonly<RequestRecord>): string {
   if (record.durationMs !== undefined) parts.push(`${record.durationMs}ms`);
   if (record.ttftMs !== undefined && record.stream) parts.push(`ttft=${record.ttftMs}ms`);
   if (record.inputTokens !== undefined || record.outputTokens !== undefined) parts.push(`in=${record.inputTokens ?? 0} out=${record.outputTokens ?? 0}`);
+  const hit = cacheHitRate(record);
+  if (hit !== undefined) parts.push(`cache=${Math.round(hit * 100)}%`);
   if (record.credits !== undefined) parts.push(`credits=${record.credits}`);
   if (record.account) parts.push(`acct=${record.account}`);
   if (record.flags.retried) parts.push('retried');

@@ -9,7 +9,8 @@ import envPaths from 'env-paths';
 import { FileSecretStore } from '../common/file-secret-store';
 import type { Logger } from '../common/logger';
 import { Redactor } from '../common/redact';
-import { KiroAccountsService, type AccountSnapshot } from '../kiro/accounts/accounts-service';
+import type { AccountSnapshot } from '../kiro/accounts/accounts-api';
+import { KiroAccountsService } from '../kiro/accounts/accounts-service';
 import { CredentialsError, loadCredentials } from '../kiro/accounts/credentials';
 import { validateUpstreamBase } from '../kiro/http/endpoints';
 import { KiroError } from '../kiro/errors';
@@ -44,6 +45,7 @@ Commands:
   usage [ACCOUNT]      check credits and models with Kiro now (all accounts, or one)
   import-kiro          import the Kiro IDE's login (~/.aws/sso/cache/kiro-auth-token.json)
   add                  add an account by its refresh token (asked for, or read from stdin)
+  add --api-key        add a Kiro API key (ksk_…, Kiro Pro and above; asked for, or read from stdin)
   remove ACCOUNT       remove a saved account
   login [METHOD]       sign in with Builder ID, IAM Identity Center, GitHub or Google
                        (kiro-bridge accounts login --help)
@@ -55,14 +57,15 @@ Options:
   --json               print JSON (list, usage: the accounts; import-kiro, add, remove: the account)
   --cache-dir DIR      import-kiro: the folder holding kiro-auth-token.json
   --idc                add: a Builder ID / IAM Identity Center login (default: Social, GitHub/Google)
+  --api-key            add: a Kiro API key instead of a login (never refreshed, no sign-in)
   --client-id ID       add --idc: the client registration id (from ~/.aws/sso/cache/<hash>.json)
   --region REGION      add: the account's AWS region (default us-east-1)
   --label NAME         add: a name to show for the account
   --refresh-token T    add: the token on the command line (visible to other users; prefer the prompt)
 
 Accounts are saved in accounts.json in your config folder (~/.config/kiro-bridge on Linux;
-KIRO_BRIDGE_CONFIG_DIR overrides it), readable only by you. KIRO_AUTH_TOKEN accounts are
-listed too, but live in that variable.
+KIRO_BRIDGE_CONFIG_DIR overrides it), readable only by you. KIRO_AUTH_TOKEN accounts and the
+KIRO_API_KEY key (as the Kiro CLI reads it) are listed too, but live in those variables.
 `;
 
 /** The folder holding accounts.json: KIRO_BRIDGE_CONFIG_DIR, else the platform's config folder. */
@@ -146,6 +149,18 @@ export async function openAccounts(env: NodeJS.ProcessEnv, options: OpenAccounts
     }
     envFile = loaded.file;
     service.addEnvAccounts(loaded.accounts, { file: loaded.file });
+  }
+  // KIRO_API_KEY, as the Kiro CLI's headless mode reads it: one more account, not saved.
+  const apiKey = env.KIRO_API_KEY?.trim();
+  if (apiKey) {
+    options.redactor.add(apiKey);
+    try {
+      service.addEnvApiKey(apiKey);
+    } catch (error) {
+      service.dispose();
+      secrets.dispose();
+      throw new CliUsageError(options.redactor.text((error as Error).message));
+    }
   }
   try {
     await service.start();
@@ -282,6 +297,7 @@ export async function accountsCommand(args: string[], io: CliIO): Promise<number
         region: { type: 'string' },
         label: { type: 'string' },
         'refresh-token': { type: 'string' },
+        'api-key': { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
       strict: true,
@@ -335,7 +351,29 @@ export async function accountsCommand(args: string[], io: CliIO): Promise<number
         return 0;
       }
       case 'add': {
-        if (values.idc && values.social) throw new CliUsageError('choose one of --idc and --social');
+        if ([values.idc, values.social, values['api-key']].filter(Boolean).length > 1) throw new CliUsageError('choose one of --idc, --social and --api-key');
+        if (values['api-key']) {
+          if (values['refresh-token'] || values['client-id']) throw new CliUsageError('--api-key takes no refresh token or client id');
+          // Read, never taken from the command line (other users could see it there).
+          const apiKey = (await io.readSecret('Kiro API key, ksk_… (input hidden): ')).trim();
+          redactor.add(apiKey);
+          const snapshot = await withProgress(io, 'Checking the API key with Kiro', () =>
+            service.add({
+              kind: 'ApiKey',
+              apiKey,
+              region: typeof values.region === 'string' ? values.region : undefined,
+              label: typeof values.label === 'string' ? values.label : undefined,
+              source: 'manual',
+            }),
+          );
+          if (values.json) {
+            io.out(`${JSON.stringify({ added: snapshot, file: opened.file }, null, 2)}\n`);
+            return 0;
+          }
+          io.out(`Added ${snapshot.label} (Kiro API key)${snapshot.credits ? `: ${credits(snapshot.credits.remaining)} of ${credits(snapshot.credits.limit)} credits left` : ''}.\n`);
+          io.out(`Saved in ${opened.file}.\n`);
+          return 0;
+        }
         const kind = values.idc ? 'IdC' : 'Social';
         let refreshToken = typeof values['refresh-token'] === 'string' ? values['refresh-token'] : undefined;
         if (refreshToken) io.err('note: a token on the command line is visible to other users of this machine; the prompt is safer.\n');

@@ -9,7 +9,7 @@ import { bridgeConfig, generateApiKey } from '../bridge/config';
 import { createBridge } from '../bridge/http/server';
 import { kiroEndpoints } from '../kiro/http/endpoints';
 import { createDispatcher, describeProxy, proxyFromEnvironment } from '../kiro/http/proxy';
-import type { AccountSnapshot } from '../kiro/accounts/accounts-service';
+import type { AccountSnapshot } from '../kiro/accounts/accounts-api';
 import { modelsFor } from '../clients/client-config';
 import { probePort } from '../clients/health-probe';
 import { sendTestRequest } from '../clients/test-request';
@@ -146,9 +146,13 @@ export function accountCheck(account: AccountSnapshot, index: number, now: numbe
         id,
         title,
         status: 'fail',
-        detail: `the refresh failed${reason}`,
+        detail: `${account.kind === 'ApiKey' ? 'Kiro refused the API key' : 'the refresh failed'}${reason}`,
         fix:
-          account.source === 'env'
+          account.kind === 'ApiKey'
+            ? account.source === 'env'
+              ? 'create a new API key in Kiro and put it into KIRO_API_KEY'
+              : `create a new API key in Kiro, add it ("kiro-bridge accounts add --api-key"), then remove this one ("kiro-bridge accounts remove ${index + 1}")`
+            : account.source === 'env'
             ? 'put a fresh refresh token into KIRO_AUTH_TOKEN'
             : account.source === 'kiro-ide'
               ? 'sign in to the Kiro IDE again, then run "kiro-bridge accounts import-kiro"'
@@ -273,11 +277,11 @@ export async function doctorCommand(args: string[], io: DoctorIO): Promise<numbe
         id: 'accounts',
         title: 'Accounts',
         status: 'fail',
-        detail: 'no Kiro account: none saved, no KIRO_AUTH_TOKEN, and no Kiro IDE login to import',
+        detail: 'no Kiro account: none saved, no KIRO_AUTH_TOKEN or KIRO_API_KEY, and no Kiro IDE login to import',
         fix: 'add one: "kiro-bridge accounts login" (browser or device code), "kiro-bridge accounts import-kiro" (the Kiro IDE\'s login) or "kiro-bridge accounts add" (a refresh token)',
       });
     } else {
-      const parts = [`${bySource('manual') + bySource('sign-in') + bySource('kiro-ide')} saved`, `${bySource('env')} from KIRO_AUTH_TOKEN`];
+      const parts = [`${bySource('manual') + bySource('sign-in') + bySource('kiro-ide')} saved`, `${bySource('env')} from KIRO_AUTH_TOKEN / KIRO_API_KEY`];
       checks.push({ id: 'accounts', title: 'Accounts', status: 'pass', detail: `${list.length} (${parts.join(', ')})` });
     }
   } catch (error) {

@@ -5,7 +5,7 @@
 // field holds.
 import type { Logger, LogLevel } from '../common/logger';
 import type { Redactor } from '../common/redact';
-import type { RequestRecord, TrafficSink } from '../traffic/traffic';
+import { cacheHitRate, type RequestRecord, type TrafficSink } from '../traffic/traffic';
 import { formatRecordLine } from '../bridge/traffic';
 import type { LogFormat } from './settings';
 import type { OutputStream, Style } from './terminal';
@@ -31,8 +31,13 @@ export interface RequestLogLine {
   stopReason?: string;
   ttftMs?: number;
   durationMs?: number;
+  /** Every prompt token (uncached + cache read + cache write). */
   inputTokens?: number;
   outputTokens?: number;
+  /** Kiro's prompt cache, when Kiro reported it: tokens read and written, and the share read (0..1). */
+  cacheReadTokens?: number;
+  cacheWriteTokens?: number;
+  cacheHitRate?: number;
   credits?: number;
   attempts: number;
   retried: boolean;
@@ -43,6 +48,7 @@ export interface RequestLogLine {
 
 export function requestLogLine(record: Readonly<RequestRecord>): RequestLogLine {
   const status = record.status;
+  const rate = cacheHitRate(record);
   return {
     time: new Date(record.startedAt).toISOString(),
     level: status === undefined || status < 400 ? 'info' : status >= 500 ? 'error' : 'warn',
@@ -62,6 +68,9 @@ export function requestLogLine(record: Readonly<RequestRecord>): RequestLogLine 
     durationMs: record.durationMs,
     inputTokens: record.inputTokens,
     outputTokens: record.outputTokens,
+    cacheReadTokens: record.cacheReadTokens,
+    cacheWriteTokens: record.cacheWriteTokens,
+    cacheHitRate: rate === undefined ? undefined : Math.round(rate * 1000) / 1000,
     credits: record.credits,
     attempts: record.attempts.length,
     retried: record.flags.retried,

@@ -34,11 +34,13 @@ ${flagHelp([
   ['-h, --help', 'show this help'],
 ])}
 
-Accounts: the saved ones ("kiro-bridge accounts"), then KIRO_AUTH_TOKEN's. With none, serve imports
+Accounts: KIRO_API_KEY's key and KIRO_AUTH_TOKEN's accounts (first in priority: what the
+environment names wins), then the saved ones ("kiro-bridge accounts"). With none, serve imports
 the Kiro IDE's login from ~/.aws/sso/cache if there is one.
 
 Environment: KIRO_BRIDGE_API_KEY (the key clients send; generated for the run if unset and not
-in the config file), KIRO_AUTH_TOKEN (more accounts: JSON or a path to a JSON file),
+in the config file), KIRO_AUTH_TOKEN (more accounts: JSON or a path to a JSON file), KIRO_API_KEY
+(a Kiro API key, ksk_…, as the Kiro CLI's headless mode reads it),
 KIRO_BRIDGE_PORT, KIRO_BRIDGE_HOST, KIRO_BRIDGE_STRATEGY, KIRO_BRIDGE_LOG_FORMAT,
 KIRO_BRIDGE_MODEL_ALIASES, KIRO_BRIDGE_ALLOWED_ORIGINS, KIRO_BRIDGE_REGION,
 KIRO_BRIDGE_UPSTREAM_BASE, KIRO_BRIDGE_CONFIG_DIR, HTTPS_PROXY / HTTP_PROXY / NO_PROXY.
@@ -117,7 +119,7 @@ export async function serveCommand(args: string[], io: ServeIO): Promise<number>
   const { service } = opened;
   service.pool.noAccountMessage = 'no Kiro account is configured; run "kiro-bridge accounts import-kiro" or "kiro-bridge accounts add"';
   if (service.list().length === 0) {
-    // Nothing saved and no KIRO_AUTH_TOKEN: use the Kiro IDE's login on this machine, if any.
+    // Nothing saved, no KIRO_AUTH_TOKEN, no KIRO_API_KEY: use the Kiro IDE's login on this machine, if any.
     try {
       const imported = await service.importKiroIde();
       logger.info(`imported the Kiro IDE login (${imported.label}); it is saved in ${opened.file}`);

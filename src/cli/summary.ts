@@ -1,7 +1,7 @@
 // The one screen `serve` prints once it listens: where, which key, which accounts with their
 // credits, and the exact lines that point Claude Code and the OpenAI SDK at it. Pure: serve.ts
 // gathers the facts, this lays them out.
-import type { AccountSnapshot } from '../kiro/accounts/accounts-service';
+import type { AccountSnapshot } from '../kiro/accounts/accounts-api';
 import type { SelectionStrategy } from '../kiro/accounts/selection';
 import { maskSecret } from '../common/redact';
 import { describeState } from './accounts';

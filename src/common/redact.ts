@@ -7,11 +7,11 @@ export const REDACTED = '[REDACTED]';
 
 /** Object keys whose values are secrets whatever they look like (compared case-insensitively). */
 const SECRET_KEY =
-  /^(authorization|proxy-authorization|x-api-key|x-amz-security-token|cookie|set-cookie|(x-[a-z0-9-]+-)?api[-_]?key|apikey|(access|refresh|id|session|bearer|auth)[-_]?token|token|client[-_]?secret|client[-_]?assertion|secret|(aws[-_]?)?secret[-_]?access[-_]?key|password|passwd|code[-_]?verifier|device[-_]?code|private[-_]?key)$/i;
+  /^(authorization|proxy-authorization|x-api-key|x-amz-security-token|cookie|set-cookie|(x-[a-z0-9-]+-|kiro[-_]?)?api[-_]?key|apikey|(access|refresh|id|session|bearer|auth)[-_]?token|token|client[-_]?secret|client[-_]?assertion|secret|(aws[-_]?)?secret[-_]?access[-_]?key|password|passwd|code[-_]?verifier|device[-_]?code|private[-_]?key)$/i;
 
 /** Field names that mark a secret inside JSON text (plain or escaped once). */
 const SECRET_JSON_FIELD =
-  'access_?token|refresh_?token|id_?token|session_?token|client_?secret|api_?key|x-api-key|authorization|proxy-authorization|cookie|code_?verifier|device_?code|password|secret_?access_?key|private_?key';
+  'access_?token|refresh_?token|id_?token|session_?token|client_?secret|(?:kiro_?)?api_?key|x-api-key|authorization|proxy-authorization|cookie|code_?verifier|device_?code|password|secret_?access_?key|private_?key';
 
 /** Header names whose value is a secret when they appear as a `Name: value` line of text. */
 const SECRET_HEADER_LINE =
@@ -24,7 +24,10 @@ const PATTERNS: [RegExp, string][] = [
   [/\bao[ar][A-Za-z0-9._~+/=:-]{16,}/g, REDACTED],
   // JWTs (id tokens).
   [/\beyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}/g, REDACTED],
-  // API keys in common shapes (ours are kb-…, OpenAI/Anthropic style sk-…, Kiro API keys ksk…).
+  // Kiro API keys (`ksk_…`, Kiro CLI headless mode): the prefix is distinctive, so even a short
+  // key is caught.
+  [/\bksk_[A-Za-z0-9_-]{6,}/g, REDACTED],
+  // API keys in common shapes (ours are kb-…, OpenAI/Anthropic style sk-…).
   [/\b(kb|sk|sk-ant|ksk)[-_][A-Za-z0-9_-]{16,}/g, REDACTED],
   // Other vendors' tokens users paste into prompts: GitHub, GitLab, Slack, Google API keys.
   [/\b(gh[pousr]_[A-Za-z0-9]{30,}|github_pat_[A-Za-z0-9_]{30,}|glpat-[A-Za-z0-9_-]{20,}|xox[abprs]-[A-Za-z0-9-]{10,}|AIza[0-9A-Za-z_-]{35})/g, REDACTED],

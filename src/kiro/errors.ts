@@ -11,6 +11,11 @@ export type ErrorClass =
   | 'model_unavailable'
   /** 401/403 on a bad or expired bearer token: refresh once and retry once. */
   | 'token_expired'
+  /**
+   * 400 "profileArn is required for this request." / 403 "User is not authorized to make this
+   * call.": the profile ARN sent is missing or not this login's. Look it up again, retry once.
+   */
+  | 'profile_rejected'
   /** 403 "temporarily is suspended": the account is locked. */
   | 'account_suspended'
   /** 402 MONTHLY_REQUEST_COUNT: credits used up until the reset date. */
@@ -83,6 +88,7 @@ export class KiroError extends Error {
     return (
       this.errorClass === 'model_unavailable' ||
       this.errorClass === 'token_expired' ||
+      this.errorClass === 'profile_rejected' ||
       this.errorClass === 'account_suspended' ||
       this.errorClass === 'quota_exhausted' ||
       this.errorClass === 'throttled' ||
@@ -125,6 +131,9 @@ export function parseRetryAfter(value: string | undefined, now = Date.now()): nu
 
 const TOO_LONG = /CONTENT_LENGTH_EXCEEDS_THRESHOLD|input is too long|too many tokens|context window/i;
 const SUSPENDED = /suspended|security precaution|locked your account/i;
+/** Kiro's answers about the profile ARN: missing (400) or not one this login may use (403). */
+const PROFILE_MISSING = /profileArn is required/i;
+const PROFILE_REFUSED = /not authorized to make this call/i;
 
 /** Classifies a non-200 answer from generateAssistantResponse. */
 export function classifyUpstreamResponse(
@@ -151,6 +160,16 @@ export function classifyUpstreamResponse(
       ...details,
       retryAfterSeconds: parseRetryAfter(header(headers, 'retry-after')),
     });
+  }
+  if (status === 400 && PROFILE_MISSING.test(message)) {
+    return new KiroError(
+      'profile_rejected',
+      `Kiro needs a profile for this account and none is known for it (sign in again to choose one, or ask your Kiro administrator to assign one): ${described}`,
+      { ...details, reason: details.reason ?? 'PROFILE_ARN' },
+    );
+  }
+  if (status === 403 && PROFILE_REFUSED.test(message)) {
+    return new KiroError('profile_rejected', `Kiro refused the account's profile: ${described}`, { ...details, reason: details.reason ?? 'PROFILE_ARN' });
   }
   if (status === 401 || status === 403) {
     if (SUSPENDED.test(message)) return new KiroError('account_suspended', `Kiro account suspended: ${described}`, details);

@@ -194,6 +194,9 @@ export class TokenCounter {
         for (const part of block.content) total += part.type === 'text' ? this.text(part.text) : imageTokens(part);
         return total;
       }
+      case 'redacted_thinking':
+        // Not sent back to Kiro (kiro/request/convert.ts), so not part of the prompt.
+        return 0;
       default:
         return 0;
     }

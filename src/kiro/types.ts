@@ -30,13 +30,25 @@ export interface ToolResultBlock {
   isError: boolean;
 }
 
-/** A past thinking block sent back by the client (Kiro gets it back as tagged text). */
+/** A past thinking block sent back by the client. */
 export interface ThinkingBlock {
   type: 'thinking';
   thinking: string;
+  /**
+   * The signature Kiro gave this reasoning (its native reasoning): it goes back to Kiro, with the
+   * text unchanged, as the turn's `reasoningContent`. Absent for reasoning the bridge split out of
+   * `<thinking>` text, which goes back as tagged text.
+   */
+  signature?: string;
 }
 
-export type ContentBlock = TextBlock | ImageBlock | ToolUseBlock | ToolResultBlock | ThinkingBlock;
+/** Reasoning Kiro withheld: the opaque data it sent in its place (`redactedContent`). */
+export interface RedactedThinkingBlock {
+  type: 'redacted_thinking';
+  data: string;
+}
+
+export type ContentBlock = TextBlock | ImageBlock | ToolUseBlock | ToolResultBlock | ThinkingBlock | RedactedThinkingBlock;
 
 export interface ChatMessage {
   role: 'user' | 'assistant';
@@ -85,7 +97,11 @@ export interface ChatRequest {
   /** Present when the client asked for thinking (field, `-thinking` suffix, reasoning effort). */
   thinking?: { budgetTokens: number };
   stream: boolean;
-  /** A client-supplied session key (Anthropic metadata.user_id, OpenAI user) for stable ids. */
+  /**
+   * The client's session (Claude Code's session id from metadata.user_id, Codex's
+   * prompt_cache_key, OpenAI user / safety_identifier): one Kiro conversation id per session, so
+   * Kiro's prompt cache can hit.
+   */
   sessionKey?: string;
   /** The answer must be JSON (matching a schema, if given). */
   responseFormat?: ResponseFormat;
@@ -93,10 +109,26 @@ export interface ChatRequest {
 
 export type FinishReason = 'end_turn' | 'tool_use' | 'max_tokens' | 'stop_sequence';
 
+/**
+ * Token counts Kiro reported for an answer (metadataEvent.tokenUsage). The buckets are disjoint:
+ * the prompt is uncached + cache read + cache write. A count Kiro did not send is absent.
+ */
+export interface TokenUsage {
+  /** Prompt tokens neither read from nor written to Kiro's prompt cache. */
+  uncachedInputTokens?: number;
+  cacheReadInputTokens?: number;
+  cacheWriteInputTokens?: number;
+  outputTokens?: number;
+}
+
 /** What the assembled Kiro response says, in order, as it arrives. */
 export type OutputEvent =
   | { type: 'text'; text: string }
   | { type: 'thinking'; text: string }
+  /** Kiro's signature for the reasoning just streamed: it ends that thinking block. */
+  | { type: 'thinking_signature'; signature: string }
+  /** Reasoning Kiro withheld, as one opaque block. */
+  | { type: 'redacted_thinking'; data: string }
   | { type: 'tool_start'; id: string; name: string }
   | { type: 'tool_delta'; id: string; json: string }
   | { type: 'tool_end'; id: string; input: unknown }
@@ -104,8 +136,10 @@ export type OutputEvent =
       type: 'usage';
       /** Percent of the context window, from Kiro's contextUsageEvent. */
       contextUsagePercentage?: number;
-      /** Credits charged, from Kiro's meteringEvent. */
+      /** Credits charged so far, from Kiro's meteringEvents. */
       credits?: number;
+      /** Kiro's own token counts (they win over the bridge's estimates). */
+      tokens?: TokenUsage;
       /**
        * Tokens Kiro processed that the answer does not show (an earlier attempt the bridge
        * discarded, text dropped around a JSON answer): added to the answer's usage.

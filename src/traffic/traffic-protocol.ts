@@ -26,9 +26,13 @@ export interface TrafficRow {
   stopReason?: string;
   ttftMs?: number;
   durationMs?: number;
+  /** Every prompt token (uncached + cache read + cache write). */
   inputTokens?: number;
   outputTokens?: number;
   credits?: number;
+  /** Kiro's prompt cache: tokens read and written; present only when Kiro reported them. */
+  cacheReadTokens?: number;
+  cacheWriteTokens?: number;
   flags: TrafficFlags;
   /** Number of upstream attempts (more than one means a retry or a fail-over). */
   attempts: number;
@@ -85,6 +89,10 @@ export interface TrafficStats {
   credits: number;
   inputTokens: number;
   outputTokens: number;
+  /** Prompt tokens of the requests Kiro reported cache numbers for, and what its cache served of them. */
+  cachedPromptTokens: number;
+  cacheReadTokens: number;
+  cacheWriteTokens: number;
   /** Session-wide latency percentiles over recent finished requests (ms). */
   p50?: number;
   p95?: number;
@@ -210,7 +218,7 @@ export function checkRow(value: unknown, path = 'row'): TrafficRow {
     const v = optional(o[key], `${path}.${key}`, (x, p) => str(x, p, 10_000));
     if (v !== undefined) row[key] = v;
   }
-  const optionalNumbers = ['status', 'ttftMs', 'durationMs', 'inputTokens', 'outputTokens', 'credits'] as const;
+  const optionalNumbers = ['status', 'ttftMs', 'durationMs', 'inputTokens', 'outputTokens', 'credits', 'cacheReadTokens', 'cacheWriteTokens'] as const;
   for (const key of optionalNumbers) {
     const v = optional(o[key], `${path}.${key}`, num);
     if (v !== undefined) row[key] = v;
@@ -291,6 +299,9 @@ function stats(value: unknown, path: string): TrafficStats {
     credits: num(o.credits, `${path}.credits`),
     inputTokens: num(o.inputTokens, `${path}.inputTokens`),
     outputTokens: num(o.outputTokens, `${path}.outputTokens`),
+    cachedPromptTokens: num(o.cachedPromptTokens, `${path}.cachedPromptTokens`),
+    cacheReadTokens: num(o.cacheReadTokens, `${path}.cacheReadTokens`),
+    cacheWriteTokens: num(o.cacheWriteTokens, `${path}.cacheWriteTokens`),
     creditsBefore: num(o.creditsBefore, `${path}.creditsBefore`),
     minutes: arr(o.minutes, `${path}.minutes`, bucket),
   };

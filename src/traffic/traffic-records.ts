@@ -56,6 +56,8 @@ export function toRow(record: Readonly<RequestRecord>, redactor: Redactor, memo?
     inputTokens: record.inputTokens,
     outputTokens: record.outputTokens,
     credits: record.credits,
+    cacheReadTokens: record.cacheReadTokens,
+    cacheWriteTokens: record.cacheWriteTokens,
   };
   for (const [key, value] of Object.entries(numbers)) {
     if (typeof value === 'number' && Number.isFinite(value)) (row as unknown as Record<string, unknown>)[key] = value;

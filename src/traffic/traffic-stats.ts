@@ -1,7 +1,8 @@
-// Session statistics for the traffic view's header: requests per minute, latency p50/p95 and
-// credits used. Fed every record update (the bridge publishes the same id many times as a request
-// progresses), so each request contributes once: it is counted when first seen, its latency when
-// it first finishes, and its credits and tokens as deltas over what was already counted.
+// Session statistics for the traffic view's header: requests per minute, latency p50/p95, credits
+// used and Kiro's prompt-cache hit rate. Fed every record update (the bridge publishes the same id
+// many times as a request progresses), so each request contributes once: it is counted when first
+// seen, its latency when it first finishes, and its credits and tokens as deltas over what was
+// already counted (a token count may go down: Kiro's own count replaces the bridge's estimate).
 
 import type { RequestRecord } from './traffic';
 import type { MinuteBucket, TrafficStats } from './traffic-protocol';
@@ -22,6 +23,10 @@ interface Contribution {
   credits: number;
   inputTokens: number;
   outputTokens: number;
+  /** Prompt tokens counted toward the cache hit rate (only once Kiro reported cache numbers). */
+  cachedPromptTokens: number;
+  cacheReadTokens: number;
+  cacheWriteTokens: number;
 }
 
 interface Bucket {
@@ -66,6 +71,9 @@ export class TrafficStatsCollector {
   private credits = 0;
   private inputTokens = 0;
   private outputTokens = 0;
+  private cachedPromptTokens = 0;
+  private cacheReadTokens = 0;
+  private cacheWriteTokens = 0;
   private creditsBefore = 0;
 
   constructor(
@@ -82,7 +90,7 @@ export class TrafficStatsCollector {
   observe(record: Readonly<RequestRecord>): void {
     let seen = this.ledger.get(record.id);
     if (!seen) {
-      seen = { finished: false, credits: 0, inputTokens: 0, outputTokens: 0 };
+      seen = { finished: false, credits: 0, inputTokens: 0, outputTokens: 0, cachedPromptTokens: 0, cacheReadTokens: 0, cacheWriteTokens: 0 };
       this.remember(record.id, seen);
       this.requests++;
       this.inFlight++;
@@ -109,15 +117,22 @@ export class TrafficStatsCollector {
       this.credits += delta;
       this.bucket(this.now()).credits += delta;
     }
+    // Token counts move either way: the bridge's estimate comes first, Kiro's count may replace it.
     const input = finite(record.inputTokens);
-    if (input > seen.inputTokens) {
-      this.inputTokens += input - seen.inputTokens;
-      seen.inputTokens = input;
-    }
+    this.inputTokens += input - seen.inputTokens;
+    seen.inputTokens = input;
     const output = finite(record.outputTokens);
-    if (output > seen.outputTokens) {
-      this.outputTokens += output - seen.outputTokens;
-      seen.outputTokens = output;
+    this.outputTokens += output - seen.outputTokens;
+    seen.outputTokens = output;
+    if (record.cacheReadTokens !== undefined) {
+      const read = finite(record.cacheReadTokens);
+      const write = finite(record.cacheWriteTokens);
+      this.cachedPromptTokens += input - seen.cachedPromptTokens;
+      this.cacheReadTokens += read - seen.cacheReadTokens;
+      this.cacheWriteTokens += write - seen.cacheWriteTokens;
+      seen.cachedPromptTokens = input;
+      seen.cacheReadTokens = read;
+      seen.cacheWriteTokens = write;
     }
   }
 
@@ -145,6 +160,9 @@ export class TrafficStatsCollector {
       credits: round(this.credits),
       inputTokens: this.inputTokens,
       outputTokens: this.outputTokens,
+      cachedPromptTokens: this.cachedPromptTokens,
+      cacheReadTokens: this.cacheReadTokens,
+      cacheWriteTokens: this.cacheWriteTokens,
       creditsBefore: round(this.creditsBefore),
       minutes,
     };

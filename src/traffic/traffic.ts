@@ -44,9 +44,13 @@ export interface RequestRecord {
   stopReason?: string;
   ttftMs?: number;
   durationMs?: number;
+  /** Every prompt token (uncached + cache read + cache write). */
   inputTokens?: number;
   outputTokens?: number;
   credits?: number;
+  /** Prompt tokens Kiro read from / wrote to its prompt cache; set only when Kiro reported them. */
+  cacheReadTokens?: number;
+  cacheWriteTokens?: number;
   /** Conversion repairs applied to make the request acceptable to Kiro. */
   repairs: string[];
   flags: TrafficFlags;
@@ -64,3 +68,12 @@ export interface TrafficSink {
 }
 
 export const nullTrafficSink: TrafficSink = { update() {} };
+
+/**
+ * The share of the prompt Kiro served from its prompt cache (0..1), or undefined when Kiro did not
+ * report cache numbers for the request.
+ */
+export function cacheHitRate(record: Pick<RequestRecord, 'cacheReadTokens' | 'inputTokens'>): number | undefined {
+  if (record.cacheReadTokens === undefined || !record.inputTokens || record.inputTokens <= 0) return undefined;
+  return Math.min(1, record.cacheReadTokens / record.inputTokens);
+}

@@ -1,11 +1,12 @@
-// Account commands: Sign In (import the Kiro IDE login, or paste a refresh token), Add Account,
-// Remove Account, Refresh Usage, and the per-account menu (enable/disable, refresh, remove).
-// Every new account is validated by a real refresh before it is saved (AccountsService.add).
-// Tokens are typed into password boxes and never shown or logged.
+// Account commands: Sign In (import the Kiro IDE login, paste a refresh token, or add a Kiro API
+// key), Add Account, Add Kiro API Key, Remove Account, Refresh Usage, and the per-account menu
+// (enable/disable, refresh, remove). Every new account is validated with Kiro before it is saved
+// (AccountsService.add). Tokens and keys are typed into password boxes, kept in SecretStorage, and
+// never shown or logged.
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import type { AccountSnapshot } from '../kiro/accounts/accounts-service';
+import type { AccountSnapshot } from '../kiro/accounts/accounts-api';
 import { defaultKiroCacheDir, KIRO_IDE_TOKEN_FILE } from '../kiro/accounts/kiro-ide';
 import type { ExtensionServices } from './services';
 import { signInMethodItems, signInWith, type SignInChoice } from './sign-in';
@@ -26,7 +27,7 @@ export function kiroIdeLoginFile(services: Pick<ExtensionServices, 'kiroCacheDir
 }
 
 interface SignInItem extends vscode.QuickPickItem {
-  action: 'import' | 'paste' | 'sign-in';
+  action: 'import' | 'paste' | 'api-key' | 'sign-in';
   signIn?: SignInChoice;
 }
 
@@ -50,15 +51,20 @@ export async function signIn(services: ExtensionServices): Promise<void> {
       label: `$(key) ${vscode.l10n.t('Paste a Refresh Token…')}`,
       detail: vscode.l10n.t('For a Kiro account from another machine or a remote window: Social (Google/GitHub) or IdC (Builder ID/Identity Center).'),
     },
+    {
+      action: 'api-key',
+      label: `$(key) ${vscode.l10n.t('Add Kiro API Key…')}`,
+      detail: vscode.l10n.t('A ksk_… key from Kiro\'s settings (Pro plans and above), as the Kiro CLI uses in headless mode: no sign-in, nothing to refresh.'),
+    },
   ];
   // Signing in here (Builder ID, Identity Center, Google, GitHub) needs neither the IDE nor a token:
   // it comes first, unless the Kiro IDE's login is right there to import.
-  const [importItem, pasteItem] = items as [SignInItem, SignInItem];
+  const [importItem, pasteItem, apiKeyItem] = items as [SignInItem, SignInItem, SignInItem];
   const signInItems: SignInItem[] = signInMethodItems().map((item) => ({ ...item, action: 'sign-in' }));
   const separator = (label: string): SignInItem => ({ label, kind: vscode.QuickPickItemKind.Separator, action: 'import' });
   const ordered = found
-    ? [importItem, ...signInItems, separator(vscode.l10n.t('Existing login')), pasteItem]
-    : [...signInItems, separator(vscode.l10n.t('Existing login')), pasteItem, importItem];
+    ? [importItem, ...signInItems, separator(vscode.l10n.t('Existing login')), pasteItem, apiKeyItem]
+    : [...signInItems, separator(vscode.l10n.t('Existing login')), pasteItem, apiKeyItem, importItem];
   const picked = await vscode.window.showQuickPick(ordered, {
     title: vscode.l10n.t('Kiro Bridge: Sign In'),
     placeHolder: vscode.l10n.t('How do you want to add your Kiro account?'),
@@ -66,6 +72,7 @@ export async function signIn(services: ExtensionServices): Promise<void> {
   if (!picked) return;
   if (picked.action === 'sign-in' && picked.signIn) await signInWith(services, picked.signIn);
   else if (picked.action === 'import') await importKiroIde(services);
+  else if (picked.action === 'api-key') await addApiKey(services);
   else await addAccount(services);
 }
 
@@ -90,7 +97,7 @@ export async function importKiroIde(services: ExtensionServices): Promise<Accoun
 }
 
 interface KindItem extends vscode.QuickPickItem {
-  authKind: 'Social' | 'IdC';
+  authKind: 'Social' | 'IdC' | 'ApiKey';
 }
 
 const REGION = /^[a-z]{2}(-[a-z]+)+-\d$/;
@@ -99,9 +106,11 @@ export async function addAccount(services: ExtensionServices): Promise<AccountSn
   const kinds: KindItem[] = [
     { authKind: 'Social', label: vscode.l10n.t('Social login (Google or GitHub)'), detail: vscode.l10n.t('A refresh token that starts with "aor".') },
     { authKind: 'IdC', label: vscode.l10n.t('AWS Builder ID or IAM Identity Center (IdC)'), detail: vscode.l10n.t('Needs the refresh token plus the client id and client secret of its registration.') },
+    { authKind: 'ApiKey', label: vscode.l10n.t('Kiro API key'), detail: vscode.l10n.t('A key that starts with "ksk_"; never refreshed.') },
   ];
   const kind = await vscode.window.showQuickPick(kinds, { title: vscode.l10n.t('Add Kiro Account (1/2)'), placeHolder: vscode.l10n.t('How does this account sign in to Kiro?'), ignoreFocusOut: true });
   if (!kind) return undefined;
+  if (kind.authKind === 'ApiKey') return addApiKey(services);
 
   const notEmpty = (what: string) => (value: string) => (value.trim() ? undefined : vscode.l10n.t('{0} is required.', what));
   const refreshToken = await vscode.window.showInputBox({
@@ -149,6 +158,43 @@ export async function addAccount(services: ExtensionServices): Promise<AccountSn
   }
 }
 
+/** Why `value` cannot be a Kiro API key (what the password box shows), or undefined. */
+function apiKeyInputProblem(value: string): string | undefined {
+  const key = value.trim();
+  if (!key) return vscode.l10n.t('{0} is required.', vscode.l10n.t('The API key'));
+  if (!key.startsWith('ksk_')) return vscode.l10n.t('A Kiro API key starts with "ksk_".');
+  if (key.includes('...') || key.includes('…')) return vscode.l10n.t('This looks shortened ("…"); copy the whole key.');
+  return undefined;
+}
+
+/** Adds a Kiro API key: checked with Kiro (a usage call with the key), then kept in SecretStorage. */
+export async function addApiKey(services: ExtensionServices): Promise<AccountSnapshot | undefined> {
+  const apiKey = await vscode.window.showInputBox({
+    title: vscode.l10n.t('Add Kiro API Key'),
+    prompt: vscode.l10n.t('Paste the Kiro API key (ksk_…). It is checked with Kiro, then kept in VS Code\'s secret storage; it is never shown or logged.'),
+    placeHolder: 'ksk_…',
+    password: true,
+    ignoreFocusOut: true,
+    validateInput: apiKeyInputProblem,
+  });
+  if (apiKey === undefined) return undefined;
+  services.redactor.add(apiKey.trim());
+  const accounts = await services.accounts();
+  try {
+    const account = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('Checking the API key with Kiro…') }, () =>
+      accounts.add({ kind: 'ApiKey', apiKey: apiKey.trim() }),
+    );
+    const credits = describeCredits(account);
+    void vscode.window.showInformationMessage(credits ? vscode.l10n.t('Added {0} ({1}).', account.label, credits) : vscode.l10n.t('Added {0}.', account.label));
+    return account;
+  } catch (error) {
+    const again = vscode.l10n.t('Try Again');
+    const choice = await vscode.window.showErrorMessage(vscode.l10n.t('Kiro did not accept this API key: {0}', errorText(services, error)), again);
+    if (choice === again) return addApiKey(services);
+    return undefined;
+  }
+}
+
 interface AccountItem extends vscode.QuickPickItem {
   account: AccountSnapshot;
 }
@@ -178,7 +224,7 @@ export async function removeAccount(services: ExtensionServices, chosen?: Accoun
   const remove = vscode.l10n.t('Remove');
   const detail =
     account.source === 'env'
-      ? vscode.l10n.t('This account comes from the KIRO_AUTH_TOKEN environment variable; it comes back on the next start unless you remove it there.')
+      ? vscode.l10n.t('This account comes from an environment variable (KIRO_AUTH_TOKEN or KIRO_API_KEY); it comes back on the next start unless you remove it there.')
       : vscode.l10n.t('Its tokens are deleted from VS Code\'s secret storage on this machine. Your Kiro account itself is not changed.');
   const choice = await vscode.window.showWarningMessage(vscode.l10n.t('Remove {0} from Kiro Bridge?', account.label), { modal: true, detail }, remove);
   if (choice !== remove) return;

@@ -4,15 +4,16 @@
 // lazily, after activation.
 import type { IDisposable } from '../common/disposable';
 import type { AccountSummary } from '../traffic/traffic-protocol';
-import type { AccountProvider } from '../kiro/accounts/account';
+import type { AccountProvider } from '../kiro/accounts/account-pool';
 import type { AccountPool } from '../kiro/accounts/account-pool';
-import type { AccountSnapshot, AccountsService } from '../kiro/accounts/accounts-service';
+import type { AccountSnapshot, AccountsService } from '../kiro/accounts/accounts-api';
 import type { AccountView } from './status-bar';
 
 export function toAccountView(snapshot: AccountSnapshot): AccountView {
   return {
     id: snapshot.id,
     label: snapshot.label,
+    ...(snapshot.kind === 'ApiKey' ? { apiKey: true } : {}),
     state: snapshot.state,
     reason: snapshot.stateReason,
     active: snapshot.active,

@@ -3,7 +3,7 @@
 // Configure Client live in their own modules. Every user-facing string goes through l10n.
 import * as vscode from 'vscode';
 import { Disposable } from '../common/disposable';
-import { addAccount, manageAccounts, refreshUsage, removeAccount, signIn } from './account-commands';
+import { addAccount, addApiKey, manageAccounts, refreshUsage, removeAccount, signIn } from './account-commands';
 import { isLoopbackHost } from '../clients/addresses';
 import type { BridgeStatus } from './bridge-controller';
 import { configureClient } from './configure-client';
@@ -17,6 +17,7 @@ export const COMMANDS = {
   restart: 'kiroBridge.restart',
   signIn: 'kiroBridge.signIn',
   addAccount: 'kiroBridge.addAccount',
+  addApiKey: 'kiroBridge.addApiKey',
   removeAccount: 'kiroBridge.removeAccount',
   refreshUsage: 'kiroBridge.refreshUsage',
   showTraffic: 'kiroBridge.showTraffic',
@@ -234,6 +235,7 @@ export class CommandRegistry extends Disposable {
       [COMMANDS.restart]: () => restartBridge(services),
       [COMMANDS.signIn]: () => signIn(services),
       [COMMANDS.addAccount]: () => addAccount(services),
+      [COMMANDS.addApiKey]: () => addApiKey(services),
       [COMMANDS.removeAccount]: () => removeAccount(services),
       [COMMANDS.refreshUsage]: () => refreshUsage(services),
       [COMMANDS.showTraffic]: () => services.showTraffic(),

@@ -29,7 +29,7 @@ import { vscodeProxySettings } from './proxy-settings';
 import { SecretRegistrationCache } from '../kiro/signin/registration-cache';
 
 export interface ContainerOptions {
-  /** Environment to read KIRO_AUTH_TOKEN / KIRO_BRIDGE_UPSTREAM_BASE from (tests pass their own). */
+  /** Environment to read KIRO_AUTH_TOKEN / KIRO_API_KEY / KIRO_BRIDGE_UPSTREAM_BASE from (tests pass their own). */
   env?: NodeJS.ProcessEnv;
   probe?: Probe;
   followPollMs?: number;
@@ -201,8 +201,18 @@ export class Container extends Disposable {
     return this.accountsLoading;
   }
 
-  /** KIRO_AUTH_TOKEN works here as in the CLI (handy for remote machines and tests). */
+  /** KIRO_AUTH_TOKEN and KIRO_API_KEY work here as in the CLI (handy for remote machines and tests). */
   private async addEnvAccounts(service: KiroAccountsService): Promise<void> {
+    const apiKey = this.env.KIRO_API_KEY?.trim();
+    if (apiKey) {
+      this.redactor.add(apiKey);
+      try {
+        service.addEnvApiKey(apiKey);
+        this.logger.info('added the Kiro API key of KIRO_API_KEY');
+      } catch (error) {
+        this.logger.warn(`KIRO_API_KEY is set but could not be used: ${this.redactor.text((error as Error).message)}`);
+      }
+    }
     const value = this.env.KIRO_AUTH_TOKEN;
     if (!value?.trim()) return;
     const { loadCredentials } = await loadHeavyModules();

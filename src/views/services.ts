@@ -3,7 +3,7 @@
 import type * as vscode from 'vscode';
 import type { Logger } from '../common/logger';
 import type { Redactor } from '../common/redact';
-import type { AccountsService } from '../kiro/accounts/accounts-service';
+import type { AccountsService } from '../kiro/accounts/accounts-api';
 import type { RegistrationCache } from '../kiro/signin/registration-cache';
 import type { ApiKeyStore } from './api-key';
 import type { BridgeController } from './bridge-controller';

@@ -4,7 +4,7 @@
 // the accounts service. A non-loopback host always gets a warning.
 import * as vscode from 'vscode';
 import { Disposable } from '../common/disposable';
-import type { AccountsService } from '../kiro/accounts/accounts-service';
+import type { AccountsService } from '../kiro/accounts/accounts-api';
 import { isLoopbackHost } from '../clients/addresses';
 import type { BridgeController } from './bridge-controller';
 import { LIVE_KEYS, liveConfigPatch, RESTART_KEYS, type SettingKey, type SettingsSource } from './settings';

@@ -5,7 +5,7 @@
 // notification shows each step and cancels the sign-in at any of them; nothing is stored unless the
 // account was verified (refresh + usage check) and saved by the accounts service.
 import * as vscode from 'vscode';
-import type { AccountSnapshot } from '../kiro/accounts/accounts-service';
+import type { AccountSnapshot } from '../kiro/accounts/accounts-api';
 import { KiroError } from '../kiro/errors';
 import { toAddAccountInput } from '../kiro/signin/account-input';
 import { SignInError } from '../kiro/signin/errors';

@@ -11,6 +11,8 @@ import type { RequestCounts } from './request-counter';
 export interface AccountView {
   id: string;
   label: string;
+  /** True for a Kiro API key account (shown as such; it needs a new key, not a sign-in). */
+  apiKey?: boolean;
   /** `ready`, `refreshing`, `cooling_down`, `quota_exhausted`, `suspended`, `needs_sign_in`, `disabled`. */
   state: string;
   reason?: string;
@@ -65,7 +67,7 @@ export function escapeMarkdown(text: string): string {
   return text.replace(/[\\`*_{}[\]()#+\-.!|<>]/g, '\\$&');
 }
 
-function stateLabel(state: string): string {
+function stateLabel(state: string, apiKey = false): string {
   switch (state) {
     case 'ready':
       return vscode.l10n.t('ready');
@@ -78,7 +80,7 @@ function stateLabel(state: string): string {
     case 'suspended':
       return vscode.l10n.t('suspended');
     case 'needs_sign_in':
-      return vscode.l10n.t('needs sign-in');
+      return apiKey ? vscode.l10n.t('needs a new API key') : vscode.l10n.t('needs sign-in');
     case 'disabled':
       return vscode.l10n.t('disabled');
     default:
@@ -194,9 +196,11 @@ function renderTooltip(model: StatusModel, active: AccountView | undefined): str
     for (const account of accounts) {
       const credits =
         account.remaining === undefined ? '—' : account.limit ? `${formatCredits(account.remaining)} / ${formatCredits(account.limit)}` : formatCredits(account.remaining);
-      const state = stateLabel(account.state) + (account.reason && account.state !== 'ready' ? ` — ${account.reason}` : '');
+      const state = stateLabel(account.state, account.apiKey) + (account.reason && account.state !== 'ready' ? ` — ${account.reason}` : '');
+      // A key account named by its e-mail still says it is a key (it is never signed in again).
+      const kind = account.apiKey && !account.label.startsWith('API key') ? ` $(key) ${vscode.l10n.t('API key')}` : '';
       lines.push(
-        `| ${stateIcon(account)} | ${escapeMarkdown(account.label)}${account.subscription ? ` (${escapeMarkdown(account.subscription)})` : ''} | ${escapeMarkdown(state)} | ${credits}${isLow(account) ? ' $(warning)' : ''} | ${account.resetAt ? formatDate(account.resetAt) : '—'} |`,
+        `| ${stateIcon(account)} | ${escapeMarkdown(account.label)}${kind}${account.subscription ? ` (${escapeMarkdown(account.subscription)})` : ''} | ${escapeMarkdown(state)} | ${credits}${isLow(account) ? ' $(warning)' : ''} | ${account.resetAt ? formatDate(account.resetAt) : '—'} |`,
       );
     }
     if (active && isLow(active) && active.remaining !== undefined) {

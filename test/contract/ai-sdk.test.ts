@@ -42,7 +42,7 @@ interface Client {
   model: () => LanguageModel;
   /** Provider options that turn reasoning on (low effort / a 4,000-token budget). */
   reasoning: Record<string, Record<string, unknown>>;
-  /** The SDK surfaces the reasoning text (only its Anthropic provider reads what the bridge sends). */
+  /** The SDK surfaces the reasoning text (its chat model reads no reasoning at all). */
   showsReasoning: boolean;
   /** The SDK sends the reasoning back in step 2 (its chat model drops it from the history). */
   sendsReasoningBack: boolean;
@@ -73,9 +73,10 @@ const clients: Client[] = [
     name: '@ai-sdk/openai .responses() (Responses API)',
     path: '/v1/responses',
     model: () => providers.openai.responses(MODEL),
-    // The SDK sends `reasoning` only to models it knows reason; Kiro's Claude models do.
-    reasoning: { openai: { forceReasoning: true, reasoningEffort: 'low' } },
-    showsReasoning: false,
+    // The SDK sends `reasoning` only to models it knows reason; Kiro's Claude models do. It reads
+    // reasoning from summaries only, which it asks for with reasoningSummary.
+    reasoning: { openai: { forceReasoning: true, reasoningEffort: 'low', reasoningSummary: 'auto' } },
+    showsReasoning: true,
     sendsReasoningBack: true,
     unknownModelStatus: 404,
   },
@@ -168,7 +169,7 @@ describe.each(clients)('$name', (client) => {
     expect(result.totalUsage.outputTokens).toBe(records[0]!.outputTokens! + records[1]!.outputTokens!);
   });
 
-  it('streamText streams tool-call input as deltas, which the SDK assembles into each call', async () => {
+  it('streamText streams tool calls (each input whole, once Kiro completed it), which the SDK assembles into each call', async () => {
     const file = { path: 'src/greeting.ts', content: 'export const greeting = "héllo, wörld";\n' };
     h.upstream.scriptNext(
       toolReply(
@@ -198,7 +199,8 @@ describe.each(clients)('$name', (client) => {
     }
 
     expect(started).toEqual(['tooluse_write1:write_file', 'tooluse_weather2:weather']);
-    expect(deltas.get('tooluse_write1')!.length).toBeGreaterThan(1);
+    // The bridge holds a call's input until Kiro finished it (a cut input must never reach an agent).
+    expect(deltas.get('tooluse_write1')).toHaveLength(1);
     expect(JSON.parse(deltas.get('tooluse_write1')!.join(''))).toEqual(file);
     expect(JSON.parse(deltas.get('tooluse_weather2')!.join(''))).toEqual({ city: 'Oslo' });
     expect(calls).toEqual([

@@ -3,6 +3,7 @@
 import Anthropic from '@anthropic-ai/sdk';
 import { afterEach, describe, expect, it } from 'vitest';
 import { textReply, upstreamErrors } from '../support/fake-upstream';
+import { BUILDER_ID_PROFILE_ARN } from '../../src/kiro/signin/constants';
 import { startHarness, type Harness } from './harness';
 
 const ask = { model: 'claude-sonnet-4-6', max_tokens: 32, messages: [{ role: 'user' as const, content: 'hi' }] };
@@ -115,7 +116,12 @@ describe('IdC accounts', () => {
     expect(body.clientId).toBe(h.upstream.account.clientId);
     expect(body.refreshToken).toBe(h.upstream.account.refreshToken);
     expect(grant!.headers['x-amz-user-agent']).toContain('api/sso-oidc');
-    // IdC refreshes carry no profileArn, so none is sent.
-    expect((h.upstream.lastGenerate().body as { profileArn?: string }).profileArn).toBeUndefined();
+    // An IdC entry of KIRO_AUTH_TOKEN does not say whether it is a Builder ID: the profile lookup
+    // (asked once) says so, and the generate call carries Kiro's fixed Builder ID profile.
+    const lookups = h.upstream.requestsTo('target').filter((r) => r.target === 'AmazonCodeWhispererService.ListAvailableProfiles');
+    expect(lookups.map((r) => r.status)).toEqual([403]);
+    expect((h.upstream.lastGenerate().body as { profileArn?: string }).profileArn).toBe(BUILDER_ID_PROFILE_ARN);
+    await h.client.messages.create(ask);
+    expect(h.upstream.requestsTo('target')).toHaveLength(1);
   });
 });

@@ -503,9 +503,10 @@ describe('models', () => {
 
 describe('back-pressure', () => {
   it('stops reading Kiro while the client is not reading, and delivers everything once it does', async () => {
-    const frames = 12_000;
-    const piece = 'x'.repeat(1000);
-    // ~12 MB of answer: more than the loopback socket buffers on both sides can hold.
+    const frames = 10_000;
+    const piece = 'x'.repeat(4000);
+    // ~40 MB of answer: more than the loopback socket buffers can hold on both hops, even after
+    // Linux grows the bridge's receive buffer (tcp_rmem allows up to 32 MB) while it reads fast.
     h.upstream.scriptNext({ name: 'flood', steps: Array.from({ length: frames }, () => ({ text: piece })) });
     const url = new URL(h.url);
     const response = await new Promise<IncomingMessage>((resolve, reject) => {

@@ -87,6 +87,32 @@ describe('Claude Code (real binary) through the bridge', { timeout: AGENT_TEST_T
     ]);
   });
 
+  it("Kiro's native reasoning before a tool call comes back unchanged, in one conversation", async () => {
+    const secret = randomSecret();
+    writeFileSync(path.join(sandbox.work, 'secret.txt'), `${secret}\n`);
+    const reasoning = 'I should read secret.txt with Bash before answering.';
+    h.upstream.scriptNext(
+      { name: 'reasoning-then-bash', steps: [{ reasoning, chunks: 3 }, { tool: { name: 'Bash', input: { command: 'cat secret.txt', description: 'Show secret.txt' } } }] },
+      ({ body }: GenerateContext): Scenario => textReply(`The file says: ${secretIn(toolResultTexts(body).join('\n'))}`),
+    );
+
+    const run = await claude('What does secret.txt say?');
+
+    expect(run.code, `${run.stdout}\n${run.stderr}`).toBe(0);
+    expect(run.stdout.trim()).toBe(`The file says: ${secret}`);
+    // Claude Code kept the thinking block with Kiro's signature and sent it back: Kiro (the fake
+    // checks the signature) accepted it on the first try.
+    expect(h.upstream.generateRequests.map((r) => [r.status, r.rejectedBy])).toEqual([
+      [200, undefined],
+      [200, undefined],
+    ]);
+    const [first, second] = h.upstream.generateBodies as [KiroGenerateBody, KiroGenerateBody];
+    const turn = second.conversationState!.history!.at(-1)!.assistantResponseMessage!;
+    expect(turn.reasoningContent).toEqual({ reasoningText: { text: reasoning, signature: h.upstream.account.signReasoning(reasoning) } });
+    // Its session id kept one Kiro conversation id across the loop.
+    expect(second.conversationState!.conversationId).toBe(first.conversationState!.conversationId);
+  });
+
   it('a per-turn system message (sent to some models) joins the system prompt, and the loop still works', async () => {
     const secret = randomSecret();
     writeFileSync(path.join(sandbox.work, 'secret.txt'), `${secret}\n`);

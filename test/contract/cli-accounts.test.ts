@@ -39,10 +39,10 @@ afterEach(async () => {
   rmSync(home, { recursive: true, force: true });
 });
 
-function run(args: string[], stdin?: string) {
+function run(args: string[], stdin?: string, extraEnv: NodeJS.ProcessEnv = {}) {
   const child = spawn(process.execPath, [cli, ...args], {
     cwd: root,
-    env: { PATH: process.env.PATH, HOME: home, KIRO_BRIDGE_CONFIG_DIR: path.join(home, 'config'), KIRO_BRIDGE_API_KEY: KEY, KIRO_BRIDGE_UPSTREAM_BASE: upstream.baseUrl },
+    env: { PATH: process.env.PATH, HOME: home, KIRO_BRIDGE_CONFIG_DIR: path.join(home, 'config'), KIRO_BRIDGE_API_KEY: KEY, KIRO_BRIDGE_UPSTREAM_BASE: upstream.baseUrl, ...extraEnv },
     stdio: ['pipe', 'pipe', 'pipe'],
   });
   children.push(child);
@@ -56,8 +56,8 @@ function run(args: string[], stdin?: string) {
   return { child, out: () => out, err: () => err, exit };
 }
 
-async function serve() {
-  const started = run(['serve', '--port', '0']);
+async function serve(extraEnv: NodeJS.ProcessEnv = {}) {
+  const started = run(['serve', '--port', '0'], undefined, extraEnv);
   // The summary (accounts and credits) follows the "listening on" line once the accounts are checked.
   await expect.poll(() => (/More clients/.test(started.out()) ? 'summary' : started.child.exitCode !== null ? 'exited' : undefined), { timeout: 15_000 }).toBeDefined();
   const url = /listening on (http:\/\/\S+)/.exec(started.out())?.[1];
@@ -130,6 +130,31 @@ describe('kiro-bridge accounts and serve', () => {
     expect(started.err()).toMatch(/No Kiro IDE login found/);
     expect(started.err()).toContain('kiro-bridge accounts import-kiro');
     expect(started.err()).toContain('KIRO_AUTH_TOKEN');
+  });
+
+  it('Kiro API keys: "accounts add --api-key" reads the key from stdin and saves it; KIRO_API_KEY alone is enough to serve', async () => {
+    const saved = upstream.addAccount({ kind: 'apikey', label: 'saved-key' });
+    const fromEnv = upstream.addAccount({ kind: 'apikey', label: 'env-key' });
+    const added = run(['accounts', 'add', '--api-key'], `${saved.apiKey}\n`);
+    expect(await added.exit).toBe(0);
+    expect(added.out()).toContain('Added saved-key@example.com (Kiro API key): 50 of 50 credits left.');
+    expect(readFileSync(path.join(home, 'config', 'accounts.json'), 'utf8')).toContain(saved.apiKey!);
+    rmSync(path.join(home, 'config', 'accounts.json'));
+
+    const bridge = await serve({ KIRO_API_KEY: fromEnv.apiKey! });
+    expect(bridge.out()).toMatch(/Accounts\s+1\*?\s+env-key@example\.com\s+ApiKey, env\s+ready/);
+    upstream.scriptNext(textReply('served with KIRO_API_KEY'));
+    expect((await bridge.client.messages.create(ask)).content).toEqual([{ type: 'text', text: 'served with KIRO_API_KEY' }]);
+    expect(upstream.lastGenerate().headers).toMatchObject({ authorization: `Bearer ${fromEnv.apiKey}`, tokentype: 'API_KEY' });
+    bridge.child.kill('SIGTERM');
+    expect(await bridge.exit).toBe(0);
+    const everything = added.out() + added.err() + bridge.out() + bridge.err();
+    expect(everything).not.toContain(saved.apiKey!);
+    expect(everything).not.toContain(fromEnv.apiKey!);
+
+    const malformed = run(['serve', '--port', '0'], undefined, { KIRO_API_KEY: 'not-a-key' });
+    expect(await malformed.exit).toBe(2);
+    expect(malformed.err()).toContain('KIRO_API_KEY: a Kiro API key starts with "ksk_"');
   });
 
   it('rejects an unknown strategy', async () => {

@@ -66,7 +66,7 @@ describe('Cline, Anthropic provider with a custom base URL', () => {
     expect(h.finished.at(-1)!.repairs.some((r) => r.startsWith('tool-choice-required'))).toBe(true);
   });
 
-  it('thinking on: earlier signed thinking goes back to Kiro, redacted thinking is dropped with a note', async () => {
+  it('thinking on: earlier signed thinking goes back to Kiro (as text once Kiro refuses its foreign signature), redacted thinking is dropped with a note', async () => {
     h.upstream.scriptNext(thinkingReply('Two entries.', 'The root holds README.md and src/.'));
     const { message } = await streamMessagesFixture(h.client, fixtureRequest(fixture, 'thinking on, with earlier thinking and redacted thinking sent back'));
 
@@ -79,6 +79,13 @@ describe('Cline, Anthropic provider with a custom base URL', () => {
       toolUses: [{ toolUseId: 'toolu_cline_21', name: 'list_files', input: { path: '.', recursive: false } }],
     });
     expect(currentMessage(kiro).userInputMessageContext!.toolResults).toEqual([{ toolUseId: 'toolu_cline_21', content: [{ text: 'README.md\nsrc/' }], status: 'success' }]);
-    expect(h.finished.at(-1)!.repairs).toContain('dropped a redacted_thinking block (messages.1.content.1): Kiro cannot carry it');
+    // The fixture's signature is Anthropic's, not one Kiro issued: Kiro refuses it, and the bridge
+    // resends that thinking as text, once. The redacted block is left out.
+    const [refused, resent] = h.upstream.generateRequests.slice(-2);
+    expect(refused!.rejectedBy).toBe('thinking_signature_invalid');
+    expect(resent!.status).toBe(200);
+    const repairs = h.finished.at(-1)!.repairs;
+    expect(repairs).toContainEqual(expect.stringMatching(/^reasoning-as-text: message 1: signed reasoning sent as <thinking> text: Kiro refused its signature/));
+    expect(repairs).toContainEqual(expect.stringMatching(/^redacted-thinking-dropped: message 1: redacted reasoning not sent back/));
   });
 });

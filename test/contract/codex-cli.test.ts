@@ -101,6 +101,32 @@ describe('Codex CLI (real binary) through the bridge', { timeout: AGENT_TEST_TIM
     expect(record.repairs).toContainEqual(expect.stringMatching(/dropped the hosted tool "web_search"/));
   });
 
+  it("Kiro's native reasoning before a tool call comes back unchanged from encrypted_content, in one conversation", async () => {
+    const secret = randomSecret();
+    writeFileSync(path.join(sandbox.work, 'secret.txt'), `${secret}\n`);
+    const reasoning = 'I should read secret.txt with the shell before answering.';
+    h.upstream.scriptNext(
+      { name: 'reasoning-then-exec', steps: [{ reasoning, chunks: 3 }, { tool: { name: 'exec_command', input: { cmd: 'cat secret.txt' } } }] },
+      ({ body }: GenerateContext): Scenario => textReply(`The file says: ${secretIn(toolResultTexts(body).join('\n'))}`),
+    );
+
+    const run = await codex('What does secret.txt say?');
+
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toContain(`The file says: ${secret}`);
+    // Codex sent the reasoning item back (summary and encrypted_content, no text): Kiro (the fake
+    // checks the signature) accepted it on the first try.
+    expect(h.upstream.generateRequests.map((r) => [r.status, r.rejectedBy])).toEqual([
+      [200, undefined],
+      [200, undefined],
+    ]);
+    const [first, second] = h.upstream.generateBodies as [KiroGenerateBody, KiroGenerateBody];
+    const turn = second.conversationState!.history!.at(-1)!.assistantResponseMessage!;
+    expect(turn.reasoningContent).toEqual({ reasoningText: { text: reasoning, signature: h.upstream.account.signReasoning(reasoning) } });
+    // Its prompt_cache_key kept one Kiro conversation id across the loop.
+    expect(second.conversationState!.conversationId).toBe(first.conversationState!.conversationId);
+  });
+
   it('dispatches namespaced tools: spawn_agent starts a real sub-agent, wait_agent brings back its answer', async () => {
     const word = randomBytes(8).toString('hex');
     // The fake model, deciding from what each request carries (the sub-agent runs alongside).

@@ -7,9 +7,10 @@ import { Redactor } from '../../src/common/redact';
 import type { RequestRecord } from '../../src/traffic/traffic';
 import { bridgeConfig, type BridgeConfig } from '../../src/bridge/config';
 import { createBridge, type BridgeServer } from '../../src/bridge/http/server';
-import { KiroAccount, SingleAccountProvider } from '../../src/kiro/accounts/account';
+import { KiroAccount } from '../../src/kiro/accounts/account';
 import type { AccountLease, ExecuteOptions } from '../../src/kiro/accounts/account-pool';
-import { firstEnabled, loadCredentials } from '../../src/kiro/accounts/credentials';
+import { loadCredentials } from '../../src/kiro/accounts/credentials';
+import { SingleAccountProvider, firstEnabled } from '../support/single-account';
 import { startFakeUpstream, type FakeAccount, type FakeUpstream, type FakeUpstreamOptions, type KiroGenerateBody } from '../support/fake-upstream';
 
 export const TEST_API_KEY = 'kb-contract-test-key-0123456789abcdef';

@@ -7,8 +7,10 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Redactor } from '../../src/common/redact';
 import { bridgeConfig } from '../../src/bridge/config';
 import { createBridge } from '../../src/bridge/http/server';
-import { KiroAccount, SingleAccountProvider } from '../../src/kiro/accounts/account';
+import { KiroAccount } from '../../src/kiro/accounts/account';
+import { SingleAccountProvider } from '../support/single-account';
 import { sleep } from '../../src/kiro/signin/http';
+import { BUILDER_ID_PROFILE_ARN } from '../../src/kiro/signin/constants';
 import {
   MemoryRegistrationCache,
   signIn,
@@ -105,6 +107,8 @@ async function askThroughBridge(result: SignedInAccount): Promise<string> {
       clientSecret: result.clientSecret,
       region: result.region,
       profileArn: result.profileArn,
+      provider: result.provider,
+      startUrl: result.startUrl,
       machineId: result.machineId,
       disabled: false,
       index: 0,
@@ -148,7 +152,7 @@ describe('Builder ID in the browser (authorization code + PKCE)', () => {
     expect(result.label).toBe(`Builder ID (${result.usage.email})`);
     expect(result.usage).toMatchObject({ remaining: 50, limit: 50 });
     expect(result.machineId).toMatch(/^[0-9a-f]{64}$/);
-    // Builder ID keeps no profile (the majority of clients; the Kiro CLI's fixed one is single-source).
+    // Builder ID keeps no profile of its own; the fixed one is sent only where Kiro demands one.
     expect(result.profileArn).toBeUndefined();
 
     // The browser was sent to the fake's authorize page with a loopback redirect.
@@ -167,7 +171,8 @@ describe('Builder ID in the browser (authorization code + PKCE)', () => {
     expect(redactor.text(`${result.refreshToken} ${result.clientSecret} ${result.accessToken}`)).toBe('[REDACTED] [REDACTED] [REDACTED]');
 
     expect(await askThroughBridge(result)).toBe('Signed in and answering.');
-    expect(upstream.lastGenerate().body).not.toHaveProperty('profileArn');
+    expect(upstream.lastGenerate().body).toHaveProperty('profileArn', BUILDER_ID_PROFILE_ARN);
+    expect(upstream.requestsTo('target')).toHaveLength(0);
   });
 
   it('reuses the cached client registration for the next sign-in', async () => {

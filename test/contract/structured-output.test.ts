@@ -16,6 +16,7 @@ import {
   exceptionReply,
   fencedJsonReply,
   proseJsonReply,
+  reasoningReply,
   textReply,
   thinkingReply,
   toolReply,
@@ -117,6 +118,19 @@ describe('Anthropic Messages: output_config.format', () => {
     expect(message.content[0]).toMatchObject({ type: 'thinking', thinking: 'The user wants Paris weather.' });
     expect(message.parsed_output).toEqual(GOOD);
     expect(textDeltas.join('')).toBe(JSON.stringify(GOOD));
+  });
+
+  it("Kiro's native reasoning keeps its signature, and Kiro's token counts (over both attempts) are the usage", async () => {
+    const reasoning = 'Paris, today: sunny and mild.';
+    h.upstream.scriptNext(
+      reasoningReply(reasoning, JSON.stringify(BAD), { tokenUsage: { uncachedInputTokens: 10, cacheReadInputTokens: 500, cacheWriteInputTokens: 0, outputTokens: 20 } }),
+      reasoningReply(reasoning, JSON.stringify(GOOD), { tokenUsage: { uncachedInputTokens: 30, cacheReadInputTokens: 600, cacheWriteInputTokens: 40, outputTokens: 25 } }),
+    );
+    const message = await anthropic.messages.stream({ model: MODEL, max_tokens: 1024, messages: [{ role: 'user', content: 'Weather in Paris?' }], output_config: { format } }).finalMessage();
+    expect(message.parsed_output).toEqual(GOOD);
+    expect(message.content[0]).toEqual({ type: 'thinking', thinking: reasoning, signature: h.upstream.account.signReasoning(reasoning) });
+    // The accepted call's numbers, plus the discarded call's prompt (510) and output (20).
+    expect(message.usage).toMatchObject({ cache_read_input_tokens: 600, cache_creation_input_tokens: 40, input_tokens: 30 + 510, output_tokens: 25 + 20 });
   });
 
   it('the deprecated output_format (beta header) works too; a wrong answer is retried once with the validation errors', async () => {

@@ -43,14 +43,17 @@
  *
  * **Scenarios** are plain data: `{ steps, frameDelayMs?, chunkBytes?, echoModelId?, credits? }`
  * with steps `{text}`, `{thinking}` (sent as `<thinking>…</thinking>` text, as Kiro does),
+ * `{reasoning, signature?}` (native reasoningContentEvent frames, signed for the serving account
+ * by default), `{redactedReasoning}`, `{tokenUsage}` (metadataEvent with Kiro's token counts),
  * `{tool:{name,id?,input,fragments?}}`, `{toolStart|toolInput|toolStop}` (interleaving),
  * `{metering}`, `{contextUsage}`, `{event}`, `{exception:{type,message}}`, `{error:{code,message}}`,
  * `{frame}` (raw bytes), `{delayMs}`, `{cut:true}` (socket destroyed), `{stall:true}` (held open
  * until the client leaves), or `{http:{status,body,headers}}` (after nothing but delays).
  * `holdHeaders: true` keeps the 200 headers back until the first frame, so a delay, cut or stall
  * can come before the first byte. Builders: `textReply`, `toolReply`, `interleavedToolsReply`,
- * `thinkingReply`, `fencedJsonReply` / `proseJsonReply` (JSON as models wrap it when only the
- * prompt asks for it), `exceptionReply`, `errorFrameReply`, `cutReply`, `slowReply`, `stallReply`,
+ * `thinkingReply`, `reasoningReply`, `promptCacheReply` (a model of Kiro's prompt cache keyed by
+ * account and conversationId, reporting tokenUsage), `fencedJsonReply` / `proseJsonReply` (JSON as
+ * models wrap it when only the prompt asks for it), `exceptionReply`, `errorFrameReply`, `cutReply`, `slowReply`, `stallReply`,
  * `httpReply`, `delayedReply`, `resetBeforeHeadersReply`, `hangBeforeHeadersReply`, and
  * `upstreamErrors.*` for every error body of docs/kiro-protocol.md#errors.
  * A scenario can also be a function of the request (`GenerateContext`). With nothing scripted,
@@ -59,10 +62,26 @@
  * **Before a scenario runs**, a generate call must carry an unexpired access token the fake
  * issued (else 403 "The bearer token included in the request is invalid."), its account must not
  * be suspended (403 TEMPORARILY_SUSPENDED) or out of credits (402 MONTHLY_REQUEST_COUNT), and the
- * body must pass the upstream's rules (400 with the upstream's body; the rule id is in the
+ * body must pass the upstream's rules — replayed native reasoning included: its signature must be
+ * one the serving account gave that exact text, else 400 THINKING_SIGNATURE_INVALID — (400 with
+ * the upstream's body; the rule id is in the
  * `x-fake-kiro-rule` header and `record.rejectedBy`). `startFakeUpstream({ validate: false })` or
  * `upstream.validation = { skip: [...] }` relaxes the rules; `emptyAssistantContent:
  * 'allow-with-tool-uses'` reproduces the Aug-2025 upstream the captured IDE requests were sent to.
+ *
+ * **Profiles** (`fake-upstream/profiles.ts`): generate and MCP demand the profile each login must
+ * send — a Social account's own, Kiro's fixed Builder ID placeholder for `{ kind: 'idc' }`
+ * (`idcType: 'builder-id'`, the default), one of `upstream.profileArnsOf(account)` for
+ * `{ kind: 'idc', idcType: 'enterprise' }`, none for an API key — missing: 400 "profileArn is
+ * required for this request." (rule `profile_arn_missing`), wrong: 403 "User is not authorized to
+ * make this call." (`profile_arn_refused`). Usage and model calls need an Identity Center login's
+ * profile and refuse a Builder ID token sent with the placeholder. ListAvailableProfiles answers
+ * Builder ID logins 403 "AWS Builder ID is not supported for this operation.".
+ * `upstream.streamingProfileOf(account)` is what a correct client sends.
+ *
+ * **API keys**: `addAccount({ kind: 'apikey' })` has a `ksk_…` `apiKey`; it is accepted only as
+ * `Authorization: Bearer <key>` with `tokentype: API_KEY` (without it, or with an unknown or
+ * revoked key — `revokeApiKey()` — the answer is the invalid-bearer 403); it never refreshes.
  *
  * **Records**: `upstream.requests` holds every request (endpoint, method, path, query, headers,
  * raw and parsed body, account, status, rule, scenario, frames sent, outcome `pending |
@@ -107,6 +126,9 @@ export {
   cutToolReply,
   interleavedToolsReply,
   thinkingReply,
+  reasoningReply,
+  promptCacheReply,
+  promptTokensOf,
   fencedJsonReply,
   proseJsonReply,
   exceptionReply,
@@ -122,7 +144,7 @@ export {
   splitText,
   expandScenario,
 } from './fake-upstream/scenario';
-export type { CutToolSpec, ReplyExtras } from './fake-upstream/scenario';
+export type { CutToolSpec, ExpandContext, ReplyExtras } from './fake-upstream/scenario';
 export { upstreamErrors, BEARER_INVALID_MESSAGE, SUSPENDED_MESSAGE } from './fake-upstream/bodies';
 export { validateGenerateBody, checkBodySize, inputChars, DEFAULT_MAX_INPUT_CHARS, DEFAULT_MAX_BODY_BYTES, DEFAULT_TOOL_NAME_MAX_LENGTH } from './fake-upstream/validate';
 export { usageLimitsBody } from './fake-upstream/usage';

@@ -9,6 +9,20 @@ export const countTokens = (text: string) => Math.ceil(text.length / 4);
 
 export const kiroText = (content: string): KiroEvent => ({ kind: 'event', type: 'assistantResponseEvent', json: { content } });
 export const kiroTool = (json: Record<string, unknown>): KiroEvent => ({ kind: 'event', type: 'toolUseEvent', json });
+export const kiroReasoning = (json: Record<string, unknown>): KiroEvent => ({ kind: 'event', type: 'reasoningContentEvent', json });
+export const kiroTokenUsage = (tokenUsage: Record<string, number>): KiroEvent => ({ kind: 'event', type: 'metadataEvent', json: { tokenUsage } });
+
+/** Kiro's native reasoning signed, an answer, a tool call, and Kiro's own token counts. */
+export const nativeReasoningEvents = (): OutputEvent[] =>
+  assemble([
+    kiroReasoning({ text: 'The user wants ' }),
+    kiroReasoning({ text: 'a file listing.' }),
+    kiroReasoning({ signature: 'EqQBCkgIARABGAIiQKiroSignature0123456789+/==' }),
+    kiroText('Listing now.'),
+    kiroTool({ toolUseId: 'tooluse_CCCCCCCCCCCCCCCCCCCCCC', name: 'ls', input: '{"path":"."}', stop: true }),
+    kiroTokenUsage({ uncachedInputTokens: 120, cacheReadInputTokens: 3000, cacheWriteInputTokens: 400, outputTokens: 57, totalTokens: 3577 }),
+    { kind: 'event', type: 'meteringEvent', json: { unit: 'credit', unitPlural: 'credits', usage: 0.2 } },
+  ]);
 
 /** The output events the bridge would produce from these Kiro events. */
 export function assemble(events: KiroEvent[], options: { thinking?: boolean; stopSequences?: string[] } = {}): OutputEvent[] {
@@ -44,4 +58,5 @@ export const CHAT_SCENARIOS: Record<string, () => OutputEvent[]> = {
   'stop sequence': () => assemble([kiroText('one two'), kiroText(' thr'), kiroText('ee four')], { stopSequences: ['three'] }),
   'max_tokens with nothing emitted': () => assemble([{ kind: 'exception', type: 'ContentLengthExceededException', json: {} }]),
   'thinking only': () => assemble([kiroText('<thinking>never closed')], { thinking: true }),
+  'native reasoning with a signature, a tool, and Kiro token counts': nativeReasoningEvents,
 };

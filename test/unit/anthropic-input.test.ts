@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { InvalidRequestError, parseAnthropicRequest, parseCountTokensRequest } from '../../src/bridge/anthropic/anthropic-input';
+import { InvalidRequestError, parseAnthropicRequest, parseCountTokensRequest, sessionOfUserId } from '../../src/bridge/anthropic/anthropic-input';
+import { thinkingSignature } from '../../src/bridge/anthropic/anthropic-output';
 
 const options = { defaultThinkingBudget: 16_000 };
 const base = { model: 'claude-sonnet-4-5', max_tokens: 100, messages: [{ role: 'user', content: 'hi' }] };
@@ -85,7 +86,7 @@ describe('parseAnthropicRequest', () => {
       ],
     });
     expect(request.messages[1]!.content).toEqual([
-      { type: 'thinking', thinking: 'I should list.' },
+      { type: 'thinking', thinking: 'I should list.', signature: 'sig' },
       { type: 'text', text: 'Listing.' },
       { type: 'tool_use', id: 'toolu_1', name: 'ls', input: { path: '.' } },
       { type: 'tool_use', id: 'toolu_2', name: 'shot', input: {} },
@@ -142,12 +143,12 @@ describe('parseAnthropicRequest', () => {
     const { request, notes } = parse({
       messages: [
         { role: 'user', content: 'search' },
-        { role: 'assistant', content: [{ type: 'redacted_thinking', data: 'xyz' }, { type: 'text', text: 'ok' }] },
+        { role: 'assistant', content: [{ type: 'server_tool_use', id: 'srvtoolu_1', name: 'web_search', input: { query: 'q' } }, { type: 'text', text: 'ok' }] },
         { role: 'user', content: 'more' },
       ],
     });
     expect(request.messages[1]!.content).toEqual([{ type: 'text', text: 'ok' }]);
-    expect(notes).toEqual([expect.stringContaining('redacted_thinking')]);
+    expect(notes).toEqual([expect.stringContaining('server_tool_use')]);
     expect(rejection({ ...base, messages: [{ role: 'user', content: [{ type: 'banana' }] }] })).toContain('unsupported content block type "banana"');
   });
 
@@ -203,6 +204,44 @@ describe('parseAnthropicRequest', () => {
     expect(rejection({ ...base, stream: 'yes' })).toMatch(/^stream: /);
     expect(rejection({ ...base, stop_sequences: [1] })).toMatch(/^stop_sequences\.0/);
     expect(rejection({ ...base, metadata: { user_id: 5 } })).toMatch(/^metadata\.user_id/);
+  });
+
+  it("metadata.user_id: Claude Code's session part keys the conversation, in either format", () => {
+    const session = '7d0e2f61-4b5c-4a9d-8f11-2c3d4e5f6a7b';
+    const legacy = `user_${'ab'.repeat(32)}_account__session_${session}`;
+    const withAccount = `user_${'ab'.repeat(32)}_account_0f9a1b2c-3d4e-4f50-8a6b-7c8d9e0f1a2b_session_${session}`;
+    const json = JSON.stringify({ device_id: 'ab'.repeat(32), account_uuid: '', session_id: session });
+    for (const userId of [legacy, withAccount, json]) expect(parse({ metadata: { user_id: userId } }).request.sessionKey).toBe(session);
+    expect(sessionOfUserId('{"device_id":"d"}')).toBe('{"device_id":"d"}');
+    expect(sessionOfUserId('{not json')).toBe('{not json');
+    expect(parse({ metadata: { user_id: '  ' } }).request.sessionKey).toBeUndefined();
+  });
+
+  it("thinking keeps Kiro's signature, drops the bridge's stand-in, and redacted_thinking is kept", () => {
+    const standIn = thinkingSignature('old');
+    const { request, notes } = parse({
+      messages: [
+        { role: 'user', content: 'q' },
+        {
+          role: 'assistant',
+          content: [
+            { type: 'redacted_thinking', data: 'b3BhcXVl' },
+            { type: 'thinking', thinking: 'native', signature: 'EqQBKiro==' },
+            { type: 'thinking', thinking: 'old', signature: standIn },
+            { type: 'text', text: 'A' },
+          ],
+        },
+        { role: 'user', content: 'q2' },
+      ],
+    });
+    expect(request.messages[1]!.content).toEqual([
+      { type: 'redacted_thinking', data: 'b3BhcXVl' },
+      { type: 'thinking', thinking: 'native', signature: 'EqQBKiro==' },
+      { type: 'thinking', thinking: 'old' },
+      { type: 'text', text: 'A' },
+    ]);
+    expect(notes).toEqual([]);
+    expect(rejection({ ...base, messages: [{ role: 'assistant', content: [{ type: 'redacted_thinking' }] }] })).toMatch(/^messages\.0\.content\.0\.data/);
   });
 
   it('checks the top-level shape', () => {

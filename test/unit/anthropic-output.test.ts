@@ -5,6 +5,7 @@ import {
   anthropicErrorBody,
   anthropicErrorFor,
   buildAnthropicMessage,
+  isStandInSignature,
   newMessageId,
   thinkingSignature,
   type AnthropicOutputMeta,
@@ -13,7 +14,7 @@ import { Redactor } from '../../src/common/redact';
 import { KiroError, type ErrorClass } from '../../src/kiro/errors';
 import type { OutputEvent } from '../../src/kiro/types';
 import { sseReply, useCannedServer } from '../support/canned-server';
-import { assemble, CHAT_SCENARIOS, countTokens, kiroText, kiroTool, plain } from '../support/output-events';
+import { assemble, CHAT_SCENARIOS, countTokens, kiroReasoning, kiroText, kiroTool, nativeReasoningEvents, plain } from '../support/output-events';
 
 function meta(overrides: Partial<AnthropicOutputMeta> = {}): AnthropicOutputMeta {
   return { messageId: 'msg_test0123456789abcdefghij', model: 'claude-sonnet-4-5', inputTokens: 42, countTokens, ...overrides };
@@ -349,5 +350,59 @@ describe('ids', () => {
     expect(thinkingSignature('a')).toBe(thinkingSignature('a'));
     expect(thinkingSignature('a')).not.toBe(thinkingSignature('b'));
     expect(thinkingSignature('a')).toMatch(/^kiro-bridge\.[A-Za-z0-9_-]{43}$/);
+  });
+});
+
+describe("Kiro's native reasoning and token counts", () => {
+  const SIGNATURE = 'EqQBCkgIARABGAIiQKiroSignature0123456789+/==';
+
+  it("thinking blocks carry Kiro's signature; only tag-split reasoning gets the stand-in", async () => {
+    const message = buildAnthropicMessage(nativeReasoningEvents(), meta()).body;
+    expect(message.content[0]).toEqual({ type: 'thinking', thinking: 'The user wants a file listing.', signature: SIGNATURE });
+    expect(isStandInSignature(SIGNATURE)).toBe(false);
+    const tagged = buildAnthropicMessage(CHAT_SCENARIOS['thinking, text and two tools']!(), meta()).body.content[0];
+    expect(tagged?.type === 'thinking' && isStandInSignature(tagged.signature)).toBe(true);
+    // The SDK reads the signature from the signature_delta.
+    const streamed = await sdkStreamFinalMessage(sseOf(nativeReasoningEvents()));
+    expect(streamed.content[0]).toEqual({ type: 'thinking', thinking: 'The user wants a file listing.', signature: SIGNATURE });
+  });
+
+  it('redacted reasoning is a redacted_thinking block; a signature alone signs an empty thinking block', async () => {
+    const events = assemble([kiroReasoning({ redactedContent: 'b3BhcXVl' }), kiroReasoning({ signature: 'sig-only' }), kiroText('ok')]);
+    const frames = parseSse(sseOf(events));
+    expect(frames.filter((f) => f.event === 'content_block_start').map((f) => f.data.content_block)).toEqual([
+      { type: 'redacted_thinking', data: 'b3BhcXVl' },
+      { type: 'thinking', thinking: '', signature: '' },
+      { type: 'text', text: '' },
+    ]);
+    const expected = [
+      { type: 'redacted_thinking', data: 'b3BhcXVl' },
+      { type: 'thinking', thinking: '', signature: 'sig-only' },
+      { type: 'text', text: 'ok' },
+    ];
+    expect(buildAnthropicMessage(events, meta()).body.content).toEqual(expected);
+    expect((await sdkStreamFinalMessage(sseOf(events))).content).toEqual(expected);
+  });
+
+  it("Kiro's token counts win in message_delta and the message; message_start keeps the estimate", () => {
+    const frames = parseSse(sseOf(nativeReasoningEvents()));
+    const start = frames.find((f) => f.event === 'message_start')!.data.message as { usage: unknown };
+    expect(start.usage).toEqual({ input_tokens: 42, cache_creation_input_tokens: 0, cache_read_input_tokens: 0, output_tokens: 0 });
+    const reported = { input_tokens: 120, cache_creation_input_tokens: 400, cache_read_input_tokens: 3000, output_tokens: 57 };
+    expect(frames.find((f) => f.event === 'message_delta')!.data.usage).toEqual(reported);
+    const built = buildAnthropicMessage(nativeReasoningEvents(), meta());
+    expect(built.body.usage).toEqual(reported);
+    // The traffic record gets the whole prompt and the cache's share of it.
+    expect(built).toMatchObject({ inputTokens: 3520, outputTokens: 57, credits: 0.2, cacheReadTokens: 3000, cacheWriteTokens: 400 });
+  });
+
+  it("Kiro's counts win over its context percentage, whatever the order", () => {
+    const events: OutputEvent[] = [
+      { type: 'text', text: 'x' },
+      { type: 'usage', tokens: { uncachedInputTokens: 5, cacheReadInputTokens: 0, cacheWriteInputTokens: 0, outputTokens: 2 } },
+      { type: 'usage', contextUsagePercentage: 50 },
+      { type: 'finish', reason: 'end_turn' },
+    ];
+    expect(buildAnthropicMessage(events, meta({ contextWindow: 200_000 })).body.usage).toEqual({ input_tokens: 5, cache_creation_input_tokens: 0, cache_read_input_tokens: 0, output_tokens: 2 });
   });
 });

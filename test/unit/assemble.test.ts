@@ -581,3 +581,103 @@ describe('ResponseAssembler on real captures', () => {
     expect(errorOf(out).message).toMatch(/stream ended inside a frame/);
   });
 });
+
+describe('ResponseAssembler: native reasoning (reasoningContentEvent)', () => {
+  const reasoning = (json: Record<string, unknown>): KiroEvent => ({ kind: 'event', type: 'reasoningContentEvent', json });
+
+  it('streams reasoning text, then the signature that ends the block, then the answer', () => {
+    const out = run({ thinking: false }, [reasoning({ text: 'Let me ' }), reasoning({ text: 'think.' }), reasoning({ signature: 'sig==' }), text('Answer.')]);
+    expect(out).toEqual([
+      { type: 'thinking', text: 'Let me ' },
+      { type: 'thinking', text: 'think.' },
+      { type: 'thinking_signature', signature: 'sig==' },
+      { type: 'text', text: 'Answer.' },
+      { type: 'finish', reason: 'end_turn' },
+    ]);
+  });
+
+  it('reads every payload variant seen: text and signature in one frame, `content`, a nested payload, redacted data', () => {
+    const out = run({ thinking: false }, [
+      reasoning({ redactedContent: 'b3BhcXVl' }),
+      reasoning({ content: 'a' }),
+      reasoning({ reasoningContentEvent: { text: 'b', signature: 's' } }),
+      reasoning({}),
+      text('x'),
+    ]);
+    expect(out).toEqual([
+      { type: 'redacted_thinking', data: 'b3BhcXVl' },
+      { type: 'thinking', text: 'a' },
+      { type: 'thinking', text: 'b' },
+      { type: 'thinking_signature', signature: 's' },
+      { type: 'text', text: 'x' },
+      { type: 'finish', reason: 'end_turn' },
+    ]);
+  });
+
+  it('turns <thinking> tag detection off once native reasoning arrives, releasing what was held first', () => {
+    const out = run({ thinking: true, stopSequences: ['STOP'] }, [text('  '), reasoning({ text: 'r' }), text('<thinking>not a tag</thinking>\n\nSTO'), text('ry')]);
+    expect(merged(out)).toEqual([
+      { type: 'text', text: '  ' },
+      { type: 'thinking', text: 'r' },
+      { type: 'text', text: '<thinking>not a tag</thinking>\n\nSTOry' },
+      { type: 'finish', reason: 'end_turn' },
+    ]);
+  });
+
+  it('reasoning arriving while a tool call is open waits for it, in order', () => {
+    const out = run({ thinking: false }, [
+      toolFrame({ toolUseId: 'A', name: 'a' }),
+      reasoning({ text: 'after the call' }),
+      toolFrame({ toolUseId: 'A', input: '{}', stop: true }),
+      reasoning({ signature: 's' }),
+    ]);
+    expect(out).toEqual([
+      { type: 'tool_start', id: 'A', name: 'a' },
+      { type: 'tool_delta', id: 'A', json: '{}' },
+      { type: 'tool_end', id: 'A', input: {} },
+      { type: 'thinking', text: 'after the call' },
+      { type: 'thinking_signature', signature: 's' },
+      { type: 'finish', reason: 'tool_use' },
+    ]);
+  });
+
+  it('a response of reasoning alone is an answer, not a broken stream', () => {
+    expect(terminal(run({ thinking: false }, [reasoning({ text: 'only thoughts' })]))).toEqual([{ type: 'finish', reason: 'end_turn' }]);
+  });
+});
+
+describe('ResponseAssembler: Kiro token counts', () => {
+  it('reports metadataEvent.tokenUsage, the variants peers read, and nothing for events without counts', () => {
+    const out = run({ thinking: false }, [
+      text('x'),
+      { kind: 'event', type: 'metadataEvent', json: { tokenUsage: { uncachedInputTokens: 10, cacheReadInputTokens: 900, cacheWriteInputTokens: 90, outputTokens: 5, totalTokens: 1005 } } },
+      { kind: 'event', type: 'metadataEvent', json: { tokenUsage: { inputTokens: 2, outputTokens: 3, totalTokens: 5 } } },
+      { kind: 'event', type: 'meteringEvent', json: { unit: 'credit', usage: 0.5, cache_read_input_tokens: 7 } },
+      { kind: 'event', type: 'messageMetadataEvent', json: { conversationId: 'c', utteranceId: 'u' } },
+      { kind: 'event', type: 'metadataEvent', json: { stopReason: 'END_TURN' } },
+      { kind: 'event', type: 'metadataEvent', json: { tokenUsage: { uncachedInputTokens: -4, outputTokens: Number.NaN } } },
+    ]);
+    expect(out).toEqual([
+      { type: 'text', text: 'x' },
+      { type: 'usage', tokens: { uncachedInputTokens: 10, cacheReadInputTokens: 900, cacheWriteInputTokens: 90, outputTokens: 5 } },
+      { type: 'usage', tokens: { uncachedInputTokens: 2, outputTokens: 3 } },
+      { type: 'usage', credits: 0.5 },
+      { type: 'usage', tokens: { cacheReadInputTokens: 7 } },
+      { type: 'finish', reason: 'end_turn' },
+    ]);
+  });
+
+  it('counts credits under the one metering rule: negative and non-numeric usage add nothing', () => {
+    const out = run({ thinking: false }, [
+      text('x'),
+      { kind: 'event', type: 'meteringEvent', json: { usage: 1 } },
+      { kind: 'event', type: 'meteringEvent', json: { usage: -0.5 } },
+      { kind: 'event', type: 'meteringEvent', json: { usage: Number.POSITIVE_INFINITY } },
+      { kind: 'event', type: 'meteringEvent', json: { usage: 0.25 } },
+    ]);
+    expect(out.filter((e) => e.type === 'usage')).toEqual([
+      { type: 'usage', credits: 1 },
+      { type: 'usage', credits: 1.25 },
+    ]);
+  });
+});

@@ -101,8 +101,9 @@ describe('parts loaded on first use', () => {
     expect(has(startUp, 'src/bridge/http/server.ts')).toBe(true);
     expect(has(startUp, 'src/kiro/tokens.ts')).toBe(true);
     for (const part of ON_FIRST_USE) expect(has(startUp, part), part).toBe(false);
-    // The accounts machinery serve needs, without the sign-in flows.
-    expect(startUp.filter((f) => f.startsWith('src/kiro/signin/'))).toEqual([]);
+    // The accounts machinery shares sign-in's endpoints and profile discovery; the flows stay out.
+    const flows = ['flow', 'sso-oidc', 'kiro-social', 'loopback', 'pkce', 'verify', 'registration-cache'].map((name) => `src/kiro/signin/${name}.ts`);
+    expect(startUp.filter((f) => flows.includes(f))).toEqual([]);
   });
 });
 

@@ -30,7 +30,7 @@ function run(args: string[], env?: NodeJS.ProcessEnv): Promise<number> {
 }
 
 function allTokens(): string[] {
-  return upstream.accounts.flatMap((a) => [a.refreshToken, ...a.accessTokensIssued, a.clientSecret ?? '']).filter(Boolean);
+  return upstream.accounts.flatMap((a) => [a.refreshToken, ...a.accessTokensIssued, a.clientSecret ?? '', a.apiKey ?? '']).filter(Boolean);
 }
 
 function expectNoSecrets(text: string): void {
@@ -97,6 +97,31 @@ describe('kiro-bridge accounts', () => {
     expect(await run(['add', '--idc'])).toBe(0);
     expect(out).toMatch(/Added builder@example\.com \(IdC\)/);
     expectNoSecrets(out + err);
+  });
+
+  it('adds a Kiro API key from the prompt (never a flag), lists KIRO_API_KEY first, and will not remove the variable\'s key', async () => {
+    const saved = upstream.addAccount({ kind: 'apikey', label: 'key-one' });
+    const fromEnv = upstream.addAccount({ kind: 'apikey', label: 'key-two' });
+    secretsToType = [saved.apiKey!];
+    expect(await run(['add', '--api-key', '--label', 'ci key'])).toBe(0);
+    expect(out).toBe(`Added ci key (Kiro API key): 50 of 50 credits left.\nSaved in ${accountsFile(io().env)}.\n`);
+    expect(upstream.refreshCount()).toBe(0);
+
+    const env = { KIRO_API_KEY: fromEnv.apiKey! };
+    expect(await run(['list'], env)).toBe(0);
+    expect(out).toMatch(/1\*\s+key-two@example\.com\s+ApiKey\s+env\s+ready\s+50 \/ 50/);
+    expect(out).toMatch(/2\s+ci key\s+ApiKey\s+manual\s+ready/);
+    expect(await run(['remove', '1'], env)).toBe(1);
+    expect(err).toMatch(/comes from KIRO_API_KEY; unset that variable to remove it/);
+    expectNoSecrets(out + err);
+
+    expect(await run(['add', '--api-key', '--refresh-token', 'x'])).toBe(2);
+    expect(err).toMatch(/--api-key takes no refresh token or client id/);
+    secretsToType = ['aor-not-a-key-at-all-000000000'];
+    expect(await run(['add', '--api-key'])).toBe(1);
+    expect(err).toMatch(/a Kiro API key starts with "ksk_"/);
+    expect(await run(['list'], { KIRO_API_KEY: 'ksk_short' })).toBe(2);
+    expect(err).toMatch(/KIRO_API_KEY: /);
   });
 
   it('shows usage with plan and models', async () => {

@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { Redactor } from '../../src/common/redact';
 import type { RequestRecord } from '../../src/traffic/traffic';
-import type { AccountSnapshot } from '../../src/kiro/accounts/accounts-service';
+import type { AccountSnapshot } from '../../src/kiro/accounts/accounts-api';
 import { requestLog, requestLogLine, streamLogger } from '../../src/cli/request-log';
 import { formatSummary, type SummaryInput } from '../../src/cli/summary';
 import { colorEnabled, startProgress, stripStyle, Style, unicodeEnabled } from '../../src/cli/terminal';
@@ -140,6 +140,19 @@ describe('the request log', () => {
       if (format === 'json') expect((JSON.parse(lines[0]!) as { error: { message: string } }).error.message).toBe('bad key [REDACTED]');
       else expect(lines[0]).toBe('03:04:05 400 POST /v1/messages claude-sonnet-4-5→claude-sonnet-4.5 stream tool_use 900ms ttft=120ms in=1200 out=34 credits=0.5 acct=dev@example.com Claude Code error=invalid_request_error: bad key [REDACTED]');
     }
+  });
+
+  it("shows Kiro's prompt cache: cache=NN% on a pretty line, the numbers and the rate in JSON", () => {
+    const cached = record({ inputTokens: 1200, cacheReadTokens: 900, cacheWriteTokens: 200 });
+    expect(requestLogLine(cached)).toMatchObject({ inputTokens: 1200, cacheReadTokens: 900, cacheWriteTokens: 200, cacheHitRate: 0.75 });
+    const out = sink(false);
+    requestLog({ stream: out, format: 'pretty', style: Style.plain, redactor: new Redactor() }).update(cached);
+    expect(out.text()).toContain(' in=1200 out=34 cache=75% credits=0.5 ');
+    // Without Kiro's numbers there is no rate, not a made-up 0%.
+    expect(requestLogLine(record())).not.toHaveProperty('cacheHitRate', expect.anything());
+    const plain = sink(false);
+    requestLog({ stream: plain, format: 'pretty', style: Style.plain, redactor: new Redactor() }).update(record());
+    expect(plain.text()).not.toContain('cache=');
   });
 
   it('colours the status of a pretty line on a terminal', () => {

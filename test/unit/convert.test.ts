@@ -11,7 +11,7 @@ import {
   type KiroHistoryEntry,
 } from '../../src/kiro/request/convert';
 import { KiroError } from '../../src/kiro/errors';
-import { UUID_V4 } from '../../src/kiro/request/ids';
+import { UUID_V4, conversationIdFor, conversationKey } from '../../src/kiro/request/ids';
 import type { ChatMessage, ChatRequest, ContentBlock } from '../../src/kiro/types';
 
 const MODEL = 'claude-sonnet-4.5';
@@ -269,6 +269,55 @@ describe('toKiroRequest: thinking', () => {
     expect(content(2048.7)).toContain('<max_thinking_length>2048</max_thinking_length>');
   });
 
+  it('sends Kiro-signed reasoning back as reasoningContent, text and signature untouched, even with thinking off', () => {
+    const signed = { type: 'thinking', thinking: '  Let me see.\n', signature: 'c2lnLTE=' } as const;
+    const result = convert(chat([user('q'), assistant(signed, 'The answer.'), user('more')]));
+    expect(result.body.conversationState.history[1]).toEqual(
+      a('The answer.', { reasoningContent: { reasoningText: { text: '  Let me see.\n', signature: 'c2lnLTE=' } } }),
+    );
+    expect(result.repairs).toEqual([]);
+    // A turn with only signed reasoning and a tool call keeps the placeholder content.
+    const toolTurn = convert(
+      chat([user('q'), assistant(signed, { type: 'tool_use', id: 't1', name: 'x', input: {} }), user({ type: 'tool_result', toolUseId: 't1', content: [], isError: false })], {
+        tools: [{ name: 'x', description: 'x', inputSchema: { type: 'object' } }],
+      }),
+    );
+    expect(toolTurn.body.conversationState.history[1]).toMatchObject({
+      assistantResponseMessage: { content: ASSISTANT_PLACEHOLDER, reasoningContent: { reasoningText: { text: signed.thinking, signature: signed.signature } } },
+    });
+  });
+
+  it('one signed block per turn: a second one and unsigned reasoning go as tagged text, the second noted', () => {
+    const result = convert(
+      chat(
+        [
+          user('q'),
+          assistant({ type: 'thinking', thinking: 'first', signature: 's1' }, 'A.'),
+          assistant({ type: 'thinking', thinking: 'second', signature: 's2' }, { type: 'thinking', thinking: 'plain' }, 'B.'),
+          user('more'),
+        ],
+        { thinking: { budgetTokens: 2000 } },
+      ),
+    );
+    expect(result.body.conversationState.history[3]).toEqual(
+      a('<thinking>second\n\nplain</thinking>\n\nA.\n\nB.', { reasoningContent: { reasoningText: { text: 'first', signature: 's1' } } }),
+    );
+    expect(repair(result, 'reasoning-as-text')?.detail).toContain('message 2: a second signed reasoning block');
+  });
+
+  it('signedReasoning: false sends signed reasoning as tagged text, saying why', () => {
+    const result = convert(chat([user('q'), assistant({ type: 'thinking', thinking: 'mine', signature: 'other-account' }, 'A.'), user('more')]), { signedReasoning: false });
+    expect(result.body.conversationState.history[1]).toEqual(a('<thinking>mine</thinking>\n\nA.'));
+    expect(repair(result, 'reasoning-as-text')?.detail).toContain('Kiro refused its signature');
+  });
+
+  it('leaves redacted reasoning out, saying so (no known shape Kiro takes it back in)', () => {
+    const result = convert(chat([user('q'), assistant({ type: 'redacted_thinking', data: 'b3BhcXVl' }, 'A.'), user('more')]));
+    expect(result.body.conversationState.history[1]).toEqual(a('A.'));
+    expect(JSON.stringify(result.body)).not.toContain('b3BhcXVl');
+    expect(repair(result, 'redacted-thinking-dropped')).toMatchObject({ routine: false, detail: expect.stringContaining('message 1') });
+  });
+
   it('sends no directive when thinking is not asked for', () => {
     expect(JSON.stringify(convert(chat([user('q')], { system: ['S'] })).body)).not.toContain('thinking_mode');
   });
@@ -285,12 +334,26 @@ describe('toKiroRequest: conversation id', () => {
     expect(one).not.toContain('abc');
   });
 
-  it('is random without a session key, and the option wins', () => {
-    const a1 = convert(chat([user('a')])).body.conversationState.conversationId;
-    const a2 = convert(chat([user('a')])).body.conversationState.conversationId;
-    expect(a1).toMatch(UUID_V4);
-    expect(a1).not.toBe(a2);
+  it('without a session key, follows how the conversation starts; the option wins', () => {
+    const id = (request: ChatRequest) => convert(request).body.conversationState.conversationId;
+    const first = id(chat([user('a')], { system: ['S'] }));
+    expect(first).toMatch(UUID_V4);
+    // Later turns of the same conversation keep the id, so Kiro's prompt cache can hit.
+    expect(id(chat([user('a'), assistant('b'), user('c')], { system: ['S'] }))).toBe(first);
+    // Another first message or another system prompt is another conversation.
+    expect(id(chat([user('x')], { system: ['S'] }))).not.toBe(first);
+    expect(id(chat([user('a')], { system: ['T'] }))).not.toBe(first);
+    // A session key names the conversation instead.
+    expect(id(chat([user('a')], { system: ['S'], sessionKey: 'k' }))).not.toBe(first);
     expect(convert(chat([user('a')], { sessionKey: 'k' }), { conversationId: 'fixed-id' }).body.conversationState.conversationId).toBe('fixed-id');
+  });
+
+  it('is scoped to the serving account: one conversation never links two accounts', () => {
+    const request = chat([user('a')], { sessionKey: 'k' });
+    expect(conversationIdFor(request, 'account-1')).toBe(conversationIdFor(request, 'account-1'));
+    expect(conversationIdFor(request, 'account-1')).not.toBe(conversationIdFor(request, 'account-2'));
+    expect(conversationKey(request).source).toBe('session');
+    expect(conversationKey(chat([user('a')])).source).toBe('prompt');
   });
 });
 

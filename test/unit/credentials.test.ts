@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { CredentialsError, firstEnabled, loadCredentials, parseCredentialsJson } from '../../src/kiro/accounts/credentials';
+import { CredentialsError, loadCredentials, parseCredentialsJson } from '../../src/kiro/accounts/credentials';
+import { firstEnabled } from '../support/single-account';
 import { kiroEndpoints, regionFromProfileArn } from '../../src/kiro/http/endpoints';
 import { deriveMachineId } from '../../src/kiro/http/identity';
 
@@ -53,15 +54,30 @@ describe('KIRO_AUTH_TOKEN', () => {
     expect(rejection(() => parseCredentialsJson('[]'))).toContain('no accounts');
     expect(rejection(() => parseCredentialsJson('[{"auth":"Social"}]'))).toContain('"refreshToken" is required');
     expect(rejection(() => parseCredentialsJson(`[{"auth":"IdC","refreshToken":"${REFRESH}"}]`))).toContain('clientId');
-    expect(rejection(() => parseCredentialsJson(`[{"auth":"Google","refreshToken":"${REFRESH}"}]`))).toContain('"Social" or "IdC"');
+    expect(rejection(() => parseCredentialsJson(`[{"auth":"Google","refreshToken":"${REFRESH}"}]`))).toContain('"Social", "IdC" or "ApiKey"');
     expect(rejection(() => parseCredentialsJson('[{"refreshToken":"aorABC...xyz"}]'))).toContain('truncated');
     expect(rejection(() => parseCredentialsJson(`[{"refreshToken":"${REFRESH}","disabled":"no"}]`))).toContain('disabled');
     expect(rejection(() => parseCredentialsJson(`[{"refreshToken":"${REFRESH}","machineId":"xyz"}]`))).toContain('machineId');
   });
 
+  it('reads Kiro API key entries (both field spellings) and refuses what is not a key, without quoting it', () => {
+    const key = 'ksk_9b2c4d6e8f0a1b3c5d7e9f1a2b4c6d8e';
+    expect(parseCredentialsJson(JSON.stringify([{ auth: 'ApiKey', apiKey: key }, { authMethod: 'api_key', kiroApiKey: key }, { apiKey: key }]))).toEqual([
+      { auth: 'ApiKey', apiKey: key, disabled: false, index: 0, region: undefined, machineId: undefined, provider: undefined, startUrl: undefined },
+      { auth: 'ApiKey', apiKey: key, disabled: false, index: 1, region: undefined, machineId: undefined, provider: undefined, startUrl: undefined },
+      { auth: 'ApiKey', apiKey: key, disabled: false, index: 2, region: undefined, machineId: undefined, provider: undefined, startUrl: undefined },
+    ]);
+    const notAKey = rejection(() => parseCredentialsJson('[{"auth":"ApiKey","apiKey":"aorSecretLookingValue123456"}]'));
+    expect(notAKey).toContain('a Kiro API key starts with "ksk_"');
+    expect(notAKey).not.toContain('aorSecretLookingValue123456');
+    expect(rejection(() => parseCredentialsJson('[{"auth":"ApiKey"}]'))).toContain('needs "apiKey"');
+    // An IdC entry keeps what decides its profile rule.
+    expect(parseCredentialsJson(JSON.stringify([{ auth: 'IdC', refreshToken: REFRESH, clientId: 'c', clientSecret: 's', provider: 'BuilderId' }]))[0]).toMatchObject({ provider: 'BuilderId' });
+  });
+
   it('picks the first enabled account', () => {
     const accounts = parseCredentialsJson(JSON.stringify([{ refreshToken: `${REFRESH}1`, disabled: true }, { refreshToken: `${REFRESH}2` }]));
-    expect(firstEnabled(accounts)?.refreshToken).toBe(`${REFRESH}2`);
+    expect(firstEnabled(accounts)).toMatchObject({ refreshToken: `${REFRESH}2` });
     expect(firstEnabled([{ ...accounts[0]! }])).toBeUndefined();
   });
 });

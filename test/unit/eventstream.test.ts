@@ -8,7 +8,6 @@ import {
   EventStreamError,
   MAX_FRAME_BYTES,
   decodeAll,
-  encodeMessage,
   type EventStreamMessage,
   type HeaderValue,
 } from '../../src/kiro/codec/eventstream';
@@ -21,7 +20,8 @@ import {
   crc32Table,
   frameKernel,
 } from '../../src/kiro/codec/crc32';
-import { encodeKiroEvent, toKiroEvent } from '../../src/kiro/codec/events';
+import { toKiroEvent } from '../../src/kiro/codec/events';
+import { encodeKiroEvent, encodeMessage } from '../support/eventstream-encoder';
 import { fixtureBytes, fixtureNames } from '../support/fixtures';
 import { randomBytes, randomInt, seededRandom, testSeed } from '../support/random';
 
@@ -521,8 +521,9 @@ describe('optimised code across garbage collections', () => {
   // GC with no decoder referenced by the caller, decode again, and ask V8 whether the loop is
   // still optimised. Without the decoder module's MOST_RECENT reference it is deoptimised.
   const childScript = `
-import(process.env.DECODER_MODULE).then((module) => {
-  const { EventStreamDecoder, encodeMessage } = module.EventStreamDecoder ? module : module.default;
+Promise.all([import(process.env.DECODER_MODULE), import(process.env.ENCODER_MODULE)]).then(([decoderModule, encoderModule]) => {
+  const { EventStreamDecoder } = decoderModule.EventStreamDecoder ? decoderModule : decoderModule.default;
+  const { encodeMessage } = encoderModule.encodeMessage ? encoderModule : encoderModule.default;
   const frames = [];
   for (let i = 0; i < 200; i++) {
     frames.push(encodeMessage({ headers: { ':event-type': { type: 'string', value: 'x' } }, payload: Buffer.alloc(100 + (i % 300) * 7, 97) }));
@@ -563,7 +564,11 @@ import(process.env.DECODER_MODULE).then((module) => {
   it('a full GC between two streams does not deoptimise the caller of push()', () => {
     const result = spawnSync(process.execPath, ['--allow-natives-syntax', '--expose-gc', '--import', 'tsx', '-e', childScript], {
       cwd: path.resolve(__dirname, '..', '..'),
-      env: { ...process.env, DECODER_MODULE: path.resolve(__dirname, '..', '..', 'src', 'kiro', 'codec', 'eventstream.ts') },
+      env: {
+        ...process.env,
+        DECODER_MODULE: path.resolve(__dirname, '..', '..', 'src', 'kiro', 'codec', 'eventstream.ts'),
+        ENCODER_MODULE: path.resolve(__dirname, '..', 'support', 'eventstream-encoder.ts'),
+      },
       encoding: 'utf8',
       timeout: 60_000,
     });

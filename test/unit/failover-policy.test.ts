@@ -35,6 +35,18 @@ describe('decideFailover', () => {
     expect(nextMonthStart(Date.UTC(2026, 11, 31, 23, 59))).toBe(Date.UTC(2027, 0, 1));
   });
 
+  it('looks a refused profile up again once, then tries another account; a plain 403 is still a token problem', () => {
+    const missing = classifyUpstreamResponse(400, JSON.stringify({ message: 'profileArn is required for this request.', reason: null }), { 'x-amzn-errortype': 'ValidationException' });
+    const refused = classifyUpstreamResponse(403, JSON.stringify({ message: 'User is not authorized to make this call.' }), { 'x-amzn-errortype': 'AccessDeniedException' });
+    for (const error of [missing, refused]) {
+      expect(error.errorClass).toBe('profile_rejected');
+      expect(decideFailover(error, state())).toEqual({ action: 'reprofile' });
+      expect(decideFailover(error, state({ reprofiled: true }))).toEqual({ action: 'next', mark: { kind: 'none' } });
+    }
+    expect(classifyUpstreamResponse(403, JSON.stringify({ message: 'The bearer token included in the request is invalid.' })).errorClass).toBe('token_expired');
+    expect(classifyUpstreamResponse(400, JSON.stringify({ message: 'Improperly formed request.', reason: null })).errorClass).toBe('bad_request');
+  });
+
   it('refreshes a rejected token once, then tries another account without marking this one', () => {
     expect(decideFailover(err('token_expired'), state())).toEqual({ action: 'refresh' });
     expect(decideFailover(err('token_expired'), state({ refreshed: true }))).toEqual({ action: 'next', mark: { kind: 'none' } });

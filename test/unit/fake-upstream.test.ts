@@ -7,7 +7,8 @@ import { gunzipSync } from 'node:zlib';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { classifyRefreshFailure, classifyUpstreamResponse, type ErrorClass } from '../../src/kiro/errors';
 import { toKiroEvent, type KiroEvent } from '../../src/kiro/codec/events';
-import { EventStreamDecoder, EventStreamError, encodeMessage } from '../../src/kiro/codec/eventstream';
+import { EventStreamDecoder, EventStreamError } from '../../src/kiro/codec/eventstream';
+import { encodeMessage } from '../support/eventstream-encoder';
 import {
   BEARER_INVALID_MESSAGE,
   DEFAULT_MAX_BODY_BYTES,
@@ -29,6 +30,9 @@ import {
   textReply,
   thinkingReply,
   toolReply,
+  reasoningReply,
+  promptCacheReply,
+  promptTokensOf,
   upstreamErrors,
   type FakeAccount,
   type FakeUpstream,
@@ -37,6 +41,7 @@ import {
   type ValidationRule,
 } from '../support/fake-upstream';
 import { fixtureJson, fixtureNames } from '../support/fixtures';
+import { BUILDER_ID_PROFILE_ARN } from '../../src/kiro/signin/constants';
 
 let upstream: FakeUpstream;
 
@@ -94,7 +99,7 @@ function validBody(account: FakeAccount = upstream.account): KiroGenerateBody {
         },
       },
     },
-    ...(account.profileArn ? { profileArn: account.profileArn } : {}),
+    ...(upstream.streamingProfileOf(account) ? { profileArn: upstream.streamingProfileOf(account) } : {}),
   };
 }
 
@@ -232,6 +237,45 @@ describe('generate: scripted scenarios', () => {
     const contents = events.map((e) => (e.json as { content: string }).content);
     // With 9 chunks over a 47-character thinking part, neither tag arrives whole in one frame.
     expect(contents.some((c) => c.includes('<thinking>'))).toBe(false);
+  });
+
+  it('sends native reasoning as reasoningContentEvent frames, signed for the serving account', async () => {
+    const events = await play(reasoningReply('Consider the files first.', 'Here.', { chunks: 3, redacted: 'b3BhcXVl' }));
+    const reasoning = events.filter((e) => e.type === 'reasoningContentEvent').map((e) => e.json as Record<string, string>);
+    expect(reasoning[0]).toEqual({ redactedContent: 'b3BhcXVl' });
+    expect(reasoning.slice(1, -1).map((r) => r.text).join('')).toBe('Consider the files first.');
+    expect(reasoning.slice(1, -1).every((r) => Object.keys(r).join() === 'text')).toBe(true);
+    const signature = reasoning.at(-1)!.signature!;
+    expect(upstream.account.verifiesReasoning('Consider the files first.', signature)).toBe(true);
+    expect(textOf(events)).toBe('Here.');
+    // A scripted signature is sent as given; `false` sends none.
+    const literal = await play({ steps: [{ reasoning: 'r', signature: 'given' }, { reasoning: 's', signature: false }, { text: 'x' }] });
+    expect(literal.filter((e) => e.type === 'reasoningContentEvent').map((e) => e.json)).toEqual([{ text: 'r' }, { signature: 'given' }, { text: 's' }]);
+  });
+
+  it("sends Kiro's token counts in a metadataEvent, with their total", async () => {
+    const events = await play(textReply('ok', { chunks: 1, tokenUsage: { uncachedInputTokens: 3, cacheReadInputTokens: 40, cacheWriteInputTokens: 5, outputTokens: 2 } }));
+    expect(events.slice(1)).toEqual([
+      { kind: 'event', type: 'metadataEvent', json: { tokenUsage: { uncachedInputTokens: 3, cacheReadInputTokens: 40, cacheWriteInputTokens: 5, outputTokens: 2, totalTokens: 50 } } },
+    ]);
+  });
+
+  it('models the prompt cache: the same conversation id reads the previous prompt back', async () => {
+    upstream.script(promptCacheReply('cached answer'));
+    const token = await socialRefresh();
+    const usageOf = async (body: KiroGenerateBody) => {
+      const events = eventsOf(await generate(token, body));
+      return ((await events).find((e) => e.type === 'metadataEvent')!.json as { tokenUsage: Record<string, number> }).tokenUsage;
+    };
+    const first = validBody();
+    const prompt = promptTokensOf(first);
+    expect(await usageOf(first)).toMatchObject({ cacheReadInputTokens: 0, cacheWriteInputTokens: prompt, uncachedInputTokens: 0 });
+    const longer = validBody();
+    longer.conversationState!.currentMessage!.userInputMessage!.content = 'and one more thing';
+    expect(await usageOf(longer)).toMatchObject({ cacheReadInputTokens: prompt, cacheWriteInputTokens: promptTokensOf(longer) - prompt });
+    const elsewhere = validBody();
+    elsewhere.conversationState!.conversationId = 'c0ffee00-0000-4000-8000-000000000002';
+    expect(await usageOf(elsewhere)).toMatchObject({ cacheReadInputTokens: 0 });
   });
 
   it('sends JSON the way models wrap it: in a fence after a sentence, or inside prose', async () => {
@@ -565,6 +609,12 @@ describe('generate: request validation', () => {
     ['tool_result_unmatched', (b) => (results(b)[0]!.toolUseId = 'tooluse_from_nowhere'), { reason: null }],
     ['tool_result_invalid', (b) => (results(b)[0]!.content = 'plain string'), { reason: null }],
     ['image_invalid', (b) => (current(b).images = [{ format: 'png', source: { url: 'https://example.com/a.png' } }]), { reason: null }],
+    ['reasoning_content_invalid', (b) => (assistant(b).reasoningContent = { text: 'flat', signature: 'sig' }), { message: 'Improperly formed request.', reason: 'REQUEST_BODY_INVALID' }],
+    [
+      'thinking_signature_invalid',
+      (b) => (assistant(b).reasoningContent = { reasoningText: { text: 'forged', signature: 'bm90IGlzc3VlZA==' } }),
+      { message: 'Improperly formed request.', reason: 'THINKING_SIGNATURE_INVALID' },
+    ],
   ];
 
   it.each(cases)('rejects %s with the upstream 400 body', async (rule, mutate, body) => {
@@ -581,6 +631,24 @@ describe('generate: request validation', () => {
     expect(upstream.lastGenerate().refusal).toBeTruthy();
   });
 
+  it('accepts reasoning its account signed for exactly that text; refuses a changed text or another account', async () => {
+    const other = upstream.addAccount({ kind: 'social' });
+    const signed = (account: FakeAccount, text: string, signature: string) => {
+      const body = validBody(account);
+      body.conversationState!.history![1]!.assistantResponseMessage!.reasoningContent = { reasoningText: { text, signature } };
+      return body;
+    };
+    const token = await socialRefresh();
+    const signature = upstream.account.signReasoning('Let me look.');
+    expect((await generate(token, signed(upstream.account, 'Let me look.', signature))).status).toBe(200);
+    const changed = await generate(token, signed(upstream.account, 'Let me look!', signature));
+    expect(changed.status).toBe(400);
+    expect(changed.headers.get('x-fake-kiro-rule')).toBe('thinking_signature_invalid');
+    const elsewhere = await generate(await socialRefresh(other), signed(other, 'Let me look.', signature));
+    expect(elsewhere.status).toBe(400);
+    expect(await elsewhere.json()).toEqual({ message: 'Improperly formed request.', reason: 'THINKING_SIGNATURE_INVALID' });
+  });
+
   it('answers a body that is not JSON like the upstream', async () => {
     const res = await generate(await socialRefresh(), '{"conversationState": ');
     expect(res.status).toBe(400);
@@ -595,6 +663,7 @@ describe('generate: request validation', () => {
         chatTriggerType: 'MANUAL',
         currentMessage: { userInputMessage: { content: 'hi', modelId: 'auto', origin: 'AI_EDITOR', userInputMessageContext: {} } },
       },
+      profileArn: upstream.account.profileArn,
     };
     expect((await generate(await socialRefresh(), body)).status).toBe(200);
   });
@@ -652,16 +721,53 @@ describe('generate: request validation', () => {
     expect((await generate(token, sized(5_000))).status).toBe(200);
   });
 
-  it('requires the account profileArn only when configured to', async () => {
+  it('demands the profile each kind of login must send, and refuses a wrong one', async () => {
+    const token = await socialRefresh();
     const body = validBody();
     delete body.profileArn;
-    const token = await socialRefresh();
-    expect((await generate(token, body)).status).toBe(200);
-    upstream.validation = { requireProfileArn: true };
-    const res = await generate(token, body);
-    expect(res.status).toBe(400);
-    expect(res.headers.get('x-fake-kiro-rule')).toBe('profile_arn_missing');
+    const missing = await generate(token, body);
+    expect(missing.status).toBe(400);
+    expect(missing.headers.get('x-fake-kiro-rule')).toBe('profile_arn_missing');
+    expect(await missing.json()).toEqual({ message: 'profileArn is required for this request.', reason: null });
+    expect(classifyUpstreamResponse(400, JSON.stringify({ message: 'profileArn is required for this request.', reason: null })).errorClass).toBe('profile_rejected');
+
+    const wrong = await generate(token, { ...body, profileArn: 'arn:aws:codewhisperer:us-east-1:111111111111:profile/SOMEONEELSE' });
+    expect(wrong.status).toBe(403);
+    expect(wrong.headers.get('x-fake-kiro-rule')).toBe('profile_arn_refused');
+    const refusal = await wrong.text();
+    expect(classifyUpstreamResponse(403, refusal, { 'x-amzn-errortype': 'AccessDeniedException' }).errorClass).toBe('profile_rejected');
     expect((await generate(token, validBody())).status).toBe(200);
+
+    // A Builder ID login: Kiro's fixed placeholder; an Identity Center login: one of its profiles.
+    const builder = upstream.addAccount({ kind: 'idc' });
+    const builderToken = builder.issueAccessToken();
+    expect((await generate(builderToken, body)).status).toBe(400);
+    expect((await generate(builderToken, { ...body, profileArn: BUILDER_ID_PROFILE_ARN })).status).toBe(200);
+    const enterprise = upstream.addAccount({ kind: 'idc', idcType: 'enterprise' });
+    const enterpriseToken = enterprise.issueAccessToken();
+    const [own] = upstream.profileArnsOf(enterprise);
+    expect(own).toMatch(/^arn:aws:codewhisperer:/);
+    expect((await generate(enterpriseToken, { ...body, profileArn: BUILDER_ID_PROFILE_ARN })).status).toBe(403);
+    expect((await generate(enterpriseToken, { ...body, profileArn: own })).status).toBe(200);
+
+    upstream.validation = { skip: ['profile_arn_missing'] };
+    expect((await generate(token, body)).status).toBe(200);
+  });
+
+  it('answers ListAvailableProfiles for Identity Center logins and refuses Builder ID ones', async () => {
+    const list = (token: string) =>
+      fetch(`${upstream.baseUrl}/`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/x-amz-json-1.0', 'x-amz-target': 'AmazonCodeWhispererService.ListAvailableProfiles' },
+        body: JSON.stringify({ maxResults: 10 }),
+      });
+    const builder = await list(upstream.addAccount({ kind: 'idc' }).issueAccessToken());
+    expect(builder.status).toBe(403);
+    expect(await builder.json()).toMatchObject({ message: 'AWS Builder ID is not supported for this operation.' });
+    const enterprise = upstream.addAccount({ kind: 'idc', idcType: 'enterprise' });
+    const listed = await list(enterprise.issueAccessToken());
+    expect(listed.status).toBe(200);
+    expect(((await listed.json()) as { profiles: { arn: string }[] }).profiles.map((p) => p.arn)).toEqual(upstream.profileArnsOf(enterprise));
   });
 
   it('can skip single rules or switch body validation off (auth still checked)', async () => {
@@ -693,7 +799,8 @@ describe('generate: real Kiro IDE request captures', () => {
 
   it.each(captures)('%s is accepted by the Aug-2025 rules it was sent under', async (name) => {
     const account = upstream.addAccount({ models: [...LEGACY_MODEL_IDS] });
-    upstream.validation = { emptyAssistantContent: 'allow-with-tool-uses' };
+    // Kiro did not demand a profile in 2025 (the original proxy removed it then and worked); the captures carry none.
+    upstream.validation = { emptyAssistantContent: 'allow-with-tool-uses', skip: ['profile_arn_missing'] };
     const res = await generate(await socialRefresh(account), fixtureJson(name));
     expect(upstream.lastGenerate().refusal).toBeUndefined();
     expect(res.status).toBe(200);
@@ -702,7 +809,8 @@ describe('generate: real Kiro IDE request captures', () => {
   it.each(captures)('%s passes the 2026 rules once empty assistant turns carry a placeholder', async (name) => {
     const account = upstream.addAccount({ models: [...LEGACY_MODEL_IDS] });
     const token = await socialRefresh(account);
-    const body = fixtureJson<KiroGenerateBody>(name);
+    // The 2026 rules also demand the account's profile, which the 2025 captures lack.
+    const body = { ...fixtureJson<KiroGenerateBody>(name), profileArn: account.profileArn };
     const empties = body.conversationState!.history!.filter((h) => h.assistantResponseMessage?.content === '');
     const res = await generate(token, body);
     if (empties.length > 0) {
@@ -928,16 +1036,16 @@ describe('GET /getUsageLimits', () => {
 });
 
 describe('POST / with x-amz-target', () => {
-  const call = (token: string, target: string) =>
+  const call = (token: string, target: string, profileArn = upstream.account.profileArn) =>
     fetch(`${upstream.baseUrl}/`, {
       method: 'POST',
       headers: { authorization: `Bearer ${token}`, 'content-type': 'application/x-amz-json-1.0', 'x-amz-target': target },
-      body: JSON.stringify({ origin: 'AI_EDITOR', profileArn: upstream.account.profileArn }),
+      body: JSON.stringify({ origin: 'AI_EDITOR', profileArn }),
     });
 
   it('lists the models of the account tier', async () => {
     const free = upstream.addAccount({ models: [...FREE_TIER_MODELS], defaultModel: 'claude-sonnet-4.5' });
-    const res = await call(await socialRefresh(free), 'AmazonCodeWhispererService.ListAvailableModels');
+    const res = await call(await socialRefresh(free), 'AmazonCodeWhispererService.ListAvailableModels', free.profileArn);
     expect(res.status).toBe(200);
     const body = (await res.json()) as { defaultModel: { modelId: string }; models: { modelId: string; tokenLimits: object }[] };
     expect(body.defaultModel).toEqual({ modelId: 'claude-sonnet-4.5' });
@@ -961,7 +1069,7 @@ describe('POST /mcp web_search', () => {
     upstream.webSearchResults = [{ title: 'Kiro', url: 'https://kiro.dev/docs', snippet: 'Docs' }];
     const res = await fetch(`${upstream.baseUrl}/mcp`, {
       method: 'POST',
-      headers: { authorization: `Bearer ${await socialRefresh()}`, 'content-type': 'application/json' },
+      headers: { authorization: `Bearer ${await socialRefresh()}`, 'content-type': 'application/json', 'x-amzn-kiro-profile-arn': upstream.account.profileArn! },
       body: JSON.stringify({ id: 'web_search_1', jsonrpc: '2.0', method: 'tools/call', params: { name: 'web_search', arguments: { query: 'kiro docs' } } }),
     });
     const body = (await res.json()) as { id: string; result: { content: { text: string }[] } };
@@ -969,6 +1077,80 @@ describe('POST /mcp web_search', () => {
     const payload = JSON.parse(body.result.content[0]!.text) as { results: Record<string, unknown>[]; totalResults: number; query: string };
     expect(payload).toMatchObject({ totalResults: 1, query: 'kiro docs' });
     expect(payload.results[0]).toMatchObject({ title: 'Kiro', url: 'https://kiro.dev/docs', snippet: 'Docs', domain: 'kiro.dev', id: 'result-1' });
+  });
+});
+
+describe('Kiro API keys', () => {
+  const withKey = (key: string, tokentype?: string) => ({ authorization: `Bearer ${key}`, ...(tokentype ? { tokentype } : {}) });
+
+  it('accepts a key only with tokentype: API_KEY, on every data-plane call, and no profile', async () => {
+    const keyed = upstream.addAccount({ kind: 'apikey' });
+    const key = keyed.apiKey!;
+    expect(key).toMatch(/^ksk_/);
+    const body = validBody(keyed);
+    expect(body.profileArn).toBeUndefined();
+    const plain = await generate(key, body);
+    expect(plain.status).toBe(403);
+    expect(upstream.lastGenerate().refusal).toBe('API key without tokentype: API_KEY');
+    const ok = await generate(key, body, { headers: { ...withKey(key, 'API_KEY'), 'content-type': 'application/json' } });
+    expect(ok.status).toBe(200);
+    expect(upstream.lastGenerate().account).toBe(keyed);
+    const usage = await fetch(`${upstream.baseUrl}/getUsageLimits?origin=AI_EDITOR&resourceType=AGENTIC_REQUEST`, { headers: withKey(key, 'API_KEY') });
+    expect(usage.status).toBe(200);
+    // A key belongs to its own profile: one sent along is refused.
+    const profiled = await generate(key, { ...body, profileArn: upstream.account.profileArn }, { headers: { ...withKey(key, 'API_KEY'), 'content-type': 'application/json' } });
+    expect(profiled.status).toBe(403);
+    expect(upstream.lastGenerate().rejectedBy).toBe('profile_arn_refused');
+  });
+
+  it('refuses an unknown or revoked key like an invalid bearer token, and never refreshes one', async () => {
+    const keyed = upstream.addAccount({ kind: 'apikey' });
+    const key = keyed.apiKey!;
+    const unknown = await generate('ksk_unknownKeyThatKiroNeverIssued0000', validBody(keyed), {
+      headers: { ...withKey('ksk_unknownKeyThatKiroNeverIssued0000', 'API_KEY'), 'content-type': 'application/json' },
+    });
+    expect(unknown.status).toBe(403);
+    expect(classifyUpstreamResponse(403, await unknown.text()).errorClass).toBe('token_expired');
+    expect(upstream.lastGenerate().refusal).toBe('unknown API key');
+    keyed.revokeApiKey();
+    const revoked = await generate(key, validBody(keyed), { headers: { ...withKey(key, 'API_KEY'), 'content-type': 'application/json' } });
+    expect(revoked.status).toBe(403);
+    expect(upstream.lastGenerate()).toMatchObject({ refusal: 'revoked API key', account: keyed });
+    // An OAuth access token passed off as an API key is refused too.
+    const token = await socialRefresh();
+    expect((await generate(token, validBody(), { headers: { ...withKey(token, 'API_KEY'), 'content-type': 'application/json' } })).status).toBe(403);
+    expect(keyed.credential()).toEqual({ auth: 'ApiKey', apiKey: '' });
+  });
+});
+
+describe('profiles on runtime calls', () => {
+  it('needs an Identity Center login\'s profile, and refuses a Builder ID token sent with the placeholder', async () => {
+    const enterprise = upstream.addAccount({ kind: 'idc', idcType: 'enterprise' });
+    const enterpriseToken = enterprise.issueAccessToken();
+    const usage = (token: string, profileArn?: string) =>
+      fetch(`${upstream.baseUrl}/getUsageLimits?origin=AI_EDITOR${profileArn ? `&profileArn=${encodeURIComponent(profileArn)}` : ''}`, { headers: { authorization: `Bearer ${token}` } });
+    expect((await usage(enterpriseToken)).status).toBe(400);
+    expect((await usage(enterpriseToken, upstream.profileArnsOf(enterprise)[0])).status).toBe(200);
+    const builderToken = upstream.addAccount({ kind: 'idc' }).issueAccessToken();
+    expect((await usage(builderToken)).status).toBe(200);
+    const placeholder = await usage(builderToken, BUILDER_ID_PROFILE_ARN);
+    expect(placeholder.status).toBe(403);
+    expect(placeholder.headers.get('x-fake-kiro-rule')).toBe('profile_placeholder_refused');
+    // Social: optional, but never another's.
+    expect((await usage(await socialRefresh())).status).toBe(200);
+    expect((await usage(await socialRefresh(), BUILDER_ID_PROFILE_ARN)).status).toBe(403);
+  });
+
+  it('demands the profile header on MCP as on generate', async () => {
+    const search = (headers: Record<string, string>) =>
+      fetch(`${upstream.baseUrl}/mcp`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...headers },
+        body: JSON.stringify({ id: 'w', jsonrpc: '2.0', method: 'tools/call', params: { name: 'web_search', arguments: { query: 'q' } } }),
+      });
+    const token = await socialRefresh();
+    expect((await search({ authorization: `Bearer ${token}` })).status).toBe(400);
+    expect((await search({ authorization: `Bearer ${token}`, 'x-amzn-kiro-profile-arn': upstream.account.profileArn! })).status).toBe(200);
   });
 });
 

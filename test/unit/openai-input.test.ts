@@ -184,6 +184,29 @@ describe('parseChatCompletionRequest: messages', () => {
     expect(both.request.messages[1]!.content[0]).toEqual({ type: 'thinking', thinking: 'rc' });
   });
 
+  it("Kiro's signed reasoning in reasoning_details (as the bridge sent it) comes back signed, over reasoning_content", () => {
+    const { request, notes } = parse({
+      messages: [
+        { role: 'user', content: 'q' },
+        {
+          role: 'assistant',
+          content: 'A',
+          reasoning_content: 'native',
+          reasoning_details: [
+            { type: 'reasoning.encrypted', data: 'b3BhcXVl', format: 'unknown', index: 0 },
+            { type: 'reasoning.text', text: 'native', signature: 'EqQBKiro==', format: 'unknown', index: 1 },
+          ],
+        },
+        { role: 'user', content: 'q2' },
+      ],
+    });
+    expect(request.messages[1]!.content).toEqual([
+      { type: 'thinking', thinking: 'native', signature: 'EqQBKiro==' },
+      { type: 'text', text: 'A' },
+    ]);
+    expect(notes).toEqual(['messages[1].reasoning_details: 1 encrypted entry was dropped (only the provider that wrote them can read them)']);
+  });
+
   it('a user name goes in front of the text, with a note', () => {
     const { request, notes } = parse({ messages: [{ role: 'user', name: 'alice', content: 'hi all' }] });
     expect(request.messages[0]!.content).toEqual([{ type: 'text', text: 'alice: hi all' }]);

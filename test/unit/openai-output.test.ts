@@ -14,7 +14,7 @@ import { Redactor } from '../../src/common/redact';
 import { KiroError, type ErrorClass } from '../../src/kiro/errors';
 import type { OutputEvent } from '../../src/kiro/types';
 import { sseReply, useCannedServer } from '../support/canned-server';
-import { assemble, CHAT_SCENARIOS, countTokens, kiroText, kiroTool, plain } from '../support/output-events';
+import { assemble, CHAT_SCENARIOS, countTokens, kiroReasoning, kiroText, kiroTool, nativeReasoningEvents, plain } from '../support/output-events';
 
 function meta(overrides: Partial<ChatOutputMeta> = {}): ChatOutputMeta {
   return { id: 'chatcmpl-test0123456789abcdefghijklmno', model: 'claude-sonnet-4-5', created: 1_760_000_000, inputTokens: 42, countTokens, includeUsage: true, ...overrides };
@@ -368,5 +368,36 @@ describe('openaiErrorFor: one table for streaming and non-streaming errors', () 
 
   it('the error body has the API shape', () => {
     expect(openaiErrorBody({ type: 'invalid_request_error', message: 'm', param: 'p', code: 'c' })).toEqual({ error: { message: 'm', type: 'invalid_request_error', param: 'p', code: 'c' } });
+  });
+});
+
+describe("Chat Completions: Kiro's native reasoning and token counts", () => {
+  const SIGNATURE = 'EqQBCkgIARABGAIiQKiroSignature0123456789+/==';
+
+  it('reasoning_content carries the text; reasoning_details the signed block, once, when it ends', () => {
+    const payloads = dataOf(sseOf(nativeReasoningEvents())).filter((p): p is Record<string, unknown> => p !== '[DONE]');
+    const deltas = payloads.map((p) => (p.choices as { delta?: Record<string, unknown> }[])[0]?.delta).filter(Boolean) as Record<string, unknown>[];
+    expect(deltas.filter((d) => d.reasoning_content !== undefined).map((d) => d.reasoning_content).join('')).toBe('The user wants a file listing.');
+    const details = deltas.filter((d) => d.reasoning_details !== undefined).map((d) => d.reasoning_details);
+    expect(details).toEqual([[{ type: 'reasoning.text', text: 'The user wants a file listing.', signature: SIGNATURE, format: 'unknown', index: 0 }]]);
+    const { message } = buildChatCompletion(nativeReasoningEvents(), meta()).body.choices[0];
+    expect(message.reasoning_content).toBe('The user wants a file listing.');
+    expect(message.reasoning_details).toEqual(details[0]);
+  });
+
+  it('redacted reasoning is a reasoning.encrypted detail; tag-split reasoning has no details', () => {
+    const events = assemble([kiroReasoning({ redactedContent: 'b3BhcXVl' }), kiroReasoning({ text: 'r', signature: 's' }), kiroText('ok')]);
+    expect(buildChatCompletion(events, meta()).body.choices[0].message.reasoning_details).toEqual([
+      { type: 'reasoning.encrypted', data: 'b3BhcXVl', format: 'unknown', index: 0 },
+      { type: 'reasoning.text', text: 'r', signature: 's', format: 'unknown', index: 1 },
+    ]);
+    expect(buildChatCompletion(scenarios['thinking, text and two tools']!(), meta()).body.choices[0].message.reasoning_details).toBeUndefined();
+  });
+
+  it("usage: Kiro's counts, the whole prompt in prompt_tokens and the cache read in cached_tokens", async () => {
+    const usage = { prompt_tokens: 3520, completion_tokens: 57, total_tokens: 3577, prompt_tokens_details: { cached_tokens: 3000 }, completion_tokens_details: { reasoning_tokens: 8 } };
+    expect(buildChatCompletion(nativeReasoningEvents(), meta()).body.usage).toEqual(usage);
+    const { final } = await sdkStream(sseOf(nativeReasoningEvents()));
+    expect(final.usage).toEqual(usage);
   });
 });

@@ -1,7 +1,7 @@
 // Reading getUsageLimits answers: the 2025-10 CREDIT schema as the fake upstream builds it (with a
 // free trial and bonuses), the real Aug-2025 capture (VIBE/SPEC), and broken answers.
 import { describe, expect, it } from 'vitest';
-import { meteredCredits, summarizeUsage, UsageFormatError } from '../../src/kiro/accounts/quota';
+import { summarizeUsage, UsageFormatError } from '../../src/kiro/accounts/quota';
 import { fixtureJson } from '../support/fixtures';
 import { FakeAccount, usageLimitsBody } from '../support/fake-upstream';
 
@@ -69,11 +69,3 @@ describe('summarizeUsage', () => {
   });
 });
 
-describe('meteredCredits', () => {
-  it('reads the usage of a meteringEvent', () => {
-    expect(meteredCredits({ unit: 'credit', unitPlural: 'credits', usage: 0.0421 })).toBe(0.0421);
-    expect(meteredCredits({ usage: -1 })).toBeUndefined();
-    expect(meteredCredits({ usage: '1' })).toBeUndefined();
-    expect(meteredCredits(null)).toBeUndefined();
-  });
-});

@@ -19,6 +19,9 @@ describe('Redactor.text', () => {
     ['OpenAI project key', SECRETS.openaiKey, SECRETS.openaiKey],
     ['our client key', SECRETS.clientKey, SECRETS.clientKey],
     ['Kiro API key', `KIRO_API_KEY=${SECRETS.kiroApiKey}`, SECRETS.kiroApiKey],
+    ['short Kiro API key', 'the key ksk_a1B2c3D4 was refused', 'ksk_a1B2c3D4'],
+    ['Kiro API key in its JSON field', '{"auth":"ApiKey","kiroApiKey":"opaque-value-1"}', 'opaque-value-1'],
+    ['Kiro API key as a bearer with its token type', `authorization: Bearer ${SECRETS.kiroApiKey}\ntokentype: API_KEY`, SECRETS.kiroApiKey],
     ['AWS access key id', `AWS_ACCESS_KEY_ID=${SECRETS.awsAccessKeyId}`, SECRETS.awsAccessKeyId],
     ['temporary AWS key id', 'ASIAY34FZKBOKMUTVV7A', 'ASIAY34FZKBOKMUTVV7A'],
     ['GitHub token', `GITHUB_TOKEN=${SECRETS.githubToken}`, SECRETS.githubToken],
@@ -66,11 +69,11 @@ describe('Redactor.value', () => {
   it('redacts secret-named fields whatever their value looks like', () => {
     const out = r.value({
       headers: { Authorization: 'x', 'X-Goog-Api-Key': 'y', 'anthropic-version': '2023-06-01' },
-      credentials: { aws_secret_access_key: 'z', secretAccessKey: 'w', clientAssertion: 'v', tokenType: 'Bearer' },
+      credentials: { aws_secret_access_key: 'z', secretAccessKey: 'w', clientAssertion: 'v', tokenType: 'Bearer', kiroApiKey: 'u', tokentype: 'API_KEY' },
     });
     expect(out).toEqual({
       headers: { Authorization: REDACTED, 'X-Goog-Api-Key': REDACTED, 'anthropic-version': '2023-06-01' },
-      credentials: { aws_secret_access_key: REDACTED, secretAccessKey: REDACTED, clientAssertion: REDACTED, tokenType: 'Bearer' },
+      credentials: { aws_secret_access_key: REDACTED, secretAccessKey: REDACTED, clientAssertion: REDACTED, tokenType: 'Bearer', kiroApiKey: REDACTED, tokentype: 'API_KEY' },
     });
   });
 
@@ -106,5 +109,6 @@ describe('Redactor.value', () => {
 describe('maskSecret', () => {
   it('shows enough to tell two apart, never enough to use', () => {
     expect(maskSecret(SECRETS.refreshToken)).toBe('aor…z7w6');
+    expect(maskSecret(SECRETS.kiroApiKey)).toBe('ksk…6d8e');
   });
 });

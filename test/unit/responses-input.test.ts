@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { OpenAIRequestError } from '../../src/bridge/openai/openai-errors';
 import { parseResponsesRequest, type ResponsesParseOptions } from '../../src/bridge/responses/responses-input';
 import { ResponsesStore, type StoredResponse } from '../../src/bridge/responses/responses-store';
+import { openReasoning, sealReasoning } from '../../src/bridge/responses/reasoning-envelope';
 import { toKiroRequest } from '../../src/kiro/request/convert';
 import { validateGenerateBody } from '../support/fake-upstream/validate';
 
@@ -84,6 +85,33 @@ describe('parseResponsesRequest: input', () => {
     });
     expect(request.messages[1]).toEqual({ role: 'assistant', content: [{ type: 'thinking', thinking: 'a\n\nb' }, { type: 'text', text: 'answer' }] });
     expect(notes).toEqual(['input[2]: an encrypted reasoning item was dropped (only OpenAI can read it)']);
+  });
+
+  it("the bridge's own envelope replays Kiro's reasoning exactly, whatever summary or content beside it", () => {
+    const { request, notes, encryptedReasoning } = parse({
+      include: ['reasoning.encrypted_content'],
+      input: [
+        { role: 'user', content: 'q' },
+        { type: 'reasoning', summary: [{ type: 'summary_text', text: 'a summary' }], encrypted_content: sealReasoning({ text: 'exact text\n', signature: 'EqQBKiro==' }) },
+        { type: 'reasoning', summary: [], encrypted_content: sealReasoning({ redacted: 'b3BhcXVl' }) },
+        { type: 'reasoning', summary: [], encrypted_content: sealReasoning({ text: 'tag-split' }) },
+        { role: 'assistant', content: 'answer' },
+        { role: 'user', content: 'q2' },
+      ],
+    });
+    expect(encryptedReasoning).toBe(true);
+    expect(request.messages[1]).toEqual({
+      role: 'assistant',
+      content: [
+        { type: 'thinking', thinking: 'exact text\n', signature: 'EqQBKiro==' },
+        { type: 'redacted_thinking', data: 'b3BhcXVl' },
+        { type: 'thinking', thinking: 'tag-split' },
+        { type: 'text', text: 'answer' },
+      ],
+    });
+    expect(notes).toEqual([]);
+    expect(parse({ input: 'x' }).encryptedReasoning).toBe(false);
+    expect(openReasoning('kiro-bridge.reasoning.v1.not-base64-json')).toBeUndefined();
   });
 
   it('hosted tool items and tools are dropped with notes; unknown ones are refused', () => {

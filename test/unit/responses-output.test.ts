@@ -13,7 +13,8 @@ import {
 import { KiroError } from '../../src/kiro/errors';
 import type { OutputEvent } from '../../src/kiro/types';
 import { sseReply, useCannedServer } from '../support/canned-server';
-import { assemble, countTokens, kiroText, kiroTool } from '../support/output-events';
+import { assemble, countTokens, kiroReasoning, kiroText, kiroTool, nativeReasoningEvents } from '../support/output-events';
+import { ENVELOPE_PREFIX, openReasoning } from '../../src/bridge/responses/reasoning-envelope';
 
 const ECHO: ResponseEcho = {
   instructions: 'Be brief.',
@@ -142,6 +143,7 @@ const scenarios: Record<string, () => OutputEvent[]> = {
   'a tool with no input': () => assemble([kiroTool({ toolUseId: 't1', name: 'now', stop: true })]),
   'text after a tool': () => assemble([kiroTool({ toolUseId: 't1', name: 'a', input: '{}', stop: true }), kiroText('and then')]),
   'max_tokens after some text': () => assemble([kiroText('one two'), { kind: 'exception', type: 'ContentLengthExceededException', json: {} }]),
+  'native reasoning with a signature, a tool, and Kiro token counts': nativeReasoningEvents,
 };
 
 describe('Responses stream read by the official SDK', () => {
@@ -261,6 +263,27 @@ describe('Responses stream read by the official SDK', () => {
   });
 });
 
+describe('ResponsesStreamWriter: keeping the final response', () => {
+  it('hands the final Response over before response.completed is written, and not for a failed one', () => {
+    let out = '';
+    const seenAtFinal: string[] = [];
+    const writer = new ResponsesStreamWriter(
+      { write: (c) => ((out += c), true) },
+      meta({ onFinal: (response) => seenAtFinal.push(`${response.status}:${out.includes('response.completed') ? 'after' : 'before'}`) }),
+    );
+    writer.start();
+    writer.write(assemble([kiroText('Hello there')]));
+    expect(seenAtFinal).toEqual(['completed:before']);
+    expect(framesOf(out).at(-1)!.event).toBe('response.completed');
+
+    const failedFinals: unknown[] = [];
+    const failing = new ResponsesStreamWriter({ write: () => true }, meta({ onFinal: (r) => failedFinals.push(r) }));
+    failing.start();
+    failing.fail(new KiroError('stream_broken', 'cut'));
+    expect(failedFinals).toEqual([]);
+  });
+});
+
 describe('ResponsesStreamWriter: the wire format', () => {
   it('response.created and in_progress carry the request echo, with no output or usage yet', () => {
     const frames = framesOf(sseOf(scenarios['plain text']!()));
@@ -279,6 +302,36 @@ describe('ResponsesStreamWriter: the wire format', () => {
       'response.completed',
     ]);
     expect(frames[7]!.data).toMatchObject({ item_id: frames[2]!.data.item && (frames[2]!.data.item as { id: string }).id, output_index: 0, content_index: 0, text: 'Hello, wörld 👋 "quoted" \\ back\nslash\r\n\u2028\t</script>\u0000' });
+  });
+
+  it('reasoning: a summary part carrying the reasoning too, only when the client asked for summaries', () => {
+    // The scenario streams its reasoning a character at a time: one delta pair per character.
+    const reasoning = (frames: { event: string }[]) =>
+      frames
+        .filter((f) => f.event.includes('reasoning'))
+        .map((f) => f.event)
+        .filter((event, i, all) => !(event.endsWith('.delta') && all.slice(0, i).includes(event)));
+    const plainFrames = framesOf(sseOf(scenarios['thinking, text and two tools']!()));
+    expect(reasoning(plainFrames)).toEqual(['response.reasoning_text.delta', 'response.reasoning_text.done']);
+
+    const asked = meta({ echo: { ...ECHO, reasoning: { effort: 'low', summary: 'auto' } } });
+    const frames = framesOf(sseOf(scenarios['thinking, text and two tools']!(), asked));
+    expect(reasoning(frames)).toEqual([
+      'response.reasoning_summary_part.added',
+      'response.reasoning_text.delta',
+      'response.reasoning_summary_text.delta',
+      'response.reasoning_summary_text.done',
+      'response.reasoning_summary_part.done',
+      'response.reasoning_text.done',
+    ]);
+    const text = 'Let me check "</thinking>" handling.';
+    const summaryDeltas = frames.filter((f) => f.event === 'response.reasoning_summary_text.delta');
+    expect(summaryDeltas.map((f) => f.data.delta).join('')).toBe(text);
+    expect(summaryDeltas[0]!.data).toMatchObject({ output_index: 0, summary_index: 0 });
+    const done = frames.find((f) => f.event === 'response.output_item.done')!.data.item;
+    expect(done).toMatchObject({ type: 'reasoning', summary: [{ type: 'summary_text', text }], content: [{ type: 'reasoning_text', text }] });
+    // The JSON answer carries the same item.
+    expect(buildResponse(scenarios['thinking, text and two tools']!(), asked).body.output[0]).toMatchObject({ summary: [{ type: 'summary_text', text }] });
   });
 
   it('function calls: added with empty arguments, the argument delta(s), arguments.done with the name, item done', () => {
@@ -371,5 +424,45 @@ describe('ResponsesStreamWriter: the wire format', () => {
     const ids = new Set(Array.from({ length: 1000 }, () => newResponseId()));
     expect(ids.size).toBe(1000);
     for (const id of ids) expect(id).toMatch(/^resp_[0-9a-f]{48}$/);
+  });
+});
+
+describe("Responses: Kiro's native reasoning and token counts", () => {
+  const SIGNATURE = 'EqQBCkgIARABGAIiQKiroSignature0123456789+/==';
+
+  it('encrypted_content carries the text and signature only when include asks for it', () => {
+    const without = buildResponse(nativeReasoningEvents(), meta()).body.output[0]!;
+    expect(without).toEqual({ type: 'reasoning', id: expect.stringMatching(/^rs_/), summary: [], content: [{ type: 'reasoning_text', text: 'The user wants a file listing.' }] });
+    const withEnvelope = buildResponse(nativeReasoningEvents(), meta({ encryptedReasoning: true })).body.output[0]!;
+    expect(withEnvelope.type === 'reasoning' && withEnvelope.encrypted_content?.startsWith(ENVELOPE_PREFIX)).toBe(true);
+    expect(openReasoning(withEnvelope.type === 'reasoning' ? withEnvelope.encrypted_content : undefined)).toEqual({ text: 'The user wants a file listing.', signature: SIGNATURE });
+    // Streamed, the item's done event has it (that is what Codex keeps).
+    const done = framesOf(sseOf(nativeReasoningEvents(), meta({ encryptedReasoning: true }))).find(
+      (f) => f.event === 'response.output_item.done' && (f.data.item as { type: string }).type === 'reasoning',
+    )!;
+    expect((done.data.item as { encrypted_content: string }).encrypted_content).toBe(withEnvelope.type === 'reasoning' ? withEnvelope.encrypted_content : '');
+  });
+
+  it('tag-split reasoning gets an envelope of its text alone; redacted reasoning an item of its own', () => {
+    const tagged = buildResponse(scenarios['thinking, text and two tools']!(), meta({ encryptedReasoning: true })).body.output[0]!;
+    expect(openReasoning(tagged.type === 'reasoning' ? tagged.encrypted_content : undefined)).toEqual({ text: 'Let me check "</thinking>" handling.' });
+    const { body } = buildResponse(assemble([kiroReasoning({ redactedContent: 'b3BhcXVl' }), kiroText('ok')]), meta({ encryptedReasoning: true }));
+    expect(body.output[0]).toMatchObject({ type: 'reasoning', summary: [], content: [] });
+    expect(openReasoning(body.output[0]!.type === 'reasoning' ? body.output[0]!.encrypted_content : undefined)).toEqual({ redacted: 'b3BhcXVl' });
+  });
+
+  it('the stored turn keeps the signature even when the client did not ask for the envelope', () => {
+    const { items } = buildResponse(nativeReasoningEvents(), meta());
+    expect(outputAsMessage(items).content[0]).toEqual({ type: 'thinking', thinking: 'The user wants a file listing.', signature: SIGNATURE });
+  });
+
+  it("usage: Kiro's counts, the whole prompt in input_tokens and the cache read in cached_tokens", () => {
+    expect(buildResponse(nativeReasoningEvents(), meta()).body.usage).toEqual({
+      input_tokens: 3520,
+      input_tokens_details: { cached_tokens: 3000 },
+      output_tokens: 57,
+      output_tokens_details: { reasoning_tokens: 8 },
+      total_tokens: 3577,
+    });
   });
 });

@@ -146,7 +146,7 @@ describe('Kiro social device flow (single source)', () => {
 
 describe('profile discovery', () => {
   async function idcAccountToken() {
-    const account = upstream.addAccount({ kind: 'idc' });
+    const account = upstream.addAccount({ kind: 'idc', idcType: 'enterprise' });
     return { account, accessToken: account.issueAccessToken() };
   }
 

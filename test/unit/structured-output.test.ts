@@ -249,4 +249,14 @@ describe('pieces and usage', () => {
     meter.text('abc');
     expect(meter.outputTokens).toBe(43);
   });
+
+  it("UsageMeter: Kiro's token counts of the answer's call replace estimates, and unseen tokens still add up", () => {
+    const meter = new UsageMeter({ inputTokens: 100, countTokens: (t) => t.length, contextWindow: 200_000 });
+    meter.observe({ type: 'usage', tokens: { uncachedInputTokens: 5, cacheReadInputTokens: 300, cacheWriteInputTokens: 20, outputTokens: 9 } });
+    meter.text('a much longer text than nine tokens');
+    meter.observe({ type: 'usage', unseen: { inputTokens: 150, outputTokens: 40, reasoningTokens: 10 } });
+    meter.observe({ type: 'usage', contextUsagePercentage: 50 });
+    expect(meter.totals).toEqual({ inputTokens: 325 + 150, outputTokens: 9 + 40, credits: undefined, cacheReadTokens: 300, cacheWriteTokens: 20 });
+    expect(meter.uncachedInputTokens).toBe(5 + 150);
+  });
 });

@@ -43,6 +43,17 @@ describe('TrafficStatsCollector', () => {
     expect(s.minutes.at(-1)).toEqual({ t: T0, requests: 1, failed: 0, credits: 0.2, p50: 2_000, p95: 2_000 });
   });
 
+  it("follows token counts down when Kiro's count replaces the estimate, and sums the prompt cache", () => {
+    const stats = new TrafficStatsCollector(clock(T0).now);
+    const first = ok(1, T0, 100, { inputTokens: 5_000, outputTokens: 10 });
+    stats.observe(inFlight(first));
+    stats.observe({ ...first, inputTokens: 4_000, outputTokens: 12, cacheReadTokens: 3_000, cacheWriteTokens: 800 });
+    stats.observe(ok(2, T0, 100, { inputTokens: 1_000, outputTokens: 5, cacheReadTokens: 0, cacheWriteTokens: 1_000 }));
+    // A request Kiro reported no cache numbers for stays out of the hit rate.
+    stats.observe(ok(3, T0, 100, { inputTokens: 700, outputTokens: 1 }));
+    expect(stats.snapshot()).toMatchObject({ inputTokens: 5_700, outputTokens: 18, cachedPromptTokens: 5_000, cacheReadTokens: 3_000, cacheWriteTokens: 1_800 });
+  });
+
   it('adds credits as they grow, without float dust', () => {
     const c = clock(T0);
     const stats = new TrafficStatsCollector(c.now);

@@ -7,7 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { bridgeConfig, type BridgeConfig } from '../../src/bridge/config';
 import { createBridge } from '../../src/bridge/http/server';
 import { nullLogger } from '../../src/common/logger';
-import { SingleAccountProvider } from '../../src/kiro/accounts/account';
+import { SingleAccountProvider } from '../support/single-account';
 import { BridgeController, type BridgeHandle, type BridgeStatus, type Timers } from '../../src/views/bridge-controller';
 import { classify, probePort } from '../../src/clients/health-probe';
 import { freePort } from '../support/net';

@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { bridgeConfig } from '../../src/bridge/config';
 import { createBridge } from '../../src/bridge/http/server';
-import { SingleAccountProvider } from '../../src/kiro/accounts/account';
+import { SingleAccountProvider } from '../support/single-account';
 import { CLAUDE_ENV_CONFLICTS, CLIENT_IDS, clientSetup, CODEX_KEY_VARIABLE, DEFAULT_MODELS, envLines, modelsFor, setupDocument } from '../../src/clients/client-config';
 import { ClaudeSettingsError, claudeSettingsPath, mergeClaudeEnv, writeClaudeEnv } from '../../src/clients/claude-settings';
 import { sendTestRequest } from '../../src/clients/test-request';

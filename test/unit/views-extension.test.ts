@@ -11,7 +11,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { mock, type MockExtensionContext } from '../support/vscode-mock';
 import { bridgeConfig } from '../../src/bridge/config';
 import { createBridge } from '../../src/bridge/http/server';
-import { SingleAccountProvider } from '../../src/kiro/accounts/account';
+import { SingleAccountProvider } from '../support/single-account';
 import { activate, deactivate } from '../../src/extension';
 import { API_KEY_SECRET } from '../../src/views/api-key';
 import { Container, type ContainerOptions } from '../../src/views/container';
@@ -81,6 +81,12 @@ async function health(port: number): Promise<Record<string, unknown> | undefined
 /** The status bar text of the newest window. */
 function statusText(): string {
   return mock.statusBarItems.filter((i) => !i.disposed).at(-1)!.text;
+}
+
+/** The status bar tooltip (markdown) of the newest window. */
+function statusTooltip(): string {
+  const tooltip = mock.statusBarItems.filter((i) => !i.disposed).at(-1)!.tooltip;
+  return typeof tooltip === 'string' ? tooltip : (tooltip?.value ?? '');
 }
 
 describe('activation', () => {
@@ -329,8 +335,63 @@ describe('accounts', () => {
     await mock.run('kiroBridge.signIn');
     const pick = mock.promptsOf('quickPick')[0]!;
     expect(pick.items[0].label).toContain('Sign In with AWS Builder ID');
-    const paste = pick.items.findIndex((i: { label: string }) => i.label.includes('Paste a Refresh Token'));
-    expect(pick.items[paste + 1].detail).toContain('"ssh-remote"');
+    const labels = pick.items.map((i: { label: string }) => i.label);
+    const paste = labels.findIndex((l: string) => l.includes('Paste a Refresh Token'));
+    expect(labels[paste + 1]).toContain('Add Kiro API Key…');
+    const importItem = pick.items.find((i: { label: string }) => i.label.includes('Import Kiro IDE Login'));
+    expect(importItem.detail).toContain('"ssh-remote"');
+    expect(labels.indexOf(importItem.label)).toBeGreaterThan(paste);
+  });
+
+  it('Sign In → Add Kiro API Key checks the key with Kiro, keeps it in SecretStorage only, and the tooltip says it is a key', async () => {
+    const keyed = upstream.addAccount({ kind: 'apikey', usage: { email: 'ci@example.com' } });
+    const key = keyed.apiKey!;
+    const win = await openWindow({ upstream, acceptRisk: true });
+    mock.pick('Add Kiro API Key');
+    mock.answer('inputBox', key);
+    await mock.run('kiroBridge.signIn');
+    const box = mock.promptsOf('inputBox')[0]!;
+    expect(box.options).toMatchObject({ password: true, ignoreFocusOut: true });
+    expect(box.options.validateInput('aor-not-a-key-0000000000')).toBe('A Kiro API key starts with "ksk_".');
+    expect(box.options.validateInput(key)).toBeUndefined();
+    expect(mock.promptsOf('error')).toEqual([]);
+    expect(mock.promptsOf('info').at(-1)!.message).toBe('Added ci@example.com (50 of 50 credits left).');
+    const [account] = (await win.container.services.accounts()).list();
+    expect(account).toMatchObject({ kind: 'ApiKey', label: 'ci@example.com', state: 'ready' });
+    // Checked with the key itself: a usage call with tokentype API_KEY, and no refresh at all.
+    expect(upstream.requestsTo('usageLimits')[0]!.headers).toMatchObject({ authorization: `Bearer ${key}`, tokentype: 'API_KEY' });
+    expect(upstream.refreshCount()).toBe(0);
+    const stored = [...win.context.secrets.values.entries()].filter(([k]) => k.startsWith('kiro-bridge/account/'));
+    expect(stored).toHaveLength(1);
+    expect(JSON.parse(stored[0]![1])).toMatchObject({ kind: 'ApiKey', apiKey: key });
+    await until(() => statusTooltip().includes('API key'), 'the key marked in the tooltip');
+    // Never in a setting, the log, a message or the tooltip.
+    const everything = [mock.outputChannels[0]!.text, ...mock.prompts.map((p) => p.message), statusTooltip(), JSON.stringify(mock.configUpdates)].join('\n');
+    expect(everything).not.toContain(key);
+  });
+
+  it('KIRO_API_KEY in the editor\'s environment adds the key as the CLI does, unsaved; a malformed one is a log line, not a crash', async () => {
+    const keyed = upstream.addAccount({ kind: 'apikey', usage: { email: 'env@example.com' } });
+    const win = await openWindow({ upstream, acceptRisk: true, container: { env: { KIRO_API_KEY: keyed.apiKey! } } });
+    expect((await win.container.services.accounts()).list()).toMatchObject([{ kind: 'ApiKey', source: 'env', id: 'env-api-key' }]);
+    expect([...win.context.secrets.values.keys()].filter((k) => k.startsWith('kiro-bridge/account/'))).toEqual([]);
+    await win.container.shutdown();
+    const other = await openWindow({ upstream, acceptRisk: true, container: { env: { KIRO_API_KEY: 'ksk_x' } } });
+    expect((await other.container.services.accounts()).list()).toEqual([]);
+    const log = mock.outputChannels.map((c) => c.text).join('\n');
+    expect(log).toContain('KIRO_API_KEY is set but could not be used');
+    expect(log).not.toContain(keyed.apiKey!);
+  });
+
+  it('a Kiro API key Kiro refuses is reported and not saved; a malformed one never reaches Kiro', async () => {
+    const win = await openWindow({ upstream, acceptRisk: true });
+    mock.answer('inputBox', 'ksk_keyKiroNeverIssued000000000');
+    await mock.run('kiroBridge.addApiKey');
+    const error = mock.promptsOf('error')[0]!;
+    expect(error.message).toMatch(/^Kiro did not accept this API key: Kiro rejected this API key/);
+    expect(error.items).toEqual(['Try Again']);
+    expect((await win.container.services.accounts()).list()).toEqual([]);
+    expect(upstream.requestsTo('usageLimits').map((r) => r.refusal)).toEqual(['unknown API key']);
   });
 
   it('Remove Account asks in a modal, then removes it from secret storage', async () => {

@@ -1,7 +1,7 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { mock, MarkdownString, ThemeColor } from '../support/vscode-mock';
 import type { RequestRecord } from '../../src/traffic/traffic';
-import type { AccountSnapshot } from '../../src/kiro/accounts/accounts-service';
+import type { AccountSnapshot } from '../../src/kiro/accounts/accounts-api';
 import { toAccountSummary, toAccountView } from '../../src/views/accounts-adapters';
 import type { BridgeStatus } from '../../src/views/bridge-controller';
 import { RequestCounter } from '../../src/views/request-counter';
@@ -62,6 +62,16 @@ describe('renderStatus', () => {
     expect(r.text.endsWith('$(warning)')).toBe(true);
     expect(r.accessibilityLabel).toContain('1 account(s) need attention');
     expect(r.tooltip).toContain('| $(warning) | Social aor…x7Qz | needs sign\\-in — refresh token rejected |');
+  });
+
+  it('marks a Kiro API key account, and a refused key asks for a new key rather than a sign-in', () => {
+    const key = (overrides: Partial<AccountSnapshot>): AccountSnapshot => ({ id: 'k1', label: 'ci@example.com', kind: 'ApiKey', source: 'manual', state: 'ready', active: true, ...overrides });
+    const r = renderStatus(model({ accounts: [toAccountView(key({})), toAccountView(key({ id: 'k2', label: 'API key ksk…6d8e', state: 'needs_sign_in', active: false, stateReason: 'Kiro rejected the API key; add a new key' }))] }));
+    expect(r.tooltip).toContain('| ci@example\\.com $(key) API key | ready |');
+    // The masked label already says it is a key.
+    expect(r.tooltip).toContain('| $(warning) | API key ksk…6d8e | needs a new API key — Kiro rejected the API key; add a new key |');
+    expect(toAccountView(key({})).apiKey).toBe(true);
+    expect(toAccountView({ ...key({}), kind: 'Social' }).apiKey).toBeUndefined();
   });
 
   it('warns when the active account runs low on credits', () => {

@@ -19,6 +19,9 @@ export function sampleRecord(i: number, overrides: Partial<RequestRecord> = {}, 
   const throttled = i % 17 === 9;
   const status = failed ? 400 : throttled ? 429 : 200;
   const streamed = i % 3 !== 0;
+  const inputTokens = 1_200 + (i % 23) * 530;
+  // Kiro reports its prompt-cache numbers for some answers: the later turns of a session mostly hit.
+  const cache = status === 200 && i % 2 === 0 ? { cacheReadTokens: Math.round(inputTokens * ((i % 10) / 10)), cacheWriteTokens: 100 + (i % 7) * 10 } : {};
   const record: RequestRecord = {
     id: `req-${String(i).padStart(5, '0')}`,
     startedAt: base + i * 1_700,
@@ -35,8 +38,9 @@ export function sampleRecord(i: number, overrides: Partial<RequestRecord> = {}, 
     stopReason: status === 200 ? (i % 4 === 0 ? 'tool_use' : 'end_turn') : undefined,
     ttftMs: status === 200 ? 420 + (i % 9) * 95 : undefined,
     durationMs: 900 + (i % 13) * 420,
-    inputTokens: 1_200 + (i % 23) * 530,
+    inputTokens,
     outputTokens: status === 200 ? 80 + (i % 19) * 41 : 0,
+    ...cache,
     credits: status === 200 ? Math.round((0.05 + (i % 5) * 0.07) * 100) / 100 : 0,
     repairs: i % 6 === 1 ? ['merged adjacent user messages', 'dropped empty text block'] : [],
     flags: { streamed, retried: i % 13 === 4, failedOver: i % 29 === 7, truncated: i % 31 === 3, repaired: i % 6 === 1 },

@@ -30,6 +30,9 @@ function stats(overrides: Partial<TrafficStats> = {}): TrafficStats {
     credits: 20.24,
     inputTokens: 812_000,
     outputTokens: 96_500,
+    cachedPromptTokens: 600_000,
+    cacheReadTokens: 450_000,
+    cacheWriteTokens: 90_000,
     p50: 2_100,
     p95: 5_400,
     creditsBefore: 0,
@@ -337,6 +340,30 @@ describe('traffic webview', () => {
 
     await page.send({ type: 'accounts', accounts: [] });
     expect(await page.page.textContent('.accounts')).toContain('No Kiro account yet');
+  });
+
+  it("shows Kiro's prompt-cache hit rate: a column, the details and the session header", async () => {
+    const page = await open();
+    const hit = sampleRecord(2, { inputTokens: 4_000, cacheReadTokens: 3_000, cacheWriteTokens: 500 });
+    const unreported = sampleRecord(1, { cacheReadTokens: undefined, cacheWriteTokens: undefined });
+    await page.send(snapshot([unreported, hit]));
+    const header = await page.page.$$eval('.thead .th', (nodes) => nodes.map((n) => n.textContent));
+    const column = header.indexOf('Cache');
+    expect(column).toBeGreaterThan(header.indexOf('In / out'));
+    const rows = await page.visibleRows();
+    expect(rows.map((r) => r.cells[column])).toEqual(['75%', '']);
+    expect(await page.page.getAttribute(`.tbody .tr[data-id="req-00002"] .col-cache`, 'title')).toBe(
+      "Prompt cache: 3000 of 4000 input tokens read from Kiro's cache, 500 written to it",
+    );
+    // 450k of the 600k prompt tokens Kiro reported on came from its cache.
+    expect(await page.page.textContent('.totals')).toContain('cache hit 75%');
+
+    await page.page.click('.tbody .tr[data-id="req-00002"]');
+    await page.send({ type: 'details', id: 'req-00002', details: toDetails(hit, 'off', redactor) });
+    expect(await page.page.textContent('.details-panel[data-tab="overview"]')).toContain('Prompt cache75% hit: 3000 tokens read, 500 written');
+    await page.page.click('.tbody .tr[data-id="req-00001"]');
+    await page.send({ type: 'details', id: 'req-00001', details: toDetails(unreported, 'off', redactor) });
+    expect(await page.page.textContent('.details-panel[data-tab="overview"]')).not.toContain('Prompt cache');
   });
 
   it('renders model text as text, never as markup', async () => {

@@ -3,6 +3,7 @@
 // response sent back. Bodies arrive already redacted by the host; only the active tab is drawn.
 
 import type { TrafficDetails, TrafficRow } from '../../../src/traffic/traffic-protocol';
+import { cacheHitRate } from '../../../src/traffic/traffic';
 import { codicon, el, setText } from './dom';
 import * as fmt from './format';
 import { DETAIL_TABS, type DetailTab } from './vscode';
@@ -188,6 +189,10 @@ export class DetailsPane {
     fact('Duration', fmt.duration(r.durationMs));
     if (r.inputTokens !== undefined || r.outputTokens !== undefined) {
       fact('Tokens in / out', `${r.inputTokens ?? '?'} / ${r.outputTokens ?? '?'}`);
+    }
+    const hit = cacheHitRate(r);
+    if (hit !== undefined) {
+      fact('Prompt cache', `${fmt.percent(hit)} hit: ${r.cacheReadTokens ?? 0} tokens read, ${r.cacheWriteTokens ?? 0} written`);
     }
     fact('Credits', fmt.credits(r.credits));
     const flags = Object.entries(r.flags)

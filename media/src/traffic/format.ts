@@ -39,6 +39,12 @@ export function count(n: number | undefined): string {
   return `${(n / 1_000_000).toFixed(1)}M`;
 }
 
+/** `87%` (a share from 0 to 1); '' when unknown. */
+export function percent(share: number | undefined): string {
+  if (share === undefined || !Number.isFinite(share)) return '';
+  return `${Math.round(share * 100)}%`;
+}
+
 /** Credits are fractional (0.03, 3.5). */
 export function credits(n: number | undefined): string {
   if (n === undefined) return '';

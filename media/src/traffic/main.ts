@@ -254,6 +254,7 @@ class TrafficApp {
       stats.inFlight ? `${stats.inFlight} in flight` : '',
       `${fmt.credits(stats.credits)} credits`,
       `${fmt.count(stats.inputTokens)} in / ${fmt.count(stats.outputTokens)} out tokens`,
+      stats.cachedPromptTokens > 0 ? `cache hit ${fmt.percent(stats.cacheReadTokens / stats.cachedPromptTokens)}` : '',
       stats.p50 !== undefined ? `p50 ${fmt.duration(stats.p50)} · p95 ${fmt.duration(stats.p95)}` : '',
     ];
     setText(this.totals, `Session: ${parts.filter(Boolean).join(' · ')}`);

@@ -3,6 +3,7 @@
 // thousand entries cost the same to scroll as ten.
 
 import type { TrafficRow } from '../../../src/traffic/traffic-protocol';
+import { cacheHitRate } from '../../../src/traffic/traffic';
 import { codicon, el, setText, toggleClass } from './dom';
 import * as fmt from './format';
 import { isFailedRow } from './model';
@@ -44,6 +45,16 @@ function tokens(row: TrafficRow): Cell {
   };
 }
 
+/** Kiro's prompt-cache hit rate; empty when Kiro reported no cache numbers. */
+function cache(row: TrafficRow): Cell {
+  const rate = cacheHitRate(row);
+  if (rate === undefined) return { text: '', title: 'Kiro reported no cache numbers for this request' };
+  return {
+    text: fmt.percent(rate),
+    title: `Prompt cache: ${row.cacheReadTokens ?? 0} of ${row.inputTokens ?? 0} input tokens read from Kiro's cache, ${row.cacheWriteTokens ?? 0} written to it`,
+  };
+}
+
 export const COLUMNS: readonly Column[] = [
   { id: 'time', title: 'Time', cell: (r) => ({ text: fmt.clockTime(r.startedAt), title: fmt.fullTime(r.startedAt) }) },
   { id: 'client', title: 'Client', cell: (r) => ({ text: r.client, title: `${r.client} · ${r.method} ${r.path}` }) },
@@ -55,6 +66,7 @@ export const COLUMNS: readonly Column[] = [
   { id: 'ttft', title: 'TTFT', numeric: true, cell: (r) => ({ text: fmt.duration(r.ttftMs), title: 'Time to first token' }) },
   { id: 'duration', title: 'Duration', numeric: true, cell: (r) => ({ text: fmt.duration(r.durationMs) }) },
   { id: 'tokens', title: 'In / out', numeric: true, cell: tokens },
+  { id: 'cache', title: 'Cache', numeric: true, cell: cache },
   { id: 'credits', title: 'Credits', numeric: true, cell: (r) => ({ text: fmt.credits(r.credits) }) },
   { id: 'flags', title: 'Flags' },
 ];

@@ -3,6 +3,12 @@
 // says why (a URL image, a PDF document, a server-side tool result…); `output_config.format` JSON
 // output is emulated by the bridge. Fields that change nothing upstream (cache_control, top_k,
 // service_tier, …) are accepted and ignored, as are unknown ones.
+//
+// Thinking blocks keep Kiro's signature so the reasoning goes back to Kiro as it gave it; the
+// bridge's own stand-in signature (on reasoning split from `<thinking>` text) is dropped, so that
+// reasoning goes back as text. `metadata.user_id` names Claude Code's session: its session part
+// keys the Kiro conversation id (kiro/request/ids.ts), so Kiro's prompt cache can hit.
+import { isStandInSignature } from './anthropic-output';
 import type {
   ChatMessage,
   ChatRequest,
@@ -36,7 +42,7 @@ const SERVER_TOOL_TYPE = /^(web_search|web_fetch|code_execution|mcp_toolset|tool
 /** Anthropic-defined client tools (bash, text_editor, computer, memory): no input_schema is sent. */
 const CLIENT_TOOL_TYPE = /^(bash|text_editor|str_replace_editor|str_replace_based_edit_tool|computer|memory)_\d+/;
 /** Block types of server tools that Kiro has no way to carry; dropped with a note. */
-const DROPPED_BLOCKS = new Set(['redacted_thinking', 'server_tool_use', 'web_search_tool_result', 'web_fetch_tool_result', 'code_execution_tool_result', 'bash_code_execution_tool_result', 'text_editor_code_execution_tool_result', 'mcp_tool_use', 'mcp_tool_result', 'container_upload', 'tool_search_tool_result']);
+const DROPPED_BLOCKS = new Set(['server_tool_use', 'web_search_tool_result', 'web_fetch_tool_result', 'code_execution_tool_result', 'bash_code_execution_tool_result', 'text_editor_code_execution_tool_result', 'mcp_tool_use', 'mcp_tool_result', 'container_upload', 'tool_search_tool_result']);
 
 type Json = Record<string, unknown>;
 
@@ -174,8 +180,11 @@ function contentBlock(block: unknown, path: string, role: 'user' | 'assistant', 
     }
     case 'thinking': {
       const thinking = str(block, 'thinking', path, true);
-      return { type: 'thinking', thinking };
+      const signature = str(block, 'signature', path, false);
+      return signature && !isStandInSignature(signature) ? { type: 'thinking', thinking, signature } : { type: 'thinking', thinking };
     }
+    case 'redacted_thinking':
+      return { type: 'redacted_thinking', data: str(block, 'data', path, true) };
     default:
       if (typeof kind === 'string' && DROPPED_BLOCKS.has(kind)) {
         notes.push(`dropped a ${kind} block (${path}): Kiro cannot carry it`);
@@ -310,6 +319,28 @@ function stopSequences(value: unknown): string[] {
 }
 
 /**
+ * The session a `metadata.user_id` names. Claude Code sends `user_<hash>_account_<uuid>_session_<uuid>`
+ * (the account part may be empty), newer versions a JSON object with `session_id`; only the
+ * session part is the conversation, so only it keys the conversation id. Anything else is used
+ * whole.
+ */
+export function sessionOfUserId(userId: string): string {
+  const trimmed = userId.trim();
+  if (trimmed.startsWith('{')) {
+    try {
+      const parsed: unknown = JSON.parse(trimmed);
+      const session = isObject(parsed) ? parsed.session_id : undefined;
+      if (typeof session === 'string' && session) return session;
+    } catch {
+      // not JSON after all: the string itself is the key
+    }
+    return trimmed;
+  }
+  const match = /_session_([^_\s]+)$/.exec(trimmed);
+  return match ? match[1]! : trimmed;
+}
+
+/**
  * `output_config.format` (or `output_format`, its deprecated beta name): a JSON Schema the answer
  * must match. Kiro cannot constrain its output; the bridge emulates it (bridge/pipeline/structured-output).
  */
@@ -340,7 +371,7 @@ function sessionKey(metadata: unknown): string | undefined {
   const userId = metadata.user_id;
   if (userId === undefined || userId === null) return undefined;
   if (typeof userId !== 'string') fail('metadata.user_id', 'Input should be a valid string');
-  return userId || undefined;
+  return userId.trim() ? sessionOfUserId(userId) : undefined;
 }
 
 /** Validates and maps a `POST /v1/messages` body. */

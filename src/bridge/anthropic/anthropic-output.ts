@@ -18,6 +18,7 @@ import { SseStreamWriter, sseEvent, type StreamSink } from '../http/sse';
 export type AnthropicContentBlock =
   | { type: 'text'; text: string }
   | { type: 'thinking'; thinking: string; signature: string }
+  | { type: 'redacted_thinking'; data: string }
   | { type: 'tool_use'; id: string; name: string; input: unknown };
 
 export type AnthropicDelta =
@@ -27,8 +28,9 @@ export type AnthropicDelta =
   | { type: 'input_json_delta'; partial_json: string };
 
 export interface AnthropicUsage {
+  /** Prompt tokens not read from or written to the cache (the API's meaning). */
   input_tokens: number;
-  /** Kiro has no prompt cache; reported as 0 like the API does for uncached requests. */
+  /** Kiro's cache numbers when it reports them; 0 otherwise, as the API says for an uncached prompt. */
   cache_creation_input_tokens: number;
   cache_read_input_tokens: number;
   output_tokens: number;
@@ -86,14 +88,23 @@ export function newMessageId(): string {
   return id;
 }
 
+/** How the bridge's own stand-in signatures start (see thinkingSignature). */
+export const STAND_IN_SIGNATURE_PREFIX = 'kiro-bridge.';
+
 /**
- * Kiro gives no thinking signature, and clients (Claude Code among them) keep and resend thinking
- * blocks only when they carry one. We send a synthetic, recognisable one: `kiro-bridge.` + a
- * digest of the thinking text. It would not verify at Anthropic (nothing Kiro produces could);
- * our own request converter ignores signatures and sends the thinking back as tagged text.
+ * The signature of a thinking block Kiro did not sign: reasoning the bridge split out of
+ * `<thinking>` text (or native reasoning whose signature never came). Clients (Claude Code among
+ * them) keep and resend thinking blocks only when they carry a signature, so this is a
+ * recognisable stand-in: `kiro-bridge.` + a digest of the text. The request parser knows it and
+ * sends such thinking back as tagged text; only Kiro's real signatures go back as signatures.
  */
 export function thinkingSignature(thinking: string): string {
-  return `kiro-bridge.${createHash('sha256').update(thinking).digest('base64url')}`;
+  return `${STAND_IN_SIGNATURE_PREFIX}${createHash('sha256').update(thinking).digest('base64url')}`;
+}
+
+/** A signature the bridge made up (never one Kiro issued). */
+export function isStandInSignature(signature: string): boolean {
+  return signature.startsWith(STAND_IN_SIGNATURE_PREFIX);
 }
 
 const ERROR_TABLE: Record<ErrorClass, { status: number; type: AnthropicErrorType }> = {
@@ -102,6 +113,8 @@ const ERROR_TABLE: Record<ErrorClass, { status: number; type: AnthropicErrorType
   bad_request: { status: 400, type: 'invalid_request_error' },
   model_unavailable: { status: 404, type: 'not_found_error' },
   token_expired: { status: 401, type: 'authentication_error' },
+  // The account's profile, not the client's request or key: a permission problem to fix in Kiro.
+  profile_rejected: { status: 403, type: 'permission_error' },
   needs_sign_in: { status: 401, type: 'authentication_error' },
   account_suspended: { status: 403, type: 'permission_error' },
   quota_exhausted: { status: 429, type: 'rate_limit_error' },
@@ -147,9 +160,11 @@ export interface AnthropicOutputMeta extends OutputBase {
   messageId: string;
 }
 
-/** Usage as the API reports it. */
-export function anthropicUsage(inputTokens: number, outputTokens: number): AnthropicUsage {
-  return { input_tokens: inputTokens, cache_creation_input_tokens: 0, cache_read_input_tokens: 0, output_tokens: outputTokens };
+/** Usage as the API reports it: uncached prompt tokens, the cache's share, and the output. */
+export function anthropicUsage(inputTokens: number, outputTokens: number, cache: { read?: number; write?: number } = {}): AnthropicUsage {
+  const read = cache.read ?? 0;
+  const write = cache.write ?? 0;
+  return { input_tokens: Math.max(0, inputTokens - read - write), cache_creation_input_tokens: write, cache_read_input_tokens: read, output_tokens: outputTokens };
 }
 
 type BlockOp =
@@ -174,7 +189,7 @@ class BlockTracker {
   }
 
   usage(): AnthropicUsage {
-    return anthropicUsage(this.meter.inputTokens, this.meter.outputTokens);
+    return anthropicUsage(this.meter.inputTokens, this.meter.outputTokens, { read: this.meter.cacheReadTokens, write: this.meter.cacheWriteTokens });
   }
 
   /** Applies a content or usage event; finish/error are the caller's. */
@@ -225,17 +240,44 @@ class BlockTracker {
         ops.push({ op: 'stop', index: tool.index, block: { type: 'tool_use', id: tool.id, name: tool.name, input: event.input } });
         return;
       }
+      case 'thinking_signature': {
+        // Kiro's signature ends its reasoning block; one that comes alone signs an empty block.
+        if (this.open?.kind !== 'thinking') {
+          this.close(ops);
+          const index = this.nextIndex++;
+          this.open = { kind: 'thinking', index, parts: [] };
+          ops.push({ op: 'start', index, block: { type: 'thinking', thinking: '', signature: '' } });
+        }
+        this.close(ops, event.signature);
+        return;
+      }
+      case 'redacted_thinking': {
+        this.close(ops);
+        const index = this.nextIndex++;
+        const block: AnthropicContentBlock = { type: 'redacted_thinking', data: event.data };
+        // The API sends a redacted block whole in its content_block_start, with no deltas.
+        ops.push({ op: 'start', index, block });
+        ops.push({ op: 'stop', index, block });
+        return;
+      }
       case 'usage':
         this.meter.observe(event);
         return;
       case 'finish':
       case 'error':
         return;
+      default: {
+        const _exhaustive: never = event;
+        return _exhaustive;
+      }
     }
   }
 
-  /** Closes the open block, if any (a tool block can only be closed by its tool_end). */
-  close(ops: BlockOp[]): void {
+  /**
+   * Closes the open block, if any (a tool block can only be closed by its tool_end). A thinking
+   * block gets Kiro's `signature` when it has one, else the bridge's stand-in.
+   */
+  close(ops: BlockOp[], signature?: string): void {
     const open = this.open;
     if (!open) return;
     if (open.kind === 'tool') {
@@ -243,13 +285,14 @@ class BlockTracker {
     }
     this.open = undefined;
     const text = open.parts.join('');
-    this.meter.text(text);
     if (open.kind === 'text') {
+      this.meter.text(text);
       ops.push({ op: 'stop', index: open.index, block: { type: 'text', text } });
     } else {
-      const signature = thinkingSignature(text);
-      ops.push({ op: 'delta', index: open.index, delta: { type: 'signature_delta', signature } });
-      ops.push({ op: 'stop', index: open.index, block: { type: 'thinking', thinking: text, signature } });
+      this.meter.reasoning(text);
+      const signed = signature ?? thinkingSignature(text);
+      ops.push({ op: 'delta', index: open.index, delta: { type: 'signature_delta', signature: signed } });
+      ops.push({ op: 'stop', index: open.index, block: { type: 'thinking', thinking: text, signature: signed } });
     }
   }
 
@@ -351,8 +394,9 @@ export class AnthropicStreamWriter extends SseStreamWriter<BlockOp, AnthropicErr
     super(sink, new BlockTracker(meta));
   }
 
+  /** The opening goes out before Kiro answers: it carries the bridge's estimate of the prompt. */
   protected opening(): string {
-    return messageStartEvent(this.meta, this.tracker.meter.inputTokens);
+    return messageStartEvent(this.meta, this.meta.inputTokens);
   }
 
   protected pingChunk(): string {

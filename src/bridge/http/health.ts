@@ -1,6 +1,6 @@
 // GET /health: who is listening on this port. No key needed and no secrets in it: another VS Code
 // window uses it to recognise a bridge that is already running, and scripts use it as a probe.
-import type { AccountProvider } from '../../kiro/accounts/account';
+import type { AccountProvider } from '../../kiro/accounts/account-pool';
 import { version } from '../../../package.json';
 
 export interface HealthAnswer {

@@ -3,6 +3,9 @@
 //   Anthropic: { type: "model", id, display_name, created_at } in { data, has_more, first_id, last_id }
 //   OpenAI:    { id, object: "model", created, owned_by }       in { object: "list", data }
 // Anthropic's pagination (limit, after_id, before_id) is honoured; without it every model is listed.
+// Models are plan-gated on Kiro's side: the list is the union of what the usable accounts report,
+// and each entry names the accounts that offer it (`kiro_accounts`, an extra field both APIs'
+// clients ignore).
 import type { ServerResponse } from 'node:http';
 import { modelCatalog, type ModelCatalogEntry } from '../../kiro/models';
 import type { BridgeConfig } from '../config';
@@ -21,9 +24,15 @@ export interface ModelEntry {
   kiro_model: string;
   context_window: number;
   thinking: boolean;
+  /** Labels of the usable accounts whose Kiro model list names `kiro_model` (when any list is known). */
+  kiro_accounts?: string[];
 }
 
-function toEntry(model: ModelCatalogEntry): ModelEntry {
+/** Per Kiro model id, the labels of the accounts that offer it. */
+export type ModelAccounts = ReadonlyMap<string, readonly string[]>;
+
+function toEntry(model: ModelCatalogEntry, accounts: ModelAccounts | undefined): ModelEntry {
+  const offeredBy = accounts?.get(model.kiroModel);
   return {
     type: 'model',
     id: model.id,
@@ -35,6 +44,7 @@ function toEntry(model: ModelCatalogEntry): ModelEntry {
     kiro_model: model.kiroModel,
     context_window: model.contextWindow,
     thinking: model.thinking,
+    ...(accounts ? { kiro_accounts: [...(offeredBy ?? [])] } : {}),
   };
 }
 
@@ -43,12 +53,14 @@ function toEntry(model: ModelCatalogEntry): ModelEntry {
  * ListAvailableModels and INVALID_MODEL_ID answers) only those are listed; without it (no list
  * known yet) every model the bridge knows.
  */
-export function modelEntries(config: Pick<BridgeConfig, 'modelAliases'>, available?: ReadonlySet<string>): ModelEntry[] {
-  return modelCatalog(available, { aliases: config.modelAliases }).map(toEntry);
+export function modelEntries(config: Pick<BridgeConfig, 'modelAliases'>, available?: ReadonlySet<string>, accounts?: ModelAccounts): ModelEntry[] {
+  // Which accounts offer a model is told only when some account's list is known.
+  const known = accounts && accounts.size > 0 ? accounts : undefined;
+  return modelCatalog(available, { aliases: config.modelAliases }).map((model) => toEntry(model, known));
 }
 
-export function handleListModels(res: ServerResponse, query: URLSearchParams, config: BridgeConfig, available?: ReadonlySet<string>): number {
-  const all = modelEntries(config, available);
+export function handleListModels(res: ServerResponse, query: URLSearchParams, config: BridgeConfig, available?: ReadonlySet<string>, accounts?: ModelAccounts): number {
+  const all = modelEntries(config, available, accounts);
   const limitText = query.get('limit');
   let items = all;
   const afterId = query.get('after_id');
@@ -85,8 +97,8 @@ export function handleListModels(res: ServerResponse, query: URLSearchParams, co
   return 200;
 }
 
-export function handleGetModel(res: ServerResponse, id: string, config: BridgeConfig, available?: ReadonlySet<string>): number {
-  const model = modelEntries(config, available).find((m) => m.id === id);
+export function handleGetModel(res: ServerResponse, id: string, config: BridgeConfig, available?: ReadonlySet<string>, accounts?: ModelAccounts): number {
+  const model = modelEntries(config, available, accounts).find((m) => m.id === id);
   if (!model) {
     sendAnthropicError(res, { status: 404, type: 'not_found_error', message: `model: no model named "${id.slice(0, 200)}"` });
     return 404;
@@ -101,12 +113,21 @@ export const modelRoutes: BridgeRoute[] = [
     path: '/v1/models',
     api: 'models',
     handle: ({ req, res, trace, context }) =>
-      trace.finish(handleListModels(res, new URLSearchParams((req.url ?? '').split('?')[1] ?? ''), context.config(), context.accounts.availableModels())),
+      trace.finish(
+        handleListModels(
+          res,
+          new URLSearchParams((req.url ?? '').split('?')[1] ?? ''),
+          context.config(),
+          context.accounts.availableModels(),
+          context.accounts.modelAccounts?.(),
+        ),
+      ),
   },
   {
     method: 'GET',
     path: '/v1/models/:id',
     api: 'models',
-    handle: ({ req, res, trace, context }) => trace.finish(handleGetModel(res, String(req.params.id), context.config(), context.accounts.availableModels())),
+    handle: ({ req, res, trace, context }) =>
+      trace.finish(handleGetModel(res, String(req.params.id), context.config(), context.accounts.availableModels(), context.accounts.modelAccounts?.())),
   },
 ];

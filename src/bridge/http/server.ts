@@ -15,7 +15,7 @@ import { Disposable } from '../../common/disposable';
 import { nullLogger, type Logger } from '../../common/logger';
 import { defaultRedactor, type Redactor } from '../../common/redact';
 import { nullTrafficSink, type TrafficSink } from '../../traffic/traffic';
-import type { AccountProvider } from '../../kiro/accounts/account';
+import type { AccountProvider } from '../../kiro/accounts/account-pool';
 import { TokenCounter } from '../../kiro/tokens';
 import type { BridgeConfig } from '../config';
 import { ABORT_CLIENT_GONE, ABORT_SHUTDOWN, type BridgeContext, type BridgeRoute, type ErrorWriter, type RouteCall, type RouteFailure } from '../context';

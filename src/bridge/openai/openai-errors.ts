@@ -59,6 +59,7 @@ const ERROR_TABLE: Record<ErrorClass, { status: number; type: OpenAIErrorType; c
   // Kiro rejected the account's token, not the client's key: a code that says so, so no client
   // tells its user that their (bridge) API key is wrong.
   token_expired: { status: 401, type: 'authentication_error', code: 'kiro_token_rejected' },
+  profile_rejected: { status: 403, type: 'permission_error', code: 'kiro_profile_rejected' },
   needs_sign_in: { status: 401, type: 'authentication_error', code: 'kiro_sign_in_required' },
   account_suspended: { status: 403, type: 'permission_error', code: 'kiro_account_suspended' },
   quota_exhausted: { status: 429, type: 'insufficient_quota', code: 'insufficient_quota' },

@@ -8,7 +8,7 @@
 // Messages: `system` and `developer` messages become the system prompt (in order); `tool`
 // messages become tool results in a user turn (kiro/request/convert pairs them with the calls they
 // answer, merges turns and repairs what Kiro would reject, listing each repair).
-import type { ChatMessage, ChatRequest, ContentBlock, ImageBlock, TextBlock, ToolDefinition } from '../../kiro/types';
+import type { ChatMessage, ChatRequest, ContentBlock, ImageBlock, TextBlock, ThinkingBlock, ToolDefinition } from '../../kiro/types';
 import {
   bodyAndModel,
   bool,
@@ -102,28 +102,36 @@ function toolArguments(raw: string, path: string, notes: string[]): unknown {
 }
 
 /**
- * OpenRouter-style `reasoning_details` kept by Cline and Roo Code from an earlier provider: the
- * readable entries as text; encrypted ones only that provider can read (dropped with a note).
+ * OpenRouter-style `reasoning_details`: what the bridge sends with Kiro's native reasoning
+ * (`reasoning.text` with Kiro's signature), and what Cline and Roo Code keep from an earlier
+ * provider. Signed entries go back to Kiro as they are; the readable rest is one text; encrypted
+ * entries only their provider can read (dropped with a note).
  */
-function reasoningDetailsText(details: unknown, path: string, notes: string[]): string | undefined {
-  if (!Array.isArray(details)) return undefined;
+function reasoningDetails(details: unknown, path: string, notes: string[]): { signed: ThinkingBlock[]; text?: string } {
+  const signed: ThinkingBlock[] = [];
+  if (!Array.isArray(details)) return { signed };
   const texts: string[] = [];
   let encrypted = 0;
   for (const detail of details) {
     if (!isObject(detail)) continue;
-    if (typeof detail.text === 'string' && detail.text) texts.push(detail.text);
+    const signature = typeof detail.signature === 'string' && detail.signature ? detail.signature : undefined;
+    if (detail.type === 'reasoning.text' && signature) signed.push({ type: 'thinking', thinking: typeof detail.text === 'string' ? detail.text : '', signature });
+    else if (typeof detail.text === 'string' && detail.text) texts.push(detail.text);
     else if (typeof detail.summary === 'string' && detail.summary) texts.push(detail.summary);
     else if (present(detail.data)) encrypted++;
   }
   if (encrypted > 0) notes.push(`${path}.reasoning_details: ${encrypted} encrypted entr${encrypted === 1 ? 'y was' : 'ies were'} dropped (only the provider that wrote them can read them)`);
-  return texts.length > 0 ? texts.join('\n\n') : undefined;
+  return texts.length > 0 ? { signed, text: texts.join('\n\n') } : { signed };
 }
 
 function assistantMessage(message: Json, path: string, notes: string[]): ChatMessage {
   const content: ContentBlock[] = [];
-  // Reasoning a client sends back (DeepSeek-style `reasoning_content`, `reasoning`, or
-  // OpenRouter-style `reasoning_details`).
-  const reasoning = firstString(message, ['reasoning_content', 'reasoning']) ?? reasoningDetailsText(message.reasoning_details, path, notes);
+  // Reasoning a client sends back: Kiro's signed reasoning in OpenRouter-style
+  // `reasoning_details` (as the bridge sent it) goes back to Kiro unchanged; otherwise
+  // DeepSeek-style `reasoning_content`, `reasoning`, or the readable `reasoning_details`.
+  const details = reasoningDetails(message.reasoning_details, path, notes);
+  const reasoning = details.signed.length > 0 ? details.text : (firstString(message, ['reasoning_content', 'reasoning']) ?? details.text);
+  content.push(...details.signed);
   if (reasoning) content.push({ type: 'thinking', thinking: reasoning });
   if (present(message.content)) {
     for (const text of textParts(message.content, `${path}.content`, 'assistant')) if (text) content.push({ type: 'text', text });

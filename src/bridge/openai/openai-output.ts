@@ -6,6 +6,12 @@
 //
 // Both outputs run the same tracker, so a stream accumulated by a client equals the
 // non-streaming completion built from the same events.
+//
+// Kiro's native reasoning keeps its signature (and withheld reasoning its data) in
+// `reasoning_details`, OpenRouter's field, which clients built for it (the AI SDK's OpenRouter
+// provider, Cline, Roo and Kilo Code) keep and send back unchanged; the reasoning text is also in
+// `reasoning_content`, the field DeepSeek-style clients read. Each detail goes out once, whole,
+// when its block ends.
 import { randomBytes } from 'node:crypto';
 import { defaultRedactor, type Redactor } from '../../common/redact';
 import { KiroError } from '../../kiro/errors';
@@ -25,20 +31,28 @@ export interface ChatToolCall {
 }
 
 export interface ChatUsage {
+  /** Every prompt token, cached or not (the API's meaning). */
   prompt_tokens: number;
   completion_tokens: number;
   total_tokens: number;
-  /** Kiro has no prompt cache: 0, as the API reports for uncached prompts. */
+  /** Prompt tokens Kiro read from its cache when it reports them; 0 otherwise, as for an uncached prompt. */
   prompt_tokens_details: { cached_tokens: number };
   completion_tokens_details: { reasoning_tokens: number };
 }
+
+/** OpenRouter's `reasoning_details` entries: signed reasoning text, or withheld (encrypted) reasoning. */
+export type ReasoningDetail =
+  | { type: 'reasoning.text'; text: string; signature: string | null; format: 'unknown'; index: number }
+  | { type: 'reasoning.encrypted'; data: string; format: 'unknown'; index: number };
 
 export interface ChatCompletionMessage {
   role: 'assistant';
   content: string | null;
   refusal: null;
-  /** The model's reasoning when thinking was on (the field DeepSeek-style clients read). */
+  /** The model's reasoning (the field DeepSeek-style clients read). */
   reasoning_content?: string;
+  /** Kiro's native reasoning with its signature, to be sent back unchanged. */
+  reasoning_details?: ReasoningDetail[];
   tool_calls?: ChatToolCall[];
 }
 
@@ -57,6 +71,7 @@ export interface ChatDelta {
   content?: string;
   refusal?: null;
   reasoning_content?: string;
+  reasoning_details?: ReasoningDetail[];
   tool_calls?: { index: number; id?: string; type?: 'function'; function: { name?: string; arguments: string } }[];
 }
 
@@ -100,6 +115,7 @@ class ChatTracker {
   readonly meter: UsageMeter;
   readonly content: string[] = [];
   readonly reasoning: string[] = [];
+  readonly details: ReasoningDetail[] = [];
   readonly calls: ChatToolCall[] = [];
   private run: Run | undefined;
   private tool: OpenTool | undefined;
@@ -157,13 +173,34 @@ class ChatTracker {
         this.tool = undefined;
         return;
       }
+      case 'thinking_signature': {
+        if (this.tool) throw new KiroError('internal', `a reasoning signature arrived inside tool call ${this.tool.id}`);
+        const text = this.run?.kind === 'reasoning' ? this.run.parts.join('') : '';
+        this.closeRun();
+        this.addDetail({ type: 'reasoning.text', text, signature: event.signature, format: 'unknown', index: this.details.length }, deltas);
+        return;
+      }
+      case 'redacted_thinking':
+        if (this.tool) throw new KiroError('internal', `redacted reasoning arrived inside tool call ${this.tool.id}`);
+        this.closeRun();
+        this.addDetail({ type: 'reasoning.encrypted', data: event.data, format: 'unknown', index: this.details.length }, deltas);
+        return;
       case 'usage':
         this.meter.observe(event);
         return;
       case 'finish':
       case 'error':
         return;
+      default: {
+        const _exhaustive: never = event;
+        return _exhaustive;
+      }
     }
+  }
+
+  private addDetail(detail: ReasoningDetail, deltas: ChatDelta[]): void {
+    this.details.push(detail);
+    deltas.push({ reasoning_details: [detail] });
   }
 
   /** The answer is complete: count the open run. A tool call still open is our bug. */
@@ -173,12 +210,12 @@ class ChatTracker {
   }
 
   usage(): ChatUsage {
-    const { inputTokens, outputTokens, reasoningTokens } = this.meter;
+    const { inputTokens, outputTokens, reasoningTokens, cacheReadTokens } = this.meter;
     return {
       prompt_tokens: inputTokens,
       completion_tokens: outputTokens,
       total_tokens: inputTokens + outputTokens,
-      prompt_tokens_details: { cached_tokens: 0 },
+      prompt_tokens_details: { cached_tokens: cacheReadTokens ?? 0 },
       completion_tokens_details: { reasoning_tokens: reasoningTokens },
     };
   }
@@ -294,6 +331,7 @@ export function buildChatCompletion(events: readonly OutputEvent[], meta: OpenAI
     refusal: null,
   };
   if (tracker.reasoning.length > 0) message.reasoning_content = tracker.reasoning.join('');
+  if (tracker.details.length > 0) message.reasoning_details = tracker.details;
   if (tracker.calls.length > 0) message.tool_calls = tracker.calls;
   const body: ChatCompletion = {
     id: meta.id,

@@ -10,7 +10,15 @@ import { OpenAIRequestError, openaiErrorFor, sendOpenAIError, sendOpenAIRouteErr
 import { parseChatCompletionRequest } from './openai-input';
 import { ChatCompletionStreamWriter, buildChatCompletion, newChatCompletionId } from './openai-output';
 import { parseResponsesRequest } from '../responses/responses-input';
-import { ResponsesStreamWriter, buildResponse, newResponseId, outputAsMessage, type ResponseObject, type ResponsesOutputMeta } from '../responses/responses-output';
+import {
+  ResponsesStreamWriter,
+  buildResponse,
+  newResponseId,
+  outputAsMessage,
+  type ResponseObject,
+  type ResponseOutputItem,
+  type ResponsesOutputMeta,
+} from '../responses/responses-output';
 import type { ResponsesStore } from '../responses/responses-store';
 
 const nowSeconds = () => Math.floor(Date.now() / 1000);
@@ -49,27 +57,40 @@ export function responsesApi(store: ResponsesStore | undefined): ChatApi {
         previous: store ? (id) => store.get(id) : undefined,
         item: store ? (id) => store.item(id) : undefined,
       });
-      const { request, echo, customTools, namespacedTools, inputSystem } = parsed;
+      const { request, echo, customTools, namespacedTools, inputSystem, encryptedReasoning } = parsed;
       const id = newResponseId();
       const created = nowSeconds();
-      const meta = (base: Parameters<Exchange['build']>[1]): ResponsesOutputMeta => ({ ...base, id, created, echo, customTools, namespacedTools });
-      let final: ResponseObject | undefined;
-      let writer: ResponsesStreamWriter | undefined;
+      // The conversation so far, with this answer as its last turn, for previous_response_id and
+      // item_reference. A stream keeps it as it sends response.completed (the client may refer to
+      // it at once); a JSON answer as it is sent. The items are kept as the bridge holds them
+      // (reasoning with its envelope), so Kiro's signatures survive either way of referring back.
+      const remember = (response: ResponseObject, items: readonly ResponseOutputItem[]) => {
+        if (!store || !echo.store || response.status === 'failed') return;
+        store.put({ id, system: inputSystem, messages: [...request.messages, outputAsMessage(items)], response, items });
+      };
+      const meta = (base: Parameters<Exchange['build']>[1], onFinal?: ResponsesOutputMeta['onFinal']): ResponsesOutputMeta => ({
+        ...base,
+        id,
+        created,
+        echo,
+        customTools,
+        namespacedTools,
+        encryptedReasoning,
+        onFinal,
+      });
+      let final: { response: ResponseObject; items: readonly ResponseOutputItem[] } | undefined;
       return {
         request,
         notes: parsed.notes,
         thinkingOff: parsed.thinkingOff,
-        streamWriter: (sink, base, redactor) => (writer = new ResponsesStreamWriter(sink, meta(base), redactor)),
+        streamWriter: (sink, base, redactor) => new ResponsesStreamWriter(sink, meta(base, remember), redactor),
         build: (events, base) => {
           const built = buildResponse(events, meta(base));
-          final = built.body;
+          final = { response: built.body, items: built.items };
           return built;
         },
         delivered: () => {
-          const response = final ?? writer?.response;
-          if (!store || !echo.store || !response || response.status === 'failed') return;
-          // The conversation so far, with this answer as its last turn, for previous_response_id.
-          store.put({ id, system: inputSystem, messages: [...request.messages, outputAsMessage(response.output)], response, items: response.output });
+          if (final) remember(final.response, final.items);
         },
       };
     },

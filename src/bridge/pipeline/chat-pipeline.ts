@@ -272,6 +272,8 @@ function endStream(res: ServerResponse, writer: ApiStreamWriter, exchange: Excha
     inputTokens: usage.inputTokens,
     outputTokens: usage.outputTokens,
     credits: usage.credits,
+    cacheReadTokens: usage.cacheReadTokens,
+    cacheWriteTokens: usage.cacheWriteTokens,
     flags: { truncated: outcome !== undefined && 'reason' in outcome && outcome.reason === 'max_tokens' },
   });
   res.end();
@@ -336,6 +338,8 @@ function sendAnswer(api: ChatApi, res: ServerResponse, events: readonly OutputEv
     inputTokens: answer.inputTokens,
     outputTokens: answer.outputTokens,
     credits: answer.credits,
+    cacheReadTokens: answer.cacheReadTokens,
+    cacheWriteTokens: answer.cacheWriteTokens,
     flags: { truncated: answer.stopReason === 'max_tokens' },
   });
   trace.captureResponse(answer.body);

@@ -21,7 +21,8 @@
 import { InvalidRequestError } from '../anthropic/anthropic-input';
 import { KiroError } from '../../kiro/errors';
 import { MESSAGE_OVERHEAD } from '../../kiro/tokens';
-import type { ChatRequest, OutputEvent, ResponseFormat } from '../../kiro/types';
+import { promptTokens } from '../../kiro/metering';
+import type { ChatRequest, OutputEvent, ResponseFormat, TokenUsage } from '../../kiro/types';
 import type { RequestTrace } from '../traffic';
 import { extractJson, truncatedJson, type JsonCandidate } from './json-extract';
 import { SchemaCompileError, schemaValidator, type SchemaValidator } from './json-schema-validator';
@@ -48,10 +49,14 @@ interface Attempt {
   events: OutputEvent[];
   text: string;
   thinking: string;
+  /** The reasoning as it came: thinking, Kiro's signatures, redacted blocks (what the client gets). */
+  reasoning: Extract<OutputEvent, { type: 'thinking' | 'thinking_signature' | 'redacted_thinking' }>[];
   finish: Finish;
   toolCalls: boolean;
   credits?: number;
   contextUsagePercentage?: number;
+  /** Kiro's own token counts of this call, when it sent them. */
+  tokens?: TokenUsage;
 }
 
 type Verdict =
@@ -129,9 +134,11 @@ async function collect(opened: Opened, io: StructuredIo): Promise<Attempt> {
   });
   let text = '';
   let thinking = '';
+  const reasoning: Attempt['reasoning'] = [];
   let toolCalls = false;
   let credits: number | undefined;
   let contextUsagePercentage: number | undefined;
+  let tokens: TokenUsage | undefined;
   for (const event of events) {
     switch (event.type) {
       case 'text':
@@ -139,6 +146,11 @@ async function collect(opened: Opened, io: StructuredIo): Promise<Attempt> {
         break;
       case 'thinking':
         thinking += event.text;
+        reasoning.push(event);
+        break;
+      case 'thinking_signature':
+      case 'redacted_thinking':
+        reasoning.push(event);
         break;
       case 'tool_start':
         toolCalls = true;
@@ -149,11 +161,12 @@ async function collect(opened: Opened, io: StructuredIo): Promise<Attempt> {
       case 'usage':
         if (event.credits !== undefined) credits = event.credits;
         if (event.contextUsagePercentage !== undefined) contextUsagePercentage = event.contextUsagePercentage;
+        if (event.tokens !== undefined) tokens = { ...tokens, ...event.tokens };
         break;
       case 'error':
         throw event.error;
       case 'finish':
-        return { events, text, thinking, finish: event, toolCalls, credits, contextUsagePercentage };
+        return { events, text, thinking, reasoning, finish: event, toolCalls, credits, contextUsagePercentage, tokens };
       default: {
         const _exhaustive: never = event;
         throw new KiroError('internal', `unknown output event ${JSON.stringify(_exhaustive)}`);
@@ -206,28 +219,37 @@ export function textPieces(text: string): string[] {
  */
 function answerEvents(accepted: Attempt, verdict: Exclude<Verdict, { kind: 'invalid' }>, discarded: readonly Attempt[], appendedInput: number, io: StructuredIo): OutputEvent[] {
   const count = io.base.countTokens;
+  // Kiro's own counts of a call win over its context percentage, which wins over the estimate.
+  const reportedInput = (attempt: Attempt) =>
+    attempt.tokens && (attempt.tokens.uncachedInputTokens !== undefined || attempt.tokens.cacheReadInputTokens !== undefined || attempt.tokens.cacheWriteInputTokens !== undefined)
+      ? promptTokens(attempt.tokens)
+      : undefined;
   const inputOf = (attempt: Attempt) =>
-    attempt.contextUsagePercentage !== undefined && io.base.contextWindow
-      ? Math.round((attempt.contextUsagePercentage * io.base.contextWindow) / 100)
-      : io.base.inputTokens;
+    reportedInput(attempt) ??
+    (attempt.contextUsagePercentage !== undefined && io.base.contextWindow ? Math.round((attempt.contextUsagePercentage * io.base.contextWindow) / 100) : io.base.inputTokens);
+  const reportedOutput = (attempt: Attempt) => attempt.tokens?.outputTokens;
   const unseen = { inputTokens: 0, outputTokens: 0, reasoningTokens: 0 };
   for (const attempt of discarded) {
     unseen.inputTokens += inputOf(attempt);
     const reasoning = count(attempt.thinking);
-    unseen.reasoningTokens += reasoning;
-    unseen.outputTokens += reasoning + count(attempt.text);
+    const output = reportedOutput(attempt) ?? reasoning + count(attempt.text);
+    unseen.reasoningTokens += Math.min(reasoning, output);
+    unseen.outputTokens += output;
   }
   // The meter estimates the prompt as the client's; a retry's prompt also holds the appended turns.
-  if (discarded.length > 0 && accepted.contextUsagePercentage === undefined) unseen.inputTokens += appendedInput;
+  if (discarded.length > 0 && accepted.contextUsagePercentage === undefined && reportedInput(accepted) === undefined) unseen.inputTokens += appendedInput;
+  // Kiro's count of the accepted call already holds all of its text, what the client does not see too.
+  const hiddenText = (text: string) => (reportedOutput(accepted) === undefined ? count(text) : 0);
 
   const usage: OutputEvent = { type: 'usage', unseen };
+  if (accepted.tokens !== undefined) usage.tokens = accepted.tokens;
   const credits = totalCredits([...discarded, accepted]);
   if (credits !== undefined) usage.credits = credits;
 
   if (verdict.kind === 'tools') {
     // Clients parse every text block of a structured answer as the JSON: text beside tool calls goes.
     if (accepted.text.trim() !== '') {
-      unseen.outputTokens += count(accepted.text);
+      unseen.outputTokens += hiddenText(accepted.text);
       io.trace.addRepairs([`structured output: ${accepted.text.length} characters of text beside the tool call${discarded.length ? ' (second answer)' : ''} dropped; only the final JSON answer is text`]);
     }
     // The attempt's own usage events come first; this one adds to them and sets the credits total.
@@ -245,10 +267,10 @@ function answerEvents(accepted: Attempt, verdict: Exclude<Verdict, { kind: 'inva
   if (verdict.kind === 'truncated') {
     io.trace.addRepairs(["structured output: the answer was cut at Kiro's output limit; sent unvalidated with stop reason max_tokens"]);
   }
-  unseen.outputTokens += Math.max(0, count(accepted.text) - count(json));
+  unseen.outputTokens += Math.max(0, hiddenText(accepted.text) - hiddenText(json));
   if (accepted.contextUsagePercentage !== undefined) usage.contextUsagePercentage = accepted.contextUsagePercentage;
-  const events: OutputEvent[] = [];
-  if (accepted.thinking) events.push({ type: 'thinking', text: accepted.thinking });
+  // The reasoning as Kiro sent it: its signatures and redacted blocks go to the client too.
+  const events: OutputEvent[] = [...accepted.reasoning];
   for (const piece of textPieces(json)) events.push({ type: 'text', text: piece });
   events.push(usage, accepted.finish);
   return events;

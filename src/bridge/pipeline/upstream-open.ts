@@ -4,6 +4,12 @@
 // events. An error as the very first event (an in-stream AccessDenied, throttling…) still counts
 // as the attempt failing, so it is answerable with a real HTTP error and may go to another
 // account. Once this returns, the answer may reach the client: nothing is retried after that.
+//
+// Kiro signs its reasoning for the account (and conversation) it answered; replayed elsewhere, the
+// signature is refused with THINKING_SIGNATURE_INVALID. Kiro's own client then sends the reasoning
+// without it, once; so does this: the same account gets the request again with the signed
+// reasoning as plain `<thinking>` text, and the traffic record says so.
+import { KiroError } from '../../kiro/errors';
 import { ResponseAssembler } from '../../kiro/response/assemble';
 import { generateAssistantResponse, type KiroResponseStream } from '../../kiro/http/client';
 import { toKiroRequest, type ConvertResult } from '../../kiro/request/convert';
@@ -81,29 +87,47 @@ export async function openUpstream(
   signal: AbortSignal,
   options: { inputTokens?: number; recordConversion?: boolean } = {},
 ): Promise<Opened> {
-  const conversationId = conversationIdFor(request.sessionKey);
-  // The converted body depends on the account only through its top-level profile ARN: the
-  // conversation is converted and measured once, and each ARN gets its own serialization.
-  const converted: ConvertResult = toKiroRequest(request, { kiroModel, conversationId, thinkingBudget: request.thinking?.budgetTokens });
+  // The converted body depends on the account only through its top-level profile ARN and the
+  // conversation id (scoped to the account, ./ids): the conversation is converted and measured
+  // once, and each account gets its own serialization. (The id's length never changes, so the
+  // measure holds for every account.)
+  const convert = (signedReasoning: boolean): ConvertResult =>
+    toKiroRequest(request, { kiroModel, conversationId: conversationIdFor(request), thinkingBudget: request.thinking?.budgetTokens, signedReasoning });
+  const converted = convert(true);
   // A follow-up call (a structured-output retry) keeps the record's first request and repairs.
   const record = options.recordConversion !== false;
   if (record) trace.addRepairs(converted.repairs);
-  const withoutArn = JSON.stringify(converted.body);
-  const oversized = oversizedPayload(withoutArn);
+  const oversized = oversizedPayload(JSON.stringify(converted.body));
   if (oversized) {
     trace.captureKiroRequest(converted.body);
     trace.addRepairs([payloadTooLargeNote(oversized)]);
     throw payloadTooLargeError(oversized, options.inputTokens);
   }
+  const signed = converted.body.conversationState.history.some((h) => 'assistantResponseMessage' in h && h.assistantResponseMessage.reasoningContent !== undefined);
+  // Only when Kiro refused a signature: the same conversation with that reasoning as text.
+  let unsigned: ConvertResult | undefined;
   const texts = new Map<string, string>();
-  const textFor = (profileArn: string | undefined) => {
-    const key = profileArn ?? '';
+  const textFor = (accountId: string, profileArn: string | undefined, signedReasoning: boolean) => {
+    const key = `${accountId}\0${profileArn ?? ''}\0${signedReasoning}`;
     let text = texts.get(key);
     if (text === undefined) {
-      const body = profileArn ? { ...converted.body, profileArn } : converted.body;
-      text = profileArn ? JSON.stringify(body) : withoutArn;
-      // The record keeps the body as first sent.
-      if (texts.size === 0 && record) trace.captureKiroRequest(body);
+      let source = converted;
+      if (!signedReasoning) {
+        if (!unsigned) {
+          unsigned = convert(false);
+          // What changed for the resend, and the body as resent.
+          trace.addRepairs(unsigned.repairs.filter((r) => r.rule === 'reasoning-as-text'));
+        }
+        source = unsigned;
+      }
+      const body = {
+        ...source.body,
+        conversationState: { ...source.body.conversationState, conversationId: conversationIdFor(request, accountId) },
+        ...(profileArn ? { profileArn } : {}),
+      };
+      text = JSON.stringify(body);
+      // The record keeps the body as first sent (and as resent without signatures).
+      if ((texts.size === 0 && record) || !signedReasoning) trace.captureKiroRequest(body);
       texts.set(key, text);
     }
     return { text, toolNames: converted.toolNames };
@@ -126,7 +150,7 @@ export async function openUpstream(
       },
     },
     async (lease) => {
-      const { text, toolNames } = textFor(lease.account.profileArn);
+      const { text, toolNames } = textFor(lease.entry.id, lease.account.profile.forStreaming, true);
       const assembler = new ResponseAssembler({
         toolNames,
         thinking: request.thinking !== undefined,
@@ -134,13 +158,21 @@ export async function openUpstream(
         requiredInput: (name) => required.get(name),
         onNote: (note) => trace.addRepairs([note]),
       });
-      let upstream: KiroResponseStream | undefined;
-      try {
-        upstream = await generateAssistantResponse(lease.account, lease.token, text, {
+      const send = (body: string) =>
+        generateAssistantResponse(lease.account, lease.token, body, {
           signal,
           idleTimeoutMs: config.requestTimeoutSeconds * 1000,
           attempt: lease.attempt,
         });
+      let upstream: KiroResponseStream | undefined;
+      try {
+        try {
+          upstream = await send(text);
+        } catch (error) {
+          if (!(signed && isSignatureRefused(error))) throw error;
+          context.logger.info(`${trace.id}: Kiro refused a reasoning signature; sending the reasoning as text`);
+          upstream = await send(textFor(lease.entry.id, lease.account.profileArn, false).text);
+        }
         const batches = upstream.batches();
         const firstRead = await batches.next();
         const first: OutputEvent[] = [];
@@ -161,4 +193,9 @@ export async function openUpstream(
       }
     },
   );
+}
+
+/** Kiro's 400 for a replayed reasoning signature it did not issue, or whose text changed. */
+function isSignatureRefused(error: unknown): boolean {
+  return error instanceof KiroError && error.errorClass === 'bad_request' && error.reason === 'THINKING_SIGNATURE_INVALID';
 }

@@ -35,6 +35,7 @@ import {
   type Json,
 } from '../openai/openai-common';
 import { OpenAIRequestError } from '../openai/openai-errors';
+import { openReasoning } from './reasoning-envelope';
 import type { StoredItem, StoredResponse } from './responses-store';
 import { CUSTOM_TOOL_INPUT, flatToolName, parseResponsesTools, type NamespacedName } from './responses-tools';
 
@@ -69,6 +70,8 @@ export interface ParsedResponsesRequest {
   namespacedTools: ReadonlyMap<string, NamespacedName>;
   /** `reasoning.effort: "none"`: thinking off, even for a `-thinking` model name. */
   thinkingOff: boolean;
+  /** `include` asks for `reasoning.encrypted_content` (reasoning items carry what replays them). */
+  encryptedReasoning: boolean;
 }
 
 export interface ResponsesParseOptions {
@@ -169,7 +172,8 @@ class Conversation {
     const last = this.messages[this.messages.length - 1];
     if (last?.role === 'assistant') {
       // Thinking comes first in a turn; reasoning after text starts a new answer.
-      if (content.some((b) => b.type === 'thinking') && last.content.length > 0) this.messages.push({ role: 'assistant', content });
+      const reasoning = content.some((b) => b.type === 'thinking' || b.type === 'redacted_thinking');
+      if (reasoning && last.content.some((b) => b.type !== 'thinking' && b.type !== 'redacted_thinking')) this.messages.push({ role: 'assistant', content });
       else last.content.push(...content);
     } else {
       this.messages.push({ role: 'assistant', content });
@@ -203,6 +207,13 @@ class Conversation {
         return this.user([{ type: 'tool_result', toolUseId: callId, content: toolOutput(item.output, `${path}.output`), isError: false }]);
       }
       case 'reasoning': {
+        // The bridge's own envelope (./reasoning-envelope) is the reasoning exactly as Kiro gave
+        // it; the summary or content beside it are copies.
+        const envelope = openReasoning(item.encrypted_content);
+        if (envelope?.redacted !== undefined) return this.assistant([{ type: 'redacted_thinking', data: envelope.redacted }]);
+        if (envelope) {
+          return this.assistant([{ type: 'thinking', thinking: envelope.text ?? '', ...(envelope.signature !== undefined ? { signature: envelope.signature } : {}) }]);
+        }
         const texts = [
           ...(Array.isArray(item.content) ? item.content : []),
           // Only when there is no raw reasoning: the summary is the next best account of it.
@@ -339,6 +350,7 @@ export function parseResponsesRequest(input: unknown, options: ResponsesParseOpt
   if (typeof body.input === 'string') conversation.user([{ type: 'text', text: body.input }]);
   else list(body.input, 'input').forEach((item, i) => conversation.item(item, `input[${i}]`));
   const inputSystem = conversation.system;
+  const include = present(body.include) ? list(body.include, 'include') : [];
   if (conversation.messages.length === 0) fail('input', 'must contain a user message (only system/developer messages were sent)');
 
   const system = [...(instructions ? [instructions] : []), ...(carried?.system ?? []), ...inputSystem];
@@ -376,5 +388,14 @@ export function parseResponsesRequest(input: unknown, options: ResponsesParseOpt
     truncation: truncation === 'auto' ? 'auto' : 'disabled',
     user: typeof body.user === 'string' ? body.user : null,
   };
-  return { request, notes, echo, inputSystem, customTools, namespacedTools, thinkingOff: thinking === undefined };
+  return {
+    request,
+    notes,
+    echo,
+    inputSystem,
+    customTools,
+    namespacedTools,
+    thinkingOff: thinking === undefined,
+    encryptedReasoning: include.includes('reasoning.encrypted_content'),
+  };
 }

@@ -8,6 +8,11 @@
 // flattened namespace member goes back as the member's `name` plus its `namespace`, the pair
 // Codex dispatches on.
 //
+// A reasoning item ends with Kiro's signature when Kiro signed it. With
+// `include: ["reasoning.encrypted_content"]` its `encrypted_content` carries the text and the
+// signature (./reasoning-envelope), so a stateless client such as Codex gives Kiro its reasoning
+// back unchanged; reasoning Kiro withheld is an item of its own with only that field.
+//
 // Failures after the stream began end it with an `error` event and then `response.failed`
 // (Codex reads the latter's error code; the official SDKs raise the former as an APIError).
 import { randomBytes } from 'node:crypto';
@@ -20,6 +25,7 @@ import { finishOf, UsageMeter, type BuiltOutput } from '../pipeline/output';
 import { SSE_COMMENT_PING, SseStreamWriter, sseEvent, type StreamSink } from '../http/sse';
 import type { ResponseEcho } from './responses-input';
 import { CUSTOM_TOOL_INPUT, flatToolName, type NamespacedName } from './responses-tools';
+import { openReasoning, sealReasoning } from './reasoning-envelope';
 
 // ---- wire shapes (as in the openai package's resources/responses) ---------------------------
 
@@ -35,9 +41,14 @@ export interface ReasoningTextPart {
   text: string;
 }
 
+export interface SummaryTextPart {
+  type: 'summary_text';
+  text: string;
+}
+
 export type ResponseOutputItem =
   | { type: 'message'; id: string; status: 'in_progress' | 'completed'; role: 'assistant'; content: OutputTextPart[] }
-  | { type: 'reasoning'; id: string; summary: never[]; content: ReasoningTextPart[] }
+  | { type: 'reasoning'; id: string; summary: SummaryTextPart[]; content: ReasoningTextPart[]; encrypted_content?: string }
   | { type: 'function_call'; id: string; call_id: string; name: string; namespace?: string; arguments: string; status: 'in_progress' | 'completed' }
   | { type: 'custom_tool_call'; id: string; call_id: string; name: string; input: string };
 
@@ -71,6 +82,15 @@ export interface ResponsesOutputMeta extends OpenAIOutputMeta {
   customTools: ReadonlySet<string>;
   /** Flattened names of namespace members, and the pair each stands for. */
   namespacedTools: ReadonlyMap<string, NamespacedName>;
+  /** `include` asked for `reasoning.encrypted_content`. */
+  encryptedReasoning?: boolean;
+  /**
+   * Called with the final Response (completed or incomplete) just before a stream sends it, and
+   * its items as the bridge keeps them (reasoning with its envelope): a client may refer to its
+   * items (`item_reference`, `previous_response_id`) the moment it reads `response.completed`, so
+   * it must be kept by then.
+   */
+  onFinal?: (response: ResponseObject, items: readonly ResponseOutputItem[]) => void;
 }
 
 function hexId(prefix: string): string {
@@ -89,7 +109,8 @@ type ResponseEvent = { type: string } & Record<string, unknown>;
 
 type OpenItem =
   | { kind: 'message'; index: number; id: string; parts: string[] }
-  | { kind: 'reasoning'; index: number; id: string; parts: string[] }
+  /** `summarised`: the reasoning also goes out as a summary part (the client asked for summaries). */
+  | { kind: 'reasoning'; index: number; id: string; parts: string[]; summarised: boolean }
   | { kind: 'call'; index: number; id: string; callId: string; name: string; namespace?: string; custom: boolean; parts: string[] };
 
 /** `{namespace}` for a call of a namespace member, else nothing (the field is left out). */
@@ -100,7 +121,10 @@ function namespaceOf(call: { namespace?: string }): { namespace?: string } {
 /** OutputEvents → output items (and the streaming events that build them), plus usage. */
 class ResponseTracker {
   readonly meter: UsageMeter;
-  /** Finished items, in output order. */
+  /**
+   * Finished items, in output order, as the bridge keeps them: reasoning items always carry their
+   * envelope (the stored conversation needs the signature); `visible` is what the client gets.
+   */
   readonly items: ResponseOutputItem[] = [];
   private open: OpenItem | undefined;
 
@@ -121,22 +145,22 @@ class ResponseTracker {
           item = current;
         } else {
           this.close(out);
-          item = { kind, index: this.items.length, id: hexId(kind === 'message' ? 'msg' : 'rs'), parts: [] };
-          this.open = item;
           if (kind === 'message') {
+            item = { kind, index: this.items.length, id: hexId('msg'), parts: [] };
             out.push({ type: 'response.output_item.added', output_index: item.index, item: { id: item.id, type: 'message', status: 'in_progress', role: 'assistant', content: [] } });
             out.push({ type: 'response.content_part.added', item_id: item.id, output_index: item.index, content_index: 0, part: { type: 'output_text', annotations: [], logprobs: [], text: '' } });
           } else {
-            out.push({ type: 'response.output_item.added', output_index: item.index, item: { id: item.id, type: 'reasoning', summary: [], content: [] } });
-            out.push({ type: 'response.content_part.added', item_id: item.id, output_index: item.index, content_index: 0, part: { type: 'reasoning_text', text: '' } });
+            item = this.openReasoning(out, this.meta.echo.reasoning.summary !== null);
           }
+          this.open = item;
         }
         item.parts.push(event.text);
-        out.push(
-          kind === 'message'
-            ? { type: 'response.output_text.delta', item_id: item.id, output_index: item.index, content_index: 0, delta: event.text }
-            : { type: 'response.reasoning_text.delta', item_id: item.id, output_index: item.index, content_index: 0, delta: event.text },
-        );
+        if (item.kind === 'message') {
+          out.push({ type: 'response.output_text.delta', item_id: item.id, output_index: item.index, content_index: 0, delta: event.text });
+        } else {
+          out.push({ type: 'response.reasoning_text.delta', item_id: item.id, output_index: item.index, content_index: 0, delta: event.text });
+          if (item.summarised) out.push({ type: 'response.reasoning_summary_text.delta', item_id: item.id, output_index: item.index, summary_index: 0, delta: event.text });
+        }
         return;
       }
       case 'tool_start': {
@@ -191,17 +215,51 @@ class ResponseTracker {
         this.items.push(item);
         return;
       }
+      case 'thinking_signature': {
+        // Kiro's signature ends its reasoning item; one that comes alone signs an empty item.
+        if (this.open?.kind !== 'reasoning') {
+          this.close(out);
+          // No text to summarise.
+          this.open = this.openReasoning(out, false);
+        }
+        this.close(out, event.signature);
+        return;
+      }
+      case 'redacted_thinking': {
+        this.close(out);
+        const index = this.items.length;
+        const id = hexId('rs');
+        out.push({ type: 'response.output_item.added', output_index: index, item: { id, type: 'reasoning', summary: [], content: [] } });
+        const item: ResponseOutputItem = { id, type: 'reasoning', summary: [], content: [], encrypted_content: sealReasoning({ redacted: event.data }) };
+        out.push({ type: 'response.output_item.done', output_index: index, item: this.visible(item) });
+        this.items.push(item);
+        return;
+      }
       case 'usage':
         this.meter.observe(event);
         return;
       case 'finish':
       case 'error':
         return;
+      default: {
+        const _exhaustive: never = event;
+        return _exhaustive;
+      }
     }
   }
 
-  /** Closes the open message or reasoning item (a tool call is closed only by its tool_end). */
-  close(out: ResponseEvent[]): void {
+  /** An item as the client gets it: reasoning envelopes only when `include` asked for them. */
+  visible(item: ResponseOutputItem): ResponseOutputItem {
+    if (item.type !== 'reasoning' || item.encrypted_content === undefined || this.meta.encryptedReasoning) return item;
+    const { encrypted_content: _envelope, ...rest } = item;
+    return rest;
+  }
+
+  /**
+   * Closes the open message or reasoning item (a tool call is closed only by its tool_end); a
+   * reasoning item takes Kiro's `signature` when it has one.
+   */
+  close(out: ResponseEvent[], signature?: string): void {
     const open = this.open;
     if (!open) return;
     if (open.kind === 'call') throw new KiroError('internal', `tool call ${open.callId} was interrupted before its input ended`);
@@ -218,23 +276,43 @@ class ResponseTracker {
     } else {
       this.meter.reasoning(text);
       const part: ReasoningTextPart = { type: 'reasoning_text', text };
-      const item: ResponseOutputItem = { id: open.id, type: 'reasoning', summary: [], content: [part] };
+      const summary: SummaryTextPart[] = open.summarised ? [{ type: 'summary_text', text }] : [];
+      const encrypted_content = sealReasoning(signature === undefined ? { text } : { text, signature });
+      const item: ResponseOutputItem = { id: open.id, type: 'reasoning', summary, content: [part], encrypted_content };
+      if (open.summarised) {
+        out.push({ type: 'response.reasoning_summary_text.done', item_id: open.id, output_index: open.index, summary_index: 0, text });
+        out.push({ type: 'response.reasoning_summary_part.done', item_id: open.id, output_index: open.index, summary_index: 0, part: summary[0] });
+      }
       out.push({ type: 'response.reasoning_text.done', item_id: open.id, output_index: open.index, content_index: 0, text });
       out.push({ type: 'response.content_part.done', item_id: open.id, output_index: open.index, content_index: 0, part });
-      out.push({ type: 'response.output_item.done', output_index: open.index, item });
+      out.push({ type: 'response.output_item.done', output_index: open.index, item: this.visible(item) });
       this.items.push(item);
     }
   }
 
   usage(): ResponseUsage {
-    const { inputTokens, outputTokens, reasoningTokens } = this.meter;
+    const { inputTokens, outputTokens, reasoningTokens, cacheReadTokens } = this.meter;
     return {
       input_tokens: inputTokens,
-      input_tokens_details: { cached_tokens: 0 },
+      input_tokens_details: { cached_tokens: cacheReadTokens ?? 0 },
       output_tokens: outputTokens,
       output_tokens_details: { reasoning_tokens: reasoningTokens },
       total_tokens: inputTokens + outputTokens,
     };
+  }
+
+  /**
+   * Opens a reasoning item. Kiro's reasoning is the model's own text, sent as `reasoning_text`;
+   * when the client asked for summaries (`reasoning.summary`: Codex always, the AI SDK when
+   * configured — both read only the summary), the same text also goes out as the summary, since
+   * Kiro writes no separate one.
+   */
+  private openReasoning(out: ResponseEvent[], summarised: boolean): Extract<OpenItem, { kind: 'reasoning' }> {
+    const item: Extract<OpenItem, { kind: 'reasoning' }> = { kind: 'reasoning', index: this.items.length, id: hexId('rs'), parts: [], summarised };
+    out.push({ type: 'response.output_item.added', output_index: item.index, item: { id: item.id, type: 'reasoning', summary: [], content: [] } });
+    if (summarised) out.push({ type: 'response.reasoning_summary_part.added', item_id: item.id, output_index: item.index, summary_index: 0, part: { type: 'summary_text', text: '' } });
+    out.push({ type: 'response.content_part.added', item_id: item.id, output_index: item.index, content_index: 0, part: { type: 'reasoning_text', text: '' } });
+    return item;
   }
 
   private openCall(id: string, what: string): Extract<OpenItem, { kind: 'call' }> {
@@ -265,14 +343,21 @@ function statusOf(reason: FinishReason): 'completed' | 'incomplete' {
   return reason === 'max_tokens' ? 'incomplete' : 'completed';
 }
 
-/** The output items as the assistant turn of a conversation (for previous_response_id). */
+/**
+ * The output items as the assistant turn of a conversation (for previous_response_id): the items
+ * as the bridge keeps them, so Kiro's reasoning keeps its signature.
+ */
 export function outputAsMessage(output: readonly ResponseOutputItem[]): ChatMessage {
   const content: ContentBlock[] = [];
   for (const item of output) {
     switch (item.type) {
-      case 'reasoning':
-        content.push({ type: 'thinking', thinking: item.content.map((c) => c.text).join('') });
+      case 'reasoning': {
+        const envelope = openReasoning(item.encrypted_content);
+        if (envelope?.redacted !== undefined) content.push({ type: 'redacted_thinking', data: envelope.redacted });
+        else if (envelope?.signature !== undefined) content.push({ type: 'thinking', thinking: envelope.text ?? '', signature: envelope.signature });
+        else content.push({ type: 'thinking', thinking: item.content.map((c) => c.text).join('') });
         break;
+      }
       case 'message':
         content.push({ type: 'text', text: item.content.map((c) => c.text).join('') });
         break;
@@ -313,6 +398,11 @@ export class ResponsesStreamWriter extends SseStreamWriter<ResponseEvent, OpenAI
     return this.final;
   }
 
+  /** The output items as the bridge keeps them (reasoning with its envelope), for the store. */
+  get items(): readonly ResponseOutputItem[] {
+    return this.tracker.items;
+  }
+
   /** response.created + response.in_progress. */
   protected opening(): string {
     const response = responseObject(this.meta, 'in_progress', [], null, null);
@@ -345,7 +435,8 @@ export class ResponsesStreamWriter extends SseStreamWriter<ResponseEvent, OpenAI
   protected closeChunk(out: ResponseEvent[], reason: FinishReason): string {
     this.tracker.close(out);
     const status = statusOf(reason);
-    this.final = responseObject(this.meta, status, this.tracker.items, this.tracker.usage(), null);
+    this.final = responseObject(this.meta, status, this.tracker.items.map((item) => this.tracker.visible(item)), this.tracker.usage(), null);
+    this.meta.onFinal?.(this.final, this.tracker.items);
     out.push({ type: status === 'completed' ? 'response.completed' : 'response.incomplete', response: this.final });
     const chunk = this.render(out);
     out.length = 0;
@@ -357,7 +448,7 @@ export class ResponsesStreamWriter extends SseStreamWriter<ResponseEvent, OpenAI
   }
 
   protected errorEvents(info: OpenAIErrorInfo): string {
-    this.final = responseObject(this.meta, 'failed', this.tracker.items, this.tracker.usage(), info);
+    this.final = responseObject(this.meta, 'failed', this.tracker.items.map((item) => this.tracker.visible(item)), this.tracker.usage(), info);
     return this.render([
       // The documented fields, and the error object the official SDKs raise as an APIError.
       { type: 'error', code: info.code, message: info.message, param: info.param, error: { type: info.type, code: info.code, message: info.message, param: info.param } },
@@ -368,8 +459,11 @@ export class ResponsesStreamWriter extends SseStreamWriter<ResponseEvent, OpenAI
 
 // ---- non-streaming --------------------------------------------------------------------------
 
-/** The Response for a non-streaming request; throws the error when the events end in one. */
-export function buildResponse(events: readonly OutputEvent[], meta: ResponsesOutputMeta): BuiltOutput<ResponseObject> {
+/**
+ * The Response for a non-streaming request, and its items as the bridge keeps them (for the
+ * store); throws the error when the events end in one.
+ */
+export function buildResponse(events: readonly OutputEvent[], meta: ResponsesOutputMeta): BuiltOutput<ResponseObject> & { items: ResponseOutputItem[] } {
   const tracker = new ResponseTracker(meta);
   const ignored: ResponseEvent[] = [];
   const finish = finishOf(events, (event) => {
@@ -377,6 +471,6 @@ export function buildResponse(events: readonly OutputEvent[], meta: ResponsesOut
     ignored.length = 0;
   });
   tracker.close(ignored);
-  const body = responseObject(meta, statusOf(finish.reason), tracker.items, tracker.usage(), null);
-  return { body, stopReason: finish.reason, ...tracker.meter.totals };
+  const body = responseObject(meta, statusOf(finish.reason), tracker.items.map((item) => tracker.visible(item)), tracker.usage(), null);
+  return { body, items: tracker.items, stopReason: finish.reason, ...tracker.meter.totals };
 }

@@ -65,7 +65,7 @@ export interface WebSearchOutput {
   countSearch(): void;
   finish(reason: WebSearchStopReason, stopSequence?: string): boolean;
   /** Totals so far (final after finish), for the traffic record. */
-  readonly totals: { inputTokens: number; outputTokens: number; credits?: number; searches: number };
+  readonly totals: { inputTokens: number; outputTokens: number; credits?: number; cacheReadTokens?: number; cacheWriteTokens?: number; searches: number };
 }
 
 /** The start of a content-block event as AnthropicStreamWriter writes it (type first, index second). */
@@ -75,20 +75,31 @@ class Totals {
   inputTokens = 0;
   outputTokens = 0;
   credits: number | undefined;
+  /** Kiro's cache numbers summed over the calls that reported them. */
+  cacheReadTokens: number | undefined;
+  cacheWriteTokens: number | undefined;
   searches = 0;
 
   usage(): WebSearchUsage {
-    return { ...anthropicUsage(this.inputTokens, this.outputTokens), server_tool_use: { web_search_requests: this.searches, web_fetch_requests: 0 } };
+    return {
+      ...anthropicUsage(this.inputTokens, this.outputTokens, { read: this.cacheReadTokens, write: this.cacheWriteTokens }),
+      server_tool_use: { web_search_requests: this.searches, web_fetch_requests: 0 },
+    };
   }
 
   get totals(): WebSearchOutput['totals'] {
-    return { inputTokens: this.inputTokens, outputTokens: this.outputTokens, credits: this.credits, searches: this.searches };
+    const totals: WebSearchOutput['totals'] = { inputTokens: this.inputTokens, outputTokens: this.outputTokens, credits: this.credits, searches: this.searches };
+    if (this.cacheReadTokens !== undefined) totals.cacheReadTokens = this.cacheReadTokens;
+    if (this.cacheWriteTokens !== undefined) totals.cacheWriteTokens = this.cacheWriteTokens;
+    return totals;
   }
 
   add(usage: UsageTotals): void {
     this.inputTokens += usage.inputTokens;
     this.outputTokens += usage.outputTokens;
     if (usage.credits !== undefined) this.credits = (this.credits ?? 0) + usage.credits;
+    if (usage.cacheReadTokens !== undefined) this.cacheReadTokens = (this.cacheReadTokens ?? 0) + usage.cacheReadTokens;
+    if (usage.cacheWriteTokens !== undefined) this.cacheWriteTokens = (this.cacheWriteTokens ?? 0) + usage.cacheWriteTokens;
   }
 }
 

@@ -231,13 +231,30 @@ async function readRound(call: Opened, fn: string, inputTokens: number, run: Run
         case 'thinking': {
           const last = said.at(-1);
           if (event.type === 'text' && last?.type === 'text') last.text += event.text;
-          else if (event.type === 'thinking' && last?.type === 'thinking') last.thinking += event.text;
+          else if (event.type === 'thinking' && last?.type === 'thinking' && last.signature === undefined) last.thinking += event.text;
           else said.push(event.type === 'text' ? { type: 'text', text: event.text } : { type: 'thinking', thinking: event.text });
           forward.push(event);
           break;
         }
-        default:
+        case 'thinking_signature': {
+          // Kiro's signature ends the reasoning just said; it goes back to Kiro with it.
+          const last = said.at(-1);
+          if (last?.type === 'thinking' && last.signature === undefined) last.signature = event.signature;
+          else said.push({ type: 'thinking', thinking: '', signature: event.signature });
           forward.push(event);
+          break;
+        }
+        case 'redacted_thinking':
+          said.push({ type: 'redacted_thinking', data: event.data });
+          forward.push(event);
+          break;
+        case 'usage':
+          forward.push(event);
+          break;
+        default: {
+          const _exhaustive: never = event;
+          return _exhaustive;
+        }
       }
     }
     if (forward.length) {
@@ -386,6 +403,8 @@ export async function handleWebSearchMessages({ res, body, trace, context, signa
       inputTokens: totals.inputTokens,
       outputTokens: totals.outputTokens,
       credits: totals.credits,
+      cacheReadTokens: totals.cacheReadTokens,
+      cacheWriteTokens: totals.cacheWriteTokens,
       flags: { truncated: ending.reason === 'max_tokens' },
     });
     if (stream) {

@@ -6,12 +6,13 @@
 // answer may be on its way), so a failure after that is the caller's to report.
 import { nullLogger, type Logger } from '../../common/logger';
 import type { IDisposable } from '../../common/disposable';
-import type { AccountProvider, KiroAccount } from './account';
+import type { KiroAccount } from './account';
 import type { AccessToken } from './auth';
 import { AccountHealth, canServe, type AccountCondition, type HealthMarks } from './account-state';
 import type { AccountSource } from './account-store';
 import type { AuthKind } from './credentials';
 import { KiroError } from '../errors';
+import { API_KEY_REJECTED } from './api-key-tokens';
 import { DEFAULT_FAILOVER_POLICY, decideFailover, throttleCooldown, type AccountMark, type FailoverPolicy } from './failover';
 import type { UsageSummary } from './quota';
 import { AccountSelector, type SelectionStrategy } from './selection';
@@ -79,6 +80,16 @@ export class PooledAccount {
     return this.models === undefined || this.models.includes(model);
   }
 
+  /** Whether Kiro's model list for this account names `model` (not just "unknown"). */
+  lists(model: string): boolean {
+    return this.models !== undefined && this.models.includes(model) && !this.lacking.has(model);
+  }
+
+  /** What the account is told when Kiro refuses its credential for good. */
+  get needsSignInReason(): string {
+    return this.account.isApiKey ? API_KEY_REJECTED : REFRESH_TOKEN_REJECTED;
+  }
+
   /** Models this account can use as far as we know (listed minus refused). */
   usableModels(): string[] | undefined {
     return this.models?.filter((m) => !this.lacking.has(m));
@@ -123,6 +134,23 @@ export interface ExecuteOptions {
   onAttempt?: (report: AttemptReport) => void;
   /** An account was chosen for the next attempt. */
   onAccount?: (entry: PooledAccount) => void;
+}
+
+/**
+ * Where the bridge gets accounts for a request: the account pool below, which picks one, fails
+ * over by error class, and bounds the attempts. `run` covers one attempt up to the moment its
+ * answer may reach the client; nothing is retried after that.
+ */
+export interface AccountProvider {
+  execute<T>(options: ExecuteOptions, run: (lease: AccountLease) => Promise<T>): Promise<T>;
+  /** Every account, for status displays. */
+  all(): readonly KiroAccount[];
+  /** Why no account can serve right now ('' when one can), for status and error messages. */
+  unavailableReason(): string;
+  /** Kiro model ids at least one usable account can use; undefined when not known. */
+  availableModels(): ReadonlySet<string> | undefined;
+  /** Per Kiro model id, the labels of the usable accounts whose model list names it. */
+  modelAccounts?(): ReadonlyMap<string, readonly string[]>;
 }
 
 export interface AccountPoolOptions {
@@ -173,11 +201,13 @@ function asKiroError(error: unknown): KiroError {
   return new KiroError('internal', error instanceof Error ? error.message : String(error), { cause: error });
 }
 
-const MARK_REASON: Record<AccountMark['kind'], string> = {
+/** The account's sentence once Kiro refused its refresh token. */
+export const REFRESH_TOKEN_REJECTED = 'Kiro rejected the refresh token; sign in again';
+
+const MARK_REASON: Record<Exclude<AccountMark['kind'], 'needs_sign_in'>, string> = {
   quota_exhausted: 'monthly credits used up',
   cooling_down: 'backing off',
   suspended: 'Kiro suspended this account',
-  needs_sign_in: 'Kiro rejected the refresh token; sign in again',
   lacks_model: '',
   none: '',
 };
@@ -235,7 +265,7 @@ export class AccountPool implements AccountProvider, IDisposable {
     this.list.push(entry);
     const off = entry.account.tokens.onDidChangeState((state) => {
       if (state === 'needs_sign_in' && entry.condition().state !== 'needs_sign_in') {
-        entry.health.markNeedsSignIn(MARK_REASON.needs_sign_in);
+        entry.health.markNeedsSignIn(entry.needsSignInReason);
         this.emit({ id: entry.id, persist: true });
       } else {
         this.emit({ id: entry.id });
@@ -299,6 +329,20 @@ export class AccountPool implements AccountProvider, IDisposable {
     return this.list.map((e) => e.account);
   }
 
+  /** Per Kiro model id, the labels of the accounts that can serve and whose model list names it. */
+  modelAccounts(): Map<string, string[]> {
+    const byModel = new Map<string, string[]>();
+    for (const entry of this.list) {
+      if (!entry.canServe()) continue;
+      for (const model of entry.usableModels() ?? []) {
+        const labels = byModel.get(model);
+        if (labels) labels.push(entry.label);
+        else byModel.set(model, [entry.label]);
+      }
+    }
+    return byModel;
+  }
+
   /** Kiro model ids at least one account that can serve may use; undefined when no list is known. */
   availableModels(): Set<string> | undefined {
     const usable = this.list.filter((e) => e.canServe());
@@ -343,13 +387,16 @@ export class AccountPool implements AccountProvider, IDisposable {
     let accountAttempt = 0;
     let transientRetries = 0;
     let refreshed = false;
+    let reprofiled = false;
     let rejected: AccessToken | undefined;
     let waited = 0;
+    /** An account of this request lacked the model: prefer accounts whose list names it. */
+    let preferListing = false;
 
     while (attempts < this.maxAttempts) {
       if (signal?.aborted) throw signal.reason;
       if (!entry) {
-        entry = this.pick(model, skipped);
+        entry = this.pick(model, skipped, preferListing);
         if (!entry) {
           const wait = this.waitForCooling(model, skipped, throttled);
           if (wait !== undefined && waited + wait <= this.maxWaitMs) {
@@ -366,6 +413,7 @@ export class AccountPool implements AccountProvider, IDisposable {
         accountAttempt = 0;
         transientRetries = 0;
         refreshed = false;
+        reprofiled = false;
         rejected = undefined;
         options.onAccount?.(entry);
       }
@@ -373,7 +421,7 @@ export class AccountPool implements AccountProvider, IDisposable {
       // A token first (refreshing if needed; failures here are account failures too).
       let token: AccessToken;
       try {
-        token = rejected ? await entry.account.tokens.refreshAfterRejection(rejected) : await entry.account.getToken();
+        token = rejected ? await entry.account.refreshAfterRejection(rejected) : await entry.account.getToken();
         rejected = undefined;
       } catch (error) {
         if (signal?.aborted) throw signal.reason ?? error;
@@ -423,6 +471,7 @@ export class AccountPool implements AccountProvider, IDisposable {
         const decision = decideFailover(failure, {
           transientRetries,
           refreshed,
+          reprofiled,
           throttleStrikes: entry.health.throttleStrikes,
           now: this.now(),
           random: this.random,
@@ -435,6 +484,17 @@ export class AccountPool implements AccountProvider, IDisposable {
             rejected = token;
             this.logger.info(`Kiro rejected the access token of ${entry.label}; refreshing it once`);
             continue;
+          case 'reprofile':
+            reprofiled = true;
+            if (entry.account.profile.canLookUpAgain) {
+              this.logger.info(`Kiro refused the profile of ${entry.label}; looking it up again`);
+              await entry.account.profile.lookUpAgain(token);
+              continue;
+            }
+            // A fixed profile (Social, Builder ID): asking again changes nothing; try another account.
+            skipped.add(entry.id);
+            entry = undefined;
+            continue;
           case 'retry':
             transientRetries++;
             this.logger.info(`${failure.message}; retrying ${entry.label} in ${decision.delayMs} ms`);
@@ -442,6 +502,7 @@ export class AccountPool implements AccountProvider, IDisposable {
             continue;
           case 'next':
             this.apply(entry, decision.mark, failure, model);
+            if (decision.mark.kind === 'lacks_model') preferListing = true;
             skipped.add(entry.id);
             entry = undefined;
             continue;
@@ -451,9 +512,11 @@ export class AccountPool implements AccountProvider, IDisposable {
     throw lastError ?? new KiroError('no_account', 'no Kiro account could serve the request');
   }
 
-  private pick(model: string | undefined, skipped: ReadonlySet<string>): PooledAccount | undefined {
+  private pick(model: string | undefined, skipped: ReadonlySet<string>, preferListing = false): PooledAccount | undefined {
     const eligible = this.list.filter((e) => !skipped.has(e.id) && e.canServe() && e.mayServe(model));
-    return this.selector.pick(eligible, this.list);
+    // After an INVALID_MODEL_ID, an account Kiro says has the model beats one whose list is unknown.
+    const listing = preferListing && model ? eligible.filter((e) => e.lists(model)) : [];
+    return this.selector.pick(listing.length > 0 ? listing : eligible, this.list);
   }
 
   /**
@@ -477,7 +540,7 @@ export class AccountPool implements AccountProvider, IDisposable {
 
   /** Applies a fail-over mark to the account and tells listeners. */
   private apply(entry: PooledAccount, mark: AccountMark, error: KiroError, model?: string): void {
-    const reason = this.reasonFor(mark, error);
+    const reason = this.reasonFor(entry, mark, error);
     switch (mark.kind) {
       case 'quota_exhausted':
         entry.health.markExhausted(mark.until, reason, entry.remainingCredits);
@@ -507,11 +570,11 @@ export class AccountPool implements AccountProvider, IDisposable {
     this.emit({ id: entry.id, persist: mark.kind !== 'lacks_model' && mark.kind !== 'none' && mark.kind !== 'cooling_down' });
   }
 
-  private reasonFor(mark: AccountMark, error: KiroError): string {
+  private reasonFor(entry: PooledAccount, mark: AccountMark, error: KiroError): string {
     if (mark.kind === 'cooling_down') {
       return error.status === 429 || error.errorClass === 'throttled' ? 'Kiro is throttling this account (HTTP 429)' : `Kiro asked to back off (${error.errorClass})`;
     }
-    if (mark.kind === 'needs_sign_in') return `${MARK_REASON.needs_sign_in}${error.status ? ` (HTTP ${error.status})` : ''}`;
+    if (mark.kind === 'needs_sign_in') return `${entry.needsSignInReason}${error.status ? ` (HTTP ${error.status})` : ''}`;
     if (mark.kind === 'suspended') return MARK_REASON.suspended;
     return MARK_REASON[mark.kind];
   }
@@ -570,7 +633,8 @@ export class AccountPool implements AccountProvider, IDisposable {
       return new KiroError('throttled', `Kiro is throttling requests: ${description}`, { retryAfterSeconds: Math.max(1, Math.ceil((until - this.now()) / 1000)), status: 429 });
     }
     if (usable.length === 0 && states.every((s) => s.condition.state === 'needs_sign_in')) {
-      return new KiroError('needs_sign_in', `the Kiro login needs a new sign-in; sign in again (${description})`);
+      const what = states.every((s) => s.entry.account.isApiKey) ? 'the Kiro API key was rejected; add a new key' : 'the Kiro login needs a new sign-in; sign in again';
+      return new KiroError('needs_sign_in', `${what} (${description})`);
     }
     if (usable.length === 0 && states.every((s) => s.condition.state === 'suspended')) return new KiroError('account_suspended', `Kiro account suspended: ${description}`, { status: 403 });
     return new KiroError('no_account', description);

@@ -1,6 +1,6 @@
 // Saved accounts, kept in a SecretStore (VS Code SecretStorage in the extension, a 0600 JSON file in
-// the CLI): one entry per account plus an index of ids. Refresh tokens, client secrets and access
-// tokens live only here.
+// the CLI): one entry per account plus an index of ids. Refresh tokens, Kiro API keys, client
+// secrets and access tokens live only here.
 //
 // Crash safety: every change of one account is one `set` of its own entry, so a write is either
 // the old record or the new one, never half of each. A rotated refresh token is written together
@@ -26,7 +26,10 @@ export interface StoredAccount {
   email?: string;
   /** Github, Google, BuilderId… when known. */
   provider?: string;
-  refreshToken: string;
+  /** Social and IdC accounts (required for them). */
+  refreshToken?: string;
+  /** ApiKey accounts: the `ksk_…` key (required for them). */
+  apiKey?: string;
   /** The refresh token before the last rotation: the last one known to have worked. */
   previousRefreshToken?: string;
   /** The latest access token, so another window or process can use it instead of refreshing. */
@@ -76,7 +79,7 @@ function parseIndex(text: string | undefined): string[] {
   }
 }
 
-const KINDS: ReadonlySet<string> = new Set(['Social', 'IdC']);
+const KINDS: ReadonlySet<string> = new Set(['Social', 'IdC', 'ApiKey']);
 const SOURCES: ReadonlySet<string> = new Set(['manual', 'kiro-ide', 'sign-in']);
 
 /** A stored entry, checked; undefined if it is not a usable account record. */
@@ -89,8 +92,9 @@ export function parseStoredAccount(text: string | undefined, id: string): Stored
     return undefined;
   }
   if (!parsed || typeof parsed !== 'object' || parsed.id !== id) return undefined;
-  if (typeof parsed.refreshToken !== 'string' || !parsed.refreshToken) return undefined;
   if (!KINDS.has(parsed.kind as string) || typeof parsed.machineId !== 'string') return undefined;
+  const secret = parsed.kind === 'ApiKey' ? parsed.apiKey : parsed.refreshToken;
+  if (typeof secret !== 'string' || !secret) return undefined;
   return {
     ...(parsed as StoredAccount),
     v: 1,

@@ -1,17 +1,21 @@
 // One Kiro account: its credentials, its token state, its own connection pool and its stable
 // machineId. The account pool (./account-pool) holds several of these and is what the bridge
-// asks for accounts (AccountProvider, below). Connections are never shared between accounts (one
+// asks for accounts (AccountProvider there). Connections are never shared between accounts (one
 // proxy operator tied suspensions to one TCP connection serving many accounts).
 import { Agent, type Dispatcher } from 'undici';
 import type { Logger } from '../../common/logger';
 import { maskSecret, type Redactor } from '../../common/redact';
 import type { IDisposable } from '../../common/disposable';
-import { TokenManager, type AccessToken, type TokenManagerOptions, type TokenState } from './auth';
-import type { AccountCredentials } from './credentials';
+import { ApiKeyTokens } from './api-key-tokens';
+import { TokenManager, type AccessToken, type AccountTokens, type TokenManagerOptions, type TokenState } from './auth';
+import { longLivedSecret, type AccountCredentials } from './credentials';
+import { AccountProfile } from './profile';
+import { dispatcherPost } from '../http/dispatcher-post';
 import { kiroEndpoints, regionFromProfileArn, type KiroEndpoints } from '../http/endpoints';
-import { deriveMachineId } from '../http/identity';
-import { AccountPool, type AccountLease, type AccountPoolOptions, type ExecuteOptions } from './account-pool';
-import { KiroError } from '../errors';
+import { deriveApiKeyMachineId, deriveMachineId } from '../http/identity';
+import { profileDiscoveryHosts } from '../signin/endpoints';
+import { listAvailableProfiles } from '../signin/profiles';
+import { meteredCredits } from '../metering';
 
 export interface KiroAccountOptions {
   credentials: AccountCredentials;
@@ -37,23 +41,22 @@ export interface KiroAccountOptions {
 }
 
 export class KiroAccount implements IDisposable {
-  /** Masked label safe for logs and the traffic view: "Social aor…x7Qz". */
+  /** Masked label safe for logs and the traffic view: "Social aor…x7Qz", "API key ksk…6d8e". */
   readonly label: string;
   readonly machineId: string;
-  readonly endpoints: KiroEndpoints;
   readonly dispatcher: Dispatcher;
-  readonly tokens: TokenManager;
+  readonly tokens: AccountTokens;
+  /** Which profile ARN the account sends, and where (./profile). */
+  readonly profile: AccountProfile;
+  private endpointsValue: KiroEndpoints;
   private disposed = false;
 
   constructor(readonly options: KiroAccountOptions) {
     const { credentials } = options;
-    this.label = `${credentials.auth} ${maskSecret(credentials.refreshToken)}`;
-    this.machineId = deriveMachineId(credentials.machineId, credentials.refreshToken);
-    this.endpoints = kiroEndpoints({
-      upstreamBase: options.upstreamBase,
-      region: credentials.region ?? regionFromProfileArn(credentials.profileArn) ?? options.region,
-      dataRegion: regionFromProfileArn(credentials.profileArn),
-    });
+    const secret = longLivedSecret(credentials);
+    this.label = `${credentials.auth === 'ApiKey' ? 'API key' : credentials.auth} ${maskSecret(secret)}`;
+    this.machineId = credentials.auth === 'ApiKey' ? deriveApiKeyMachineId(credentials.machineId, secret) : deriveMachineId(credentials.machineId, secret);
+    this.endpointsValue = this.endpointsFor(credentials.profileArn);
     this.dispatcher =
       options.createDispatcher?.() ??
       new Agent({
@@ -63,16 +66,46 @@ export class KiroAccount implements IDisposable {
         headersTimeout: 0,
         bodyTimeout: 0,
       });
-    this.tokens = new TokenManager({
+    this.tokens =
+      credentials.auth === 'ApiKey'
+        ? new ApiKeyTokens(credentials.apiKey, this.label, { redactor: options.redactor, logger: options.logger })
+        : new TokenManager({
+            credentials,
+            endpoints: this.endpointsValue,
+            dispatcher: this.dispatcher,
+            machineId: this.machineId,
+            label: this.label,
+            redactor: options.redactor,
+            logger: options.logger,
+            now: options.now,
+            beforeRefresh: options.beforeRefresh,
+          });
+    const post = dispatcherPost(this.dispatcher);
+    const hosts = profileDiscoveryHosts(options.upstreamBase);
+    this.profile = new AccountProfile(
       credentials,
-      endpoints: this.endpoints,
-      dispatcher: this.dispatcher,
-      machineId: this.machineId,
-      label: this.label,
-      redactor: options.redactor,
-      logger: options.logger,
-      now: options.now,
-      beforeRefresh: options.beforeRefresh,
+      this.tokens,
+      (token) => listAvailableProfiles({ hosts, accessToken: token.value, machineId: this.machineId, post }),
+      this.label,
+      { logger: options.logger, now: options.now },
+    );
+    // A profile found in another region moves the data plane there (the profile selects the host).
+    this.profile.onDidChange((change) => {
+      if (change.profileArn) this.endpointsValue = this.endpointsFor(change.profileArn);
+    });
+  }
+
+  /** Where this account's calls go; follows the profile's region once it is known. */
+  get endpoints(): KiroEndpoints {
+    return this.endpointsValue;
+  }
+
+  private endpointsFor(profileArn: string | undefined): KiroEndpoints {
+    const { credentials } = this.options;
+    return kiroEndpoints({
+      upstreamBase: this.options.upstreamBase,
+      region: credentials.region ?? regionFromProfileArn(profileArn) ?? this.options.region,
+      dataRegion: regionFromProfileArn(profileArn),
     });
   }
 
@@ -86,76 +119,46 @@ export class KiroAccount implements IDisposable {
 
   /** Called by the generate call for every meteringEvent payload. */
   recordMetering(json: unknown): void {
-    const usage = (json as { usage?: unknown } | null)?.usage;
-    if (typeof usage !== 'number' || !Number.isFinite(usage) || usage <= 0) return;
-    for (const listener of this.meterListeners) listener(usage);
+    const credits = meteredCredits(json);
+    if (!credits) return; // nothing charged (or nothing readable): nothing to count
+    for (const listener of this.meterListeners) listener(credits);
   }
 
   get credentials(): AccountCredentials {
     return this.options.credentials;
   }
 
+  /** Whether the account authenticates with a Kiro API key (nothing to refresh). */
+  get isApiKey(): boolean {
+    return this.options.credentials.auth === 'ApiKey';
+  }
+
+  /** The account's real profile ARN, when known (see ./profile for what each call sends). */
   get profileArn(): string | undefined {
-    return this.tokens.profileArn;
+    return this.profile.arn;
   }
 
   get tokenState(): TokenState {
     return this.tokens.state;
   }
 
-  getToken(): Promise<AccessToken> {
-    return this.tokens.getToken();
+  /** A token with its expiry margin left, refreshing first if needed; the profile is looked up if missing. */
+  async getToken(): Promise<AccessToken> {
+    const token = await this.tokens.getToken();
+    await this.profile.ensure(token);
+    return token;
   }
 
-  /** The current credentials with the latest refresh token and the machineId, for persisting. */
-  snapshot(): AccountCredentials {
-    return { ...this.options.credentials, refreshToken: this.tokens.refreshToken, machineId: this.machineId, profileArn: this.profileArn };
+  /** Kiro rejected `rejected`: a refreshed token, or a `needs_sign_in` KiroError (a refused API key). */
+  async refreshAfterRejection(rejected: AccessToken): Promise<AccessToken> {
+    const token = await this.tokens.refreshAfterRejection(rejected);
+    await this.profile.ensure(token);
+    return token;
   }
 
   async dispose(): Promise<void> {
     if (this.disposed) return;
     this.disposed = true;
     await this.dispatcher.destroy().catch(() => undefined);
-  }
-}
-
-/**
- * Where the bridge gets accounts for a request: the account pool (kiro/accounts/account-pool), which picks
- * one, fails over by error class, and bounds the attempts. `run` covers one attempt up to the
- * moment its answer may reach the client; nothing is retried after that.
- */
-export interface AccountProvider {
-  execute<T>(options: ExecuteOptions, run: (lease: AccountLease) => Promise<T>): Promise<T>;
-  /** Every account, for status displays. */
-  all(): readonly KiroAccount[];
-  /** Why no account can serve right now ('' when one can), for status and error messages. */
-  unavailableReason(): string;
-  /** Kiro model ids at least one usable account can use; undefined when not known. */
-  availableModels(): ReadonlySet<string> | undefined;
-}
-
-/** A pool of (at most) one account: tests and simple embeddings. */
-export class SingleAccountProvider extends AccountPool implements AccountProvider {
-  constructor(
-    private readonly account: KiroAccount | undefined,
-    private readonly missingReason = 'no Kiro account is configured (set KIRO_AUTH_TOKEN)',
-    options: AccountPoolOptions = {},
-  ) {
-    super(options);
-    if (account) this.add({ id: 'single', account, source: 'env' });
-  }
-
-  override unavailableReason(model?: string): string {
-    return this.account ? super.unavailableReason(model) : this.missingReason;
-  }
-
-  override async execute<T>(options: ExecuteOptions, run: (lease: AccountLease) => Promise<T>): Promise<T> {
-    if (!this.account) throw new KiroError('no_account', this.missingReason);
-    return super.execute(options, run);
-  }
-
-  override async dispose(): Promise<void> {
-    super.dispose();
-    await this.account?.dispose();
   }
 }

@@ -6,7 +6,7 @@ import { request, type Dispatcher } from 'undici';
 import type { Logger } from '../../common/logger';
 import { nullLogger } from '../../common/logger';
 import type { Redactor } from '../../common/redact';
-import type { AccountCredentials } from './credentials';
+import type { OAuthCredentials } from './credentials';
 import type { KiroEndpoints } from '../http/endpoints';
 import { KiroError, classifyNetworkError, classifyRefreshFailure } from '../errors';
 import { IDC_AMZ_USER_AGENT, socialRefreshUserAgent } from '../http/identity';
@@ -19,12 +19,40 @@ export interface AccessToken {
   expiresAt: number;
   /** Refresh once less than this is left. */
   marginMs: number;
+  /** `API_KEY` when the bearer is a Kiro API key: every call then adds `tokentype: API_KEY`. */
+  tokenType?: 'API_KEY';
 }
 
 export type TokenState = 'unknown' | 'valid' | 'refreshing' | 'needs_sign_in';
 
+type Listener<T> = (value: T) => void;
+
+/**
+ * The bearer source of one account, as the pool, the usage checks and the accounts service use
+ * it: a TokenManager for logins that refresh, ApiKeyTokens (./api-key-tokens) for Kiro API keys.
+ */
+export interface AccountTokens {
+  readonly state: TokenState;
+  /** The refresh token in use; undefined for an API key (nothing to refresh). */
+  readonly refreshToken: string | undefined;
+  /** The profile ARN the login itself named (a Social refresh), or the configured one. */
+  readonly profileArn: string | undefined;
+  /** The access token in hand, if any. */
+  readonly currentToken: AccessToken | undefined;
+  /** How many refresh calls went out. */
+  readonly refreshCount: number;
+  getToken(): Promise<AccessToken>;
+  /** The upstream rejected `rejected`: a new token, or a `needs_sign_in` KiroError. */
+  refreshAfterRejection(rejected: AccessToken): Promise<AccessToken>;
+  refresh(): Promise<AccessToken>;
+  adopt(tokens: AdoptedTokens): boolean;
+  onDidRotateRefreshToken(listener: Listener<string>): () => void;
+  onDidChangeState(listener: Listener<TokenState>): () => void;
+  onDidRefresh(listener: Listener<AccessToken>): () => void;
+}
+
 export interface TokenManagerOptions {
-  credentials: AccountCredentials;
+  credentials: OAuthCredentials;
   endpoints: KiroEndpoints;
   dispatcher: Dispatcher;
   machineId: string;
@@ -66,9 +94,7 @@ const DEFAULT_MARGIN_MS = 5 * 60_000;
 const DEFAULT_LIFETIME_S = 3600;
 const MAX_ERROR_BODY = 16 * 1024;
 
-type Listener<T> = (value: T) => void;
-
-export class TokenManager {
+export class TokenManager implements AccountTokens {
   private current: AccessToken | undefined;
   private inflight: Promise<AccessToken> | undefined;
   private signInError: KiroError | undefined;
@@ -318,4 +344,3 @@ export class TokenManager {
   }
 }
 
-/** Reads a response body as text, keeping at most `limit` bytes (error bodies can be anything). */

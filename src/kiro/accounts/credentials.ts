@@ -1,26 +1,63 @@
 // KIRO_AUTH_TOKEN in the format of the original kiro2api proxy: a JSON array of accounts (one object
 // is accepted too), or a path to a file holding that JSON (docs/kiro-protocol.md#auth-kinds).
 //   [{"auth":"Social"|"IdC","refreshToken":"…","clientId":"…","clientSecret":"…","disabled":false}]
+// Kiro API keys fit the same list: {"auth":"ApiKey","apiKey":"ksk_…"}.
 // Errors never quote the input: it is full of secrets.
 import { readFileSync } from 'node:fs';
 
-export type AuthKind = 'Social' | 'IdC';
+/** How an account authenticates: a refresh token (Social, IdC) or a Kiro API key (never refreshed). */
+export type AuthKind = 'Social' | 'IdC' | 'ApiKey';
 
-export interface AccountCredentials {
-  auth: AuthKind;
-  refreshToken: string;
-  /** IdC only: the SSO-OIDC client registration. */
-  clientId?: string;
-  clientSecret?: string;
+interface CredentialsBase {
   disabled: boolean;
   /** Region of the account's OIDC endpoint / data plane (a later addition to the format); default us-east-1. */
   region?: string;
   /** Known profile ARN (Social refresh returns one; IdC accounts may configure one). */
   profileArn?: string;
-  /** A fixed 64-hex device id; derived from the refresh token when absent (see http/identity.ts). */
+  /** A fixed 64-hex device id; derived from the long-lived secret when absent (see http/identity.ts). */
   machineId?: string;
+  /** Github, Google, BuilderId, Enterprise… when known (decides the IdC profile rule). */
+  provider?: string;
+  /** IAM Identity Center start URL, when known (Builder ID has a fixed one). */
+  startUrl?: string;
   /** Position in the configured list, for messages ("account #2"). */
   index: number;
+}
+
+/** A login that is refreshed: Kiro social (GitHub/Google) or AWS SSO-OIDC (Builder ID / IdC). */
+export interface OAuthCredentials extends CredentialsBase {
+  auth: 'Social' | 'IdC';
+  refreshToken: string;
+  /** IdC only: the SSO-OIDC client registration. */
+  clientId?: string;
+  clientSecret?: string;
+}
+
+/**
+ * A Kiro API key (`ksk_…`, what the Kiro CLI's headless mode reads from KIRO_API_KEY): the key is
+ * itself the bearer, sent with `tokentype: API_KEY`, and is never refreshed.
+ */
+export interface ApiKeyCredentials extends CredentialsBase {
+  auth: 'ApiKey';
+  apiKey: string;
+}
+
+export type AccountCredentials = OAuthCredentials | ApiKeyCredentials;
+
+/** Kiro API keys start with this prefix (Kiro's documentation and every client that takes them). */
+export const KIRO_API_KEY_PREFIX = 'ksk_';
+
+/** Why `key` is not a usable Kiro API key, or undefined when it looks like one. */
+export function apiKeyProblem(key: string): string | undefined {
+  if (!key.startsWith(KIRO_API_KEY_PREFIX)) return `a Kiro API key starts with "${KIRO_API_KEY_PREFIX}"`;
+  if (key.includes('...') || key.includes('…')) return 'the API key looks shortened (it contains "..."); copy the whole value';
+  if (!/^ksk_[A-Za-z0-9_-]{8,}$/.test(key)) return 'the API key has characters a Kiro API key does not have, or is too short';
+  return undefined;
+}
+
+/** The long-lived secret of an account: its refresh token, or its API key. */
+export function longLivedSecret(credentials: AccountCredentials): string {
+  return credentials.auth === 'ApiKey' ? credentials.apiKey : credentials.refreshToken;
 }
 
 export class CredentialsError extends Error {
@@ -34,6 +71,10 @@ export const CREDENTIALS_HELP = [
   '  export KIRO_AUTH_TOKEN=\'[{"auth":"Social","refreshToken":"aor…"}]\'',
   '  export KIRO_AUTH_TOKEN=\'[{"auth":"IdC","refreshToken":"aor…","clientId":"…","clientSecret":"…"}]\'',
   '  export KIRO_AUTH_TOKEN=~/kiro-accounts.json',
+  '',
+  'Or a Kiro API key (Kiro Pro and above; what the Kiro CLI reads in headless mode):',
+  '',
+  '  export KIRO_API_KEY=ksk_…',
   '',
   'The refresh token of a Kiro IDE login is in ~/.aws/sso/cache/kiro-auth-token.json ("refreshToken");',
   'an IdC (Builder ID / Identity Center) login also needs clientId and clientSecret from',
@@ -61,12 +102,37 @@ function parseEntry(raw: unknown, index: number): AccountCredentials {
   const where = `KIRO_AUTH_TOKEN account #${index + 1}`;
   if (!raw || typeof raw !== 'object' || Array.isArray(raw)) throw new CredentialsError(`${where} must be an object`);
   const entry = raw as Record<string, unknown>;
-  const authRaw = entry.auth ?? 'Social';
-  if (typeof authRaw !== 'string') throw new CredentialsError(`${where}: "auth" must be "Social" or "IdC"`);
-  const authLower = authRaw.toLowerCase();
+  const authRaw = entry.auth ?? entry.authMethod ?? (entry.apiKey !== undefined || entry.kiroApiKey !== undefined ? 'ApiKey' : 'Social');
+  if (typeof authRaw !== 'string') throw new CredentialsError(`${where}: "auth" must be "Social", "IdC" or "ApiKey"`);
+  const authLower = authRaw.toLowerCase().replace(/[-_]/g, '');
   const auth: AuthKind | undefined =
-    authLower === 'social' ? 'Social' : authLower === 'idc' || authLower === 'builder-id' || authLower === 'builderid' ? 'IdC' : undefined;
-  if (!auth) throw new CredentialsError(`${where}: "auth" must be "Social" or "IdC" (got "${authRaw.slice(0, 20)}")`);
+    authLower === 'social' ? 'Social' : authLower === 'idc' || authLower === 'builderid' ? 'IdC' : authLower === 'apikey' ? 'ApiKey' : undefined;
+  if (!auth) throw new CredentialsError(`${where}: "auth" must be "Social", "IdC" or "ApiKey" (got "${authRaw.slice(0, 20)}")`);
+  const disabled = entry.disabled;
+  if (disabled !== undefined && typeof disabled !== 'boolean') throw new CredentialsError(`${where}: "disabled" must be true or false`);
+  const machineId = optionalString(entry, 'machineId', where);
+  if (machineId && !/^[0-9a-f]{32}([0-9a-f]{32})?$/i.test(machineId)) {
+    throw new CredentialsError(`${where}: "machineId" must be 64 (or 32) hex characters`);
+  }
+  const region = optionalString(entry, 'region', where);
+  if (region && !/^[a-z]{2}(-[a-z]+)+-\d$/.test(region)) throw new CredentialsError(`${where}: "region" is not an AWS region name`);
+  const base = {
+    disabled: disabled === true,
+    region,
+    // A 32-hex id is doubled to the 64 hex the user agent carries (as other proxies accept it).
+    machineId: machineId && machineId.length === 32 ? (machineId + machineId).toLowerCase() : machineId?.toLowerCase(),
+    provider: optionalString(entry, 'provider', where),
+    startUrl: optionalString(entry, 'startUrl', where),
+    index,
+  };
+  if (auth === 'ApiKey') {
+    // Some proxies name the field `kiroApiKey`; both spellings are read.
+    const apiKey = optionalString(entry, 'apiKey', where) ?? optionalString(entry, 'kiroApiKey', where);
+    if (!apiKey) throw new CredentialsError(`${where}: an ApiKey account needs "apiKey" (the ksk_… key)`);
+    const problem = apiKeyProblem(apiKey);
+    if (problem) throw new CredentialsError(`${where}: ${problem}`);
+    return { ...base, auth, apiKey };
+  }
   const refreshToken = optionalString(entry, 'refreshToken', where);
   if (!refreshToken) throw new CredentialsError(`${where}: "refreshToken" is required`);
   if (refreshToken.includes('...') || refreshToken.includes('…')) {
@@ -78,26 +144,7 @@ function parseEntry(raw: unknown, index: number): AccountCredentials {
   if (auth === 'IdC' && (!clientId || !clientSecret)) {
     throw new CredentialsError(`${where}: an IdC account needs "clientId" and "clientSecret"`);
   }
-  const disabled = entry.disabled;
-  if (disabled !== undefined && typeof disabled !== 'boolean') throw new CredentialsError(`${where}: "disabled" must be true or false`);
-  const machineId = optionalString(entry, 'machineId', where);
-  if (machineId && !/^[0-9a-f]{32}([0-9a-f]{32})?$/i.test(machineId)) {
-    throw new CredentialsError(`${where}: "machineId" must be 64 (or 32) hex characters`);
-  }
-  const region = optionalString(entry, 'region', where);
-  if (region && !/^[a-z]{2}(-[a-z]+)+-\d$/.test(region)) throw new CredentialsError(`${where}: "region" is not an AWS region name`);
-  return {
-    auth,
-    refreshToken,
-    clientId,
-    clientSecret,
-    disabled: disabled === true,
-    region,
-    profileArn: optionalString(entry, 'profileArn', where),
-    // A 32-hex id is doubled to the 64 hex the user agent carries (as other proxies accept it).
-    machineId: machineId && machineId.length === 32 ? (machineId + machineId).toLowerCase() : machineId?.toLowerCase(),
-    index,
-  };
+  return { ...base, auth, refreshToken, clientId, clientSecret, profileArn: optionalString(entry, 'profileArn', where) };
 }
 
 /** Parses the JSON text of KIRO_AUTH_TOKEN (already read from a file if it was a path). */
@@ -135,9 +182,4 @@ export function loadCredentials(value: string, readText: (file: string) => strin
     );
   }
   return { accounts: parseCredentialsJson(text.trim(), `KIRO_AUTH_TOKEN file ${file}`), file };
-}
-
-/** The first account not disabled (single-account set-ups and tests; the bridge itself serves from the pool). */
-export function firstEnabled(accounts: readonly AccountCredentials[]): AccountCredentials | undefined {
-  return accounts.find((a) => !a.disabled);
 }

@@ -11,6 +11,8 @@ export type FailoverDecision =
   | { action: 'fail' }
   /** Refresh the access token (once) and try the same account again. */
   | { action: 'refresh' }
+  /** Look the account's profile up again (once) and try the same account again. */
+  | { action: 'reprofile' }
   /** Wait, then try the same account again. */
   | { action: 'retry'; delayMs: number }
   /** Mark the account (see `mark`) and try another one. */
@@ -50,6 +52,8 @@ export interface AttemptState {
   transientRetries: number;
   /** Whether the token of this account was already refreshed for this request. */
   refreshed: boolean;
+  /** Whether the profile of this account was already looked up again for this request. */
+  reprofiled?: boolean;
   /** 429s in a row on this account (including this one). */
   throttleStrikes: number;
   now: number;
@@ -105,6 +109,10 @@ export function decideFailover(error: KiroError, state: AttemptState, policy: Fa
       return { action: 'next', mark: { kind: 'suspended' } };
     case 'needs_sign_in':
       return { action: 'next', mark: { kind: 'needs_sign_in' } };
+    case 'profile_rejected':
+      if (!state.reprofiled) return { action: 'reprofile' };
+      // The profile Kiro lists was refused too: this login cannot serve; another account may.
+      return { action: 'next', mark: { kind: 'none' } };
     case 'token_expired':
       if (!state.refreshed) return { action: 'refresh' };
       // A fresh token rejected again: try another account for this request. No mark: the next

@@ -116,9 +116,3 @@ export function summarizeUsage(answer: unknown): UsageSummary {
   };
 }
 
-/** The credits a meteringEvent reports (`{"unit":"credit","usage":0.04}`), if it is one. */
-export function meteredCredits(json: unknown): number | undefined {
-  if (!isObject(json)) return undefined;
-  const usage = json.usage;
-  return typeof usage === 'number' && Number.isFinite(usage) && usage >= 0 ? usage : undefined;
-}

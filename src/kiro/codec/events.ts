@@ -2,7 +2,7 @@
 //   event      → `:event-type` (assistantResponseEvent, toolUseEvent, meteringEvent, …)
 //   exception  → `:exception-type` (ContentLengthExceededException, ThrottlingException, …)
 //   error      → `:error-code` (framework errors; the text is in `:error-message` or the payload)
-import { encodeMessage, type EventStreamMessage, type Headers } from './eventstream';
+import type { EventStreamMessage, Headers } from './eventstream';
 
 export type KiroEventKind = 'event' | 'exception' | 'error';
 
@@ -63,32 +63,4 @@ export function toKiroEvent(message: EventStreamMessage): KiroEvent {
     if (kind === 'exception') return { kind, type, json: { message: text } };
     throw new KiroEventError('INVALID_PAYLOAD', `${type} payload is not JSON (${text.length} bytes)`);
   }
-}
-
-const str = (value: string) => ({ type: 'string', value }) as const;
-
-/** Encodes a Kiro event as the upstream sends it: three string headers, in Kiro's order. */
-export function encodeKiroEvent(event: KiroEvent): Buffer {
-  const payload = Buffer.from(JSON.stringify(event.json ?? {}), 'utf8');
-  if (event.kind === 'event') {
-    return encodeMessage({
-      headers: { ':event-type': str(event.type), ':content-type': str('application/json'), ':message-type': str('event') },
-      payload,
-    });
-  }
-  if (event.kind === 'exception') {
-    return encodeMessage({
-      headers: { ':exception-type': str(event.type), ':content-type': str('application/json'), ':message-type': str('exception') },
-      payload,
-    });
-  }
-  const message = (event.json as { message?: unknown } | null)?.message;
-  return encodeMessage({
-    headers: {
-      ':error-code': str(event.type),
-      ':error-message': str(typeof message === 'string' ? message : event.type),
-      ':message-type': str('error'),
-    },
-    payload,
-  });
 }

@@ -1,4 +1,5 @@
-// AWS EventStream binary framing (application/vnd.amazon.eventstream), decoder and encoder.
+// AWS EventStream binary framing (application/vnd.amazon.eventstream): the decoder. (The encoder
+// only the tests and the fake upstream need lives in test/support/eventstream-encoder.ts.)
 //
 // Frame: u32 total length | u32 headers length | u32 prelude CRC | headers | payload | u32 message CRC
 // (big-endian; CRC-32/IEEE; the message CRC covers everything before it, prelude included).
@@ -57,8 +58,7 @@ export type EventStreamErrorCode =
   | 'HEADER_OVERRUN'
   | 'UNKNOWN_HEADER_TYPE'
   | 'TRUNCATED_STREAM'
-  | 'DECODER_FAILED'
-  | 'ENCODE_INVALID';
+  | 'DECODER_FAILED';
 
 /** Every failure of the codec is one of these; nothing untyped escapes it. */
 export class EventStreamError extends Error {
@@ -529,86 +529,4 @@ export function decodeAll(bytes: Uint8Array): EventStreamMessage[] {
   const messages = decoder.push(bytes);
   decoder.end();
   return messages;
-}
-
-function encodedHeaderSize(name: string, header: HeaderValue): number {
-  const nameBytes = Buffer.byteLength(name, 'utf8');
-  if (nameBytes === 0 || nameBytes > 255) throw new EventStreamError('ENCODE_INVALID', `header name "${name}" must be 1-255 bytes`);
-  const base = 1 + nameBytes + 1;
-  switch (header.type) {
-    case 'boolean':
-      return base;
-    case 'byte':
-      return base + 1;
-    case 'short':
-      return base + 2;
-    case 'integer':
-      return base + 4;
-    case 'long':
-    case 'timestamp':
-      return base + 8;
-    case 'binary':
-      return base + 2 + header.value.length;
-    case 'string':
-      return base + 2 + Buffer.byteLength(header.value, 'utf8');
-    case 'uuid':
-      return base + 16;
-  }
-}
-
-function writeHeader(out: Buffer, o: number, name: string, header: HeaderValue): number {
-  o = out.writeUInt8(Buffer.byteLength(name, 'utf8'), o);
-  o += out.write(name, o, 'utf8');
-  switch (header.type) {
-    case 'boolean':
-      return out.writeUInt8(header.value ? TYPE_TRUE : TYPE_FALSE, o);
-    case 'byte':
-      o = out.writeUInt8(TYPE_BYTE, o);
-      return out.writeInt8(header.value, o);
-    case 'short':
-      o = out.writeUInt8(TYPE_SHORT, o);
-      return out.writeInt16BE(header.value, o);
-    case 'integer':
-      o = out.writeUInt8(TYPE_INTEGER, o);
-      return out.writeInt32BE(header.value, o);
-    case 'long':
-      o = out.writeUInt8(TYPE_LONG, o);
-      return out.writeBigInt64BE(header.value, o);
-    case 'timestamp':
-      o = out.writeUInt8(TYPE_TIMESTAMP, o);
-      return out.writeBigInt64BE(BigInt(header.value.getTime()), o);
-    case 'binary':
-    case 'string': {
-      const bytes = header.type === 'string' ? Buffer.from(header.value, 'utf8') : header.value;
-      if (bytes.length > 0xffff) throw new EventStreamError('ENCODE_INVALID', `header "${name}" value exceeds 65535 bytes`);
-      o = out.writeUInt8(header.type === 'string' ? TYPE_STRING : TYPE_BINARY, o);
-      o = out.writeUInt16BE(bytes.length, o);
-      out.set(bytes, o);
-      return o + bytes.length;
-    }
-    case 'uuid': {
-      const hex = header.value.replace(/-/g, '');
-      if (!/^[0-9a-fA-F]{32}$/.test(hex)) throw new EventStreamError('ENCODE_INVALID', `header "${name}" is not a UUID`);
-      o = out.writeUInt8(TYPE_UUID, o);
-      return o + out.write(hex, o, 'hex');
-    }
-  }
-}
-
-/** Encodes one message into a complete frame. */
-export function encodeMessage(message: { headers: Headers; payload: Uint8Array }): Buffer {
-  const entries = Object.entries(message.headers);
-  let headersLength = 0;
-  for (const [name, header] of entries) headersLength += encodedHeaderSize(name, header);
-  const total = PRELUDE_BYTES + headersLength + message.payload.length + 4;
-  if (total > MAX_FRAME_BYTES) throw new EventStreamError('FRAME_TOO_LARGE', `message of ${total} bytes exceeds the frame cap`);
-  const out = Buffer.allocUnsafe(total);
-  out.writeUInt32BE(total, 0);
-  out.writeUInt32BE(headersLength, 4);
-  out.writeUInt32BE(crc32Range(out, 0, 8), 8);
-  let o = PRELUDE_BYTES;
-  for (const [name, header] of entries) o = writeHeader(out, o, name, header);
-  out.set(message.payload, o);
-  out.writeUInt32BE(crc32Range(out, 0, total - 4), total - 4);
-  return out;
 }

@@ -44,18 +44,19 @@ export function generateHeaders(account: KiroAccount, token: AccessToken, invoca
     'x-amzn-codewhisperer-optout': 'true',
     // `vibe` is what the IDE and most 2026 clients send (older ones sent `spec`).
     'x-amzn-kiro-agent-mode': 'vibe',
-    ...sdkHeaders(agents, invocationId, `attempt=${attempt}; max=3`, token.value),
+    ...sdkHeaders(agents, invocationId, `attempt=${attempt}; max=3`, token),
   };
 }
 
 /** Per-account values computed once: the user agents and the parsed generate URL. */
-const perAccount = new WeakMap<KiroAccount, { agents: UserAgents; origin: string; path: string }>();
+const perAccount = new WeakMap<KiroAccount, { agents: UserAgents; url: string; origin: string; path: string }>();
 
 function accountInfo(account: KiroAccount): { agents: UserAgents; origin: string; path: string } {
   let info = perAccount.get(account);
-  if (!info) {
+  // The URL changes once, when a looked-up profile moves the account to its region's host.
+  if (!info || info.url !== account.endpoints.generate) {
     const url = new URL(account.endpoints.generate);
-    info = { agents: streamingUserAgents(account.machineId), origin: url.origin, path: url.pathname };
+    info = { agents: streamingUserAgents(account.machineId), url: account.endpoints.generate, origin: url.origin, path: url.pathname };
     perAccount.set(account, info);
   }
   return info;

@@ -21,6 +21,15 @@ export function deriveMachineId(configured: string | undefined, refreshToken: st
   return createHash('sha256').update(`KotlinNativeAPI/${refreshToken}`).digest('hex');
 }
 
+/**
+ * The device id of a Kiro API key account: the configured one, else sha256 of "KiroAPIKey/" + the
+ * key (the rule another proxy uses), so a key looks like one machine across restarts.
+ */
+export function deriveApiKeyMachineId(configured: string | undefined, apiKey: string): string {
+  if (configured) return configured;
+  return createHash('sha256').update(`KiroAPIKey/${apiKey}`).digest('hex');
+}
+
 const osPart = `os/${process.platform}#${release()}`;
 const nodePart = `md/nodejs#${process.versions.node}`;
 
@@ -48,16 +57,19 @@ export function runtimeUserAgents(machineId: string): UserAgents {
 }
 
 /**
- * The SDK headers a data-plane or runtime call ends with, in the IDE's order: user
- * agents, invocation id, `amz-sdk-request` (`attempt=1; max=3`), the bearer.
+ * The SDK headers a data-plane or runtime call ends with, in the IDE's order: user agents,
+ * invocation id, `amz-sdk-request` (`attempt=1; max=3`), the bearer — and, when the bearer is a
+ * Kiro API key, `tokentype: API_KEY` (without it Kiro reads the key as an OAuth token and refuses
+ * it).
  */
-export function sdkHeaders(agents: UserAgents, invocationId: string, sdkRequest: string, accessToken: string): Record<string, string> {
+export function sdkHeaders(agents: UserAgents, invocationId: string, sdkRequest: string, token: { value: string; tokenType?: 'API_KEY' }): Record<string, string> {
   return {
     'x-amz-user-agent': agents.amzUserAgent,
     'user-agent': agents.userAgent,
     'amz-sdk-invocation-id': invocationId,
     'amz-sdk-request': sdkRequest,
-    authorization: `Bearer ${accessToken}`,
+    authorization: `Bearer ${token.value}`,
+    ...(token.tokenType ? { tokentype: token.tokenType } : {}),
   };
 }
 

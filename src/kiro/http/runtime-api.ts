@@ -19,7 +19,7 @@ export interface RuntimeCallOptions {
 }
 
 function runtimeHeaders(account: KiroAccount, token: AccessToken): Record<string, string> {
-  return sdkHeaders(runtimeUserAgents(account.machineId), randomUUID(), 'attempt=1; max=1', token.value);
+  return sdkHeaders(runtimeUserAgents(account.machineId), randomUUID(), 'attempt=1; max=1', token);
 }
 
 async function call(
@@ -62,8 +62,9 @@ async function call(
 /** GET getUsageLimits: the raw answer (read it with `summarizeUsage`). */
 export function fetchUsageLimits(account: KiroAccount, token: AccessToken, options: RuntimeCallOptions = {}): Promise<unknown> {
   const query = new URLSearchParams({ isEmailRequired: 'true', origin: 'AI_EDITOR', resourceType: 'AGENTIC_REQUEST' });
-  // Only a profile ARN the account really has: Builder ID accounts must not send a made-up one.
-  if (account.profileArn) query.set('profileArn', account.profileArn);
+  // Only a profile the account really has (see accounts/profile.ts): never a placeholder here.
+  const profileArn = account.profile.forRuntime;
+  if (profileArn) query.set('profileArn', profileArn);
   return call(account, `${account.endpoints.usageLimits}?${query.toString()}`, { method: 'GET', headers: runtimeHeaders(account, token) }, 'usage check', options);
 }
 
@@ -76,7 +77,8 @@ export interface AvailableModels {
 /** POST ListAvailableModels (awsJson1.0). */
 export async function fetchAvailableModels(account: KiroAccount, token: AccessToken, options: RuntimeCallOptions = {}): Promise<AvailableModels> {
   const body: Record<string, string> = { origin: 'AI_EDITOR' };
-  if (account.profileArn) body.profileArn = account.profileArn;
+  const profileArn = account.profile.forRuntime;
+  if (profileArn) body.profileArn = profileArn;
   const answer = await call(
     account,
     account.endpoints.awsJson,

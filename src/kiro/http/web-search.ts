@@ -58,9 +58,10 @@ export function webSearchRequestId(now = Date.now()): string {
 export function mcpHeaders(account: KiroAccount, token: AccessToken, invocationId: string, attempt: number): Record<string, string> {
   const headers: Record<string, string> = {
     'content-type': 'application/json',
-    ...sdkHeaders(streamingUserAgents(account.machineId), invocationId, `attempt=${attempt}; max=3`, token.value),
+    ...sdkHeaders(streamingUserAgents(account.machineId), invocationId, `attempt=${attempt}; max=3`, token),
   };
-  if (account.profileArn) headers['x-amzn-kiro-profile-arn'] = account.profileArn;
+  const profileArn = account.profile.forStreaming;
+  if (profileArn) headers['x-amzn-kiro-profile-arn'] = profileArn;
   return headers;
 }
 

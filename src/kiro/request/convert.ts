@@ -36,10 +36,15 @@ export interface ConvertOptions {
   kiroModel: string;
   /** Sent when known: some accounts get 400 without it, and none is invented. */
   profileArn?: string;
-  /** Else derived from request.sessionKey, else a random UUID. */
+  /** Else derived from the request (its session key, or how the conversation starts). */
   conversationId?: string;
   /** Turns thinking on with this budget; defaults to request.thinking's budget when that is set. */
   thinkingBudget?: number;
+  /**
+   * Send Kiro-signed reasoning back as `reasoningContent` (default). False sends it as tagged text
+   * instead: the fallback when Kiro refused a signature (another account signed it, say).
+   */
+  signedReasoning?: boolean;
 }
 
 export interface ConvertResult {
@@ -119,7 +124,7 @@ export function toKiroRequest(request: ChatRequest, options: ConvertOptions): Co
     history.push(
       turn.role === 'user'
         ? { userInputMessage: userMessage(turn, modelId, repairs) }
-        : { assistantResponseMessage: assistantMessage(turn, names, repairs) },
+        : { assistantResponseMessage: assistantMessage(turn, names, repairs, options.signedReasoning !== false) },
     );
   }
 
@@ -136,7 +141,7 @@ export function toKiroRequest(request: ChatRequest, options: ConvertOptions): Co
     conversationState: {
       agentTaskType: 'vibe',
       chatTriggerType: plan.trigger,
-      conversationId: options.conversationId ?? conversationIdFor(request.sessionKey),
+      conversationId: options.conversationId ?? conversationIdFor(request),
       currentMessage: { userInputMessage: { ...currentMessage, userInputMessageContext: context } },
       history,
     },
@@ -197,10 +202,30 @@ function userMessage(turn: UserTurn, modelId: string, repairs: RepairLog): KiroU
   };
 }
 
-function assistantMessage(turn: AssistantTurn, names: ToolNames, repairs: RepairLog): KiroAssistantResponseMessage {
+function assistantMessage(turn: AssistantTurn, names: ToolNames, repairs: RepairLog, signedReasoning: boolean): KiroAssistantResponseMessage {
   const text = joinTexts(turn.texts);
-  const thought = turn.thinking.filter((t) => t.trim() !== '').join('\n\n');
-  // Past thinking goes back the way the model wrote it: tagged, before the answer.
+  // Kiro's own reasoning goes back as Kiro sent it: one signed block per turn, text and signature
+  // untouched. Kiro takes one per assistant turn; further signed blocks (rare: two answers merged
+  // into one turn) and unsigned reasoning go back the way the model wrote it before native
+  // reasoning existed: tagged, before the answer.
+  const signed = signedReasoning ? turn.thinking.find((t) => t.signature !== undefined) : undefined;
+  const tagged = turn.thinking.filter((t) => t !== signed && t.text.trim() !== '');
+  for (const t of tagged) {
+    if (t.signature === undefined) continue;
+    repairs.add(
+      'reasoning-as-text',
+      signedReasoning
+        ? 'a second signed reasoning block in one assistant turn sent as <thinking> text (Kiro takes one per turn)'
+        : 'signed reasoning sent as <thinking> text: Kiro refused its signature (it was signed for another account or conversation)',
+      t.message,
+    );
+  }
+  for (const r of turn.redacted) {
+    // No public source shows how Kiro takes redacted reasoning back; a guessed shape could make
+    // Kiro reject every later turn of the conversation, so it is left out.
+    repairs.add('redacted-thinking-dropped', 'redacted reasoning not sent back (Kiro takes back signed reasoning text only)', r.message);
+  }
+  const thought = tagged.map((t) => t.text).join('\n\n');
   let content = thought !== '' ? `<thinking>${thought}</thinking>\n\n${text}` : text;
   if (content.trim() === '') {
     content = ASSISTANT_PLACEHOLDER;
@@ -212,7 +237,11 @@ function assistantMessage(turn: AssistantTurn, names: ToolNames, repairs: Repair
     name: names.toKiro(use.name),
     input: objectInput(use.input, use.message, repairs),
   }));
-  return { content, ...(toolUses.length > 0 ? { toolUses } : {}) };
+  return {
+    content,
+    ...(toolUses.length > 0 ? { toolUses } : {}),
+    ...(signed ? { reasoningContent: { reasoningText: { text: signed.text, signature: signed.signature! } } } : {}),
+  };
 }
 
 const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);

@@ -44,9 +44,19 @@ export interface KiroUserInputMessage {
   userInputMessageContext?: KiroUserInputMessageContext;
 }
 
+/**
+ * Native reasoning Kiro gave this turn, sent back exactly as received: Kiro checks the signature
+ * against the text and answers THINKING_SIGNATURE_INVALID when either changed. Nested as shown; a
+ * flat `{text, signature}` is rejected as malformed.
+ */
+export interface KiroReasoningContent {
+  reasoningText: { text: string; signature: string };
+}
+
 export interface KiroAssistantResponseMessage {
   content: string;
   toolUses?: KiroToolUse[];
+  reasoningContent?: KiroReasoningContent;
 }
 
 export type KiroHistoryEntry = { userInputMessage: KiroUserInputMessage } | { assistantResponseMessage: KiroAssistantResponseMessage };

@@ -14,6 +14,8 @@ export type RepairRule =
   | 'assistant-image-dropped'
   | 'empty-image-dropped'
   | 'thinking-dropped'
+  | 'redacted-thinking-dropped'
+  | 'reasoning-as-text'
   // tool calls and results
   | 'orphan-tool-result'
   | 'duplicate-tool-result'

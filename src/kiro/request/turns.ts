@@ -39,11 +39,20 @@ export interface UserTurn {
   results: PendingResult[];
 }
 
+/** Past reasoning of an assistant turn; `signature` when Kiro signed it (native reasoning). */
+export interface PastThinking {
+  text: string;
+  signature?: string;
+  message: number;
+}
+
 export interface AssistantTurn {
   role: 'assistant';
   messages: number[];
   texts: string[];
-  thinking: string[];
+  thinking: PastThinking[];
+  /** Reasoning Kiro withheld (redacted_thinking data), in order. */
+  redacted: { data: string; message: number }[];
   toolUses: PendingToolUse[];
 }
 
@@ -60,7 +69,10 @@ export const PLACEHOLDERS = {
 } as const;
 
 export interface TurnOptions {
-  /** Keep past thinking (thinking is on this request); otherwise it is dropped, as Anthropic does. */
+  /**
+   * Keep past unsigned thinking (thinking is on this request); otherwise it is dropped, as
+   * Anthropic does. Reasoning Kiro signed is always kept: it goes back exactly as Kiro gave it.
+   */
   keepThinking: boolean;
   /** Names of server-side tools (web_search) whose past calls are carried as text. */
   serverTools: ReadonlySet<string>;
@@ -100,17 +112,23 @@ function resultText(content: readonly (TextBlock | ImageBlock)[]): string {
 function toTurn(message: ChatMessage, index: number, options: TurnOptions, textCalls: Map<string, string>, repairs: RepairLog): Turn {
   const blocks = (Array.isArray(message.content) ? message.content : []).filter((b) => typeof b === 'object' && b !== null);
   if (message.role === 'assistant') {
-    const turn: AssistantTurn = { role: 'assistant', messages: [index], texts: [], thinking: [], toolUses: [] };
+    const turn: AssistantTurn = { role: 'assistant', messages: [index], texts: [], thinking: [], redacted: [], toolUses: [] };
     for (const block of blocks) {
       switch (block.type) {
         case 'text':
           turn.texts.push(str(block.text));
           break;
-        case 'thinking':
-          if (options.keepThinking) turn.thinking.push(str(block.thinking));
+        case 'thinking': {
+          const signature = str(block.signature);
+          if (signature) turn.thinking.push({ text: str(block.thinking), signature, message: index });
+          else if (options.keepThinking) turn.thinking.push({ text: str(block.thinking), message: index });
           else if (str(block.thinking).trim() !== '') {
             repairs.add('thinking-dropped', 'past thinking not sent (thinking is off for this request; Anthropic drops it too)', index);
           }
+          break;
+        }
+        case 'redacted_thinking':
+          if (str(block.data)) turn.redacted.push({ data: str(block.data), message: index });
           break;
         case 'tool_use':
           if (options.serverTools.has(block.name)) {
@@ -162,6 +180,9 @@ function toTurn(message: ChatMessage, index: number, options: TurnOptions, textC
           repairs.add('misplaced-block', 'thinking in a user message sent as text', index);
         }
         break;
+      case 'redacted_thinking':
+        repairs.add('misplaced-block', 'redacted thinking in a user message dropped', index);
+        break;
       default:
         unknownBlock(block, index, repairs);
     }
@@ -206,6 +227,7 @@ function mergeConsecutive(turns: Turn[], repairs: RepairLog): Turn[] {
         messages: [...previous.messages, ...turn.messages],
         texts: [...previous.texts, ...turn.texts],
         thinking: [...previous.thinking, ...turn.thinking],
+        redacted: [...previous.redacted, ...turn.redacted],
         toolUses: [...previous.toolUses, ...turn.toolUses],
       };
     }
@@ -223,7 +245,7 @@ const isBlank = (texts: readonly string[]) => texts.every((t) => t.trim() === ''
 function handleTrailingAssistant(turns: Turn[], repairs: RepairLog): Turn[] {
   const last = turns[turns.length - 1]!;
   if (last.role !== 'assistant') return turns;
-  if (turns.length > 1 && isBlank(last.texts) && isBlank(last.thinking) && last.toolUses.length === 0) {
+  if (turns.length > 1 && isBlank(last.texts) && isBlank(last.thinking.map((t) => t.text)) && last.redacted.length === 0 && last.toolUses.length === 0) {
     repairs.add('empty-trailing-assistant', 'empty assistant message at the end dropped', last.messages[0]);
     return turns.slice(0, -1);
   }

@@ -9,12 +9,18 @@
 //   ends, then released in arrival order. (Real Kiro streams tools one after another, so in
 //   practice nothing waits.)
 // - Text is never held back beyond what tag and stop-sequence detection need.
+// - Kiro's native reasoning (reasoningContentEvent) comes out as `thinking`, then the
+//   `thinking_signature` that ends the block, or as a `redacted_thinking` block. Once native
+//   reasoning arrives, `<thinking>` tag detection is off: the model reasons out of band.
+// - Kiro's token counts (metadataEvent.tokenUsage) and credits (meteringEvent) come out as `usage`
+//   events, read through ../metering so every reader agrees on odd values.
 // - The sequence ends with exactly one `finish` or `error`, after which nothing more is emitted.
 //   A stream that breaks or ends with nothing at all ends in an `error` (class `stream_broken`),
 //   never in a made-up `end_turn`. A tool call Kiro cut off ends the answer with a note and
 //   `max_tokens` (./cut-tool).
 import { KiroError, classifyStreamException } from '../errors';
 import type { KiroEvent } from '../codec/events';
+import { meteredCredits, reportedTokenUsage } from '../metering';
 import { cutToolNote, cutToolNotice } from './cut-tool';
 import { ThinkingSplitter } from './thinking';
 import type { FinishReason, OutputEvent } from '../types';
@@ -102,7 +108,31 @@ interface ToolCall {
   stopped: boolean;
 }
 
-type Pending = { kind: 'text'; text: string } | { kind: 'tool'; tool: ToolCall };
+/** Native reasoning, as it goes out: thinking text, the signature that ends it, or redacted data. */
+type ReasoningOutput = Extract<OutputEvent, { type: 'thinking' | 'thinking_signature' | 'redacted_thinking' }>;
+
+/** Events that carry only usage: still read after a cut tool call ended the answer's content. */
+const USAGE_EVENTS: ReadonlySet<string> = new Set(['meteringEvent', 'contextUsageEvent', 'metadataEvent', 'messageMetadataEvent']);
+
+type Pending = { kind: 'text'; text: string } | { kind: 'tool'; tool: ToolCall } | { kind: 'reasoning'; events: ReasoningOutput[] };
+
+/**
+ * A reasoningContentEvent's parts, in the order they go out. Kiro sends `{text}` fragments, then
+ * `{signature}`, or `{redactedContent}` (base64) for reasoning it withheld; one peer also reads
+ * the text as `content` and finds the payload nested under `reasoningContentEvent`, so both are
+ * accepted.
+ */
+function reasoningOutputs(json: Record<string, unknown>): ReasoningOutput[] {
+  const frame = typeof json.reasoningContentEvent === 'object' && json.reasoningContentEvent !== null ? (json.reasoningContentEvent as Record<string, unknown>) : json;
+  const out: ReasoningOutput[] = [];
+  const redacted = frame.redactedContent;
+  if (typeof redacted === 'string' && redacted) out.push({ type: 'redacted_thinking', data: redacted });
+  const text = typeof frame.text === 'string' ? frame.text : typeof frame.content === 'string' ? frame.content : '';
+  if (text) out.push({ type: 'thinking', text });
+  const signature = frame.signature;
+  if (typeof signature === 'string' && signature) out.push({ type: 'thinking_signature', signature });
+  return out;
+}
 
 interface ToolUseFrame {
   toolUseId?: unknown;
@@ -119,7 +149,8 @@ export class ResponseAssembler {
   private readonly toolNames?: { fromKiro(name: string): string };
   private readonly requiredInput?: (name: string) => readonly string[] | undefined;
   private readonly onNote?: (note: string) => void;
-  private readonly splitter?: ThinkingSplitter;
+  /** Splits `<thinking>` text; dropped once Kiro sends native reasoning. */
+  private splitter?: ThinkingSplitter;
   private readonly stops: StopSequenceScanner;
   private readonly tools = new Map<string, ToolCall>();
   /** The tool being collected: the next block of the output, emitted whole when it stops. */
@@ -162,7 +193,8 @@ export class ResponseAssembler {
       return out;
     }
     const json = (event.json ?? {}) as Record<string, unknown>;
-    if (this.cut && event.type !== 'meteringEvent' && event.type !== 'contextUsageEvent') return out;
+    // After a cut only usage is still read (credits, context, Kiro's token counts).
+    if (this.cut && !USAGE_EVENTS.has(event.type)) return out;
     switch (event.type) {
       case 'assistantResponseEvent': {
         const content = json.content;
@@ -176,14 +208,28 @@ export class ResponseAssembler {
       case 'toolUseEvent':
         this.toolUse(out, json as ToolUseFrame);
         break;
-      case 'meteringEvent': {
-        const usage = json.usage;
-        if (typeof usage === 'number' && Number.isFinite(usage)) {
-          this.credits += usage;
-          out.push({ type: 'usage', credits: this.credits });
-        }
+      case 'reasoningContentEvent': {
+        const events = reasoningOutputs(json);
+        if (events.length === 0) break;
+        this.sawContent = true;
+        if (this.openTool || this.pending.length) this.pending.push({ kind: 'reasoning', events });
+        else this.reasoning(out, events);
         break;
       }
+      case 'meteringEvent': {
+        const credits = meteredCredits(json);
+        if (credits !== undefined) {
+          this.credits += credits;
+          out.push({ type: 'usage', credits: this.credits });
+        }
+        // One peer reads token counts from meteringEvent as well.
+        this.tokenUsage(out, json);
+        break;
+      }
+      case 'metadataEvent':
+      case 'messageMetadataEvent':
+        this.tokenUsage(out, json);
+        break;
       case 'contextUsageEvent': {
         const percentage = json.contextUsagePercentage;
         if (typeof percentage === 'number' && Number.isFinite(percentage)) {
@@ -192,8 +238,8 @@ export class ResponseAssembler {
         break;
       }
       default:
-        // initial-response, followupPromptEvent, codeReferenceEvent, messageMetadataEvent,
-        // supplementaryWebLinksEvent, invalidStateEvent, …: nothing a client can use.
+        // initial-response, followupPromptEvent, codeReferenceEvent, supplementaryWebLinksEvent,
+        // invalidStateEvent, …: nothing a client can use.
         break;
     }
     return out;
@@ -241,6 +287,23 @@ export class ResponseAssembler {
     const lost = unfinished ? `; the ${describeTool(unfinished)} tool call was cut off and was not executed` : '';
     this.failWith(out, new KiroError('stream_broken', `Kiro stream broke: ${error.message}${lost}`, { cause: error }));
     return out;
+  }
+
+  private tokenUsage(out: OutputEvent[], json: unknown): void {
+    const tokens = reportedTokenUsage(json);
+    if (tokens) out.push({ type: 'usage', tokens });
+  }
+
+  // ---- native reasoning -------------------------------------------------------------------
+
+  private reasoning(out: OutputEvent[], events: readonly ReasoningOutput[]): void {
+    // The answer text so far ends here: release what tag and stop-sequence detection held. The
+    // model reasons out of band from now on, so `<thinking>` in its text is just text.
+    this.endTextRun(out);
+    if (this.finished) return;
+    this.splitter = undefined;
+    for (const event of events) out.push(event);
+    this.textLast = false;
   }
 
   // ---- text -------------------------------------------------------------------------------
@@ -361,6 +424,11 @@ export class ResponseAssembler {
       if (next.kind === 'text') {
         this.pending.shift();
         this.text(out, next.text);
+        continue;
+      }
+      if (next.kind === 'reasoning') {
+        this.pending.shift();
+        this.reasoning(out, next.events);
         continue;
       }
       // A tool waits at the head of the queue until its name arrives (openNext fails it if it

@@ -1,6 +1,6 @@
 // A verified sign-in → what the accounts service stores (AccountsService.add). Kept here so the
 // VS Code command and the CLI's `accounts login` store exactly the same thing.
-import type { AddAccountDetails, AddAccountInput } from '../accounts/accounts-service';
+import type { AddAccountDetails, AddAccountInput } from '../accounts/accounts-api';
 import type { SignedInAccount } from './flow';
 
 export function toAddAccountInput(result: SignedInAccount, label?: string): AddAccountInput & AddAccountDetails {

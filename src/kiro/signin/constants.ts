@@ -21,12 +21,10 @@ export const DEVICE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code';
 
 /**
  * The profile the Kiro CLI injects for Builder ID (free tier) users so their requests are routed
- * (the Kiro CLI's `api_client/mod.rs BUILDER_ID_PROFILE_ARN`, 2026-03). *Single source*: other
- * clients (xwteam/kiro2api, kiro-account-manager, AIClient-2-API, kiro-provider) store no profile
- * for Builder ID and their accounts work, and the bridge's runtime calls send a profile only when
- * the account really has one. So a Builder ID sign-in stores none (`builderIdProfileArn` in
- * flow.ts); this constant is kept, documented, for the day Kiro starts requiring it — switching is
- * one line there.
+ * (the Kiro CLI's `api_client/mod.rs BUILDER_ID_PROFILE_ARN`, 2026-03). Since mid-2026 Kiro refuses
+ * free Builder ID generate calls without a profile ("profileArn is required for this request."), so
+ * accounts/profile.ts sends this one where a profile is demanded; it is never stored with an
+ * account, and runtime calls (usage, models) carry only a profile the account really has.
  */
 export const BUILDER_ID_PROFILE_ARN = 'arn:aws:codewhisperer:us-east-1:638616132270:profile/AAAACCCCXXXX';
 

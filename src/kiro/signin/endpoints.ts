@@ -37,6 +37,12 @@ export function checkRegion(region: string): string {
   return trimmed;
 }
 
+/** The hosts ListAvailableProfiles is asked on, in order (one upstream base replaces them all). */
+export function profileDiscoveryHosts(upstreamBase?: string): string[] {
+  if (upstreamBase) return [`${validateUpstreamBase(upstreamBase)}/`];
+  return PROFILE_REGIONS.map((region) => `https://q.${region}.amazonaws.com/`);
+}
+
 export function signInEndpoints(options: { oidcRegion: string; upstreamBase?: string }): SignInEndpoints {
   if (options.upstreamBase) {
     const base = validateUpstreamBase(options.upstreamBase);
@@ -50,7 +56,7 @@ export function signInEndpoints(options: { oidcRegion: string; upstreamBase?: st
       socialDeviceAuthorization: `${base}/oauth/device/authorization`,
       socialDevicePoll: `${base}/oauth/device/poll`,
       socialLogout: `${base}/logout`,
-      profileHosts: [`${base}/`],
+      profileHosts: profileDiscoveryHosts(base),
     };
   }
   const oidc = `https://oidc.${checkRegion(options.oidcRegion)}.amazonaws.com`;
@@ -64,6 +70,6 @@ export function signInEndpoints(options: { oidcRegion: string; upstreamBase?: st
     socialDeviceAuthorization: `${SOCIAL_AUTH_HOST}/oauth/device/authorization`,
     socialDevicePoll: `${SOCIAL_AUTH_HOST}/oauth/device/poll`,
     socialLogout: `${SOCIAL_AUTH_HOST}/logout`,
-    profileHosts: PROFILE_REGIONS.map((region) => `https://q.${region}.amazonaws.com/`),
+    profileHosts: profileDiscoveryHosts(),
   };
 }

@@ -332,16 +332,6 @@ async function socialDevice(ctx: Context, provider: SocialProvider): Promise<Soc
 
 // ---- the whole sign-in -------------------------------------------------------------------------
 
-/**
- * The profile a Builder ID account is stored with: none. Most clients (xwteam/kiro2api,
- * kiro-account-manager, AIClient-2-API, kiro-provider) send none for Builder ID and work; only the
- * Kiro CLI injects a fixed one (BUILDER_ID_PROFILE_ARN in constants.ts, single source). Kept in one
- * place so the choice is easy to revisit if Kiro starts requiring it.
- */
-function builderIdProfileArn(): string | undefined {
-  return undefined;
-}
-
 function providerOf(method: SignInMethod): SignInProvider {
   return method.kind === 'builder-id' ? 'BuilderId' : method.kind === 'idc' ? 'Enterprise' : method.provider;
 }
@@ -394,10 +384,10 @@ export async function signIn(options: SignInOptions): Promise<SignedInAccount> {
   options.redactor?.add(outcome.tokens.refreshToken);
   options.redactor?.add(outcome.clientSecret);
   throwIfCancelled(options.signal);
+  // A Builder ID login has no profile of its own: it is stored without one, and the account
+  // sends Kiro's fixed Builder ID profile where Kiro demands one (accounts/profile.ts).
   let profileArn: string | undefined;
-  if (method.kind === 'builder-id') {
-    profileArn = builderIdProfileArn();
-  } else {
+  if (method.kind !== 'builder-id') {
     ctx.progress('Looking up your Kiro profiles…');
     const discovery = await listAvailableProfiles({
       hosts: ctx.endpoints.profileHosts,
@@ -418,6 +408,8 @@ export async function signIn(options: SignInOptions): Promise<SignedInAccount> {
       clientSecret: outcome.clientSecret,
       region,
       profileArn,
+      provider: providerOf(method),
+      startUrl,
     },
     upstreamBase: options.upstreamBase,
     redactor: options.redactor,

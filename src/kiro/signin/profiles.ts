@@ -6,7 +6,7 @@
 import { regionFromProfileArn } from '../http/endpoints';
 import { runtimeUserAgents } from '../http/identity';
 import { SignInError, signInCancelled, signInFailed, throwIfCancelled } from './errors';
-import { isRecord, postJson, providerMessage, stringField } from './http';
+import { isRecord, postJson, providerMessage, stringField, type CallOptions, type JsonAnswer } from './http';
 
 export interface KiroProfile {
   arn: string;
@@ -42,13 +42,19 @@ function parseProfile(value: unknown): KiroProfile | undefined {
   return { arn, profileName: stringField(value, 'profileName') ?? arn.split('/').pop() ?? arn, region, ...(description ? { description } : {}) };
 }
 
+/** Sends one awsJson1.0 POST; the bridge passes one that uses the account's own connections. */
+export type ProfilesPost = (url: string, body: unknown, options: CallOptions) => Promise<JsonAnswer>;
+
 /** Asks every host (all pages), merging profiles by ARN. Never throws for one host's failure. */
 export async function listAvailableProfiles(params: {
   hosts: readonly string[];
   accessToken: string;
   machineId: string;
   signal?: AbortSignal;
+  /** Default: a plain fetch (a sign-in, before any account exists). */
+  post?: ProfilesPost;
 }): Promise<ProfileDiscovery> {
+  const post = params.post ?? postJson;
   const agents = runtimeUserAgents(params.machineId);
   const byArn = new Map<string, KiroProfile>();
   const failures: string[] = [];
@@ -58,7 +64,7 @@ export async function listAvailableProfiles(params: {
     for (let page = 0; page < MAX_PAGES; page++) {
       let answer;
       try {
-        answer = await postJson(host, { maxResults: 10, ...(nextToken ? { nextToken } : {}) }, {
+        answer = await post(host, { maxResults: 10, ...(nextToken ? { nextToken } : {}) }, {
           service: SERVICE,
           signal: params.signal,
           headers: {

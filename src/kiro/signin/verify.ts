@@ -5,7 +5,7 @@
 // usage call and its reading are the accounts service's own (runtime-api, quota).
 import type { Redactor } from '../../common/redact';
 import { KiroAccount } from '../accounts/account';
-import type { AccountCredentials } from '../accounts/credentials';
+import type { OAuthCredentials } from '../accounts/credentials';
 import { summarizeUsage, UsageFormatError, type UsageSummary } from '../accounts/quota';
 import { fetchUsageLimits } from '../http/runtime-api';
 import { signInCancelled, signInFailed } from './errors';
@@ -26,7 +26,7 @@ export interface VerifiedCredential {
 }
 
 export interface VerifyOptions {
-  credentials: Omit<AccountCredentials, 'index' | 'disabled'>;
+  credentials: Omit<OAuthCredentials, 'index' | 'disabled'>;
   upstreamBase?: string;
   redactor?: Redactor;
   signal?: AbortSignal;
@@ -62,7 +62,7 @@ export async function verifyCredential(options: VerifyOptions): Promise<Verified
       throw signInFailed('verification_failed', `Kiro refused the new account's usage check (${(error as Error).message.replace(/^usage check: /, '')})`, error);
     }
     return {
-      refreshToken: account.tokens.refreshToken,
+      refreshToken: account.tokens.refreshToken ?? options.credentials.refreshToken,
       accessToken: token.value,
       expiresAt: token.expiresAt,
       ...(account.profileArn ? { profileArn: account.profileArn } : {}),

@@ -1,6 +1,6 @@
 // Fake Kiro accounts: the tokens the fake issued, the tier's models, credit usage, suspension.
-import { randomBytes } from 'node:crypto';
-import type { AccountKind, AccountOptions, FakeAccountView, HttpReply, ModelInfo, ScenarioSource, UsageConfig } from './types';
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import type { AccountKind, AccountOptions, FakeAccountView, HttpReply, IdcType, ModelInfo, ScenarioSource, UsageConfig } from './types';
 
 const limits = (maxInputTokens: number, maxOutputTokens: number) => ({ maxInputTokens, maxOutputTokens });
 
@@ -50,6 +50,7 @@ export class FakeAccount implements FakeAccountView {
   readonly id: string;
   readonly label: string;
   readonly kind: AccountKind;
+  readonly idcType: IdcType | undefined;
   readonly clientId: string | undefined;
   readonly clientSecret: string | undefined;
   readonly profileArn: string | undefined;
@@ -69,7 +70,12 @@ export class FakeAccount implements FakeAccountView {
   servedCalls = 0;
 
   private currentRefreshToken: string;
+  private apiKeyValue: string | undefined;
+  /** Every key this account had, revoked ones included (to name the account on refused calls). */
+  private readonly apiKeysIssued = new Set<string>();
   private readonly accessTokens = new Map<string, number>();
+  /** Signs this account's native reasoning: a signature verifies only here, and only for its text. */
+  private readonly reasoningKey = randomBytes(32);
   /** One-shot replies for this account's generate calls, before the server-wide queue. */
   readonly scriptQueue: ScenarioSource[] = [];
   /** One-shot answers for this account's next refreshes. */
@@ -89,6 +95,11 @@ export class FakeAccount implements FakeAccountView {
     if (this.kind === 'idc') {
       this.clientId = options.clientId ?? token('', 16);
       this.clientSecret = options.clientSecret ?? token('', 48);
+      this.idcType = options.idcType ?? 'builder-id';
+    }
+    if (this.kind === 'apikey') {
+      this.apiKeyValue = options.apiKey ?? token('ksk_', 32);
+      this.apiKeysIssued.add(this.apiKeyValue);
     }
     this.profileArn =
       options.profileArn === null
@@ -102,6 +113,42 @@ export class FakeAccount implements FakeAccountView {
     this.creditsPerCall = options.creditsPerCall;
     this.usage = { ...(options.usage ?? {}) };
     this.suspended = options.suspended ?? false;
+  }
+
+  /**
+   * The signature Kiro gives reasoning this account produced. Real signatures are opaque and, as
+   * peers observed, bound to the account: the fake's are an HMAC of the text under a key only this
+   * account holds, so a changed text or another account's signature fails verification.
+   */
+  signReasoning(text: string): string {
+    return createHmac('sha256', this.reasoningKey).update(text, 'utf8').digest('base64');
+  }
+
+  /** Whether `signature` is the one this account gave `text`. */
+  verifiesReasoning(text: string, signature: string): boolean {
+    const expected = Buffer.from(this.signReasoning(text), 'utf8');
+    const given = Buffer.from(signature, 'utf8');
+    return expected.length === given.length && timingSafeEqual(expected, given);
+  }
+
+  /** An `apikey` account's key while it works (undefined once revoked, and for other kinds). */
+  get apiKey(): string | undefined {
+    return this.apiKeyValue;
+  }
+
+  /** Makes the API key stop working (deleted in Kiro's settings). */
+  revokeApiKey(): void {
+    this.apiKeyValue = undefined;
+  }
+
+  /** Whether `bearer` is this account's working API key. */
+  hasApiKey(bearer: string): boolean {
+    return this.apiKeyValue !== undefined && bearer === this.apiKeyValue;
+  }
+
+  /** Whether `bearer` is a key this account has had (working or revoked). */
+  ownsApiKey(bearer: string): boolean {
+    return this.apiKeysIssued.has(bearer);
   }
 
   /** The refresh token that currently works (it changes on rotation). */
@@ -218,6 +265,7 @@ export class FakeAccount implements FakeAccountView {
 
   /** This account as one entry of `KIRO_AUTH_TOKEN` (docs/kiro-protocol.md#auth-kinds). */
   credential(): Record<string, string> {
+    if (this.kind === 'apikey') return { auth: 'ApiKey', apiKey: this.apiKeyValue ?? '' };
     return this.kind === 'idc'
       ? { auth: 'IdC', refreshToken: this.refreshToken, clientId: this.clientId!, clientSecret: this.clientSecret! }
       : { auth: 'Social', refreshToken: this.refreshToken };
@@ -228,13 +276,14 @@ export class FakeAccount implements FakeAccountView {
    * access token, for import tests.
    */
   kiroIdeTokenFile(): Record<string, string> {
+    if (this.kind === 'apikey') throw new Error('the Kiro IDE does not sign in with an API key');
     const accessToken = this.issueAccessToken();
     const file: Record<string, string> = {
       accessToken,
       refreshToken: this.refreshToken,
       expiresAt: new Date(this.now() + this.accessTokenTtlSeconds * 1000).toISOString(),
       authMethod: this.kind === 'idc' ? 'IdC' : 'social',
-      provider: this.kind === 'idc' ? 'BuilderId' : 'Github',
+      provider: this.kind === 'idc' ? (this.idcType === 'enterprise' ? 'Enterprise' : 'BuilderId') : 'Github',
       region: 'us-east-1',
     };
     if (this.profileArn) file.profileArn = this.profileArn;

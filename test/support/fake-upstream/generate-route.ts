@@ -3,9 +3,10 @@
 import { randomUUID } from 'node:crypto';
 import { httpOf, upstreamErrors } from './bodies';
 import { ChunkWriter, sleep, untilAborted } from './delivery';
-import { expandScenario, httpStepOf, meteredCredits } from './scenario';
+import { expandScenario, httpStepOf, meteredCredits, type ExpandContext } from './scenario';
 import type { RouteCall, RouteKit } from './server';
 import type { GenerateContext, KiroGenerateBody, Scenario } from './types';
+import { checkStreamingProfile } from './profiles';
 import { checkBodySize, validateGenerateBody, validationFailure } from './validate';
 
 const EVENTSTREAM = 'application/vnd.amazon.eventstream';
@@ -19,11 +20,19 @@ export async function generateRoute(call: RouteCall, kit: RouteKit): Promise<voi
 
   const validation = kit.upstream.validation;
   if (validation.enabled !== false) {
+    // Size first (before the body is read), then the profile, then the body's own rules.
+    const tooLarge = checkBodySize(record.rawBody, validation);
+    const profile =
+      tooLarge || record.body === undefined ? undefined : checkStreamingProfile(account, (record.body as KiroGenerateBody).profileArn, () => kit.upstream.profileArnsOf(account));
+    if (profile && !validation.skip?.includes(profile.rule)) {
+      record.rejectedBy = profile.rule;
+      return kit.refuse(call, profile.reply, profile.detail);
+    }
     const failure =
-      checkBodySize(record.rawBody, validation) ??
+      tooLarge ??
       (record.body === undefined
         ? validationFailure('body_not_json', 'the body is not JSON')
-        : validateGenerateBody(record.body, { models: account.modelIds, profileArn: account.profileArn }, validation));
+        : validateGenerateBody(record.body, { models: account.modelIds, verifiesReasoning: (text, signature) => account.verifiesReasoning(text, signature) }, validation));
     if (failure) {
       record.rejectedBy = failure.rule;
       return kit.refuse(call, { status: failure.status, body: failure.body, headers: failure.headers ?? {} }, failure.detail);
@@ -46,12 +55,12 @@ export async function generateRoute(call: RouteCall, kit: RouteKit): Promise<voi
 
   account.charge(scenario.credits ?? account.creditsPerCall ?? meteredCredits(scenario));
   const modelId = body.conversationState?.currentMessage?.userInputMessage?.modelId;
-  await stream(call, kit, scenario, typeof modelId === 'string' ? modelId : undefined);
+  await stream(call, kit, scenario, { modelId: typeof modelId === 'string' ? modelId : undefined, signReasoning: (text) => account.signReasoning(text) });
 }
 
-async function stream(call: RouteCall, kit: RouteKit, scenario: Scenario, modelId: string | undefined): Promise<void> {
+async function stream(call: RouteCall, kit: RouteKit, scenario: Scenario, context: ExpandContext): Promise<void> {
   const { res, record, signal } = call;
-  const actions = expandScenario(scenario, modelId);
+  const actions = expandScenario(scenario, context);
   const conversationId = (record.body as KiroGenerateBody | undefined)?.conversationState?.conversationId;
   const sendHeaders = () => {
     if (res.headersSent) return;

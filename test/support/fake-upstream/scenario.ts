@@ -1,9 +1,10 @@
 // Scenario builders (so tests read well) and the expansion of scenario steps into EventStream
 // frames and delivery actions. Pure: no sockets here.
 import { randomBytes } from 'node:crypto';
-import { encodeKiroEvent } from '../../../src/kiro/codec/events';
-import { encodeMessage } from '../../../src/kiro/codec/eventstream';
-import type { HttpReply, Scenario, ScenarioStep, ToolStepSpec } from './types';
+import { encodeKiroEvent, encodeMessage } from '../eventstream-encoder';
+import { meteredCredits as creditsOf } from '../../../src/kiro/metering';
+import { inputChars } from './validate';
+import type { GenerateContext, HttpReply, KiroGenerateBody, Scenario, ScenarioStep, TokenUsageSpec, ToolStepSpec } from './types';
 
 /** A Kiro-style tool id: `tooluse_` + 22 url-safe base64 characters. */
 export function kiroToolUseId(): string {
@@ -32,6 +33,8 @@ export interface ReplyExtras {
   metering?: number;
   /** Percentage reported in a trailing contextUsageEvent. */
   contextUsage?: number;
+  /** Kiro's token counts in a trailing metadataEvent. */
+  tokenUsage?: TokenUsageSpec;
   name?: string;
   frameDelayMs?: number;
 }
@@ -39,6 +42,7 @@ export interface ReplyExtras {
 function trailer(extras: ReplyExtras): ScenarioStep[] {
   const steps: ScenarioStep[] = [];
   if (extras.contextUsage !== undefined) steps.push({ contextUsage: extras.contextUsage });
+  if (extras.tokenUsage !== undefined) steps.push({ tokenUsage: extras.tokenUsage });
   if (extras.metering !== undefined) steps.push({ metering: extras.metering });
   return steps;
 }
@@ -127,6 +131,46 @@ export function thinkingReply(thinking: string, text: string, extras: ReplyExtra
     extras,
     'thinking',
   );
+}
+
+/**
+ * Native reasoning, as Kiro streams it for models that reason out of band: reasoningContentEvent
+ * text frames, the signature frame (signed for the serving account unless `signature` says
+ * otherwise), then the answer text.
+ */
+export function reasoningReply(
+  reasoning: string,
+  text: string,
+  extras: ReplyExtras & { chunks?: number; signature?: string | false; redacted?: string } = {},
+): Scenario {
+  const steps: ScenarioStep[] = [];
+  if (extras.redacted !== undefined) steps.push({ redactedReasoning: extras.redacted });
+  steps.push({ reasoning, chunks: extras.chunks ?? 2, ...(extras.signature !== undefined ? { signature: extras.signature } : {}) });
+  steps.push({ text, chunks: extras.chunks ?? 2 });
+  return scenario([...steps, ...trailer(extras)], extras, 'reasoning');
+}
+
+/** Tokens the fake counts for a request: a quarter of its conversation characters (never 0). */
+export function promptTokensOf(body: KiroGenerateBody): number {
+  return Math.max(1, Math.ceil(inputChars(body) / 4));
+}
+
+/**
+ * A model of Kiro's prompt cache: per account and conversationId, the prompt of the previous call
+ * is cached, so the next call of the same conversation reads that many tokens from the cache and
+ * writes the rest; a conversation id seen for the first time reads nothing. Every answer ends with
+ * a metadataEvent carrying those numbers. One model per call of this builder (its own memory).
+ */
+export function promptCacheReply(text: string, extras: Omit<ReplyExtras, 'tokenUsage'> = {}): (context: GenerateContext) => Scenario {
+  const cached = new Map<string, number>();
+  return (context) => {
+    const prompt = promptTokensOf(context.body);
+    const conversation = `${context.account.id}\0${String(context.body.conversationState?.conversationId)}`;
+    const read = Math.min(cached.get(conversation) ?? 0, prompt);
+    cached.set(conversation, prompt);
+    const tokenUsage: TokenUsageSpec = { uncachedInputTokens: 0, cacheReadInputTokens: read, cacheWriteInputTokens: prompt - read, outputTokens: Math.max(1, Math.ceil(text.length / 4)) };
+    return textReply(text, { ...extras, tokenUsage, name: extras.name ?? 'prompt-cache' });
+  };
 }
 
 /**
@@ -219,8 +263,17 @@ function toolFragments(tool: ToolStepSpec): string[] {
 
 const event = (type: string, json: unknown) => encodeKiroEvent({ kind: 'event', type, json });
 
+/** What expansion needs to know about the call being answered. */
+export interface ExpandContext {
+  /** Echoed in assistantResponseEvents when the scenario asks (`echoModelId`). */
+  modelId?: string;
+  /** Signs native reasoning for the serving account (the default signature of `reasoning` steps). */
+  signReasoning?: (text: string) => string;
+}
+
 /** The frames and pauses a scenario's stream consists of (an `http` step is rejected). */
-export function expandScenario(scenario: Scenario, modelId?: string): DeliveryAction[] {
+export function expandScenario(scenario: Scenario, context: ExpandContext = {}): DeliveryAction[] {
+  const { modelId } = context;
   const actions: DeliveryAction[] = [];
   const text = (content: string) => {
     actions.push({ kind: 'frame', bytes: event('assistantResponseEvent', scenario.echoModelId && modelId ? { content, modelId } : { content }) });
@@ -230,6 +283,18 @@ export function expandScenario(scenario: Scenario, modelId?: string): DeliveryAc
       for (const part of splitText(step.text, step.chunks ?? 1)) text(part);
     } else if ('thinking' in step) {
       for (const part of splitText(`<thinking>${step.thinking}</thinking>\n\n`, step.chunks ?? 1)) text(part);
+    } else if ('reasoning' in step) {
+      for (const part of splitText(step.reasoning, step.chunks ?? 1)) {
+        if (part) actions.push({ kind: 'frame', bytes: event('reasoningContentEvent', { text: part }) });
+      }
+      const signature = step.signature === undefined ? context.signReasoning?.(step.reasoning) : step.signature;
+      if (signature) actions.push({ kind: 'frame', bytes: event('reasoningContentEvent', { signature }) });
+    } else if ('redactedReasoning' in step) {
+      actions.push({ kind: 'frame', bytes: event('reasoningContentEvent', { redactedContent: step.redactedReasoning }) });
+    } else if ('tokenUsage' in step) {
+      const usage = step.tokenUsage;
+      const total = (usage.uncachedInputTokens ?? 0) + (usage.cacheReadInputTokens ?? 0) + (usage.cacheWriteInputTokens ?? 0) + (usage.outputTokens ?? 0);
+      actions.push({ kind: 'frame', bytes: event('metadataEvent', { tokenUsage: { ...usage, totalTokens: total } }) });
     } else if ('tool' in step) {
       const id = step.tool.id ?? kiroToolUseId();
       const name = step.tool.name;
@@ -294,14 +359,14 @@ export function httpStepOf(scenario: Scenario): { reply: HttpReply; delayMs: num
   return { reply: (scenario.steps[index] as { http: HttpReply }).http, delayMs };
 }
 
-/** Credits a scenario's metering steps report (what the account is charged by default). */
+/**
+ * Credits a scenario's metering steps report (what the account is charged by default), read as
+ * the bridge reads a meteringEvent: a negative or non-numeric usage counts nothing.
+ */
 export function meteredCredits(scenario: Scenario): number {
   let total = 0;
   for (const step of scenario.steps) {
-    if ('metering' in step) {
-      const usage = typeof step.metering === 'number' ? step.metering : Number((step.metering as { usage?: unknown }).usage);
-      if (Number.isFinite(usage)) total += usage;
-    }
+    if ('metering' in step) total += creditsOf(typeof step.metering === 'number' ? { usage: step.metering } : step.metering) ?? 0;
   }
   return total;
 }

@@ -12,6 +12,7 @@ import { readBody } from './delivery';
 import { generateRoute } from './generate-route';
 import { textReply } from './scenario';
 import { mcpRoute, targetRoute, usageLimitsRoute, type WebSearchResult } from './service-routes';
+import { acceptedProfiles } from './profiles';
 import { FakeSignIn, installSignInRoutes } from './signin';
 import type { AccountOptions, Endpoint, HttpReply, KiroGenerateBody, Outcome, RecordedRequest, ScenarioSource, ValidationOptions } from './types';
 
@@ -153,6 +154,16 @@ export class FakeUpstream {
     const first = this.accounts[0];
     if (!first) throw new Error('fake upstream has no accounts; call addAccount()');
     return first;
+  }
+
+  /** The profile ARNs an Identity Center account may send (what ListAvailableProfiles lists for it). */
+  profileArnsOf(account: FakeAccount): string[] {
+    return this.signIn.profilesFor(account).map((p) => p.arn);
+  }
+
+  /** The profile a correct client sends on `account`'s generate and MCP calls (none for an API key). */
+  streamingProfileOf(account: FakeAccount): string | undefined {
+    return acceptedProfiles(account, () => this.profileArnsOf(account))[0];
   }
 
   addAccount(options: AccountOptions = {}): FakeAccount {
@@ -398,10 +409,28 @@ export class FakeUpstream {
     this.notify();
   }
 
-  /** The account whose unexpired access token is the bearer, or a 403 already sent. */
+  /**
+   * The account whose unexpired access token — or working API key, sent with `tokentype: API_KEY`
+   * — is the bearer, or a 403 already sent. A key without the token type, or the token type with
+   * anything but a working key, is refused as an invalid bearer (the key is only ever read as one
+   * with that header).
+   */
   private authorise(call: RouteCall): FakeAccount | undefined {
     const header = call.req.headers.authorization;
     const bearer = typeof header === 'string' && /^Bearer\s+/i.test(header) ? header.replace(/^Bearer\s+/i, '').trim() : '';
+    const tokenType = call.req.headers.tokentype;
+    const asApiKey = typeof tokenType === 'string' && tokenType.toUpperCase() === 'API_KEY';
+    const keyOwner = this.accounts.find((a) => a.kind === 'apikey' && a.ownsApiKey(bearer));
+    if (keyOwner || asApiKey) {
+      if (keyOwner) call.record.account = keyOwner;
+      const refusal = !keyOwner ? 'unknown API key' : !keyOwner.hasApiKey(bearer) ? 'revoked API key' : !asApiKey ? 'API key without tokentype: API_KEY' : undefined;
+      if (refusal) {
+        call.record.refusal = refusal;
+        this.send(call.res, call.record, bearerInvalidReply());
+        return undefined;
+      }
+      return keyOwner;
+    }
     const owner = this.accounts.find((a) => a.ownsAccessToken(bearer));
     if (owner) call.record.account = owner;
     if (!owner || !owner.accepts(bearer)) {

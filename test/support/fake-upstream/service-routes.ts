@@ -4,14 +4,26 @@
 import { httpOf, upstreamErrors } from './bodies';
 import type { RouteCall, RouteKit } from './server';
 import type { FakeAccount } from './accounts';
+import { checkRuntimeProfile, checkStreamingProfile } from './profiles';
 import type { HttpReply } from './types';
 import { usageLimitsBody } from './usage';
 
 const AMZ_JSON = 'application/x-amz-json-1.0';
 
+/** Applies the runtime profile rule (./profiles); true when the call was refused. */
+function refusedProfile(call: RouteCall, kit: RouteKit, account: FakeAccount, sent: unknown): boolean {
+  if (kit.upstream.validation.enabled === false) return false;
+  const refusal = checkRuntimeProfile(account, sent, () => kit.upstream.profileArnsOf(account));
+  if (!refusal || kit.upstream.validation.skip?.includes(refusal.rule)) return false;
+  call.record.rejectedBy = refusal.rule;
+  kit.refuse(call, refusal.reply, refusal.detail);
+  return true;
+}
+
 export function usageLimitsRoute(call: RouteCall, kit: RouteKit): void {
   const account = kit.authorise(call);
   if (!account) return;
+  if (refusedProfile(call, kit, account, call.record.query.profileArn)) return;
   // A suspended account still reads its balance (observed in 2026: getUsageLimits answers while
   // ListAvailableModels and generate answer 403), so suspension is not checked here.
   const scripted = account.usageReplies.shift();
@@ -20,14 +32,25 @@ export function usageLimitsRoute(call: RouteCall, kit: RouteKit): void {
 }
 
 /** awsJson1.0 operations by `x-amz-target`. */
-const TARGETS: Record<string, (account: FakeAccount, body: unknown, kit: RouteKit) => HttpReply> = {
-  'AmazonCodeWhispererService.ListAvailableModels': (account) => ({
-    status: 200,
-    headers: { 'content-type': AMZ_JSON },
-    body: { defaultModel: { modelId: account.defaultModel }, models: account.models },
-  }),
+const TARGETS: Record<string, (account: FakeAccount, body: unknown, kit: RouteKit, call: RouteCall) => HttpReply | undefined> = {
+  'AmazonCodeWhispererService.ListAvailableModels': (account, body, kit, call) => {
+    if (refusedProfile(call, kit, account, (body as { profileArn?: unknown } | undefined)?.profileArn)) return undefined;
+    return {
+      status: 200,
+      headers: { 'content-type': AMZ_JSON },
+      body: { defaultModel: { modelId: account.defaultModel }, models: account.models },
+    };
+  },
   // `{maxResults?: 1..10, nextToken?}` → `{profiles: [{arn, profileName}], nextToken?}`.
   'AmazonCodeWhispererService.ListAvailableProfiles': (account, body, kit): HttpReply => {
+    // What the Kiro IDE logs for a Builder ID login on both Q hosts.
+    if (account.kind === 'idc' && account.idcType === 'builder-id') {
+      return {
+        status: 403,
+        headers: { 'content-type': AMZ_JSON, 'x-amzn-errortype': 'AccessDeniedException' },
+        body: { __type: 'com.amazon.aws.codewhisperer#AccessDeniedException', message: 'AWS Builder ID is not supported for this operation.' },
+      };
+    }
     const request = (body ?? {}) as { maxResults?: unknown; nextToken?: unknown };
     const max = request.maxResults ?? 10;
     if (typeof max !== 'number' || !Number.isInteger(max) || max < 1 || max > 10) {
@@ -62,7 +85,8 @@ export function targetRoute(call: RouteCall, kit: RouteKit): void {
   const account = kit.authorise(call);
   if (!account) return;
   if (account.suspended) return kit.refuse(call, httpOf(upstreamErrors.suspended()), 'account suspended');
-  kit.reply(call, operation(account, call.record.body, kit));
+  const reply = operation(account, call.record.body, kit, call);
+  if (reply) kit.reply(call, reply);
 }
 
 /** Results the MCP web_search tool returns. */
@@ -78,6 +102,14 @@ export function mcpRoute(call: RouteCall, kit: RouteKit): void {
   const account = kit.authorise(call);
   if (!account) return;
   if (account.suspended) return kit.refuse(call, httpOf(upstreamErrors.suspended()), 'account suspended');
+  // MCP carries the profile in a header; Kiro demands it as on generate.
+  if (kit.upstream.validation.enabled !== false) {
+    const refusal = checkStreamingProfile(account, call.req.headers['x-amzn-kiro-profile-arn'], () => kit.upstream.profileArnsOf(account));
+    if (refusal && !kit.upstream.validation.skip?.includes(refusal.rule)) {
+      call.record.rejectedBy = refusal.rule;
+      return kit.refuse(call, refusal.reply, refusal.detail);
+    }
+  }
   const rpc = call.record.body as { id?: unknown; method?: unknown; params?: { name?: unknown; arguments?: { query?: unknown } } } | undefined;
   if (rpc?.method !== 'tools/call' || rpc.params?.name !== 'web_search' || typeof rpc.params.arguments?.query !== 'string') {
     return kit.refuse(

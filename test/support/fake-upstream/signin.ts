@@ -18,6 +18,9 @@ import type { AccountOptions, HttpReply } from './types';
 /** Kiro's callback-port allowlist as of 2026-04 (the Kiro CLI's `oauth_callback.rs`), kept here independently of the client's copy. */
 export const KIRO_CALLBACK_PORT_ALLOWLIST: readonly number[] = [3128, 4649, 6588, 8008, 9091, 49153, 50153, 51153, 52153, 53153];
 
+/** AWS Builder ID's start URL: SSO-OIDC logins from it are Builder ID ones. */
+const BUILDER_ID_START = 'https://view.awsapps.com/start';
+
 export const DEVICE_GRANT_TYPE = 'urn:ietf:params:oauth:grant-type:device_code';
 export const SIGNUPS_PAUSED_MESSAGE = 'New signups are temporarily paused.';
 
@@ -146,6 +149,7 @@ export class FakeSignIn {
   /** Profiles of an account for ListAvailableProfiles. */
   profilesFor(account: FakeAccount): { arn: string; profileName: string }[] {
     if (account.kind === 'social') return account.profileArn ? [{ arn: account.profileArn, profileName: 'Default' }] : [];
+    if (account.kind === 'apikey' || account.idcType === 'builder-id') return [];
     if (this.profiles) return this.profiles;
     let generated = this.generatedProfiles.get(account);
     if (!generated) {
@@ -168,8 +172,14 @@ export class FakeSignIn {
     return registration;
   }
 
-  createAccount(kind: 'idc' | 'social', registration?: FakeRegistration): { account: FakeAccount; accessToken: string } {
+  /**
+   * A new account for a finished sign-in. An SSO-OIDC login is a Builder ID one when it came from
+   * Builder ID's start URL, an Identity Center one otherwise (`accountOptions.idcType` overrides).
+   */
+  createAccount(kind: 'idc' | 'social', registration?: FakeRegistration, startUrl?: string): { account: FakeAccount; accessToken: string } {
+    const idcType = startUrl === undefined || startUrl.replace(/\/+$/, '') === BUILDER_ID_START ? 'builder-id' : 'enterprise';
     const account = this.upstream.addAccount({
+      ...(kind === 'idc' ? { idcType } : {}),
       ...this.accountOptions,
       kind,
       ...(registration ? { clientId: registration.clientId, clientSecret: registration.clientSecret } : {}),
@@ -346,7 +356,7 @@ function authorizationCodeGrant(call: RouteCall, body: Record<string, unknown>, 
   if (!code || code.clientId !== client.clientId || code.provider) return oidcError('invalid_grant', 'Invalid authorization code provided');
   if (body.redirectUri !== code.redirectUri) return oidcError('invalid_grant', 'redirectUri does not match the authorization request');
   if (typeof body.codeVerifier !== 'string' || s256(body.codeVerifier) !== code.challenge) return oidcError('invalid_grant', 'Code verifier does not match the code challenge');
-  return tokensFor(call, signIn.createAccount('idc', client));
+  return tokensFor(call, signIn.createAccount('idc', client, client.issuerUrl));
 }
 
 /** CreateToken with the device grant (the device flow's polling). */
@@ -369,7 +379,7 @@ function deviceCodeGrant(call: RouteCall, body: Record<string, unknown>, kit: Ro
       return oidcError('invalid_grant', 'Device code has already been used');
     case 'approved':
       device.status = 'consumed';
-      return tokensFor(call, signIn.createAccount('idc', client));
+      return tokensFor(call, signIn.createAccount('idc', client, device.startUrl));
   }
 }
 

@@ -37,6 +37,19 @@ export type ScenarioStep =
    * (default 1) so tags can land across frame boundaries.
    */
   | { thinking: string; chunks?: number }
+  /**
+   * Native reasoning (reasoningContentEvent): `{text}` frames split over `chunks` (default 1),
+   * then a `{signature}` frame. By default the fake signs the text for the serving account (a
+   * signature its validator accepts back); a string sends that signature instead, `false` none.
+   */
+  | { reasoning: string; chunks?: number; signature?: string | false }
+  /** Reasoning Kiro withheld: one reasoningContentEvent `{redactedContent}` (base64). */
+  | { redactedReasoning: string }
+  /**
+   * metadataEvent `{tokenUsage}`: Kiro's own token counts (the fake adds `totalTokens`, their
+   * sum). Counts left out are left out of the payload.
+   */
+  | { tokenUsage: TokenUsageSpec }
   | { tool: ToolStepSpec }
   /** Low-level tool frames, for interleaving several tools by id. */
   | { toolStart: { id: string; name: string } }
@@ -62,6 +75,14 @@ export type ScenarioStep =
   | { stall: true }
   /** A plain HTTP answer (errors). Must be the last step, preceded by nothing but `delayMs` steps. */
   | { http: HttpReply };
+
+/** The four disjoint buckets of metadataEvent.tokenUsage. */
+export interface TokenUsageSpec {
+  uncachedInputTokens?: number;
+  cacheReadInputTokens?: number;
+  cacheWriteInputTokens?: number;
+  outputTokens?: number;
+}
 
 export interface HttpReply {
   status: number;
@@ -132,6 +153,8 @@ export interface KiroUserInputMessage {
 export interface KiroAssistantResponseMessage {
   content?: unknown;
   toolUses?: { toolUseId?: unknown; name?: unknown; input?: unknown }[];
+  /** Native reasoning sent back: `{reasoningText: {text, signature}}`. */
+  reasoningContent?: unknown;
   [k: string]: unknown;
 }
 
@@ -186,9 +209,13 @@ export type ValidationRule =
   | 'tool_result_invalid'
   | 'image_invalid'
   | 'profile_arn_missing'
+  | 'profile_arn_refused'
+  | 'profile_placeholder_refused'
   | 'content_length_exceeded'
   | 'body_too_large'
-  | 'invalid_model_id';
+  | 'invalid_model_id'
+  | 'reasoning_content_invalid'
+  | 'thinking_signature_invalid';
 
 export interface ValidationOptions {
   /** Master switch for body rules (bearer tokens are always checked). Default true. */
@@ -217,8 +244,6 @@ export interface ValidationOptions {
    * 600 KB). Default DEFAULT_MAX_BODY_BYTES.
    */
   maxBodyBytes?: number;
-  /** Require a top-level `profileArn` for accounts that have one (some accounts got 400 without it in 2026). Default false. */
-  requireProfileArn?: boolean;
 }
 
 export interface ValidationFailure {
@@ -234,7 +259,11 @@ export interface ValidationFailure {
 // Accounts
 // ---------------------------------------------------------------------------------------------
 
-export type AccountKind = 'social' | 'idc';
+/** Kiro social (GitHub/Google), AWS SSO-OIDC (Builder ID or IAM Identity Center), or a Kiro API key. */
+export type AccountKind = 'social' | 'idc' | 'apikey';
+
+/** What kind of SSO-OIDC login an `idc` account is: it decides the profile Kiro demands. */
+export type IdcType = 'builder-id' | 'enterprise';
 
 /** A 2025-10 `getUsageLimits` CREDIT breakdown, in the numbers that matter. */
 export interface UsageConfig {
@@ -269,6 +298,14 @@ export interface AccountOptions {
   /** IdC only; defaults are generated. */
   clientId?: string;
   clientSecret?: string;
+  /**
+   * IdC only: a Builder ID login (default: no profile of its own; Kiro demands its fixed
+   * placeholder on generate, refuses ListAvailableProfiles) or an IAM Identity Center one
+   * (profiles from ListAvailableProfiles, one of which Kiro demands).
+   */
+  idcType?: IdcType;
+  /** `apikey` only: the key (default a fresh `ksk_…`). */
+  apiKey?: string;
   /** Social only (IdC refreshes carry none). Default: a fresh `arn:aws:codewhisperer:us-east-1:…:profile/…`. */
   profileArn?: string | null;
   /** Model ids this account may use (its tier). Default: every model in DEFAULT_MODELS. */
@@ -296,7 +333,9 @@ export interface FakeAccountView {
   readonly id: string;
   readonly label: string;
   readonly kind: AccountKind;
+  readonly idcType: IdcType | undefined;
   readonly refreshToken: string;
+  readonly apiKey: string | undefined;
   readonly clientId: string | undefined;
   readonly clientSecret: string | undefined;
   readonly profileArn: string | undefined;

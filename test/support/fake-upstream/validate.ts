@@ -14,7 +14,12 @@
 //   send `""` on tool-only assistant turns, so `emptyAssistantContent: 'allow-with-tool-uses'`
 //   reproduces that era (see ValidationOptions);
 // - oversize input → CONTENT_LENGTH_EXCEEDS_THRESHOLD: a raw body over ~600 KB (checkBodySize,
-//   before anything else), or more conversation text than the model takes.
+//   before anything else), or more conversation text than the model takes;
+// - native reasoning sent back (`assistantResponseMessage.reasoningContent`) must be nested as
+//   `{reasoningText: {text, signature}}` (peers report a flat shape is rejected as malformed), and
+//   its signature must be one the serving account gave exactly that text; otherwise 400
+//   THINKING_SIGNATURE_INVALID, as peers saw for changed signatures and for reasoning replayed on
+//   another account.
 import type {
   KiroAssistantResponseMessage,
   KiroGenerateBody,
@@ -63,11 +68,15 @@ const BODIES: Record<ValidationRule, () => Record<string, unknown>> = {
   tool_result_unmatched: () => improperlyFormed(),
   tool_result_invalid: () => improperlyFormed(),
   image_invalid: () => improperlyFormed(),
-  profile_arn_missing: () => improperlyFormed(),
+  profile_arn_missing: () => ({ message: 'profileArn is required for this request.', reason: null }),
+  profile_arn_refused: () => ({ __type: 'com.amazon.aws.codewhisperer#AccessDeniedException', message: 'User is not authorized to make this call.' }),
+  profile_placeholder_refused: () => ({ message: 'The bearer token included in the request is invalid.' }),
   content_length_exceeded: () => ({ message: 'Input is too long.', reason: 'CONTENT_LENGTH_EXCEEDS_THRESHOLD' }),
   // The body a 2026 proxy recorded when probing Kiro's size limit.
   body_too_large: () => ({ message: 'Input content length exceeds threshold.', reason: 'CONTENT_LENGTH_EXCEEDS_THRESHOLD' }),
   invalid_model_id: () => ({ message: 'Invalid model. Please select a different model to continue.', reason: 'INVALID_MODEL_ID' }),
+  reasoning_content_invalid: () => improperlyFormed('REQUEST_BODY_INVALID'),
+  thinking_signature_invalid: () => improperlyFormed('THINKING_SIGNATURE_INVALID'),
 };
 
 export function validationFailure(rule: ValidationRule, detail: string): ValidationFailure {
@@ -88,10 +97,11 @@ export function checkBodySize(rawBody: string, options: ValidationOptions = {}):
   return bytes > limit ? validationFailure('body_too_large', `the body is ${bytes} bytes (max ${limit})`) : undefined;
 }
 
-/** Who is asking: the account's tier and profile decide two of the rules. */
+/** Who is asking: the account's tier decides which models it may use. (Profiles: ./profiles.) */
 export interface ValidationSubject {
   models: readonly string[];
-  profileArn?: string;
+  /** Whether the serving account signed `text` with `signature` (default: no signature is valid). */
+  verifiesReasoning?: (text: string, signature: string) => boolean;
 }
 
 class Rejection extends Error {
@@ -226,6 +236,15 @@ function check(raw: unknown, subject: ValidationSubject, options: ValidationOpti
       if (assistant.content !== undefined && assistant.content !== null && typeof assistant.content !== 'string') {
         fail('content_not_string', `${turn.where} content is not a string`);
       }
+      if (assistant.reasoningContent !== undefined) {
+        const reasoning = assistant.reasoningContent;
+        const text = isObject(reasoning) && isObject(reasoning.reasoningText) ? reasoning.reasoningText : undefined;
+        if (!text || typeof text.text !== 'string' || typeof text.signature !== 'string' || Object.keys(reasoning as object).length !== 1) {
+          fail('reasoning_content_invalid', `${turn.where}.reasoningContent is not {reasoningText: {text, signature}}`);
+        } else if (!(subject.verifiesReasoning?.(text.text, text.signature) ?? false)) {
+          fail('thinking_signature_invalid', `${turn.where}.reasoningContent signature was not issued by this account for this text`);
+        }
+      }
       previousAssistant = assistant;
       continue;
     }
@@ -268,10 +287,6 @@ function check(raw: unknown, subject: ValidationSubject, options: ValidationOpti
       }
     }
     previousAssistant = undefined;
-  }
-
-  if (options.requireProfileArn && subject.profileArn && body.profileArn !== subject.profileArn) {
-    fail('profile_arn_missing', `profileArn ${body.profileArn === undefined ? 'is missing' : `"${String(body.profileArn)}" is not the account's`}`);
   }
 
   const maxChars = options.maxInputChars ?? DEFAULT_MAX_INPUT_CHARS;

@@ -15,7 +15,8 @@ import { generateAssistantResponse, type KiroResponseStream } from '../../kiro/h
 import { toKiroRequest, type ConvertResult } from '../../kiro/request/convert';
 import { oversizedPayload, payloadTooLargeError, payloadTooLargeNote } from '../../kiro/request/payload-limit';
 import type { KiroEvent } from '../../kiro/codec/events';
-import { conversationIdFor } from '../../kiro/request/ids';
+import { conversationIds } from '../../kiro/request/ids';
+import { accountBodyText } from '../../kiro/request/body-text';
 import type { ChatRequest, OutputEvent, ToolDefinition } from '../../kiro/types';
 import type { BridgeConfig } from '../config';
 import type { BridgeContext } from '../context';
@@ -62,6 +63,11 @@ export async function readAnswer(
   if (!assembler.done) await emit(assembler.end());
 }
 
+/** The body `source` as one account sends it: its conversation id and profile. */
+function accountBody(source: ConvertResult['body'], conversationId: string, profileArn: string | undefined): ConvertResult['body'] {
+  return { ...source, conversationState: { ...source.conversationState, conversationId }, ...(profileArn ? { profileArn } : {}) };
+}
+
 /** Each tool's required input properties, by name (an empty input for one of these was cut). */
 function requiredInputs(tools: readonly ToolDefinition[]): Map<string, string[]> {
   const required = new Map<string, string[]>();
@@ -91,13 +97,15 @@ export async function openUpstream(
   // conversation id (scoped to the account, ./ids): the conversation is converted and measured
   // once, and each account gets its own serialization. (The id's length never changes, so the
   // measure holds for every account.)
+  const conversationIdFor = conversationIds(request);
   const convert = (signedReasoning: boolean): ConvertResult =>
-    toKiroRequest(request, { kiroModel, conversationId: conversationIdFor(request), thinkingBudget: request.thinking?.budgetTokens, signedReasoning });
+    toKiroRequest(request, { kiroModel, conversationId: conversationIdFor(), thinkingBudget: request.thinking?.budgetTokens, signedReasoning });
   const converted = convert(true);
   // A follow-up call (a structured-output retry) keeps the record's first request and repairs.
   const record = options.recordConversion !== false;
   if (record) trace.addRepairs(converted.repairs);
-  const oversized = oversizedPayload(JSON.stringify(converted.body));
+  const measured = JSON.stringify(converted.body);
+  const oversized = oversizedPayload(measured);
   if (oversized) {
     trace.captureKiroRequest(converted.body);
     trace.addRepairs([payloadTooLargeNote(oversized)]);
@@ -120,14 +128,11 @@ export async function openUpstream(
         }
         source = unsigned;
       }
-      const body = {
-        ...source.body,
-        conversationState: { ...source.body.conversationState, conversationId: conversationIdFor(request, accountId) },
-        ...(profileArn ? { profileArn } : {}),
-      };
-      text = JSON.stringify(body);
+      const conversationId = conversationIdFor(accountId);
+      // The measured text with this account's id and profile, not a second serialization.
+      text = signedReasoning ? accountBodyText(measured, source.body, conversationId, profileArn) : JSON.stringify(accountBody(source.body, conversationId, profileArn));
       // The record keeps the body as first sent (and as resent without signatures).
-      if ((texts.size === 0 && record) || !signedReasoning) trace.captureKiroRequest(body);
+      if (((texts.size === 0 && record) || !signedReasoning) && trace.capture !== 'off') trace.captureKiroRequest(accountBody(source.body, conversationId, profileArn));
       texts.set(key, text);
     }
     return { text, toolNames: converted.toolNames };

@@ -42,7 +42,16 @@ export function conversationKey(request: Pick<ChatRequest, 'sessionKey' | 'syste
 
 /** The conversation id for a request served by the account `scope` (its pool id). */
 export function conversationIdFor(request: Pick<ChatRequest, 'sessionKey' | 'system' | 'messages'>, scope = ''): string {
-  return uuidFromKey(`${scope}\0${conversationKey(request).key}`);
+  return conversationIds(request)(scope);
+}
+
+/**
+ * The conversation ids of one request, by account: the key (a digest of the system prompt and
+ * the first message when the client names no session) is computed once for all of them.
+ */
+export function conversationIds(request: Pick<ChatRequest, 'sessionKey' | 'system' | 'messages'>): (scope?: string) => string {
+  const { key } = conversationKey(request);
+  return (scope = '') => uuidFromKey(`${scope}\0${key}`);
 }
 
 export const UUID_V4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;

@@ -272,14 +272,29 @@ async function main(): Promise<void> {
     const kiroBody = (text: string) =>
       JSON.stringify(
         toKiroRequest(
-          { api: 'anthropic', model: 'claude-sonnet-4-5', system: [], messages: [{ role: 'user', content: [{ type: 'text', text }] }], tools: [], stopSequences: [], stream: false },
+          {
+            api: 'anthropic',
+            model: 'claude-sonnet-4-5',
+            system: [],
+            messages: [{ role: 'user', content: [{ type: 'text', text }] }],
+            tools: [],
+            stopSequences: [],
+            stream: false,
+          },
           { kiroModel: 'claude-sonnet-4.5', profileArn: refreshed.profileArn, conversationId: '6f0c4b8e-2b1e-4c39-9f0a-0d1f2e3a4b5c' },
         ).body,
       );
     const kiroHeaders = { 'content-type': 'application/json', authorization: `Bearer ${refreshed.accessToken}` };
     const pool = (url: string) => new Pool(url, { connections: CONCURRENCY, pipelining: 1, keepAliveTimeout: 30_000 });
     const targets: Target[] = [
-      { name: 'direct', pool: pool(upstreamBase), path: '/generateAssistantResponse', headers: kiroHeaders, small: kiroBody('Hi there'), stream: kiroBody(`Hi ${STREAM_MARKER}`) },
+      {
+        name: 'direct',
+        pool: pool(upstreamBase),
+        path: '/generateAssistantResponse',
+        headers: kiroHeaders,
+        small: kiroBody('Hi there'),
+        stream: kiroBody(`Hi ${STREAM_MARKER}`),
+      },
       {
         name: 'bridge',
         pool: pool(bridge.words[0]!),
@@ -288,7 +303,14 @@ async function main(): Promise<void> {
         small: JSON.stringify({ model: 'claude-sonnet-4-5', max_tokens: 256, messages: messages('Hi there') }),
         stream: JSON.stringify({ model: 'claude-sonnet-4-5', max_tokens: 1024, stream: true, messages: messages(`Hi ${STREAM_MARKER}`) }),
       },
-      { name: 'passthrough', pool: pool(proxy.words[0]!), path: '/generateAssistantResponse', headers: kiroHeaders, small: kiroBody('Hi there'), stream: kiroBody(`Hi ${STREAM_MARKER}`) },
+      {
+        name: 'passthrough',
+        pool: pool(proxy.words[0]!),
+        path: '/generateAssistantResponse',
+        headers: kiroHeaders,
+        small: kiroBody('Hi there'),
+        stream: kiroBody(`Hi ${STREAM_MARKER}`),
+      },
     ];
 
     for (const target of targets) {
@@ -298,7 +320,12 @@ async function main(): Promise<void> {
 
     const results = new Map<
       string,
-      { load: Awaited<ReturnType<typeof loaded>>; one: Awaited<ReturnType<typeof serial>>; stream: Awaited<ReturnType<typeof streams>>; cpuPerRequestUs: number }
+      {
+        load: Awaited<ReturnType<typeof loaded>>;
+        one: Awaited<ReturnType<typeof serial>>;
+        stream: Awaited<ReturnType<typeof streams>>;
+        cpuPerRequestUs: number;
+      }
     >();
     for (const target of targets) {
       await loaded(target, WARMUP_MS);
@@ -321,13 +348,19 @@ async function main(): Promise<void> {
     const viaBridge = results.get('bridge')!;
     const passthrough = results.get('passthrough')!;
     console.log('');
-    console.log(`loaded (${CONCURRENCY} conns): bridge adds p50 ${f(viaBridge.load.p50 - direct.load.p50)} ms, p99 ${f(viaBridge.load.p99 - direct.load.p99)} ms over direct; pass-through adds p50 ${f(passthrough.load.p50 - direct.load.p50)} ms`);
-    console.log(`streams: bridge adds first byte p50 ${f(viaBridge.stream.ttfbP50 - direct.stream.ttfbP50)} ms, last byte p50 ${f(viaBridge.stream.lastP50 - direct.stream.lastP50)} ms over direct`);
+    console.log(
+      `loaded (${CONCURRENCY} conns): bridge adds p50 ${f(viaBridge.load.p50 - direct.load.p50)} ms, p99 ${f(viaBridge.load.p99 - direct.load.p99)} ms over direct; pass-through adds p50 ${f(passthrough.load.p50 - direct.load.p50)} ms`,
+    );
+    console.log(
+      `streams: bridge adds first byte p50 ${f(viaBridge.stream.ttfbP50 - direct.stream.ttfbP50)} ms, last byte p50 ${f(viaBridge.stream.lastP50 - direct.stream.lastP50)} ms over direct`,
+    );
     console.log(
       `CPU per small request (this process only, from /proc): bridge ${f(viaBridge.cpuPerRequestUs, 0)} µs, pass-through ${f(passthrough.cpuPerRequestUs, 0)} µs` +
         ` (the QPS ratio depends on how the 2 cores are shared between load generator, upstream and hop; CPU per request does not)`,
     );
-    console.log(`bridge process RSS idle after start-up ${f(idle.rss, 1)} MB (start-up peak ${f(idle.peak, 1)} MB); after the loads ${f(memory.rss, 1)} MB, peak ${f(memory.peak, 1)} MB`);
+    console.log(
+      `bridge process RSS idle after start-up ${f(idle.rss, 1)} MB (start-up peak ${f(idle.peak, 1)} MB); after the loads ${f(memory.rss, 1)} MB, peak ${f(memory.peak, 1)} MB`,
+    );
     console.log(`bridge first request ${f(firstRequestMs)} ms (one at a time afterwards: p50 ${f(viaBridge.one.p50, 3)} ms)`);
     console.log('');
     // The added latency is what one request pays for going through the bridge: measured one at a

@@ -124,7 +124,12 @@ const STEPS: { part: string; when: string; path?: string; body?: unknown }[] = [
     part: '+ web search',
     when: 'the first request carrying the web search tool',
     path: '/v1/messages',
-    body: { model: 'claude-sonnet-4-5', max_tokens: 64, tools: [{ type: 'web_search_20250305', name: 'web_search' }], messages: [{ role: 'user', content: 'Perform a web search for the query: kiro bridge' }] },
+    body: {
+      model: 'claude-sonnet-4-5',
+      max_tokens: 64,
+      tools: [{ type: 'web_search_20250305', name: 'web_search' }],
+      messages: [{ role: 'user', content: 'Perform a web search for the query: kiro bridge' }],
+    },
   },
   {
     part: '+ structured output',
@@ -133,7 +138,10 @@ const STEPS: { part: string; when: string; path?: string; body?: unknown }[] = [
     body: {
       model: 'claude-sonnet-4-5',
       messages: [{ role: 'user', content: `Answer yes. ${JSON_MARKER}` }],
-      response_format: { type: 'json_schema', json_schema: { name: 'answer', schema: { type: 'object', properties: { answer: { type: 'string' } }, required: ['answer'] } } },
+      response_format: {
+        type: 'json_schema',
+        json_schema: { name: 'answer', schema: { type: 'object', properties: { answer: { type: 'string' } }, required: ['answer'] } },
+      },
     },
   },
   { part: '+ express', when: 'the first request no fixed route takes (/health, /v1/models/{id}, a 404)', path: '/health' },
@@ -154,7 +162,13 @@ async function runServe(options: { snapshots: boolean }): Promise<Row[]> {
   const dir = mkdtempSync(join(tmpdir(), 'kiro-bridge-memory-'));
   const child = spawn(process.execPath, ['--heapsnapshot-signal=SIGUSR2', cli, 'serve', '--port', '0', '--quiet'], {
     cwd: dir,
-    env: { ...process.env, KIRO_AUTH_TOKEN: upstream.kiroAuthToken(), KIRO_BRIDGE_UPSTREAM_BASE: upstream.baseUrl, KIRO_BRIDGE_API_KEY: API_KEY, KIRO_BRIDGE_CONFIG_DIR: join(dir, 'config') },
+    env: {
+      ...process.env,
+      KIRO_AUTH_TOKEN: upstream.kiroAuthToken(),
+      KIRO_BRIDGE_UPSTREAM_BASE: upstream.baseUrl,
+      KIRO_BRIDGE_API_KEY: API_KEY,
+      KIRO_BRIDGE_CONFIG_DIR: join(dir, 'config'),
+    },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const known = new Set<string>();
@@ -169,7 +183,11 @@ async function runServe(options: { snapshots: boolean }): Promise<Row[]> {
           `${url}${step.path}`,
           step.body === undefined
             ? {}
-            : { method: 'POST', headers: { 'content-type': 'application/json', 'x-api-key': API_KEY, 'anthropic-version': '2023-06-01' }, body: JSON.stringify(step.body) },
+            : {
+                method: 'POST',
+                headers: { 'content-type': 'application/json', 'x-api-key': API_KEY, 'anthropic-version': '2023-06-01' },
+                body: JSON.stringify(step.body),
+              },
         );
         await answer.text();
         if (answer.status !== 200) throw new Error(`${step.path} answered ${answer.status}`);
@@ -224,7 +242,9 @@ async function main(): Promise<void> {
   const rss = (await runServe({ snapshots: false })).map((row) => row.rss);
   const serve = (await runServe({ snapshots: true })).map((row, i) => ({ ...row, rss: rss[i]! }));
   console.log('serve (live heap from a snapshot; RSS settled, from a run without snapshots), MB');
-  console.log(`${'step'.padEnd(24)} ${'heap'.padStart(6)} ${'Δheap'.padStart(6)} ${'strings'.padStart(7)} ${'code'.padStart(6)} ${'native'.padStart(6)} ${'RSS'.padStart(6)}  when`);
+  console.log(
+    `${'step'.padEnd(24)} ${'heap'.padStart(6)} ${'Δheap'.padStart(6)} ${'strings'.padStart(7)} ${'code'.padStart(6)} ${'native'.padStart(6)} ${'RSS'.padStart(6)}  when`,
+  );
   serve.forEach((row, i) => {
     const before = serve[i - 1]?.heap.total ?? row.heap.total;
     console.log(
@@ -234,9 +254,9 @@ async function main(): Promise<void> {
 
   // Each part against the command that loads the most of what it shares (the difference is the part).
   const commands: [string, string[], string[], string][] = [
-    ['sign-in', ['accounts', 'login', '--help'], ['accounts', '--help'], '`accounts login`; the extension\'s Sign In'],
+    ['sign-in', ['accounts', 'login', '--help'], ['accounts', '--help'], "`accounts login`; the extension's Sign In"],
     ['doctor', ['doctor', '--help'], ['serve', '--help'], '`doctor`'],
-    ['configure', ['configure', '--help'], ['accounts', '--help'], '`configure`; the extension\'s Configure Client is in extension.js'],
+    ['configure', ['configure', '--help'], ['accounts', '--help'], "`configure`; the extension's Configure Client is in extension.js"],
   ];
   const bare = measureCommand(['--version']);
   console.log('');

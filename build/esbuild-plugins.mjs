@@ -16,7 +16,14 @@ let bpeModule;
 /** src/kiro/bpe.ts, bundled and loaded here, so the build converts with the code that reads. */
 function loadBpe(esbuild) {
   bpeModule ??= esbuild
-    .build({ entryPoints: [fileURLToPath(new URL('../src/kiro/bpe.ts', import.meta.url))], bundle: true, platform: 'node', format: 'cjs', write: false, logLevel: 'silent' })
+    .build({
+      entryPoints: [fileURLToPath(new URL('../src/kiro/bpe.ts', import.meta.url))],
+      bundle: true,
+      platform: 'node',
+      format: 'cjs',
+      write: false,
+      logLevel: 'silent',
+    })
     .then((result) => {
       const module = { exports: {} };
       new Function('module', 'exports', 'require', result.outputFiles[0].text)(module, module.exports, createRequire(import.meta.url));
@@ -36,7 +43,10 @@ const compactClaudeRanks = {
       const { RankTable } = await loadBpe(build.esbuild);
       const definition = JSON.parse(await readFile(args.path, 'utf8'));
       const compact = RankTable.parse(definition.bpe_ranks).toCompact();
-      return { contents: `module.exports = ${JSON.stringify({ pat_str: definition.pat_str, special_tokens: definition.special_tokens, compact })};`, loader: 'js' };
+      return {
+        contents: `module.exports = ${JSON.stringify({ pat_str: definition.pat_str, special_tokens: definition.special_tokens, compact })};`,
+        loader: 'js',
+      };
     });
   },
 };

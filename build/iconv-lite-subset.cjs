@@ -7,7 +7,9 @@
 const { StringDecoder } = require('node:string_decoder');
 
 function nodeEncoding(encoding) {
-  const name = String(encoding).toLowerCase().replace(/[^a-z0-9]/g, '');
+  const name = String(encoding)
+    .toLowerCase()
+    .replace(/[^a-z0-9]/g, '');
   // Only charsets where Node's codec and iconv-lite agree byte for byte.
   const map = { utf8: 'utf8', utf16le: 'utf16le', ucs2: 'utf16le', latin1: 'latin1', iso88591: 'latin1', binary: 'latin1' };
   return map[name];

@@ -202,7 +202,8 @@ export function newRequestId(): string {
 export function formatRecordLine(record: Readonly<RequestRecord>): string {
   const time = new Date(record.startedAt).toISOString().slice(11, 19);
   const parts = [time, String(record.status ?? '-'), record.method, record.path];
-  if (record.modelAsked) parts.push(record.kiroModel && record.kiroModel !== record.modelAsked ? `${record.modelAsked}→${record.kiroModel}` : record.modelAsked);
+  if (record.modelAsked)
+    parts.push(record.kiroModel && record.kiroModel !== record.modelAsked ? `${record.modelAsked}→${record.kiroModel}` : record.modelAsked);
   if (record.stream) parts.push('stream');
   if (record.stopReason) parts.push(record.stopReason);
   if (record.durationMs !== undefined) parts.push(`${record.durationMs}ms`);

@@ -98,7 +98,9 @@ async function askMethod(io: LoginIO, readLine: (prompt: string) => Promise<stri
 }
 
 function methodFromFlags(values: Record<string, string | boolean | undefined>): SignInMethod | undefined {
-  const chosen = [values['builder-id'] && 'builder-id', values.idc !== undefined && 'idc', values.google && 'google', values.github && 'github'].filter(Boolean);
+  const chosen = [values['builder-id'] && 'builder-id', values.idc !== undefined && 'idc', values.google && 'google', values.github && 'github'].filter(
+    Boolean,
+  );
   if (chosen.length > 1) throw new CliUsageError('choose one of --builder-id, --idc, --google and --github');
   if (values.region !== undefined && values.idc === undefined) throw new CliUsageError('--region goes with --idc');
   if (values['builder-id']) return { kind: 'builder-id' };
@@ -166,7 +168,8 @@ export async function loginCommand(args: string[], io: LoginIO): Promise<number>
     const method = methodFromFlags(values) ?? (await askMethod(io, readLine));
     const remote = preferDeviceFlow(io.env);
     const transport: SignInTransport = values.device ? 'device' : values.browser ? 'browser' : remote ? 'device' : 'browser';
-    if (transport === 'device' && !values.device) io.err('No local browser can reach this terminal (SSH, WSL, container or no display): using a device code.\n');
+    if (transport === 'device' && !values.device)
+      io.err('No local browser can reach this terminal (SSH, WSL, container or no display): using a device code.\n');
     const upstream = upstreamFromEnv(io.env);
     opened = await openAccounts(io.env, { logger: quietLogger(io, redactor), redactor, now: io.now });
     clients = new FileSecretStore(path.join(configDir(io.env), 'sign-in-clients.json'), { watch: false });
@@ -179,7 +182,9 @@ export async function loginCommand(args: string[], io: LoginIO): Promise<number>
       },
       showUserCode: (prompt) => {
         const expires = new Date(prompt.expiresAt).toISOString().slice(11, 16);
-        io.err(`\nOpen this page on any device and approve the sign-in:\n  ${prompt.verificationUriComplete}\nIt must show the code:  ${prompt.userCode}\n(The code expires at ${expires} UTC.)\n`);
+        io.err(
+          `\nOpen this page on any device and approve the sign-in:\n  ${prompt.verificationUriComplete}\nIt must show the code:  ${prompt.userCode}\n(The code expires at ${expires} UTC.)\n`,
+        );
         if (!remote) openBrowser(prompt.verificationUriComplete);
       },
       pickProfile: async (profiles: KiroProfile[]) => {
@@ -201,7 +206,9 @@ export async function loginCommand(args: string[], io: LoginIO): Promise<number>
       logger: quietLogger(io, redactor),
     });
     const snapshot = await opened.service.add(toAddAccountInput(result, typeof values.label === 'string' ? values.label : undefined));
-    io.out(`Signed in: ${snapshot.label} (${snapshot.kind}, ${result.provider})${snapshot.credits ? `: ${credits(snapshot.credits.remaining)} of ${credits(snapshot.credits.limit)} credits left` : ''}.\n`);
+    io.out(
+      `Signed in: ${snapshot.label} (${snapshot.kind}, ${result.provider})${snapshot.credits ? `: ${credits(snapshot.credits.remaining)} of ${credits(snapshot.credits.limit)} credits left` : ''}.\n`,
+    );
     io.out(`Saved in ${opened.file}.\n`);
     return 0;
   } catch (error) {
@@ -215,7 +222,8 @@ export async function loginCommand(args: string[], io: LoginIO): Promise<number>
     }
     if (error instanceof SignInError || error instanceof KiroError) {
       io.err(`kiro-bridge accounts login: ${redactor.text(error.message)}\n`);
-      if (error instanceof SignInError && (error.failure === 'ports_busy' || error.failure === 'timeout')) io.err('Try again with --device to sign in with a code instead.\n');
+      if (error instanceof SignInError && (error.failure === 'ports_busy' || error.failure === 'timeout'))
+        io.err('Try again with --device to sign in with a code instead.\n');
       return 1;
     }
     throw error;

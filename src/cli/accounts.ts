@@ -234,7 +234,11 @@ export function formatAccountsTable(snapshots: readonly AccountSnapshot[], now: 
     s.id,
   ]);
   const widths = header.map((h, c) => Math.max(h.length, ...rows.map((r) => r[c]!.length)));
-  const line = (cells: string[]) => cells.map((cell, c) => pad(cell, widths[c]!)).join('  ').trimEnd();
+  const line = (cells: string[]) =>
+    cells
+      .map((cell, c) => pad(cell, widths[c]!))
+      .join('  ')
+      .trimEnd();
   const lines = [line(header), ...rows.map(line)];
   const notes = snapshots
     .map((s, i) => (s.stateReason && s.state !== 'ready' && s.state !== 'disabled' ? `  ${i + 1}: ${s.stateReason}` : undefined))
@@ -332,15 +336,30 @@ export async function accountsCommand(args: string[], io: CliIO): Promise<number
       }
       case 'usage': {
         const target = positionals[0] ? findAccount(service.list(), positionals[0]) : undefined;
-        await withProgress(io, 'Asking Kiro for credits and models', () => (target ? service.refreshUsage(target.id).catch(() => undefined) : service.refreshUsage()));
+        await withProgress(io, 'Asking Kiro for credits and models', () =>
+          target ? service.refreshUsage(target.id).catch(() => undefined) : service.refreshUsage(),
+        );
         const list = target ? [service.get(target.id)!] : service.list();
         if (values.json) io.out(`${JSON.stringify(list, null, 2)}\n`);
         else if (list.length === 0) io.out(formatAccountsTable([], now()));
-        else io.out(`${list.map((s) => formatUsage(s, service.list().findIndex((x) => x.id === s.id), now())).join('\n\n')}\n`);
+        else
+          io.out(
+            `${list
+              .map((s) =>
+                formatUsage(
+                  s,
+                  service.list().findIndex((x) => x.id === s.id),
+                  now(),
+                ),
+              )
+              .join('\n\n')}\n`,
+          );
         return 0;
       }
       case 'import-kiro': {
-        const snapshot = await withProgress(io, 'Checking the Kiro IDE login with Kiro', () => service.importKiroIde({ cacheDir: typeof values['cache-dir'] === 'string' ? path.resolve(values['cache-dir']) : undefined }));
+        const snapshot = await withProgress(io, 'Checking the Kiro IDE login with Kiro', () =>
+          service.importKiroIde({ cacheDir: typeof values['cache-dir'] === 'string' ? path.resolve(values['cache-dir']) : undefined }),
+        );
         if (values.json) {
           io.out(`${JSON.stringify({ imported: snapshot, file: opened.file }, null, 2)}\n`);
           return 0;
@@ -370,7 +389,9 @@ export async function accountsCommand(args: string[], io: CliIO): Promise<number
             io.out(`${JSON.stringify({ added: snapshot, file: opened.file }, null, 2)}\n`);
             return 0;
           }
-          io.out(`Added ${snapshot.label} (Kiro API key)${snapshot.credits ? `: ${credits(snapshot.credits.remaining)} of ${credits(snapshot.credits.limit)} credits left` : ''}.\n`);
+          io.out(
+            `Added ${snapshot.label} (Kiro API key)${snapshot.credits ? `: ${credits(snapshot.credits.remaining)} of ${credits(snapshot.credits.limit)} credits left` : ''}.\n`,
+          );
           io.out(`Saved in ${opened.file}.\n`);
           return 0;
         }
@@ -384,20 +405,24 @@ export async function accountsCommand(args: string[], io: CliIO): Promise<number
           clientId ??= (await io.readSecret('Client id: ')).trim();
           clientSecret = (await io.readSecret('Client secret (input hidden): ')).trim();
         }
-        const snapshot = await withProgress(io, 'Checking the account with Kiro', () => service.add({
-          kind,
-          refreshToken: refreshToken.trim(),
-          clientId,
-          clientSecret,
-          region: typeof values.region === 'string' ? values.region : undefined,
-          label: typeof values.label === 'string' ? values.label : undefined,
-          source: 'manual',
-        }));
+        const snapshot = await withProgress(io, 'Checking the account with Kiro', () =>
+          service.add({
+            kind,
+            refreshToken: refreshToken.trim(),
+            clientId,
+            clientSecret,
+            region: typeof values.region === 'string' ? values.region : undefined,
+            label: typeof values.label === 'string' ? values.label : undefined,
+            source: 'manual',
+          }),
+        );
         if (values.json) {
           io.out(`${JSON.stringify({ added: snapshot, file: opened.file }, null, 2)}\n`);
           return 0;
         }
-        io.out(`Added ${snapshot.label} (${snapshot.kind})${snapshot.credits ? `: ${credits(snapshot.credits.remaining)} of ${credits(snapshot.credits.limit)} credits left` : ''}.\n`);
+        io.out(
+          `Added ${snapshot.label} (${snapshot.kind})${snapshot.credits ? `: ${credits(snapshot.credits.remaining)} of ${credits(snapshot.credits.limit)} credits left` : ''}.\n`,
+        );
         io.out(`Saved in ${opened.file}.\n`);
         return 0;
       }
@@ -476,4 +501,3 @@ export function readSecretFromStdin(prompt: string): Promise<string> {
     stdin.on('data', onData);
   });
 }
-

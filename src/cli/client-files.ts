@@ -150,7 +150,10 @@ export function mergeContinueYaml(existing: string | undefined, items: string[])
   }
   const block = (indent: number) => [' '.repeat(indent) + BLOCK_BEGIN, ...reindent(items, indent), ' '.repeat(indent) + BLOCK_END];
   if (lines.length === 0) {
-    return { text: `${['name: Local Config', 'version: 1.0.0', 'schema: v1', 'models:', ...block(2)].join('\n')}\n`, changes: ['created with the Kiro Bridge models'] };
+    return {
+      text: `${['name: Local Config', 'version: 1.0.0', 'schema: v1', 'models:', ...block(2)].join('\n')}\n`,
+      changes: ['created with the Kiro Bridge models'],
+    };
   }
   const modelsAt = lines.findIndex((l) => /^models\s*:/.test(l));
   if (modelsAt < 0) {
@@ -158,7 +161,9 @@ export function mergeContinueYaml(existing: string | undefined, items: string[])
     lines.push('models:', ...block(2));
     return { text: `${lines.join('\n')}\n`, changes: ['models: added with the Kiro Bridge entries'] };
   }
-  const rest = lines[modelsAt]!.replace(/^models\s*:/, '').replace(/#.*$/, '').trim();
+  const rest = lines[modelsAt]!.replace(/^models\s*:/, '')
+    .replace(/#.*$/, '')
+    .trim();
   if (rest === '[]') {
     lines.splice(modelsAt, 1, 'models:', ...block(2));
     return { text: `${lines.join('\n')}\n`, changes: ['models: the Kiro Bridge entries added'] };

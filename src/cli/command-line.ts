@@ -18,7 +18,12 @@ export interface CommandLine extends ResolvedSettings {
   configExists: boolean;
 }
 
-export function parseCommandLine(args: string[], env: NodeJS.ProcessEnv, own: Options, options: { positionals?: boolean; settingFlags?: boolean } = {}): CommandLine {
+export function parseCommandLine(
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  own: Options,
+  options: { positionals?: boolean; settingFlags?: boolean } = {},
+): CommandLine {
   let values: CommandLine['values'];
   let positionals: string[];
   try {

@@ -72,7 +72,20 @@ export async function configCommand(args: string[], io: ConfigIO): Promise<numbe
         }
         const rows = SETTINGS.map((spec) => ({ key: spec.key, value: parsed.settings[spec.key as keyof CliSettings], source: parsed.sources[spec.key] }));
         if (parsed.values.json) {
-          const settings = Object.fromEntries(rows.map((r) => [r.key, { value: r.key === 'apiKey' && r.value !== undefined ? maskSecret(String(r.value)) : r.key === 'proxy' && r.value !== undefined ? describeProxy(String(r.value)) : (r.value ?? null), source: r.source }]));
+          const settings = Object.fromEntries(
+            rows.map((r) => [
+              r.key,
+              {
+                value:
+                  r.key === 'apiKey' && r.value !== undefined
+                    ? maskSecret(String(r.value))
+                    : r.key === 'proxy' && r.value !== undefined
+                      ? describeProxy(String(r.value))
+                      : (r.value ?? null),
+                source: r.source,
+              },
+            ]),
+          );
           io.stdout.write(`${JSON.stringify({ file: parsed.configFile, exists: parsed.configExists, settings }, null, 2)}\n`);
           return 0;
         }
@@ -111,7 +124,11 @@ export async function configCommand(args: string[], io: ConfigIO): Promise<numbe
           let raw: unknown = text;
           if (spec.kind.type === 'integer' || spec.kind.type === 'number') raw = Number(text);
           else if (spec.kind.type === 'aliases' && text.trim().startsWith('{')) raw = JSON.parse(text);
-          else if (spec.kind.type === 'origins') raw = text.split(',').map((s) => s.trim()).filter(Boolean);
+          else if (spec.kind.type === 'origins')
+            raw = text
+              .split(',')
+              .map((s) => s.trim())
+              .filter(Boolean);
           try {
             value = parseSetting(spec, raw);
           } catch (error) {

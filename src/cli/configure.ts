@@ -16,7 +16,17 @@ import { clientBaseUrl } from '../clients/addresses';
 import { ClaudeSettingsError, claudeSettingsPath, writeClaudeEnv } from '../clients/claude-settings';
 import { CLAUDE_ENV_CONFLICTS, clientSetup, CODEX_KEY_VARIABLE, modelsFor, type ClientId, type ClientSetup, type ModelChoice } from '../clients/client-config';
 import { CliUsageError, configDir, openAccounts } from './accounts';
-import { ClientFileError, continueItems, envFileText, mergeContinueYaml, mergeShellRc, mergeToml, shellKind, splitCodexSnippet, type Merge } from './client-files';
+import {
+  ClientFileError,
+  continueItems,
+  envFileText,
+  mergeContinueYaml,
+  mergeShellRc,
+  mergeToml,
+  shellKind,
+  splitCodexSnippet,
+  type Merge,
+} from './client-files';
 import { parseCommandLine, type CommandLine } from './command-line';
 import { updateConfigFile } from './config-file';
 import { accountsEnvironment } from './settings';
@@ -153,13 +163,18 @@ async function writeClient(client: ClientId | 'env', setup: ClientSetup, apiKey:
     case 'continue': {
       const file = continueConfigPath(io.env, home);
       if ((await readIfExists(file)) === undefined && (await readIfExists(path.join(path.dirname(file), 'config.json'))) !== undefined) {
-        throw new ClientFileError(`Continue uses ${path.join(path.dirname(file), 'config.json')} here; a new config.yaml would replace it. Add the entries printed above to it by hand`);
+        throw new ClientFileError(
+          `Continue uses ${path.join(path.dirname(file), 'config.json')} here; a new config.yaml would replace it. Add the entries printed above to it by hand`,
+        );
       }
       const existing = await readIfExists(file);
       return writeMerged(file, existing, mergeContinueYaml(existing, continueItems(setup.primary.code)), true);
     }
     case 'env': {
-      if (io.platform === 'win32') throw new ClientFileError('writing PowerShell profiles is not supported; set the variables printed above with "setx", or in System Properties › Environment Variables');
+      if (io.platform === 'win32')
+        throw new ClientFileError(
+          'writing PowerShell profiles is not supported; set the variables printed above with "setx", or in System Properties › Environment Variables',
+        );
       const kind = shellKind(io.env.SHELL);
       const vars = shellVariables(setup, apiKey);
       if (kind === 'fish') {
@@ -204,7 +219,12 @@ function formatSetup(setup: ClientSetup, style: Style): string {
 export async function configureCommand(args: string[], io: ConfigureIO): Promise<number> {
   let parsed: CommandLine;
   try {
-    parsed = parseCommandLine(args, io.env, { yes: { type: 'boolean', short: 'y' }, print: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } }, { positionals: true });
+    parsed = parseCommandLine(
+      args,
+      io.env,
+      { yes: { type: 'boolean', short: 'y' }, print: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+      { positionals: true },
+    );
   } catch (error) {
     if (!(error instanceof CliUsageError)) throw error;
     io.stderr.write(`kiro-bridge configure: ${error.message}\n\nRun "kiro-bridge configure --help" for the clients and options.\n`);
@@ -217,7 +237,9 @@ export async function configureCommand(args: string[], io: ConfigureIO): Promise
   const name = parsed.positionals[0];
   const client = name ? CLIENTS[name] : undefined;
   if (!name || !client || parsed.positionals.length > 1) {
-    io.stderr.write(`kiro-bridge configure: ${name ? `unknown client "${name.slice(0, 40)}"` : 'name the client'}; one of claude-code, codex, continue, env, cline, roo-code, sdk\n`);
+    io.stderr.write(
+      `kiro-bridge configure: ${name ? `unknown client "${name.slice(0, 40)}"` : 'name the client'}; one of claude-code, codex, continue, env, cline, roo-code, sdk\n`,
+    );
     return 2;
   }
   if (parsed.values.yes && parsed.values.print) {

@@ -84,12 +84,22 @@ export function checkNode(current: string = process.versions.node): CheckResult 
   const minimum = minimumNode();
   return atLeast(current, minimum)
     ? { id: 'node', title: 'Node.js', status: 'pass', detail: `${current} (needs ${minimum} or newer)` }
-    : { id: 'node', title: 'Node.js', status: 'fail', detail: `${current} is too old (needs ${minimum} or newer)`, fix: `install Node.js ${minimum.split('.')[0]} (${minimum} or newer) from https://nodejs.org or your package manager` };
+    : {
+        id: 'node',
+        title: 'Node.js',
+        status: 'fail',
+        detail: `${current} is too old (needs ${minimum} or newer)`,
+        fix: `install Node.js ${minimum.split('.')[0]} (${minimum} or newer) from https://nodejs.org or your package manager`,
+      };
 }
 
 function networkFix(code: string | undefined, proxied: boolean): string {
-  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return proxied ? 'the proxy host name does not resolve: check HTTPS_PROXY / the "proxy" setting' : 'DNS lookup failed: check the network; behind a proxy, set HTTPS_PROXY (or "kiro-bridge config set proxy http://proxy:8080")';
-  if (proxied) return 'the proxy did not let the request through: check HTTPS_PROXY / the "proxy" setting (credentials go in the URL: http://user:password@proxy:8080) and NO_PROXY';
+  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN')
+    return proxied
+      ? 'the proxy host name does not resolve: check HTTPS_PROXY / the "proxy" setting'
+      : 'DNS lookup failed: check the network; behind a proxy, set HTTPS_PROXY (or "kiro-bridge config set proxy http://proxy:8080")';
+  if (proxied)
+    return 'the proxy did not let the request through: check HTTPS_PROXY / the "proxy" setting (credentials go in the URL: http://user:password@proxy:8080) and NO_PROXY';
   return 'check the network or firewall; behind a proxy, set HTTPS_PROXY (or "kiro-bridge config set proxy http://proxy:8080")';
 }
 
@@ -103,12 +113,28 @@ export async function checkUpstream(settings: CliSettings, env: NodeJS.ProcessEn
   const dispatcher = createDispatcher(proxy, { headersTimeout: UPSTREAM_TIMEOUT_MS, bodyTimeout: UPSTREAM_TIMEOUT_MS });
   const started = Date.now();
   try {
-    const answer = await request(target, { method: 'GET', dispatcher, signal: AbortSignal.timeout(UPSTREAM_TIMEOUT_MS), headers: { 'user-agent': `kiro-bridge-doctor/${version}` } });
+    const answer = await request(target, {
+      method: 'GET',
+      dispatcher,
+      signal: AbortSignal.timeout(UPSTREAM_TIMEOUT_MS),
+      headers: { 'user-agent': `kiro-bridge-doctor/${version}` },
+    });
     await answer.body.dump().catch(() => undefined);
     if (answer.statusCode === 407) {
-      return { id: 'upstream', title: 'Kiro reachable', status: 'fail', detail: `${target}: the proxy asks for credentials (HTTP 407, ${via})`, fix: 'put the proxy user and password in the URL: http://user:password@proxy:8080' };
+      return {
+        id: 'upstream',
+        title: 'Kiro reachable',
+        status: 'fail',
+        detail: `${target}: the proxy asks for credentials (HTTP 407, ${via})`,
+        fix: 'put the proxy user and password in the URL: http://user:password@proxy:8080',
+      };
     }
-    return { id: 'upstream', title: 'Kiro reachable', status: 'pass', detail: `${target} answered HTTP ${answer.statusCode} in ${Date.now() - started} ms (${via})` };
+    return {
+      id: 'upstream',
+      title: 'Kiro reachable',
+      status: 'pass',
+      detail: `${target} answered HTTP ${answer.statusCode} in ${Date.now() - started} ms (${via})`,
+    };
   } catch (error) {
     const e = error as NodeJS.ErrnoException & { cause?: NodeJS.ErrnoException };
     const code = e.cause?.code ?? e.code;
@@ -133,7 +159,13 @@ export function accountCheck(account: AccountSnapshot, index: number, now: numbe
   const reason = account.stateReason ? ` — ${account.stateReason}` : '';
   // A failure that did not change the account's state (network, Kiro's 5xx) is still a failure.
   if (error && (account.state === 'ready' || account.state === 'refreshing')) {
-    return { id, title, status: 'fail', detail: `could not refresh or check it: ${error}`, fix: 'see "Kiro reachable" above; if Kiro is reachable, try again in a minute ("kiro-bridge usage")' };
+    return {
+      id,
+      title,
+      status: 'fail',
+      detail: `could not refresh or check it: ${error}`,
+      fix: 'see "Kiro reachable" above; if Kiro is reachable, try again in a minute ("kiro-bridge usage")',
+    };
   }
   switch (account.state) {
     case 'ready':
@@ -153,15 +185,27 @@ export function accountCheck(account: AccountSnapshot, index: number, now: numbe
               ? 'create a new API key in Kiro and put it into KIRO_API_KEY'
               : `create a new API key in Kiro, add it ("kiro-bridge accounts add --api-key"), then remove this one ("kiro-bridge accounts remove ${index + 1}")`
             : account.source === 'env'
-            ? 'put a fresh refresh token into KIRO_AUTH_TOKEN'
-            : account.source === 'kiro-ide'
-              ? 'sign in to the Kiro IDE again, then run "kiro-bridge accounts import-kiro"'
-              : `sign in again ("kiro-bridge accounts login"), then remove this one ("kiro-bridge accounts remove ${index + 1}")`,
+              ? 'put a fresh refresh token into KIRO_AUTH_TOKEN'
+              : account.source === 'kiro-ide'
+                ? 'sign in to the Kiro IDE again, then run "kiro-bridge accounts import-kiro"'
+                : `sign in again ("kiro-bridge accounts login"), then remove this one ("kiro-bridge accounts remove ${index + 1}")`,
       };
     case 'suspended':
-      return { id, title, status: 'fail', detail: `Kiro suspended this account${reason}`, fix: `only Kiro support can lift a suspension; meanwhile remove it ("kiro-bridge accounts remove ${index + 1}")` };
+      return {
+        id,
+        title,
+        status: 'fail',
+        detail: `Kiro suspended this account${reason}`,
+        fix: `only Kiro support can lift a suspension; meanwhile remove it ("kiro-bridge accounts remove ${index + 1}")`,
+      };
     case 'quota_exhausted':
-      return { id, title, status: 'warn', detail: `${describeState(account, now)}${creditsText(account)}`, fix: 'other accounts serve meanwhile; add one with "kiro-bridge accounts login" if none can' };
+      return {
+        id,
+        title,
+        status: 'warn',
+        detail: `${describeState(account, now)}${creditsText(account)}`,
+        fix: 'other accounts serve meanwhile; add one with "kiro-bridge accounts login" if none can',
+      };
     case 'cooling_down':
       return { id, title, status: 'warn', detail: `${describeState(account, now)}${reason}` };
   }
@@ -182,11 +226,24 @@ export async function checkPort(host: string, port: number): Promise<CheckResult
   if (outcome.code === 'EADDRINUSE') {
     const probe = await probePort(host, port, 1500);
     if (probe.kind === 'kiro-bridge') {
-      return { id: 'port', title, status: 'warn', detail: `${host}:${port} is taken by a running Kiro Bridge ${probe.health.version}`, fix: `clients can use that one; to start another, ${move}` };
+      return {
+        id: 'port',
+        title,
+        status: 'warn',
+        detail: `${host}:${port} is taken by a running Kiro Bridge ${probe.health.version}`,
+        fix: `clients can use that one; to start another, ${move}`,
+      };
     }
-    return { id: 'port', title, status: 'fail', detail: `${host}:${port} is in use by another program${probe.kind === 'other' ? ` (${probe.detail})` : ''}`, fix: move };
+    return {
+      id: 'port',
+      title,
+      status: 'fail',
+      detail: `${host}:${port} is in use by another program${probe.kind === 'other' ? ` (${probe.detail})` : ''}`,
+      fix: move,
+    };
   }
-  if (outcome.code === 'EADDRNOTAVAIL') return { id: 'port', title, status: 'fail', detail: `${host} is not an address of this machine`, fix: 'use --host 127.0.0.1 (the default)' };
+  if (outcome.code === 'EADDRNOTAVAIL')
+    return { id: 'port', title, status: 'fail', detail: `${host} is not an address of this machine`, fix: 'use --host 127.0.0.1 (the default)' };
   return { id: 'port', title, status: 'fail', detail: `cannot listen on ${host}:${port}: ${outcome.code ?? outcome.message}`, fix: move };
 }
 
@@ -196,7 +253,15 @@ async function checkRequest(opened: OpenedAccounts, settings: CliSettings, redac
   const usable = opened.service.list().filter((a) => a.state !== 'disabled' && a.models);
   const model = modelsFor(usable.length ? [...new Set(usable.flatMap((a) => a.models!))] : undefined).main;
   const bridge = createBridge(
-    bridgeConfig({ apiKey, port: 0, host: '127.0.0.1', upstreamBase: settings.upstreamBase, region: settings.region, modelAliases: settings.modelAliases, requestTimeoutSeconds: Math.min(settings.requestTimeoutSeconds, 120) }),
+    bridgeConfig({
+      apiKey,
+      port: 0,
+      host: '127.0.0.1',
+      upstreamBase: settings.upstreamBase,
+      region: settings.region,
+      modelAliases: settings.modelAliases,
+      requestTimeoutSeconds: Math.min(settings.requestTimeoutSeconds, 120),
+    }),
     { accounts: opened.service.pool, redactor },
   );
   try {
@@ -239,7 +304,16 @@ export async function doctorCommand(args: string[], io: DoctorIO): Promise<numbe
     if (!(error instanceof CliUsageError)) throw error;
     // A broken config file or variable is a finding, not a usage error.
     if (error instanceof SettingsSourceError) {
-      return report(io, args.includes('--json'), [checkNode(), { id: 'config', title: 'Config', status: 'fail', detail: error.message, fix: 'fix or remove the setting named above ("kiro-bridge config path" shows the file)' }]);
+      return report(io, args.includes('--json'), [
+        checkNode(),
+        {
+          id: 'config',
+          title: 'Config',
+          status: 'fail',
+          detail: error.message,
+          fix: 'fix or remove the setting named above ("kiro-bridge config path" shows the file)',
+        },
+      ]);
     }
     io.stderr.write(`kiro-bridge doctor: ${error.message}\n\nRun "kiro-bridge doctor --help" for the options.\n`);
     return 2;
@@ -264,7 +338,12 @@ export async function doctorCommand(args: string[], io: DoctorIO): Promise<numbe
   };
 
   checks.push(checkNode());
-  checks.push({ id: 'config', title: 'Config', status: 'pass', detail: parsed.configExists ? `${parsed.configFile} (valid)` : `no config file (${parsed.configFile}); defaults and environment` });
+  checks.push({
+    id: 'config',
+    title: 'Config',
+    status: 'pass',
+    detail: parsed.configExists ? `${parsed.configFile} (valid)` : `no config file (${parsed.configFile}); defaults and environment`,
+  });
 
   let opened: OpenedAccounts | undefined;
   const noLogger = { trace() {}, debug() {}, info() {}, warn() {}, error() {} };
@@ -285,7 +364,13 @@ export async function doctorCommand(args: string[], io: DoctorIO): Promise<numbe
       checks.push({ id: 'accounts', title: 'Accounts', status: 'pass', detail: `${list.length} (${parts.join(', ')})` });
     }
   } catch (error) {
-    checks.push({ id: 'accounts', title: 'Accounts', status: 'fail', detail: redactor.text((error as Error).message), fix: 'fix KIRO_AUTH_TOKEN: a JSON array of {"auth":"Social"|"IdC","refreshToken":"…"} or a path to a file holding it' });
+    checks.push({
+      id: 'accounts',
+      title: 'Accounts',
+      status: 'fail',
+      detail: redactor.text((error as Error).message),
+      fix: 'fix KIRO_AUTH_TOKEN: a JSON array of {"auth":"Social"|"IdC","refreshToken":"…"} or a path to a file holding it',
+    });
   }
 
   try {
@@ -295,7 +380,14 @@ export async function doctorCommand(args: string[], io: DoctorIO): Promise<numbe
       await run(`Refreshing ${list.length === 1 ? 'the account' : `${list.length} accounts`}`, async () => {
         const service = opened!.service;
         const errors = await Promise.all(
-          list.map((a) => (a.state === 'disabled' ? undefined : service.refreshUsage(a.id).then(() => undefined, (error: Error) => redactor.text(error.message)))),
+          list.map((a) =>
+            a.state === 'disabled'
+              ? undefined
+              : service.refreshUsage(a.id).then(
+                  () => undefined,
+                  (error: Error) => redactor.text(error.message),
+                ),
+          ),
         );
         const now = Date.now();
         return list.map((a, i) => accountCheck(service.get(a.id) ?? a, i, now, errors[i]));
@@ -313,7 +405,11 @@ export async function doctorCommand(args: string[], io: DoctorIO): Promise<numbe
   } finally {
     await opened?.dispose();
   }
-  return report(io, json, checks.map((c) => ({ ...c, detail: redactor.text(c.detail), fix: c.fix && redactor.text(c.fix) })));
+  return report(
+    io,
+    json,
+    checks.map((c) => ({ ...c, detail: redactor.text(c.detail), fix: c.fix && redactor.text(c.fix) })),
+  );
 }
 
 function report(io: DoctorIO, json: boolean, checks: CheckResult[]): number {

@@ -13,9 +13,7 @@ import { setFlagsFromString } from 'node:v8';
 export const SERVE_V8_FLAGS = ['--no-wasm-tier-up', '--no-wasm-dynamic-tiering', '--heap-growing-percent=50'];
 
 /** The flags of SERVE_V8_FLAGS that were applied (those the user set are left alone). */
-export function tuneHeapForServe(
-  options: { execArgv?: readonly string[]; nodeOptions?: string; set?: (flag: string) => void } = {},
-): string[] {
+export function tuneHeapForServe(options: { execArgv?: readonly string[]; nodeOptions?: string; set?: (flag: string) => void } = {}): string[] {
   const given = `${(options.execArgv ?? process.execArgv).join(' ')} ${options.nodeOptions ?? process.env.NODE_OPTIONS ?? ''}`.replaceAll('_', '-');
   const set = options.set ?? setFlagsFromString;
   const applied: string[] = [];

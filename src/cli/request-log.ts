@@ -127,7 +127,12 @@ export function streamLogger(options: { stream: OutputStream; format: LogFormat;
         options.stream.write(`${options.redactor.text(JSON.stringify({ time: new Date().toISOString(), level, msg: text }))}\n`);
         return;
       }
-      const tag = level === 'error' ? options.style.paint('red', `[${level}]`) : level === 'warn' ? options.style.paint('yellow', `[${level}]`) : options.style.dim(`[${level}]`);
+      const tag =
+        level === 'error'
+          ? options.style.paint('red', `[${level}]`)
+          : level === 'warn'
+            ? options.style.paint('yellow', `[${level}]`)
+            : options.style.dim(`[${level}]`);
       options.stream.write(`${tag} ${options.redactor.text(text)}\n`);
     };
   return { trace: line('trace'), debug: line('debug'), info: line('info'), warn: line('warn'), error: line('error') };

@@ -63,7 +63,14 @@ export interface SettingSpec {
 }
 
 export const SETTINGS: readonly SettingSpec[] = [
-  { key: 'port', flag: 'port', env: 'KIRO_BRIDGE_PORT', kind: { type: 'integer', min: 0, max: 65535 }, valueName: 'N', describe: `port to listen on (default ${DEFAULT_CONFIG.port}; 0 picks a free one)` },
+  {
+    key: 'port',
+    flag: 'port',
+    env: 'KIRO_BRIDGE_PORT',
+    kind: { type: 'integer', min: 0, max: 65535 },
+    valueName: 'N',
+    describe: `port to listen on (default ${DEFAULT_CONFIG.port}; 0 picks a free one)`,
+  },
   {
     key: 'host',
     flag: 'host',
@@ -80,18 +87,89 @@ export const SETTINGS: readonly SettingSpec[] = [
     valueName: 'NAME',
     describe: 'which account serves: priority (stay on one until it cannot serve; default) or round-robin (take turns)',
   },
-  { key: 'logFormat', flag: 'log-format', env: 'KIRO_BRIDGE_LOG_FORMAT', kind: { type: 'enum', values: LOG_FORMATS }, valueName: 'FORMAT', describe: 'stderr log lines: pretty (default) or json (one JSON object a line)' },
-  { key: 'modelAliases', flag: 'alias', env: 'KIRO_BRIDGE_MODEL_ALIASES', kind: { type: 'aliases' }, valueName: 'NAME=MODEL', describe: 'accept model NAME as MODEL (repeatable; comma-separated in the variable), e.g. gpt-4o=claude-sonnet-4-5' },
-  { key: 'allowedOrigins', flag: 'allow-origin', env: 'KIRO_BRIDGE_ALLOWED_ORIGINS', kind: { type: 'origins' }, valueName: 'ORIGIN', describe: 'let a browser page on ORIGIN call the bridge (repeatable; comma-separated in the variable)' },
-  { key: 'pingIntervalSeconds', flag: 'ping-interval', kind: { type: 'number', min: 0.05 }, valueName: 'S', describe: `seconds between SSE pings while waiting for Kiro (default ${DEFAULT_CONFIG.pingIntervalSeconds})` },
-  { key: 'requestTimeoutSeconds', flag: 'timeout', kind: { type: 'number', min: 1 }, valueName: 'S', describe: `seconds Kiro may stay silent before the request fails (default ${DEFAULT_CONFIG.requestTimeoutSeconds})` },
+  {
+    key: 'logFormat',
+    flag: 'log-format',
+    env: 'KIRO_BRIDGE_LOG_FORMAT',
+    kind: { type: 'enum', values: LOG_FORMATS },
+    valueName: 'FORMAT',
+    describe: 'stderr log lines: pretty (default) or json (one JSON object a line)',
+  },
+  {
+    key: 'modelAliases',
+    flag: 'alias',
+    env: 'KIRO_BRIDGE_MODEL_ALIASES',
+    kind: { type: 'aliases' },
+    valueName: 'NAME=MODEL',
+    describe: 'accept model NAME as MODEL (repeatable; comma-separated in the variable), e.g. gpt-4o=claude-sonnet-4-5',
+  },
+  {
+    key: 'allowedOrigins',
+    flag: 'allow-origin',
+    env: 'KIRO_BRIDGE_ALLOWED_ORIGINS',
+    kind: { type: 'origins' },
+    valueName: 'ORIGIN',
+    describe: 'let a browser page on ORIGIN call the bridge (repeatable; comma-separated in the variable)',
+  },
+  {
+    key: 'pingIntervalSeconds',
+    flag: 'ping-interval',
+    kind: { type: 'number', min: 0.05 },
+    valueName: 'S',
+    describe: `seconds between SSE pings while waiting for Kiro (default ${DEFAULT_CONFIG.pingIntervalSeconds})`,
+  },
+  {
+    key: 'requestTimeoutSeconds',
+    flag: 'timeout',
+    kind: { type: 'number', min: 1 },
+    valueName: 'S',
+    describe: `seconds Kiro may stay silent before the request fails (default ${DEFAULT_CONFIG.requestTimeoutSeconds})`,
+  },
   { key: 'bodyLimit', flag: 'body-limit', kind: { type: 'size' }, valueName: 'SIZE', describe: 'largest request body, e.g. 50mb (default 50mb)' },
-  { key: 'thinkingBudget', flag: 'thinking-budget', kind: { type: 'integer', min: 1024, max: 1_000_000 }, valueName: 'N', describe: `thinking budget for "-thinking" model names (default ${DEFAULT_CONFIG.thinkingDefaultBudget})` },
-  { key: 'captureBodies', flag: 'capture', kind: { type: 'enum', values: CAPTURE_MODES }, valueName: 'MODE', describe: 'keep request bodies in the traffic record: off | redacted | full (default off)' },
-  { key: 'region', flag: 'region', env: 'KIRO_BRIDGE_REGION', kind: { type: 'string' }, valueName: 'REGION', describe: `Kiro region when an account names none (default ${DEFAULT_CONFIG.region})` },
-  { key: 'upstreamBase', env: 'KIRO_BRIDGE_UPSTREAM_BASE', kind: { type: 'url' }, valueName: 'URL', describe: 'one base URL replacing every Kiro host (tests, gateways)' },
-  { key: 'apiKey', env: 'KIRO_BRIDGE_API_KEY', kind: { type: 'string' }, valueName: 'KEY', describe: 'the key clients must send (no flag: other users could read it from the process list)', secret: true },
-  { key: 'proxy', env: 'HTTPS_PROXY', kind: { type: 'proxy' }, valueName: 'URL', describe: 'reach Kiro through this proxy (HTTPS_PROXY / HTTP_PROXY, either case, win over it)' },
+  {
+    key: 'thinkingBudget',
+    flag: 'thinking-budget',
+    kind: { type: 'integer', min: 1024, max: 1_000_000 },
+    valueName: 'N',
+    describe: `thinking budget for "-thinking" model names (default ${DEFAULT_CONFIG.thinkingDefaultBudget})`,
+  },
+  {
+    key: 'captureBodies',
+    flag: 'capture',
+    kind: { type: 'enum', values: CAPTURE_MODES },
+    valueName: 'MODE',
+    describe: 'keep request bodies in the traffic record: off | redacted | full (default off)',
+  },
+  {
+    key: 'region',
+    flag: 'region',
+    env: 'KIRO_BRIDGE_REGION',
+    kind: { type: 'string' },
+    valueName: 'REGION',
+    describe: `Kiro region when an account names none (default ${DEFAULT_CONFIG.region})`,
+  },
+  {
+    key: 'upstreamBase',
+    env: 'KIRO_BRIDGE_UPSTREAM_BASE',
+    kind: { type: 'url' },
+    valueName: 'URL',
+    describe: 'one base URL replacing every Kiro host (tests, gateways)',
+  },
+  {
+    key: 'apiKey',
+    env: 'KIRO_BRIDGE_API_KEY',
+    kind: { type: 'string' },
+    valueName: 'KEY',
+    describe: 'the key clients must send (no flag: other users could read it from the process list)',
+    secret: true,
+  },
+  {
+    key: 'proxy',
+    env: 'HTTPS_PROXY',
+    kind: { type: 'proxy' },
+    valueName: 'URL',
+    describe: 'reach Kiro through this proxy (HTTPS_PROXY / HTTP_PROXY, either case, win over it)',
+  },
   { key: 'noProxy', env: 'NO_PROXY', kind: { type: 'string' }, valueName: 'HOSTS', describe: 'hosts to reach without the proxy (NO_PROXY)' },
 ];
 
@@ -203,7 +281,8 @@ export function parseSetting(spec: SettingSpec, raw: unknown): unknown {
     case 'aliases': {
       if (raw && typeof raw === 'object' && !Array.isArray(raw)) {
         const entries = Object.entries(raw as Record<string, unknown>);
-        if (entries.some(([k, v]) => !k.trim() || typeof v !== 'string' || !v.trim())) return fail('must map model names to model names, e.g. {"gpt-4o": "claude-sonnet-4-5"}');
+        if (entries.some(([k, v]) => !k.trim() || typeof v !== 'string' || !v.trim()))
+          return fail('must map model names to model names, e.g. {"gpt-4o": "claude-sonnet-4-5"}');
         return Object.fromEntries(entries.map(([k, v]) => [k.trim(), (v as string).trim()]));
       }
       if (text !== undefined && text.startsWith('{')) {
@@ -248,7 +327,8 @@ export interface ResolvedSettings {
 /** The environment value of a setting; proxies are read as kiro/http/proxy reads them (lower case first, HTTP_PROXY too). */
 function envValue(spec: SettingSpec, env: NodeJS.ProcessEnv): string | undefined {
   if (!spec.env) return undefined;
-  const names = spec.key === 'proxy' ? ['https_proxy', 'HTTPS_PROXY', 'http_proxy', 'HTTP_PROXY'] : spec.key === 'noProxy' ? ['no_proxy', 'NO_PROXY'] : [spec.env];
+  const names =
+    spec.key === 'proxy' ? ['https_proxy', 'HTTPS_PROXY', 'http_proxy', 'HTTP_PROXY'] : spec.key === 'noProxy' ? ['no_proxy', 'NO_PROXY'] : [spec.env];
   for (const name of names) {
     const value = env[name]?.trim();
     if (value) return value;
@@ -326,7 +406,13 @@ export function helpRows(rows: readonly (readonly [string, string])[], width = 1
     }
     return [...lines, line];
   };
-  return rows.map(([l, d]) => wrap(d).map((text, i) => `  ${(i === 0 ? l : '').padEnd(left)}${text}`).join('\n')).join('\n');
+  return rows
+    .map(([l, d]) =>
+      wrap(d)
+        .map((text, i) => `  ${(i === 0 ? l : '').padEnd(left)}${text}`)
+        .join('\n'),
+    )
+    .join('\n');
 }
 
 /** The help lines for the settings that have a flag, then the command's own. */

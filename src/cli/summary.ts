@@ -36,7 +36,9 @@ function accountLine(account: AccountSnapshot, index: number, now: number, style
   const parts = [`${index + 1}${account.active ? '*' : ' '}`, account.label, style.dim(`${account.kind}, ${account.source}`), style.paint(tone, state)];
   if (account.credits) {
     const c = account.credits;
-    parts.push(`${credits(c.remaining)} of ${credits(c.limit)} credits left${c.resetAt !== undefined ? `, resets ${new Date(c.resetAt).toISOString().slice(0, 10)}` : ''}`);
+    parts.push(
+      `${credits(c.remaining)} of ${credits(c.limit)} credits left${c.resetAt !== undefined ? `, resets ${new Date(c.resetAt).toISOString().slice(0, 10)}` : ''}`,
+    );
   } else if (account.state !== 'disabled') {
     parts.push(style.dim(checking ? 'credits: checking…' : 'credits: unknown'));
   }
@@ -59,7 +61,9 @@ export function formatSummary(input: SummaryInput, style: Style): string {
     lines.push(`${label('API key')}${input.apiKey}`);
     lines.push(`${' '.repeat(12)}${style.dim('generated for this run; keep one with KIRO_BRIDGE_API_KEY or "kiro-bridge config set apiKey"')}`);
   } else {
-    lines.push(`${label('API key')}${maskSecret(input.apiKey)}  ${style.dim(input.keySource === 'env' ? '(KIRO_BRIDGE_API_KEY)' : `(apiKey in ${input.configFile})`)}`);
+    lines.push(
+      `${label('API key')}${maskSecret(input.apiKey)}  ${style.dim(input.keySource === 'env' ? '(KIRO_BRIDGE_API_KEY)' : `(apiKey in ${input.configFile})`)}`,
+    );
   }
   input.accounts.forEach((account, i) => {
     lines.push(`${i === 0 ? label('Accounts') : ' '.repeat(12)}${accountLine(account, i, input.now, style, input.checking === true)}`);
@@ -73,13 +77,29 @@ export function formatSummary(input: SummaryInput, style: Style): string {
   }
   if (input.proxy) lines.push(`${label('Proxy')}${input.proxy}`);
   if (input.exposedHost) {
-    lines.push(`${label('Warning')}${style.paint('yellow', `listening on ${input.exposedHost}: anyone who can reach this machine and has the key can use your Kiro account`)}`);
+    lines.push(
+      `${label('Warning')}${style.paint('yellow', `listening on ${input.exposedHost}: anyone who can reach this machine and has the key can use your Kiro account`)}`,
+    );
   }
   const root = input.url.replace(/\/+$/, '');
   lines.push('', `  ${style.bold('Claude Code')}`);
-  for (const line of envLines([['ANTHROPIC_BASE_URL', { literal: root }], ['ANTHROPIC_AUTH_TOKEN', keyValue]], input.platform)) lines.push(`    ${line}`);
+  for (const line of envLines(
+    [
+      ['ANTHROPIC_BASE_URL', { literal: root }],
+      ['ANTHROPIC_AUTH_TOKEN', keyValue],
+    ],
+    input.platform,
+  ))
+    lines.push(`    ${line}`);
   lines.push(`  ${style.bold('OpenAI SDK')}`);
-  for (const line of envLines([['OPENAI_BASE_URL', { literal: `${root}/v1` }], ['OPENAI_API_KEY', keyValue]], input.platform)) lines.push(`    ${line}`);
+  for (const line of envLines(
+    [
+      ['OPENAI_BASE_URL', { literal: `${root}/v1` }],
+      ['OPENAI_API_KEY', keyValue],
+    ],
+    input.platform,
+  ))
+    lines.push(`    ${line}`);
   lines.push('', style.dim(`  More clients: kiro-bridge configure <client>. Ctrl+C stops. One line per request follows on stderr.`), '');
   return lines.join('\n');
 }

@@ -2,7 +2,10 @@
 
 /** True for addresses only this machine can reach. */
 export function isLoopbackHost(host: string): boolean {
-  const h = host.trim().toLowerCase().replace(/^\[|\]$/g, '');
+  const h = host
+    .trim()
+    .toLowerCase()
+    .replace(/^\[|\]$/g, '');
   if (h === 'localhost' || h === '::1' || h === '0:0:0:0:0:0:0:1') return true;
   if (/^127(\.\d{1,3}){3}$/.test(h)) return true;
   return /^::ffff:127(\.\d{1,3}){3}$/.test(h);

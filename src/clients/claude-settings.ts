@@ -69,7 +69,12 @@ export interface ClaudeWriteResult extends EnvMerge {
 }
 
 /** Merges and writes. `now` names the backup (tests pass a fixed clock). */
-export async function writeClaudeEnv(file: string, env: Record<string, string>, drop: readonly string[] = [], now: Date = new Date()): Promise<ClaudeWriteResult> {
+export async function writeClaudeEnv(
+  file: string,
+  env: Record<string, string>,
+  drop: readonly string[] = [],
+  now: Date = new Date(),
+): Promise<ClaudeWriteResult> {
   let existing: string | undefined;
   try {
     existing = await readFile(file, 'utf8');

@@ -100,7 +100,13 @@ export const CLIENT_NAMES: Record<ClientId, string> = {
 export const CODEX_KEY_VARIABLE = 'KIRO_BRIDGE_API_KEY';
 
 /** `env` keys Claude Code must not keep when pointed at the bridge (they would override ours). */
-export const CLAUDE_ENV_CONFLICTS = ['ANTHROPIC_API_KEY', 'CLAUDE_CODE_API_BASE_URL', 'CLAUDE_CODE_USE_BEDROCK', 'CLAUDE_CODE_USE_VERTEX', 'CLAUDE_CODE_USE_FOUNDRY'];
+export const CLAUDE_ENV_CONFLICTS = [
+  'ANTHROPIC_API_KEY',
+  'CLAUDE_CODE_API_BASE_URL',
+  'CLAUDE_CODE_USE_BEDROCK',
+  'CLAUDE_CODE_USE_VERTEX',
+  'CLAUDE_CODE_USE_FOUNDRY',
+];
 
 function trimSlash(url: string): string {
   return url.replace(/\/+$/, '');
@@ -122,9 +128,21 @@ function powershellQuoted(value: string): string {
 /** `NAME=value` lines for a shell on `platform` (PowerShell on Windows, POSIX elsewhere). */
 export function envLines(vars: Record<string, string>, platform: NodeJS.Platform): SnippetBlock {
   if (platform === 'win32') {
-    return { target: 'PowerShell', language: 'powershell', code: Object.entries(vars).map(([k, v]) => `$env:${k} = ${powershellQuoted(v)}`).join('\n') };
+    return {
+      target: 'PowerShell',
+      language: 'powershell',
+      code: Object.entries(vars)
+        .map(([k, v]) => `$env:${k} = ${powershellQuoted(v)}`)
+        .join('\n'),
+    };
   }
-  return { target: 'shell', language: 'shellscript', code: Object.entries(vars).map(([k, v]) => `export ${k}=${shellQuoted(v)}`).join('\n') };
+  return {
+    target: 'shell',
+    language: 'shellscript',
+    code: Object.entries(vars)
+      .map(([k, v]) => `export ${k}=${shellQuoted(v)}`)
+      .join('\n'),
+  };
 }
 
 export function claudeCodeEnv(input: ClientSetupInput): Record<string, string> {
@@ -192,7 +210,11 @@ export function clientSetup(client: ClientId, input: ClientSetupInput): ClientSe
           '    roles:',
           ...roles.map((r) => `      - ${r}`),
         ].join('\n');
-      const yaml = ['models:', model(`Kiro ${models.main}`, models.main, ['chat', 'edit', 'apply']), model(`Kiro ${models.fast}`, models.fast, ['chat', 'summarize'])].join('\n');
+      const yaml = [
+        'models:',
+        model(`Kiro ${models.main}`, models.main, ['chat', 'edit', 'apply']),
+        model(`Kiro ${models.fast}`, models.fast, ['chat', 'summarize']),
+      ].join('\n');
       const block: SnippetBlock = { target: '~/.continue/config.yaml (add to models:)', language: 'yaml', code: yaml };
       return { client, name, blocks: [block], primary: block };
     }

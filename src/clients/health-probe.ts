@@ -60,7 +60,9 @@ export function probePort(host: string, port: number, timeoutMs = 2000): Promise
         else chunks.push(chunk);
       });
       response.on('error', () => finish({ kind: 'other', detail: `HTTP ${response.statusCode}, answer cut off` }));
-      response.on('end', () => finish(classify(response.statusCode ?? 0, String(response.headers.server ?? '') || undefined, Buffer.concat(chunks).toString('utf8'))));
+      response.on('end', () =>
+        finish(classify(response.statusCode ?? 0, String(response.headers.server ?? '') || undefined, Buffer.concat(chunks).toString('utf8'))),
+      );
     });
     request.end();
   });

@@ -43,7 +43,9 @@ export function sendTestRequest(baseUrl: string, apiKey: string, model: string, 
     });
     const timer = setTimeout(() => finish({ ok: false, status: 0, error: `no answer within ${Math.round(timeoutMs / 1000)} s` }), timeoutMs);
     timer.unref?.();
-    request.on('error', (error: NodeJS.ErrnoException) => finish({ ok: false, status: 0, error: error.code === 'ECONNREFUSED' ? 'nothing is listening there' : error.message }));
+    request.on('error', (error: NodeJS.ErrnoException) =>
+      finish({ ok: false, status: 0, error: error.code === 'ECONNREFUSED' ? 'nothing is listening there' : error.message }),
+    );
     request.on('response', (response) => {
       const chunks: Buffer[] = [];
       response.on('data', (c: Buffer) => chunks.push(c));

@@ -184,7 +184,10 @@ export class RankTable {
     const count = this.ranks.length;
     const lengths = Buffer.alloc(2 * count);
     for (let i = 0; i < count; i++) lengths.writeUInt16LE(this.starts[i + 1]! - this.starts[i]!, 2 * i);
-    const compact: CompactRanks = { bytes: Buffer.from(this.bytes.buffer, this.bytes.byteOffset, this.bytes.byteLength).toString('base64'), lengths: lengths.toString('base64') };
+    const compact: CompactRanks = {
+      bytes: Buffer.from(this.bytes.buffer, this.bytes.byteOffset, this.bytes.byteLength).toString('base64'),
+      lengths: lengths.toString('base64'),
+    };
     const first = this.ranks[0] ?? 0;
     if (this.ranks.every((rank, i) => rank === first + i)) compact.firstRank = first;
     else compact.ranks = Buffer.from(this.ranks.buffer, this.ranks.byteOffset, this.ranks.byteLength).toString('base64');
@@ -335,7 +338,7 @@ export class BpeCounter {
     if (length === 1 || this.table.rank(bytes, 0, length) !== NO_RANK) return 1;
     if (length <= SCAN_MAX_BYTES) return this.mergeByScan(bytes, length);
     let total = 0;
-    for (let at = 0; at < length; ) {
+    for (let at = 0; at < length;) {
       let sliceEnd = Math.min(length, at + MAX_EXACT_PIECE_BYTES);
       // Never cut inside a UTF-8 sequence.
       while (sliceEnd < length && (bytes[sliceEnd]! & 0xc0) === 0x80) sliceEnd--;

@@ -136,11 +136,7 @@ const PROFILE_MISSING = /profileArn is required/i;
 const PROFILE_REFUSED = /not authorized to make this call/i;
 
 /** Classifies a non-200 answer from generateAssistantResponse. */
-export function classifyUpstreamResponse(
-  status: number,
-  bodyText: string,
-  headers: Record<string, string | string[] | undefined> = {},
-): KiroError {
+export function classifyUpstreamResponse(status: number, bodyText: string, headers: Record<string, string | string[] | undefined> = {}): KiroError {
   const body = parseBody(bodyText);
   const nested = typeof body.error === 'object' && body.error ? body.error : undefined;
   const message = (body.message ?? body.Message ?? nested?.message ?? (typeof body.error === 'string' ? body.error : '') ?? '').trim();
@@ -218,7 +214,10 @@ export function classifyRefreshFailure(status: number, bodyText: string): KiroEr
   const body = parseBody(bodyText);
   const text = `${body.message ?? ''} ${typeof body.error === 'string' ? body.error : (body.error?.code ?? body.error?.message ?? '')} ${(body as { error_description?: string }).error_description ?? ''}`;
   if (status === 400 || status === 401 || status === 403) {
-    if (/invalid_grant|InvalidGrant|invalid refresh token|refresh token.*(invalid|expired|revoked)|expired|unauthorized_client|invalid_client/i.test(text) || status === 401) {
+    if (
+      /invalid_grant|InvalidGrant|invalid refresh token|refresh token.*(invalid|expired|revoked)|expired|unauthorized_client|invalid_client/i.test(text) ||
+      status === 401
+    ) {
       return new KiroError('needs_sign_in', `the refresh token was rejected; sign in again (${text.trim() || `HTTP ${status}`})`, { status });
     }
   }

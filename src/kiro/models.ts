@@ -102,7 +102,7 @@ export function modelKey(name: string): { key: string; thinking: boolean } {
   s = s.replace(/^(?:[a-z]{2,6}\.)?anthropic[./]/, '');
   s = s.replace(/_/g, '-');
   // Suffixes may come in any order (`…-20250929-thinking`, `…-thinking-latest`).
-  for (let previous = ''; previous !== s; ) {
+  for (let previous = ''; previous !== s;) {
     previous = s;
     if (THINKING_SUFFIX.test(s)) {
       thinking = true;

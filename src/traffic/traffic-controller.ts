@@ -6,14 +6,7 @@
 import { Disposable, toDisposable, type IDisposable } from '../common/disposable';
 import type { Logger } from '../common/logger';
 import type { Redactor } from '../common/redact';
-import {
-  checkWebviewMessage,
-  describeRejected,
-  type AccountSummary,
-  type HostMessage,
-  type TrafficViewConfig,
-  type WebviewMessage,
-} from './traffic-protocol';
+import { checkWebviewMessage, describeRejected, type AccountSummary, type HostMessage, type TrafficViewConfig, type WebviewMessage } from './traffic-protocol';
 import { ChangeBatcher, systemTimers, type ChangeBatch, type Timers } from './traffic-batcher';
 import { toDetails, toRows } from './traffic-records';
 import { buildReproBundle, reproFileName, serializeReproBundle, type ReproContext } from './traffic-repro';

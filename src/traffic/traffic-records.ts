@@ -135,8 +135,7 @@ function shorten(value: unknown, seen: WeakSet<object>): unknown {
   if (Array.isArray(value)) return value.map((v) => shorten(v, seen));
   const out: Record<string, unknown> = {};
   for (const [key, v] of Object.entries(value)) {
-    out[key] =
-      (key === 'data' || key === 'bytes') && typeof v === 'string' && v.length > SHORT_STRING ? `[${v.length} base64 chars]` : shorten(v, seen);
+    out[key] = (key === 'data' || key === 'bytes') && typeof v === 'string' && v.length > SHORT_STRING ? `[${v.length} base64 chars]` : shorten(v, seen);
   }
   return out;
 }

@@ -41,7 +41,9 @@ export function buildReproBundle(record: Readonly<RequestRecord>, context: Repro
   if (context.capture === 'off') {
     notes.push('Bodies were not captured (kiroBridge.traffic.captureBodies is "off"); set it to "redacted" and reproduce to include them.');
   } else if (context.capture === 'redacted') {
-    notes.push('Strings longer than 256 characters were shortened (kiroBridge.traffic.captureBodies is "redacted"); set it to "full" and reproduce for whole texts.');
+    notes.push(
+      'Strings longer than 256 characters were shortened (kiroBridge.traffic.captureBodies is "redacted"); set it to "full" and reproduce for whole texts.',
+    );
   }
   if (context.bodiesDropped) notes.push('This request was no longer among the newest ones, so its bodies had been dropped.');
   const environment: ReproBundle['environment'] = {};

@@ -16,10 +16,7 @@ export const MAX_MAX_ENTRIES = 10_000;
  */
 export const DEFAULT_BODY_RETENTION = 200;
 
-export type TrafficChange =
-  | { type: 'upsert'; id: string; isNew: boolean }
-  | { type: 'removed'; ids: string[] }
-  | { type: 'cleared' };
+export type TrafficChange = { type: 'upsert'; id: string; isNew: boolean } | { type: 'removed'; ids: string[] } | { type: 'cleared' };
 
 export interface TrafficStoreOptions {
   maxEntries?: number;

@@ -54,7 +54,7 @@ export async function signIn(services: ExtensionServices): Promise<void> {
     {
       action: 'api-key',
       label: `$(key) ${vscode.l10n.t('Add Kiro API Key…')}`,
-      detail: vscode.l10n.t('A ksk_… key from Kiro\'s settings (Pro plans and above), as the Kiro CLI uses in headless mode: no sign-in, nothing to refresh.'),
+      detail: vscode.l10n.t("A ksk_… key from Kiro's settings (Pro plans and above), as the Kiro CLI uses in headless mode: no sign-in, nothing to refresh."),
     },
   ];
   // Signing in here (Builder ID, Identity Center, Google, GitHub) needs neither the IDE nor a token:
@@ -85,7 +85,9 @@ export async function importKiroIde(services: ExtensionServices): Promise<Accoun
     );
     const credits = describeCredits(account);
     void vscode.window.showInformationMessage(
-      credits ? vscode.l10n.t('Imported {0} from the Kiro IDE ({1}).', account.label, credits) : vscode.l10n.t('Imported {0} from the Kiro IDE.', account.label),
+      credits
+        ? vscode.l10n.t('Imported {0} from the Kiro IDE ({1}).', account.label, credits)
+        : vscode.l10n.t('Imported {0} from the Kiro IDE.', account.label),
     );
     return account;
   } catch (error) {
@@ -105,17 +107,25 @@ const REGION = /^[a-z]{2}(-[a-z]+)+-\d$/;
 export async function addAccount(services: ExtensionServices): Promise<AccountSnapshot | undefined> {
   const kinds: KindItem[] = [
     { authKind: 'Social', label: vscode.l10n.t('Social login (Google or GitHub)'), detail: vscode.l10n.t('A refresh token that starts with "aor".') },
-    { authKind: 'IdC', label: vscode.l10n.t('AWS Builder ID or IAM Identity Center (IdC)'), detail: vscode.l10n.t('Needs the refresh token plus the client id and client secret of its registration.') },
+    {
+      authKind: 'IdC',
+      label: vscode.l10n.t('AWS Builder ID or IAM Identity Center (IdC)'),
+      detail: vscode.l10n.t('Needs the refresh token plus the client id and client secret of its registration.'),
+    },
     { authKind: 'ApiKey', label: vscode.l10n.t('Kiro API key'), detail: vscode.l10n.t('A key that starts with "ksk_"; never refreshed.') },
   ];
-  const kind = await vscode.window.showQuickPick(kinds, { title: vscode.l10n.t('Add Kiro Account (1/2)'), placeHolder: vscode.l10n.t('How does this account sign in to Kiro?'), ignoreFocusOut: true });
+  const kind = await vscode.window.showQuickPick(kinds, {
+    title: vscode.l10n.t('Add Kiro Account (1/2)'),
+    placeHolder: vscode.l10n.t('How does this account sign in to Kiro?'),
+    ignoreFocusOut: true,
+  });
   if (!kind) return undefined;
   if (kind.authKind === 'ApiKey') return addApiKey(services);
 
   const notEmpty = (what: string) => (value: string) => (value.trim() ? undefined : vscode.l10n.t('{0} is required.', what));
   const refreshToken = await vscode.window.showInputBox({
     title: vscode.l10n.t('Add Kiro Account (2/2)'),
-    prompt: vscode.l10n.t('Paste the refresh token. It is checked with Kiro, then kept in VS Code\'s secret storage; it is never shown or logged.'),
+    prompt: vscode.l10n.t("Paste the refresh token. It is checked with Kiro, then kept in VS Code's secret storage; it is never shown or logged."),
     password: true,
     ignoreFocusOut: true,
     validateInput: (value) =>
@@ -128,9 +138,20 @@ export async function addAccount(services: ExtensionServices): Promise<AccountSn
   let clientSecret: string | undefined;
   let region: string | undefined;
   if (kind.authKind === 'IdC') {
-    clientId = await vscode.window.showInputBox({ title: vscode.l10n.t('IdC client id'), prompt: vscode.l10n.t('The clientId of the account\'s client registration.'), ignoreFocusOut: true, validateInput: notEmpty(vscode.l10n.t('The client id')) });
+    clientId = await vscode.window.showInputBox({
+      title: vscode.l10n.t('IdC client id'),
+      prompt: vscode.l10n.t("The clientId of the account's client registration."),
+      ignoreFocusOut: true,
+      validateInput: notEmpty(vscode.l10n.t('The client id')),
+    });
     if (clientId === undefined) return undefined;
-    clientSecret = await vscode.window.showInputBox({ title: vscode.l10n.t('IdC client secret'), prompt: vscode.l10n.t('The clientSecret of the same registration.'), password: true, ignoreFocusOut: true, validateInput: notEmpty(vscode.l10n.t('The client secret')) });
+    clientSecret = await vscode.window.showInputBox({
+      title: vscode.l10n.t('IdC client secret'),
+      prompt: vscode.l10n.t('The clientSecret of the same registration.'),
+      password: true,
+      ignoreFocusOut: true,
+      validateInput: notEmpty(vscode.l10n.t('The client secret')),
+    });
     if (clientSecret === undefined) return undefined;
     region = await vscode.window.showInputBox({
       title: vscode.l10n.t('IdC region'),
@@ -144,8 +165,16 @@ export async function addAccount(services: ExtensionServices): Promise<AccountSn
 
   const accounts = await services.accounts();
   try {
-    const account = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('Checking the account with Kiro…') }, () =>
-      accounts.add({ kind: kind.authKind, refreshToken: refreshToken.trim(), clientId: clientId?.trim(), clientSecret: clientSecret?.trim(), region: region?.trim() }),
+    const account = await vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('Checking the account with Kiro…') },
+      () =>
+        accounts.add({
+          kind: kind.authKind,
+          refreshToken: refreshToken.trim(),
+          clientId: clientId?.trim(),
+          clientSecret: clientSecret?.trim(),
+          region: region?.trim(),
+        }),
     );
     const credits = describeCredits(account);
     void vscode.window.showInformationMessage(credits ? vscode.l10n.t('Added {0} ({1}).', account.label, credits) : vscode.l10n.t('Added {0}.', account.label));
@@ -171,7 +200,7 @@ function apiKeyInputProblem(value: string): string | undefined {
 export async function addApiKey(services: ExtensionServices): Promise<AccountSnapshot | undefined> {
   const apiKey = await vscode.window.showInputBox({
     title: vscode.l10n.t('Add Kiro API Key'),
-    prompt: vscode.l10n.t('Paste the Kiro API key (ksk_…). It is checked with Kiro, then kept in VS Code\'s secret storage; it is never shown or logged.'),
+    prompt: vscode.l10n.t("Paste the Kiro API key (ksk_…). It is checked with Kiro, then kept in VS Code's secret storage; it is never shown or logged."),
     placeHolder: 'ksk_…',
     password: true,
     ignoreFocusOut: true,
@@ -181,8 +210,9 @@ export async function addApiKey(services: ExtensionServices): Promise<AccountSna
   services.redactor.add(apiKey.trim());
   const accounts = await services.accounts();
   try {
-    const account = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('Checking the API key with Kiro…') }, () =>
-      accounts.add({ kind: 'ApiKey', apiKey: apiKey.trim() }),
+    const account = await vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('Checking the API key with Kiro…') },
+      () => accounts.add({ kind: 'ApiKey', apiKey: apiKey.trim() }),
     );
     const credits = describeCredits(account);
     void vscode.window.showInformationMessage(credits ? vscode.l10n.t('Added {0} ({1}).', account.label, credits) : vscode.l10n.t('Added {0}.', account.label));
@@ -224,8 +254,10 @@ export async function removeAccount(services: ExtensionServices, chosen?: Accoun
   const remove = vscode.l10n.t('Remove');
   const detail =
     account.source === 'env'
-      ? vscode.l10n.t('This account comes from an environment variable (KIRO_AUTH_TOKEN or KIRO_API_KEY); it comes back on the next start unless you remove it there.')
-      : vscode.l10n.t('Its tokens are deleted from VS Code\'s secret storage on this machine. Your Kiro account itself is not changed.');
+      ? vscode.l10n.t(
+          'This account comes from an environment variable (KIRO_AUTH_TOKEN or KIRO_API_KEY); it comes back on the next start unless you remove it there.',
+        )
+      : vscode.l10n.t("Its tokens are deleted from VS Code's secret storage on this machine. Your Kiro account itself is not changed.");
   const choice = await vscode.window.showWarningMessage(vscode.l10n.t('Remove {0} from Kiro Bridge?', account.label), { modal: true, detail }, remove);
   if (choice !== remove) return;
   await (await services.accounts()).remove(account.id);
@@ -241,9 +273,7 @@ export async function refreshUsage(services: ExtensionServices): Promise<void> {
   }
   await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: vscode.l10n.t('Checking Kiro usage…') }, () => accounts.refreshUsage());
   const list = accounts.list();
-  const summary = list
-    .map((a) => `${a.label}: ${a.credits ? formatCredits(a.credits.remaining) : a.state.replace(/_/g, ' ')}`)
-    .join(' · ');
+  const summary = list.map((a) => `${a.label}: ${a.credits ? formatCredits(a.credits.remaining) : a.state.replace(/_/g, ' ')}`).join(' · ');
   void vscode.window.showInformationMessage(vscode.l10n.t('Credits left — {0}', summary));
 }
 

@@ -181,7 +181,9 @@ export class BridgeController extends Disposable {
 
   private onPortTaken(result: Exclude<ProbeResult, { kind: 'free' }>, host: string, port: number): BridgeStatus {
     if (result.kind === 'kiro-bridge') {
-      this.deps.logger.info(`Port ${port} is served by another Kiro Bridge (version ${result.health.version}); this window follows it and takes over when it stops.`);
+      this.deps.logger.info(
+        `Port ${port} is served by another Kiro Bridge (version ${result.health.version}); this window follows it and takes over when it stops.`,
+      );
       this.startPolling();
       return this.setStatus({ kind: 'following', url: clientBaseUrl(host, port), host, port, peer: result.health });
     }
@@ -261,4 +263,3 @@ export class BridgeController extends Disposable {
 function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
-

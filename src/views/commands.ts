@@ -44,9 +44,8 @@ export async function startBridge(services: ExtensionServices, options: StartOpt
   }
   const { settings } = services.settings.read();
   if (!isLoopbackHost(settings.host)) void warnExposedHost(services, settings.host);
-  const status = await vscode.window.withProgress(
-    { location: vscode.ProgressLocation.Window, title: vscode.l10n.t('Starting Kiro Bridge…') },
-    () => services.controller.start(),
+  const status = await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: vscode.l10n.t('Starting Kiro Bridge…') }, () =>
+    services.controller.start(),
   );
   await reportStart(services, status, options);
   return status;
@@ -74,7 +73,10 @@ async function reportStart(services: ExtensionServices, status: BridgeStatus, op
       const accounts = await services.accounts().catch(() => undefined);
       if (accounts && accounts.list().length === 0) {
         const signInNow = vscode.l10n.t('Sign In');
-        if ((await vscode.window.showWarningMessage(vscode.l10n.t('Kiro Bridge is running on {0}, but it has no Kiro account yet.', status.url), signInNow)) === signInNow) {
+        if (
+          (await vscode.window.showWarningMessage(vscode.l10n.t('Kiro Bridge is running on {0}, but it has no Kiro account yet.', status.url), signInNow)) ===
+          signInNow
+        ) {
           await vscode.commands.executeCommand(COMMANDS.signIn);
         }
         return;
@@ -89,7 +91,10 @@ async function reportStart(services: ExtensionServices, status: BridgeStatus, op
     case 'following':
       if (options.interactive) {
         void vscode.window.showInformationMessage(
-          vscode.l10n.t('Port {0} is already served by Kiro Bridge in another window. This window uses it and takes over when that window closes.', status.port),
+          vscode.l10n.t(
+            'Port {0} is already served by Kiro Bridge in another window. This window uses it and takes over when that window closes.',
+            status.port,
+          ),
         );
       }
       return;
@@ -183,7 +188,11 @@ async function regenerateApiKey(services: ExtensionServices): Promise<void> {
   // windows learn it through SecretStorage: no restart is needed.
   const copy = vscode.l10n.t('Copy API Key');
   const configure = vscode.l10n.t('Configure Client…');
-  const next = await vscode.window.showInformationMessage(vscode.l10n.t('New API key created. The bridge already uses it; update your clients.'), copy, configure);
+  const next = await vscode.window.showInformationMessage(
+    vscode.l10n.t('New API key created. The bridge already uses it; update your clients.'),
+    copy,
+    configure,
+  );
   if (next === copy) await copyApiKey(services);
   if (next === configure) await configureClient(services);
 }

@@ -3,7 +3,17 @@
 // (after a modal confirmation, with a backup); then, if wanted, one real test request.
 import * as vscode from 'vscode';
 import { writeClaudeEnv, ClaudeSettingsError } from '../clients/claude-settings';
-import { CLAUDE_ENV_CONFLICTS, CLIENT_IDS, CLIENT_NAMES, clientSetup, modelsFor, setupDocument, type ClientId, type ClientSetup, type ModelChoice } from '../clients/client-config';
+import {
+  CLAUDE_ENV_CONFLICTS,
+  CLIENT_IDS,
+  CLIENT_NAMES,
+  clientSetup,
+  modelsFor,
+  setupDocument,
+  type ClientId,
+  type ClientSetup,
+  type ModelChoice,
+} from '../clients/client-config';
 import { currentBaseUrl, isServing, type ExtensionServices } from './services';
 
 export const SETUP_SCHEME = 'kiro-bridge-setup';
@@ -57,7 +67,12 @@ export async function configureClient(services: ExtensionServices, preselected?:
   let client = preselected;
   if (!client) {
     const items: ClientItem[] = CLIENT_IDS.map((id) => ({ client: id, label: CLIENT_NAMES[id], detail: description(id) }));
-    client = (await vscode.window.showQuickPick(items, { title: vscode.l10n.t('Configure a client for Kiro Bridge'), placeHolder: vscode.l10n.t('Which tool should use Kiro Bridge?') }))?.client;
+    client = (
+      await vscode.window.showQuickPick(items, {
+        title: vscode.l10n.t('Configure a client for Kiro Bridge'),
+        placeHolder: vscode.l10n.t('Which tool should use Kiro Bridge?'),
+      })
+    )?.client;
   }
   if (!client) return;
 
@@ -66,7 +81,8 @@ export async function configureClient(services: ExtensionServices, preselected?:
   const setup = clientSetup(client, { baseUrl, apiKey: await services.apiKey.get(), platform: services.platform, models });
   const intro = [vscode.l10n.t('These settings point {0} at Kiro Bridge on {1} with your bridge API key. Keep them private.', setup.name, baseUrl)];
   if (!isServing(services)) intro.push('', vscode.l10n.t('The bridge is not running yet: run "Kiro Bridge: Start".'));
-  if (vscode.env.remoteName) intro.push('', vscode.l10n.t('This window runs on "{0}": the URL works for tools running there (its terminal, its extensions).', vscode.env.remoteName));
+  if (vscode.env.remoteName)
+    intro.push('', vscode.l10n.t('This window runs on "{0}": the URL works for tools running there (its terminal, its extensions).', vscode.env.remoteName));
   await vscode.env.clipboard.writeText(setup.primary.code);
   await services.showDocument(`${setup.name}.md`, setupDocument(setup, intro));
 
@@ -98,7 +114,9 @@ async function writeClaudeSettings(services: ExtensionServices, setup: ClientSet
   if (choice !== confirm) return;
   try {
     const result = await writeClaudeEnv(file, setup.claudeEnv!, CLAUDE_ENV_CONFLICTS);
-    services.logger.info(`wrote Claude Code settings to ${file} (changed: ${result.changed.join(', ') || 'nothing'}; removed: ${result.removed.join(', ') || 'nothing'}; backup: ${result.backup ?? 'none'})`);
+    services.logger.info(
+      `wrote Claude Code settings to ${file} (changed: ${result.changed.join(', ') || 'nothing'}; removed: ${result.removed.join(', ') || 'nothing'}; backup: ${result.backup ?? 'none'})`,
+    );
     const test = vscode.l10n.t('Send Test Request');
     const open = vscode.l10n.t('Open File');
     const message = result.backup ? vscode.l10n.t('Updated {0} (backup: {1}).', file, result.backup) : vscode.l10n.t('Created {0}.', file);
@@ -109,7 +127,8 @@ async function writeClaudeSettings(services: ExtensionServices, setup: ClientSet
     const reason = services.redactor.text(error instanceof Error ? error.message : String(error));
     services.logger.warn(`did not write Claude Code settings to ${file}: ${reason}`);
     const open = vscode.l10n.t('Open File');
-    const shown = error instanceof ClaudeSettingsError ? vscode.l10n.t('Did not change {0}: {1}', file, reason) : vscode.l10n.t('Could not write {0}: {1}', file, reason);
+    const shown =
+      error instanceof ClaudeSettingsError ? vscode.l10n.t('Did not change {0}: {1}', file, reason) : vscode.l10n.t('Could not write {0}: {1}', file, reason);
     if ((await vscode.window.showErrorMessage(shown, open)) === open) await vscode.window.showTextDocument(vscode.Uri.file(file));
   }
 }

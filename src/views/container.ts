@@ -121,7 +121,10 @@ export class Container extends Disposable {
     );
     this.traffic = registerTrafficView(this.context, {
       store: this.trafficStore,
-      accounts: trafficAccountsSource(() => this.accountsService, (listener) => this.onAccountsLoaded(listener)),
+      accounts: trafficAccountsSource(
+        () => this.accountsService,
+        (listener) => this.onAccountsLoaded(listener),
+      ),
       logger: this.logger,
       redactor: this.redactor,
     });

@@ -53,7 +53,10 @@ export class SettingsWatcher extends Disposable {
     if (serving && RESTART_KEYS.some((k) => changed.has(k))) {
       const restart = vscode.l10n.t('Restart Now');
       const what = changed.has('port') ? vscode.l10n.t('port {0}', settings.port) : vscode.l10n.t('address {0}', settings.host);
-      const choice = await vscode.window.showInformationMessage(vscode.l10n.t('Kiro Bridge uses the new {0} after a restart. Clients keep working on the old one until then.', what), restart);
+      const choice = await vscode.window.showInformationMessage(
+        vscode.l10n.t('Kiro Bridge uses the new {0} after a restart. Clients keep working on the old one until then.', what),
+        restart,
+      );
       if (choice === restart) await this.deps.restart();
     }
   }

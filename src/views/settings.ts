@@ -93,7 +93,8 @@ export interface ParsedSettings {
  */
 export function parseSettings(read: (key: SettingKey) => unknown): ParsedSettings {
   const problems: string[] = [];
-  const bad = (key: SettingKey, value: unknown, expected: string) => problems.push(`kiroBridge.${key}: ${JSON.stringify(value)} is not ${expected}; using the default`);
+  const bad = (key: SettingKey, value: unknown, expected: string) =>
+    problems.push(`kiroBridge.${key}: ${JSON.stringify(value)} is not ${expected}; using the default`);
 
   const integer = (key: SettingKey, fallback: number, min: number, max: number): number => {
     const value = read(key);

@@ -34,7 +34,11 @@ export interface SignInMethodItem extends vscode.QuickPickItem {
 export function signInMethodItems(): SignInMethodItem[] {
   return [
     { signIn: 'builder-id', label: `$(account) ${vscode.l10n.t('Sign In with AWS Builder ID')}`, detail: vscode.l10n.t('A free personal AWS login for Kiro.') },
-    { signIn: 'idc', label: `$(organization) ${vscode.l10n.t('Sign In with IAM Identity Center…')}`, detail: vscode.l10n.t("Your organisation's AWS login (asks for its start URL and region).") },
+    {
+      signIn: 'idc',
+      label: `$(organization) ${vscode.l10n.t('Sign In with IAM Identity Center…')}`,
+      detail: vscode.l10n.t("Your organisation's AWS login (asks for its start URL and region)."),
+    },
     { signIn: 'google', label: `$(globe) ${vscode.l10n.t('Sign In with Google')}`, detail: vscode.l10n.t("Through Kiro's sign-in service.") },
     { signIn: 'github', label: `$(github) ${vscode.l10n.t('Sign In with GitHub')}`, detail: vscode.l10n.t("Through Kiro's sign-in service.") },
   ];
@@ -164,7 +168,9 @@ async function runSignIn(deps: SignInDeps, method: SignInMethod, name: string, f
         }
       },
     );
-    const credits = account.credits ? vscode.l10n.t('{0} of {1} credits left', formatCredits(account.credits.remaining), formatCredits(account.credits.limit)) : undefined;
+    const credits = account.credits
+      ? vscode.l10n.t('{0} of {1} credits left', formatCredits(account.credits.remaining), formatCredits(account.credits.limit))
+      : undefined;
     void vscode.window.showInformationMessage(
       credits ? vscode.l10n.t('Signed in to Kiro as {0} ({1}).', account.label, credits) : vscode.l10n.t('Signed in to Kiro as {0}.', account.label),
     );

@@ -177,7 +177,9 @@ function renderTooltip(model: StatusModel, active: AccountView | undefined): str
       break;
     }
     case 'error':
-      lines.push(`**Kiro Bridge** — $(error) ${escapeMarkdown(bridge.reason === 'foreign' ? vscode.l10n.t('port {0} is used by another program', bridge.port) : vscode.l10n.t('could not start'))}`);
+      lines.push(
+        `**Kiro Bridge** — $(error) ${escapeMarkdown(bridge.reason === 'foreign' ? vscode.l10n.t('port {0} is used by another program', bridge.port) : vscode.l10n.t('could not start'))}`,
+      );
       lines.push('', escapeMarkdown(bridge.message));
       break;
   }
@@ -195,7 +197,11 @@ function renderTooltip(model: StatusModel, active: AccountView | undefined): str
     lines.push('|---|---|---|---|---|');
     for (const account of accounts) {
       const credits =
-        account.remaining === undefined ? '—' : account.limit ? `${formatCredits(account.remaining)} / ${formatCredits(account.limit)}` : formatCredits(account.remaining);
+        account.remaining === undefined
+          ? '—'
+          : account.limit
+            ? `${formatCredits(account.remaining)} / ${formatCredits(account.limit)}`
+            : formatCredits(account.remaining);
       const state = stateLabel(account.state, account.apiKey) + (account.reason && account.state !== 'ready' ? ` — ${account.reason}` : '');
       // A key account named by its e-mail still says it is a key (it is never signed in again).
       const kind = account.apiKey && !account.label.startsWith('API key') ? ` $(key) ${vscode.l10n.t('API key')}` : '';
@@ -216,7 +222,11 @@ function actionLinks(bridge: BridgeStatus): string {
   const link = (title: string, command: string) => `[${title}](command:${command})`;
   const links: string[] = [];
   if (bridge.kind === 'running' || bridge.kind === 'following') {
-    links.push(link(vscode.l10n.t('Stop'), 'kiroBridge.stop'), link(vscode.l10n.t('Show Traffic'), 'kiroBridge.showTraffic'), link(vscode.l10n.t('Configure Client…'), 'kiroBridge.configureClient'));
+    links.push(
+      link(vscode.l10n.t('Stop'), 'kiroBridge.stop'),
+      link(vscode.l10n.t('Show Traffic'), 'kiroBridge.showTraffic'),
+      link(vscode.l10n.t('Configure Client…'), 'kiroBridge.configureClient'),
+    );
   } else {
     links.push(link(vscode.l10n.t('Start'), 'kiroBridge.start'), link(vscode.l10n.t('Show Logs'), 'kiroBridge.showLogs'));
   }

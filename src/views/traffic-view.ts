@@ -34,13 +34,7 @@ export class TrafficViewProvider extends Disposable implements vscode.WebviewVie
   private readonly mediaRoot: vscode.Uri;
   private readonly logger: Logger;
 
-  constructor(
-    extensionUri: vscode.Uri,
-    store: TrafficStore,
-    accounts: AccountsSource,
-    config: TrafficConfigSource,
-    options: TrafficViewOptions = {},
-  ) {
+  constructor(extensionUri: vscode.Uri, store: TrafficStore, accounts: AccountsSource, config: TrafficConfigSource, options: TrafficViewOptions = {}) {
     super();
     this.mediaRoot = vscode.Uri.joinPath(extensionUri, 'media');
     this.logger = options.logger ?? nullLogger;

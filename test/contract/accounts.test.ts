@@ -188,7 +188,12 @@ describe('account pool through the bridge', () => {
     const [free, pro] = h.upstream.accounts as [FakeAccount, FakeAccount];
     const opus = { ...ask, model: 'claude-opus-4-6' };
     expect((await h.client.messages.create(opus)).stop_reason).toBe('end_turn');
-    expect(h.upstream.requestsTo('generate').filter((r) => r.account?.id === free.id).map((r) => r.rejectedBy)).toEqual(['invalid_model_id']);
+    expect(
+      h.upstream
+        .requestsTo('generate')
+        .filter((r) => r.account?.id === free.id)
+        .map((r) => r.rejectedBy),
+    ).toEqual(['invalid_model_id']);
     expect(generateCalls(h.upstream, pro)).toBe(1);
     // Remembered: the next opus request goes straight to the account that has it; others stay put.
     await h.client.messages.create(opus);

@@ -41,7 +41,13 @@ export interface AgentRun {
 }
 
 /** Runs `command args` in `sandbox.work` and waits for it to exit (killed after `timeoutMs`). */
-export async function runAgent(command: string, args: string[], sandbox: AgentSandbox, env: Record<string, string | undefined>, timeoutMs = AGENT_TIMEOUT_MS): Promise<AgentRun> {
+export async function runAgent(
+  command: string,
+  args: string[],
+  sandbox: AgentSandbox,
+  env: Record<string, string | undefined>,
+  timeoutMs = AGENT_TIMEOUT_MS,
+): Promise<AgentRun> {
   const run = spawnWith(command, args, sandbox.home, env, { cwd: sandbox.work });
   let timer: NodeJS.Timeout | undefined;
   const timedOut = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), timeoutMs)));
@@ -70,7 +76,9 @@ export function secretIn(text: string): string | undefined {
 /** Text of every tool result the Kiro request's current message carries. */
 export function toolResultTexts(body: KiroGenerateBody): string[] {
   const results = body.conversationState?.currentMessage?.userInputMessage?.userInputMessageContext?.toolResults ?? [];
-  return results.map((result) => (Array.isArray(result.content) ? result.content : []).map((part: { text?: unknown }) => (typeof part.text === 'string' ? part.text : '')).join(''));
+  return results.map((result) =>
+    (Array.isArray(result.content) ? result.content : []).map((part: { text?: unknown }) => (typeof part.text === 'string' ? part.text : '')).join(''),
+  );
 }
 
 /** The current user message's text of a Kiro request. */

@@ -82,7 +82,12 @@ const clients: Client[] = [
   },
 ];
 
-const weatherInput = jsonSchema<{ city: string }>({ type: 'object', properties: { city: { type: 'string' } }, required: ['city'], additionalProperties: false });
+const weatherInput = jsonSchema<{ city: string }>({
+  type: 'object',
+  properties: { city: { type: 'string' } },
+  required: ['city'],
+  additionalProperties: false,
+});
 
 /** The records of the bridge requests finished since `from`, for the given path. */
 function recordsSince(from: number, path: string): RequestRecord[] {
@@ -90,7 +95,10 @@ function recordsSince(from: number, path: string): RequestRecord[] {
 }
 
 function lastAssistantTurn(body: KiroGenerateBody) {
-  return body.conversationState!.history!.map((e) => e.assistantResponseMessage).filter(Boolean).at(-1)!;
+  return body
+    .conversationState!.history!.map((e) => e.assistantResponseMessage)
+    .filter(Boolean)
+    .at(-1)!;
 }
 
 describe.each(clients)('$name', (client) => {
@@ -128,7 +136,10 @@ describe.each(clients)('$name', (client) => {
   });
 
   it('generateText runs a multi-step tool loop: the SDK runs the tool, step 2 carries its result to Kiro, the final text arrives', async () => {
-    h.upstream.scriptNext(toolReply({ name: 'weather', id: 'tooluse_weather1', input: { city: 'Paris' } }, { text: 'Let me check.' }), textReply('It is sunny in Paris, 21 °C.'));
+    h.upstream.scriptNext(
+      toolReply({ name: 'weather', id: 'tooluse_weather1', input: { city: 'Paris' } }, { text: 'Let me check.' }),
+      textReply('It is sunny in Paris, 21 °C.'),
+    );
     const executed: unknown[] = [];
     const tools = {
       weather: tool({
@@ -183,7 +194,11 @@ describe.each(clients)('$name', (client) => {
     const tools = {
       write_file: tool({
         description: 'Writes a file',
-        inputSchema: jsonSchema<{ path: string; content: string }>({ type: 'object', properties: { path: { type: 'string' }, content: { type: 'string' } }, required: ['path', 'content'] }),
+        inputSchema: jsonSchema<{ path: string; content: string }>({
+          type: 'object',
+          properties: { path: { type: 'string' }, content: { type: 'string' } },
+          required: ['path', 'content'],
+        }),
       }),
       weather: tool({ description: 'The current weather of a city', inputSchema: weatherInput }),
     } satisfies ToolSet;
@@ -212,11 +227,26 @@ describe.each(clients)('$name', (client) => {
 
   it('reasoning on: Kiro thinks within the asked budget, the thinking stays out of the text, and the tool loop keeps it', async () => {
     h.upstream.scriptNext(
-      { name: 'think-then-call', steps: [{ thinking: 'The weather tool answers this.' }, { text: 'Checking.' }, { tool: { name: 'weather', id: 'tooluse_weather3', input: { city: 'Rome' } } }] },
+      {
+        name: 'think-then-call',
+        steps: [
+          { thinking: 'The weather tool answers this.' },
+          { text: 'Checking.' },
+          { tool: { name: 'weather', id: 'tooluse_weather3', input: { city: 'Rome' } } },
+        ],
+      },
       { name: 'think-then-answer', steps: [{ thinking: 'Sunny, say so.' }, { text: 'Sunny in Rome.' }] },
     );
-    const tools = { weather: tool({ description: 'The current weather of a city', inputSchema: weatherInput, execute: async () => ({ sky: 'sunny' }) }) } satisfies ToolSet;
-    const result = await generateText({ model: client.model(), tools, stopWhen: stepCountIs(5), providerOptions: client.reasoning as never, prompt: 'Weather in Rome?' });
+    const tools = {
+      weather: tool({ description: 'The current weather of a city', inputSchema: weatherInput, execute: async () => ({ sky: 'sunny' }) }),
+    } satisfies ToolSet;
+    const result = await generateText({
+      model: client.model(),
+      tools,
+      stopWhen: stepCountIs(5),
+      providerOptions: client.reasoning as never,
+      prompt: 'Weather in Rome?',
+    });
 
     expect(result.text).toBe('Sunny in Rome.');
     expect(result.steps.map((s) => s.text)).toEqual(['Checking.', 'Sunny in Rome.']);
@@ -230,7 +260,12 @@ describe.each(clients)('$name', (client) => {
   });
 
   it('a bridge refusal reaches the SDK as an APICallError with the status and the message', async () => {
-    const model = client.path === '/v1/messages' ? providers.anthropic('claude-nonexistent-9') : client.path === '/v1/chat/completions' ? providers.openai.chat('claude-nonexistent-9') : providers.openai.responses('claude-nonexistent-9');
+    const model =
+      client.path === '/v1/messages'
+        ? providers.anthropic('claude-nonexistent-9')
+        : client.path === '/v1/chat/completions'
+          ? providers.openai.chat('claude-nonexistent-9')
+          : providers.openai.responses('claude-nonexistent-9');
     const error = await generateText({ model, prompt: 'hi', maxRetries: 0 }).then(
       () => undefined,
       (e: unknown) => e,
@@ -244,10 +279,15 @@ describe.each(clients)('$name', (client) => {
 describe('@ai-sdk/openai .responses(): earlier output items by reference', () => {
   it('step 2 refers to step 1 by item_reference (the response is stored), and Kiro still gets the whole turn', async () => {
     h.upstream.scriptNext(
-      { name: 'think-text-call', steps: [{ thinking: 'I need the tool.' }, { text: 'One moment.' }, { tool: { name: 'weather', id: 'tooluse_weather4', input: { city: 'Lima' } } }] },
+      {
+        name: 'think-text-call',
+        steps: [{ thinking: 'I need the tool.' }, { text: 'One moment.' }, { tool: { name: 'weather', id: 'tooluse_weather4', input: { city: 'Lima' } } }],
+      },
       textReply('Cloudy in Lima.'),
     );
-    const tools = { weather: tool({ description: 'The current weather of a city', inputSchema: weatherInput, execute: async () => ({ sky: 'cloudy' }) }) } satisfies ToolSet;
+    const tools = {
+      weather: tool({ description: 'The current weather of a city', inputSchema: weatherInput, execute: async () => ({ sky: 'cloudy' }) }),
+    } satisfies ToolSet;
     const result = await generateText({
       model: providers.openai.responses(MODEL),
       tools,
@@ -269,8 +309,16 @@ describe('@ai-sdk/openai .responses(): earlier output items by reference', () =>
 
   it('with store: false the SDK sends the items themselves, and the loop works the same', async () => {
     h.upstream.scriptNext(toolReply({ name: 'weather', id: 'tooluse_weather5', input: { city: 'Kyiv' } }, { text: 'Looking.' }), textReply('Snow in Kyiv.'));
-    const tools = { weather: tool({ description: 'The current weather of a city', inputSchema: weatherInput, execute: async () => ({ sky: 'snow' }) }) } satisfies ToolSet;
-    const result = await generateText({ model: providers.openai.responses(MODEL), tools, stopWhen: stepCountIs(5), providerOptions: { openai: { store: false } }, prompt: 'Weather in Kyiv?' });
+    const tools = {
+      weather: tool({ description: 'The current weather of a city', inputSchema: weatherInput, execute: async () => ({ sky: 'snow' }) }),
+    } satisfies ToolSet;
+    const result = await generateText({
+      model: providers.openai.responses(MODEL),
+      tools,
+      stopWhen: stepCountIs(5),
+      providerOptions: { openai: { store: false } },
+      prompt: 'Weather in Kyiv?',
+    });
     expect(result.text).toBe('Snow in Kyiv.');
     expect(JSON.stringify(sentBodies[1])).not.toContain('item_reference');
     expect(lastAssistantTurn(h.lastKiroBody())).toMatchObject({ content: 'Looking.', toolUses: [{ toolUseId: 'tooluse_weather5' }] });

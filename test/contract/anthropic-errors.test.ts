@@ -3,14 +3,7 @@
 // stopping the bridge ends open streams with an error event.
 import Anthropic, { type APIError } from '@anthropic-ai/sdk';
 import { beforeEach, describe, expect, it } from 'vitest';
-import {
-  cutReply,
-  errorFrameReply,
-  exceptionReply,
-  stallReply,
-  textReply,
-  upstreamErrors,
-} from '../support/fake-upstream';
+import { cutReply, errorFrameReply, exceptionReply, stallReply, textReply, upstreamErrors } from '../support/fake-upstream';
 import { failureOf } from '../support/failure';
 import { eventually, startHarness, useHarness, type Harness } from './harness';
 
@@ -172,7 +165,9 @@ describe('broken streams', () => {
     const stream = await h.client.messages.create({
       ...ask,
       stream: true,
-      tools: [{ name: 'Write', description: 'Write a file', input_schema: { type: 'object', properties: { path: { type: 'string' }, content: { type: 'string' } } } }],
+      tools: [
+        { name: 'Write', description: 'Write a file', input_schema: { type: 'object', properties: { path: { type: 'string' }, content: { type: 'string' } } } },
+      ],
     });
     const events: Anthropic.RawMessageStreamEvent[] = [];
     for await (const event of stream) events.push(event);

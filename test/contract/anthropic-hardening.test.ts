@@ -48,7 +48,10 @@ describe('client key', () => {
   });
 
   it('refuses a wrong key through the SDK (AuthenticationError)', async () => {
-    const error = await h.sdk({ apiKey: 'kb-wrong-key-wrong-key-wrong' }).messages.create(JSON.parse(validBody)).catch((e: unknown) => e);
+    const error = await h
+      .sdk({ apiKey: 'kb-wrong-key-wrong-key-wrong' })
+      .messages.create(JSON.parse(validBody))
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(Anthropic.AuthenticationError);
   });
 
@@ -232,7 +235,7 @@ describe('traffic records', () => {
     }
   });
 
-  it('records a streamed answer as the message it adds up to (the Traffic view\'s Response tab)', async () => {
+  it("records a streamed answer as the message it adds up to (the Traffic view's Response tab)", async () => {
     h.bridge.updateConfig({ captureBodies: 'full' });
     try {
       h.upstream.scriptNext(textReply('streamed and recorded', { chunks: 3 }));

@@ -9,8 +9,7 @@ import { slowReply, textReply, thinkingReply, toolReply, type KiroGenerateBody }
 import { TEST_API_KEY, currentMessage, useHarness, type Harness } from './harness';
 
 // A 2×3 red PNG (real header, so the image token estimate reads its size).
-const PNG_2X3 =
-  'iVBORw0KGgoAAAANSUhEUgAAAAIAAAADCAIAAAA2iEnWAAAAEklEQVR4nGP4z8DAwMDAxAAAJAYBA+o3uu8AAAAASUVORK5CYII=';
+const PNG_2X3 = 'iVBORw0KGgoAAAANSUhEUgAAAAIAAAADCAIAAAA2iEnWAAAAEklEQVR4nGP4z8DAwMDAxAAAJAYBA+o3uu8AAAAASUVORK5CYII=';
 
 const MODEL = 'claude-sonnet-4-6';
 
@@ -220,7 +219,10 @@ describe('tools', () => {
     const body = h.upstream.lastGenerate().body as KiroGenerateBody;
     const results = current(body).userInputMessageContext!.toolResults!;
     expect(results).toEqual([{ toolUseId: call.id, content: [{ text: '22°C and sunny' }], status: 'success' }]);
-    const assistant = body.conversationState!.history!.map((e) => e.assistantResponseMessage).filter(Boolean).at(-1)!;
+    const assistant = body
+      .conversationState!.history!.map((e) => e.assistantResponseMessage)
+      .filter(Boolean)
+      .at(-1)!;
     expect(assistant.toolUses).toEqual([{ toolUseId: call.id, name: 'get_weather', input: { city: 'Paris' } }]);
   });
 
@@ -511,7 +513,13 @@ describe('back-pressure', () => {
     const url = new URL(h.url);
     const response = await new Promise<IncomingMessage>((resolve, reject) => {
       const req = httpRequest(
-        { host: url.hostname, port: url.port, method: 'POST', path: '/v1/messages', headers: { 'content-type': 'application/json', 'x-api-key': TEST_API_KEY } },
+        {
+          host: url.hostname,
+          port: url.port,
+          method: 'POST',
+          path: '/v1/messages',
+          headers: { 'content-type': 'application/json', 'x-api-key': TEST_API_KEY },
+        },
         resolve,
       );
       req.on('error', reject);
@@ -521,7 +529,7 @@ describe('back-pressure', () => {
     const record = await h.upstream.waitFor((r) => r.scenario === 'flood');
     // Wait until the upstream stops making progress: its writes are blocked by the bridge.
     let last = -1;
-    for (let stable = 0; stable < 5; ) {
+    for (let stable = 0; stable < 5;) {
       await new Promise((r) => setTimeout(r, 100));
       if (record.framesSent === last) stable++;
       else stable = 0;

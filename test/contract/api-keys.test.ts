@@ -82,7 +82,10 @@ describe('Kiro API keys through the bridge', () => {
     expect(h.service.get(id)).toMatchObject({ state: 'needs_sign_in', stateReason: 'Kiro rejected the API key; add a new key' });
 
     // The next request does not reach Kiro at all.
-    const again = await failureOf(openai(h).chat.completions.create({ model: 'claude-sonnet-4-5', messages: [{ role: 'user', content: 'hi' }] }), OpenAI.APIError);
+    const again = await failureOf(
+      openai(h).chat.completions.create({ model: 'claude-sonnet-4-5', messages: [{ role: 'user', content: 'hi' }] }),
+      OpenAI.APIError,
+    );
     expect(again.status).toBe(401);
     expect(again.code).toBe('kiro_sign_in_required');
     expect(again.message).toMatch(/API key was rejected; add a new key/);
@@ -130,7 +133,14 @@ describe('Kiro API keys through the bridge', () => {
   });
 
   it('a new key added for the same account in another window replaces the refused one there too', async () => {
-    h = await startAccountsHarness({ upstream: { accounts: [{ kind: 'apikey', usage: { email: 'ci@example.com' } }, { kind: 'apikey', usage: { email: 'ci@example.com' } }] } });
+    h = await startAccountsHarness({
+      upstream: {
+        accounts: [
+          { kind: 'apikey', usage: { email: 'ci@example.com' } },
+          { kind: 'apikey', usage: { email: 'ci@example.com' } },
+        ],
+      },
+    });
     const [oldKey, newKey] = h.upstream.accounts;
     const { id } = await h.service.add({ kind: 'ApiKey', apiKey: oldKey!.apiKey! });
     oldKey!.revokeApiKey();

@@ -13,7 +13,19 @@ import { clientSetup } from '../../src/clients/client-config';
 import { cutToolReply, textReply, toolReply, type GenerateContext, type KiroGenerateBody, type Scenario } from '../support/fake-upstream';
 import { root } from './cli-harness';
 import { TEST_API_KEY, useHarness, type Harness } from './harness';
-import { AGENT_TEST_TIMEOUT_MS, CLAUDE_BIN, agentSandbox, currentText, declaredTools, killChildren, randomSecret, runAgent, secretIn, toolResultTexts, type AgentSandbox } from './agent-cli-harness';
+import {
+  AGENT_TEST_TIMEOUT_MS,
+  CLAUDE_BIN,
+  agentSandbox,
+  currentText,
+  declaredTools,
+  killChildren,
+  randomSecret,
+  runAgent,
+  secretIn,
+  toolResultTexts,
+  type AgentSandbox,
+} from './agent-cli-harness';
 
 /** A model name Claude Code sends a per-turn `system` message to; a user would alias it to a Kiro model. */
 const PER_TURN_SYSTEM_MODEL = 'claude-opus-5-5';
@@ -92,7 +104,10 @@ describe('Claude Code (real binary) through the bridge', { timeout: AGENT_TEST_T
     writeFileSync(path.join(sandbox.work, 'secret.txt'), `${secret}\n`);
     const reasoning = 'I should read secret.txt with Bash before answering.';
     h.upstream.scriptNext(
-      { name: 'reasoning-then-bash', steps: [{ reasoning, chunks: 3 }, { tool: { name: 'Bash', input: { command: 'cat secret.txt', description: 'Show secret.txt' } } }] },
+      {
+        name: 'reasoning-then-bash',
+        steps: [{ reasoning, chunks: 3 }, { tool: { name: 'Bash', input: { command: 'cat secret.txt', description: 'Show secret.txt' } } }],
+      },
       ({ body }: GenerateContext): Scenario => textReply(`The file says: ${secretIn(toolResultTexts(body).join('\n'))}`),
     );
 
@@ -127,7 +142,8 @@ describe('Claude Code (real binary) through the bridge', { timeout: AGENT_TEST_T
       [200, PER_TURN_SYSTEM_MODEL, 'claude-opus-4.6'],
       [200, PER_TURN_SYSTEM_MODEL, 'claude-opus-4.6'],
     ]);
-    for (const record of records) expect(record.repairs).toContainEqual(expect.stringMatching(/^messages\.\d+: a system message was moved into the system prompt/));
+    for (const record of records)
+      expect(record.repairs).toContainEqual(expect.stringMatching(/^messages\.\d+: a system message was moved into the system prompt/));
     // Its text (the environment, with the work folder) reached Kiro with the system prompt.
     expect(JSON.stringify(h.upstream.generateBodies[0]!.conversationState!.history ?? [])).toContain(sandbox.work);
   });
@@ -141,7 +157,9 @@ describe('Claude Code (real binary) through the bridge', { timeout: AGENT_TEST_T
       cutToolReply({ name: 'Write', input: { file_path: file, content: 'part 1\n'.repeat(2000) }, cut: 'truncated' }, { text: 'Writing big.txt.' }),
       // Told what happened, it writes the first part, then appends the second with the shell.
       ({ body }: GenerateContext): Scenario =>
-        note.test(lastAssistant(body)) ? toolReply({ name: 'Write', input: { file_path: file, content: 'part 1\n' } }) : textReply('no note in the turn before'),
+        note.test(lastAssistant(body))
+          ? toolReply({ name: 'Write', input: { file_path: file, content: 'part 1\n' } })
+          : textReply('no note in the turn before'),
       toolReply({ name: 'Bash', input: { command: `echo 'part 2' >> ${file}`, description: 'Append part 2' } }),
       textReply('big.txt is written.'),
     );
@@ -159,6 +177,8 @@ describe('Claude Code (real binary) through the bridge', { timeout: AGENT_TEST_T
     expect(currentText(bodies[1]!)).toContain('Break remaining work into smaller pieces');
     const records = h.finished.filter((r) => r.path === '/v1/messages');
     expect(records.map((r) => r.stopReason)).toEqual(['max_tokens', 'tool_use', 'tool_use', 'end_turn']);
-    expect(records[0]!.repairs).toContainEqual(expect.stringMatching(/^tool call Write \(tooluse_[\w-]+\) cut off by Kiro after \d+ characters of input \(its input is not complete JSON\)/));
+    expect(records[0]!.repairs).toContainEqual(
+      expect.stringMatching(/^tool call Write \(tooluse_[\w-]+\) cut off by Kiro after \d+ characters of input \(its input is not complete JSON\)/),
+    );
   });
 });

@@ -23,7 +23,15 @@ const children: ChildProcess[] = [];
 beforeAll(async () => {
   buildDir = mkdtempSync(path.join(tmpdir(), 'kiro-cli-build-'));
   cli = path.join(buildDir, 'cli.js');
-  await build({ entryPoints: [path.join(root, 'src', 'cli.ts')], bundle: true, platform: 'node', format: 'cjs', target: 'node20', outfile: cli, logLevel: 'silent' });
+  await build({
+    entryPoints: [path.join(root, 'src', 'cli.ts')],
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+    outfile: cli,
+    logLevel: 'silent',
+  });
 }, 60_000);
 
 afterAll(() => rmSync(buildDir, { recursive: true, force: true }));
@@ -42,7 +50,14 @@ afterEach(async () => {
 function run(args: string[], stdin?: string, extraEnv: NodeJS.ProcessEnv = {}) {
   const child = spawn(process.execPath, [cli, ...args], {
     cwd: root,
-    env: { PATH: process.env.PATH, HOME: home, KIRO_BRIDGE_CONFIG_DIR: path.join(home, 'config'), KIRO_BRIDGE_API_KEY: KEY, KIRO_BRIDGE_UPSTREAM_BASE: upstream.baseUrl, ...extraEnv },
+    env: {
+      PATH: process.env.PATH,
+      HOME: home,
+      KIRO_BRIDGE_CONFIG_DIR: path.join(home, 'config'),
+      KIRO_BRIDGE_API_KEY: KEY,
+      KIRO_BRIDGE_UPSTREAM_BASE: upstream.baseUrl,
+      ...extraEnv,
+    },
     stdio: ['pipe', 'pipe', 'pipe'],
   });
   children.push(child);
@@ -59,7 +74,9 @@ function run(args: string[], stdin?: string, extraEnv: NodeJS.ProcessEnv = {}) {
 async function serve(extraEnv: NodeJS.ProcessEnv = {}) {
   const started = run(['serve', '--port', '0'], undefined, extraEnv);
   // The summary (accounts and credits) follows the "listening on" line once the accounts are checked.
-  await expect.poll(() => (/More clients/.test(started.out()) ? 'summary' : started.child.exitCode !== null ? 'exited' : undefined), { timeout: 15_000 }).toBeDefined();
+  await expect
+    .poll(() => (/More clients/.test(started.out()) ? 'summary' : started.child.exitCode !== null ? 'exited' : undefined), { timeout: 15_000 })
+    .toBeDefined();
   const url = /listening on (http:\/\/\S+)/.exec(started.out())?.[1];
   if (!url) throw new Error(`serve did not start:\n${started.out()}\n${started.err()}`);
   return { ...started, url, client: new Anthropic({ baseURL: url, apiKey: KEY, maxRetries: 0 }) };

@@ -118,7 +118,9 @@ describe('kiro-bridge doctor', () => {
 
   it('fails when Kiro cannot be reached, saying to check the network or proxy', async () => {
     const closed = await freePort();
-    const result = await cli(['doctor', '--json', '--no-request', '--port', String(await freePort())], { KIRO_BRIDGE_UPSTREAM_BASE: `http://127.0.0.1:${closed}` });
+    const result = await cli(['doctor', '--json', '--no-request', '--port', String(await freePort())], {
+      KIRO_BRIDGE_UPSTREAM_BASE: `http://127.0.0.1:${closed}`,
+    });
     expect(result.code).toBe(1);
     const report = JSON.parse(result.out) as Report;
     const upstreamCheck = check(report, 'upstream');
@@ -175,7 +177,15 @@ describe('kiro-bridge usage and accounts --json', () => {
     expect(human.out).toMatch(/credits: 50 left of 50, resets \d{4}-\d\d-\d\d/);
     const json = await cli(['usage', '--json']);
     expect(json.code).toBe(0);
-    const list = JSON.parse(json.out) as { id: string; label: string; kind: string; source: string; state: string; credits: { remaining: number; limit: number }; models: string[] }[];
+    const list = JSON.parse(json.out) as {
+      id: string;
+      label: string;
+      kind: string;
+      source: string;
+      state: string;
+      credits: { remaining: number; limit: number };
+      models: string[];
+    }[];
     expect(list).toHaveLength(1);
     expect(list[0]).toMatchObject({ kind: 'Social', source: 'env', state: 'ready', credits: { remaining: 50, limit: 50 } });
     expect(list[0]!.models.length).toBeGreaterThan(0);
@@ -284,7 +294,9 @@ describe('kiro-bridge configure', () => {
     expect(after).toContain('notes = """\n[not.a.table]\n"""');
     expect(after).toContain('[model_providers.other]\nname = "Other"');
     expect(after).toContain('[profiles.fast]\nmodel = "o4-mini"');
-    expect(after).toContain('[model_providers.kiro-bridge]\nname = "Kiro Bridge"\nbase_url = "http://127.0.0.1:9125/v1"\nenv_key = "KIRO_BRIDGE_API_KEY"\nwire_api = "responses"');
+    expect(after).toContain(
+      '[model_providers.kiro-bridge]\nname = "Kiro Bridge"\nbase_url = "http://127.0.0.1:9125/v1"\nenv_key = "KIRO_BRIDGE_API_KEY"\nwire_api = "responses"',
+    );
     expect(after).not.toContain(KEY);
     expect(first.out).toMatch(/model: "gpt-5" → "claude-sonnet-4-\d"/);
     // Again with another port: the table is replaced, not repeated.
@@ -295,10 +307,13 @@ describe('kiro-bridge configure', () => {
     expect(readdirSync(path.dirname(file)).filter((f) => f.includes('kiro-bridge-backup'))).toHaveLength(2);
   });
 
-  it('continue --yes adds its models after the user\'s own, and replaces them on the next run', async () => {
+  it("continue --yes adds its models after the user's own, and replaces them on the next run", async () => {
     const file = path.join(home.home, '.continue', 'config.yaml');
     mkdirSync(path.dirname(file), { recursive: true });
-    writeFileSync(file, ['name: Mine', 'version: 1.0.0', 'models:', '  - name: Local', '    provider: ollama', '    model: llama3', 'rules:', '  - be brief', ''].join('\n'));
+    writeFileSync(
+      file,
+      ['name: Mine', 'version: 1.0.0', 'models:', '  - name: Local', '    provider: ollama', '    model: llama3', 'rules:', '  - be brief', ''].join('\n'),
+    );
     expect((await cli(['configure', 'continue', '--yes', '--port', '9127'])).code).toBe(0);
     expect((await cli(['configure', 'continue', '--yes', '--port', '9128'])).code).toBe(0);
     const after = readFileSync(file, 'utf8');
@@ -340,7 +355,7 @@ describe('kiro-bridge configure', () => {
 });
 
 describe('kiro-bridge config and the precedence of settings', () => {
-  it('path, set, get, unset and show with each value\'s source', async () => {
+  it("path, set, get, unset and show with each value's source", async () => {
     const file = path.join(home.home, 'config', 'config.json');
     expect((await cli(['config', 'path'])).out).toBe(`${file}\n`);
     const help = await cli(['config', 'set', '--help']);
@@ -353,7 +368,9 @@ describe('kiro-bridge config and the precedence of settings', () => {
     expect((await cli(['config', 'get', 'port'])).out).toBe('9001\n');
 
     const sources = async (extra: Record<string, string | undefined>, flags: string[] = []) => {
-      const shown = JSON.parse((await cli(['config', 'show', '--json', ...flags], extra)).out) as { settings: Record<string, { value: unknown; source: string }> };
+      const shown = JSON.parse((await cli(['config', 'show', '--json', ...flags], extra)).out) as {
+        settings: Record<string, { value: unknown; source: string }>;
+      };
       return shown.settings;
     };
     expect((await sources({})).port).toEqual({ value: 9001, source: 'config' });
@@ -387,7 +404,11 @@ describe('kiro-bridge config and the precedence of settings', () => {
     bridge.child.kill('SIGTERM');
     expect((await bridge.exit).code).toBe(0);
     // JSON from the config file…
-    const lines = bridge.err().trim().split('\n').map((l) => JSON.parse(l) as { msg: string; model?: string; kiroModel?: string });
+    const lines = bridge
+      .err()
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { msg: string; model?: string; kiroModel?: string });
     expect(lines.find((l) => l.msg === 'request')).toMatchObject({ model: 'my-model', kiroModel: 'claude-sonnet-4.5' });
 
     // …pretty from the environment, and the port from the flag.

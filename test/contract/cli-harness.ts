@@ -54,7 +54,13 @@ export function killChildren(): void {
  * Starts `command args` with only PATH, HOME, KIRO_BRIDGE_CONFIG_DIR and `env` in its
  * environment (no NO_COLOR/FORCE_COLOR/CI from the test runner unless given).
  */
-export function spawnWith(command: string, args: string[], home: string, env: Record<string, string | undefined>, options: { stdin?: string; cwd?: string } = {}): Run {
+export function spawnWith(
+  command: string,
+  args: string[],
+  home: string,
+  env: Record<string, string | undefined>,
+  options: { stdin?: string; cwd?: string } = {},
+): Run {
   const child = spawn(command, args, {
     cwd: options.cwd ?? home,
     env: { PATH: process.env.PATH, HOME: home, KIRO_BRIDGE_CONFIG_DIR: path.join(home, 'config'), ...env },

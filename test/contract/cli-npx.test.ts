@@ -18,7 +18,12 @@ import { buildCli, killChildren, root, spawnWith, tempHome, waitServing } from '
 
 const run = promisify(execFile);
 const KEY = 'kb-npx-test-key-0123456789abcdefghij';
-const pkg = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as { version: string; name: string; dependencies?: object; bin: Record<string, string> };
+const pkg = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as {
+  version: string;
+  name: string;
+  dependencies?: object;
+  bin: Record<string, string>;
+};
 
 let upstream: FakeUpstream;
 let home: ReturnType<typeof tempHome>;
@@ -30,7 +35,14 @@ let bridgePid: number | undefined;
 
 /** npm with nothing from the caller's npm configuration, its own cache, and no update check. */
 function npmEnv(): NodeJS.ProcessEnv {
-  return { PATH: process.env.PATH, HOME: home.home, npm_config_cache: path.join(home.home, 'npm-cache'), npm_config_update_notifier: 'false', npm_config_fund: 'false', npm_config_audit: 'false' };
+  return {
+    PATH: process.env.PATH,
+    HOME: home.home,
+    npm_config_cache: path.join(home.home, 'npm-cache'),
+    npm_config_update_notifier: 'false',
+    npm_config_fund: 'false',
+    npm_config_audit: 'false',
+  };
 }
 
 beforeAll(async () => {
@@ -43,7 +55,15 @@ beforeAll(async () => {
   copyFileSync(built.cli, path.join(stage, 'dist', 'cli.js'));
   built.dispose();
   // What a developer's tree also holds and the package must leave out.
-  for (const decoy of ['dist/cli.js.map', 'dist/extension.js', 'dist/heavy.js', 'src/cli.ts', 'media/dist/traffic.js', `kiro-bridge-${pkg.version}.vsix`, 'test/x.test.ts']) {
+  for (const decoy of [
+    'dist/cli.js.map',
+    'dist/extension.js',
+    'dist/heavy.js',
+    'src/cli.ts',
+    'media/dist/traffic.js',
+    `kiro-bridge-${pkg.version}.vsix`,
+    'test/x.test.ts',
+  ]) {
     mkdirSync(path.dirname(path.join(stage, decoy)), { recursive: true });
     writeFileSync(path.join(stage, decoy), 'decoy');
   }
@@ -91,12 +111,18 @@ describe('the npm package', () => {
   });
 
   it('npx kiro-bridge serve answers the OpenAI SDK, and stops when npx gets SIGTERM', async () => {
-    const npx = spawnWith('npx', ['--offline', 'kiro-bridge', 'serve', '--port', '0'], home.home, {
-      ...npmEnv(),
-      KIRO_AUTH_TOKEN: upstream.kiroAuthToken(),
-      KIRO_BRIDGE_API_KEY: KEY,
-      KIRO_BRIDGE_UPSTREAM_BASE: upstream.baseUrl,
-    }, { cwd: app });
+    const npx = spawnWith(
+      'npx',
+      ['--offline', 'kiro-bridge', 'serve', '--port', '0'],
+      home.home,
+      {
+        ...npmEnv(),
+        KIRO_AUTH_TOKEN: upstream.kiroAuthToken(),
+        KIRO_BRIDGE_API_KEY: KEY,
+        KIRO_BRIDGE_UPSTREAM_BASE: upstream.baseUrl,
+      },
+      { cwd: app },
+    );
     const bridge = await waitServing(npx);
     bridgePid = ((await (await fetch(`${bridge.url}/health`)).json()) as { pid: number }).pid;
     expect(bridgePid).not.toBe(npx.child.pid);
@@ -109,6 +135,15 @@ describe('the npm package', () => {
     // npm is gone and stops by itself, releasing the port.
     npx.child.kill('SIGTERM');
     await npx.exit;
-    await expect.poll(() => fetch(`${bridge.url}/health`).then(() => 'listening', () => 'stopped'), { timeout: 10_000, interval: 200 }).toBe('stopped');
+    await expect
+      .poll(
+        () =>
+          fetch(`${bridge.url}/health`).then(
+            () => 'listening',
+            () => 'stopped',
+          ),
+        { timeout: 10_000, interval: 200 },
+      )
+      .toBe('stopped');
   });
 });

@@ -84,7 +84,9 @@ describe('kiro-bridge serve', () => {
     expect(summary).toContain(`export OPENAI_BASE_URL='${bridge.url}/v1'`);
     expect(summary).toContain('export OPENAI_API_KEY="$KIRO_BRIDGE_API_KEY"');
     // The account with the credits the first check found.
-    expect(summary).toMatch(new RegExp(`Accounts\\s+1\\*?\\s+${escaped(email())}\\s+Social, env\\s+ready\\s+50 of 50 credits left, resets \\d{4}-\\d\\d-\\d\\d`));
+    expect(summary).toMatch(
+      new RegExp(`Accounts\\s+1\\*?\\s+${escaped(email())}\\s+Social, env\\s+ready\\s+50 of 50 credits left, resets \\d{4}-\\d\\d-\\d\\d`),
+    );
     // Plain output through a pipe: no colour codes.
     expect(summary).not.toContain('\u001b[');
 
@@ -107,7 +109,11 @@ describe('kiro-bridge serve', () => {
     bridge.child.kill('SIGTERM');
     expect((await bridge.exit).code).toBe(0);
     const log = bridge.err();
-    expect(log).toMatch(new RegExp(`200 POST /v1/messages claude-sonnet-4-6→claude-sonnet-4\\.6 end_turn \\d+ms in=\\d+ out=\\d+ .*acct=${escaped(email())} Anthropic SDK \\(JS\\)`));
+    expect(log).toMatch(
+      new RegExp(
+        `200 POST /v1/messages claude-sonnet-4-6→claude-sonnet-4\\.6 end_turn \\d+ms in=\\d+ out=\\d+ .*acct=${escaped(email())} Anthropic SDK \\(JS\\)`,
+      ),
+    );
     expect(log).toMatch(/200 POST \/v1\/chat\/completions claude-sonnet-4-5→claude-sonnet-4\.5 end_turn .*OpenAI SDK \(JS\)/);
     expect(log).toMatch(/200 POST \/v1\/chat\/completions claude-sonnet-4-5→claude-sonnet-4\.5 stream end_turn \d+ms ttft=\d+ms/);
     expect(log.match(/ POST \/v1\//g)).toHaveLength(3);
@@ -161,9 +167,13 @@ describe('kiro-bridge serve', () => {
     const anthropic = new Anthropic({ baseURL: bridge.url, apiKey: KEY, maxRetries: 0 });
     const openai = new OpenAI({ baseURL: `${bridge.url}/v1`, apiKey: KEY, maxRetries: 0 });
     upstream.scriptNext(stallReply('streaming forever'), stallReply('streaming forever too'));
-    const first = (await anthropic.messages.create({ model: 'claude-sonnet-4-6', max_tokens: 32, stream: true, messages: [{ role: 'user', content: 'hi' }] }))[Symbol.asyncIterator]();
+    const first = (await anthropic.messages.create({ model: 'claude-sonnet-4-6', max_tokens: 32, stream: true, messages: [{ role: 'user', content: 'hi' }] }))[
+      Symbol.asyncIterator
+    ]();
     await readUntil(first, (event) => (event as { type: string }).type === 'content_block_delta');
-    const second = (await openai.chat.completions.create({ model: 'claude-sonnet-4-5', stream: true, messages: [{ role: 'user', content: 'hi' }] }))[Symbol.asyncIterator]();
+    const second = (await openai.chat.completions.create({ model: 'claude-sonnet-4-5', stream: true, messages: [{ role: 'user', content: 'hi' }] }))[
+      Symbol.asyncIterator
+    ]();
     await readUntil(second, (chunk) => Boolean((chunk as { choices: { delta: { content?: string } }[] }).choices[0]?.delta.content));
 
     bridge.child.kill(signal);
@@ -208,7 +218,9 @@ describe('kiro-bridge serve', () => {
     const client = new Anthropic({ baseURL: bridge.url, apiKey: key!, maxRetries: 0 });
     await client.messages.create({ model: 'claude-sonnet-4-6', max_tokens: 32, messages: [{ role: 'user', content: 'hi' }] });
     // The fake rotates on every refresh; the file must now hold the token that works.
-    await expect.poll(() => (JSON.parse(readFileSync(file, 'utf8')) as { refreshToken: string }[])[0]!.refreshToken, { timeout: 5000 }).toBe(upstream.account.refreshToken);
+    await expect
+      .poll(() => (JSON.parse(readFileSync(file, 'utf8')) as { refreshToken: string }[])[0]!.refreshToken, { timeout: 5000 })
+      .toBe(upstream.account.refreshToken);
     const saved = JSON.parse(readFileSync(file, 'utf8')) as { machineId?: string }[];
     expect(saved[0]!.machineId).toMatch(/^[0-9a-f]{64}$/);
     bridge.child.kill('SIGTERM');
@@ -246,7 +258,7 @@ describe('kiro-bridge serve', () => {
 });
 
 describe('kiro-bridge help and version', () => {
-  it('--version prints package.json\'s version', async () => {
+  it("--version prints package.json's version", async () => {
     for (const flag of ['--version', '-v']) {
       const started = runCli(built.cli, [flag], home.home);
       expect((await started.exit).code).toBe(0);
@@ -256,12 +268,27 @@ describe('kiro-bridge help and version', () => {
 
   it.each([
     [['--help'], ['serve', 'accounts', 'usage', 'doctor', 'configure', 'config', 'Exit codes']],
-    [['serve', '--help'], ['--log-format FORMAT', '--port N', 'KIRO_BRIDGE_UPSTREAM_BASE', 'Exit codes']],
-    [['accounts', '--help'], ['import-kiro', 'login', '--json']],
+    [
+      ['serve', '--help'],
+      ['--log-format FORMAT', '--port N', 'KIRO_BRIDGE_UPSTREAM_BASE', 'Exit codes'],
+    ],
+    [
+      ['accounts', '--help'],
+      ['import-kiro', 'login', '--json'],
+    ],
     [['usage', '--help'], ['usage [ACCOUNT]']],
-    [['doctor', '--help'], ['--no-request', '--json', 'Exit codes']],
-    [['configure', '--help'], ['claude-code', 'codex', 'continue', 'env', '--yes']],
-    [['config', '--help'], ['path', 'show', 'KIRO_BRIDGE_LOG_FORMAT', 'precedence']],
+    [
+      ['doctor', '--help'],
+      ['--no-request', '--json', 'Exit codes'],
+    ],
+    [
+      ['configure', '--help'],
+      ['claude-code', 'codex', 'continue', 'env', '--yes'],
+    ],
+    [
+      ['config', '--help'],
+      ['path', 'show', 'KIRO_BRIDGE_LOG_FORMAT', 'precedence'],
+    ],
     [['help', 'doctor'], ['--no-request']],
   ])('%j prints its help and exits 0', async (args, words) => {
     const started = runCli(built.cli, args, home.home);

@@ -11,13 +11,27 @@ useHarness((harness) => (h = harness));
 beforeEach(() => h.upstream.clearScripts());
 
 const history = (body: KiroGenerateBody) => JSON.stringify(body.conversationState!.history);
-const lastAssistant = (body: KiroGenerateBody) => body.conversationState!.history!.map((e) => e.assistantResponseMessage).filter(Boolean).at(-1)!;
+const lastAssistant = (body: KiroGenerateBody) =>
+  body
+    .conversationState!.history!.map((e) => e.assistantResponseMessage)
+    .filter(Boolean)
+    .at(-1)!;
 
 describe('Cline, OpenAI Compatible provider', () => {
   const fixture = clientFixture('cline-openai-compatible.json');
 
   it('turn 3 (content null beside tool_calls, an empty tool result, its image in a user message): the next call streams back the way Cline assembles it', async () => {
-    h.upstream.scriptNext(toolReply({ name: 'replace_in_file', id: 'tooluse_cline_edit', input: { path: 'src/logo.svg', diff: '<<<<<<< SEARCH\nwidth="32"\n=======\nwidth="64"\n>>>>>>> REPLACE' }, fragments: 5 }, { text: 'Doubling the width.', frameDelayMs: 10 }));
+    h.upstream.scriptNext(
+      toolReply(
+        {
+          name: 'replace_in_file',
+          id: 'tooluse_cline_edit',
+          input: { path: 'src/logo.svg', diff: '<<<<<<< SEARCH\nwidth="32"\n=======\nwidth="64"\n>>>>>>> REPLACE' },
+          fragments: 5,
+        },
+        { text: 'Doubling the width.', frameDelayMs: 10 },
+      ),
+    );
     const answer = await streamChatFixture(h.openai(), fixtureRequest(fixture, 'turn 3 of a task'));
 
     expect(answer.text).toBe('Doubling the width.');
@@ -25,7 +39,10 @@ describe('Cline, OpenAI Compatible provider', () => {
     // Cline keeps the id and name of the first delta and appends every later argument fragment.
     expect(answer.toolCalls).toMatchObject([{ index: 0, id: 'tooluse_cline_edit', name: 'replace_in_file' }]);
     expect(answer.toolCalls[0]!.deltas).toBeGreaterThan(1);
-    expect(JSON.parse(answer.toolCalls[0]!.arguments)).toEqual({ path: 'src/logo.svg', diff: '<<<<<<< SEARCH\nwidth="32"\n=======\nwidth="64"\n>>>>>>> REPLACE' });
+    expect(JSON.parse(answer.toolCalls[0]!.arguments)).toEqual({
+      path: 'src/logo.svg',
+      diff: '<<<<<<< SEARCH\nwidth="32"\n=======\nwidth="64"\n>>>>>>> REPLACE',
+    });
     expect(answer.usage!.total_tokens).toBe(answer.usage!.prompt_tokens + answer.usage!.completion_tokens);
 
     const kiro = h.lastKiroBody();
@@ -78,14 +95,18 @@ describe('Cline, Anthropic provider with a custom base URL', () => {
       content: expect.stringContaining('<thinking>Listing the root is enough.</thinking>'),
       toolUses: [{ toolUseId: 'toolu_cline_21', name: 'list_files', input: { path: '.', recursive: false } }],
     });
-    expect(currentMessage(kiro).userInputMessageContext!.toolResults).toEqual([{ toolUseId: 'toolu_cline_21', content: [{ text: 'README.md\nsrc/' }], status: 'success' }]);
+    expect(currentMessage(kiro).userInputMessageContext!.toolResults).toEqual([
+      { toolUseId: 'toolu_cline_21', content: [{ text: 'README.md\nsrc/' }], status: 'success' },
+    ]);
     // The fixture's signature is Anthropic's, not one Kiro issued: Kiro refuses it, and the bridge
     // resends that thinking as text, once. The redacted block is left out.
     const [refused, resent] = h.upstream.generateRequests.slice(-2);
     expect(refused!.rejectedBy).toBe('thinking_signature_invalid');
     expect(resent!.status).toBe(200);
     const repairs = h.finished.at(-1)!.repairs;
-    expect(repairs).toContainEqual(expect.stringMatching(/^reasoning-as-text: message 1: signed reasoning sent as <thinking> text: Kiro refused its signature/));
+    expect(repairs).toContainEqual(
+      expect.stringMatching(/^reasoning-as-text: message 1: signed reasoning sent as <thinking> text: Kiro refused its signature/),
+    );
     expect(repairs).toContainEqual(expect.stringMatching(/^redacted-thinking-dropped: message 1: redacted reasoning not sent back/));
   });
 });

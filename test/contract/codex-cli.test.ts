@@ -12,7 +12,19 @@ import { CODEX_KEY_VARIABLE, clientSetup } from '../../src/clients/client-config
 import { textReply, toolReply, type GenerateContext, type KiroGenerateBody, type Scenario } from '../support/fake-upstream';
 import { root } from './cli-harness';
 import { TEST_API_KEY, useHarness, type Harness } from './harness';
-import { AGENT_TEST_TIMEOUT_MS, CODEX_BIN, agentSandbox, currentText, declaredTools, killChildren, randomSecret, runAgent, secretIn, toolResultTexts, type AgentSandbox } from './agent-cli-harness';
+import {
+  AGENT_TEST_TIMEOUT_MS,
+  CODEX_BIN,
+  agentSandbox,
+  currentText,
+  declaredTools,
+  killChildren,
+  randomSecret,
+  runAgent,
+  secretIn,
+  toolResultTexts,
+  type AgentSandbox,
+} from './agent-cli-harness';
 
 let h: Harness;
 useHarness((harness) => (h = harness));
@@ -80,9 +92,8 @@ describe('Codex CLI (real binary) through the bridge', { timeout: AGENT_TEST_TIM
   it('runs a shell-tool loop: Codex runs the command the model asked for, the output goes back, the answer quotes it', async () => {
     const secret = randomSecret();
     writeFileSync(path.join(sandbox.work, 'secret.txt'), `${secret}\n`);
-    h.upstream.scriptNext(
-      toolReply({ name: 'exec_command', input: { cmd: 'cat secret.txt' } }),
-      ({ body }: GenerateContext): Scenario => textReply(`The file says: ${secretIn(toolResultTexts(body).join('\n'))}`),
+    h.upstream.scriptNext(toolReply({ name: 'exec_command', input: { cmd: 'cat secret.txt' } }), ({ body }: GenerateContext): Scenario =>
+      textReply(`The file says: ${secretIn(toolResultTexts(body).join('\n'))}`),
     );
 
     const run = await codex('What does secret.txt say?');
@@ -148,7 +159,9 @@ describe('Codex CLI (real binary) through the bridge', { timeout: AGENT_TEST_TIM
     expect(run.code, run.stderr).toBe(0);
     const bodies = h.upstream.generateBodies;
     // Kiro got the namespace's members as plain tools under their flat names.
-    expect(declaredTools(bodies[0]!)).toEqual(expect.arrayContaining(['multi_agent_v1__spawn_agent', 'multi_agent_v1__wait_agent', 'multi_agent_v1__close_agent']));
+    expect(declaredTools(bodies[0]!)).toEqual(
+      expect.arrayContaining(['multi_agent_v1__spawn_agent', 'multi_agent_v1__wait_agent', 'multi_agent_v1__close_agent']),
+    );
     // Codex ran spawn_agent: the sub-agent's own request reached the model with the task.
     expect(bodies.map(currentText)).toContainEqual(expect.stringContaining(`Reply with the code word ${word}.`));
     // Codex replays the calls with their namespace; they reach Kiro under the flat names again.
@@ -160,7 +173,15 @@ describe('Codex CLI (real binary) through the bridge', { timeout: AGENT_TEST_TIM
 
   it("Codex's captured request (fixture) through the openai SDK, not streamed: accepted whole, namespaced calls mapped back, even past Kiro's name limit", async () => {
     const fixture = JSON.parse(readFileSync(path.join(__dirname, '..', 'fixtures', 'codex-0.171.0-request.json'), 'utf8')) as { body: Record<string, unknown> };
-    const tools = [...(fixture.body.tools as object[]), { type: 'namespace', name: LONG_NAMESPACE, description: 'An MCP server.', tools: [{ type: 'function', name: 'fetch_the_thing', description: 'Fetch it.', parameters: { type: 'object', properties: {} } }] }];
+    const tools = [
+      ...(fixture.body.tools as object[]),
+      {
+        type: 'namespace',
+        name: LONG_NAMESPACE,
+        description: 'An MCP server.',
+        tools: [{ type: 'function', name: 'fetch_the_thing', description: 'Fetch it.', parameters: { type: 'object', properties: {} } }],
+      },
+    ];
     // The fake model calls whatever Kiro name the bridge declared for each member.
     h.upstream.scriptNext(({ body }: GenerateContext) => {
       const names = declaredTools(body);
@@ -177,7 +198,15 @@ describe('Codex CLI (real binary) through the bridge', { timeout: AGENT_TEST_TIM
     expect(long.length).toBeLessThanOrEqual(63);
     expect(kiroNames).not.toContain('web_search');
     expect(response.output.map((item) => ({ ...item, id: undefined, call_id: undefined }))).toEqual([
-      { type: 'function_call', name: 'close_agent', namespace: 'multi_agent_v1', arguments: '{"target":"a1"}', status: 'completed', id: undefined, call_id: undefined },
+      {
+        type: 'function_call',
+        name: 'close_agent',
+        namespace: 'multi_agent_v1',
+        arguments: '{"target":"a1"}',
+        status: 'completed',
+        id: undefined,
+        call_id: undefined,
+      },
       { type: 'function_call', name: 'fetch_the_thing', namespace: LONG_NAMESPACE, arguments: '{}', status: 'completed', id: undefined, call_id: undefined },
     ]);
     expect(response).toMatchObject({ status: 'completed', store: false, reasoning: { summary: 'auto' } });

@@ -40,7 +40,10 @@ describe('Continue CLI (cn), provider openai', () => {
     // Both system blocks, in order.
     expect(history).toContain('You are an agent in the Continue CLI.\\n<context name=\\"rules\\">Prefer small diffs.</context>');
     // The two assistant messages of one turn (cn's stored thinking, then the calls) are one Kiro turn.
-    const assistant = kiro.conversationState!.history!.map((e) => e.assistantResponseMessage).filter(Boolean).at(-1)!;
+    const assistant = kiro
+      .conversationState!.history!.map((e) => e.assistantResponseMessage)
+      .filter(Boolean)
+      .at(-1)!;
     expect(assistant.content).toContain('Looking at the repository first.');
     expect(assistant.toolUses).toEqual([
       { toolUseId: 'call_cn_1', name: 'Search', input: { pattern: 'answer' } },
@@ -75,7 +78,9 @@ describe('Continue CLI (cn), provider anthropic (what `kiro-bridge configure con
     const kiro = h.lastKiroBody();
     const current = currentMessage(kiro);
     expect(current.content).toContain('Show me the line.');
-    expect(current.userInputMessageContext!.toolResults).toEqual([{ toolUseId: 'toolu_cn_1', content: [{ text: 'src/index.ts:1:export const answer = 42;' }], status: 'success' }]);
+    expect(current.userInputMessageContext!.toolResults).toEqual([
+      { toolUseId: 'toolu_cn_1', content: [{ text: 'src/index.ts:1:export const answer = 42;' }], status: 'success' },
+    ]);
     expect(JSON.stringify(kiro.conversationState!.history)).toContain('You are an agent in the Continue CLI.');
     expect(h.finished.at(-1)).toMatchObject({ status: 200, path: '/v1/messages', repairs: [] });
   });

@@ -10,7 +10,8 @@ import { cutToolReply, textReply, type CutToolSpec } from '../support/fake-upstr
 import { currentMessage, useHarness, type Harness } from './harness';
 
 const MODEL = 'claude-sonnet-4-5';
-const NOTE = /\[Kiro Bridge: the Write tool call was cut off by Kiro's output limit after \d+ characters of input, so it was not run\..*write a large file in parts/s;
+const NOTE =
+  /\[Kiro Bridge: the Write tool call was cut off by Kiro's output limit after \d+ characters of input, so it was not run\..*write a large file in parts/s;
 
 /** Claude Code's own Write and Read tools (their required properties are what matter here). */
 const TOOLS: Anthropic.Tool[] = [
@@ -19,7 +20,11 @@ const TOOLS: Anthropic.Tool[] = [
     description: 'Writes a file to the local filesystem.',
     input_schema: { type: 'object', properties: { file_path: { type: 'string' }, content: { type: 'string' } }, required: ['file_path', 'content'] },
   },
-  { name: 'Read', description: 'Reads a file from the local filesystem.', input_schema: { type: 'object', properties: { file_path: { type: 'string' } }, required: ['file_path'] } },
+  {
+    name: 'Read',
+    description: 'Reads a file from the local filesystem.',
+    input_schema: { type: 'object', properties: { file_path: { type: 'string' } }, required: ['file_path'] },
+  },
 ];
 
 const BIG_FILE = { file_path: '/work/app/src/report.html', content: `<html>\n${'<p>row</p>\n'.repeat(400)}</html>\n` };
@@ -93,7 +98,8 @@ describe('Anthropic SDK', () => {
     expect(first.stop_reason).toBe('max_tokens');
     // What Claude Code sends after max_tokens: the partial turn, then its recovery instruction.
     h.upstream.scriptNext(textReply('Writing it in parts.'));
-    const recovery = 'Output token limit hit. Resume directly — no apology, no recap of what you were doing. Pick up mid-thought if that is where the cut happened. Break remaining work into smaller pieces.';
+    const recovery =
+      'Output token limit hit. Resume directly — no apology, no recap of what you were doing. Pick up mid-thought if that is where the cut happened. Break remaining work into smaller pieces.';
     await h.client.messages.create({
       model: MODEL,
       max_tokens: 4096,
@@ -112,7 +118,11 @@ describe('OpenAI SDK', () => {
   const tools = [
     {
       type: 'function' as const,
-      function: { name: 'Write', description: 'Writes a file.', parameters: { type: 'object', properties: { file_path: { type: 'string' }, content: { type: 'string' } }, required: ['file_path', 'content'] } },
+      function: {
+        name: 'Write',
+        description: 'Writes a file.',
+        parameters: { type: 'object', properties: { file_path: { type: 'string' }, content: { type: 'string' } }, required: ['file_path', 'content'] },
+      },
     },
   ];
 

@@ -60,7 +60,9 @@ describe('a request whose Kiro body would be over the limit', () => {
     expect(record.status).toBe(400);
     expect(record.error?.message).toMatch(/^prompt is too long/);
     expect(record.attempts).toEqual([]);
-    expect(record.repairs.some((note) => /^not sent to Kiro: the request body would be \d+ bytes \(\d+ KB\), over the 614400 bytes \(600 KB\)/.test(note))).toBe(true);
+    expect(
+      record.repairs.some((note) => /^not sent to Kiro: the request body would be \d+ bytes \(\d+ KB\), over the 614400 bytes \(600 KB\)/.test(note)),
+    ).toBe(true);
   });
 
   it('streaming: the same 400 before the stream starts', async () => {
@@ -78,7 +80,15 @@ describe('a request whose Kiro body would be over the limit', () => {
       .create({
         model: MODEL,
         max_tokens: 64,
-        messages: [{ role: 'user', content: [{ type: 'text', text: 'What is in this picture?' }, { type: 'image', source: { type: 'base64', media_type: 'image/png', data: image } }] }],
+        messages: [
+          {
+            role: 'user',
+            content: [
+              { type: 'text', text: 'What is in this picture?' },
+              { type: 'image', source: { type: 'base64', media_type: 'image/png', data: image } },
+            ],
+          },
+        ],
       })
       .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(Anthropic.BadRequestError);

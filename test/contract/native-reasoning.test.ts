@@ -72,7 +72,13 @@ describe('Anthropic Messages', () => {
       max_tokens: 256,
       messages: [
         { role: 'user', content: 'Weather?' },
-        { role: 'assistant', content: [{ type: 'thinking', thinking: REASONING, signature: 'c2lnbmVkIGVsc2V3aGVyZQ==' }, { type: 'text', text: 'Sunny.' }] },
+        {
+          role: 'assistant',
+          content: [
+            { type: 'thinking', thinking: REASONING, signature: 'c2lnbmVkIGVsc2V3aGVyZQ==' },
+            { type: 'text', text: 'Sunny.' },
+          ],
+        },
         { role: 'user', content: 'Sure?' },
       ],
     });
@@ -82,7 +88,9 @@ describe('Anthropic Messages', () => {
     expect(resent?.status).toBe(200);
     const turn = assistantTurns(resent!.body as KiroGenerateBody).at(-1)!;
     expect(turn).toEqual({ content: `<thinking>${REASONING}</thinking>\n\nSunny.` });
-    expect(h.finished.at(-1)!.repairs).toEqual([expect.stringMatching(/^reasoning-as-text: message 1: signed reasoning sent as <thinking> text: Kiro refused its signature/)]);
+    expect(h.finished.at(-1)!.repairs).toEqual([
+      expect.stringMatching(/^reasoning-as-text: message 1: signed reasoning sent as <thinking> text: Kiro refused its signature/),
+    ]);
   });
 
   it('redacted reasoning streams as a redacted_thinking block; sent back, it is left out with a note', async () => {
@@ -95,7 +103,11 @@ describe('Anthropic Messages', () => {
     await h.client.messages.create({
       model: MODEL,
       max_tokens: 256,
-      messages: [{ role: 'user', content: 'Think hard.' }, { role: 'assistant', content: first.content as Anthropic.ContentBlockParam[] }, { role: 'user', content: 'Go on.' }],
+      messages: [
+        { role: 'user', content: 'Think hard.' },
+        { role: 'assistant', content: first.content as Anthropic.ContentBlockParam[] },
+        { role: 'user', content: 'Go on.' },
+      ],
     });
     const [call] = callsSince(before);
     expect(call?.rejectedBy).toBeUndefined();
@@ -103,19 +115,30 @@ describe('Anthropic Messages', () => {
     expect(assistantTurns(call!.body as KiroGenerateBody).at(-1)!.reasoningContent).toEqual({
       reasoningText: { text: REASONING, signature: h.upstream.account.signReasoning(REASONING) },
     });
-    expect(h.finished.at(-1)!.repairs).toContain('redacted-thinking-dropped: message 1: redacted reasoning not sent back (Kiro takes back signed reasoning text only)');
+    expect(h.finished.at(-1)!.repairs).toContain(
+      'redacted-thinking-dropped: message 1: redacted reasoning not sent back (Kiro takes back signed reasoning text only)',
+    );
   });
 
   it('the <thinking> tag path stays: its stand-in signature goes back as tagged text, never as a signature', async () => {
     h.upstream.scriptNext(thinkingReply('Tagged thoughts.', 'Answer.'));
-    const first = await h.client.messages.create({ model: MODEL, max_tokens: 2048, thinking: { type: 'enabled', budget_tokens: 1024 }, messages: [{ role: 'user', content: 'q' }] });
+    const first = await h.client.messages.create({
+      model: MODEL,
+      max_tokens: 2048,
+      thinking: { type: 'enabled', budget_tokens: 1024 },
+      messages: [{ role: 'user', content: 'q' }],
+    });
     expect(first.content[0]).toMatchObject({ type: 'thinking', thinking: 'Tagged thoughts.', signature: expect.stringMatching(/^kiro-bridge\./) });
     const before = h.upstream.generateRequests.length;
     await h.client.messages.create({
       model: MODEL,
       max_tokens: 2048,
       thinking: { type: 'enabled', budget_tokens: 1024 },
-      messages: [{ role: 'user', content: 'q' }, { role: 'assistant', content: first.content as Anthropic.ContentBlockParam[] }, { role: 'user', content: 'more' }],
+      messages: [
+        { role: 'user', content: 'q' },
+        { role: 'assistant', content: first.content as Anthropic.ContentBlockParam[] },
+        { role: 'user', content: 'more' },
+      ],
     });
     const [call] = callsSince(before);
     expect(call?.rejectedBy).toBeUndefined();
@@ -140,13 +163,21 @@ describe('OpenAI Chat Completions', () => {
       model: MODEL,
       messages: [
         { role: 'user', content: 'Weather?' },
-        { role: 'assistant', content: message.content, reasoning_content: message.reasoning_content, reasoning_details: message.reasoning_details } as OpenAI.Chat.ChatCompletionAssistantMessageParam,
+        {
+          role: 'assistant',
+          content: message.content,
+          reasoning_content: message.reasoning_content,
+          reasoning_details: message.reasoning_details,
+        } as OpenAI.Chat.ChatCompletionAssistantMessageParam,
         { role: 'user', content: 'Tomorrow?' },
       ],
     });
     const [call] = callsSince(before);
     expect(call?.rejectedBy).toBeUndefined();
-    expect(assistantTurns(call!.body as KiroGenerateBody).at(-1)).toEqual({ content: 'Sunny.', reasoningContent: { reasoningText: { text: REASONING, signature } } });
+    expect(assistantTurns(call!.body as KiroGenerateBody).at(-1)).toEqual({
+      content: 'Sunny.',
+      reasoningContent: { reasoningText: { text: REASONING, signature } },
+    });
   });
 
   it('streams the reasoning as reasoning_content deltas and the signed block once, when it ends', async () => {
@@ -165,7 +196,7 @@ describe('OpenAI Chat Completions', () => {
 });
 
 describe('OpenAI Responses', () => {
-  it("a stateless client (Codex) gets the reasoning back to Kiro unchanged from encrypted_content alone", async () => {
+  it('a stateless client (Codex) gets the reasoning back to Kiro unchanged from encrypted_content alone', async () => {
     h.upstream.scriptNext(reasoningReply(REASONING, 'Sunny.'));
     const openai = h.openai();
     const input: OpenAI.Responses.ResponseInput = [{ role: 'user', content: 'Weather?' }];

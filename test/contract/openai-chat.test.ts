@@ -65,7 +65,16 @@ describe('chat completions: text', () => {
     expect(JSON.stringify(sent().conversationState!.history)).toContain('Answer in one sentence.');
 
     const record = h.finished.at(-1)!;
-    expect(record).toMatchObject({ api: 'openai', path: '/v1/chat/completions', status: 200, stream: false, modelAsked: MODEL, kiroModel: 'claude-sonnet-4.5', stopReason: 'end_turn', client: 'OpenAI SDK (JS)' });
+    expect(record).toMatchObject({
+      api: 'openai',
+      path: '/v1/chat/completions',
+      status: 200,
+      stream: false,
+      modelAsked: MODEL,
+      kiroModel: 'claude-sonnet-4.5',
+      stopReason: 'end_turn',
+      client: 'OpenAI SDK (JS)',
+    });
   });
 
   it('streams chat.completion.chunk objects: role first, content deltas, finish, [DONE]', async () => {
@@ -98,7 +107,12 @@ describe('chat completions: text', () => {
 
   it('sends the usage chunk when stream_options.include_usage is set', async () => {
     h.upstream.scriptNext(textReply('counted', { contextUsage: 10, metering: 0.5 }));
-    const stream = await openai.chat.completions.create({ model: MODEL, stream: true, stream_options: { include_usage: true }, messages: [{ role: 'user', content: 'hi' }] });
+    const stream = await openai.chat.completions.create({
+      model: MODEL,
+      stream: true,
+      stream_options: { include_usage: true },
+      messages: [{ role: 'user', content: 'hi' }],
+    });
     const chunks: ChatCompletionChunk[] = [];
     for await (const chunk of stream) chunks.push(chunk);
     const last = chunks.at(-1)!;
@@ -134,7 +148,9 @@ describe('chat completions: text', () => {
       // the role chunk may open the stream; the pings come before any content
       const firstContent = frames.findIndex((f) => f.includes('"content":"finally"'));
       expect(frames.indexOf(': ping')).toBeLessThan(firstContent);
-      expect(frames.filter((f) => f.startsWith('data: {')).every((f) => (JSON.parse(f.slice(6)) as { object: string }).object === 'chat.completion.chunk')).toBe(true);
+      expect(
+        frames.filter((f) => f.startsWith('data: {')).every((f) => (JSON.parse(f.slice(6)) as { object: string }).object === 'chat.completion.chunk'),
+      ).toBe(true);
       expect(frames.at(-1)).toBe('data: [DONE]');
     } finally {
       h.bridge.updateConfig({ pingIntervalSeconds: 15 });
@@ -182,7 +198,10 @@ describe('chat completions: tools', () => {
     });
     expect(second.choices[0]!.message.content).toBe('It is sunny in Paris.');
     expect(current().userInputMessageContext!.toolResults).toEqual([{ toolUseId: call.id, content: [{ text: '22°C and sunny' }], status: 'success' }]);
-    const assistant = sent().conversationState!.history!.map((e) => e.assistantResponseMessage).filter(Boolean).at(-1)!;
+    const assistant = sent()
+      .conversationState!.history!.map((e) => e.assistantResponseMessage)
+      .filter(Boolean)
+      .at(-1)!;
     expect(assistant.toolUses).toEqual([{ toolUseId: call.id, name: 'get_weather', input: { city: 'Paris' } }]);
     // paired as sent: nothing had to be reshaped (placeholders for empty content are routine)
     expect(h.finished.at(-1)!.repairs.filter((r) => /orphan|unanswered|merged|duplicate|misplaced/.test(r))).toEqual([]);
@@ -190,15 +209,24 @@ describe('chat completions: tools', () => {
 
   it('streams parallel tool calls with their own indexes, each whole, and takes both results back', async () => {
     h.upstream.scriptNext(
-      toolReply([
-        { name: 'get_weather', input: { city: 'Paris' }, fragments: 4 },
-        { name: 'get_weather', input: { city: 'Tokyo' }, fragments: 2 },
-      ], { frameDelayMs: 15 }),
+      toolReply(
+        [
+          { name: 'get_weather', input: { city: 'Paris' }, fragments: 4 },
+          { name: 'get_weather', input: { city: 'Tokyo' }, fragments: 2 },
+        ],
+        { frameDelayMs: 15 },
+      ),
     );
-    const stream = openai.chat.completions.stream({ model: MODEL, tools: [weatherTool], parallel_tool_calls: true, messages: [{ role: 'user', content: 'Paris and Tokyo?' }] });
+    const stream = openai.chat.completions.stream({
+      model: MODEL,
+      tools: [weatherTool],
+      parallel_tool_calls: true,
+      messages: [{ role: 'user', content: 'Paris and Tokyo?' }],
+    });
     const fragments: { index: number; arguments: string }[] = [];
     stream.on('chunk', (chunk) => {
-      for (const call of chunk.choices[0]?.delta.tool_calls ?? []) if (call.function?.arguments) fragments.push({ index: call.index, arguments: call.function.arguments });
+      for (const call of chunk.choices[0]?.delta.tool_calls ?? [])
+        if (call.function?.arguments) fragments.push({ index: call.index, arguments: call.function.arguments });
     });
     const completion = await stream.finalChatCompletion();
     const calls = completion.choices[0]!.message.tool_calls!;
@@ -230,11 +258,21 @@ describe('chat completions: tools', () => {
 
   it('tool_choice: required → Kiro is asked to use a tool; a named function too', async () => {
     h.upstream.scriptNext(toolReply({ name: 'get_weather', input: { city: 'Rome' } }));
-    const completion = await openai.chat.completions.create({ model: MODEL, tools: [weatherTool], tool_choice: 'required', messages: [{ role: 'user', content: 'Rome' }] });
+    const completion = await openai.chat.completions.create({
+      model: MODEL,
+      tools: [weatherTool],
+      tool_choice: 'required',
+      messages: [{ role: 'user', content: 'Rome' }],
+    });
     expect(completion.choices[0]!.finish_reason).toBe('tool_calls');
     expect(sent().conversationState!.chatTriggerType).toBe('AUTO');
     h.upstream.scriptNext(toolReply({ name: 'get_weather', input: { city: 'Oslo' } }));
-    await openai.chat.completions.create({ model: MODEL, tools: [weatherTool], tool_choice: { type: 'function', function: { name: 'get_weather' } }, messages: [{ role: 'user', content: 'Oslo' }] });
+    await openai.chat.completions.create({
+      model: MODEL,
+      tools: [weatherTool],
+      tool_choice: { type: 'function', function: { name: 'get_weather' } },
+      messages: [{ role: 'user', content: 'Oslo' }],
+    });
     expect(sent().conversationState!.chatTriggerType).toBe('AUTO');
   });
 });
@@ -261,7 +299,10 @@ describe('chat completions: images and reasoning', () => {
   it('refuses a remote image URL with a clear 400 naming the field', async () => {
     const calls = h.upstream.generateRequests.length;
     const error = await failure(
-      openai.chat.completions.create({ model: MODEL, messages: [{ role: 'user', content: [{ type: 'image_url', image_url: { url: 'https://example.com/cat.png' } }] }] }),
+      openai.chat.completions.create({
+        model: MODEL,
+        messages: [{ role: 'user', content: [{ type: 'image_url', image_url: { url: 'https://example.com/cat.png' } }] }],
+      }),
     );
     expect(error.status).toBe(400);
     expect(error.type).toBe('invalid_request_error');
@@ -272,7 +313,12 @@ describe('chat completions: images and reasoning', () => {
 
   it('reasoning_effort turns thinking on and the reasoning comes back as reasoning_content', async () => {
     h.upstream.scriptNext(thinkingReply('6 times 7 is 42.', 'The answer is 42.', { chunks: 3 }));
-    const stream = await openai.chat.completions.create({ model: MODEL, stream: true, reasoning_effort: 'high', messages: [{ role: 'user', content: 'What is 6×7?' }] });
+    const stream = await openai.chat.completions.create({
+      model: MODEL,
+      stream: true,
+      reasoning_effort: 'high',
+      messages: [{ role: 'user', content: 'What is 6×7?' }],
+    });
     let reasoning = '';
     let content = '';
     for await (const chunk of stream) {
@@ -293,13 +339,18 @@ describe('chat completions: images and reasoning', () => {
 
     // reasoning_effort "none" wins over the model name
     h.upstream.scriptNext(textReply('Quick.'));
-    await openai.chat.completions.create({ model: 'claude-sonnet-4-5-thinking', reasoning_effort: 'none' as never, messages: [{ role: 'user', content: 'go' }] });
+    await openai.chat.completions.create({
+      model: 'claude-sonnet-4-5-thinking',
+      reasoning_effort: 'none' as never,
+      messages: [{ role: 'user', content: 'go' }],
+    });
     expect(JSON.stringify(sent())).not.toContain('<thinking_mode>');
   });
 });
 
 describe('chat completions: errors in OpenAI shape', () => {
-  const ask = (extra: Record<string, unknown> = {}, client = openai) => client.chat.completions.create({ model: MODEL, messages: [{ role: 'user', content: 'hi' }], ...extra });
+  const ask = (extra: Record<string, unknown> = {}, client = openai) =>
+    client.chat.completions.create({ model: MODEL, messages: [{ role: 'user', content: 'hi' }], ...extra });
 
   /**
    * A bridge and upstream of their own, answering every call with `error`: the account pool
@@ -434,7 +485,10 @@ describe('chat completions: a stream that breaks', () => {
       body: JSON.stringify({ model: MODEL, stream: true, messages: [{ role: 'user', content: 'go' }] }),
     });
     const raw = await response.text();
-    const payloads = raw.split('\n\n').filter((f) => f.startsWith('data: ')).map((f) => f.slice(6));
+    const payloads = raw
+      .split('\n\n')
+      .filter((f) => f.startsWith('data: '))
+      .map((f) => f.slice(6));
     expect(payloads).not.toContain('[DONE]');
     const last = JSON.parse(payloads.at(-1)!) as { error?: { type: string; code: string } };
     expect(last.error).toMatchObject({ type: 'server_error' });
@@ -451,7 +505,10 @@ describe('chat completions: a stream that breaks', () => {
   it('a client that goes away aborts the upstream call', async () => {
     h.upstream.scriptNext({ name: 'slow', frameDelayMs: 200, steps: [{ text: 'one two three four five six seven eight', chunks: 8 }] });
     const controller = new AbortController();
-    const stream = await openai.chat.completions.create({ model: MODEL, stream: true, messages: [{ role: 'user', content: 'go' }] }, { signal: controller.signal });
+    const stream = await openai.chat.completions.create(
+      { model: MODEL, stream: true, messages: [{ role: 'user', content: 'go' }] },
+      { signal: controller.signal },
+    );
     for await (const chunk of stream) {
       if (chunk.choices[0]?.delta.content) {
         controller.abort();

@@ -46,7 +46,12 @@ const shellTool: FunctionTool = {
 describe('responses: text', () => {
   it('answers a string input with a completed response, output_text and usage', async () => {
     h.upstream.scriptNext(textReply('Paris is the capital of France.', { chunks: 3 }));
-    const response = await openai.responses.create({ model: MODEL, instructions: 'Answer in one sentence.', input: 'What is the capital of France?', max_output_tokens: 256 });
+    const response = await openai.responses.create({
+      model: MODEL,
+      instructions: 'Answer in one sentence.',
+      input: 'What is the capital of France?',
+      max_output_tokens: 256,
+    });
     expect(response.object).toBe('response');
     expect(response.id).toMatch(/^resp_[0-9a-f]{48}$/);
     expect(response.status).toBe('completed');
@@ -117,16 +122,22 @@ describe('responses: tools', () => {
     });
     expect(second.output_text).toBe('There are two files.');
     expect(current().userInputMessageContext!.toolResults).toEqual([{ toolUseId: call.call_id, content: [{ text: 'a.txt\nb.txt' }], status: 'success' }]);
-    const assistant = sent().conversationState!.history!.map((e) => e.assistantResponseMessage).filter(Boolean).at(-1)!;
+    const assistant = sent()
+      .conversationState!.history!.map((e) => e.assistantResponseMessage)
+      .filter(Boolean)
+      .at(-1)!;
     expect(assistant.toolUses).toEqual([{ toolUseId: call.call_id, name: 'shell', input: { command: ['ls', '-la'] } }]);
   });
 
-  it('streams each function call\'s arguments whole, as one delta; parallel calls are separate items', async () => {
+  it("streams each function call's arguments whole, as one delta; parallel calls are separate items", async () => {
     h.upstream.scriptNext(
-      toolReply([
-        { name: 'shell', input: { command: ['cat', 'a.txt'] }, fragments: 4 },
-        { name: 'shell', input: { command: ['cat', 'b.txt'] }, fragments: 3 },
-      ], { frameDelayMs: 15 }),
+      toolReply(
+        [
+          { name: 'shell', input: { command: ['cat', 'a.txt'] }, fragments: 4 },
+          { name: 'shell', input: { command: ['cat', 'b.txt'] }, fragments: 3 },
+        ],
+        { frameDelayMs: 15 },
+      ),
     );
     const stream = openai.responses.stream({ model: MODEL, tools: [shellTool], input: 'Show both files.' });
     const deltas: { index: number; delta: string }[] = [];
@@ -174,7 +185,14 @@ describe('responses: previous_response_id', () => {
 
 describe('responses: item_reference', () => {
   it('refers to the reasoning, message and call items of a stored streamed response; Kiro gets them in the history', async () => {
-    h.upstream.scriptNext({ name: 'think-text-tool', steps: [{ thinking: 'The shell can list them.' }, { text: 'Listing the files.' }, { tool: { name: 'shell', id: 'tooluse_ref1', input: { command: ['ls'] } } }] });
+    h.upstream.scriptNext({
+      name: 'think-text-tool',
+      steps: [
+        { thinking: 'The shell can list them.' },
+        { text: 'Listing the files.' },
+        { tool: { name: 'shell', id: 'tooluse_ref1', input: { command: ['ls'] } } },
+      ],
+    });
     const first = await openai.responses.stream({ model: MODEL, tools: [shellTool], input: 'List the files.', reasoning: { effort: 'low' } }).finalResponse();
     expect(first.output.map((i) => i.type)).toEqual(['reasoning', 'message', 'function_call']);
     const ids = first.output.map((i) => i.id!);
@@ -191,7 +209,10 @@ describe('responses: item_reference', () => {
       ],
     });
     expect(second.output_text).toBe('There are two files.');
-    const assistant = sent().conversationState!.history!.map((e) => e.assistantResponseMessage).filter(Boolean).at(-1)!;
+    const assistant = sent()
+      .conversationState!.history!.map((e) => e.assistantResponseMessage)
+      .filter(Boolean)
+      .at(-1)!;
     expect(assistant.content).toContain('The shell can list them.');
     expect(assistant.content).toContain('Listing the files.');
     expect(assistant.toolUses).toEqual([{ toolUseId: 'tooluse_ref1', name: 'shell', input: { command: ['ls'] } }]);
@@ -199,7 +220,14 @@ describe('responses: item_reference', () => {
 
     // the second response's own items can be referenced in turn
     h.upstream.scriptNext(textReply('Yes.'));
-    const third = await openai.responses.create({ model: MODEL, input: [{ role: 'user', content: 'Sure?' }, { type: 'item_reference', id: second.output[0]!.id! }, { role: 'user', content: 'Really?' }] });
+    const third = await openai.responses.create({
+      model: MODEL,
+      input: [
+        { role: 'user', content: 'Sure?' },
+        { type: 'item_reference', id: second.output[0]!.id! },
+        { role: 'user', content: 'Really?' },
+      ],
+    });
     expect(third.output_text).toBe('Yes.');
     expect(JSON.stringify(sent().conversationState!.history)).toContain('There are two files.');
   });
@@ -213,7 +241,15 @@ describe('responses: item_reference', () => {
     const calls = h.upstream.generateRequests.length;
     for (const response of [unstored, stored]) {
       const itemId = response.output[0]!.id!;
-      const error = await failure(openai.responses.create({ model: MODEL, input: [{ role: 'user', content: 'q' }, { type: 'item_reference', id: itemId }] }));
+      const error = await failure(
+        openai.responses.create({
+          model: MODEL,
+          input: [
+            { role: 'user', content: 'q' },
+            { type: 'item_reference', id: itemId },
+          ],
+        }),
+      );
       expect(error).toBeInstanceOf(OpenAI.BadRequestError);
       expect(error).toMatchObject({ status: 400, param: 'input[1].id', code: 'item_not_found', type: 'invalid_request_error' });
       expect(error.message).toContain(`Item with id '${itemId}' not found`);

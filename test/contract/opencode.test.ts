@@ -70,13 +70,22 @@ function withCacheHints(model: LanguageModel, providerId: string): LanguageModel
   });
 }
 
-const lastAssistant = (body: KiroGenerateBody) => body.conversationState!.history!.map((e) => e.assistantResponseMessage).filter(Boolean).at(-1)!;
+const lastAssistant = (body: KiroGenerateBody) =>
+  body
+    .conversationState!.history!.map((e) => e.assistantResponseMessage)
+    .filter(Boolean)
+    .at(-1)!;
 
 const readTool = () =>
   ({
     read: tool({
       description: 'Reads a file from the local filesystem.',
-      inputSchema: jsonSchema<{ filePath: string }>({ type: 'object', properties: { filePath: { type: 'string', description: 'The absolute path to the file to read' } }, required: ['filePath'], additionalProperties: false }),
+      inputSchema: jsonSchema<{ filePath: string }>({
+        type: 'object',
+        properties: { filePath: { type: 'string', description: 'The absolute path to the file to read' } },
+        required: ['filePath'],
+        additionalProperties: false,
+      }),
       execute: async ({ filePath }) => ({ output: `${filePath}\n00001| export const answer = 42;`, title: 'src/index.ts', metadata: {} }),
     }),
   }) satisfies ToolSet;
@@ -87,7 +96,10 @@ function opencodeCall(model: LanguageModel, providerOptions: ProviderOptions) {
     model,
     // opencode puts its system prompt in `messages` (the `ai` it pins allows that without asking).
     allowSystemInMessages: true,
-    messages: [...fixture.call.system.map((content) => ({ role: 'system' as const, content })), { role: 'user', content: [{ type: 'text', text: 'What does src/index.ts export?' }] }],
+    messages: [
+      ...fixture.call.system.map((content) => ({ role: 'system' as const, content })),
+      { role: 'user', content: [{ type: 'text', text: 'What does src/index.ts export?' }] },
+    ],
     tools: readTool(),
     stopWhen: stepCountIs(5),
     maxOutputTokens: fixture.call.maxOutputTokens,
@@ -99,13 +111,16 @@ function opencodeCall(model: LanguageModel, providerOptions: ProviderOptions) {
 
 function scriptToolLoop(): void {
   h.upstream.scriptNext(
-    { name: 'think-then-read', steps: [{ thinking: 'Read the file first.' }, { tool: { name: 'read', id: 'tooluse_oc_read1', input: { filePath: '/home/dev/app/src/index.ts' } } }] },
+    {
+      name: 'think-then-read',
+      steps: [{ thinking: 'Read the file first.' }, { tool: { name: 'read', id: 'tooluse_oc_read1', input: { filePath: '/home/dev/app/src/index.ts' } } }],
+    },
     thinkingReply('It has one export.', 'It exports `answer` (42).'),
   );
 }
 
 describe('opencode, custom provider through @ai-sdk/openai-compatible', () => {
-  it('a tool loop with reasoning: opencode shows the reasoning, step 2 carries it and the tool output to Kiro, usage is the bridge\'s', async () => {
+  it("a tool loop with reasoning: opencode shows the reasoning, step 2 carries it and the tool output to Kiro, usage is the bridge's", async () => {
     scriptToolLoop();
     const provider = createOpenAICompatible({ name: 'kiro', baseURL: `${h.url}/v1`, apiKey: TEST_API_KEY, includeUsage: true, fetch: recordingFetch });
     const from = h.finished.length;
@@ -145,7 +160,9 @@ describe('opencode, custom provider through @ai-sdk/openai-compatible', () => {
     });
     const [toolResult] = currentMessage(kiro).userInputMessageContext!.toolResults!;
     expect(toolResult).toMatchObject({ toolUseId: 'tooluse_oc_read1', status: 'success' });
-    expect(JSON.parse((toolResult!.content as { text: string }[])[0]!.text)).toMatchObject({ output: '/home/dev/app/src/index.ts\n00001| export const answer = 42;' });
+    expect(JSON.parse((toolResult!.content as { text: string }[])[0]!.text)).toMatchObject({
+      output: '/home/dev/app/src/index.ts\n00001| export const answer = 42;',
+    });
   });
 });
 

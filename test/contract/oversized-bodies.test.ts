@@ -130,7 +130,13 @@ describe('an upload far above the limit, from a raw node:http client', () => {
     const answer = await new Promise<{ status?: number; errors: string[] }>((resolve) => {
       const out: { status?: number; errors: string[] } = { errors: [] };
       const req = httpRequest(
-        { host: url.hostname, port: url.port, method: 'POST', path: '/v1/messages', headers: { 'content-type': 'application/json', 'x-api-key': 'kb-wrong', 'content-length': String(HUGE) } },
+        {
+          host: url.hostname,
+          port: url.port,
+          method: 'POST',
+          path: '/v1/messages',
+          headers: { 'content-type': 'application/json', 'x-api-key': 'kb-wrong', 'content-length': String(HUGE) },
+        },
         (res) => {
           out.status = res.statusCode;
           res.resume();
@@ -154,7 +160,13 @@ describe('an upload far above the limit, from a raw node:http client', () => {
     const outcome = await new Promise<{ status?: number; connection?: string | string[]; closed: boolean }>((resolve) => {
       const out: { status?: number; connection?: string | string[]; closed: boolean } = { closed: false };
       const req = httpRequest(
-        { host: url.hostname, port: url.port, method: 'POST', path: '/v1/messages', headers: { 'content-type': 'application/json', 'x-api-key': TEST_API_KEY, 'content-length': String(1024 ** 3) } },
+        {
+          host: url.hostname,
+          port: url.port,
+          method: 'POST',
+          path: '/v1/messages',
+          headers: { 'content-type': 'application/json', 'x-api-key': TEST_API_KEY, 'content-length': String(1024 ** 3) },
+        },
         (res) => {
           out.status = res.statusCode;
           out.connection = res.headers.connection;
@@ -180,10 +192,15 @@ describe('an upload far above the limit, from the official SDKs', () => {
   const huge = 'x'.repeat(HUGE);
 
   it('Anthropic SDK: APIError 413 with request_too_large, and the same client goes on working', async () => {
-    const error = await h.client.messages.create({ model: 'claude-sonnet-4-5', max_tokens: 16, messages: [{ role: 'user', content: huge }] }).catch((e: unknown) => e);
+    const error = await h.client.messages
+      .create({ model: 'claude-sonnet-4-5', max_tokens: 16, messages: [{ role: 'user', content: huge }] })
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(Anthropic.APIError);
     expect((error as InstanceType<typeof Anthropic.APIError>).status).toBe(413);
-    expect((error as InstanceType<typeof Anthropic.APIError>).error).toEqual({ type: 'error', error: { type: 'request_too_large', message: expect.stringContaining('limit') } });
+    expect((error as InstanceType<typeof Anthropic.APIError>).error).toEqual({
+      type: 'error',
+      error: { type: 'request_too_large', message: expect.stringContaining('limit') },
+    });
     await stillServes();
   });
 

@@ -66,7 +66,9 @@ describe('plan-gated models', () => {
   });
 
   it('INVALID_MODEL_ID from an account whose plan changed: remembered, and an account that lists the model beats one whose list is unknown', async () => {
-    h = await startAccountsHarness({ upstream: { accounts: [{ label: 'downgraded' }, { label: 'unchecked', models: [...FREE_TIER_MODELS] }, { label: 'pro' }] } });
+    h = await startAccountsHarness({
+      upstream: { accounts: [{ label: 'downgraded' }, { label: 'unchecked', models: [...FREE_TIER_MODELS] }, { label: 'pro' }] },
+    });
     const [downgraded, unchecked, pro] = h.upstream.accounts as [FakeAccount, FakeAccount, FakeAccount];
     await addSaved(h, [downgraded]);
     // A KIRO_AUTH_TOKEN account: its model list is unknown until it is checked.
@@ -92,8 +94,15 @@ describe('plan-gated models', () => {
     expect(listed?.kiro_accounts).toEqual(['pro@example.com']);
   });
 
-  it('no account can use the model: a 404 in each API\'s own shape, after the accounts that might were asked', async () => {
-    h = await startAccountsHarness({ upstream: { accounts: [{ label: 'free', models: [...FREE_TIER_MODELS] }, { label: 'other', models: [...FREE_TIER_MODELS] }] } });
+  it("no account can use the model: a 404 in each API's own shape, after the accounts that might were asked", async () => {
+    h = await startAccountsHarness({
+      upstream: {
+        accounts: [
+          { label: 'free', models: [...FREE_TIER_MODELS] },
+          { label: 'other', models: [...FREE_TIER_MODELS] },
+        ],
+      },
+    });
     const [free, other] = h.upstream.accounts as [FakeAccount, FakeAccount];
     // Lists unknown (KIRO_AUTH_TOKEN): both are asked, both refuse.
     h.service.addEnvAccounts(loadCredentials(h.upstream.kiroAuthToken()).accounts);

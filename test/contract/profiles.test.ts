@@ -19,7 +19,8 @@ afterEach(async () => {
   h = undefined;
 });
 
-const lookups = (upstream: FakeUpstream): RecordedRequest[] => upstream.requestsTo('target').filter((r) => r.target === 'AmazonCodeWhispererService.ListAvailableProfiles');
+const lookups = (upstream: FakeUpstream): RecordedRequest[] =>
+  upstream.requestsTo('target').filter((r) => r.target === 'AmazonCodeWhispererService.ListAvailableProfiles');
 const profileOf = (request: RecordedRequest): unknown => (request.body as { profileArn?: unknown }).profileArn;
 const arn = (region: string, id: string) => `arn:aws:codewhisperer:${region}:123456789012:profile/${id}`;
 
@@ -49,7 +50,7 @@ describe('profiles through the bridge', () => {
     expect(lookups(h.upstream)).toHaveLength(1);
   });
 
-  it('of several profiles, the one in the login\'s region is taken; the data plane follows it', async () => {
+  it("of several profiles, the one in the login's region is taken; the data plane follows it", async () => {
     h = await startAccountsHarness({ upstream: { accounts: [{ kind: 'idc', idcType: 'enterprise' }] } });
     h.upstream.signIn.profiles = [
       { arn: arn('us-east-1', 'USTEAM'), profileName: 'US team' },
@@ -126,6 +127,8 @@ describe('profiles through the bridge', () => {
       tools: [{ type: 'web_search_20250305', name: 'web_search' }],
     });
     expect(answer.content.map((b) => b.type)).toContain('web_search_tool_result');
-    expect(h.upstream.requestsTo('mcp').map((r) => [r.status, r.headers['x-amzn-kiro-profile-arn']])).toEqual([[200, h.upstream.profileArnsOf(h.upstream.account)[0]]]);
+    expect(h.upstream.requestsTo('mcp').map((r) => [r.status, r.headers['x-amzn-kiro-profile-arn']])).toEqual([
+      [200, h.upstream.profileArnsOf(h.upstream.account)[0]],
+    ]);
   });
 });

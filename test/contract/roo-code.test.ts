@@ -11,7 +11,11 @@ useHarness((harness) => (h = harness));
 beforeEach(() => h.upstream.clearScripts());
 
 const history = (body: KiroGenerateBody) => JSON.stringify(body.conversationState!.history);
-const lastAssistant = (body: KiroGenerateBody) => body.conversationState!.history!.map((e) => e.assistantResponseMessage).filter(Boolean).at(-1)!;
+const lastAssistant = (body: KiroGenerateBody) =>
+  body
+    .conversationState!.history!.map((e) => e.assistantResponseMessage)
+    .filter(Boolean)
+    .at(-1)!;
 
 describe('Roo Code, OpenAI Compatible provider', () => {
   const fixture = clientFixture('roo-code-openai-compatible.json');
@@ -34,17 +38,28 @@ describe('Roo Code, OpenAI Compatible provider', () => {
     const kiro = h.lastKiroBody();
     expect(history(kiro)).toContain('You are Roo, a highly skilled software engineer.');
     expect(history(kiro)).toContain('<max_thinking_length>16000</max_thinking_length>'); // reasoning_effort medium
-    expect(lastAssistant(kiro).toolUses).toEqual([{ toolUseId: 'toolu_roo_01', name: 'read_file', input: { files: [{ path: 'src/index.ts', line_ranges: [] }] } }]);
+    expect(lastAssistant(kiro).toolUses).toEqual([
+      { toolUseId: 'toolu_roo_01', name: 'read_file', input: { files: [{ path: 'src/index.ts', line_ranges: [] }] } },
+    ]);
     const current = currentMessage(kiro);
     expect(current.userInputMessageContext!.toolResults).toEqual([
-      { toolUseId: 'toolu_roo_01', content: [{ text: '<files><file><path>src/index.ts</path><content lines="1-1">1 | export const answer = 42;\n</content></file></files>' }], status: 'success' },
+      {
+        toolUseId: 'toolu_roo_01',
+        content: [{ text: '<files><file><path>src/index.ts</path><content lines="1-1">1 | export const answer = 42;\n</content></file></files>' }],
+        status: 'success',
+      },
     ]);
     expect(current.content).toContain('# Current Time');
     expect(current.userInputMessageContext!.tools!.map((t) => t.toolSpecification?.name)).toEqual(['read_file', 'attempt_completion']);
   });
 
   it('a tool call streams back as index-keyed deltas Roo assembles; "(empty)" tool output and a null argument reach Kiro', async () => {
-    h.upstream.scriptNext(toolReply({ name: 'execute_command', id: 'tooluse_roo_run', input: { command: 'npm test -- --run', cwd: '/home/dev/app' }, fragments: 4 }, { frameDelayMs: 10 }));
+    h.upstream.scriptNext(
+      toolReply(
+        { name: 'execute_command', id: 'tooluse_roo_run', input: { command: 'npm test -- --run', cwd: '/home/dev/app' }, fragments: 4 },
+        { frameDelayMs: 10 },
+      ),
+    );
     const answer = await streamChatFixture(h.openai(), fixtureRequest(fixture, 'a tool result with no output, and an empty assistant text'));
 
     expect(answer.finishReason).toBe('tool_calls');
@@ -56,7 +71,9 @@ describe('Roo Code, OpenAI Compatible provider', () => {
 
     const kiro = h.lastKiroBody();
     expect(lastAssistant(kiro).toolUses).toEqual([{ toolUseId: 'toolu_roo_02', name: 'execute_command', input: { command: 'npm test', cwd: null } }]);
-    expect(currentMessage(kiro).userInputMessageContext!.toolResults).toEqual([{ toolUseId: 'toolu_roo_02', content: [{ text: '(empty)' }], status: 'success' }]);
+    expect(currentMessage(kiro).userInputMessageContext!.toolResults).toEqual([
+      { toolUseId: 'toolu_roo_02', content: [{ text: '(empty)' }], status: 'success' },
+    ]);
   });
 });
 
@@ -64,7 +81,13 @@ describe('Roo Code, Anthropic provider with a custom base URL', () => {
   const fixture = clientFixture('roo-code-anthropic.json');
 
   it('first turn: thinking with the asked budget, then the tool call; the parallel-tool switch Kiro lacks is noted', async () => {
-    h.upstream.scriptNext({ name: 'think-then-read', steps: [{ thinking: 'I should read the file first.', chunks: 2 }, { tool: { name: 'read_file', id: 'tooluse_roo_read', input: { path: 'src/index.ts' } } }] });
+    h.upstream.scriptNext({
+      name: 'think-then-read',
+      steps: [
+        { thinking: 'I should read the file first.', chunks: 2 },
+        { tool: { name: 'read_file', id: 'tooluse_roo_read', input: { path: 'src/index.ts' } } },
+      ],
+    });
     const { message, events } = await streamMessagesFixture(h.client, fixtureRequest(fixture, 'first turn'));
 
     expect(message.stop_reason).toBe('tool_use');
@@ -73,7 +96,9 @@ describe('Roo Code, Anthropic provider with a custom base URL', () => {
     expect(message.content[1]).toMatchObject({ type: 'tool_use', id: 'tooluse_roo_read', name: 'read_file', input: { path: 'src/index.ts' } });
     expect(events).toEqual(expect.arrayContaining(['start:thinking', 'thinking_delta', 'start:tool_use', 'input_json_delta']));
     expect(history(h.lastKiroBody())).toContain('<max_thinking_length>4096</max_thinking_length>');
-    expect(h.finished.at(-1)!.repairs).toContain('tool_choice.disable_parallel_tool_use: true cannot be enforced by Kiro; the model may still call several tools at once');
+    expect(h.finished.at(-1)!.repairs).toContain(
+      'tool_choice.disable_parallel_tool_use: true cannot be enforced by Kiro; the model may still call several tools at once',
+    );
   });
 
   it('next turn (key sent as a Bearer token, as Roo does with "use auth token"): the signed thinking and the call go back to Kiro', async () => {
@@ -84,7 +109,12 @@ describe('Roo Code, Anthropic provider with a custom base URL', () => {
     expect(message.stop_reason).toBe('end_turn');
     expect(message.content).toMatchObject([{ type: 'text', text: 'It exports `answer` (42).' }]);
     const kiro = h.lastKiroBody();
-    expect(lastAssistant(kiro)).toMatchObject({ content: expect.stringContaining('<thinking>I should read the file first.</thinking>'), toolUses: [{ toolUseId: 'toolu_roo_11', name: 'read_file', input: { path: 'src/index.ts' } }] });
-    expect(currentMessage(kiro).userInputMessageContext!.toolResults).toEqual([{ toolUseId: 'toolu_roo_11', content: [{ text: '1 | export const answer = 42;' }], status: 'success' }]);
+    expect(lastAssistant(kiro)).toMatchObject({
+      content: expect.stringContaining('<thinking>I should read the file first.</thinking>'),
+      toolUses: [{ toolUseId: 'toolu_roo_11', name: 'read_file', input: { path: 'src/index.ts' } }],
+    });
+    expect(currentMessage(kiro).userInputMessageContext!.toolResults).toEqual([
+      { toolUseId: 'toolu_roo_11', content: [{ text: '1 | export const answer = 42;' }], status: 'success' },
+    ]);
   });
 });

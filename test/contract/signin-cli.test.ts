@@ -97,7 +97,9 @@ describe('kiro-bridge accounts login', () => {
     const account = upstream.signIn.signedIn[0]!;
     expect(s.opened[0]).toMatch(new RegExp(`^${upstream.baseUrl}/authorize\\?`));
     expect(s.out()).toMatch(/^Signed in: .+ \(IdC, BuilderId\): 50 of 50 credits left\.\nSaved in .*accounts\.json\.\n$/);
-    expect(saved()).toEqual([expect.objectContaining({ kind: 'IdC', source: 'sign-in', provider: 'BuilderId', clientId: account.clientId, refreshToken: account.refreshToken })]);
+    expect(saved()).toEqual([
+      expect.objectContaining({ kind: 'IdC', source: 'sign-in', provider: 'BuilderId', clientId: account.clientId, refreshToken: account.refreshToken }),
+    ]);
     // The client registration is cached beside the accounts, for the next login.
     const clients = JSON.parse(readFileSync(path.join(home, 'config', 'sign-in-clients.json'), 'utf8')) as { secrets: Record<string, string> };
     expect(Object.keys(clients.secrets)).toHaveLength(1);
@@ -112,7 +114,9 @@ describe('kiro-bridge accounts login', () => {
     const redirect = new URL(new URL(s.opened[0]!).searchParams.get('redirect_uri')!);
     expect(redirect.hostname).toBe('localhost');
     expect(upstream.signIn.socialCallbackPorts).toContain(Number(redirect.port));
-    expect(saved()).toEqual([expect.objectContaining({ kind: 'Social', source: 'sign-in', provider: 'Github', profileArn: upstream.signIn.signedIn[0]!.profileArn })]);
+    expect(saved()).toEqual([
+      expect.objectContaining({ kind: 'Social', source: 'sign-in', provider: 'Github', profileArn: upstream.signIn.signedIn[0]!.profileArn }),
+    ]);
     expect(s.out()).toContain('Signed in: work (Social, Github)');
     noSecretsIn(s.out() + s.err());
   });

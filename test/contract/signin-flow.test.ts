@@ -115,7 +115,9 @@ async function askThroughBridge(result: SignedInAccount): Promise<string> {
     },
     upstreamBase: upstream.baseUrl,
   });
-  const bridge = createBridge(bridgeConfig({ port: 0, apiKey: 'kb-signin-contract-key-0123456789', upstreamBase: upstream.baseUrl }), { accounts: new SingleAccountProvider(account) });
+  const bridge = createBridge(bridgeConfig({ port: 0, apiKey: 'kb-signin-contract-key-0123456789', upstreamBase: upstream.baseUrl }), {
+    accounts: new SingleAccountProvider(account),
+  });
   try {
     const { url } = await bridge.start();
     upstream.scriptNext(textReply('Signed in and answering.'));
@@ -375,7 +377,11 @@ describe('Google and GitHub through Kiro', () => {
     const port = await freePort();
     upstream.signIn.socialCallbackPorts = [port];
     upstream.route('GET', '/getUsageLimits', 'usageLimits', (call, kit) =>
-      kit.reply(call, { status: 403, body: { message: SUSPENDED_MESSAGE, reason: 'TEMPORARILY_SUSPENDED' }, headers: { 'x-amzn-errortype': 'AccessDeniedException' } }),
+      kit.reply(call, {
+        status: 403,
+        body: { message: SUSPENDED_MESSAGE, reason: 'TEMPORARILY_SUSPENDED' },
+        headers: { 'x-amzn-errortype': 'AccessDeniedException' },
+      }),
     );
     const error = await failure(signIn(options({ kind: 'social', provider: 'Google' }, 'browser', { callbackPorts: [port] })));
     expect(error.failure).toBe('verification_failed');

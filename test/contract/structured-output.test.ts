@@ -89,7 +89,12 @@ describe('Anthropic Messages: output_config.format', () => {
   it('messages.parse gets the JSON out of a fenced answer, and Kiro gets the schema in its system prompt', async () => {
     const from = calls();
     h.upstream.scriptNext(fencedJsonReply(GOOD, { after: 'Let me know if you need more.' }));
-    const message = await anthropic.messages.parse({ model: MODEL, max_tokens: 1024, messages: [{ role: 'user', content: 'Weather in Paris?' }], output_config: { format } });
+    const message = await anthropic.messages.parse({
+      model: MODEL,
+      max_tokens: 1024,
+      messages: [{ role: 'user', content: 'Weather in Paris?' }],
+      output_config: { format },
+    });
     expect(message.parsed_output).toEqual(GOOD);
     expect(message.content).toHaveLength(1);
     // The JSON as the model wrote it, without the sentence or the fence around it.
@@ -123,10 +128,16 @@ describe('Anthropic Messages: output_config.format', () => {
   it("Kiro's native reasoning keeps its signature, and Kiro's token counts (over both attempts) are the usage", async () => {
     const reasoning = 'Paris, today: sunny and mild.';
     h.upstream.scriptNext(
-      reasoningReply(reasoning, JSON.stringify(BAD), { tokenUsage: { uncachedInputTokens: 10, cacheReadInputTokens: 500, cacheWriteInputTokens: 0, outputTokens: 20 } }),
-      reasoningReply(reasoning, JSON.stringify(GOOD), { tokenUsage: { uncachedInputTokens: 30, cacheReadInputTokens: 600, cacheWriteInputTokens: 40, outputTokens: 25 } }),
+      reasoningReply(reasoning, JSON.stringify(BAD), {
+        tokenUsage: { uncachedInputTokens: 10, cacheReadInputTokens: 500, cacheWriteInputTokens: 0, outputTokens: 20 },
+      }),
+      reasoningReply(reasoning, JSON.stringify(GOOD), {
+        tokenUsage: { uncachedInputTokens: 30, cacheReadInputTokens: 600, cacheWriteInputTokens: 40, outputTokens: 25 },
+      }),
     );
-    const message = await anthropic.messages.stream({ model: MODEL, max_tokens: 1024, messages: [{ role: 'user', content: 'Weather in Paris?' }], output_config: { format } }).finalMessage();
+    const message = await anthropic.messages
+      .stream({ model: MODEL, max_tokens: 1024, messages: [{ role: 'user', content: 'Weather in Paris?' }], output_config: { format } })
+      .finalMessage();
     expect(message.parsed_output).toEqual(GOOD);
     expect(message.content[0]).toEqual({ type: 'thinking', thinking: reasoning, signature: h.upstream.account.signReasoning(reasoning) });
     // The accepted call's numbers, plus the discarded call's prompt (510) and output (20).
@@ -138,8 +149,18 @@ describe('Anthropic Messages: output_config.format', () => {
     h.upstream.scriptNext(proseJsonReply(BAD, { metering: 0.2 }), fencedJsonReply(GOOD, { metering: 0.3 }));
     const response = await fetch(`${h.url}/v1/messages?beta=true`, {
       method: 'POST',
-      headers: { 'x-api-key': TEST_API_KEY, 'content-type': 'application/json', 'anthropic-version': '2023-06-01', 'anthropic-beta': 'structured-outputs-2025-11-13' },
-      body: JSON.stringify({ model: MODEL, max_tokens: 1024, messages: [{ role: 'user', content: 'Weather in Paris?' }], output_format: { type: 'json_schema', schema: WEATHER } }),
+      headers: {
+        'x-api-key': TEST_API_KEY,
+        'content-type': 'application/json',
+        'anthropic-version': '2023-06-01',
+        'anthropic-beta': 'structured-outputs-2025-11-13',
+      },
+      body: JSON.stringify({
+        model: MODEL,
+        max_tokens: 1024,
+        messages: [{ role: 'user', content: 'Weather in Paris?' }],
+        output_format: { type: 'json_schema', schema: WEATHER },
+      }),
     });
     expect(response.status).toBe(200);
     const message = (await response.json()) as Anthropic.Message;
@@ -156,7 +177,12 @@ describe('Anthropic Messages: output_config.format', () => {
 
     // Usage covers both attempts: more than the same answer given at once.
     h.upstream.scriptNext(fencedJsonReply(GOOD));
-    const once = await anthropic.messages.create({ model: MODEL, max_tokens: 1024, messages: [{ role: 'user', content: 'Weather in Paris?' }], output_config: { format } });
+    const once = await anthropic.messages.create({
+      model: MODEL,
+      max_tokens: 1024,
+      messages: [{ role: 'user', content: 'Weather in Paris?' }],
+      output_config: { format },
+    });
     expect(message.usage.output_tokens).toBeGreaterThan(once.usage.output_tokens);
     expect(message.usage.input_tokens).toBeGreaterThan(once.usage.input_tokens);
   });
@@ -183,7 +209,9 @@ describe('Anthropic Messages: output_config.format', () => {
     // Streamed, with a fast upstream: still a real HTTP error, nothing was committed.
     h.upstream.scriptNext(proseJsonReply(BAD), proseJsonReply(BAD));
     const streamed = await failureOf(
-      anthropic.messages.stream({ model: MODEL, max_tokens: 1024, messages: [{ role: 'user', content: 'Weather?' }], output_config: { format } }).finalMessage(),
+      anthropic.messages
+        .stream({ model: MODEL, max_tokens: 1024, messages: [{ role: 'user', content: 'Weather?' }], output_config: { format } })
+        .finalMessage(),
       Anthropic.APIError,
     );
     expect(streamed.status).toBe(502);
@@ -197,7 +225,13 @@ describe('Anthropic Messages: output_config.format', () => {
       const response = await fetch(`${h.url}/v1/messages`, {
         method: 'POST',
         headers: { 'x-api-key': TEST_API_KEY, 'content-type': 'application/json' },
-        body: JSON.stringify({ model: MODEL, max_tokens: 1024, stream: true, messages: [{ role: 'user', content: 'Weather?' }], output_config: { format: { type: 'json_schema', schema: WEATHER } } }),
+        body: JSON.stringify({
+          model: MODEL,
+          max_tokens: 1024,
+          stream: true,
+          messages: [{ role: 'user', content: 'Weather?' }],
+          output_config: { format: { type: 'json_schema', schema: WEATHER } },
+        }),
       });
       expect(response.status).toBe(200);
       const events = await sseEvents(response);
@@ -219,7 +253,9 @@ describe('Anthropic Messages: output_config.format', () => {
       model: MODEL,
       max_tokens: 1024,
       messages: [{ role: 'user', content: 'Weather in Paris?' }],
-      tools: [{ name: 'get_weather', description: 'Current weather', input_schema: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] } }],
+      tools: [
+        { name: 'get_weather', description: 'Current weather', input_schema: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] } },
+      ],
       output_config: { format },
     });
     expect(message.stop_reason).toBe('tool_use');
@@ -263,11 +299,18 @@ describe('Anthropic Messages: output_config.format', () => {
 // ---- OpenAI Chat Completions ----------------------------------------------------------------
 
 describe('OpenAI Chat Completions: response_format', () => {
-  const responseFormat = { type: 'json_schema' as const, json_schema: { name: 'weather', schema: WEATHER as unknown as Record<string, unknown>, strict: true } };
+  const responseFormat = {
+    type: 'json_schema' as const,
+    json_schema: { name: 'weather', schema: WEATHER as unknown as Record<string, unknown>, strict: true },
+  };
 
   it('chat.completions.parse reads the JSON the bridge took out of prose', async () => {
     h.upstream.scriptNext(proseJsonReply(GOOD));
-    const completion = await openai.chat.completions.parse({ model: MODEL, messages: [{ role: 'user', content: 'Weather in Paris?' }], response_format: responseFormat });
+    const completion = await openai.chat.completions.parse({
+      model: MODEL,
+      messages: [{ role: 'user', content: 'Weather in Paris?' }],
+      response_format: responseFormat,
+    });
     const choice = completion.choices[0]!;
     expect(choice.message.parsed).toEqual(GOOD);
     expect(choice.message.content).toBe(JSON.stringify(GOOD));
@@ -278,7 +321,12 @@ describe('OpenAI Chat Completions: response_format', () => {
   it('streamed, with a retry: only the validated JSON is streamed, and usage covers both attempts', async () => {
     const from = calls();
     h.upstream.scriptNext(fencedJsonReply(BAD), proseJsonReply(GOOD));
-    const stream = openai.chat.completions.stream({ model: MODEL, messages: [{ role: 'user', content: 'Weather in Paris?' }], response_format: responseFormat, stream_options: { include_usage: true } });
+    const stream = openai.chat.completions.stream({
+      model: MODEL,
+      messages: [{ role: 'user', content: 'Weather in Paris?' }],
+      response_format: responseFormat,
+      stream_options: { include_usage: true },
+    });
     const deltas: string[] = [];
     stream.on('content.delta', ({ delta }) => deltas.push(delta));
     const completion = await stream.finalChatCompletion();
@@ -293,14 +341,21 @@ describe('OpenAI Chat Completions: response_format', () => {
 
   it('json_object: any JSON object; an array is not one, and is corrected', async () => {
     h.upstream.scriptNext(textReply('```json\n[1, 2, 3]\n```'), textReply('{"numbers": [1, 2, 3]}'));
-    const completion = await openai.chat.completions.create({ model: MODEL, messages: [{ role: 'user', content: 'Three numbers as JSON' }], response_format: { type: 'json_object' } });
+    const completion = await openai.chat.completions.create({
+      model: MODEL,
+      messages: [{ role: 'user', content: 'Three numbers as JSON' }],
+      response_format: { type: 'json_object' },
+    });
     expect(JSON.parse(completion.choices[0]!.message.content!)).toEqual({ numbers: [1, 2, 3] });
     expect(String(currentMessage(bodies().at(-1)!).content)).toContain('(root): must be a JSON object');
   });
 
   it('wrong twice: 502 server_error with code invalid_structured_output', async () => {
     h.upstream.scriptNext(proseJsonReply(BAD), proseJsonReply(BAD));
-    const error = await failureOf(openai.chat.completions.create({ model: MODEL, messages: [{ role: 'user', content: 'Weather?' }], response_format: responseFormat }), APIError);
+    const error = await failureOf(
+      openai.chat.completions.create({ model: MODEL, messages: [{ role: 'user', content: 'Weather?' }], response_format: responseFormat }),
+      APIError,
+    );
     expect(error.status).toBe(502);
     expect(error.type).toBe('server_error');
     expect(error.code).toBe('invalid_structured_output');
@@ -310,12 +365,19 @@ describe('OpenAI Chat Completions: response_format', () => {
 
   it("an answer cut at Kiro's output limit is length-finished JSON, which the SDK reports as such", async () => {
     h.upstream.scriptNext(exceptionReply('ContentLengthExceededException', 'Output too long', { text: 'Here:\n```json\n{"city": "Par' }));
-    const completion = await openai.chat.completions.create({ model: MODEL, messages: [{ role: 'user', content: 'Weather?' }], response_format: responseFormat });
+    const completion = await openai.chat.completions.create({
+      model: MODEL,
+      messages: [{ role: 'user', content: 'Weather?' }],
+      response_format: responseFormat,
+    });
     expect(completion.choices[0]!.finish_reason).toBe('length');
     expect(completion.choices[0]!.message.content).toBe('{"city": "Par');
 
     h.upstream.scriptNext(exceptionReply('ContentLengthExceededException', 'Output too long', { text: '{"city": "Par' }));
-    await failureOf(openai.chat.completions.parse({ model: MODEL, messages: [{ role: 'user', content: 'Weather?' }], response_format: responseFormat }), LengthFinishReasonError);
+    await failureOf(
+      openai.chat.completions.parse({ model: MODEL, messages: [{ role: 'user', content: 'Weather?' }], response_format: responseFormat }),
+      LengthFinishReasonError,
+    );
   });
 });
 

@@ -18,7 +18,7 @@ beforeEach(() => {
   h.upstream.clearScripts();
 });
 
-const conversationId = () => (h.lastKiroBody().conversationState!.conversationId as string);
+const conversationId = () => h.lastKiroBody().conversationState!.conversationId as string;
 const lastPromptTokens = () => promptTokensOf(h.lastKiroBody() as KiroGenerateBody);
 
 describe("Kiro's token counts win over estimates", () => {
@@ -51,7 +51,9 @@ describe("Kiro's token counts win over estimates", () => {
     const completion = await h.openai().chat.completions.create({ model: MODEL, messages: [{ role: 'user', content: 'Count me.' }] });
     expect(completion.usage).toMatchObject(expected);
     h.upstream.scriptNext(textReply('Counted.', { tokenUsage: USAGE }));
-    const stream = await h.openai().chat.completions.create({ model: MODEL, stream: true, stream_options: { include_usage: true }, messages: [{ role: 'user', content: 'Count me.' }] });
+    const stream = await h
+      .openai()
+      .chat.completions.create({ model: MODEL, stream: true, stream_options: { include_usage: true }, messages: [{ role: 'user', content: 'Count me.' }] });
     let usage: unknown;
     for await (const chunk of stream) if (chunk.usage) usage = chunk.usage;
     expect(usage).toMatchObject(expected);
@@ -77,7 +79,7 @@ describe("Kiro's token counts win over estimates", () => {
 describe("one conversation id per client session, so Kiro's prompt cache hits", () => {
   const SESSION = '9b1c2d3e-4f50-4a6b-8c7d-9e0f1a2b3c4d';
 
-  it("Claude Code: its metadata.user_id session, in the old and the JSON form, keeps one id; the second turn hits", async () => {
+  it('Claude Code: its metadata.user_id session, in the old and the JSON form, keeps one id; the second turn hits', async () => {
     h.upstream.script(promptCacheReply('ok'));
     const legacy = `user_${'5d'.repeat(32)}_account__session_${SESSION}`;
     const json = JSON.stringify({ device_id: '5d'.repeat(32), account_uuid: '', session_id: SESSION });
@@ -102,7 +104,7 @@ describe("one conversation id per client session, so Kiro's prompt cache hits", 
     expect(conversationId()).not.toBe(firstId);
   });
 
-  it("Codex: prompt_cache_key keeps one id across stateless Responses turns", async () => {
+  it('Codex: prompt_cache_key keeps one id across stateless Responses turns', async () => {
     h.upstream.script(promptCacheReply('ok'));
     const openai = h.openai();
     const input = [{ role: 'user' as const, content: 'Fix the failing test.' }];

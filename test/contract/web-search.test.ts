@@ -12,7 +12,12 @@ let h: Harness;
 useHarness((harness) => (h = harness));
 
 const RESULTS = [
-  { title: 'Node.js 24.0.0 released', url: 'https://nodejs.org/en/blog/release/v24.0.0', snippet: 'Node.js 24 brings V8 13.6 and npm 11.', publishedDate: Date.UTC(2025, 4, 6) },
+  {
+    title: 'Node.js 24.0.0 released',
+    url: 'https://nodejs.org/en/blog/release/v24.0.0',
+    snippet: 'Node.js 24 brings V8 13.6 and npm 11.',
+    publishedDate: Date.UTC(2025, 4, 6),
+  },
   { title: 'Node 24: what changed', url: 'https://blog.example.com/node-24', snippet: 'URLPattern is global, AsyncLocalStorage is faster.' },
   { title: 'Release schedule', url: 'https://github.com/nodejs/release', snippet: 'Node 24 becomes LTS in October.' },
 ];
@@ -78,7 +83,8 @@ describe("Claude Code's WebSearch (a pure search request)", () => {
 
     expect(message.content.map((b) => b.type)).toEqual(['server_tool_use', 'web_search_tool_result', 'text']);
     const [use, result, text] = message.content;
-    if (!use || !result || !text || use.type !== 'server_tool_use' || result!.type !== 'web_search_tool_result' || text!.type !== 'text') throw new Error('unexpected blocks');
+    if (!use || !result || !text || use.type !== 'server_tool_use' || result!.type !== 'web_search_tool_result' || text!.type !== 'text')
+      throw new Error('unexpected blocks');
     expect(use.id).toMatch(/^srvtoolu_[0-9A-Za-z]{24}$/);
     expect(use.name).toBe('web_search');
     expect(use.input).toEqual({ query: 'latest node.js release' });
@@ -162,11 +168,19 @@ describe("Claude Code's WebSearch (a pure search request)", () => {
   it('reports a failed search in the result block (unavailable, too_many_requests) and still answers', async () => {
     h.upstream.webSearchReplies.push({ status: 500, body: { message: 'boom' } });
     const failed = await claudeCodeClient().messages.create(claudeCodeSearch('node 24', false));
-    expect(failed.content[1]).toEqual({ type: 'web_search_tool_result', tool_use_id: (failed.content[0] as { id: string }).id, content: { type: 'web_search_tool_result_error', error_code: 'unavailable' } });
+    expect(failed.content[1]).toEqual({
+      type: 'web_search_tool_result',
+      tool_use_id: (failed.content[0] as { id: string }).id,
+      content: { type: 'web_search_tool_result_error', error_code: 'unavailable' },
+    });
     expect(failed.content[2]).toMatchObject({ type: 'text', text: 'Web search for "node 24" failed: the search service is unavailable right now.' });
     expect(failed.stop_reason).toBe('end_turn');
 
-    h.upstream.webSearchReplies.push({ status: 429, body: { message: 'Too many requests', reason: null }, headers: { 'x-amzn-errortype': 'ThrottlingException' } });
+    h.upstream.webSearchReplies.push({
+      status: 429,
+      body: { message: 'Too many requests', reason: null },
+      headers: { 'x-amzn-errortype': 'ThrottlingException' },
+    });
     const throttled = await claudeCodeClient().messages.create(claudeCodeSearch('node 24', false));
     expect(throttled.content[1]).toMatchObject({ content: { error_code: 'too_many_requests' } });
 
@@ -188,7 +202,10 @@ describe("Claude Code's WebSearch (a pure search request)", () => {
 
   it('fails the request with a real HTTP error when the account itself is refused', async () => {
     h.upstream.account.suspend();
-    await expect(claudeCodeClient().messages.create(claudeCodeSearch('node 24', false))).rejects.toMatchObject({ status: 403, error: { error: { type: 'permission_error' } } });
+    await expect(claudeCodeClient().messages.create(claudeCodeSearch('node 24', false))).rejects.toMatchObject({
+      status: 403,
+      error: { error: { type: 'permission_error' } },
+    });
     const stream = claudeCodeClient().messages.stream(claudeCodeSearch('node 24', true));
     await expect(stream.finalMessage()).rejects.toMatchObject({ status: 403 });
   });
@@ -231,7 +248,9 @@ describe('model-driven web search (Kiro decides to search)', () => {
     const history = second!.conversationState!.history!;
     const lastAssistant = history.at(-1)!.assistantResponseMessage!;
     expect(lastAssistant.content).toBe('Let me check the latest release.');
-    expect(lastAssistant.toolUses).toEqual([{ toolUseId: expect.stringMatching(/^tooluse_/), name: 'web_search', input: { query: 'Node.js 24 release notes' } }]);
+    expect(lastAssistant.toolUses).toEqual([
+      { toolUseId: expect.stringMatching(/^tooluse_/), name: 'web_search', input: { query: 'Node.js 24 release notes' } },
+    ]);
     const results = current(second!).userInputMessageContext!.toolResults!;
     expect(results).toHaveLength(1);
     expect(results[0]!.toolUseId).toBe(lastAssistant.toolUses![0]!.toolUseId);
@@ -258,8 +277,17 @@ describe('model-driven web search (Kiro decides to search)', () => {
   });
 
   it('ends with tool_use when Kiro also calls a client tool, and feeds the searches back on the next turn', async () => {
-    const weather = { name: 'get_weather', description: 'Weather for a city', input_schema: { type: 'object' as const, properties: { city: { type: 'string' } }, required: ['city'] } };
-    h.upstream.scriptNext(toolReply([{ name: 'web_search', input: { query: 'Paris events today' } }, { name: 'get_weather', input: { city: 'Paris' } }]));
+    const weather = {
+      name: 'get_weather',
+      description: 'Weather for a city',
+      input_schema: { type: 'object' as const, properties: { city: { type: 'string' } }, required: ['city'] },
+    };
+    h.upstream.scriptNext(
+      toolReply([
+        { name: 'web_search', input: { query: 'Paris events today' } },
+        { name: 'get_weather', input: { city: 'Paris' } },
+      ]),
+    );
     const tools = [weather, { type: 'web_search_20250305' as const, name: 'web_search' as const }];
     const first = await h.client.messages.create(question(false, { tools, messages: [{ role: 'user', content: 'Plan my day in Paris.' }] }));
     expect(first.stop_reason).toBe('tool_use');
@@ -334,7 +362,10 @@ describe('model-driven web search (Kiro decides to search)', () => {
     expect(names.slice(0, 1)).toEqual(['message_start']);
     expect(names.at(-1)).toBe('error');
     expect(names).not.toContain('message_stop');
-    expect(events.filter((e) => e.event === 'content_block_start').map((e) => (e.data.content_block as { type: string }).type)).toEqual(['server_tool_use', 'web_search_tool_result']);
+    expect(events.filter((e) => e.event === 'content_block_start').map((e) => (e.data.content_block as { type: string }).type)).toEqual([
+      'server_tool_use',
+      'web_search_tool_result',
+    ]);
     expect(events.at(-1)!.data).toMatchObject({ type: 'error', error: { type: 'api_error' } });
   });
 });

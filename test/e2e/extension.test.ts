@@ -86,7 +86,7 @@ describe('Kiro Bridge in a real VS Code', () => {
     await win().screenshot('extension-02-account-added');
   });
 
-  it('3b. starts the bridge after the one-time notice about Kiro\'s terms', async () => {
+  it("3b. starts the bridge after the one-time notice about Kiro's terms", async () => {
     await win().runCommand('Kiro Bridge: Start');
     expect(await win().waitForDialog(/Before you start Kiro Bridge.*Kiro's terms/)).toMatch(/your own account/);
     await win().screenshot('extension-03-risk-notice');
@@ -136,7 +136,9 @@ describe('Kiro Bridge in a real VS Code', () => {
     fake().clearScripts();
     fake().scriptNext(toolReply({ name: 'get_weather', input: { city: 'Paris' } }, { text: 'Let me check.', metering: 0.2 }));
     const question: Anthropic.MessageParam = { role: 'user', content: 'What is the weather in Paris?' };
-    const first = await anthropic().messages.stream({ model: MODEL, max_tokens: 512, tools: [weatherTool], messages: [question] }).finalMessage();
+    const first = await anthropic()
+      .messages.stream({ model: MODEL, max_tokens: 512, tools: [weatherTool], messages: [question] })
+      .finalMessage();
     expect(first.stop_reason).toBe('tool_use');
     const call = first.content.find((block): block is Anthropic.ToolUseBlock => block.type === 'tool_use');
     expect(call).toMatchObject({ name: 'get_weather', input: { city: 'Paris' } });
@@ -146,7 +148,11 @@ describe('Kiro Bridge in a real VS Code', () => {
       model: MODEL,
       max_tokens: 512,
       tools: [weatherTool],
-      messages: [question, { role: 'assistant', content: first.content }, { role: 'user', content: [{ type: 'tool_result', tool_use_id: call!.id, content: '22°C and sunny' }] }],
+      messages: [
+        question,
+        { role: 'assistant', content: first.content },
+        { role: 'user', content: [{ type: 'tool_result', tool_use_id: call!.id, content: '22°C and sunny' }] },
+      ],
     });
     expect(second.stop_reason).toBe('end_turn');
     expect(second.content).toEqual([expect.objectContaining({ type: 'text', text: 'It is 22°C and sunny in Paris.' })]);
@@ -166,7 +172,7 @@ describe('Kiro Bridge in a real VS Code', () => {
     expect(completion.choices[0]?.finish_reason).toBe('stop');
   });
 
-  it('6. lists those requests in the Traffic view and opens one row\'s details', async () => {
+  it("6. lists those requests in the Traffic view and opens one row's details", async () => {
     await win().runCommand('Notifications: Clear All Notifications');
     await win().runCommand('Kiro Bridge: Show Traffic');
     const traffic = win().webview({ extensionId: extension.id });
@@ -224,7 +230,7 @@ describe('Kiro Bridge in a real VS Code', () => {
     await win().screenshot('extension-07-stopped');
   });
 
-  it('8. a second window follows the first one\'s bridge and takes over when it stops', async () => {
+  it("8. a second window follows the first one's bridge and takes over when it stops", async () => {
     const { server } = vscode();
     await win().runCommand('Kiro Bridge: Start');
     await waitForPort(port, 'open');

@@ -67,7 +67,10 @@ describe('the packaged extension in a real VS Code', () => {
     const shown = await win().readOutputChannel('Extension Host (Remote)');
     const lines = shown.split('\n').map(squash).filter(Boolean);
     expect(lines.length).toBeGreaterThan(0);
-    const onDisk = vscode().server.extensionHostLogs().map((log) => squash(log.text)).join('\n');
+    const onDisk = vscode()
+      .server.extensionHostLogs()
+      .map((log) => squash(log.text))
+      .join('\n');
     for (const line of lines) expect(onDisk).toContain(line);
     await win().screenshot('smoke-05-output-channel');
   });
@@ -80,7 +83,11 @@ describe('the packaged extension in a real VS Code', () => {
     expect(server.extensionHostLogs()).toHaveLength(2);
     await second.screenshot('smoke-06-second-window');
     await second.close();
-    await waitUntil(() => server.liveExtensionHosts() === 1, 15_000, () => 'closing the window left its extension host running');
+    await waitUntil(
+      () => server.liveExtensionHosts() === 1,
+      15_000,
+      () => 'closing the window left its extension host running',
+    );
   });
 
   it('stops code-server with everything it started', async () => {

@@ -146,7 +146,14 @@ export {
 } from './fake-upstream/scenario';
 export type { CutToolSpec, ExpandContext, ReplyExtras } from './fake-upstream/scenario';
 export { upstreamErrors, BEARER_INVALID_MESSAGE, SUSPENDED_MESSAGE } from './fake-upstream/bodies';
-export { validateGenerateBody, checkBodySize, inputChars, DEFAULT_MAX_INPUT_CHARS, DEFAULT_MAX_BODY_BYTES, DEFAULT_TOOL_NAME_MAX_LENGTH } from './fake-upstream/validate';
+export {
+  validateGenerateBody,
+  checkBodySize,
+  inputChars,
+  DEFAULT_MAX_INPUT_CHARS,
+  DEFAULT_MAX_BODY_BYTES,
+  DEFAULT_TOOL_NAME_MAX_LENGTH,
+} from './fake-upstream/validate';
 export { usageLimitsBody } from './fake-upstream/usage';
 export { FakeSignIn, KIRO_CALLBACK_PORT_ALLOWLIST, SIGNUPS_PAUSED_MESSAGE, DEVICE_GRANT_TYPE } from './fake-upstream/signin';
 export type { FakeRegistration, FakeDeviceAuthorization } from './fake-upstream/signin';

@@ -101,7 +101,13 @@ export class Uri {
   }
 
   with(change: { scheme?: string; authority?: string; path?: string; query?: string; fragment?: string }): Uri {
-    return new Uri(change.scheme ?? this.scheme, change.authority ?? this.authority, change.path ?? this.path, change.query ?? this.query, change.fragment ?? this.fragment);
+    return new Uri(
+      change.scheme ?? this.scheme,
+      change.authority ?? this.authority,
+      change.path ?? this.path,
+      change.query ?? this.query,
+      change.fragment ?? this.fragment,
+    );
   }
 
   toString(): string {
@@ -487,7 +493,11 @@ export const window = {
     return {};
   },
 
-  createStatusBarItem(idOrAlignment?: string | StatusBarAlignment, alignmentOrPriority?: StatusBarAlignment | number, maybePriority?: number): StatusBarItemMock {
+  createStatusBarItem(
+    idOrAlignment?: string | StatusBarAlignment,
+    alignmentOrPriority?: StatusBarAlignment | number,
+    maybePriority?: number,
+  ): StatusBarItemMock {
     const hasId = typeof idOrAlignment === 'string';
     const item: StatusBarItemMock = {
       id: hasId ? idOrAlignment : undefined,
@@ -523,8 +533,17 @@ export const window = {
     return channel;
   },
 
-  async withProgress<R>(options: { title?: string; location: unknown; cancellable?: boolean }, task: (progress: { report(v: unknown): void }, token: unknown) => Promise<R>): Promise<R> {
-    const entry = { title: options.title, location: options.location, cancellable: options.cancellable === true, messages: [] as string[], source: new CancellationTokenSource() };
+  async withProgress<R>(
+    options: { title?: string; location: unknown; cancellable?: boolean },
+    task: (progress: { report(v: unknown): void }, token: unknown) => Promise<R>,
+  ): Promise<R> {
+    const entry = {
+      title: options.title,
+      location: options.location,
+      cancellable: options.cancellable === true,
+      messages: [] as string[],
+      source: new CancellationTokenSource(),
+    };
     state.progress.push(entry);
     const report = (value: unknown) => {
       const text = (value as { message?: unknown } | undefined)?.message;
@@ -565,7 +584,10 @@ export const workspace = {
     state.documents.push({ uri: uri.toString(), text });
     return document;
   },
-  registerTextDocumentContentProvider(scheme: string, provider: { provideTextDocumentContent(uri: Uri): string | undefined | Promise<string | undefined> }): Disposable {
+  registerTextDocumentContentProvider(
+    scheme: string,
+    provider: { provideTextDocumentContent(uri: Uri): string | undefined | Promise<string | undefined> },
+  ): Disposable {
     state.contentProviders.set(scheme, provider);
     return new Disposable(() => state.contentProviders.delete(scheme));
   },

@@ -183,7 +183,10 @@ describe('AccountPool.execute', () => {
     const p = await setup(3, { maxAttempts: 5 });
     const unavailable = () => upstreamError(503, { message: 'Service Unavailable' });
     const leases: AccountLease[] = [];
-    const value = await p.execute({}, scripted({ a1: [unavailable(), unavailable(), unavailable()], a2: [err('upstream_unavailable', { status: 0 })] }, leases));
+    const value = await p.execute(
+      {},
+      scripted({ a1: [unavailable(), unavailable(), unavailable()], a2: [err('upstream_unavailable', { status: 0 })] }, leases),
+    );
     expect(value).toBe('a2');
     // Kiro's outage is not a1's fault: it is not marked.
     expect(p.get('a1')!.condition().state).toBe('ready');
@@ -267,7 +270,10 @@ describe('AccountPool.execute', () => {
 
   it('no accounts: a clear no_account error', async () => {
     const p = new AccountPool();
-    await expect(p.execute({}, async () => 'x')).rejects.toMatchObject({ errorClass: 'no_account', message: expect.stringMatching(/no Kiro account is configured/) });
+    await expect(p.execute({}, async () => 'x')).rejects.toMatchObject({
+      errorClass: 'no_account',
+      message: expect.stringMatching(/no Kiro account is configured/),
+    });
   });
 
   it('lists the models at least one usable account has, once every list is known', async () => {

@@ -179,7 +179,13 @@ describe('KiroAccountsService', () => {
   });
 
   it('an account whose usage shows nothing left is marked exhausted until the reset, unless paid overage is on', async () => {
-    upstream = await startFakeUpstream({ accounts: [{ label: 'spent', usage: { limit: 50, used: 50 } }, { label: 'overage', usage: { limit: 50, used: 50 } }], now: () => clock });
+    upstream = await startFakeUpstream({
+      accounts: [
+        { label: 'spent', usage: { limit: 50, used: 50 } },
+        { label: 'overage', usage: { limit: 50, used: 50 } },
+      ],
+      now: () => clock,
+    });
     const [spent, overage] = upstream.accounts;
     const accounts = service();
     const first = await accounts.add({ kind: 'Social', refreshToken: spent!.refreshToken });

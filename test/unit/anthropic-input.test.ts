@@ -42,7 +42,13 @@ describe('parseAnthropicRequest', () => {
   it('takes system as a string or as text blocks, dropping empty ones', () => {
     expect(parse({ system: 'Be brief.' }).request.system).toEqual(['Be brief.']);
     expect(
-      parse({ system: [{ type: 'text', text: 'A' }, { type: 'text', text: '', cache_control: { type: 'ephemeral' } }, { type: 'text', text: 'B' }] }).request.system,
+      parse({
+        system: [
+          { type: 'text', text: 'A' },
+          { type: 'text', text: '', cache_control: { type: 'ephemeral' } },
+          { type: 'text', text: 'B' },
+        ],
+      }).request.system,
     ).toEqual(['A', 'B']);
     expect(rejection({ ...base, system: [{ type: 'image' }] })).toMatch(/^system\.0: /);
     expect(rejection({ ...base, system: 5 })).toMatch(/^system: /);
@@ -59,7 +65,15 @@ describe('parseAnthropicRequest', () => {
     expect(request.system).toEqual(['You are Claude Code.', '# Environment\nPlatform: linux']);
     expect(request.messages).toEqual([{ role: 'user', content: [{ type: 'text', text: 'say hi' }] }]);
     expect(notes).toEqual(['messages.1: a system message was moved into the system prompt (Kiro takes one system prompt, ahead of the conversation)']);
-    expect(rejection({ ...base, messages: [{ role: 'user', content: 'x' }, { role: 'system', content: [{ type: 'image' }] }] })).toMatch(/^messages\.1\.content\.0: /);
+    expect(
+      rejection({
+        ...base,
+        messages: [
+          { role: 'user', content: 'x' },
+          { role: 'system', content: [{ type: 'image' }] },
+        ],
+      }),
+    ).toMatch(/^messages\.1\.content\.0: /);
   });
 
   it('maps tool_use, tool_result (string, blocks, is_error, images) and thinking blocks', () => {
@@ -80,7 +94,15 @@ describe('parseAnthropicRequest', () => {
           role: 'user',
           content: [
             { type: 'tool_result', tool_use_id: 'toolu_1', content: 'a.ts\nb.ts' },
-            { type: 'tool_result', tool_use_id: 'toolu_2', is_error: true, content: [{ type: 'text', text: 'no display' }, { type: 'image', source: png }] },
+            {
+              type: 'tool_result',
+              tool_use_id: 'toolu_2',
+              is_error: true,
+              content: [
+                { type: 'text', text: 'no display' },
+                { type: 'image', source: png },
+              ],
+            },
           ],
         },
       ],
@@ -135,7 +157,10 @@ describe('parseAnthropicRequest', () => {
     });
     expect(request.messages[0]!.content).toEqual([{ type: 'text', text: 'Notes\n\nremember milk' }]);
     expect(
-      rejection({ ...base, messages: [{ role: 'user', content: [{ type: 'document', source: { type: 'base64', media_type: 'application/pdf', data: 'JVBE' } }] }] }),
+      rejection({
+        ...base,
+        messages: [{ role: 'user', content: [{ type: 'document', source: { type: 'base64', media_type: 'application/pdf', data: 'JVBE' } }] }],
+      }),
     ).toContain('"base64" documents are not supported by Kiro');
   });
 
@@ -143,7 +168,13 @@ describe('parseAnthropicRequest', () => {
     const { request, notes } = parse({
       messages: [
         { role: 'user', content: 'search' },
-        { role: 'assistant', content: [{ type: 'server_tool_use', id: 'srvtoolu_1', name: 'web_search', input: { query: 'q' } }, { type: 'text', text: 'ok' }] },
+        {
+          role: 'assistant',
+          content: [
+            { type: 'server_tool_use', id: 'srvtoolu_1', name: 'web_search', input: { query: 'q' } },
+            { type: 'text', text: 'ok' },
+          ],
+        },
         { role: 'user', content: 'more' },
       ],
     });
@@ -168,7 +199,15 @@ describe('parseAnthropicRequest', () => {
     expect(rejection({ ...base, tools: [{ type: 'bash_20250124', name: 'bash' }] })).toContain('custom tool with an input_schema');
     expect(rejection({ ...base, tools: [{ name: 'x' }] })).toBe('tools.0.input_schema: Field required');
     expect(rejection({ ...base, tools: [{ name: 'x', input_schema: { type: 'string' } }] })).toContain("Input should be 'object'");
-    expect(rejection({ ...base, tools: [{ name: 'x', input_schema: {} }, { name: 'x', input_schema: {} }] })).toContain('unique');
+    expect(
+      rejection({
+        ...base,
+        tools: [
+          { name: 'x', input_schema: {} },
+          { name: 'x', input_schema: {} },
+        ],
+      }),
+    ).toContain('unique');
   });
 
   it('maps tool_choice and checks it against the tools', () => {
@@ -176,7 +215,9 @@ describe('parseAnthropicRequest', () => {
     const oneAtATime = parse({ tools, tool_choice: { type: 'auto', disable_parallel_tool_use: true } });
     expect(oneAtATime.request.toolChoice).toEqual({ type: 'auto' });
     // Roo Code sends it on every call; Kiro has no such switch, so the record says so.
-    expect(oneAtATime.notes).toEqual(['tool_choice.disable_parallel_tool_use: true cannot be enforced by Kiro; the model may still call several tools at once']);
+    expect(oneAtATime.notes).toEqual([
+      'tool_choice.disable_parallel_tool_use: true cannot be enforced by Kiro; the model may still call several tools at once',
+    ]);
     expect(parse({ tools, tool_choice: { type: 'any', disable_parallel_tool_use: false } }).notes).toEqual([]);
     expect(parse({ tools, tool_choice: { type: 'tool', name: 'read' } }).request.toolChoice).toEqual({ type: 'tool', name: 'read' });
     expect(parse({ tool_choice: { type: 'none' } }).request.toolChoice).toEqual({ type: 'none' });

@@ -279,7 +279,15 @@ describe('AnthropicStreamWriter: the wire format', () => {
 
   it('buildAnthropicMessage throws the error the events ended with, or an internal error without an ending', () => {
     const error = new KiroError('throttled', 'slow down');
-    expect(() => buildAnthropicMessage([{ type: 'text', text: 'a' }, { type: 'error', error }], meta())).toThrow(error);
+    expect(() =>
+      buildAnthropicMessage(
+        [
+          { type: 'text', text: 'a' },
+          { type: 'error', error },
+        ],
+        meta(),
+      ),
+    ).toThrow(error);
     expect(() => buildAnthropicMessage([{ type: 'text', text: 'a' }], meta())).toThrow(/without a finish/);
   });
 });
@@ -312,7 +320,10 @@ describe('anthropicErrorFor: one table for streaming and non-streaming errors', 
   });
 
   it('capacity problems are overloaded (529)', () => {
-    expect(anthropicErrorFor(new KiroError('upstream_unavailable', 'x', { reason: 'INSUFFICIENT_MODEL_CAPACITY' }))).toMatchObject({ status: 529, type: 'overloaded_error' });
+    expect(anthropicErrorFor(new KiroError('upstream_unavailable', 'x', { reason: 'INSUFFICIENT_MODEL_CAPACITY' }))).toMatchObject({
+      status: 529,
+      type: 'overloaded_error',
+    });
     expect(anthropicErrorFor(new KiroError('upstream_unavailable', 'x', { status: 503 }))).toMatchObject({ status: 529, type: 'overloaded_error' });
   });
 
@@ -403,6 +414,11 @@ describe("Kiro's native reasoning and token counts", () => {
       { type: 'usage', contextUsagePercentage: 50 },
       { type: 'finish', reason: 'end_turn' },
     ];
-    expect(buildAnthropicMessage(events, meta({ contextWindow: 200_000 })).body.usage).toEqual({ input_tokens: 5, cache_creation_input_tokens: 0, cache_read_input_tokens: 0, output_tokens: 2 });
+    expect(buildAnthropicMessage(events, meta({ contextWindow: 200_000 })).body.usage).toEqual({
+      input_tokens: 5,
+      cache_creation_input_tokens: 0,
+      cache_read_input_tokens: 0,
+      output_tokens: 2,
+    });
   });
 });

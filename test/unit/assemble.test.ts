@@ -197,7 +197,7 @@ describe('ResponseAssembler: tool calls', () => {
       {
         type: 'text',
         text:
-          '[Kiro Bridge: the Write tool call was cut off by Kiro\'s output limit after 44 characters of input, so it was not run. ' +
+          "[Kiro Bridge: the Write tool call was cut off by Kiro's output limit after 44 characters of input, so it was not run. " +
           'Its input began: `{"file_path":"/tmp/a.html","content":"<html>`. ' +
           'Kiro cannot stream a tool input this large in one response. Do the same work in smaller pieces: write a large file in parts ' +
           '(create it with the first part, then add each further part with its own call), and split a large edit into several smaller edits.]',
@@ -217,7 +217,12 @@ describe('ResponseAssembler: tool calls', () => {
       toolFrame({ toolUseId: 'W', name: 'Write', stop: true }),
     ]);
     expect(empty.map((e) => e.type)).toEqual(['text', 'text', 'finish']);
-    expect(empty[1]).toMatchObject({ type: 'text', text: expect.stringMatching(/^\n\n\[Kiro Bridge: the Write tool call was cut off by Kiro's output limit after 0 characters of input, so it was not run\. Kiro cannot/) });
+    expect(empty[1]).toMatchObject({
+      type: 'text',
+      text: expect.stringMatching(
+        /^\n\n\[Kiro Bridge: the Write tool call was cut off by Kiro's output limit after 0 characters of input, so it was not run\. Kiro cannot/,
+      ),
+    });
     expect(empty.at(-1)).toEqual({ type: 'finish', reason: 'max_tokens' });
     expect(notes[0]).toContain('(its input is empty, but file_path, content are required)');
 
@@ -249,7 +254,15 @@ describe('ResponseAssembler: tool calls', () => {
       { kind: 'event', type: 'meteringEvent', json: { usage: 0.5 } },
       { kind: 'event', type: 'contextUsageEvent', json: { contextUsagePercentage: 40 } },
     ]);
-    expect(out.map((e) => (e.type === 'tool_start' ? `start ${e.id}` : e.type))).toEqual(['start R', 'tool_delta', 'tool_end', 'text', 'usage', 'usage', 'finish']);
+    expect(out.map((e) => (e.type === 'tool_start' ? `start ${e.id}` : e.type))).toEqual([
+      'start R',
+      'tool_delta',
+      'tool_end',
+      'text',
+      'usage',
+      'usage',
+      'finish',
+    ]);
     // After a tool block the note is its own paragraph already.
     expect(out[3]).toMatchObject({ type: 'text', text: expect.stringMatching(/^\[Kiro Bridge: the Write tool call/) });
     expect(out.slice(4)).toEqual([
@@ -297,7 +310,13 @@ describe('ResponseAssembler: tool calls', () => {
           { type: 'finish', reason: 'max_tokens' },
         ],
       ],
-      [[toolFrame({ toolUseId: 'A', name: 'Write', input: '{"a":1}' })], [{ type: 'text', text: notice }, { type: 'finish', reason: 'max_tokens' }]],
+      [
+        [toolFrame({ toolUseId: 'A', name: 'Write', input: '{"a":1}' })],
+        [
+          { type: 'text', text: notice },
+          { type: 'finish', reason: 'max_tokens' },
+        ],
+      ],
       [
         [toolFrame({ toolUseId: 'A', name: 'ok', input: '{}', stop: true }), toolFrame({ toolUseId: 'B', name: 'Write', input: '{' })],
         [
@@ -348,7 +367,11 @@ describe('ResponseAssembler: usage, exceptions and broken streams', () => {
   });
 
   it('ContentLengthExceededException ends the turn with max_tokens after flushing held text', () => {
-    const out = run({ thinking: true, stopSequences: ['###'] }, [text('<thinking>t</thinking>\n\nAnswer #'), exception('ContentLengthExceededException')], 'none');
+    const out = run(
+      { thinking: true, stopSequences: ['###'] },
+      [text('<thinking>t</thinking>\n\nAnswer #'), exception('ContentLengthExceededException')],
+      'none',
+    );
     expect(merged(out)).toEqual([
       { type: 'thinking', text: 't' },
       { type: 'text', text: 'Answer #' },
@@ -369,7 +392,11 @@ describe('ResponseAssembler: usage, exceptions and broken streams', () => {
   });
 
   it('ContentLengthExceededException after complete tool calls keeps tool_use', () => {
-    const out = run({ thinking: false }, [toolFrame({ toolUseId: 'A', name: 'a', input: '{}', stop: true }), exception('ContentLengthExceededException')], 'none');
+    const out = run(
+      { thinking: false },
+      [toolFrame({ toolUseId: 'A', name: 'a', input: '{}', stop: true }), exception('ContentLengthExceededException')],
+      'none',
+    );
     expect(out.at(-1)).toEqual({ type: 'finish', reason: 'tool_use' });
   });
 
@@ -394,7 +421,7 @@ describe('ResponseAssembler: usage, exceptions and broken streams', () => {
     expect(error.cause).toBeInstanceOf(Error);
   });
 
-  it('fail() inside a tool call (a broken connection, not Kiro\'s cut) says the call was cut off and not executed', () => {
+  it("fail() inside a tool call (a broken connection, not Kiro's cut) says the call was cut off and not executed", () => {
     const out = run({ thinking: false }, [toolFrame({ toolUseId: 'W', name: 'Write', input: '{"a":' })], new Error('ECONNRESET'));
     expect(out.some((e) => e.type === 'tool_end')).toBe(false);
     expect(errorOf(out).message).toMatch(/ECONNRESET; the Write \(W\) tool call was cut off and was not executed/);
@@ -459,7 +486,11 @@ describe('ResponseAssembler: usage, exceptions and broken streams', () => {
         } else if (event.type === 'text' || event.type === 'thinking') expect(open, label).toBeUndefined();
         else if (event.type === 'finish') {
           expect(open, label).toBeUndefined();
-          if (event.reason === 'end_turn') expect(out.some((e) => e.type === 'tool_end'), label).toBe(false);
+          if (event.reason === 'end_turn')
+            expect(
+              out.some((e) => e.type === 'tool_end'),
+              label,
+            ).toBe(false);
         }
       }
     }
@@ -527,8 +558,7 @@ describe('ResponseAssembler on real captures', () => {
     decoder.end();
     return events;
   }
-  const contentOf = (events: KiroEvent[]) =>
-    events.map((e) => (e.type === 'assistantResponseEvent' ? (e.json as { content: string }).content : '')).join('');
+  const contentOf = (events: KiroEvent[]) => events.map((e) => (e.type === 'assistantResponseEvent' ? (e.json as { content: string }).content : '')).join('');
 
   for (const name of ['caidaoli_simple_text_303B.bin', 'caidaoli_medium_text_674B.bin', 'kiroCLI_initial_response_plus_text_427B.bin']) {
     it(`${name}: the text, then end_turn`, () => {
@@ -615,7 +645,12 @@ describe('ResponseAssembler: native reasoning (reasoningContentEvent)', () => {
   });
 
   it('turns <thinking> tag detection off once native reasoning arrives, releasing what was held first', () => {
-    const out = run({ thinking: true, stopSequences: ['STOP'] }, [text('  '), reasoning({ text: 'r' }), text('<thinking>not a tag</thinking>\n\nSTO'), text('ry')]);
+    const out = run({ thinking: true, stopSequences: ['STOP'] }, [
+      text('  '),
+      reasoning({ text: 'r' }),
+      text('<thinking>not a tag</thinking>\n\nSTO'),
+      text('ry'),
+    ]);
     expect(merged(out)).toEqual([
       { type: 'text', text: '  ' },
       { type: 'thinking', text: 'r' },
@@ -650,7 +685,11 @@ describe('ResponseAssembler: Kiro token counts', () => {
   it('reports metadataEvent.tokenUsage, the variants peers read, and nothing for events without counts', () => {
     const out = run({ thinking: false }, [
       text('x'),
-      { kind: 'event', type: 'metadataEvent', json: { tokenUsage: { uncachedInputTokens: 10, cacheReadInputTokens: 900, cacheWriteInputTokens: 90, outputTokens: 5, totalTokens: 1005 } } },
+      {
+        kind: 'event',
+        type: 'metadataEvent',
+        json: { tokenUsage: { uncachedInputTokens: 10, cacheReadInputTokens: 900, cacheWriteInputTokens: 90, outputTokens: 5, totalTokens: 1005 } },
+      },
       { kind: 'event', type: 'metadataEvent', json: { tokenUsage: { inputTokens: 2, outputTokens: 3, totalTokens: 5 } } },
       { kind: 'event', type: 'meteringEvent', json: { unit: 'credit', usage: 0.5, cache_read_input_tokens: 7 } },
       { kind: 'event', type: 'messageMetadataEvent', json: { conversationId: 'c', utteranceId: 'u' } },

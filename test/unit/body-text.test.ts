@@ -10,7 +10,16 @@ import { randomInt, seededRandom, testSeed } from '../support/random';
 const ARN = 'arn:aws:codewhisperer:us-east-1:699475941385:profile/EHGA3GRVQMUK';
 
 function request(text: string, extra: Partial<ChatRequest> = {}): ChatRequest {
-  return { api: 'anthropic', model: 'claude-sonnet-4-5', system: ['Be brief.'], messages: [{ role: 'user', content: [{ type: 'text', text }] }], tools: [], stopSequences: [], stream: false, ...extra };
+  return {
+    api: 'anthropic',
+    model: 'claude-sonnet-4-5',
+    system: ['Be brief.'],
+    messages: [{ role: 'user', content: [{ type: 'text', text }] }],
+    tools: [],
+    stopSequences: [],
+    stream: false,
+    ...extra,
+  };
 }
 
 /** What openUpstream sent before: the whole body serialized for the account. */
@@ -45,7 +54,9 @@ describe('accountBodyText', () => {
       }),
     ]) {
       const { body } = toKiroRequest(chat, { kiroModel: 'claude-sonnet-4.5', conversationId: id });
-      expect(accountBodyText(JSON.stringify(body), body, 'b1d2e3f4-0000-4000-8000-000000000000', ARN)).toBe(serialized(body, 'b1d2e3f4-0000-4000-8000-000000000000', ARN));
+      expect(accountBodyText(JSON.stringify(body), body, 'b1d2e3f4-0000-4000-8000-000000000000', ARN)).toBe(
+        serialized(body, 'b1d2e3f4-0000-4000-8000-000000000000', ARN),
+      );
     }
   });
 
@@ -66,7 +77,9 @@ describe('accountBodyText', () => {
       const ids = conversationIds(chat);
       const { body } = toKiroRequest(chat, { kiroModel: 'claude-sonnet-4.5', conversationId: ids() });
       const profileArn = rand() < 0.5 ? ARN : undefined;
-      expect(accountBodyText(JSON.stringify(body), body, ids(`account-${i}`), profileArn), `seed ${seed}`).toBe(serialized(body, ids(`account-${i}`), profileArn));
+      expect(accountBodyText(JSON.stringify(body), body, ids(`account-${i}`), profileArn), `seed ${seed}`).toBe(
+        serialized(body, ids(`account-${i}`), profileArn),
+      );
     }
   });
 });

@@ -69,7 +69,11 @@ describe('extension bundle split', () => {
   it('keeps express, undici and the tokenizer out of extension.js', async () => {
     const inputs = await bundledInputs('src/extension.ts');
     expect(inputs.some((f) => f.startsWith('src/views/container'))).toBe(true);
-    for (const heavy of HEAVY) expect(inputs.filter((f) => f.includes(heavy)), heavy).toEqual([]);
+    for (const heavy of HEAVY)
+      expect(
+        inputs.filter((f) => f.includes(heavy)),
+        heavy,
+      ).toEqual([]);
   });
 
   it('has them in heavy.js', async () => {
@@ -93,7 +97,8 @@ describe('parts loaded on first use', () => {
     const startUp = await bundledInputs('src/views/heavy-modules.ts', { startUpOnly: true });
     expect(has(startUp, 'src/bridge/http/server.ts')).toBe(true);
     for (const part of ON_FIRST_USE.filter((p) => has(all, p))) expect(has(startUp, part), part).toBe(false);
-    for (const part of ['src/kiro/signin/flow.ts', 'src/bridge/web-search/web-search.ts', 'node_modules/@anthropic-ai/tokenizer/claude.json']) expect(has(all, part), part).toBe(true);
+    for (const part of ['src/kiro/signin/flow.ts', 'src/bridge/web-search/web-search.ts', 'node_modules/@anthropic-ai/tokenizer/claude.json'])
+      expect(has(all, part), part).toBe(true);
   });
 
   it('leave serve with the bridge and nothing else', async () => {
@@ -112,7 +117,15 @@ describe('the tokenizer in the bundles', () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'kiro-tokens-bundle-'));
     try {
       const outfile = path.join(dir, 'tokens.js');
-      await esbuild.build({ entryPoints: ['src/kiro/tokens.ts'], bundle: true, platform: 'node', format: 'cjs', outfile, plugins: nodePlugins, logLevel: 'silent' });
+      await esbuild.build({
+        entryPoints: ['src/kiro/tokens.ts'],
+        bundle: true,
+        platform: 'node',
+        format: 'cjs',
+        outfile,
+        plugins: nodePlugins,
+        logLevel: 'silent',
+      });
       const source = readFileSync(outfile, 'utf8');
       // Not tiktoken's rank list (base64 tokens separated by spaces) but the compact form.
       expect(source).not.toContain(claude.bpe_ranks.slice(0, 40));

@@ -38,7 +38,12 @@ function expectNoSecrets(text: string): void {
 }
 
 beforeEach(async () => {
-  upstream = await startFakeUpstream({ accounts: [{ label: 'ide-user', usage: { limit: 50, used: 10 } }, { label: 'second', usage: { limit: 1000, used: 1 } }] });
+  upstream = await startFakeUpstream({
+    accounts: [
+      { label: 'ide-user', usage: { limit: 50, used: 10 } },
+      { label: 'second', usage: { limit: 1000, used: 1 } },
+    ],
+  });
   home = mkdtempSync(path.join(tmpdir(), 'kiro-cli-accounts-'));
   secretsToType = [];
 });
@@ -99,7 +104,7 @@ describe('kiro-bridge accounts', () => {
     expectNoSecrets(out + err);
   });
 
-  it('adds a Kiro API key from the prompt (never a flag), lists KIRO_API_KEY first, and will not remove the variable\'s key', async () => {
+  it("adds a Kiro API key from the prompt (never a flag), lists KIRO_API_KEY first, and will not remove the variable's key", async () => {
     const saved = upstream.addAccount({ kind: 'apikey', label: 'key-one' });
     const fromEnv = upstream.addAccount({ kind: 'apikey', label: 'key-two' });
     secretsToType = [saved.apiKey!];
@@ -158,8 +163,25 @@ describe('kiro-bridge accounts', () => {
     const now = Date.UTC(2026, 4, 17);
     const table = formatAccountsTable(
       [
-        { id: 'a', label: 'a@x', kind: 'Social', source: 'manual', state: 'quota_exhausted', until: Date.UTC(2026, 5, 1), active: false, stateReason: 'monthly credits used up' },
-        { id: 'b', label: 'Social aor…x7Qz', kind: 'Social', source: 'env', state: 'needs_sign_in', active: false, stateReason: 'Kiro rejected the refresh token; sign in again' },
+        {
+          id: 'a',
+          label: 'a@x',
+          kind: 'Social',
+          source: 'manual',
+          state: 'quota_exhausted',
+          until: Date.UTC(2026, 5, 1),
+          active: false,
+          stateReason: 'monthly credits used up',
+        },
+        {
+          id: 'b',
+          label: 'Social aor…x7Qz',
+          kind: 'Social',
+          source: 'env',
+          state: 'needs_sign_in',
+          active: false,
+          stateReason: 'Kiro rejected the refresh token; sign in again',
+        },
         { id: 'c', label: 'c@x', kind: 'IdC', source: 'kiro-ide', state: 'cooling_down', until: now + 90_000, active: true },
       ],
       now,

@@ -2,7 +2,18 @@
 // owns change, a second run replaces rather than repeats, and layouts it cannot edit safely are
 // refused with the reason.
 import { describe, expect, it } from 'vitest';
-import { BLOCK_BEGIN, BLOCK_END, ClientFileError, continueItems, envFileText, mergeContinueYaml, mergeShellRc, mergeToml, shellKind, splitCodexSnippet } from '../../src/cli/client-files';
+import {
+  BLOCK_BEGIN,
+  BLOCK_END,
+  ClientFileError,
+  continueItems,
+  envFileText,
+  mergeContinueYaml,
+  mergeShellRc,
+  mergeToml,
+  shellKind,
+  splitCodexSnippet,
+} from '../../src/cli/client-files';
 import { clientSetup } from '../../src/clients/client-config';
 
 const input = { baseUrl: 'http://127.0.0.1:8765', apiKey: 'kb-test-key-0123456789abcdefgh', platform: 'linux' as const };
@@ -67,7 +78,9 @@ describe('mergeToml (Codex config.toml)', () => {
   it('does not mistake text inside a multi-line string for a key or a table', () => {
     const before = ["instructions = '''", 'model = "inside"', '[model_providers.kiro-bridge]', "'''", '[tools]', 'web_search = true'].join('\n');
     const { text } = mergeToml(before, codex.topLevel, codex.table);
-    expect(text.startsWith(["instructions = '''", 'model = "inside"', '[model_providers.kiro-bridge]', "'''", 'model = "claude-sonnet-4-5"'].join('\n'))).toBe(true);
+    expect(text.startsWith(["instructions = '''", 'model = "inside"', '[model_providers.kiro-bridge]', "'''", 'model = "claude-sonnet-4-5"'].join('\n'))).toBe(
+      true,
+    );
     expect(text).toContain('[tools]\nweb_search = true\n\n[model_providers.kiro-bridge]\nname = "Kiro Bridge"');
   });
 
@@ -79,11 +92,15 @@ describe('mergeToml (Codex config.toml)', () => {
 describe('mergeContinueYaml (Continue config.yaml)', () => {
   it('creates a complete config from nothing', () => {
     const { text } = mergeContinueYaml(undefined, continueEntries);
-    expect(text.startsWith(`name: Local Config\nversion: 1.0.0\nschema: v1\nmodels:\n  ${BLOCK_BEGIN}\n  - name: "Kiro claude-sonnet-4-5"\n    provider: anthropic\n`)).toBe(true);
+    expect(
+      text.startsWith(
+        `name: Local Config\nversion: 1.0.0\nschema: v1\nmodels:\n  ${BLOCK_BEGIN}\n  - name: "Kiro claude-sonnet-4-5"\n    provider: anthropic\n`,
+      ),
+    ).toBe(true);
     expect(text.endsWith(`  ${BLOCK_END}\n`)).toBe(true);
   });
 
-  it('adds its entries after the user\'s, at their indentation, and replaces them on the next run', () => {
+  it("adds its entries after the user's, at their indentation, and replaces them on the next run", () => {
     const before = ['name: Mine', 'models:', '- name: Local', '  provider: ollama', '', '# tools follow', 'context:', '- provider: code'].join('\n');
     const once = mergeContinueYaml(before, continueEntries).text;
     const lines = once.split('\n');
@@ -111,8 +128,10 @@ describe('mergeContinueYaml (Continue config.yaml)', () => {
 
 describe('the shell', () => {
   it('sources the variables file from one block, added once and replaced after', () => {
-    const first = mergeShellRc('alias ll="ls -l"\n', "/home/u/.config/kiro-bridge/env.sh");
-    expect(first.text).toBe(`alias ll="ls -l"\n\n${BLOCK_BEGIN}\n[ -f '/home/u/.config/kiro-bridge/env.sh' ] && . '/home/u/.config/kiro-bridge/env.sh'\n${BLOCK_END}\n`);
+    const first = mergeShellRc('alias ll="ls -l"\n', '/home/u/.config/kiro-bridge/env.sh');
+    expect(first.text).toBe(
+      `alias ll="ls -l"\n\n${BLOCK_BEGIN}\n[ -f '/home/u/.config/kiro-bridge/env.sh' ] && . '/home/u/.config/kiro-bridge/env.sh'\n${BLOCK_END}\n`,
+    );
     expect(mergeShellRc(first.text, '/home/u/.config/kiro-bridge/env.sh')).toEqual({ text: first.text, changes: [] });
     const moved = mergeShellRc(first.text, "/home/o'neil/env.sh").text;
     expect(moved.split(BLOCK_BEGIN)).toHaveLength(2);

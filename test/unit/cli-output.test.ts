@@ -138,7 +138,10 @@ describe('the request log', () => {
       expect(lines).toHaveLength(1);
       expect(out.text()).not.toContain(KEY);
       if (format === 'json') expect((JSON.parse(lines[0]!) as { error: { message: string } }).error.message).toBe('bad key [REDACTED]');
-      else expect(lines[0]).toBe('03:04:05 400 POST /v1/messages claude-sonnet-4-5→claude-sonnet-4.5 stream tool_use 900ms ttft=120ms in=1200 out=34 credits=0.5 acct=dev@example.com Claude Code error=invalid_request_error: bad key [REDACTED]');
+      else
+        expect(lines[0]).toBe(
+          '03:04:05 400 POST /v1/messages claude-sonnet-4-5→claude-sonnet-4.5 stream tool_use 900ms ttft=120ms in=1200 out=34 credits=0.5 acct=dev@example.com Claude Code error=invalid_request_error: bad key [REDACTED]',
+        );
     }
   });
 
@@ -180,7 +183,16 @@ describe('the request log', () => {
 });
 
 function account(overrides: Partial<AccountSnapshot> = {}): AccountSnapshot {
-  return { id: 'acc_1', label: 'dev@example.com', kind: 'Social', source: 'sign-in', state: 'ready', active: true, credits: { remaining: 41.5, limit: 50, resetAt: Date.UTC(2026, 1, 1), usedThisSession: 0 }, ...overrides };
+  return {
+    id: 'acc_1',
+    label: 'dev@example.com',
+    kind: 'Social',
+    source: 'sign-in',
+    state: 'ready',
+    active: true,
+    credits: { remaining: 41.5, limit: 50, resetAt: Date.UTC(2026, 1, 1), usedThisSession: 0 },
+    ...overrides,
+  };
 }
 
 describe('the summary screen', () => {
@@ -189,7 +201,17 @@ describe('the summary screen', () => {
     apiKey: KEY,
     keySource: 'env',
     configFile: '/home/u/.config/kiro-bridge/config.json',
-    accounts: [account(), account({ id: 'acc_2', label: 'other@example.com', active: false, state: 'needs_sign_in', stateReason: 'Kiro rejected the refresh token; sign in again', credits: undefined })],
+    accounts: [
+      account(),
+      account({
+        id: 'acc_2',
+        label: 'other@example.com',
+        active: false,
+        state: 'needs_sign_in',
+        stateReason: 'Kiro rejected the refresh token; sign in again',
+        credits: undefined,
+      }),
+    ],
     strategy: 'priority',
     platform: 'linux',
     now: Date.UTC(2026, 0, 15),

@@ -73,7 +73,10 @@ describe('resolveSettings', () => {
 
 describe('accountsEnvironment', () => {
   it('fills region, upstream base and proxy from the settings where the environment has none', () => {
-    const { settings } = resolveSettings({ env: {}, file: { region: 'eu-central-1', upstreamBase: 'http://127.0.0.1:1', proxy: 'http://proxy:8080', noProxy: 'localhost' } });
+    const { settings } = resolveSettings({
+      env: {},
+      file: { region: 'eu-central-1', upstreamBase: 'http://127.0.0.1:1', proxy: 'http://proxy:8080', noProxy: 'localhost' },
+    });
     expect(accountsEnvironment({ PATH: '/bin' }, settings)).toEqual({
       PATH: '/bin',
       KIRO_BRIDGE_REGION: 'eu-central-1',
@@ -83,7 +86,7 @@ describe('accountsEnvironment', () => {
     });
   });
 
-  it('keeps the environment\'s own proxy and leaves the default region implicit', () => {
+  it("keeps the environment's own proxy and leaves the default region implicit", () => {
     const env = { http_proxy: 'http://mine:3128' };
     const { settings } = resolveSettings({ env, file: { proxy: 'http://file:8080' } });
     const out = accountsEnvironment(env, settings);

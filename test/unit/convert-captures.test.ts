@@ -77,7 +77,7 @@ describe.each(captures)('real IDE capture %s', (name) => {
   const ideHistory = ide.conversationState.history;
   const ours = body.conversationState.history;
 
-  it('resolves the IDE\'s legacy model id to a current one', () => {
+  it("resolves the IDE's legacy model id to a current one", () => {
     expect(['claude-sonnet-4', 'auto']).toContain(kiroModel);
   });
 
@@ -101,7 +101,7 @@ describe.each(captures)('real IDE capture %s', (name) => {
     expect(body.conversationState.currentMessage.userInputMessage.userInputMessageContext.toolResults).toEqual(ideCurrent?.toolResults);
   });
 
-  it('sends the same tools, with the IDE\'s own schemas intact apart from $schema', () => {
+  it("sends the same tools, with the IDE's own schemas intact apart from $schema", () => {
     const ideTools = ide.conversationState.currentMessage.userInputMessage.userInputMessageContext?.tools ?? [];
     const sent = body.conversationState.currentMessage.userInputMessage.userInputMessageContext.tools ?? [];
     expect(sent.map((t) => t.toolSpecification.name)).toEqual(ideTools.map((t) => t.toolSpecification.name));
@@ -131,7 +131,7 @@ describe.each(captures)('real IDE capture %s', (name) => {
     for (const r of converted.repairs) expect(allowed.has(r.rule), `${r.rule}: ${r.detail}`).toBe(true);
   });
 
-  it('keeps the IDE\'s conversation shape fields', () => {
+  it("keeps the IDE's conversation shape fields", () => {
     expect(body.conversationState).toMatchObject({
       chatTriggerType: ide.conversationState.chatTriggerType,
       conversationId: ide.conversationState.conversationId,

@@ -46,9 +46,11 @@ function upstreamViolations(raw: unknown, modelId: string): string[] {
     if (Array.from(spec.description).length > 10_000) fail(`tool ${spec.name} description too long`);
     if (/^web_?search$/i.test(spec.name) && Object.keys((spec.inputSchema.json.properties as object) ?? {}).length === 0) fail('a server tool was sent');
     const schema = spec.inputSchema?.json;
-    if (!isObject(schema) || schema.type !== 'object' || !isObject(schema.properties) || !Array.isArray(schema.required)) fail(`tool ${spec.name} schema not an object schema`);
+    if (!isObject(schema) || schema.type !== 'object' || !isObject(schema.properties) || !Array.isArray(schema.required))
+      fail(`tool ${spec.name} schema not an object schema`);
     else if (!schema.required.every((r) => typeof r === 'string')) fail(`tool ${spec.name} required has non-strings`);
-    if (JSON.stringify(schema).match(/"\$(schema|ref|defs|id)"|"definitions"|:null[,}]/)) fail(`tool ${spec.name} schema has $schema/$ref/$defs/definitions or nulls`);
+    if (JSON.stringify(schema).match(/"\$(schema|ref|defs|id)"|"definitions"|:null[,}]/))
+      fail(`tool ${spec.name} schema has $schema/$ref/$defs/definitions or nulls`);
   }
 
   const checkUser = (m: KiroUserInputMessage, where: string, isCurrent: boolean) => {
@@ -120,7 +122,16 @@ function upstreamViolations(raw: unknown, modelId: string): string[] {
 // ---------------------------------------------------------------------------------------------
 
 const PNG = 'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==';
-const NAMES = ['Read', 'Write', 'Bash', 'web_search', 'files.read', 'mcp__chrome-devtools__take_screenshot_of_the_whole_page_and_save_it_to_disk', 'x'.repeat(64), 'ユーザー検索'];
+const NAMES = [
+  'Read',
+  'Write',
+  'Bash',
+  'web_search',
+  'files.read',
+  'mcp__chrome-devtools__take_screenshot_of_the_whole_page_and_save_it_to_disk',
+  'x'.repeat(64),
+  'ユーザー検索',
+];
 
 function pick<T>(rand: () => number, items: readonly T[]): T {
   return items[Math.floor(rand() * items.length)]!;
@@ -179,7 +190,13 @@ function randomRequest(rand: () => number): ChatRequest {
   }
   const tools = NAMES.filter(() => rand() < 0.4).map((n) => randomTool(rand, n));
   if (rand() < 0.1 && tools.length) tools.push(tools[0]!);
-  const choice = pick<ToolChoice | undefined>(rand, [undefined, { type: 'auto' }, { type: 'any' }, { type: 'none' }, { type: 'tool', name: pick(rand, NAMES) }]);
+  const choice = pick<ToolChoice | undefined>(rand, [
+    undefined,
+    { type: 'auto' },
+    { type: 'any' },
+    { type: 'none' },
+    { type: 'tool', name: pick(rand, NAMES) },
+  ]);
   return {
     api: 'anthropic',
     model: 'claude-sonnet-4-5',
@@ -221,7 +238,10 @@ describe('toKiroRequest on random conversations', () => {
       expect(JSON.stringify(request), `${label} (input mutated)`).toBe(before);
 
       // Every tool name sent maps back to a name the client used.
-      const clientNames = new Set([...request.tools.map((t) => t.name), ...request.messages.flatMap((m) => m.content.flatMap((b) => (b.type === 'tool_use' ? [b.name] : [])))]);
+      const clientNames = new Set([
+        ...request.tools.map((t) => t.name),
+        ...request.messages.flatMap((m) => m.content.flatMap((b) => (b.type === 'tool_use' ? [b.name] : []))),
+      ]);
       for (const t of body.conversationState.currentMessage.userInputMessage.userInputMessageContext.tools ?? []) {
         expect(clientNames.has(toolNames.fromKiro(t.toolSpecification.name)), label).toBe(true);
       }
@@ -245,11 +265,17 @@ describe('toKiroRequest on random conversations', () => {
       }
       for (const sys of request.system) if (sys.trim() !== '') expect(strings.includes(sys), label).toBe(true);
       if (!thinkingOn && request.messages.some((m) => m.role === 'assistant' && m.content.some((b) => b.type === 'thinking' && b.thinking.trim() !== ''))) {
-        expect(repairs.map((r) => r.rule), label).toContain('thinking-dropped');
+        expect(
+          repairs.map((r) => r.rule),
+          label,
+        ).toContain('thinking-dropped');
       }
 
       // Every user image with data reaches the body.
-      const sentImages = [...body.conversationState.history.flatMap((h) => ('userInputMessage' in h ? (h.userInputMessage.images ?? []) : [])), ...(body.conversationState.currentMessage.userInputMessage.images ?? [])];
+      const sentImages = [
+        ...body.conversationState.history.flatMap((h) => ('userInputMessage' in h ? (h.userInputMessage.images ?? []) : [])),
+        ...(body.conversationState.currentMessage.userInputMessage.images ?? []),
+      ];
       const clientImages = request.messages
         .filter((m) => m.role === 'user')
         .flatMap((m) => m.content.flatMap((b) => (b.type === 'image' ? [b] : b.type === 'tool_result' ? b.content.filter((c) => c.type === 'image') : [])))
@@ -262,7 +288,15 @@ describe('toKiroRequest on random conversations', () => {
 
   it('checks the validator itself catches what the upstream rejects', () => {
     const good = toKiroRequest(
-      { api: 'anthropic', model: 'm', system: ['s'], messages: [{ role: 'user', content: [{ type: 'text', text: 'q' }] }], tools: [], stopSequences: [], stream: false },
+      {
+        api: 'anthropic',
+        model: 'm',
+        system: ['s'],
+        messages: [{ role: 'user', content: [{ type: 'text', text: 'q' }] }],
+        tools: [],
+        stopSequences: [],
+        stream: false,
+      },
       { kiroModel: MODEL },
     ).body;
     expect(upstreamViolations(good, MODEL)).toEqual([]);

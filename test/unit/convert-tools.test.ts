@@ -43,7 +43,8 @@ const repair = (r: ConvertResult, rule: string) => r.repairs.find((x) => x.rule 
 const toolSpecs = (r: ConvertResult) => r.body.conversationState.currentMessage.userInputMessage.userInputMessageContext.tools ?? [];
 const toolNamesSent = (r: ConvertResult) => toolSpecs(r).map((t) => t.toolSpecification.name);
 const current = (r: ConvertResult) => r.body.conversationState.currentMessage.userInputMessage;
-const historyUser = (r: ConvertResult, i: number) => (r.body.conversationState.history[i] as Extract<KiroHistoryEntry, { userInputMessage: unknown }>).userInputMessage;
+const historyUser = (r: ConvertResult, i: number) =>
+  (r.body.conversationState.history[i] as Extract<KiroHistoryEntry, { userInputMessage: unknown }>).userInputMessage;
 const historyAssistant = (r: ConvertResult, i: number) =>
   (r.body.conversationState.history[i] as Extract<KiroHistoryEntry, { assistantResponseMessage: unknown }>).assistantResponseMessage;
 
@@ -64,10 +65,16 @@ describe('tool definitions', () => {
   });
 
   it('a tool used in history but no longer offered gets a stub definition', () => {
-    const r = convert(chat([user('q'), assistant(call('t1', 'Glob', { pattern: '*' })), user(result('t1', 'a.ts')), assistant('done'), user('thanks')], { tools: [tool('Read')] }));
+    const r = convert(
+      chat([user('q'), assistant(call('t1', 'Glob', { pattern: '*' })), user(result('t1', 'a.ts')), assistant('done'), user('thanks')], {
+        tools: [tool('Read')],
+      }),
+    );
     expect(toolSpecs(r)).toEqual([
       expect.objectContaining({ toolSpecification: expect.objectContaining({ name: 'Read' }) }),
-      { toolSpecification: { name: 'Glob', description: SYNTHESIZED_TOOL_DESCRIPTION, inputSchema: { json: { type: 'object', properties: {}, required: [] } } } },
+      {
+        toolSpecification: { name: 'Glob', description: SYNTHESIZED_TOOL_DESCRIPTION, inputSchema: { json: { type: 'object', properties: {}, required: [] } } },
+      },
     ]);
     expect(SYNTHESIZED_TOOL_DESCRIPTION.trim()).not.toBe('');
     expect(repair(r, 'tool-definition-synthesized')).toBe('Glob: used earlier but not offered now; a stub definition was sent');
@@ -180,9 +187,18 @@ describe('server tools (web_search)', () => {
 
   it('past web_search calls are carried as text, so no web_search definition is needed', () => {
     const r = convert(
-      chat([user('news?'), assistant('Searching.', call('srv1', 'web_search', { query: 'kiro' })), user(result('srv1', 'Kiro is an IDE')), assistant('It is an IDE.'), user('ok')], {
-        tools: [{ name: 'web_search', description: '', inputSchema: {} }],
-      }),
+      chat(
+        [
+          user('news?'),
+          assistant('Searching.', call('srv1', 'web_search', { query: 'kiro' })),
+          user(result('srv1', 'Kiro is an IDE')),
+          assistant('It is an IDE.'),
+          user('ok'),
+        ],
+        {
+          tools: [{ name: 'web_search', description: '', inputSchema: {} }],
+        },
+      ),
     );
     expect(toolNamesSent(r)).toEqual([]);
     expect(historyAssistant(r, 1)).toEqual({ content: 'Searching.\n\n[web_search call: {"query":"kiro"}]' });
@@ -226,8 +242,12 @@ describe('tool results', () => {
     expect(current(r).userInputMessageContext.toolResults).toEqual([{ toolUseId: 'a', content: [{ text: 'one\ntwo' }], status: 'success' }]);
   });
 
-  it('history tool results go in that turn\'s context, with the user text kept', () => {
-    const r = convert(chat([user('q'), assistant(call('a', 'Read')), user(result('a', 'data'), 'now summarise'), assistant('Summary.'), user('thanks')], { tools: [tool('Read')] }));
+  it("history tool results go in that turn's context, with the user text kept", () => {
+    const r = convert(
+      chat([user('q'), assistant(call('a', 'Read')), user(result('a', 'data'), 'now summarise'), assistant('Summary.'), user('thanks')], {
+        tools: [tool('Read')],
+      }),
+    );
     expect(historyUser(r, 2)).toEqual({
       content: 'now summarise',
       modelId: MODEL,
@@ -237,16 +257,28 @@ describe('tool results', () => {
   });
 
   it('an empty result is not sent empty', () => {
-    const r = convert(chat([user('q'), assistant(call('a', 'Bash'), call('b', 'Bash')), user(result('a', null), result('b', '', true))], { tools: [tool('Bash')] }));
+    const r = convert(
+      chat([user('q'), assistant(call('a', 'Bash'), call('b', 'Bash')), user(result('a', null), result('b', '', true))], { tools: [tool('Bash')] }),
+    );
     expect(current(r).userInputMessageContext.toolResults).toEqual([
       { toolUseId: 'a', content: [{ text: '(no output)' }], status: 'success' },
       { toolUseId: 'b', content: [{ text: '(the tool failed without a message)' }], status: 'error' },
     ]);
-    expect(repair(r, 'empty-tool-result')).toBe('message 2: empty tool result sent as "(no output)"; message 2: empty tool result sent as "(the tool failed without a message)"');
+    expect(repair(r, 'empty-tool-result')).toBe(
+      'message 2: empty tool result sent as "(no output)"; message 2: empty tool result sent as "(the tool failed without a message)"',
+    );
   });
 
   it('images inside a result travel as images of that user turn', () => {
-    const shot: ContentBlock = { type: 'tool_result', toolUseId: 's', isError: false, content: [{ type: 'text', text: 'screenshot' }, { type: 'image', mediaType: 'image/png', data: PNG }] };
+    const shot: ContentBlock = {
+      type: 'tool_result',
+      toolUseId: 's',
+      isError: false,
+      content: [
+        { type: 'text', text: 'screenshot' },
+        { type: 'image', mediaType: 'image/png', data: PNG },
+      ],
+    };
     const r = convert(chat([user('q'), assistant(call('s', 'Screenshot')), user(shot)], { tools: [tool('Screenshot')] }));
     expect(current(r).images).toEqual([{ format: 'png', source: { bytes: PNG } }]);
     expect(current(r).userInputMessageContext.toolResults).toEqual([{ toolUseId: 's', content: [{ text: 'screenshot' }], status: 'success' }]);
@@ -261,13 +293,17 @@ describe('tool results', () => {
   });
 
   it('a result answering a call from an older turn is an orphan too', () => {
-    const r = convert(chat([user('q'), assistant(call('old', 'Read')), user(result('old', 'x')), assistant('ok'), user(result('old', 'again'))], { tools: [tool('Read')] }));
+    const r = convert(
+      chat([user('q'), assistant(call('old', 'Read')), user(result('old', 'x')), assistant('ok'), user(result('old', 'again'))], { tools: [tool('Read')] }),
+    );
     expect(rules(r)).toContain('orphan-tool-result');
     expect(current(r).content).toBe('[result of tool call old]\nagain');
   });
 
   it('an unanswered call gets a synthetic error result', () => {
-    const r = convert(chat([user('q'), assistant(call('a', 'Read'), call('b', 'Read')), user(result('a', 'ok')), assistant('fine'), user('next')], { tools: [tool('Read')] }));
+    const r = convert(
+      chat([user('q'), assistant(call('a', 'Read'), call('b', 'Read')), user(result('a', 'ok')), assistant('fine'), user('next')], { tools: [tool('Read')] }),
+    );
     expect(historyUser(r, 2).userInputMessageContext!.toolResults).toEqual([
       { toolUseId: 'a', content: [{ text: 'ok' }], status: 'success' },
       { toolUseId: 'b', content: [{ text: 'The tool call was not answered: no result was provided for it.' }], status: 'error' },
@@ -292,7 +328,9 @@ describe('tool results', () => {
 
   it('a repeated call id in a later turn is renamed, with its result', () => {
     const r = convert(
-      chat([user('q'), assistant(call('t', 'Read')), user(result('t', 'first')), assistant(call('t', 'Read')), user(result('t', 'second'))], { tools: [tool('Read')] }),
+      chat([user('q'), assistant(call('t', 'Read')), user(result('t', 'first')), assistant(call('t', 'Read')), user(result('t', 'second'))], {
+        tools: [tool('Read')],
+      }),
     );
     expect(historyAssistant(r, 3).toolUses).toEqual([{ toolUseId: 't_1', name: 'Read', input: {} }]);
     expect(current(r).userInputMessageContext.toolResults).toEqual([{ toolUseId: 't_1', content: [{ text: 'second' }], status: 'success' }]);
@@ -301,9 +339,12 @@ describe('tool results', () => {
 
   it('a repeated call id within one turn is renamed; results are matched in order; a third result is text', () => {
     const r = convert(
-      chat([user('q'), assistant(call('d', 'Read', { n: 1 }), call('d', 'Read', { n: 2 })), user(result('d', 'one'), result('d', 'two'), result('d', 'three'))], {
-        tools: [tool('Read')],
-      }),
+      chat(
+        [user('q'), assistant(call('d', 'Read', { n: 1 }), call('d', 'Read', { n: 2 })), user(result('d', 'one'), result('d', 'two'), result('d', 'three'))],
+        {
+          tools: [tool('Read')],
+        },
+      ),
     );
     expect(historyAssistant(r, 1).toolUses!.map((t) => [t.toolUseId, t.input])).toEqual([
       ['d', { n: 1 }],
@@ -319,9 +360,18 @@ describe('tool results', () => {
 
   it('a renamed id never collides with an id the client used elsewhere', () => {
     const r = convert(
-      chat([user('q'), assistant(call('t', 'Read'), call('t_1', 'Read')), user(result('t', 'a'), result('t_1', 'b')), assistant(call('t', 'Read')), user(result('t', 'c'))], {
-        tools: [tool('Read')],
-      }),
+      chat(
+        [
+          user('q'),
+          assistant(call('t', 'Read'), call('t_1', 'Read')),
+          user(result('t', 'a'), result('t_1', 'b')),
+          assistant(call('t', 'Read')),
+          user(result('t', 'c')),
+        ],
+        {
+          tools: [tool('Read')],
+        },
+      ),
     );
     const ids = [...historyAssistant(r, 1).toolUses!, ...historyAssistant(r, 3).toolUses!].map((t) => t.toolUseId);
     expect(new Set(ids).size).toBe(3);
@@ -336,9 +386,16 @@ describe('tool results', () => {
 
   it('tool call input is always an object', () => {
     const r = convert(
-      chat([user('q'), assistant(call('a', 'T', '{"path":"x"}'), call('b', 'T', 42), call('c', 'T', null), call('d', 'T', [1])), user(result('a', '1'), result('b', '2'), result('c', '3'), result('d', '4'))], {
-        tools: [tool('T')],
-      }),
+      chat(
+        [
+          user('q'),
+          assistant(call('a', 'T', '{"path":"x"}'), call('b', 'T', 42), call('c', 'T', null), call('d', 'T', [1])),
+          user(result('a', '1'), result('b', '2'), result('c', '3'), result('d', '4')),
+        ],
+        {
+          tools: [tool('T')],
+        },
+      ),
     );
     expect(historyAssistant(r, 1).toolUses!.map((t) => t.input)).toEqual([{ path: 'x' }, { value: 42 }, {}, { value: [1] }]);
     expect(repair(r, 'tool-use-input-wrapped')).toBe(
@@ -384,7 +441,12 @@ describe('tool_choice', () => {
   });
 
   it('none keeps the real definitions of tools used in history, and asks for text only', () => {
-    const r = convert(chat([user('q'), assistant(call('a', 'Write', { path: 'x' })), user(result('a', 'written')), assistant('done'), user('explain')], { tools, toolChoice: { type: 'none' } }));
+    const r = convert(
+      chat([user('q'), assistant(call('a', 'Write', { path: 'x' })), user(result('a', 'written')), assistant('done'), user('explain')], {
+        tools,
+        toolChoice: { type: 'none' },
+      }),
+    );
     expect(toolSpecs(r)).toEqual([expect.objectContaining({ toolSpecification: expect.objectContaining({ name: 'Write', description: 'The Write tool.' }) })]);
     expect(historyUser(r, 0).content).toBe('Do not call any tools in this response; answer with text only.');
     expect(repair(r, 'tool-choice-none')).toBe('tool_choice none: 1 tools not sent; 1 used earlier kept defined, with an instruction not to call tools');
@@ -426,7 +488,13 @@ describe('normalizeToolSchema', () => {
       },
       required: [],
     });
-    expect(changes).toEqual(['inlined $ref #/$defs/Node', 'dropped recursive $ref #/$defs/Node', 'inlined $ref #/$defs/Leaf', 'inlined $ref #/$defs/Str', 'dropped $defs']);
+    expect(changes).toEqual([
+      'inlined $ref #/$defs/Node',
+      'dropped recursive $ref #/$defs/Node',
+      'inlined $ref #/$defs/Leaf',
+      'inlined $ref #/$defs/Str',
+      'dropped $defs',
+    ]);
   });
 
   it('drops null and ill-typed fields', () => {

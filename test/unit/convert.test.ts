@@ -75,14 +75,9 @@ describe('toKiroRequest: the basic body', () => {
 });
 
 describe('toKiroRequest: system prompt', () => {
-  it('becomes the first history pair, acknowledged with the IDE\'s own words', () => {
+  it("becomes the first history pair, acknowledged with the IDE's own words", () => {
     const result = convert(chat([user('q1'), assistant('a1'), user('q2')], { system: ['You are terse.', 'Use British spelling.'] }));
-    expect(result.body.conversationState.history).toEqual([
-      u('You are terse.\n\nUse British spelling.'),
-      a(SYSTEM_ACKNOWLEDGEMENT),
-      u('q1'),
-      a('a1'),
-    ]);
+    expect(result.body.conversationState.history).toEqual([u('You are terse.\n\nUse British spelling.'), a(SYSTEM_ACKNOWLEDGEMENT), u('q1'), a('a1')]);
     expect(SYSTEM_ACKNOWLEDGEMENT).toBe('I will follow these instructions.');
     expect(result.repairs).toEqual([]);
   });
@@ -96,7 +91,11 @@ describe('toKiroRequest: alternation', () => {
   it('merges consecutive user messages and lists the repair', () => {
     const result = convert(chat([user('one'), user('two'), assistant('ok'), user('three')]));
     expect(result.body.conversationState.history).toEqual([u('one\n\ntwo'), a('ok')]);
-    expect(repair(result, 'merged-turns')).toEqual({ rule: 'merged-turns', detail: 'messages 0, 1: consecutive user messages merged into one turn', routine: false });
+    expect(repair(result, 'merged-turns')).toEqual({
+      rule: 'merged-turns',
+      detail: 'messages 0, 1: consecutive user messages merged into one turn',
+      routine: false,
+    });
   });
 
   it('merges consecutive assistant messages (two in a row is a 400 upstream)', () => {
@@ -146,7 +145,10 @@ describe('toKiroRequest: empty content', () => {
 
   it('a user turn with only an image says so', () => {
     const result = convert(chat([user({ type: 'image', mediaType: 'image/png', data: PNG })]));
-    expect(result.body.conversationState.currentMessage.userInputMessage).toMatchObject({ content: '(image attached)', images: [{ format: 'png', source: { bytes: PNG } }] });
+    expect(result.body.conversationState.currentMessage.userInputMessage).toMatchObject({
+      content: '(image attached)',
+      images: [{ format: 'png', source: { bytes: PNG } }],
+    });
     expect(repair(result, 'user-content-placeholder')?.detail).toBe('message 0: user turn with only images sent with content "(image attached)"');
   });
 });
@@ -263,7 +265,9 @@ describe('toKiroRequest: thinking', () => {
   });
 
   it('falls back to the default budget for a budget that is not a positive number', () => {
-    const content = (budget: number) => (convert(chat([user('q')]), { thinkingBudget: budget }).body.conversationState.history[0] as { userInputMessage: { content: string } }).userInputMessage.content;
+    const content = (budget: number) =>
+      (convert(chat([user('q')]), { thinkingBudget: budget }).body.conversationState.history[0] as { userInputMessage: { content: string } }).userInputMessage
+        .content;
     expect(content(0)).toContain('<max_thinking_length>16000</max_thinking_length>');
     expect(content(Number.NaN)).toContain('<max_thinking_length>16000</max_thinking_length>');
     expect(content(2048.7)).toContain('<max_thinking_length>2048</max_thinking_length>');
@@ -278,9 +282,16 @@ describe('toKiroRequest: thinking', () => {
     expect(result.repairs).toEqual([]);
     // A turn with only signed reasoning and a tool call keeps the placeholder content.
     const toolTurn = convert(
-      chat([user('q'), assistant(signed, { type: 'tool_use', id: 't1', name: 'x', input: {} }), user({ type: 'tool_result', toolUseId: 't1', content: [], isError: false })], {
-        tools: [{ name: 'x', description: 'x', inputSchema: { type: 'object' } }],
-      }),
+      chat(
+        [
+          user('q'),
+          assistant(signed, { type: 'tool_use', id: 't1', name: 'x', input: {} }),
+          user({ type: 'tool_result', toolUseId: 't1', content: [], isError: false }),
+        ],
+        {
+          tools: [{ name: 'x', description: 'x', inputSchema: { type: 'object' } }],
+        },
+      ),
     );
     expect(toolTurn.body.conversationState.history[1]).toMatchObject({
       assistantResponseMessage: { content: ASSISTANT_PLACEHOLDER, reasoningContent: { reasoningText: { text: signed.thinking, signature: signed.signature } } },
@@ -306,7 +317,9 @@ describe('toKiroRequest: thinking', () => {
   });
 
   it('signedReasoning: false sends signed reasoning as tagged text, saying why', () => {
-    const result = convert(chat([user('q'), assistant({ type: 'thinking', thinking: 'mine', signature: 'other-account' }, 'A.'), user('more')]), { signedReasoning: false });
+    const result = convert(chat([user('q'), assistant({ type: 'thinking', thinking: 'mine', signature: 'other-account' }, 'A.'), user('more')]), {
+      signedReasoning: false,
+    });
     expect(result.body.conversationState.history[1]).toEqual(a('<thinking>mine</thinking>\n\nA.'));
     expect(repair(result, 'reasoning-as-text')?.detail).toContain('Kiro refused its signature');
   });
@@ -360,9 +373,22 @@ describe('toKiroRequest: conversation id', () => {
 describe('toKiroRequest: routine and notable repairs', () => {
   it('an ordinary agent loop needs only routine repairs', () => {
     const result = convert(
-      chat([user('fix it'), assistant({ type: 'tool_use', id: 't1', name: 'Read', input: { path: 'a' } }), user({ type: 'tool_result', toolUseId: 't1', content: [{ type: 'text', text: 'code' }], isError: false })], {
-        tools: [{ name: 'Read', description: 'Read a file', inputSchema: { $schema: 'http://json-schema.org/draft-07/schema#', type: 'object', properties: { path: { type: 'string' } } } }],
-      }),
+      chat(
+        [
+          user('fix it'),
+          assistant({ type: 'tool_use', id: 't1', name: 'Read', input: { path: 'a' } }),
+          user({ type: 'tool_result', toolUseId: 't1', content: [{ type: 'text', text: 'code' }], isError: false }),
+        ],
+        {
+          tools: [
+            {
+              name: 'Read',
+              description: 'Read a file',
+              inputSchema: { $schema: 'http://json-schema.org/draft-07/schema#', type: 'object', properties: { path: { type: 'string' } } },
+            },
+          ],
+        },
+      ),
     );
     expect(result.repairs.map((r) => [r.rule, r.routine])).toEqual([
       ['tool-schema-cleaned', true],
@@ -433,7 +459,11 @@ describe('toKiroRequest: never mutates its input', () => {
       {
         system: ['sys'],
         tools: [
-          { name: 'x'.repeat(80), description: '', inputSchema: { $schema: 's', type: 'object', properties: { a: { $ref: '#/$defs/A' } }, $defs: { A: { type: 'number' } } } },
+          {
+            name: 'x'.repeat(80),
+            description: '',
+            inputSchema: { $schema: 's', type: 'object', properties: { a: { $ref: '#/$defs/A' } }, $defs: { A: { type: 'number' } } },
+          },
           { name: 'web_search', description: '', inputSchema: {} },
         ],
         toolChoice: { type: 'tool', name: 'x'.repeat(80) },

@@ -48,9 +48,13 @@ describe('KIRO_AUTH_TOKEN', () => {
     const invalidJson = rejection(() => loadCredentials(`[{"refreshToken":"${secret}",}]`));
     expect(invalidJson).toContain('not valid JSON');
     expect(invalidJson).not.toContain(secret);
-    expect(rejection(() => loadCredentials('/no/such/file.json', () => {
+    expect(
+      rejection(() =>
+        loadCredentials('/no/such/file.json', () => {
           throw Object.assign(new Error('x'), { code: 'ENOENT' });
-        }))).toContain('no such file');
+        }),
+      ),
+    ).toContain('no such file');
     expect(rejection(() => parseCredentialsJson('[]'))).toContain('no accounts');
     expect(rejection(() => parseCredentialsJson('[{"auth":"Social"}]'))).toContain('"refreshToken" is required');
     expect(rejection(() => parseCredentialsJson(`[{"auth":"IdC","refreshToken":"${REFRESH}"}]`))).toContain('clientId');
@@ -72,7 +76,9 @@ describe('KIRO_AUTH_TOKEN', () => {
     expect(notAKey).not.toContain('aorSecretLookingValue123456');
     expect(rejection(() => parseCredentialsJson('[{"auth":"ApiKey"}]'))).toContain('needs "apiKey"');
     // An IdC entry keeps what decides its profile rule.
-    expect(parseCredentialsJson(JSON.stringify([{ auth: 'IdC', refreshToken: REFRESH, clientId: 'c', clientSecret: 's', provider: 'BuilderId' }]))[0]).toMatchObject({ provider: 'BuilderId' });
+    expect(
+      parseCredentialsJson(JSON.stringify([{ auth: 'IdC', refreshToken: REFRESH, clientId: 'c', clientSecret: 's', provider: 'BuilderId' }]))[0],
+    ).toMatchObject({ provider: 'BuilderId' });
   });
 
   it('picks the first enabled account', () => {

@@ -3,23 +3,8 @@ import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
 import { fromUtf8, toUtf8 } from '@smithy/util-utf8';
 import { describe, expect, it } from 'vitest';
-import {
-  EventStreamDecoder,
-  EventStreamError,
-  MAX_FRAME_BYTES,
-  decodeAll,
-  type EventStreamMessage,
-  type HeaderValue,
-} from '../../src/kiro/codec/eventstream';
-import {
-  FRAME_CRC_MISMATCH,
-  FRAME_INTACT,
-  FRAME_INTACT_SAME_HEADERS,
-  WINDOW_BYTES,
-  crc32,
-  crc32Table,
-  frameKernel,
-} from '../../src/kiro/codec/crc32';
+import { EventStreamDecoder, EventStreamError, MAX_FRAME_BYTES, decodeAll, type EventStreamMessage, type HeaderValue } from '../../src/kiro/codec/eventstream';
+import { FRAME_CRC_MISMATCH, FRAME_INTACT, FRAME_INTACT_SAME_HEADERS, WINDOW_BYTES, crc32, crc32Table, frameKernel } from '../../src/kiro/codec/crc32';
 import { toKiroEvent } from '../../src/kiro/codec/events';
 import { encodeKiroEvent, encodeMessage } from '../support/eventstream-encoder';
 import { fixtureBytes, fixtureNames } from '../support/fixtures';
@@ -44,7 +29,11 @@ function comparableHeaders(headers: Record<string, { type: string; value: unknow
     let value: string;
     if (h.type === 'long') {
       value =
-        typeof h.value === 'bigint' ? h.value.toString() : Buffer.from((h.value as Int64).bytes).readBigInt64BE().toString();
+        typeof h.value === 'bigint'
+          ? h.value.toString()
+          : Buffer.from((h.value as Int64).bytes)
+              .readBigInt64BE()
+              .toString();
     } else if (h.type === 'binary') value = Buffer.from(h.value as Uint8Array).toString('hex');
     else if (h.type === 'timestamp') value = String((h.value as Date).getTime());
     else value = String(h.value);
@@ -229,10 +218,7 @@ describe('captured Kiro fixtures', () => {
     'caidaoli_simple_text_303B.bin': {
       types: ['assistantResponseEvent', 'assistantResponseEvent'],
       check: (events) =>
-        expect(events.map((e) => (e.json as { content: string }).content)).toEqual([
-          'Immersive Weather Car',
-          'd: Native Web Design & Dynamic Effects',
-        ]),
+        expect(events.map((e) => (e.json as { content: string }).content)).toEqual(['Immersive Weather Car', 'd: Native Web Design & Dynamic Effects']),
     },
     'caidaoli_medium_text_674B.bin': {
       types: Array(5).fill('assistantResponseEvent'),
@@ -257,7 +243,12 @@ describe('captured Kiro fixtures', () => {
       check: (events) => {
         expect(events[0]!.json).toEqual({ conversationId: '' });
         expect(events.slice(1).map((e) => (e.json as { modelId: string }).modelId)).toEqual(['auto', 'auto']);
-        expect(events.slice(1).map((e) => (e.json as { content: string }).content).join('')).toBe('你好！我是 ');
+        expect(
+          events
+            .slice(1)
+            .map((e) => (e.json as { content: string }).content)
+            .join(''),
+        ).toBe('你好！我是 ');
       },
     },
   };
@@ -281,7 +272,7 @@ describe('captured Kiro fixtures', () => {
       expect(withoutWebAssembly.map(comparable)).toEqual(messages.map(comparable));
 
       const viaSmithy: ReturnType<typeof comparable>[] = [];
-      for (let o = 0; o < bytes.length; ) {
+      for (let o = 0; o < bytes.length;) {
         const total = bytes.readUInt32BE(o);
         viaSmithy.push(comparable(smithy.decode(bytes.subarray(o, o + total)) as never));
         o += total;
@@ -442,7 +433,14 @@ describe('corrupt input', () => {
       // Delivered in two chunks, and one byte at a time, the first frame is still the one rejected.
       const inTwo = [corrupt.subarray(0, 300), corrupt.subarray(300)];
       expectTypedError(() => decodePieces(inTwo, { webAssembly }), 'MESSAGE_CRC_MISMATCH');
-      expectTypedError(() => decodePieces([...corrupt].map((b) => Uint8Array.of(b)), { webAssembly }), 'MESSAGE_CRC_MISMATCH');
+      expectTypedError(
+        () =>
+          decodePieces(
+            [...corrupt].map((b) => Uint8Array.of(b)),
+            { webAssembly },
+          ),
+        'MESSAGE_CRC_MISMATCH',
+      );
     }
   });
 

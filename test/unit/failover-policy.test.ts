@@ -7,7 +7,14 @@ import { DEFAULT_FAILOVER_POLICY, backoffDelay, decideFailover, nextMonthStart, 
 import { AccountSelector } from '../../src/kiro/accounts/selection';
 
 const NOW = Date.UTC(2026, 4, 17, 12, 0, 0);
-const state = (over: Partial<AttemptState> = {}): AttemptState => ({ transientRetries: 0, refreshed: false, throttleStrikes: 1, now: NOW, random: () => 0.5, ...over });
+const state = (over: Partial<AttemptState> = {}): AttemptState => ({
+  transientRetries: 0,
+  refreshed: false,
+  throttleStrikes: 1,
+  now: NOW,
+  random: () => 0.5,
+  ...over,
+});
 const err = (errorClass: ErrorClass, details: ConstructorParameters<typeof KiroError>[2] = {}) => new KiroError(errorClass, errorClass, details);
 
 describe('decideFailover', () => {
@@ -30,14 +37,21 @@ describe('decideFailover', () => {
 
   it('marks a 402 exhausted until the reset Kiro gave, else until the first of next month', () => {
     const reset = new Date(NOW + 3 * 86_400_000);
-    expect(decideFailover(err('quota_exhausted', { resetAt: reset }), state())).toEqual({ action: 'next', mark: { kind: 'quota_exhausted', until: reset.getTime() } });
+    expect(decideFailover(err('quota_exhausted', { resetAt: reset }), state())).toEqual({
+      action: 'next',
+      mark: { kind: 'quota_exhausted', until: reset.getTime() },
+    });
     expect(decideFailover(err('quota_exhausted'), state())).toEqual({ action: 'next', mark: { kind: 'quota_exhausted', until: Date.UTC(2026, 5, 1) } });
     expect(nextMonthStart(Date.UTC(2026, 11, 31, 23, 59))).toBe(Date.UTC(2027, 0, 1));
   });
 
   it('looks a refused profile up again once, then tries another account; a plain 403 is still a token problem', () => {
-    const missing = classifyUpstreamResponse(400, JSON.stringify({ message: 'profileArn is required for this request.', reason: null }), { 'x-amzn-errortype': 'ValidationException' });
-    const refused = classifyUpstreamResponse(403, JSON.stringify({ message: 'User is not authorized to make this call.' }), { 'x-amzn-errortype': 'AccessDeniedException' });
+    const missing = classifyUpstreamResponse(400, JSON.stringify({ message: 'profileArn is required for this request.', reason: null }), {
+      'x-amzn-errortype': 'ValidationException',
+    });
+    const refused = classifyUpstreamResponse(403, JSON.stringify({ message: 'User is not authorized to make this call.' }), {
+      'x-amzn-errortype': 'AccessDeniedException',
+    });
     for (const error of [missing, refused]) {
       expect(error.errorClass).toBe('profile_rejected');
       expect(decideFailover(error, state())).toEqual({ action: 'reprofile' });

@@ -201,11 +201,20 @@ describe('generate: scripted scenarios', () => {
 
   it('streams exact fragments verbatim, invalid JSON included', async () => {
     const events = await play(toolReply({ name: 'fsWrite', fragments: ['{"path":"/tmp/x', '","con', 'tent":"unterminated'] }));
-    expect(toolFrames(events).slice(1, -1).map((f) => f.input)).toEqual(['{"path":"/tmp/x', '","con', 'tent":"unterminated']);
+    expect(
+      toolFrames(events)
+        .slice(1, -1)
+        .map((f) => f.input),
+    ).toEqual(['{"path":"/tmp/x', '","con', 'tent":"unterminated']);
   });
 
   it('gives generated tool ids the Kiro shape', async () => {
-    const events = await play(toolReply([{ name: 'a', input: {} }, { name: 'b', input: { x: 1 } }]));
+    const events = await play(
+      toolReply([
+        { name: 'a', input: {} },
+        { name: 'b', input: { x: 1 } },
+      ]),
+    );
     const ids = [...new Set(toolFrames(events).map((f) => f.toolUseId))];
     expect(ids).toHaveLength(2);
     for (const id of ids) expect(id).toMatch(/^tooluse_[A-Za-z0-9_-]{22}$/);
@@ -224,10 +233,21 @@ describe('generate: scripted scenarios', () => {
     expect(frames.slice(0, 2).map((f) => f.toolUseId)).toEqual(['tooluse_A', 'tooluse_B']);
     // Fragments alternate between the two ids.
     expect(frames.slice(2, 8).map((f) => f.toolUseId)).toEqual(['tooluse_A', 'tooluse_B', 'tooluse_A', 'tooluse_B', 'tooluse_A', 'tooluse_B']);
-    const assembled = (id: string) => JSON.parse(frames.filter((f) => f.toolUseId === id && f.input).map((f) => f.input).join(''));
+    const assembled = (id: string) =>
+      JSON.parse(
+        frames
+          .filter((f) => f.toolUseId === id && f.input)
+          .map((f) => f.input)
+          .join(''),
+      );
     expect(assembled('tooluse_A')).toEqual(a);
     expect(assembled('tooluse_B')).toEqual(b);
-    expect(frames.filter((f) => f.stop).map((f) => f.toolUseId).sort()).toEqual(['tooluse_A', 'tooluse_B']);
+    expect(
+      frames
+        .filter((f) => f.stop)
+        .map((f) => f.toolUseId)
+        .sort(),
+    ).toEqual(['tooluse_A', 'tooluse_B']);
   });
 
   it('sends thinking as <thinking> text, tags split across frames', async () => {
@@ -243,7 +263,12 @@ describe('generate: scripted scenarios', () => {
     const events = await play(reasoningReply('Consider the files first.', 'Here.', { chunks: 3, redacted: 'b3BhcXVl' }));
     const reasoning = events.filter((e) => e.type === 'reasoningContentEvent').map((e) => e.json as Record<string, string>);
     expect(reasoning[0]).toEqual({ redactedContent: 'b3BhcXVl' });
-    expect(reasoning.slice(1, -1).map((r) => r.text).join('')).toBe('Consider the files first.');
+    expect(
+      reasoning
+        .slice(1, -1)
+        .map((r) => r.text)
+        .join(''),
+    ).toBe('Consider the files first.');
     expect(reasoning.slice(1, -1).every((r) => Object.keys(r).join() === 'text')).toBe(true);
     const signature = reasoning.at(-1)!.signature!;
     expect(upstream.account.verifiesReasoning('Consider the files first.', signature)).toBe(true);
@@ -254,9 +279,15 @@ describe('generate: scripted scenarios', () => {
   });
 
   it("sends Kiro's token counts in a metadataEvent, with their total", async () => {
-    const events = await play(textReply('ok', { chunks: 1, tokenUsage: { uncachedInputTokens: 3, cacheReadInputTokens: 40, cacheWriteInputTokens: 5, outputTokens: 2 } }));
+    const events = await play(
+      textReply('ok', { chunks: 1, tokenUsage: { uncachedInputTokens: 3, cacheReadInputTokens: 40, cacheWriteInputTokens: 5, outputTokens: 2 } }),
+    );
     expect(events.slice(1)).toEqual([
-      { kind: 'event', type: 'metadataEvent', json: { tokenUsage: { uncachedInputTokens: 3, cacheReadInputTokens: 40, cacheWriteInputTokens: 5, outputTokens: 2, totalTokens: 50 } } },
+      {
+        kind: 'event',
+        type: 'metadataEvent',
+        json: { tokenUsage: { uncachedInputTokens: 3, cacheReadInputTokens: 40, cacheWriteInputTokens: 5, outputTokens: 2, totalTokens: 50 } },
+      },
     ]);
   });
 
@@ -510,7 +541,12 @@ describe('generate: bearer tokens, suspension and credits', () => {
 
   it('hands out a Kiro IDE token file whose access token works', async () => {
     const file = upstream.account.kiroIdeTokenFile();
-    expect(file).toMatchObject({ refreshToken: upstream.account.refreshToken, authMethod: 'social', profileArn: upstream.account.profileArn, region: 'us-east-1' });
+    expect(file).toMatchObject({
+      refreshToken: upstream.account.refreshToken,
+      authMethod: 'social',
+      profileArn: upstream.account.profileArn,
+      region: 'us-east-1',
+    });
     expect(Date.parse(file.expiresAt!)).toBeGreaterThan(Date.now());
     expect((await generate(file.accessToken!)).status).toBe(200);
     expect(upstream.refreshCount()).toBe(0);
@@ -553,7 +589,15 @@ describe('generate: bearer tokens, suspension and credits', () => {
 
   it('counts free trial and active bonuses towards the remaining credits', async () => {
     const account = upstream.addAccount({
-      usage: { limit: 50, used: 49, freeTrial: { limit: 500, used: 498 }, bonuses: [{ limit: 10, used: 4 }, { limit: 100, status: 'EXPIRED' }] },
+      usage: {
+        limit: 50,
+        used: 49,
+        freeTrial: { limit: 500, used: 498 },
+        bonuses: [
+          { limit: 10, used: 4 },
+          { limit: 100, status: 'EXPIRED' },
+        ],
+      },
     });
     expect(account.remainingCredits).toBe(1 + 2 + 6);
   });
@@ -577,10 +621,22 @@ describe('generate: request validation', () => {
     ['missing_current_message', (b) => delete state(b).currentMessage, { reason: null }],
     ['content_not_string', (b) => (current(b).content = ['not', 'a', 'string']), { reason: null }],
     ['model_id_missing', (b) => delete current(b).modelId, { reason: null }],
-    ['invalid_model_id', (b) => (current(b).modelId = 'claude-imaginary-9'), { message: 'Invalid model. Please select a different model to continue.', reason: 'INVALID_MODEL_ID' }],
+    [
+      'invalid_model_id',
+      (b) => (current(b).modelId = 'claude-imaginary-9'),
+      { message: 'Invalid model. Please select a different model to continue.', reason: 'INVALID_MODEL_ID' },
+    ],
     ['history_not_array', (b) => (state(b).history = {} as never), { reason: null }],
-    ['history_entry_invalid', (b) => history(b).splice(1, 1, { userInputMessage: { content: 'x' }, assistantResponseMessage: { content: 'y' } }), { reason: null }],
-    ['history_starts_with_assistant', (b) => history(b).unshift({ assistantResponseMessage: { content: 'I go first' } }, { userInputMessage: { content: 'fine', modelId: 'auto' } }), { reason: null }],
+    [
+      'history_entry_invalid',
+      (b) => history(b).splice(1, 1, { userInputMessage: { content: 'x' }, assistantResponseMessage: { content: 'y' } }),
+      { reason: null },
+    ],
+    [
+      'history_starts_with_assistant',
+      (b) => history(b).unshift({ assistantResponseMessage: { content: 'I go first' } }, { userInputMessage: { content: 'fine', modelId: 'auto' } }),
+      { reason: null },
+    ],
     [
       'history_not_alternating',
       (b) => history(b).push({ assistantResponseMessage: { content: 'twice' } }),
@@ -595,8 +651,16 @@ describe('generate: request validation', () => {
       { reason: null },
     ],
     ['empty_assistant_content', (b) => (assistant(b).content = ''), { reason: null }],
-    ['tool_spec_invalid', (b) => tools(b).push({ toolSpecification: { description: 'nameless', inputSchema: { json: {} } } }), { reason: 'REQUEST_BODY_INVALID' }],
-    ['tool_description_empty', (b) => (tools(b)[1]!.toolSpecification!.description = ''), { message: 'Invalid tool use format.', reason: 'REQUEST_BODY_INVALID' }],
+    [
+      'tool_spec_invalid',
+      (b) => tools(b).push({ toolSpecification: { description: 'nameless', inputSchema: { json: {} } } }),
+      { reason: 'REQUEST_BODY_INVALID' },
+    ],
+    [
+      'tool_description_empty',
+      (b) => (tools(b)[1]!.toolSpecification!.description = ''),
+      { message: 'Invalid tool use format.', reason: 'REQUEST_BODY_INVALID' },
+    ],
     ['tool_name_too_long', (b) => tools(b).push(TOOL('t'.repeat(65))), { message: 'Invalid tool use format.', reason: 'REQUEST_BODY_INVALID' }],
     ['tool_schema_invalid', (b) => (tools(b)[1]!.toolSpecification!.inputSchema = { json: 'object' }), { reason: 'REQUEST_BODY_INVALID' }],
     ['tool_config_missing', (b) => tools(b).splice(0, 1), { message: 'Improperly formed request.', reason: 'TOOL_CONFIG_MISSING' }],
@@ -609,7 +673,11 @@ describe('generate: request validation', () => {
     ['tool_result_unmatched', (b) => (results(b)[0]!.toolUseId = 'tooluse_from_nowhere'), { reason: null }],
     ['tool_result_invalid', (b) => (results(b)[0]!.content = 'plain string'), { reason: null }],
     ['image_invalid', (b) => (current(b).images = [{ format: 'png', source: { url: 'https://example.com/a.png' } }]), { reason: null }],
-    ['reasoning_content_invalid', (b) => (assistant(b).reasoningContent = { text: 'flat', signature: 'sig' }), { message: 'Improperly formed request.', reason: 'REQUEST_BODY_INVALID' }],
+    [
+      'reasoning_content_invalid',
+      (b) => (assistant(b).reasoningContent = { text: 'flat', signature: 'sig' }),
+      { message: 'Improperly formed request.', reason: 'REQUEST_BODY_INVALID' },
+    ],
     [
       'thinking_signature_invalid',
       (b) => (assistant(b).reasoningContent = { reasoningText: { text: 'forged', signature: 'bm90IGlzc3VlZA==' } }),
@@ -729,7 +797,9 @@ describe('generate: request validation', () => {
     expect(missing.status).toBe(400);
     expect(missing.headers.get('x-fake-kiro-rule')).toBe('profile_arn_missing');
     expect(await missing.json()).toEqual({ message: 'profileArn is required for this request.', reason: null });
-    expect(classifyUpstreamResponse(400, JSON.stringify({ message: 'profileArn is required for this request.', reason: null })).errorClass).toBe('profile_rejected');
+    expect(classifyUpstreamResponse(400, JSON.stringify({ message: 'profileArn is required for this request.', reason: null })).errorClass).toBe(
+      'profile_rejected',
+    );
 
     const wrong = await generate(token, { ...body, profileArn: 'arn:aws:codewhisperer:us-east-1:111111111111:profile/SOMEONEELSE' });
     expect(wrong.status).toBe(403);
@@ -758,7 +828,11 @@ describe('generate: request validation', () => {
     const list = (token: string) =>
       fetch(`${upstream.baseUrl}/`, {
         method: 'POST',
-        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/x-amz-json-1.0', 'x-amz-target': 'AmazonCodeWhispererService.ListAvailableProfiles' },
+        headers: {
+          authorization: `Bearer ${token}`,
+          'content-type': 'application/x-amz-json-1.0',
+          'x-amz-target': 'AmazonCodeWhispererService.ListAvailableProfiles',
+        },
         body: JSON.stringify({ maxResults: 10 }),
       });
     const builder = await list(upstream.addAccount({ kind: 'idc' }).issueAccessToken());
@@ -916,15 +990,15 @@ describe('Social /refreshToken', () => {
 
   it('plays a scripted refresh failure once', async () => {
     upstream.account.failNextRefresh({ status: 500, body: { message: 'boom' } });
-    const post = () =>
-      fetch(`${upstream.baseUrl}/refreshToken`, { method: 'POST', body: JSON.stringify({ refreshToken: upstream.account.refreshToken }) });
+    const post = () => fetch(`${upstream.baseUrl}/refreshToken`, { method: 'POST', body: JSON.stringify({ refreshToken: upstream.account.refreshToken }) });
     expect((await post()).status).toBe(500);
     expect((await post()).status).toBe(200);
   });
 });
 
 describe('IdC /token', () => {
-  const post = (body: unknown) => fetch(`${upstream.baseUrl}/token`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const post = (body: unknown) =>
+    fetch(`${upstream.baseUrl}/token`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
 
   it('refreshes with client id and secret; the token works on generate', async () => {
     const idc = upstream.addAccount({ kind: 'idc', accessTokenTtlSeconds: 3600 });
@@ -1050,7 +1124,11 @@ describe('POST / with x-amz-target', () => {
     const body = (await res.json()) as { defaultModel: { modelId: string }; models: { modelId: string; tokenLimits: object }[] };
     expect(body.defaultModel).toEqual({ modelId: 'claude-sonnet-4.5' });
     expect(body.models.map((m) => m.modelId)).toEqual([...FREE_TIER_MODELS]);
-    expect(body.models[1]).toMatchObject({ modelName: 'Claude Sonnet 4.5', rateMultiplier: 1.3, tokenLimits: { maxInputTokens: 200_000, maxOutputTokens: 64_000 } });
+    expect(body.models[1]).toMatchObject({
+      modelName: 'Claude Sonnet 4.5',
+      rateMultiplier: 1.3,
+      tokenLimits: { maxInputTokens: 200_000, maxOutputTokens: 64_000 },
+    });
     expect(upstream.requestsTo('target')[0]).toMatchObject({ target: 'AmazonCodeWhispererService.ListAvailableModels', body: { origin: 'AI_EDITOR' } });
   });
 
@@ -1069,7 +1147,11 @@ describe('POST /mcp web_search', () => {
     upstream.webSearchResults = [{ title: 'Kiro', url: 'https://kiro.dev/docs', snippet: 'Docs' }];
     const res = await fetch(`${upstream.baseUrl}/mcp`, {
       method: 'POST',
-      headers: { authorization: `Bearer ${await socialRefresh()}`, 'content-type': 'application/json', 'x-amzn-kiro-profile-arn': upstream.account.profileArn! },
+      headers: {
+        authorization: `Bearer ${await socialRefresh()}`,
+        'content-type': 'application/json',
+        'x-amzn-kiro-profile-arn': upstream.account.profileArn!,
+      },
       body: JSON.stringify({ id: 'web_search_1', jsonrpc: '2.0', method: 'tools/call', params: { name: 'web_search', arguments: { query: 'kiro docs' } } }),
     });
     const body = (await res.json()) as { id: string; result: { content: { text: string }[] } };
@@ -1098,7 +1180,11 @@ describe('Kiro API keys', () => {
     const usage = await fetch(`${upstream.baseUrl}/getUsageLimits?origin=AI_EDITOR&resourceType=AGENTIC_REQUEST`, { headers: withKey(key, 'API_KEY') });
     expect(usage.status).toBe(200);
     // A key belongs to its own profile: one sent along is refused.
-    const profiled = await generate(key, { ...body, profileArn: upstream.account.profileArn }, { headers: { ...withKey(key, 'API_KEY'), 'content-type': 'application/json' } });
+    const profiled = await generate(
+      key,
+      { ...body, profileArn: upstream.account.profileArn },
+      { headers: { ...withKey(key, 'API_KEY'), 'content-type': 'application/json' } },
+    );
     expect(profiled.status).toBe(403);
     expect(upstream.lastGenerate().rejectedBy).toBe('profile_arn_refused');
   });
@@ -1124,11 +1210,13 @@ describe('Kiro API keys', () => {
 });
 
 describe('profiles on runtime calls', () => {
-  it('needs an Identity Center login\'s profile, and refuses a Builder ID token sent with the placeholder', async () => {
+  it("needs an Identity Center login's profile, and refuses a Builder ID token sent with the placeholder", async () => {
     const enterprise = upstream.addAccount({ kind: 'idc', idcType: 'enterprise' });
     const enterpriseToken = enterprise.issueAccessToken();
     const usage = (token: string, profileArn?: string) =>
-      fetch(`${upstream.baseUrl}/getUsageLimits?origin=AI_EDITOR${profileArn ? `&profileArn=${encodeURIComponent(profileArn)}` : ''}`, { headers: { authorization: `Bearer ${token}` } });
+      fetch(`${upstream.baseUrl}/getUsageLimits?origin=AI_EDITOR${profileArn ? `&profileArn=${encodeURIComponent(profileArn)}` : ''}`, {
+        headers: { authorization: `Bearer ${token}` },
+      });
     expect((await usage(enterpriseToken)).status).toBe(400);
     expect((await usage(enterpriseToken, upstream.profileArnsOf(enterprise)[0])).status).toBe(200);
     const builderToken = upstream.addAccount({ kind: 'idc' }).issueAccessToken();
@@ -1373,7 +1461,11 @@ describe('standalone entry (fake-upstream-main.ts)', () => {
         conversationState: { conversationId: 'e2e', currentMessage: { userInputMessage: { content: 'ping', modelId: 'auto', origin: 'AI_EDITOR' } } },
         profileArn,
       };
-      const res = await fetch(`${baseUrl}/generateAssistantResponse`, { method: 'POST', headers: { authorization: `Bearer ${accessToken}` }, body: JSON.stringify(body) });
+      const res = await fetch(`${baseUrl}/generateAssistantResponse`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${accessToken}` },
+        body: JSON.stringify(body),
+      });
       expect(textOf(await eventsOf(res))).toBe('You said: ping');
 
       const exited = once(child, 'exit');

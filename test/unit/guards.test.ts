@@ -2,7 +2,19 @@ import { EventEmitter } from 'node:events';
 import { createServer, request as httpRequest, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { BodyError, checkApiKey, checkHost, checkOrigin, discardUpload, hostnameOf, keysMatch, parseJsonBody, presentedKey, readBody, unreadBodyPlan } from '../../src/bridge/http/guards';
+import {
+  BodyError,
+  checkApiKey,
+  checkHost,
+  checkOrigin,
+  discardUpload,
+  hostnameOf,
+  keysMatch,
+  parseJsonBody,
+  presentedKey,
+  readBody,
+  unreadBodyPlan,
+} from '../../src/bridge/http/guards';
 
 describe('checkHost', () => {
   it('accepts loopback names with or without a port', () => {
@@ -114,7 +126,9 @@ describe('the unread rest of a refused upload', () => {
    * A real server whose handler reports the plan for each request's unread body and then runs
    * `handle`; the client side is a real node:http request.
    */
-  async function serve(handle: (req: IncomingMessage, plan: string) => Promise<unknown> | unknown): Promise<{ server: Server; port: number; results: unknown[] }> {
+  async function serve(
+    handle: (req: IncomingMessage, plan: string) => Promise<unknown> | unknown,
+  ): Promise<{ server: Server; port: number; results: unknown[] }> {
     const results: unknown[] = [];
     const server = createServer((req, res) => {
       const plan = unreadBodyPlan(req, { maxBytes: 64 * 1024, maxMs: 60_000 });
@@ -128,7 +142,10 @@ describe('the unread rest of a refused upload', () => {
   }
 
   /** Sends `head` bytes, then (unless `end`) keeps the request open; resolves when the connection closes or the answer ends. */
-  function send(port: number, options: { method?: string; headers?: Record<string, string>; body?: Buffer; end?: boolean; trickle?: boolean }): Promise<'answered' | 'closed'> {
+  function send(
+    port: number,
+    options: { method?: string; headers?: Record<string, string>; body?: Buffer; end?: boolean; trickle?: boolean },
+  ): Promise<'answered' | 'closed'> {
     return new Promise((resolve) => {
       const req = httpRequest({ host: '127.0.0.1', port, method: options.method ?? 'POST', path: '/', headers: options.headers ?? {} }, (res) => {
         res.resume();

@@ -27,9 +27,7 @@ describe('iconv-lite subset used in the bundles', () => {
       // Streaming decode across a split multi-byte sequence, as raw-body feeds it.
       const decoder = subset.getDecoder(charset);
       const mid = Math.floor(bytes.length / 2) + 1;
-      expect(decoder.write(bytes.subarray(0, mid)) + decoder.write(bytes.subarray(mid)) + (decoder.end() ?? '')).toBe(
-        iconv.decode(bytes, charset),
-      );
+      expect(decoder.write(bytes.subarray(0, mid)) + decoder.write(bytes.subarray(mid)) + (decoder.end() ?? '')).toBe(iconv.decode(bytes, charset));
     });
   }
 

@@ -4,7 +4,14 @@ import { mkdtempSync, rmSync, writeFileSync, renameSync, mkdirSync } from 'node:
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { KIRO_IDE_TOKEN_FILE, KiroIdeImportError, KiroIdeWatcher, defaultKiroCacheDir, parseExpiresAt, readKiroIdeLogin } from '../../src/kiro/accounts/kiro-ide';
+import {
+  KIRO_IDE_TOKEN_FILE,
+  KiroIdeImportError,
+  KiroIdeWatcher,
+  defaultKiroCacheDir,
+  parseExpiresAt,
+  readKiroIdeLogin,
+} from '../../src/kiro/accounts/kiro-ide';
 import { FakeAccount } from '../support/fake-upstream';
 
 const NOW = Date.UTC(2026, 4, 17, 12, 0, 0);

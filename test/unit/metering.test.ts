@@ -31,7 +31,11 @@ describe('meteredCredits', () => {
 
 describe('reportedTokenUsage', () => {
   it('reads metadataEvent.tokenUsage, leaving out counts that were not sent', () => {
-    expect(reportedTokenUsage({ tokenUsage: { uncachedInputTokens: 12, cacheReadInputTokens: 3400, cacheWriteInputTokens: 56, outputTokens: 78, totalTokens: 3546 } })).toEqual({
+    expect(
+      reportedTokenUsage({
+        tokenUsage: { uncachedInputTokens: 12, cacheReadInputTokens: 3400, cacheWriteInputTokens: 56, outputTokens: 78, totalTokens: 3546 },
+      }),
+    ).toEqual({
       uncachedInputTokens: 12,
       cacheReadInputTokens: 3400,
       cacheWriteInputTokens: 56,
@@ -42,7 +46,9 @@ describe('reportedTokenUsage', () => {
 
   it('accepts every naming variant seen, in camel and snake case', () => {
     expect(reportedTokenUsage({ tokenUsage: { inputTokens: 5, outputTokens: 6, totalTokens: 11 } })).toEqual({ uncachedInputTokens: 5, outputTokens: 6 });
-    expect(reportedTokenUsage({ unit: 'credit', usage: 1, input_tokens: 1, cache_read_input_tokens: 2, cache_creation_input_tokens: 3, output_tokens: 4 })).toEqual({
+    expect(
+      reportedTokenUsage({ unit: 'credit', usage: 1, input_tokens: 1, cache_read_input_tokens: 2, cache_creation_input_tokens: 3, output_tokens: 4 }),
+    ).toEqual({
       uncachedInputTokens: 1,
       cacheReadInputTokens: 2,
       cacheWriteInputTokens: 3,
@@ -57,7 +63,9 @@ describe('reportedTokenUsage', () => {
   });
 
   it('drops counts that break the rule, rounds fractions, and finds nothing in other payloads', () => {
-    expect(reportedTokenUsage({ tokenUsage: { uncachedInputTokens: -3, cacheReadInputTokens: 10.6, outputTokens: 'many' } })).toEqual({ cacheReadInputTokens: 11 });
+    expect(reportedTokenUsage({ tokenUsage: { uncachedInputTokens: -3, cacheReadInputTokens: 10.6, outputTokens: 'many' } })).toEqual({
+      cacheReadInputTokens: 11,
+    });
     expect(reportedTokenUsage({ unit: 'credit', unitPlural: 'credits', usage: 3.5 })).toBeUndefined();
     expect(reportedTokenUsage({ conversationId: 'c', utteranceId: 'u' })).toBeUndefined();
     expect(reportedTokenUsage({ tokenUsage: {} })).toBeUndefined();

@@ -117,7 +117,13 @@ describe('resolveModel: aliases and available models', () => {
 
 describe('modelKey', () => {
   it('reduces every spelling of one model to one key', () => {
-    const spellings = ['claude-sonnet-4-5', 'claude-sonnet-4.5', 'CLAUDE_SONNET_4_5_20250929_V1_0', 'claude-4-5-sonnet-latest', 'us.anthropic.claude-sonnet-4-5-20250929-v1:0'];
+    const spellings = [
+      'claude-sonnet-4-5',
+      'claude-sonnet-4.5',
+      'CLAUDE_SONNET_4_5_20250929_V1_0',
+      'claude-4-5-sonnet-latest',
+      'us.anthropic.claude-sonnet-4-5-20250929-v1:0',
+    ];
     expect(new Set(spellings.map((s) => modelKey(s).key))).toEqual(new Set(['sonnet-4-5']));
   });
 });

@@ -27,7 +27,13 @@ describe('parseChatCompletionRequest: messages', () => {
     const { request, notes } = parse({
       messages: [
         { role: 'system', content: 'Be brief.' },
-        { role: 'developer', content: [{ type: 'text', text: 'Use ' }, { type: 'text', text: 'tools.' }] },
+        {
+          role: 'developer',
+          content: [
+            { type: 'text', text: 'Use ' },
+            { type: 'text', text: 'tools.' },
+          ],
+        },
         { role: 'user', content: 'hi' },
       ],
     });
@@ -99,7 +105,16 @@ describe('parseChatCompletionRequest: messages', () => {
         { role: 'tool', tool_call_id: 'call_2', content: [{ type: 'text', text: 'rain' }] },
         { role: 'user', content: 'thanks — which is warmer?' },
       ],
-      tools: [{ type: 'function', function: { name: 'weather', description: 'Weather for a city', parameters: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] } } }],
+      tools: [
+        {
+          type: 'function',
+          function: {
+            name: 'weather',
+            description: 'Weather for a city',
+            parameters: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] },
+          },
+        },
+      ],
     });
     expect(notes).toEqual([]);
     expect(request.messages).toEqual([
@@ -154,14 +169,28 @@ describe('parseChatCompletionRequest: messages', () => {
     const { request } = parse({
       messages: [
         { role: 'user', content: 'q' },
-        { role: 'assistant', content: [{ type: 'text', text: 'A' }, { type: 'refusal', refusal: 'no' }], reasoning_content: 'hmm' },
+        {
+          role: 'assistant',
+          content: [
+            { type: 'text', text: 'A' },
+            { type: 'refusal', refusal: 'no' },
+          ],
+          reasoning_content: 'hmm',
+        },
         { role: 'user', content: 'q2' },
       ],
     });
-    expect(request.messages[1]).toEqual({ role: 'assistant', content: [{ type: 'thinking', thinking: 'hmm' }, { type: 'text', text: 'A' }, { type: 'text', text: 'no' }] });
+    expect(request.messages[1]).toEqual({
+      role: 'assistant',
+      content: [
+        { type: 'thinking', thinking: 'hmm' },
+        { type: 'text', text: 'A' },
+        { type: 'text', text: 'no' },
+      ],
+    });
   });
 
-  it("OpenRouter-style reasoning_details (kept by Cline and Roo Code) come back as thinking; encrypted entries are dropped with a note", () => {
+  it('OpenRouter-style reasoning_details (kept by Cline and Roo Code) come back as thinking; encrypted entries are dropped with a note', () => {
     const { request, notes } = parse({
       messages: [
         { role: 'user', content: 'q' },
@@ -177,10 +206,22 @@ describe('parseChatCompletionRequest: messages', () => {
         { role: 'user', content: 'q2' },
       ],
     });
-    expect(request.messages[1]).toEqual({ role: 'assistant', content: [{ type: 'thinking', thinking: 'first\n\nsecond' }, { type: 'text', text: 'A' }] });
+    expect(request.messages[1]).toEqual({
+      role: 'assistant',
+      content: [
+        { type: 'thinking', thinking: 'first\n\nsecond' },
+        { type: 'text', text: 'A' },
+      ],
+    });
     expect(notes).toEqual(['messages[1].reasoning_details: 1 encrypted entry was dropped (only the provider that wrote them can read them)']);
     // reasoning_content wins when both are sent
-    const both = parse({ messages: [{ role: 'user', content: 'q' }, { role: 'assistant', content: 'A', reasoning_content: 'rc', reasoning_details: [{ type: 'reasoning.text', text: 'rd' }] }, { role: 'user', content: 'q2' }] });
+    const both = parse({
+      messages: [
+        { role: 'user', content: 'q' },
+        { role: 'assistant', content: 'A', reasoning_content: 'rc', reasoning_details: [{ type: 'reasoning.text', text: 'rd' }] },
+        { role: 'user', content: 'q2' },
+      ],
+    });
     expect(both.request.messages[1]!.content[0]).toEqual({ type: 'thinking', thinking: 'rc' });
   });
 
@@ -237,7 +278,14 @@ describe('parseChatCompletionRequest: options', () => {
   const user = [{ role: 'user', content: 'hi' }];
 
   it('maps max tokens, temperature, stop, stream and include_usage', () => {
-    const { request, includeUsage } = parse({ messages: user, max_tokens: 100, temperature: 1.5, stop: 'END', stream: true, stream_options: { include_usage: true } });
+    const { request, includeUsage } = parse({
+      messages: user,
+      max_tokens: 100,
+      temperature: 1.5,
+      stop: 'END',
+      stream: true,
+      stream_options: { include_usage: true },
+    });
     expect(request).toMatchObject({ maxTokens: 100, temperature: 1.5, stopSequences: ['END'], stream: true });
     expect(includeUsage).toBe(true);
     expect(parse({ messages: user, max_tokens: 100, max_completion_tokens: 50 }).request.maxTokens).toBe(50);
@@ -247,23 +295,43 @@ describe('parseChatCompletionRequest: options', () => {
 
   it('tools (schemas passed on for kiro/request/convert to clean) and every tool_choice form', () => {
     const tools = [
-      { type: 'function', function: { name: 'a', parameters: { type: 'object', properties: { x: { type: 'string' } }, additionalProperties: false, $schema: 'http://json-schema.org/draft-07/schema#' }, strict: true } },
+      {
+        type: 'function',
+        function: {
+          name: 'a',
+          parameters: {
+            type: 'object',
+            properties: { x: { type: 'string' } },
+            additionalProperties: false,
+            $schema: 'http://json-schema.org/draft-07/schema#',
+          },
+          strict: true,
+        },
+      },
       { type: 'function', function: { name: 'b' } },
     ];
     const { request } = parse({ messages: user, tools });
     expect(request.tools.map((t) => t.name)).toEqual(['a', 'b']);
     expect(request.tools[1]!.inputSchema).toEqual({ type: 'object', properties: {} });
     // what Kiro rejects is cleaned on the way out
-    const spec = toKiroRequest(request, { kiroModel: 'claude-sonnet-4.5' }).body.conversationState.currentMessage.userInputMessage.userInputMessageContext!.tools![0]!;
+    const spec = toKiroRequest(request, { kiroModel: 'claude-sonnet-4.5' }).body.conversationState.currentMessage.userInputMessage.userInputMessageContext!
+      .tools![0]!;
     expect(JSON.stringify(spec)).not.toContain('$schema');
     expect(parse({ messages: user, tools, tool_choice: 'auto' }).request.toolChoice).toEqual({ type: 'auto' });
     expect(parse({ messages: user, tools, tool_choice: 'none' }).request.toolChoice).toEqual({ type: 'none' });
     expect(parse({ messages: user, tools, tool_choice: 'required' }).request.toolChoice).toEqual({ type: 'any' });
-    expect(parse({ messages: user, tools, tool_choice: { type: 'function', function: { name: 'b' } } }).request.toolChoice).toEqual({ type: 'tool', name: 'b' });
-    expect(refusal({ model: 'm', messages: user, tools, tool_choice: { type: 'function', function: { name: 'zz' } } }).message).toMatch(/no function named "zz"/);
+    expect(parse({ messages: user, tools, tool_choice: { type: 'function', function: { name: 'b' } } }).request.toolChoice).toEqual({
+      type: 'tool',
+      name: 'b',
+    });
+    expect(refusal({ model: 'm', messages: user, tools, tool_choice: { type: 'function', function: { name: 'zz' } } }).message).toMatch(
+      /no function named "zz"/,
+    );
     expect(refusal({ model: 'm', messages: user, tool_choice: 'required' }).message).toMatch(/at least one tool/);
     expect(refusal({ model: 'm', messages: user, tools: [tools[0], tools[0]] }).param).toBe('tools[1].function.name');
-    expect(refusal({ model: 'm', messages: user, tools: [{ type: 'function', function: { name: 'a', parameters: { type: 'array' } } }] }).param).toBe('tools[0].function.parameters.type');
+    expect(refusal({ model: 'm', messages: user, tools: [{ type: 'function', function: { name: 'a', parameters: { type: 'array' } } }] }).param).toBe(
+      'tools[0].function.parameters.type',
+    );
     expect(refusal({ model: 'm', messages: user, tools: [{ type: 'custom', custom: { name: 'a' } }] }).param).toBe('tools[0].type');
   });
 
@@ -305,12 +373,17 @@ describe('parseChatCompletionRequest: options', () => {
       expect(error.code).toBe('unsupported_parameter');
     }
     // the defaults are fine
-    expect(() => parse({ messages: user, n: 1, logprobs: false, response_format: { type: 'text' }, modalities: ['text'], seed: 4, top_p: 0.5, frequency_penalty: 0.1 })).not.toThrow();
+    expect(() =>
+      parse({ messages: user, n: 1, logprobs: false, response_format: { type: 'text' }, modalities: ['text'], seed: 4, top_p: 0.5, frequency_penalty: 0.1 }),
+    ).not.toThrow();
   });
 
   it('response_format JSON modes become the neutral response format (emulated by the bridge)', () => {
     const schema = { type: 'object', properties: { a: { type: 'integer' } }, required: ['a'], additionalProperties: false };
-    expect(parse({ messages: user, response_format: { type: 'json_schema', json_schema: { name: 'thing', description: 'A thing', schema, strict: true } } }).request.responseFormat).toEqual({
+    expect(
+      parse({ messages: user, response_format: { type: 'json_schema', json_schema: { name: 'thing', description: 'A thing', schema, strict: true } } }).request
+        .responseFormat,
+    ).toEqual({
       name: 'thing',
       description: 'A thing',
       schema,

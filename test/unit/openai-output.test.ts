@@ -17,7 +17,15 @@ import { sseReply, useCannedServer } from '../support/canned-server';
 import { assemble, CHAT_SCENARIOS, countTokens, kiroReasoning, kiroText, kiroTool, nativeReasoningEvents, plain } from '../support/output-events';
 
 function meta(overrides: Partial<ChatOutputMeta> = {}): ChatOutputMeta {
-  return { id: 'chatcmpl-test0123456789abcdefghijklmno', model: 'claude-sonnet-4-5', created: 1_760_000_000, inputTokens: 42, countTokens, includeUsage: true, ...overrides };
+  return {
+    id: 'chatcmpl-test0123456789abcdefghijklmno',
+    model: 'claude-sonnet-4-5',
+    created: 1_760_000_000,
+    inputTokens: 42,
+    countTokens,
+    includeUsage: true,
+    ...overrides,
+  };
 }
 
 function sseOf(events: OutputEvent[], m: ChatOutputMeta = meta(), pingFirst = false): string {
@@ -76,7 +84,8 @@ function withoutSdkExtras(completion: unknown): unknown {
   for (const choice of copy.choices) {
     delete choice.message.parsed;
     delete choice.message.reasoning_content;
-    for (const call of (choice.message.tool_calls as Record<string, unknown>[] | undefined) ?? []) delete (call.function as Record<string, unknown>).parsed_arguments;
+    for (const call of (choice.message.tool_calls as Record<string, unknown>[] | undefined) ?? [])
+      delete (call.function as Record<string, unknown>).parsed_arguments;
   }
   return copy;
 }
@@ -106,20 +115,33 @@ describe('chat.completion.chunk stream read by the official SDK', () => {
     expect(choice.message.content).toBe('I will look.');
     expect(choice.message.reasoning_content).toBe('Let me check "</thinking>" handling.');
     expect(choice.message.tool_calls!.map((c) => c.id)).toEqual(['tooluse_AAAAAAAAAAAAAAAAAAAAAA', 'tooluse_BBBBBBBBBBBBBBBBBBBBBB']);
-    expect(JSON.parse(choice.message.tool_calls![0]!.function.arguments)).toEqual({ file_path: '/a/b.ts', limit: 20, nested: { x: [1, 2.5, -300, true, null, 'é\n'] } });
+    expect(JSON.parse(choice.message.tool_calls![0]!.function.arguments)).toEqual({
+      file_path: '/a/b.ts',
+      limit: 20,
+      nested: { x: [1, 2.5, -300, true, null, 'é\n'] },
+    });
     expect(choice.message.tool_calls![1]!.function).toEqual({ name: 'Glob', arguments: '{"pattern":"**/*.md"}' });
   });
 
   it('a tool call with no streamed input has "{}" as its arguments, streamed and not', async () => {
     const events = scenarios['a tool with no input']!();
-    expect(buildChatCompletion(events, meta()).body.choices[0].message).toMatchObject({ content: null, tool_calls: [{ id: 't1', type: 'function', function: { name: 'now', arguments: '{}' } }] });
+    expect(buildChatCompletion(events, meta()).body.choices[0].message).toMatchObject({
+      content: null,
+      tool_calls: [{ id: 't1', type: 'function', function: { name: 'now', arguments: '{}' } }],
+    });
     const { final } = await sdkStream(sseOf(events));
     expect(final.choices[0]!.message.tool_calls![0]!.function.arguments).toBe('{}');
   });
 
   it('finish reasons: stop, tool_calls, length', () => {
-    expect(buildChatCompletion(scenarios['stop sequence']!(), meta()).body.choices[0]).toMatchObject({ finish_reason: 'stop', message: { content: 'one two ' } });
-    expect(buildChatCompletion(scenarios['max_tokens with nothing emitted']!(), meta()).body.choices[0]).toMatchObject({ finish_reason: 'length', message: { content: null } });
+    expect(buildChatCompletion(scenarios['stop sequence']!(), meta()).body.choices[0]).toMatchObject({
+      finish_reason: 'stop',
+      message: { content: 'one two ' },
+    });
+    expect(buildChatCompletion(scenarios['max_tokens with nothing emitted']!(), meta()).body.choices[0]).toMatchObject({
+      finish_reason: 'length',
+      message: { content: null },
+    });
     expect(chatFinishReason('end_turn')).toBe('stop');
     expect(chatFinishReason('tool_use')).toBe('tool_calls');
   });
@@ -167,7 +189,13 @@ describe('ChatCompletionStreamWriter: the wire format', () => {
     expect(payloads.at(-1)).toBe('[DONE]');
     const chunks = payloads.slice(0, -1) as Record<string, unknown>[];
     for (const chunk of chunks) {
-      expect(chunk).toMatchObject({ id: meta().id, object: 'chat.completion.chunk', created: meta().created, model: 'claude-sonnet-4-5', system_fingerprint: null });
+      expect(chunk).toMatchObject({
+        id: meta().id,
+        object: 'chat.completion.chunk',
+        created: meta().created,
+        model: 'claude-sonnet-4-5',
+        system_fingerprint: null,
+      });
     }
     expect(chunks[0]!.choices).toEqual([{ index: 0, delta: { role: 'assistant', content: '', refusal: null }, logprobs: null, finish_reason: null }]);
     const usageChunk = chunks.at(-1)!;
@@ -191,7 +219,12 @@ describe('ChatCompletionStreamWriter: the wire format', () => {
     expect(kinds.indexOf('tool_calls')).toBeGreaterThan(kinds.lastIndexOf('content'));
     const calls = deltas.flatMap((d) => (d.tool_calls as Record<string, unknown>[] | undefined) ?? []);
     expect(calls[0]).toEqual({ index: 0, id: 'tooluse_AAAAAAAAAAAAAAAAAAAAAA', type: 'function', function: { name: 'Read', arguments: '' } });
-    expect(calls.filter((c) => c.index === 0).slice(1).every((c) => Object.keys(c).join() === 'index,function')).toBe(true);
+    expect(
+      calls
+        .filter((c) => c.index === 0)
+        .slice(1)
+        .every((c) => Object.keys(c).join() === 'index,function'),
+    ).toBe(true);
     const second = calls.filter((c) => c.index === 1);
     expect(second[0]).toMatchObject({ id: 'tooluse_BBBBBBBBBBBBBBBBBBBBBB', function: { name: 'Glob' } });
   });
@@ -217,7 +250,13 @@ describe('ChatCompletionStreamWriter: the wire format', () => {
       { type: 'finish', reason: 'tool_use' },
     ];
     // reasoning 8 → 2, text "abcde" → 2, tool call: 10 overhead + name 1 + json 2
-    const expected = { prompt_tokens: 25_000, completion_tokens: 17, total_tokens: 25_017, prompt_tokens_details: { cached_tokens: 0 }, completion_tokens_details: { reasoning_tokens: 2 } };
+    const expected = {
+      prompt_tokens: 25_000,
+      completion_tokens: 17,
+      total_tokens: 25_017,
+      prompt_tokens_details: { cached_tokens: 0 },
+      completion_tokens_details: { reasoning_tokens: 2 },
+    };
     const m = meta({ contextWindow: 200_000 });
     const built = buildChatCompletion(events, m);
     expect(built.body.usage).toEqual(expected);
@@ -283,7 +322,15 @@ describe('ChatCompletionStreamWriter: the wire format', () => {
 
   it('buildChatCompletion throws the error the events ended with, or an internal error without an ending', () => {
     const error = new KiroError('throttled', 'slow down');
-    expect(() => buildChatCompletion([{ type: 'text', text: 'a' }, { type: 'error', error }], meta())).toThrow(error);
+    expect(() =>
+      buildChatCompletion(
+        [
+          { type: 'text', text: 'a' },
+          { type: 'error', error },
+        ],
+        meta(),
+      ),
+    ).toThrow(error);
     expect(() => buildChatCompletion([{ type: 'text', text: 'a' }], meta())).toThrow(/without a finish/);
   });
 
@@ -327,7 +374,10 @@ describe('openaiErrorFor: one table for streaming and non-streaming errors', () 
   });
 
   it('capacity problems are 503 overloaded', () => {
-    expect(openaiErrorFor(new KiroError('upstream_unavailable', 'x', { reason: 'INSUFFICIENT_MODEL_CAPACITY' }))).toMatchObject({ status: 503, code: 'overloaded' });
+    expect(openaiErrorFor(new KiroError('upstream_unavailable', 'x', { reason: 'INSUFFICIENT_MODEL_CAPACITY' }))).toMatchObject({
+      status: 503,
+      code: 'overloaded',
+    });
   });
 
   it('throttling carries retry-after and says when to try again (Codex reads it from the message)', () => {
@@ -352,7 +402,13 @@ describe('openaiErrorFor: one table for streaming and non-streaming errors', () 
   });
 
   it('anything else is a 500 server_error, and messages are redacted', () => {
-    expect(openaiErrorFor(new TypeError('x is undefined'))).toEqual({ status: 500, type: 'server_error', message: 'internal error: x is undefined', param: null, code: null });
+    expect(openaiErrorFor(new TypeError('x is undefined'))).toEqual({
+      status: 500,
+      type: 'server_error',
+      message: 'internal error: x is undefined',
+      param: null,
+      code: null,
+    });
     const redactor = new Redactor();
     redactor.add('super-secret-refresh-token');
     const info = openaiErrorFor(new KiroError('bad_request', 'echo: super-secret-refresh-token and Bearer abcdefghijklmnop'), redactor);
@@ -367,7 +423,9 @@ describe('openaiErrorFor: one table for streaming and non-streaming errors', () 
   });
 
   it('the error body has the API shape', () => {
-    expect(openaiErrorBody({ type: 'invalid_request_error', message: 'm', param: 'p', code: 'c' })).toEqual({ error: { message: 'm', type: 'invalid_request_error', param: 'p', code: 'c' } });
+    expect(openaiErrorBody({ type: 'invalid_request_error', message: 'm', param: 'p', code: 'c' })).toEqual({
+      error: { message: 'm', type: 'invalid_request_error', param: 'p', code: 'c' },
+    });
   });
 });
 
@@ -377,7 +435,12 @@ describe("Chat Completions: Kiro's native reasoning and token counts", () => {
   it('reasoning_content carries the text; reasoning_details the signed block, once, when it ends', () => {
     const payloads = dataOf(sseOf(nativeReasoningEvents())).filter((p): p is Record<string, unknown> => p !== '[DONE]');
     const deltas = payloads.map((p) => (p.choices as { delta?: Record<string, unknown> }[])[0]?.delta).filter(Boolean) as Record<string, unknown>[];
-    expect(deltas.filter((d) => d.reasoning_content !== undefined).map((d) => d.reasoning_content).join('')).toBe('The user wants a file listing.');
+    expect(
+      deltas
+        .filter((d) => d.reasoning_content !== undefined)
+        .map((d) => d.reasoning_content)
+        .join(''),
+    ).toBe('The user wants a file listing.');
     const details = deltas.filter((d) => d.reasoning_details !== undefined).map((d) => d.reasoning_details);
     expect(details).toEqual([[{ type: 'reasoning.text', text: 'The user wants a file listing.', signature: SIGNATURE, format: 'unknown', index: 0 }]]);
     const { message } = buildChatCompletion(nativeReasoningEvents(), meta()).body.choices[0];
@@ -395,7 +458,13 @@ describe("Chat Completions: Kiro's native reasoning and token counts", () => {
   });
 
   it("usage: Kiro's counts, the whole prompt in prompt_tokens and the cache read in cached_tokens", async () => {
-    const usage = { prompt_tokens: 3520, completion_tokens: 57, total_tokens: 3577, prompt_tokens_details: { cached_tokens: 3000 }, completion_tokens_details: { reasoning_tokens: 8 } };
+    const usage = {
+      prompt_tokens: 3520,
+      completion_tokens: 57,
+      total_tokens: 3577,
+      prompt_tokens_details: { cached_tokens: 3000 },
+      completion_tokens_details: { reasoning_tokens: 8 },
+    };
     expect(buildChatCompletion(nativeReasoningEvents(), meta()).body.usage).toEqual(usage);
     const { final } = await sdkStream(sseOf(nativeReasoningEvents()));
     expect(final.usage).toEqual(usage);

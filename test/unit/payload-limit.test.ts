@@ -1,6 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { KiroError } from '../../src/kiro/errors';
-import { MAX_KIRO_REQUEST_BYTES, PROFILE_ARN_ALLOWANCE, oversizedPayload, payloadTooLargeError, payloadTooLargeNote } from '../../src/kiro/request/payload-limit';
+import {
+  MAX_KIRO_REQUEST_BYTES,
+  PROFILE_ARN_ALLOWANCE,
+  oversizedPayload,
+  payloadTooLargeError,
+  payloadTooLargeNote,
+} from '../../src/kiro/request/payload-limit';
 
 /** How Claude Code reads the counts out of a prompt-too-long message. */
 const CLAUDE_CODE_PROMPT_TOO_LONG = /prompt is too long[^0-9]*(\d+)\s*tokens?\s*>\s*(\d+)/i;

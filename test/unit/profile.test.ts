@@ -11,7 +11,15 @@ import type { KiroProfile, ProfileDiscovery } from '../../src/kiro/signin/profil
 
 const token: AccessToken = { value: 'aoa-token', expiresAt: Number.MAX_SAFE_INTEGER, marginMs: 0 };
 const social: AccountCredentials = { auth: 'Social', refreshToken: 'aor-x', disabled: false, index: 0 };
-const idc = (over: Partial<OAuthCredentials> = {}): AccountCredentials => ({ auth: 'IdC', refreshToken: 'aor-y', clientId: 'c', clientSecret: 's', disabled: false, index: 0, ...over });
+const idc = (over: Partial<OAuthCredentials> = {}): AccountCredentials => ({
+  auth: 'IdC',
+  refreshToken: 'aor-y',
+  clientId: 'c',
+  clientSecret: 's',
+  disabled: false,
+  index: 0,
+  ...over,
+});
 const profile = (region: string, id: string): KiroProfile => ({ arn: `arn:aws:codewhisperer:${region}:123456789012:profile/${id}`, profileName: id, region });
 
 /** Only what AccountProfile reads of the tokens: the profile the login named. */
@@ -59,13 +67,20 @@ describe('profile rules', () => {
     expect([builder.accountProfile.forStreaming, builder.accountProfile.forRuntime, builder.calls]).toEqual([BUILDER_ID_PROFILE_ARN, undefined, []]);
     const key = setup({ auth: 'ApiKey', apiKey: 'ksk_12345678', disabled: false, index: 0 }, []);
     await key.accountProfile.ensure(token);
-    expect([key.accountProfile.forStreaming, key.accountProfile.forRuntime, key.accountProfile.canLookUpAgain, key.calls]).toEqual([undefined, undefined, false, []]);
+    expect([key.accountProfile.forStreaming, key.accountProfile.forRuntime, key.accountProfile.canLookUpAgain, key.calls]).toEqual([
+      undefined,
+      undefined,
+      false,
+      [],
+    ]);
   });
 });
 
 describe('Identity Center lookup', () => {
-  it('asks once, takes the profile in the login\'s region of several, and reports it', async () => {
-    const { accountProfile, calls, changes } = setup(idc({ region: 'eu-central-1' }), [{ profiles: [profile('us-east-1', 'US'), profile('eu-central-1', 'EU')], failures: [] }]);
+  it("asks once, takes the profile in the login's region of several, and reports it", async () => {
+    const { accountProfile, calls, changes } = setup(idc({ region: 'eu-central-1' }), [
+      { profiles: [profile('us-east-1', 'US'), profile('eu-central-1', 'EU')], failures: [] },
+    ]);
     expect(accountProfile.forStreaming).toBeUndefined();
     await Promise.all([accountProfile.ensure(token), accountProfile.ensure(token)]);
     await accountProfile.ensure(token);
@@ -83,7 +98,9 @@ describe('Identity Center lookup', () => {
   });
 
   it('Kiro saying "Builder ID is not supported" settles the kind: the placeholder, and the provider to keep', async () => {
-    const { accountProfile, changes } = setup(idc(), [{ profiles: [], failures: ['q.us-east-1.amazonaws.com: AWS Builder ID is not supported for this operation.'] }]);
+    const { accountProfile, changes } = setup(idc(), [
+      { profiles: [], failures: ['q.us-east-1.amazonaws.com: AWS Builder ID is not supported for this operation.'] },
+    ]);
     await accountProfile.ensure(token);
     expect(accountProfile.rule).toBe('builder-id');
     expect(accountProfile.forStreaming).toBe(BUILDER_ID_PROFILE_ARN);
@@ -93,7 +110,11 @@ describe('Identity Center lookup', () => {
   it('a failed lookup is not repeated for minutes, but a refusal asks at once; a refused saved profile is not sent again', async () => {
     const refusedArn = profile('us-east-1', 'OLD').arn;
     const clock = { now: 0 };
-    const first = setup(idc(), [new Error('q.us-east-1 unreachable'), { profiles: [], failures: [] }, { profiles: [profile('us-east-1', 'LATER')], failures: [] }], { clock });
+    const first = setup(
+      idc(),
+      [new Error('q.us-east-1 unreachable'), { profiles: [], failures: [] }, { profiles: [profile('us-east-1', 'LATER')], failures: [] }],
+      { clock },
+    );
     await first.accountProfile.ensure(token);
     await first.accountProfile.ensure(token);
     expect(first.calls).toHaveLength(1);

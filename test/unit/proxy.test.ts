@@ -26,8 +26,16 @@ afterEach(async () => {
 describe('proxy settings', () => {
   it('reads HTTPS_PROXY / HTTP_PROXY / NO_PROXY, lower case first', () => {
     expect(proxyFromEnvironment({})).toBeUndefined();
-    expect(proxyFromEnvironment({ HTTPS_PROXY: 'http://p:1', NO_PROXY: 'localhost' })).toEqual({ httpProxy: undefined, httpsProxy: 'http://p:1', noProxy: 'localhost' });
-    expect(proxyFromEnvironment({ HTTP_PROXY: 'http://a:1', http_proxy: 'http://b:2' })).toEqual({ httpProxy: 'http://b:2', httpsProxy: 'http://b:2', noProxy: undefined });
+    expect(proxyFromEnvironment({ HTTPS_PROXY: 'http://p:1', NO_PROXY: 'localhost' })).toEqual({
+      httpProxy: undefined,
+      httpsProxy: 'http://p:1',
+      noProxy: 'localhost',
+    });
+    expect(proxyFromEnvironment({ HTTP_PROXY: 'http://a:1', http_proxy: 'http://b:2' })).toEqual({
+      httpProxy: 'http://b:2',
+      httpsProxy: 'http://b:2',
+      noProxy: undefined,
+    });
   });
 
   it('takes one URL for everything from VS Code', () => {

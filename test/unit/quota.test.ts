@@ -14,7 +14,15 @@ function body(usage: ConstructorParameters<typeof FakeAccount>[0]['usage']): unk
 describe('summarizeUsage', () => {
   it('computes remaining credits from the CREDIT breakdown', () => {
     const summary = summarizeUsage(body({ limit: 50, used: 12.37 }));
-    expect(summary).toMatchObject({ remaining: 37.63, limit: 50, used: 12.37, subscription: 'KIRO FREE', email: 'q@example.com', unit: 'CREDIT', bonusRemaining: 0 });
+    expect(summary).toMatchObject({
+      remaining: 37.63,
+      limit: 50,
+      used: 12.37,
+      subscription: 'KIRO FREE',
+      email: 'q@example.com',
+      unit: 'CREDIT',
+      bonusRemaining: 0,
+    });
     expect(summary.resetAt).toBe(Date.UTC(2026, 5, 1));
     expect(summary.freeTrial).toBeUndefined();
   });
@@ -68,4 +76,3 @@ describe('summarizeUsage', () => {
     expect(() => summarizeUsage(null)).toThrow(UsageFormatError);
   });
 });
-

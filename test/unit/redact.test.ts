@@ -73,7 +73,14 @@ describe('Redactor.value', () => {
     });
     expect(out).toEqual({
       headers: { Authorization: REDACTED, 'X-Goog-Api-Key': REDACTED, 'anthropic-version': '2023-06-01' },
-      credentials: { aws_secret_access_key: REDACTED, secretAccessKey: REDACTED, clientAssertion: REDACTED, tokenType: 'Bearer', kiroApiKey: REDACTED, tokentype: 'API_KEY' },
+      credentials: {
+        aws_secret_access_key: REDACTED,
+        secretAccessKey: REDACTED,
+        clientAssertion: REDACTED,
+        tokenType: 'Bearer',
+        kiroApiKey: REDACTED,
+        tokentype: 'API_KEY',
+      },
     });
   });
 

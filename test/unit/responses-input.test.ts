@@ -24,8 +24,21 @@ function refusal(body: Record<string, unknown>, options: Partial<ResponsesParseO
 describe('parseResponsesRequest: input', () => {
   it('a string input is one user message; instructions are the system prompt', () => {
     const { request, echo, notes } = parse({ input: 'hello', instructions: 'Be brief.' });
-    expect(request).toMatchObject({ api: 'responses', model: 'claude-sonnet-4-5', system: ['Be brief.'], messages: [{ role: 'user', content: [{ type: 'text', text: 'hello' }] }], stream: false });
-    expect(echo).toMatchObject({ instructions: 'Be brief.', store: true, parallel_tool_calls: true, tool_choice: 'auto', truncation: 'disabled', previous_response_id: null });
+    expect(request).toMatchObject({
+      api: 'responses',
+      model: 'claude-sonnet-4-5',
+      system: ['Be brief.'],
+      messages: [{ role: 'user', content: [{ type: 'text', text: 'hello' }] }],
+      stream: false,
+    });
+    expect(echo).toMatchObject({
+      instructions: 'Be brief.',
+      store: true,
+      parallel_tool_calls: true,
+      tool_choice: 'auto',
+      truncation: 'disabled',
+      previous_response_id: null,
+    });
     expect(notes).toEqual([]);
   });
 
@@ -34,7 +47,14 @@ describe('parseResponsesRequest: input', () => {
       instructions: 'You are Codex.',
       input: [
         { type: 'message', role: 'developer', content: [{ type: 'input_text', text: '<permissions>sandboxed</permissions>' }] },
-        { type: 'message', role: 'user', content: [{ type: 'input_text', text: 'list files' }, { type: 'input_image', image_url: `data:image/png;base64,${PNG_2X3}` }] },
+        {
+          type: 'message',
+          role: 'user',
+          content: [
+            { type: 'input_text', text: 'list files' },
+            { type: 'input_image', image_url: `data:image/png;base64,${PNG_2X3}` },
+          ],
+        },
         { type: 'reasoning', id: 'rs_1', summary: [{ type: 'summary_text', text: 'short' }], content: [{ type: 'reasoning_text', text: 'I should run ls.' }] },
         { type: 'message', role: 'assistant', content: [{ type: 'output_text', text: 'Running ls.' }] },
         { type: 'function_call', call_id: 'call_1', name: 'shell', arguments: '{"command":["ls"]}' },
@@ -43,13 +63,27 @@ describe('parseResponsesRequest: input', () => {
         { type: 'function_call_output', call_id: 'call_2', output: [{ type: 'input_text', text: '/work' }] },
         { role: 'user', content: 'and now?' },
       ],
-      tools: [{ type: 'function', name: 'shell', description: 'Runs a command', parameters: { type: 'object', properties: { command: { type: 'array', items: { type: 'string' } } }, required: ['command'] }, strict: false }],
+      tools: [
+        {
+          type: 'function',
+          name: 'shell',
+          description: 'Runs a command',
+          parameters: { type: 'object', properties: { command: { type: 'array', items: { type: 'string' } } }, required: ['command'] },
+          strict: false,
+        },
+      ],
     });
     expect(notes).toEqual([]);
     expect(inputSystem).toEqual(['<permissions>sandboxed</permissions>']);
     expect(request.system).toEqual(['You are Codex.', '<permissions>sandboxed</permissions>']);
     expect(request.messages).toEqual([
-      { role: 'user', content: [{ type: 'text', text: 'list files' }, { type: 'image', mediaType: 'image/png', data: PNG_2X3 }] },
+      {
+        role: 'user',
+        content: [
+          { type: 'text', text: 'list files' },
+          { type: 'image', mediaType: 'image/png', data: PNG_2X3 },
+        ],
+      },
       {
         role: 'assistant',
         content: [
@@ -77,13 +111,25 @@ describe('parseResponsesRequest: input', () => {
     const { request, notes } = parse({
       input: [
         { role: 'user', content: 'q' },
-        { type: 'reasoning', summary: [{ type: 'summary_text', text: 'a' }, { type: 'summary_text', text: 'b' }] },
+        {
+          type: 'reasoning',
+          summary: [
+            { type: 'summary_text', text: 'a' },
+            { type: 'summary_text', text: 'b' },
+          ],
+        },
         { type: 'reasoning', summary: [], encrypted_content: 'gAAAA…' },
         { role: 'assistant', content: 'answer' },
         { role: 'user', content: 'q2' },
       ],
     });
-    expect(request.messages[1]).toEqual({ role: 'assistant', content: [{ type: 'thinking', thinking: 'a\n\nb' }, { type: 'text', text: 'answer' }] });
+    expect(request.messages[1]).toEqual({
+      role: 'assistant',
+      content: [
+        { type: 'thinking', thinking: 'a\n\nb' },
+        { type: 'text', text: 'answer' },
+      ],
+    });
     expect(notes).toEqual(['input[2]: an encrypted reasoning item was dropped (only OpenAI can read it)']);
   });
 
@@ -92,7 +138,11 @@ describe('parseResponsesRequest: input', () => {
       include: ['reasoning.encrypted_content'],
       input: [
         { role: 'user', content: 'q' },
-        { type: 'reasoning', summary: [{ type: 'summary_text', text: 'a summary' }], encrypted_content: sealReasoning({ text: 'exact text\n', signature: 'EqQBKiro==' }) },
+        {
+          type: 'reasoning',
+          summary: [{ type: 'summary_text', text: 'a summary' }],
+          encrypted_content: sealReasoning({ text: 'exact text\n', signature: 'EqQBKiro==' }),
+        },
         { type: 'reasoning', summary: [], encrypted_content: sealReasoning({ redacted: 'b3BhcXVl' }) },
         { type: 'reasoning', summary: [], encrypted_content: sealReasoning({ text: 'tag-split' }) },
         { role: 'assistant', content: 'answer' },
@@ -116,11 +166,18 @@ describe('parseResponsesRequest: input', () => {
 
   it('hosted tool items and tools are dropped with notes; unknown ones are refused', () => {
     const { request, notes } = parse({
-      input: [{ role: 'user', content: 'q' }, { type: 'web_search_call', id: 'ws_1', status: 'completed' }, { role: 'user', content: 'more' }],
+      input: [
+        { role: 'user', content: 'q' },
+        { type: 'web_search_call', id: 'ws_1', status: 'completed' },
+        { role: 'user', content: 'more' },
+      ],
       tools: [{ type: 'web_search' }, { type: 'function', name: 'f' }],
     });
     expect(request.tools.map((t) => t.name)).toEqual(['f']);
-    expect(notes).toEqual(['tools[0]: dropped the hosted tool "web_search" (Kiro cannot run OpenAI\'s hosted tools)', 'input[1]: dropped a web_search_call item (Kiro cannot carry hosted tool calls)']);
+    expect(notes).toEqual([
+      'tools[0]: dropped the hosted tool "web_search" (Kiro cannot run OpenAI\'s hosted tools)',
+      'input[1]: dropped a web_search_call item (Kiro cannot carry hosted tool calls)',
+    ]);
     expect(refusal({ input: [{ type: 'telepathy' }] }).param).toBe('input[0].type');
     expect(refusal({ input: 'x', tools: [{ type: 'holodeck' }] }).param).toBe('tools[0].type');
   });
@@ -138,7 +195,11 @@ describe('parseResponsesRequest: input', () => {
     expect(request.tools[0]).toEqual({
       name: 'apply_patch',
       description: 'Apply a patch\n\nThe input must follow this lark grammar:\nstart: "x"',
-      inputSchema: { type: 'object', properties: { input: { type: 'string', description: 'The free-form input for the tool, which must follow this lark grammar.' } }, required: ['input'] },
+      inputSchema: {
+        type: 'object',
+        properties: { input: { type: 'string', description: 'The free-form input for the tool, which must follow this lark grammar.' } },
+        required: ['input'],
+      },
     });
     expect(request.messages[1]!.content).toEqual([{ type: 'tool_use', id: 'c1', name: 'apply_patch', input: { input: '*** Begin Patch\n*** End Patch' } }]);
   });
@@ -172,8 +233,16 @@ describe('parseResponsesRequest: input', () => {
     expect(notes).toEqual([]);
     expect(request.tools).toEqual([
       { name: 'exec_command', description: '', inputSchema: { type: 'object', properties: { cmd: { type: 'string' } } } },
-      { name: 'multi_agent_v1__spawn_agent', description: 'Spawn a sub-agent.\n\nPart of the multi_agent_v1 tool group (Tools for spawning and managing sub-agents.).', inputSchema: spawnSchema },
-      { name: 'multi_agent_v1__close_agent', description: 'Part of the multi_agent_v1 tool group (Tools for spawning and managing sub-agents.).', inputSchema: { type: 'object', properties: {} } },
+      {
+        name: 'multi_agent_v1__spawn_agent',
+        description: 'Spawn a sub-agent.\n\nPart of the multi_agent_v1 tool group (Tools for spawning and managing sub-agents.).',
+        inputSchema: spawnSchema,
+      },
+      {
+        name: 'multi_agent_v1__close_agent',
+        description: 'Part of the multi_agent_v1 tool group (Tools for spawning and managing sub-agents.).',
+        inputSchema: { type: 'object', properties: {} },
+      },
       { name: 'mcp__github__get_me', description: 'Who am I?\n\nPart of the mcp__github__ tool group.', inputSchema: { type: 'object', properties: {} } },
     ]);
     expect([...namespacedTools]).toEqual([
@@ -188,7 +257,10 @@ describe('parseResponsesRequest: input', () => {
 
   it('flattened names Kiro cannot take are shortened reversibly, like every other tool name', () => {
     const namespace = 'mcp__a_server_whose_name_alone_is_nearly_the_whole_budget__';
-    const { request } = parse({ input: 'hi', tools: [{ type: 'namespace', name: namespace, tools: [{ type: 'function', name: 'fetch_the_thing', description: 'Fetch.' }] }] });
+    const { request } = parse({
+      input: 'hi',
+      tools: [{ type: 'namespace', name: namespace, tools: [{ type: 'function', name: 'fetch_the_thing', description: 'Fetch.' }] }],
+    });
     const flat = 'mcp__a_server_whose_name_alone_is_nearly_the_whole_budget__fetch_the_thing';
     expect(request.tools.map((t) => t.name)).toEqual([flat]);
     const { body, toolNames } = toKiroRequest(request, { kiroModel: 'claude-sonnet-4.5' });
@@ -201,10 +273,18 @@ describe('parseResponsesRequest: input', () => {
     expect(refusal({ input: 'x', tools: [{ type: 'namespace', name: 'ns', tools: [{ type: 'custom', name: 'c' }] }] }).param).toBe('tools[0].tools[0].type');
     expect(refusal({ input: 'x', tools: [{ type: 'namespace', name: '', tools: [] }] }).param).toBe('tools[0].name');
     expect(refusal({ input: 'x', tools: [{ type: 'namespace', name: 'ns', tools: 'spawn' }] }).param).toBe('tools[0].tools');
-    expect(refusal({ input: 'x', tools: [{ type: 'function', name: 'ns__f' }, { type: 'namespace', name: 'ns', tools: [{ type: 'function', name: 'f' }] }] }).param).toBe('tools[1].tools[0].name');
+    expect(
+      refusal({
+        input: 'x',
+        tools: [
+          { type: 'function', name: 'ns__f' },
+          { type: 'namespace', name: 'ns', tools: [{ type: 'function', name: 'f' }] },
+        ],
+      }).param,
+    ).toBe('tools[1].tools[0].name');
   });
 
-  it("accepts every field Codex sends; tool_search and its items are dropped with notes", () => {
+  it('accepts every field Codex sends; tool_search and its items are dropped with notes', () => {
     const { request, notes, echo } = parse({
       input: [
         { type: 'message', id: 'msg_1', role: 'developer', content: [{ type: 'input_text', text: 'rules' }] },
@@ -213,7 +293,10 @@ describe('parseResponsesRequest: input', () => {
         { type: 'tool_search_output', call_id: 'ts1', execution: 'client', status: 'completed', tools: [] },
         { type: 'message', id: 'msg_3', role: 'user', content: [{ type: 'input_text', text: 'go on' }] },
       ],
-      tools: [{ type: 'tool_search', execution: 'client', description: 'Search tools', parameters: { type: 'object', properties: {} } }, { type: 'web_search', external_web_access: false }],
+      tools: [
+        { type: 'tool_search', execution: 'client', description: 'Search tools', parameters: { type: 'object', properties: {} } },
+        { type: 'web_search', external_web_access: false },
+      ],
       store: false,
       stream: true,
       include: ['reasoning.encrypted_content'],
@@ -238,7 +321,9 @@ describe('parseResponsesRequest: input', () => {
   });
 
   it('refuses remote images, files, and bad roles, naming the field', () => {
-    expect(refusal({ input: [{ role: 'user', content: [{ type: 'input_image', image_url: 'https://x/y.png' }] }] }).param).toBe('input[0].content[0].image_url');
+    expect(refusal({ input: [{ role: 'user', content: [{ type: 'input_image', image_url: 'https://x/y.png' }] }] }).param).toBe(
+      'input[0].content[0].image_url',
+    );
     expect(refusal({ input: [{ role: 'user', content: [{ type: 'input_image', file_id: 'file_1' }] }] }).param).toBe('input[0].content[0].file_id');
     expect(refusal({ input: [{ role: 'user', content: [{ type: 'input_file', file_data: 'x' }] }] }).param).toBe('input[0].content[0].type');
     expect(refusal({ input: [{ role: 'wizard', content: 'x' }] }).param).toBe('input[0].role');
@@ -264,8 +349,24 @@ describe('parseResponsesRequest: options', () => {
       prompt_cache_key: 'conv-1',
       include: ['reasoning.encrypted_content'],
     });
-    expect(request).toMatchObject({ maxTokens: 500, temperature: 0.2, stream: true, thinking: { budgetTokens: 32_000 }, toolChoice: { type: 'tool', name: 'f' }, sessionKey: 'conv-1' });
-    expect(echo).toMatchObject({ max_output_tokens: 500, temperature: 0.2, top_p: 0.9, store: false, reasoning: { effort: 'high', summary: 'auto' }, tool_choice: { type: 'function', name: 'f' }, tools, metadata: { a: 'b' } });
+    expect(request).toMatchObject({
+      maxTokens: 500,
+      temperature: 0.2,
+      stream: true,
+      thinking: { budgetTokens: 32_000 },
+      toolChoice: { type: 'tool', name: 'f' },
+      sessionKey: 'conv-1',
+    });
+    expect(echo).toMatchObject({
+      max_output_tokens: 500,
+      temperature: 0.2,
+      top_p: 0.9,
+      store: false,
+      reasoning: { effort: 'high', summary: 'auto' },
+      tool_choice: { type: 'function', name: 'f' },
+      tools,
+      metadata: { a: 'b' },
+    });
     expect(thinkingOff).toBe(false);
     expect(parse({ input: 'x', reasoning: { effort: 'none' } }).thinkingOff).toBe(true);
     expect(parse({ input: 'x', tools, tool_choice: 'required' }).request.toolChoice).toEqual({ type: 'any' });
@@ -324,7 +425,10 @@ describe('previous_response_id', () => {
   it('continues the stored conversation (its input system text kept, instructions not carried over)', () => {
     const store = new ResponsesStore();
     store.put(stored);
-    const { request, echo } = parse({ input: 'What is my name?', instructions: 'New rules.', previous_response_id: 'resp_prev' }, { previous: (id) => store.get(id) });
+    const { request, echo } = parse(
+      { input: 'What is my name?', instructions: 'New rules.', previous_response_id: 'resp_prev' },
+      { previous: (id) => store.get(id) },
+    );
     expect(request.system).toEqual(['New rules.', '<env>linux</env>']);
     expect(request.messages.map((m) => m.content[0])).toEqual([
       { type: 'text', text: 'My name is Ada.' },
@@ -348,7 +452,13 @@ describe('item_reference', () => {
   // Output items as the bridge gave them to the client in an earlier response.
   const items = [
     { id: 'rs_1', type: 'reasoning', summary: [], content: [{ type: 'reasoning_text', text: 'Check the weather tool.' }] },
-    { id: 'msg_1', type: 'message', status: 'completed', role: 'assistant', content: [{ type: 'output_text', text: 'Let me check.', annotations: [], logprobs: [] }] },
+    {
+      id: 'msg_1',
+      type: 'message',
+      status: 'completed',
+      role: 'assistant',
+      content: [{ type: 'output_text', text: 'Let me check.', annotations: [], logprobs: [] }],
+    },
     { id: 'fc_1', type: 'function_call', call_id: 'call_1', name: 'weather', arguments: '{"city":"Paris"}', status: 'completed' },
     { id: 'ctc_1', type: 'custom_tool_call', call_id: 'call_2', name: 'apply_patch', input: '*** Begin Patch' },
   ];
@@ -367,7 +477,10 @@ describe('item_reference', () => {
 
   it('a reference is replaced by the stored item: the same request as sending the items themselves', () => {
     const byReference = parse(
-      { input: [{ role: 'user', content: 'Weather in Paris?' }, ...['rs_1', 'msg_1', 'fc_1', 'ctc_1'].map((id) => ({ type: 'item_reference', id })), ...tail], tools },
+      {
+        input: [{ role: 'user', content: 'Weather in Paris?' }, ...['rs_1', 'msg_1', 'fc_1', 'ctc_1'].map((id) => ({ type: 'item_reference', id })), ...tail],
+        tools,
+      },
       { item },
     );
     const inline = parse({ input: [{ role: 'user', content: 'Weather in Paris?' }, ...earlier.items, ...tail], tools });
@@ -408,7 +521,15 @@ describe('item_reference', () => {
   });
 
   it('an id the bridge does not hold is a 400 naming the field and saying to send the item itself', () => {
-    const error = refusal({ input: [{ role: 'user', content: 'q' }, { type: 'item_reference', id: 'msg_evicted' }] }, { item });
+    const error = refusal(
+      {
+        input: [
+          { role: 'user', content: 'q' },
+          { type: 'item_reference', id: 'msg_evicted' },
+        ],
+      },
+      { item },
+    );
     expect(error).toMatchObject({ status: 400, param: 'input[1].id', code: 'item_not_found' });
     expect(error.message).toContain("Item with id 'msg_evicted' not found");
     expect(error.message).toMatch(/store: false.*send the item itself/);

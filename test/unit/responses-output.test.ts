@@ -34,7 +34,17 @@ const ECHO: ResponseEcho = {
 };
 
 function meta(overrides: Partial<ResponsesOutputMeta> = {}): ResponsesOutputMeta {
-  return { id: 'resp_test', model: 'claude-sonnet-4-5', created: 1_760_000_000, inputTokens: 42, countTokens, echo: ECHO, customTools: new Set(), namespacedTools: new Map(), ...overrides };
+  return {
+    id: 'resp_test',
+    model: 'claude-sonnet-4-5',
+    created: 1_760_000_000,
+    inputTokens: 42,
+    countTokens,
+    echo: ECHO,
+    customTools: new Set(),
+    namespacedTools: new Map(),
+    ...overrides,
+  };
 }
 
 function sseOf(events: OutputEvent[], m: ResponsesOutputMeta = meta(), pingFirst = false): string {
@@ -168,15 +178,43 @@ describe('Responses stream read by the official SDK', () => {
   it('the details are what a client expects', () => {
     const { body, stopReason } = buildResponse(scenarios['thinking, text and two tools']!(), meta());
     expect(stopReason).toBe('tool_use');
-    expect(body).toMatchObject({ id: 'resp_test', object: 'response', created_at: 1_760_000_000, status: 'completed', error: null, incomplete_details: null, model: 'claude-sonnet-4-5', instructions: 'Be brief.' });
+    expect(body).toMatchObject({
+      id: 'resp_test',
+      object: 'response',
+      created_at: 1_760_000_000,
+      status: 'completed',
+      error: null,
+      incomplete_details: null,
+      model: 'claude-sonnet-4-5',
+      instructions: 'Be brief.',
+    });
     expect(body.output.map((i) => i.type)).toEqual(['reasoning', 'message', 'function_call', 'function_call']);
-    expect(body.output[0]).toMatchObject({ type: 'reasoning', summary: [], content: [{ type: 'reasoning_text', text: 'Let me check "</thinking>" handling.' }] });
+    expect(body.output[0]).toMatchObject({
+      type: 'reasoning',
+      summary: [],
+      content: [{ type: 'reasoning_text', text: 'Let me check "</thinking>" handling.' }],
+    });
     expect(body.output[0]!.id).toMatch(/^rs_[0-9a-f]{48}$/);
-    expect(body.output[1]).toMatchObject({ type: 'message', role: 'assistant', status: 'completed', content: [{ type: 'output_text', text: 'I will look.', annotations: [] }] });
+    expect(body.output[1]).toMatchObject({
+      type: 'message',
+      role: 'assistant',
+      status: 'completed',
+      content: [{ type: 'output_text', text: 'I will look.', annotations: [] }],
+    });
     expect(body.output[1]!.id).toMatch(/^msg_[0-9a-f]{48}$/);
-    expect(body.output[2]).toMatchObject({ type: 'function_call', call_id: 'tooluse_AAAAAAAAAAAAAAAAAAAAAA', name: 'Read', arguments: '{"file_path": "/a/b.ts", "limit": 20}', status: 'completed' });
+    expect(body.output[2]).toMatchObject({
+      type: 'function_call',
+      call_id: 'tooluse_AAAAAAAAAAAAAAAAAAAAAA',
+      name: 'Read',
+      arguments: '{"file_path": "/a/b.ts", "limit": 20}',
+      status: 'completed',
+    });
     expect(body.output[2]!.id).toMatch(/^fc_[0-9a-f]{48}$/);
-    expect(body.usage).toMatchObject({ input_tokens: 42, input_tokens_details: { cached_tokens: 0 }, output_tokens_details: { reasoning_tokens: expect.any(Number) } });
+    expect(body.usage).toMatchObject({
+      input_tokens: 42,
+      input_tokens_details: { cached_tokens: 0 },
+      output_tokens_details: { reasoning_tokens: expect.any(Number) },
+    });
     expect(body.usage!.total_tokens).toBe(body.usage!.input_tokens + body.usage!.output_tokens);
   });
 
@@ -196,7 +234,10 @@ describe('Responses stream read by the official SDK', () => {
 
   it('custom (free-form) tools come back as custom_tool_call items with the raw input', async () => {
     const patch = '*** Begin Patch\n*** Add File: a.txt\n+hello "x"\n*** End Patch';
-    const events = assemble([kiroTool({ toolUseId: 'tooluse_P', name: 'apply_patch', input: JSON.stringify({ input: patch }).slice(0, 20) }), kiroTool({ toolUseId: 'tooluse_P', input: JSON.stringify({ input: patch }).slice(20), stop: true })]);
+    const events = assemble([
+      kiroTool({ toolUseId: 'tooluse_P', name: 'apply_patch', input: JSON.stringify({ input: patch }).slice(0, 20) }),
+      kiroTool({ toolUseId: 'tooluse_P', input: JSON.stringify({ input: patch }).slice(20), stop: true }),
+    ]);
     const m = meta({ customTools: new Set(['apply_patch']) });
     const { body } = buildResponse(events, m);
     expect(body.output).toEqual([{ id: expect.stringMatching(/^ctc_/), type: 'custom_tool_call', call_id: 'tooluse_P', name: 'apply_patch', input: patch }]);
@@ -204,7 +245,10 @@ describe('Responses stream read by the official SDK', () => {
     expect(normalized(final)).toEqual(normalized(body));
     // no JSON fragments of the wrapper leak as input deltas
     expect(seen.filter((e) => e.type === 'response.custom_tool_call_input.delta').map((e) => (e as { delta: string }).delta)).toEqual([patch]);
-    expect(outputAsMessage(body.output)).toEqual({ role: 'assistant', content: [{ type: 'tool_use', id: 'tooluse_P', name: 'apply_patch', input: { input: patch } }] });
+    expect(outputAsMessage(body.output)).toEqual({
+      role: 'assistant',
+      content: [{ type: 'tool_use', id: 'tooluse_P', name: 'apply_patch', input: { input: patch } }],
+    });
   });
 
   it('a call of a flattened namespace member goes back as its name plus its namespace, streamed and not', async () => {
@@ -216,7 +260,15 @@ describe('Responses stream read by the official SDK', () => {
     const m = meta({ namespacedTools: new Map([['multi_agent_v1__spawn_agent', { namespace: 'multi_agent_v1', name: 'spawn_agent' }]]) });
     const { body } = buildResponse(events, m);
     expect(body.output).toEqual([
-      { id: expect.stringMatching(/^fc_/), type: 'function_call', call_id: 'tooluse_N', name: 'spawn_agent', namespace: 'multi_agent_v1', arguments: '{"message":"go"}', status: 'completed' },
+      {
+        id: expect.stringMatching(/^fc_/),
+        type: 'function_call',
+        call_id: 'tooluse_N',
+        name: 'spawn_agent',
+        namespace: 'multi_agent_v1',
+        arguments: '{"message":"go"}',
+        status: 'completed',
+      },
       { id: expect.stringMatching(/^fc_/), type: 'function_call', call_id: 'tooluse_P', name: 'exec_command', arguments: '{"cmd":"ls"}', status: 'completed' },
     ]);
     const frames = framesOf(sseOf(events, m));
@@ -236,7 +288,11 @@ describe('Responses stream read by the official SDK', () => {
     const frames = framesOf(sse);
     expect(frames.slice(-2).map((f) => f.event)).toEqual(['error', 'response.failed']);
     expect(frames.at(-2)!.data).toMatchObject({ code: 'rate_limit_exceeded', message: expect.stringMatching(/Too many requests/), param: null });
-    expect(frames.at(-1)!.data.response).toMatchObject({ id: 'resp_test', status: 'failed', error: { code: 'rate_limit_exceeded', message: expect.stringMatching(/Too many requests/) } });
+    expect(frames.at(-1)!.data.response).toMatchObject({
+      id: 'resp_test',
+      status: 'failed',
+      error: { code: 'rate_limit_exceeded', message: expect.stringMatching(/Too many requests/) },
+    });
     expect(sse).not.toContain('response.completed');
 
     canned.reply = sseReply(sse);
@@ -287,7 +343,15 @@ describe('ResponsesStreamWriter: keeping the final response', () => {
 describe('ResponsesStreamWriter: the wire format', () => {
   it('response.created and in_progress carry the request echo, with no output or usage yet', () => {
     const frames = framesOf(sseOf(scenarios['plain text']!()));
-    expect(frames[0]!.data.response).toMatchObject({ id: 'resp_test', object: 'response', status: 'in_progress', output: [], usage: null, instructions: 'Be brief.', store: true });
+    expect(frames[0]!.data.response).toMatchObject({
+      id: 'resp_test',
+      object: 'response',
+      status: 'in_progress',
+      output: [],
+      usage: null,
+      instructions: 'Be brief.',
+      store: true,
+    });
     expect(frames.map((f) => f.event)).toEqual([
       'response.created',
       'response.in_progress',
@@ -301,7 +365,12 @@ describe('ResponsesStreamWriter: the wire format', () => {
       'response.output_item.done',
       'response.completed',
     ]);
-    expect(frames[7]!.data).toMatchObject({ item_id: frames[2]!.data.item && (frames[2]!.data.item as { id: string }).id, output_index: 0, content_index: 0, text: 'Hello, wörld 👋 "quoted" \\ back\nslash\r\n\u2028\t</script>\u0000' });
+    expect(frames[7]!.data).toMatchObject({
+      item_id: frames[2]!.data.item && (frames[2]!.data.item as { id: string }).id,
+      output_index: 0,
+      content_index: 0,
+      text: 'Hello, wörld 👋 "quoted" \\ back\nslash\r\n\u2028\t</script>\u0000',
+    });
   });
 
   it('reasoning: a summary part carrying the reasoning too, only when the client asked for summaries', () => {
@@ -343,7 +412,13 @@ describe('ResponsesStreamWriter: the wire format', () => {
       'response.function_call_arguments.done',
       'response.output_item.done',
     ]);
-    expect(first[0]!.data.item).toMatchObject({ type: 'function_call', call_id: 'tooluse_AAAAAAAAAAAAAAAAAAAAAA', name: 'Read', arguments: '', status: 'in_progress' });
+    expect(first[0]!.data.item).toMatchObject({
+      type: 'function_call',
+      call_id: 'tooluse_AAAAAAAAAAAAAAAAAAAAAA',
+      name: 'Read',
+      arguments: '',
+      status: 'in_progress',
+    });
     expect(first[2]!.data).toMatchObject({ name: 'Read', arguments: '{"file_path": "/a/b.ts", "limit": 20}' });
     // Arguments in several deltas (the event contract allows them) are joined the same way.
     const split = framesOf(
@@ -369,7 +444,13 @@ describe('ResponsesStreamWriter: the wire format', () => {
     ];
     const m = meta({ contextWindow: 200_000 });
     const built = buildResponse(events, m);
-    expect(built.body.usage).toEqual({ input_tokens: 2000, input_tokens_details: { cached_tokens: 0 }, output_tokens: 4, output_tokens_details: { reasoning_tokens: 2 }, total_tokens: 2004 });
+    expect(built.body.usage).toEqual({
+      input_tokens: 2000,
+      input_tokens_details: { cached_tokens: 0 },
+      output_tokens: 4,
+      output_tokens_details: { reasoning_tokens: 2 },
+      total_tokens: 2004,
+    });
     expect(built).toMatchObject({ inputTokens: 2000, outputTokens: 4, credits: 0.25, stopReason: 'end_turn' });
     let out = '';
     const writer = new ResponsesStreamWriter({ write: (c) => ((out += c), true) }, m);
@@ -400,7 +481,11 @@ describe('ResponsesStreamWriter: the wire format', () => {
       { type: 'tool_start', id: 'a', name: 'x' },
       { type: 'text', text: 'interrupts the tool' },
     ]);
-    expect(framesOf(out).slice(-2).map((f) => f.event)).toEqual(['error', 'response.failed']);
+    expect(
+      framesOf(out)
+        .slice(-2)
+        .map((f) => f.event),
+    ).toEqual(['error', 'response.failed']);
     expect(writer.ended).toBe(true);
     expect(() => buildResponse([{ type: 'text', text: 'a' }], meta())).toThrow(/without a finish/);
     const error = new KiroError('throttled', 'slow down');
@@ -432,10 +517,18 @@ describe("Responses: Kiro's native reasoning and token counts", () => {
 
   it('encrypted_content carries the text and signature only when include asks for it', () => {
     const without = buildResponse(nativeReasoningEvents(), meta()).body.output[0]!;
-    expect(without).toEqual({ type: 'reasoning', id: expect.stringMatching(/^rs_/), summary: [], content: [{ type: 'reasoning_text', text: 'The user wants a file listing.' }] });
+    expect(without).toEqual({
+      type: 'reasoning',
+      id: expect.stringMatching(/^rs_/),
+      summary: [],
+      content: [{ type: 'reasoning_text', text: 'The user wants a file listing.' }],
+    });
     const withEnvelope = buildResponse(nativeReasoningEvents(), meta({ encryptedReasoning: true })).body.output[0]!;
     expect(withEnvelope.type === 'reasoning' && withEnvelope.encrypted_content?.startsWith(ENVELOPE_PREFIX)).toBe(true);
-    expect(openReasoning(withEnvelope.type === 'reasoning' ? withEnvelope.encrypted_content : undefined)).toEqual({ text: 'The user wants a file listing.', signature: SIGNATURE });
+    expect(openReasoning(withEnvelope.type === 'reasoning' ? withEnvelope.encrypted_content : undefined)).toEqual({
+      text: 'The user wants a file listing.',
+      signature: SIGNATURE,
+    });
     // Streamed, the item's done event has it (that is what Codex keeps).
     const done = framesOf(sseOf(nativeReasoningEvents(), meta({ encryptedReasoning: true }))).find(
       (f) => f.event === 'response.output_item.done' && (f.data.item as { type: string }).type === 'reasoning',

@@ -14,7 +14,14 @@ afterEach(async () => {
 });
 
 async function loopback(overrides: Partial<Parameters<typeof startLoopback>[0]> = {}): Promise<LoopbackServer> {
-  const server = await startLoopback({ ports: [0], path: '/oauth/callback', redirectHost: '127.0.0.1', expectedState: 'state-123', timeoutMs: 10_000, ...overrides });
+  const server = await startLoopback({
+    ports: [0],
+    path: '/oauth/callback',
+    redirectHost: '127.0.0.1',
+    expectedState: 'state-123',
+    timeoutMs: 10_000,
+    ...overrides,
+  });
   open.push(server);
   return server;
 }

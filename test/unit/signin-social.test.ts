@@ -154,7 +154,10 @@ describe('profile discovery', () => {
     const { accessToken } = await idcAccountToken();
     upstream.signIn.profiles = [{ arn: 'arn:aws:codewhisperer:eu-central-1:123456789012:profile/EUPROFILE', profileName: 'EU team' }];
     const discovery = await listAvailableProfiles({ hosts: endpoints.profileHosts, accessToken, machineId: 'a'.repeat(64) });
-    expect(discovery).toEqual({ profiles: [{ arn: 'arn:aws:codewhisperer:eu-central-1:123456789012:profile/EUPROFILE', profileName: 'EU team', region: 'eu-central-1' }], failures: [] });
+    expect(discovery).toEqual({
+      profiles: [{ arn: 'arn:aws:codewhisperer:eu-central-1:123456789012:profile/EUPROFILE', profileName: 'EU team', region: 'eu-central-1' }],
+      failures: [],
+    });
     const sent = upstream.requestsTo('target')[0]!;
     expect(sent.target).toBe('AmazonCodeWhispererService.ListAvailableProfiles');
     expect(sent.headers['content-type']).toBe('application/x-amz-json-1.0');
@@ -165,10 +168,18 @@ describe('profile discovery', () => {
 
   it('follows nextToken across pages and merges hosts by ARN', async () => {
     const { accessToken } = await idcAccountToken();
-    upstream.signIn.profiles = Array.from({ length: 13 }, (_, i) => ({ arn: `arn:aws:codewhisperer:us-east-1:123456789012:profile/P${i}`, profileName: `p${i}` }));
+    upstream.signIn.profiles = Array.from({ length: 13 }, (_, i) => ({
+      arn: `arn:aws:codewhisperer:us-east-1:123456789012:profile/P${i}`,
+      profileName: `p${i}`,
+    }));
     const discovery = await listAvailableProfiles({ hosts: [...endpoints.profileHosts, ...endpoints.profileHosts], accessToken, machineId: 'a'.repeat(64) });
     expect(discovery.profiles.map((p) => p.profileName)).toEqual(upstream.signIn.profiles.map((p) => p.profileName));
-    expect(upstream.requestsTo('target').map((r) => r.body)).toEqual([{ maxResults: 10 }, { maxResults: 10, nextToken: '10' }, { maxResults: 10 }, { maxResults: 10, nextToken: '10' }]);
+    expect(upstream.requestsTo('target').map((r) => r.body)).toEqual([
+      { maxResults: 10 },
+      { maxResults: 10, nextToken: '10' },
+      { maxResults: 10 },
+      { maxResults: 10, nextToken: '10' },
+    ]);
   });
 
   it('keeps going when one host fails, and reports what failed', async () => {

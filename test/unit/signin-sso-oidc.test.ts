@@ -78,7 +78,16 @@ describe('endpoints', () => {
 
   it("sends an Identity Center account's data-plane calls to its profile's region, and its refresh to its OIDC region", async () => {
     const account = new KiroAccount({
-      credentials: { auth: 'IdC', refreshToken: 'aor-test', clientId: 'c', clientSecret: 's', region: 'us-east-1', profileArn: 'arn:aws:codewhisperer:eu-central-1:1:profile/EU', disabled: false, index: 0 },
+      credentials: {
+        auth: 'IdC',
+        refreshToken: 'aor-test',
+        clientId: 'c',
+        clientSecret: 's',
+        region: 'us-east-1',
+        profileArn: 'arn:aws:codewhisperer:eu-central-1:1:profile/EU',
+        disabled: false,
+        index: 0,
+      },
     });
     try {
       expect(account.endpoints.generate).toBe('https://q.eu-central-1.amazonaws.com/generateAssistantResponse');
@@ -161,7 +170,15 @@ describe('RegisterClient and the registration cache', () => {
   it('keeps registrations in the secret store under a digest key, and survives a damaged entry', async () => {
     const store = new MemorySecretStore();
     const cache = new SecretRegistrationCache(store);
-    const registration: ClientRegistration = { clientId: 'cid', clientSecret: 'secret-value-123', clientSecretExpiresAt: 1, region: 'us-east-1', startUrl: START_URL, flow: 'device', scopes: [...SSO_SCOPES] };
+    const registration: ClientRegistration = {
+      clientId: 'cid',
+      clientSecret: 'secret-value-123',
+      clientSecretExpiresAt: 1,
+      region: 'us-east-1',
+      startUrl: START_URL,
+      flow: 'device',
+      scopes: [...SSO_SCOPES],
+    };
     await cache.set(deviceKey, registration);
     const [key] = store.keys();
     expect(key).toMatch(new RegExp(`^${REGISTRATION_SECRET_PREFIX.replace(/\./g, '\\.')}[0-9a-f]{32}$`));
@@ -229,11 +246,18 @@ describe('authorization code + PKCE', () => {
   it('fails on a wrong verifier or a redirect URI that differs from the authorize one', async () => {
     const redirectUri = 'http://127.0.0.1:40002/oauth/callback';
     const first = await authorize(redirectUri);
-    const wrongVerifier = await rejection(exchangeAuthorizationCode(endpoints, { registration: first.registration, code: first.code, verifier: createPkcePair().verifier, redirectUri }));
+    const wrongVerifier = await rejection(
+      exchangeAuthorizationCode(endpoints, { registration: first.registration, code: first.code, verifier: createPkcePair().verifier, redirectUri }),
+    );
     expect(wrongVerifier.message).toContain('Code verifier does not match');
     const second = await authorize(redirectUri);
     const wrongRedirect = await rejection(
-      exchangeAuthorizationCode(endpoints, { registration: second.registration, code: second.code, verifier: second.pkce.verifier, redirectUri: 'http://127.0.0.1:1/oauth/callback' }),
+      exchangeAuthorizationCode(endpoints, {
+        registration: second.registration,
+        code: second.code,
+        verifier: second.pkce.verifier,
+        redirectUri: 'http://127.0.0.1:1/oauth/callback',
+      }),
     );
     expect(wrongRedirect.message).toContain('redirectUri does not match');
   });
@@ -258,7 +282,11 @@ describe('device code flow', () => {
 
   it('starts with the client and start URL, and reads code, pages, expiry and interval', async () => {
     const { registration, device } = await start();
-    expect(upstream.requestsTo('oidcDeviceAuthorization')[0]!.body).toEqual({ clientId: registration.clientId, clientSecret: registration.clientSecret, startUrl: START_URL });
+    expect(upstream.requestsTo('oidcDeviceAuthorization')[0]!.body).toEqual({
+      clientId: registration.clientId,
+      clientSecret: registration.clientSecret,
+      startUrl: START_URL,
+    });
     expect(device.userCode).toMatch(/^[A-Z]{4}-[A-Z]{4}$/);
     expect(device.verificationUri).toBe(`${upstream.baseUrl}/device`);
     expect(device.verificationUriComplete).toBe(`${upstream.baseUrl}/device?user_code=${device.userCode}`);
@@ -277,7 +305,12 @@ describe('device code flow', () => {
     expect(seen).toEqual(['authorization_pending', 'slow_down']);
     const polls = upstream.requestsTo('oidcToken');
     expect(polls).toHaveLength(3);
-    expect(polls[0]!.body).toEqual({ clientId: registration.clientId, clientSecret: registration.clientSecret, grantType: DEVICE_GRANT_TYPE, deviceCode: device.deviceCode });
+    expect(polls[0]!.body).toEqual({
+      clientId: registration.clientId,
+      clientSecret: registration.clientSecret,
+      grantType: DEVICE_GRANT_TYPE,
+      deviceCode: device.deviceCode,
+    });
     expect(tokens.refreshToken).toBe(upstream.signIn.signedIn[0]!.refreshToken);
     // The fake saw the polls spaced as asked.
     const times = upstream.signIn.lastDevice!.polls;
@@ -334,7 +367,11 @@ describe('device code flow', () => {
     const { registration, device } = await start();
     upstream.signIn.approveDevice(device.userCode);
     const real = upstream.grants.get(DEVICE_GRANT_TYPE)!;
-    const glitches = [{ status: 500, body: { message: 'boom' } }, { status: 429, body: {} }, { status: 400, body: 'not json' }];
+    const glitches = [
+      { status: 500, body: { message: 'boom' } },
+      { status: 429, body: {} },
+      { status: 400, body: 'not json' },
+    ];
     const flaky: GrantHandler = (call, body, kit) => glitches.shift() ?? real(call, body, kit);
     upstream.grants.set(DEVICE_GRANT_TYPE, flaky);
     const sleeps = recordingSleep();
@@ -360,7 +397,14 @@ describe('device code flow', () => {
   it('is cancelled by the signal while waiting, and polls no more', async () => {
     const { registration, device } = await start();
     const controller = new AbortController();
-    const polled = pollDeviceToken(endpoints, { registration, device, signal: controller.signal, sleep: recordingSleep().fn, now: () => clock, onPoll: () => controller.abort() });
+    const polled = pollDeviceToken(endpoints, {
+      registration,
+      device,
+      signal: controller.signal,
+      sleep: recordingSleep().fn,
+      now: () => clock,
+      onPoll: () => controller.abort(),
+    });
     const error = await rejection(polled);
     expect(error.cancelled).toBe(true);
     expect(upstream.requestsTo('oidcToken')).toHaveLength(1);

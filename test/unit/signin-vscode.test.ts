@@ -79,7 +79,9 @@ describe('Kiro Bridge: Sign In…', () => {
     expect(account!.credits?.remaining).toBe(50);
     const progress = mock.progress.at(-1)!;
     expect(progress).toMatchObject({ title: 'Signing in to Kiro with AWS Builder ID', cancellable: true });
-    expect(progress.messages).toEqual(expect.arrayContaining(['Waiting for you to sign in in the browser…', 'Checking the new account with Kiro…', 'Saving the account…']));
+    expect(progress.messages).toEqual(
+      expect.arrayContaining(['Waiting for you to sign in in the browser…', 'Checking the new account with Kiro…', 'Saving the account…']),
+    );
     expect(mock.promptsOf('info').at(-1)!.message).toBe(`Signed in to Kiro as ${account!.label} (50 of 50 credits left).`);
     expect(new URL(mock.openedExternal[0]!).pathname).toBe('/authorize');
     expect([...context.secrets.values.keys()].filter((k) => k.startsWith(REGISTRATION_SECRET_PREFIX))).toHaveLength(1);
@@ -119,11 +121,18 @@ describe('Kiro Bridge: Sign In…', () => {
     expect(boxes.map((b) => b.message)).toEqual(['IAM Identity Center: start URL', 'IAM Identity Center: region']);
     expect(await boxes[0]!.options.validateInput('http://my-org')).toBe('The start URL must begin with https://');
     expect(await boxes[1]!.options.validateInput('Frankfurt')).toBe('Enter an AWS region name, for example us-east-1');
-    expect(mock.promptsOf('quickPick').at(-1)!.items.map((i: { label: string }) => i.label)).toEqual(['Team US', 'Team EU']);
+    expect(
+      mock
+        .promptsOf('quickPick')
+        .at(-1)!
+        .items.map((i: { label: string }) => i.label),
+    ).toEqual(['Team US', 'Team EU']);
     expect(upstream.requestsTo('oidcRegister')[0]!.body).toMatchObject({ issuerUrl: 'https://my-org.awsapps.com/start' });
     expect(await accounts()).toEqual([expect.objectContaining({ kind: 'IdC', source: 'sign-in' })]);
     // Stored in SecretStorage with the chosen profile, the OIDC region and the start URL.
-    const stored = [...context.secrets.values.entries()].filter(([k]) => k.startsWith('kiro-bridge/account/')).map(([, v]) => JSON.parse(v) as Record<string, unknown>);
+    const stored = [...context.secrets.values.entries()]
+      .filter(([k]) => k.startsWith('kiro-bridge/account/'))
+      .map(([, v]) => JSON.parse(v) as Record<string, unknown>);
     expect(stored).toEqual([
       expect.objectContaining({
         provider: 'Enterprise',

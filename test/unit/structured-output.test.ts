@@ -100,7 +100,12 @@ describe('schemaValidator', () => {
   it('checks formats (date-time, email, uuid) and ignores formats and keywords it does not know', async () => {
     const validator = await schemaValidator({
       type: 'object',
-      properties: { at: { type: 'string', format: 'date-time' }, mail: { type: 'string', format: 'email' }, id: { type: 'string', format: 'uuid' }, x: { type: 'string', format: 'zip-code', 'x-order': 1 } },
+      properties: {
+        at: { type: 'string', format: 'date-time' },
+        mail: { type: 'string', format: 'email' },
+        id: { type: 'string', format: 'uuid' },
+        x: { type: 'string', format: 'zip-code', 'x-order': 1 },
+      },
     });
     expect(validator.validate({ at: '2025-01-02T03:04:05Z', mail: 'a@b.example', id: '0f8fad5b-d9cb-469f-a165-70867728950e', x: 'anything' })).toEqual([]);
     expect(validator.validate({ at: '2025-01-02', mail: 'not mail', id: '42' })).toEqual([
@@ -149,7 +154,8 @@ describe('schemaValidator', () => {
 
   it('checkResponseFormat turns a bad schema into a 400 naming the field', async () => {
     await expect(checkResponseFormat({ param: 'output_config.format.schema', schema: { type: 7 } })).rejects.toSatisfy(
-      (error) => error instanceof InvalidRequestError && (error as Error).message.startsWith('output_config.format.schema: the schema is not valid JSON Schema'),
+      (error) =>
+        error instanceof InvalidRequestError && (error as Error).message.startsWith('output_config.format.schema: the schema is not valid JSON Schema'),
     );
     await expect(checkResponseFormat({ param: 'response_format' })).resolves.toBeUndefined();
   });
@@ -178,7 +184,11 @@ describe('the request Kiro gets', () => {
     expect(text).toContain(responseFormatInstruction(format));
     expect(text).toContain(JSON.stringify(PERSON));
     expect(text).toContain('named "person" (Who it is)');
-    expect(repairs).toContainEqual({ rule: 'response-format-in-prompt', detail: expect.stringContaining('the JSON schema "person" was put in the system prompt'), routine: true });
+    expect(repairs).toContainEqual({
+      rule: 'response-format-in-prompt',
+      detail: expect.stringContaining('the JSON schema "person" was put in the system prompt'),
+      routine: true,
+    });
   });
 
   it('keeps the thinking directive first', () => {
@@ -194,7 +204,7 @@ describe('the request Kiro gets', () => {
   });
 
   it('the correction names the problem and asks for the JSON alone', () => {
-    expect(correctionMessage("/age: must be integer", { schema: PERSON, param: 'p' })).toBe(
+    expect(correctionMessage('/age: must be integer', { schema: PERSON, param: 'p' })).toBe(
       'Your previous answer cannot be used: /age: must be integer. Answer again with only the JSON value that matches the JSON Schema in your instructions: no other text, no Markdown code fence.',
     );
   });
@@ -214,7 +224,10 @@ describe('Anthropic output_config.format and output_format', () => {
   };
 
   it('reads the GA field and its deprecated beta name', () => {
-    expect(parse({ output_config: { format: { type: 'json_schema', schema: PERSON }, effort: 'high' } }).request.responseFormat).toEqual({ schema: PERSON, param: 'output_config.format.schema' });
+    expect(parse({ output_config: { format: { type: 'json_schema', schema: PERSON }, effort: 'high' } }).request.responseFormat).toEqual({
+      schema: PERSON,
+      param: 'output_config.format.schema',
+    });
     expect(parse({ output_format: { type: 'json_schema', schema: PERSON } }).request.responseFormat).toEqual({ schema: PERSON, param: 'output_format.schema' });
     expect(parse({ output_config: { effort: 'low' } }).request.responseFormat).toBeUndefined();
     expect(parse({ output_config: { format: null } }).request.responseFormat).toBeUndefined();
@@ -225,7 +238,9 @@ describe('Anthropic output_config.format and output_format', () => {
     expect(rejection({ output_config: { format: { type: 'json_object' } } })).toMatch(/^output_config\.format\.type: Input should be 'json_schema'/);
     expect(rejection({ output_config: { format: { type: 'json_schema' } } })).toBe('output_config.format.schema: Field required');
     expect(rejection({ output_format: { type: 'json_schema', schema: true } })).toMatch(/^output_format\.schema: /);
-    expect(rejection({ output_format: { type: 'json_schema', schema: PERSON }, output_config: { format: { type: 'json_schema', schema: PERSON } } })).toMatch(/^output_format: send either/);
+    expect(rejection({ output_format: { type: 'json_schema', schema: PERSON }, output_config: { format: { type: 'json_schema', schema: PERSON } } })).toMatch(
+      /^output_format: send either/,
+    );
   });
 });
 

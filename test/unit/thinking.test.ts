@@ -9,8 +9,14 @@ function split(chunks: string[]): { thinking: string; text: string; pieces: Spli
   for (const chunk of chunks) pieces.push(...splitter.push(chunk));
   pieces.push(...splitter.flush());
   return {
-    thinking: pieces.filter((p) => p.kind === 'thinking').map((p) => p.text).join(''),
-    text: pieces.filter((p) => p.kind === 'text').map((p) => p.text).join(''),
+    thinking: pieces
+      .filter((p) => p.kind === 'thinking')
+      .map((p) => p.text)
+      .join(''),
+    text: pieces
+      .filter((p) => p.kind === 'text')
+      .map((p) => p.text)
+      .join(''),
     pieces,
   };
 }
@@ -20,7 +26,7 @@ const charByChar = (s: string) => split([...s]);
 
 function randomChunks(s: string, rand: () => number): string[] {
   const chunks: string[] = [];
-  for (let i = 0; i < s.length; ) {
+  for (let i = 0; i < s.length;) {
     const n = randomInt(rand, 1, 6);
     chunks.push(s.slice(i, i + n));
     i += n;

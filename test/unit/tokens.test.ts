@@ -126,8 +126,11 @@ describe('TokenCounter', () => {
     const expectedExtra =
       2 * MESSAGE_OVERHEAD +
       countTextUncached('I will list the files.') +
-      10 + countTextUncached('ls') + countTextUncached('{"path":"."}') +
-      10 + countTextUncached('a.ts b.ts');
+      10 +
+      countTextUncached('ls') +
+      countTextUncached('{"path":"."}') +
+      10 +
+      countTextUncached('a.ts b.ts');
     expect(total - plain).toBe(expectedExtra);
   });
 

@@ -39,10 +39,22 @@ describe('host → webview messages', () => {
   it.each([
     ['not an object', 'snapshot', 'message: expected an object'],
     ['an unknown type', { type: 'reload' }, 'message.type: expected a known host message type'],
-    ['a row without an id', { type: 'records', added: [{ ...toRow(sampleRecord(1), redactor), id: undefined }], updated: [], removed: [] }, 'added[0].id: expected a string'],
+    [
+      'a row without an id',
+      { type: 'records', added: [{ ...toRow(sampleRecord(1), redactor), id: undefined }], updated: [], removed: [] },
+      'added[0].id: expected a string',
+    ],
     ['a non-finite number', { type: 'paused', paused: true, pending: Number.NaN }, 'pending: expected a finite number'],
-    ['an unknown capture mode', { type: 'config', config: { captureBodies: 'everything', maxEntries: 1 } }, 'config.captureBodies: expected one of off, redacted, full'],
-    ['bad flags', { type: 'records', added: [{ ...toRow(sampleRecord(1), redactor), flags: { streamed: 'yes' } }], updated: [], removed: [] }, 'added[0].flags.streamed: expected a boolean'],
+    [
+      'an unknown capture mode',
+      { type: 'config', config: { captureBodies: 'everything', maxEntries: 1 } },
+      'config.captureBodies: expected one of off, redacted, full',
+    ],
+    [
+      'bad flags',
+      { type: 'records', added: [{ ...toRow(sampleRecord(1), redactor), flags: { streamed: 'yes' } }], updated: [], removed: [] },
+      'added[0].flags.streamed: expected a boolean',
+    ],
     ['a huge id', { type: 'details', id: 'x'.repeat(500), details: null }, 'id: expected at most 200 characters'],
   ])('rejects %s with the path of the problem', (_name, message, error) => {
     expect(checkHostMessage(message)).toEqual({ ok: false, error });

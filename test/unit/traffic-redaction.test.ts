@@ -62,7 +62,10 @@ describe('traffic redaction', () => {
     const records = secretCases().map((c) => c.record);
     const batch = toRows([...records, ...records], redactor);
     expect(batch).toEqual([...records, ...records].map((r) => toRow(r, redactor)));
-    expectNoSecrets(JSON.stringify(batch), secretCases().flatMap((c) => c.secrets));
+    expectNoSecrets(
+      JSON.stringify(batch),
+      secretCases().flatMap((c) => c.secrets),
+    );
   });
 
   it('keeps the request useful in "full" mode: only the secrets go', () => {
@@ -92,7 +95,15 @@ describe('traffic redaction', () => {
         clientRequest: {
           model: 'claude-sonnet-4-5',
           system: long,
-          messages: [{ role: 'user', content: [{ type: 'text', text: 'short prompt' }, { type: 'image', source: { type: 'base64', data: 'A'.repeat(9000) } }] }],
+          messages: [
+            {
+              role: 'user',
+              content: [
+                { type: 'text', text: 'short prompt' },
+                { type: 'image', source: { type: 'base64', data: 'A'.repeat(9000) } },
+              ],
+            },
+          ],
         },
       }),
       'redacted',
@@ -101,7 +112,15 @@ describe('traffic redaction', () => {
     expect(shaped).toEqual({
       model: 'claude-sonnet-4-5',
       system: `${long.slice(0, 256)}… [${long.length} chars]`,
-      messages: [{ role: 'user', content: [{ type: 'text', text: 'short prompt' }, { type: 'image', source: { type: 'base64', data: '[9000 base64 chars]' } }] }],
+      messages: [
+        {
+          role: 'user',
+          content: [
+            { type: 'text', text: 'short prompt' },
+            { type: 'image', source: { type: 'base64', data: '[9000 base64 chars]' } },
+          ],
+        },
+      ],
     });
   });
 

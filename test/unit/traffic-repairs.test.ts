@@ -9,7 +9,11 @@ import type { Repair } from '../../src/kiro/request/repairs';
 
 function trace() {
   let last: RequestRecord | undefined;
-  const recorder = new TrafficRecorder({ sink: { update: (r) => (last = structuredClone(r) as RequestRecord) }, redactor: new Redactor(), captureMode: () => 'off' });
+  const recorder = new TrafficRecorder({
+    sink: { update: (r) => (last = structuredClone(r) as RequestRecord) },
+    redactor: new Redactor(),
+    captureMode: () => 'off',
+  });
   const t = recorder.begin({ method: 'POST', url: '/v1/messages', headers: {} } as IncomingMessage, 'anthropic', 'req_test');
   return { t, record: () => last! };
 }

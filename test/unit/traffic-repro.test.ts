@@ -11,7 +11,14 @@ describe('repro bundle', () => {
     const record = sampleRecord(5);
     const bundle = buildReproBundle(
       record,
-      { capture: 'full', now: NOW, extensionVersion: '0.1.0', vscodeVersion: '1.100.3', platform: 'linux x64', settings: { captureBodies: 'full', maxEntries: 500 } },
+      {
+        capture: 'full',
+        now: NOW,
+        extensionVersion: '0.1.0',
+        vscodeVersion: '1.100.3',
+        platform: 'linux x64',
+        settings: { captureBodies: 'full', maxEntries: 500 },
+      },
       redactor,
     );
     expect(bundle).toMatchObject({

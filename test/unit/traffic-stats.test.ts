@@ -51,7 +51,13 @@ describe('TrafficStatsCollector', () => {
     stats.observe(ok(2, T0, 100, { inputTokens: 1_000, outputTokens: 5, cacheReadTokens: 0, cacheWriteTokens: 1_000 }));
     // A request Kiro reported no cache numbers for stays out of the hit rate.
     stats.observe(ok(3, T0, 100, { inputTokens: 700, outputTokens: 1 }));
-    expect(stats.snapshot()).toMatchObject({ inputTokens: 5_700, outputTokens: 18, cachedPromptTokens: 5_000, cacheReadTokens: 3_000, cacheWriteTokens: 1_800 });
+    expect(stats.snapshot()).toMatchObject({
+      inputTokens: 5_700,
+      outputTokens: 18,
+      cachedPromptTokens: 5_000,
+      cacheReadTokens: 3_000,
+      cacheWriteTokens: 1_800,
+    });
   });
 
   it('adds credits as they grow, without float dust', () => {

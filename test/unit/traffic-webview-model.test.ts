@@ -40,13 +40,33 @@ describe('RowModel', () => {
     const all = sampleRecords(60);
     model.replaceAll(all.map((r) => toRow(r, redactor)));
     model.setFilters({ ...NO_FILTERS, text: 'Haiku  ANTHROPIC' });
-    expect(ids(model)).toEqual(all.filter((r) => r.modelAsked!.includes('haiku')).map((r) => r.id).reverse());
+    expect(ids(model)).toEqual(
+      all
+        .filter((r) => r.modelAsked!.includes('haiku'))
+        .map((r) => r.id)
+        .reverse(),
+    );
     model.setFilters({ ...NO_FILTERS, text: '429' });
-    expect(ids(model)).toEqual(all.filter((r) => r.status === 429).map((r) => r.id).reverse());
+    expect(ids(model)).toEqual(
+      all
+        .filter((r) => r.status === 429)
+        .map((r) => r.id)
+        .reverse(),
+    );
     model.setFilters({ ...NO_FILTERS, status: 'errors' });
-    expect(ids(model)).toEqual(all.filter((r) => r.status! >= 400).map((r) => r.id).reverse());
+    expect(ids(model)).toEqual(
+      all
+        .filter((r) => r.status! >= 400)
+        .map((r) => r.id)
+        .reverse(),
+    );
     model.setFilters({ ...NO_FILTERS, status: '4xx', client: 'Codex' });
-    expect(ids(model)).toEqual(all.filter((r) => r.status! >= 400 && r.client === 'Codex').map((r) => r.id).reverse());
+    expect(ids(model)).toEqual(
+      all
+        .filter((r) => r.status! >= 400 && r.client === 'Codex')
+        .map((r) => r.id)
+        .reverse(),
+    );
     model.setFilters({ ...NO_FILTERS, text: 'tool_use without' });
     expect(model.visible.length).toBeGreaterThan(0);
     expect(model.visible.every((r) => r.errorMessage?.includes('tool_use without'))).toBe(true);
@@ -80,7 +100,9 @@ describe('RowModel', () => {
 describe('restoreState', () => {
   it('takes back what still fits and defaults the rest', () => {
     expect(restoreState(undefined)).toEqual(DEFAULT_STATE);
-    expect(restoreState({ filters: { text: 'opus', status: 'bogus', client: 7 }, selectedId: 3, scrollTop: -5, tab: 'response', chartsVisible: false })).toEqual({
+    expect(
+      restoreState({ filters: { text: 'opus', status: 'bogus', client: 7 }, selectedId: 3, scrollTop: -5, tab: 'response', chartsVisible: false }),
+    ).toEqual({
       filters: { text: 'opus', status: 'all', client: '' },
       selectedId: null,
       scrollTop: 0,
@@ -111,7 +133,7 @@ describe('format', () => {
 describe('chart time axis', () => {
   const t = Date.UTC(2026, 10, 27, 2, 32) / 1000;
 
-  it('shows a session\'s first minute within a few minutes of clock time, not years (found by the e2e suite)', () => {
+  it("shows a session's first minute within a few minutes of clock time, not years (found by the e2e suite)", () => {
     expect(timeRange([t])).toEqual([t - MIN_WINDOW_SECONDS, t]);
     expect(timeRange([t - 60, t])).toEqual([t - MIN_WINDOW_SECONDS, t]);
   });

@@ -7,7 +7,16 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { bridgeConfig } from '../../src/bridge/config';
 import { createBridge } from '../../src/bridge/http/server';
 import { SingleAccountProvider } from '../support/single-account';
-import { CLAUDE_ENV_CONFLICTS, CLIENT_IDS, clientSetup, CODEX_KEY_VARIABLE, DEFAULT_MODELS, envLines, modelsFor, setupDocument } from '../../src/clients/client-config';
+import {
+  CLAUDE_ENV_CONFLICTS,
+  CLIENT_IDS,
+  clientSetup,
+  CODEX_KEY_VARIABLE,
+  DEFAULT_MODELS,
+  envLines,
+  modelsFor,
+  setupDocument,
+} from '../../src/clients/client-config';
 import { ClaudeSettingsError, claudeSettingsPath, mergeClaudeEnv, writeClaudeEnv } from '../../src/clients/claude-settings';
 import { sendTestRequest } from '../../src/clients/test-request';
 import { startHarness, TEST_API_KEY, type Harness } from '../contract/harness';
@@ -111,8 +120,16 @@ describe('clientSetup', () => {
 describe('modelsFor', () => {
   it('uses the newest models the accounts have, and never one they lack', () => {
     expect(modelsFor(undefined)).toEqual(DEFAULT_MODELS);
-    expect(modelsFor(['auto', 'claude-sonnet-4.5', 'claude-haiku-4.5'])).toEqual({ main: 'claude-sonnet-4-5', fast: 'claude-haiku-4-5', strong: 'claude-sonnet-4-5' });
-    expect(modelsFor(['claude-sonnet-4.5', 'claude-sonnet-4.6', 'claude-haiku-4.5', 'claude-opus-4.6'])).toEqual({ main: 'claude-sonnet-4-6', fast: 'claude-haiku-4-5', strong: 'claude-opus-4-6' });
+    expect(modelsFor(['auto', 'claude-sonnet-4.5', 'claude-haiku-4.5'])).toEqual({
+      main: 'claude-sonnet-4-5',
+      fast: 'claude-haiku-4-5',
+      strong: 'claude-sonnet-4-5',
+    });
+    expect(modelsFor(['claude-sonnet-4.5', 'claude-sonnet-4.6', 'claude-haiku-4.5', 'claude-opus-4.6'])).toEqual({
+      main: 'claude-sonnet-4-6',
+      fast: 'claude-haiku-4-5',
+      strong: 'claude-opus-4-6',
+    });
     expect(modelsFor(['claude-sonnet-4'])).toEqual({ main: 'claude-sonnet-4', fast: 'claude-sonnet-4', strong: 'claude-sonnet-4' });
     expect(modelsFor(['auto'])).toEqual(DEFAULT_MODELS);
   });
@@ -120,7 +137,11 @@ describe('modelsFor', () => {
   it('the snippets use the chosen models', () => {
     const models = modelsFor(['claude-sonnet-4.6', 'claude-haiku-4.5']);
     const env = JSON.parse(clientSetup('claude-code', { ...input, models }).primary.code).env;
-    expect(env).toMatchObject({ ANTHROPIC_MODEL: 'claude-sonnet-4-6', ANTHROPIC_DEFAULT_HAIKU_MODEL: 'claude-haiku-4-5', ANTHROPIC_DEFAULT_OPUS_MODEL: 'claude-sonnet-4-6' });
+    expect(env).toMatchObject({
+      ANTHROPIC_MODEL: 'claude-sonnet-4-6',
+      ANTHROPIC_DEFAULT_HAIKU_MODEL: 'claude-haiku-4-5',
+      ANTHROPIC_DEFAULT_OPUS_MODEL: 'claude-sonnet-4-6',
+    });
   });
 });
 
@@ -133,7 +154,11 @@ describe('Claude Code settings', () => {
   });
 
   it('keeps other keys and env entries, updates ours, drops conflicting ones', () => {
-    const existing = JSON.stringify({ model: 'opus', permissions: { allow: ['Bash(ls)'] }, env: { FOO: 'bar', ANTHROPIC_API_KEY: 'sk-old', ANTHROPIC_BASE_URL: 'https://old' } });
+    const existing = JSON.stringify({
+      model: 'opus',
+      permissions: { allow: ['Bash(ls)'] },
+      env: { FOO: 'bar', ANTHROPIC_API_KEY: 'sk-old', ANTHROPIC_BASE_URL: 'https://old' },
+    });
     const merged = mergeClaudeEnv(existing, env, CLAUDE_ENV_CONFLICTS);
     const parsed = JSON.parse(merged.text);
     expect(parsed).toEqual({

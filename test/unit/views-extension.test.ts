@@ -50,7 +50,9 @@ interface Window {
   port: number;
 }
 
-async function openWindow(options: { port?: number; acceptRisk?: boolean; autoStart?: boolean; upstream?: FakeUpstream; container?: ContainerOptions } = {}): Promise<Window> {
+async function openWindow(
+  options: { port?: number; acceptRisk?: boolean; autoStart?: boolean; upstream?: FakeUpstream; container?: ContainerOptions } = {},
+): Promise<Window> {
   const port = options.port ?? (await freePort());
   mock.setConfig('kiroBridge.port', port);
   mock.setConfig('kiroBridge.autoStart', options.autoStart ?? false);
@@ -179,7 +181,9 @@ describe('Start and the risk notice', () => {
 describe('multi-window', () => {
   it('follows a bridge another window serves on the port, says so, and takes over when it stops', async () => {
     const port = await freePort();
-    const other = createBridge(bridgeConfig({ apiKey: 'kb-other-window-0123456789', port, host: '127.0.0.1' }), { accounts: new SingleAccountProvider(undefined) });
+    const other = createBridge(bridgeConfig({ apiKey: 'kb-other-window-0123456789', port, host: '127.0.0.1' }), {
+      accounts: new SingleAccountProvider(undefined),
+    });
     await other.start();
     cleanups.push(() => other.stop());
 
@@ -245,7 +249,7 @@ describe('the API key', () => {
     expect(await models(oldKey)).toBe(401);
   });
 
-  it('a key another window regenerated reaches this window\'s running bridge', async () => {
+  it("a key another window regenerated reaches this window's running bridge", async () => {
     const win = await openWindow({ acceptRisk: true });
     await mock.run('kiroBridge.start');
     win.context.secrets.changeFromOtherWindow(API_KEY_SECRET, 'kb-from-another-window-0123456789');
@@ -370,7 +374,7 @@ describe('accounts', () => {
     expect(everything).not.toContain(key);
   });
 
-  it('KIRO_API_KEY in the editor\'s environment adds the key as the CLI does, unsaved; a malformed one is a log line, not a crash', async () => {
+  it("KIRO_API_KEY in the editor's environment adds the key as the CLI does, unsaved; a malformed one is a log line, not a crash", async () => {
     const keyed = upstream.addAccount({ kind: 'apikey', usage: { email: 'env@example.com' } });
     const win = await openWindow({ upstream, acceptRisk: true, container: { env: { KIRO_API_KEY: keyed.apiKey! } } });
     expect((await win.container.services.accounts()).list()).toMatchObject([{ kind: 'ApiKey', source: 'env', id: 'env-api-key' }]);
@@ -514,7 +518,6 @@ describe('settings changes', () => {
     mock.setConfig('kiroBridge.region', 'eu-central-1');
     await until(() => mock.executed.some((e) => e.command === 'workbench.action.reloadWindow'), 'the reload');
   });
-
 
   it('a new port while running offers a restart, and "Restart Now" moves the bridge', async () => {
     const win = await openWindow({ acceptRisk: true });

@@ -8,7 +8,6 @@ import { DEFAULT_SETTINGS, liveConfigPatch, parseSettings, SETTING_KEYS, toBridg
 import { VsCodeSecretStore } from '../../src/views/vscode-secret-store';
 import { manifest } from '../support/manifest';
 
-
 beforeEach(() => mock.reset());
 
 describe('parseSettings', () => {
@@ -76,7 +75,17 @@ describe('parseSettings', () => {
     expect(settings.allowedOrigins).toEqual([]);
     expect(settings.upstreamBase).toBeUndefined();
     expect(settings.requestTimeoutSeconds).toBe(DEFAULT_SETTINGS.requestTimeoutSeconds);
-    for (const key of ['port', 'host', 'autoStart', 'accountStrategy', 'modelAliases', 'traffic.captureBodies', 'allowedOrigins', 'advanced.upstreamBase', 'requestTimeoutSeconds']) {
+    for (const key of [
+      'port',
+      'host',
+      'autoStart',
+      'accountStrategy',
+      'modelAliases',
+      'traffic.captureBodies',
+      'allowedOrigins',
+      'advanced.upstreamBase',
+      'requestTimeoutSeconds',
+    ]) {
       expect(problems.some((p) => p.startsWith(`kiroBridge.${key}:`))).toBe(true);
     }
   });
@@ -105,7 +114,14 @@ describe('toBridgeConfig', () => {
 
   it('the live patch holds only what the running bridge can change', () => {
     const patch = liveConfigPatch({ ...DEFAULT_SETTINGS, port: 1, host: '0.0.0.0' });
-    expect(Object.keys(patch).sort()).toEqual(['allowedOrigins', 'captureBodies', 'modelAliases', 'pingIntervalSeconds', 'requestTimeoutSeconds', 'thinkingDefaultBudget']);
+    expect(Object.keys(patch).sort()).toEqual([
+      'allowedOrigins',
+      'captureBodies',
+      'modelAliases',
+      'pingIntervalSeconds',
+      'requestTimeoutSeconds',
+      'thinkingDefaultBudget',
+    ]);
   });
 });
 
@@ -169,10 +185,14 @@ describe('ApiKeyStore', () => {
 
   it('regenerate replaces the key and tells listeners', async () => {
     const secrets = new MemorySecretStore();
-    const store = new ApiKeyStore(secrets, (() => {
-      let n = 0;
-      return () => `kb-key-number-${++n}-0123456789`;
-    })(), new Redactor());
+    const store = new ApiKeyStore(
+      secrets,
+      (() => {
+        let n = 0;
+        return () => `kb-key-number-${++n}-0123456789`;
+      })(),
+      new Redactor(),
+    );
     const first = await store.get();
     const seen: string[] = [];
     store.onDidChange((k) => seen.push(k));

@@ -41,11 +41,23 @@ describe('renderStatus', () => {
         { kind: 'stopped' },
         { kind: 'starting', port: 8765 },
         { kind: 'stopping', port: 8765 },
-        { kind: 'following', url: 'http://127.0.0.1:8765', host: '127.0.0.1', port: 8765, peer: { service: 'kiro-bridge', version: '0.1.0', uptimeSeconds: 3600, accounts: { total: 2, states: [] } } },
+        {
+          kind: 'following',
+          url: 'http://127.0.0.1:8765',
+          host: '127.0.0.1',
+          port: 8765,
+          peer: { service: 'kiro-bridge', version: '0.1.0', uptimeSeconds: 3600, accounts: { total: 2, states: [] } },
+        },
         { kind: 'error', reason: 'foreign', message: 'HTTP 404 from "nginx"', host: '127.0.0.1', port: 8765 },
       ] as BridgeStatus[]
     ).map((bridge) => renderStatus(model({ bridge, accounts: [] })));
-    expect(texts.map((t) => t.text.split('  ')[0])).toEqual(['$(circle-slash) Kiro', '$(loading~spin) Kiro', '$(loading~spin) Kiro', '$(link) Kiro :8765 (other window)', '$(error) Kiro']);
+    expect(texts.map((t) => t.text.split('  ')[0])).toEqual([
+      '$(circle-slash) Kiro',
+      '$(loading~spin) Kiro',
+      '$(loading~spin) Kiro',
+      '$(link) Kiro :8765 (other window)',
+      '$(error) Kiro',
+    ]);
     const following = texts[3]!;
     expect(following.tooltip).toContain('is served by another window');
     expect(following.tooltip).toContain('version 0\\.1\\.0 · up 1 h · 2 account\\(s\\)');
@@ -57,7 +69,11 @@ describe('renderStatus', () => {
   });
 
   it('warns when an account needs sign-in, and says so in the accessible label', () => {
-    const r = renderStatus(model({ accounts: [account(), account({ id: 'a2', label: 'Social aor…x7Qz', state: 'needs_sign_in', active: false, reason: 'refresh token rejected' })] }));
+    const r = renderStatus(
+      model({
+        accounts: [account(), account({ id: 'a2', label: 'Social aor…x7Qz', state: 'needs_sign_in', active: false, reason: 'refresh token rejected' })],
+      }),
+    );
     expect(r.background).toBe('warning');
     expect(r.text.endsWith('$(warning)')).toBe(true);
     expect(r.accessibilityLabel).toContain('1 account(s) need attention');
@@ -65,8 +81,25 @@ describe('renderStatus', () => {
   });
 
   it('marks a Kiro API key account, and a refused key asks for a new key rather than a sign-in', () => {
-    const key = (overrides: Partial<AccountSnapshot>): AccountSnapshot => ({ id: 'k1', label: 'ci@example.com', kind: 'ApiKey', source: 'manual', state: 'ready', active: true, ...overrides });
-    const r = renderStatus(model({ accounts: [toAccountView(key({})), toAccountView(key({ id: 'k2', label: 'API key ksk…6d8e', state: 'needs_sign_in', active: false, stateReason: 'Kiro rejected the API key; add a new key' }))] }));
+    const key = (overrides: Partial<AccountSnapshot>): AccountSnapshot => ({
+      id: 'k1',
+      label: 'ci@example.com',
+      kind: 'ApiKey',
+      source: 'manual',
+      state: 'ready',
+      active: true,
+      ...overrides,
+    });
+    const r = renderStatus(
+      model({
+        accounts: [
+          toAccountView(key({})),
+          toAccountView(
+            key({ id: 'k2', label: 'API key ksk…6d8e', state: 'needs_sign_in', active: false, stateReason: 'Kiro rejected the API key; add a new key' }),
+          ),
+        ],
+      }),
+    );
     expect(r.tooltip).toContain('| ci@example\\.com $(key) API key | ready |');
     // The masked label already says it is a key.
     expect(r.tooltip).toContain('| $(warning) | API key ksk…6d8e | needs a new API key — Kiro rejected the API key; add a new key |');
@@ -93,7 +126,10 @@ describe('renderStatus', () => {
     const r = renderStatus(
       model({
         strategy: 'priority',
-        accounts: [account({ label: 'a_b*c@example.com', subscription: 'KIRO PRO' }), account({ id: 'b', label: 'second', active: false, remaining: undefined, limit: undefined, resetAt: undefined })],
+        accounts: [
+          account({ label: 'a_b*c@example.com', subscription: 'KIRO PRO' }),
+          account({ id: 'b', label: 'second', active: false, remaining: undefined, limit: undefined, resetAt: undefined }),
+        ],
       }),
     );
     expect(r.tooltip).toContain('**Accounts (strategy: priority)**');
@@ -163,7 +199,19 @@ describe('BridgeStatusBar', () => {
 
 describe('RequestCounter', () => {
   const record = (id: string, status?: number): RequestRecord =>
-    ({ id, startedAt: 0, method: 'POST', path: '/v1/messages', client: 'sdk', api: 'anthropic', stream: true, attempts: [], repairs: [], flags: { streamed: false, retried: false, failedOver: false, truncated: false, repaired: false }, status }) as RequestRecord;
+    ({
+      id,
+      startedAt: 0,
+      method: 'POST',
+      path: '/v1/messages',
+      client: 'sdk',
+      api: 'anthropic',
+      stream: true,
+      attempts: [],
+      repairs: [],
+      flags: { streamed: false, retried: false, failedOver: false, truncated: false, repaired: false },
+      status,
+    }) as RequestRecord;
 
   it('counts in-flight, served and failed requests from the records, once per request', () => {
     const counter = new RequestCounter();
@@ -232,7 +280,11 @@ describe('account adapters', () => {
   it('the traffic header gets its own state words and used credits', () => {
     expect(toAccountSummary(snapshot())).toEqual({ label: 'me@example.com', state: 'active', creditsLimit: 50, creditsUsed: 10, resetsAt: 1_800_000_000_000 });
     expect(toAccountSummary(snapshot({ active: false })).state).toBe('ready');
-    expect(toAccountSummary(snapshot({ state: 'needs_sign_in', stateReason: 'sign in again', credits: undefined }))).toEqual({ label: 'me@example.com', state: 'invalid', note: 'sign in again' });
+    expect(toAccountSummary(snapshot({ state: 'needs_sign_in', stateReason: 'sign in again', credits: undefined }))).toEqual({
+      label: 'me@example.com',
+      state: 'invalid',
+      note: 'sign in again',
+    });
     expect(toAccountSummary(snapshot({ state: 'quota_exhausted' })).state).toBe('exhausted');
     expect(toAccountSummary(snapshot({ state: 'cooling_down' })).state).toBe('cooldown');
   });

@@ -27,7 +27,13 @@ const rpc = (payload: unknown, extra: Record<string, unknown> = {}) => ({
 });
 
 const HITS: WebSearchHit[] = [
-  { title: 'Node.js 24 released', url: 'https://nodejs.org/en/blog/release/v24.0.0', snippet: 'Node.js 24 ships V8 13.6.', publishedAt: Date.UTC(2025, 4, 6), domain: 'nodejs.org' },
+  {
+    title: 'Node.js 24 released',
+    url: 'https://nodejs.org/en/blog/release/v24.0.0',
+    snippet: 'Node.js 24 ships V8 13.6.',
+    publishedAt: Date.UTC(2025, 4, 6),
+    domain: 'nodejs.org',
+  },
   { title: 'What is new', url: 'https://blog.example.com/posts/node-24', snippet: 'A tour of\n   the release.' },
   { title: 'Docs', url: 'https://docs.example.com/api' },
 ];
@@ -97,10 +103,21 @@ describe("Anthropic's web search blocks", () => {
 
   it('carries each hit in a labelled, readable stand-in for encrypted_content', () => {
     const items = resultItems(HITS);
-    expect(items[0]).toEqual({ type: 'web_search_result', url: HITS[0]!.url, title: HITS[0]!.title, encrypted_content: standInContent(HITS[0]!), page_age: 'May 6, 2025' });
+    expect(items[0]).toEqual({
+      type: 'web_search_result',
+      url: HITS[0]!.url,
+      title: HITS[0]!.title,
+      encrypted_content: standInContent(HITS[0]!),
+      page_age: 'May 6, 2025',
+    });
     expect(items[2]!.page_age).toBeNull();
     expect(items[0]!.encrypted_content.startsWith(STAND_IN_PREFIX)).toBe(true);
-    expect(readStandIn(items[0]!.encrypted_content)).toEqual({ title: HITS[0]!.title, url: HITS[0]!.url, snippet: HITS[0]!.snippet, publishedAt: HITS[0]!.publishedAt });
+    expect(readStandIn(items[0]!.encrypted_content)).toEqual({
+      title: HITS[0]!.title,
+      url: HITS[0]!.url,
+      snippet: HITS[0]!.snippet,
+      publishedAt: HITS[0]!.publishedAt,
+    });
     expect(readStandIn('EqkCCioIARgCIiQ3YTIy')).toBeUndefined();
     expect(readStandIn(`${STAND_IN_PREFIX}not-base64-json`)).toBeUndefined();
     expect(readStandIn(42)).toBeUndefined();
@@ -117,7 +134,9 @@ describe("Anthropic's web search blocks", () => {
 
   it('writes every snippet into the texts for the model and for a pure search', () => {
     const forModel = resultsForModel('node 24', HITS);
-    expect(forModel).toContain('1. Node.js 24 released\n   URL: https://nodejs.org/en/blog/release/v24.0.0\n   Published: May 6, 2025\n   Node.js 24 ships V8 13.6.');
+    expect(forModel).toContain(
+      '1. Node.js 24 released\n   URL: https://nodejs.org/en/blog/release/v24.0.0\n   Published: May 6, 2025\n   Node.js 24 ships V8 13.6.',
+    );
     expect(forModel).toContain('   A tour of the release.');
     expect(forModel).toMatch(/cite the sources/);
     const summary = summaryText({ query: 'node 24', hits: HITS }, HITS.slice(0, 1), 2);
@@ -149,7 +168,12 @@ describe('requests that carry the server web search tool', () => {
   it("recognises Claude Code's pure search side call", () => {
     const claudeCode = { tools: [WEB_SEARCH_TOOL], messages: [{ role: 'user', content: 'Perform a web search for the query: latest go release' }] };
     expect(pureSearchQuery(claudeCode)).toBe('latest go release');
-    expect(pureSearchQuery({ ...claudeCode, messages: [{ role: 'user', content: [{ type: 'text', text: '  perform a web search for the query:  DeepSeek V4 ' }] }] })).toBe('DeepSeek V4');
+    expect(
+      pureSearchQuery({
+        ...claudeCode,
+        messages: [{ role: 'user', content: [{ type: 'text', text: '  perform a web search for the query:  DeepSeek V4 ' }] }],
+      }),
+    ).toBe('DeepSeek V4');
     expect(pureSearchQuery({ ...claudeCode, messages: [{ role: 'user', content: 'Perform a web search for the query:   ' }] })).toBeUndefined();
     expect(pureSearchQuery({ ...claudeCode, messages: [{ role: 'user', content: 'What is new in Go?' }] })).toBeUndefined();
     expect(pureSearchQuery({ ...claudeCode, tools: [WEB_SEARCH_TOOL, { name: 'Read', input_schema: { type: 'object' } }] })).toBeUndefined();
@@ -266,7 +290,11 @@ function accumulate(sse: string) {
 
 function play(out: WebSearchStreamWriter | WebSearchMessageBuilder) {
   out.beginSegment(10);
-  out.write([{ type: 'text', text: 'Let me ' }, { type: 'text', text: 'search.' }, { type: 'usage', credits: 0.5 }]);
+  out.write([
+    { type: 'text', text: 'Let me ' },
+    { type: 'text', text: 'search.' },
+    { type: 'usage', credits: 0.5 },
+  ]);
   out.endSegment();
   out.serverBlocks([serverToolUseBlock('srvtoolu_1', 'node 24')]);
   out.countSearch();

@@ -38,4 +38,3 @@ export class ManualTimers implements Timers {
     this.time = end;
   }
 }
-

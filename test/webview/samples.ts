@@ -132,7 +132,10 @@ export function secretCases(): SecretCase[] {
         api: 'openai',
         clientRequest: {
           rawHeaders: ['Host', '127.0.0.1:8765', 'Authorization', `Bearer ${s.openaiKey}`, 'X-Api-Key', s.shapelessKey],
-          headerEntries: [['authorization', `Bearer ${s.openaiKey}`], ['content-type', 'application/json']],
+          headerEntries: [
+            ['authorization', `Bearer ${s.openaiKey}`],
+            ['content-type', 'application/json'],
+          ],
           body: { model: 'gpt-4o', messages: [{ role: 'user', content: 'hello' }] },
         },
       }),

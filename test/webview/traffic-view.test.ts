@@ -127,7 +127,12 @@ describe('traffic webview', () => {
     expect(rows[0]!.cells[5]).toBe('…');
     expect(await page.page.getAttribute('.tbody .tr[data-id="req-00003"]', 'class')).toContain('inflight');
 
-    await page.send({ type: 'records', added: [], updated: [toRow(sampleRecord(3, { status: 502, error: { type: 'api_error', message: 'upstream 502' } }), redactor)], removed: [] });
+    await page.send({
+      type: 'records',
+      added: [],
+      updated: [toRow(sampleRecord(3, { status: 502, error: { type: 'api_error', message: 'upstream 502' } }), redactor)],
+      removed: [],
+    });
     rows = await page.visibleRows();
     expect(rows[0]!.cells[5]).toBe('502');
     expect(await page.page.getAttribute('.tbody .tr[data-id="req-00003"]', 'class')).toContain('failed');
@@ -217,7 +222,10 @@ describe('traffic webview', () => {
     await page.page.locator('vscode-textfield.filter-text input').fill('haiku');
     await page.settle();
     let ids = (await page.visibleRows()).map((r) => r.id);
-    const haiku = records.filter((r) => r.modelAsked!.includes('haiku')).map((r) => r.id).reverse();
+    const haiku = records
+      .filter((r) => r.modelAsked!.includes('haiku'))
+      .map((r) => r.id)
+      .reverse();
     expect(ids).toEqual(haiku.slice(0, ids.length));
     expect(await page.page.textContent('.footer')).toContain(`${haiku.length} of 60 requests`);
 
@@ -229,7 +237,10 @@ describe('traffic webview', () => {
     });
     await page.settle();
     ids = (await page.visibleRows()).map((r) => r.id);
-    const failed = records.filter((r) => (r.status ?? 0) >= 400).map((r) => r.id).reverse();
+    const failed = records
+      .filter((r) => (r.status ?? 0) >= 400)
+      .map((r) => r.id)
+      .reverse();
     expect(failed.length).toBeGreaterThan(3);
     expect(ids).toEqual(failed);
 
@@ -242,7 +253,10 @@ describe('traffic webview', () => {
     await page.page.click('vscode-single-select.filter-client');
     await page.page.locator('vscode-single-select.filter-client li.option', { hasText: 'Roo Code' }).click();
     await page.settle();
-    const roo = records.filter((r) => r.client === 'Roo Code').map((r) => r.id).reverse();
+    const roo = records
+      .filter((r) => r.client === 'Roo Code')
+      .map((r) => r.id)
+      .reverse();
     ids = (await page.visibleRows()).map((r) => r.id);
     expect(ids).toEqual(roo);
     expect(await page.page.textContent('.footer')).toContain(`${roo.length} of 60 requests`);

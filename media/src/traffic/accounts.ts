@@ -52,8 +52,7 @@ export class AccountsStrip {
       if (fraction < 0.1) fill.classList.add('low');
       else if (fraction < 0.25) fill.classList.add('warn');
     } else bar.classList.add('unknown');
-    const credits =
-      remaining !== undefined ? `${fmt.credits(Math.max(0, remaining))} / ${fmt.credits(a.creditsLimit)} left` : 'credits unknown';
+    const credits = remaining !== undefined ? `${fmt.credits(Math.max(0, remaining))} / ${fmt.credits(a.creditsLimit)} left` : 'credits unknown';
     const reset = a.resetsAt !== undefined ? `resets ${fmt.shortDate(a.resetsAt)}` : '';
     const title = [a.label, a.state, credits, reset, a.note].filter(Boolean).join(' · ');
     return el(

@@ -92,7 +92,10 @@ function cssVar(name: string, fallback: string): string {
 /** `#rrggbb` or `rgb()` plus alpha, for area fills. */
 function withAlpha(color: string, alpha: number): string {
   const hex = /^#([0-9a-f]{6})([0-9a-f]{2})?$/i.exec(color);
-  if (hex) return `#${hex[1]}${Math.round(alpha * 255).toString(16).padStart(2, '0')}`;
+  if (hex)
+    return `#${hex[1]}${Math.round(alpha * 255)
+      .toString(16)
+      .padStart(2, '0')}`;
   const rgb = /^rgba?\(([^)]+)\)$/.exec(color);
   if (rgb) {
     const [r, g, b] = rgb[1]!.split(',').map((p) => p.trim());
@@ -113,7 +116,12 @@ class Chart {
     this.label = el('span', { className: 'chart-title', text: spec.title });
     this.value = el('span', { className: 'chart-value' });
     this.plotHost = el('div', { className: 'chart-plot' });
-    this.element = el('figure', { className: `chart chart-${spec.id}`, attrs: { 'aria-label': spec.title } }, el('figcaption', {}, this.label, this.value), this.plotHost);
+    this.element = el(
+      'figure',
+      { className: `chart chart-${spec.id}`, attrs: { 'aria-label': spec.title } },
+      el('figcaption', {}, this.label, this.value),
+      this.plotHost,
+    );
   }
 
   update(stats: TrafficStats): void {
@@ -152,7 +160,10 @@ class Chart {
       legend: { show: false },
       cursor: { y: false, points: { size: 5 }, drag: { x: false, y: false } },
       select: { show: false, left: 0, top: 0, width: 0, height: 0 },
-      scales: { x: { time: true, range: (u) => timeRange(u.data[0]) }, y: { range: (_u, _min, max) => [0, Math.max(max || 0, spec.id === 'rpm' ? 4 : 1) * 1.1] } },
+      scales: {
+        x: { time: true, range: (u) => timeRange(u.data[0]) },
+        y: { range: (_u, _min, max) => [0, Math.max(max || 0, spec.id === 'rpm' ? 4 : 1) * 1.1] },
+      },
       axes: [
         { stroke: fg, font, size: 16, gap: 2, ticks: { show: false }, grid: { show: false }, space: 60 },
         {

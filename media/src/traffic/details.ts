@@ -44,7 +44,11 @@ export class DetailsPane {
   constructor(private readonly events: DetailsEvents) {
     this.title = el('div', { className: 'details-title' });
     this.subtitle = el('div', { className: 'details-subtitle' });
-    const exportButton = el('vscode-toolbar-button', { attrs: { icon: 'export', label: 'Export repro bundle', title: 'Export repro bundle: one redacted JSON file for a bug report' } }, 'Export repro bundle');
+    const exportButton = el(
+      'vscode-toolbar-button',
+      { attrs: { icon: 'export', label: 'Export repro bundle', title: 'Export repro bundle: one redacted JSON file for a bug report' } },
+      'Export repro bundle',
+    );
     exportButton.classList.add('export-button');
     exportButton.addEventListener('click', () => {
       if (this.id) this.events.onExport(this.id);

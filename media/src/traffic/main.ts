@@ -13,12 +13,7 @@ import '@vscode-elements/elements/dist/vscode-tab-panel/index.js';
 import 'uplot/dist/uPlot.min.css';
 import './traffic.css';
 
-import {
-  checkHostMessage,
-  type HostMessage,
-  type TrafficStats,
-  type TrafficViewConfig,
-} from '../../../src/traffic/traffic-protocol';
+import { checkHostMessage, type HostMessage, type TrafficStats, type TrafficViewConfig } from '../../../src/traffic/traffic-protocol';
 import { AccountsStrip } from './accounts';
 import { Charts } from './charts';
 import { DetailsPane } from './details';
@@ -98,7 +93,10 @@ class TrafficApp {
     this.refreshClients();
     this.clientSelect.addEventListener('change', () => this.onFilters());
 
-    this.pauseButton = el('vscode-toolbar-button', { className: 'pause-button', attrs: { icon: 'debug-pause', label: 'Pause', title: 'Pause: freeze the list' } }) as ToolbarButton;
+    this.pauseButton = el('vscode-toolbar-button', {
+      className: 'pause-button',
+      attrs: { icon: 'debug-pause', label: 'Pause', title: 'Pause: freeze the list' },
+    }) as ToolbarButton;
     this.pauseButton.addEventListener('click', () => this.host.post({ type: 'pause', paused: !this.paused }));
     const clearButton = el('vscode-toolbar-button', { className: 'clear-button', attrs: { icon: 'clear-all', label: 'Clear', title: 'Clear the list' } });
     clearButton.addEventListener('click', () => this.host.post({ type: 'clear' }));

@@ -122,8 +122,7 @@ export class RowModel {
 
   /** Returns true if the filters changed. */
   setFilters(filters: Filters): boolean {
-    const same =
-      filters.text === this.filters.text && filters.status === this.filters.status && filters.client === this.filters.client;
+    const same = filters.text === this.filters.text && filters.status === this.filters.status && filters.client === this.filters.client;
     if (same) return false;
     this.filters = { ...filters };
     this.filtered = undefined;

@@ -106,9 +106,7 @@ export class VirtualTable {
     const head = el(
       'div',
       { className: 'tr thead', attrs: { role: 'row', 'aria-rowindex': '1' } },
-      ...COLUMNS.map((c) =>
-        el('div', { className: `th col-${c.id}${c.numeric ? ' num' : ''}`, text: c.title, attrs: { role: 'columnheader' } }),
-      ),
+      ...COLUMNS.map((c) => el('div', { className: `th col-${c.id}${c.numeric ? ' num' : ''}`, text: c.title, attrs: { role: 'columnheader' } })),
     );
     this.body = el('div', { className: 'tbody', attrs: { role: 'rowgroup' } });
     this.empty = el('div', { className: 'table-empty' });
@@ -171,7 +169,7 @@ export class VirtualTable {
     setText(this.empty, total === 0 ? this.emptyText : '');
 
     const viewport = Math.max(this.element.clientHeight - ROW_HEIGHT, ROW_HEIGHT);
-    const first = Math.max(0, Math.floor((this.element.scrollTop) / ROW_HEIGHT) - OVERSCAN);
+    const first = Math.max(0, Math.floor(this.element.scrollTop / ROW_HEIGHT) - OVERSCAN);
     const wanted = Math.min(total - first, Math.ceil(viewport / ROW_HEIGHT) + OVERSCAN * 2);
     while (this.pool.length < wanted) this.pool.push(this.createRow());
     for (let i = 0; i < this.pool.length; i++) {

@@ -42,7 +42,18 @@ const SERVER_TOOL_TYPE = /^(web_search|web_fetch|code_execution|mcp_toolset|tool
 /** Anthropic-defined client tools (bash, text_editor, computer, memory): no input_schema is sent. */
 const CLIENT_TOOL_TYPE = /^(bash|text_editor|str_replace_editor|str_replace_based_edit_tool|computer|memory)_\d+/;
 /** Block types of server tools that Kiro has no way to carry; dropped with a note. */
-const DROPPED_BLOCKS = new Set(['server_tool_use', 'web_search_tool_result', 'web_fetch_tool_result', 'code_execution_tool_result', 'bash_code_execution_tool_result', 'text_editor_code_execution_tool_result', 'mcp_tool_use', 'mcp_tool_result', 'container_upload', 'tool_search_tool_result']);
+const DROPPED_BLOCKS = new Set([
+  'server_tool_use',
+  'web_search_tool_result',
+  'web_fetch_tool_result',
+  'code_execution_tool_result',
+  'bash_code_execution_tool_result',
+  'text_editor_code_execution_tool_result',
+  'mcp_tool_use',
+  'mcp_tool_result',
+  'container_upload',
+  'tool_search_tool_result',
+]);
 
 type Json = Record<string, unknown>;
 
@@ -235,10 +246,12 @@ function system(value: unknown, path = 'system'): string[] {
   if (value === undefined || value === null) return [];
   if (typeof value === 'string') return value ? [value] : [];
   if (!Array.isArray(value)) fail(path, `Input should be a string or a list of text blocks (got ${typeName(value)})`);
-  return value.map((block, i) => {
-    if (!isObject(block) || block.type !== 'text') fail(`${path}.${i}`, "system blocks must be text blocks ({\"type\": \"text\", \"text\": …})");
-    return str(block, 'text', `${path}.${i}`, true);
-  }).filter((text) => text.length > 0);
+  return value
+    .map((block, i) => {
+      if (!isObject(block) || block.type !== 'text') fail(`${path}.${i}`, 'system blocks must be text blocks ({"type": "text", "text": …})');
+      return str(block, 'text', `${path}.${i}`, true);
+    })
+    .filter((text) => text.length > 0);
 }
 
 function tools(value: unknown, notes: string[]): ToolDefinition[] {
@@ -256,11 +269,15 @@ function tools(value: unknown, notes: string[]): ToolDefinition[] {
       return;
     }
     if (type !== 'custom' && CLIENT_TOOL_TYPE.test(type) && tool.input_schema === undefined) {
-      fail(`${path}.type`, `Anthropic-defined tool ${JSON.stringify(type)} has no schema Kiro could use; define "${name}" as a custom tool with an input_schema`);
+      fail(
+        `${path}.type`,
+        `Anthropic-defined tool ${JSON.stringify(type)} has no schema Kiro could use; define "${name}" as a custom tool with an input_schema`,
+      );
     }
     const schema = tool.input_schema;
     if (!isObject(schema)) fail(`${path}.input_schema`, schema === undefined ? 'Field required' : `Input should be an object (got ${typeName(schema)})`);
-    if (schema.type !== undefined && schema.type !== 'object') fail(`${path}.input_schema.type`, `Input should be 'object' (got ${JSON.stringify(schema.type)})`);
+    if (schema.type !== undefined && schema.type !== 'object')
+      fail(`${path}.input_schema.type`, `Input should be 'object' (got ${JSON.stringify(schema.type)})`);
     if (!name) fail(`${path}.name`, 'String should have at least 1 character');
     if (seen.has(name)) fail(`${path}.name`, `tool names must be unique ("${name}" appears twice)`);
     seen.add(name);
@@ -312,10 +329,12 @@ function thinking(value: unknown, maxTokens: number | undefined, options: ParseO
 function stopSequences(value: unknown): string[] {
   if (value === undefined || value === null) return [];
   if (!Array.isArray(value)) fail('stop_sequences', `Input should be a valid list (got ${typeName(value)})`);
-  return value.map((s, i) => {
-    if (typeof s !== 'string') fail(`stop_sequences.${i}`, 'Input should be a valid string');
-    return s;
-  }).filter((s) => s.length > 0);
+  return value
+    .map((s, i) => {
+      if (typeof s !== 'string') fail(`stop_sequences.${i}`, 'Input should be a valid string');
+      return s;
+    })
+    .filter((s) => s.length > 0);
 }
 
 /**

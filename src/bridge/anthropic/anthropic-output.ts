@@ -164,7 +164,12 @@ export interface AnthropicOutputMeta extends OutputBase {
 export function anthropicUsage(inputTokens: number, outputTokens: number, cache: { read?: number; write?: number } = {}): AnthropicUsage {
   const read = cache.read ?? 0;
   const write = cache.write ?? 0;
-  return { input_tokens: Math.max(0, inputTokens - read - write), cache_creation_input_tokens: write, cache_read_input_tokens: read, output_tokens: outputTokens };
+  return {
+    input_tokens: Math.max(0, inputTokens - read - write),
+    cache_creation_input_tokens: write,
+    cache_read_input_tokens: read,
+    output_tokens: outputTokens,
+  };
 }
 
 type BlockOp =

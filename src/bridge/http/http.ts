@@ -20,7 +20,10 @@ export function sendJson(res: ServerResponse, status: number, body: unknown, hea
 }
 
 /** An Anthropic error response (`{"type":"error","error":{type,message}}`), with retry-after if known. */
-export function sendAnthropicError(res: ServerResponse, info: Pick<AnthropicErrorInfo, 'status' | 'type' | 'message' | 'retryAfterSeconds' | 'noRetry'> | GuardFailure): void {
+export function sendAnthropicError(
+  res: ServerResponse,
+  info: Pick<AnthropicErrorInfo, 'status' | 'type' | 'message' | 'retryAfterSeconds' | 'noRetry'> | GuardFailure,
+): void {
   const headers: Record<string, string> = {};
   const retryAfter = (info as AnthropicErrorInfo).retryAfterSeconds;
   if (retryAfter !== undefined) headers['retry-after'] = String(Math.max(0, Math.ceil(retryAfter)));

@@ -59,7 +59,13 @@ export function modelEntries(config: Pick<BridgeConfig, 'modelAliases'>, availab
   return modelCatalog(available, { aliases: config.modelAliases }).map((model) => toEntry(model, known));
 }
 
-export function handleListModels(res: ServerResponse, query: URLSearchParams, config: BridgeConfig, available?: ReadonlySet<string>, accounts?: ModelAccounts): number {
+export function handleListModels(
+  res: ServerResponse,
+  query: URLSearchParams,
+  config: BridgeConfig,
+  available?: ReadonlySet<string>,
+  accounts?: ModelAccounts,
+): number {
   const all = modelEntries(config, available, accounts);
   const limitText = query.get('limit');
   let items = all;

@@ -53,10 +53,12 @@ interface InFlight {
   done: Promise<void>;
 }
 
-const CORS_ALLOW_HEADERS = 'content-type, x-api-key, authorization, anthropic-version, anthropic-beta, anthropic-dangerous-direct-browser-access, x-stainless-retry-count, x-stainless-timeout';
+const CORS_ALLOW_HEADERS =
+  'content-type, x-api-key, authorization, anthropic-version, anthropic-beta, anthropic-dangerous-direct-browser-access, x-stainless-retry-count, x-stainless-timeout';
 
 /** Paths OpenAI clients call (with or without the /v1 prefix). */
-const OPENAI_PATH = /^\/(?:v1\/)?(?:chat|responses|completions|embeddings|images|audio|files|moderations|assistants|threads|batches|fine_tuning|vector_stores)(?:\/|$)/;
+const OPENAI_PATH =
+  /^\/(?:v1\/)?(?:chat|responses|completions|embeddings|images|audio|files|moderations|assistants|threads|batches|fine_tuning|vector_stores)(?:\/|$)/;
 
 function urlFor(host: string, port: number): string {
   const shown = isWildcardHost(host) ? '127.0.0.1' : host;
@@ -144,7 +146,9 @@ export class BridgeServer extends Disposable {
           server.off('listening', onListening);
           reject(
             error.code === 'EADDRINUSE'
-              ? new Error(`port ${this.config.port} on ${this.config.host} is already in use (another bridge? check ${urlFor(this.config.host, this.config.port)}/health)`)
+              ? new Error(
+                  `port ${this.config.port} on ${this.config.host} is already in use (another bridge? check ${urlFor(this.config.host, this.config.port)}/health)`,
+                )
               : error.code === 'EACCES'
                 ? new Error(`not allowed to listen on ${this.config.host}:${this.config.port}`)
                 : error,
@@ -345,7 +349,8 @@ export class BridgeServer extends Disposable {
   private lastResort(error: unknown, res: ServerResponse, trace: RequestTrace | undefined, path: string): void {
     const message = error instanceof Error ? error.message : String(error);
     this.logger.error(`unexpected bridge error on ${path}: ${this.redactor.text(message)}`);
-    if (!res.headersSent) this.reject(res, { status: 500, type: 'api_error', message: `internal bridge error: ${this.redactor.text(message)}` }, undefined, path);
+    if (!res.headersSent)
+      this.reject(res, { status: 500, type: 'api_error', message: `internal bridge error: ${this.redactor.text(message)}` }, undefined, path);
     else if (!res.writableEnded) res.end();
     trace?.finish(500, { type: 'api_error', message });
   }

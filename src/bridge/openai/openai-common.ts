@@ -143,7 +143,10 @@ export function toolChoice(value: unknown, tools: readonly ToolDefinition[], nam
   }
   if (!isObject(value)) fail('tool_choice', `expected a string or an object, got ${typeName(value)}`);
   if (value.type !== 'function') {
-    unsupported('tool_choice.type', `${JSON.stringify(value.type)} tool choices are not supported by Kiro; use "auto", "none", "required" or {"type": "function", …}`);
+    unsupported(
+      'tool_choice.type',
+      `${JSON.stringify(value.type)} tool choices are not supported by Kiro; use "auto", "none", "required" or {"type": "function", …}`,
+    );
   }
   const name = named(value);
   if (!name) fail('tool_choice', 'missing the function name');

@@ -12,13 +12,7 @@ import type { RouteFailure } from '../context';
 import { sendJson } from '../http/http';
 
 export type OpenAIErrorType =
-  | 'invalid_request_error'
-  | 'authentication_error'
-  | 'permission_error'
-  | 'not_found_error'
-  | 'rate_limit_error'
-  | 'insufficient_quota'
-  | 'server_error';
+  'invalid_request_error' | 'authentication_error' | 'permission_error' | 'not_found_error' | 'rate_limit_error' | 'insufficient_quota' | 'server_error';
 
 export interface OpenAIErrorInfo {
   status: number;
@@ -144,7 +138,8 @@ export function sendOpenAIError(res: ServerResponse, info: OpenAIErrorInfo, head
   if (info.retryAfterSeconds !== undefined) extra['retry-after'] = String(Math.max(0, Math.ceil(info.retryAfterSeconds)));
   // Errors no retry can fix are marked so the SDKs do not retry them (they honour x-should-retry).
   // An answer that failed its schema twice already cost two Kiro calls: no silent SDK retries.
-  if ((info.status >= 400 && info.status < 500 && info.status !== 408 && info.status !== 409 && info.status !== 429) || info.noRetry) extra['x-should-retry'] = 'false';
+  if ((info.status >= 400 && info.status < 500 && info.status !== 408 && info.status !== 409 && info.status !== 429) || info.noRetry)
+    extra['x-should-retry'] = 'false';
   sendJson(res, info.status, openaiErrorBody(info), extra);
 }
 

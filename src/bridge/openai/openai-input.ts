@@ -115,12 +115,16 @@ function reasoningDetails(details: unknown, path: string, notes: string[]): { si
   for (const detail of details) {
     if (!isObject(detail)) continue;
     const signature = typeof detail.signature === 'string' && detail.signature ? detail.signature : undefined;
-    if (detail.type === 'reasoning.text' && signature) signed.push({ type: 'thinking', thinking: typeof detail.text === 'string' ? detail.text : '', signature });
+    if (detail.type === 'reasoning.text' && signature)
+      signed.push({ type: 'thinking', thinking: typeof detail.text === 'string' ? detail.text : '', signature });
     else if (typeof detail.text === 'string' && detail.text) texts.push(detail.text);
     else if (typeof detail.summary === 'string' && detail.summary) texts.push(detail.summary);
     else if (present(detail.data)) encrypted++;
   }
-  if (encrypted > 0) notes.push(`${path}.reasoning_details: ${encrypted} encrypted entr${encrypted === 1 ? 'y was' : 'ies were'} dropped (only the provider that wrote them can read them)`);
+  if (encrypted > 0)
+    notes.push(
+      `${path}.reasoning_details: ${encrypted} encrypted entr${encrypted === 1 ? 'y was' : 'ies were'} dropped (only the provider that wrote them can read them)`,
+    );
   return texts.length > 0 ? { signed, text: texts.join('\n\n') } : { signed };
 }
 
@@ -147,7 +151,8 @@ function assistantMessage(message: Json, path: string, notes: string[]): ChatMes
     list(message.tool_calls, `${path}.tool_calls`).forEach((call, i) => {
       const at = `${path}.tool_calls[${i}]`;
       if (!isObject(call)) fail(at, `expected an object, got ${typeName(call)}`);
-      if (call.type !== undefined && call.type !== 'function') unsupported(`${at}.type`, `only function tool calls are supported, got ${JSON.stringify(call.type)}`);
+      if (call.type !== undefined && call.type !== 'function')
+        unsupported(`${at}.type`, `only function tool calls are supported, got ${JSON.stringify(call.type)}`);
       const id = str(call, 'id', at, true);
       const fn = call.function;
       if (!isObject(fn)) fail(`${at}.function`, `expected an object, got ${typeName(fn)}`);

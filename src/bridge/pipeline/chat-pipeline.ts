@@ -53,7 +53,6 @@ export interface ApiStreamWriter {
   fail(error: unknown): boolean;
 }
 
-
 /** One validated request in one client API: what to send Kiro, and how to answer. */
 export interface Exchange {
   request: ChatRequest;
@@ -107,7 +106,9 @@ export function resolveRequestModel(
   if (!resolved) {
     const known = knownModelNames({ aliases: config.modelAliases });
     const listed = known.slice(0, MAX_KNOWN_IN_ERROR).join(', ');
-    throw options.unknownModel(`model: unknown model "${request.model.slice(0, 200)}". Known models: ${listed}${known.length > MAX_KNOWN_IN_ERROR ? ', …' : ''}`);
+    throw options.unknownModel(
+      `model: unknown model "${request.model.slice(0, 200)}". Known models: ${listed}${known.length > MAX_KNOWN_IN_ERROR ? ', …' : ''}`,
+    );
   }
   if (resolved.thinking && !request.thinking && !options.thinkingOff) request.thinking = { budgetTokens: config.thinkingDefaultBudget };
   return resolved.kiroModel;
@@ -149,7 +150,9 @@ export function finishIfClientGone(signal: AbortSignal, trace: RequestTrace): bo
 
 /** The error to answer with: a bridge shutting down is a retryable 503, not what the abort threw. */
 export function failureToAnswer(error: unknown, signal: AbortSignal): unknown {
-  return signal.aborted && signal.reason === ABORT_SHUTDOWN ? new KiroError('upstream_unavailable', 'the bridge is shutting down; retry the request', { status: 503 }) : error;
+  return signal.aborted && signal.reason === ABORT_SHUTDOWN
+    ? new KiroError('upstream_unavailable', 'the bridge is shutting down; retry the request', { status: 503 })
+    : error;
 }
 
 /** Serves one chat request of any API, start to finish; it answers every failure itself. */
@@ -209,7 +212,9 @@ export async function serveChat(api: ChatApi, call: RouteCall): Promise<void> {
       const writer = stream.commit();
       // A structured answer wrote nothing before it was validated: no open block to close.
       const tail =
-        opened && !opened.assembler.done && !request.responseFormat ? opened.assembler.fail(failure instanceof Error ? failure : new Error(String(failure))) : [];
+        opened && !opened.assembler.done && !request.responseFormat
+          ? opened.assembler.fail(failure instanceof Error ? failure : new Error(String(failure)))
+          : [];
       if (tail.length) writer.write(tail);
       writer.fail(failure);
       const info = api.errorFor(failure, context.redactor);
@@ -264,7 +269,14 @@ function streamComplete(
 }
 
 /** After the stream's last event: the record's usage and outcome, and the response's end. */
-function endStream(res: ServerResponse, writer: ApiStreamWriter, exchange: Exchange, base: OutputBase, trace: RequestTrace, sent: readonly OutputEvent[] | undefined): void {
+function endStream(
+  res: ServerResponse,
+  writer: ApiStreamWriter,
+  exchange: Exchange,
+  base: OutputBase,
+  trace: RequestTrace,
+  sent: readonly OutputEvent[] | undefined,
+): void {
   const outcome = writer.outcome;
   const usage = writer.usage;
   trace.update({

@@ -59,11 +59,7 @@ interface Attempt {
   tokens?: TokenUsage;
 }
 
-type Verdict =
-  | { kind: 'valid'; json: JsonCandidate }
-  | { kind: 'invalid'; problem: string }
-  | { kind: 'tools' }
-  | { kind: 'truncated'; json: string };
+type Verdict = { kind: 'valid'; json: JsonCandidate } | { kind: 'invalid'; problem: string } | { kind: 'tools' } | { kind: 'truncated'; json: string };
 
 /**
  * Checks the schema before Kiro is called: one that is not valid JSON Schema is the client's
@@ -203,7 +199,7 @@ function totalCredits(attempts: readonly Attempt[]): number | undefined {
 /** `text` in pieces of at most JSON_DELTA_CHARS characters, never splitting a surrogate pair. */
 export function textPieces(text: string): string[] {
   const pieces: string[] = [];
-  for (let start = 0; start < text.length; ) {
+  for (let start = 0; start < text.length;) {
     let end = Math.min(text.length, start + JSON_DELTA_CHARS);
     const code = text.charCodeAt(end - 1);
     if (end < text.length && code >= 0xd800 && code <= 0xdbff) end--;
@@ -217,16 +213,27 @@ export function textPieces(text: string): string[] {
  * The events the client gets for an accepted attempt, with usage covering everything Kiro
  * processed: the discarded attempts, and text of this one the client does not see.
  */
-function answerEvents(accepted: Attempt, verdict: Exclude<Verdict, { kind: 'invalid' }>, discarded: readonly Attempt[], appendedInput: number, io: StructuredIo): OutputEvent[] {
+function answerEvents(
+  accepted: Attempt,
+  verdict: Exclude<Verdict, { kind: 'invalid' }>,
+  discarded: readonly Attempt[],
+  appendedInput: number,
+  io: StructuredIo,
+): OutputEvent[] {
   const count = io.base.countTokens;
   // Kiro's own counts of a call win over its context percentage, which wins over the estimate.
   const reportedInput = (attempt: Attempt) =>
-    attempt.tokens && (attempt.tokens.uncachedInputTokens !== undefined || attempt.tokens.cacheReadInputTokens !== undefined || attempt.tokens.cacheWriteInputTokens !== undefined)
+    attempt.tokens &&
+    (attempt.tokens.uncachedInputTokens !== undefined ||
+      attempt.tokens.cacheReadInputTokens !== undefined ||
+      attempt.tokens.cacheWriteInputTokens !== undefined)
       ? promptTokens(attempt.tokens)
       : undefined;
   const inputOf = (attempt: Attempt) =>
     reportedInput(attempt) ??
-    (attempt.contextUsagePercentage !== undefined && io.base.contextWindow ? Math.round((attempt.contextUsagePercentage * io.base.contextWindow) / 100) : io.base.inputTokens);
+    (attempt.contextUsagePercentage !== undefined && io.base.contextWindow
+      ? Math.round((attempt.contextUsagePercentage * io.base.contextWindow) / 100)
+      : io.base.inputTokens);
   const reportedOutput = (attempt: Attempt) => attempt.tokens?.outputTokens;
   const unseen = { inputTokens: 0, outputTokens: 0, reasoningTokens: 0 };
   for (const attempt of discarded) {
@@ -250,7 +257,9 @@ function answerEvents(accepted: Attempt, verdict: Exclude<Verdict, { kind: 'inva
     // Clients parse every text block of a structured answer as the JSON: text beside tool calls goes.
     if (accepted.text.trim() !== '') {
       unseen.outputTokens += hiddenText(accepted.text);
-      io.trace.addRepairs([`structured output: ${accepted.text.length} characters of text beside the tool call${discarded.length ? ' (second answer)' : ''} dropped; only the final JSON answer is text`]);
+      io.trace.addRepairs([
+        `structured output: ${accepted.text.length} characters of text beside the tool call${discarded.length ? ' (second answer)' : ''} dropped; only the final JSON answer is text`,
+      ]);
     }
     // The attempt's own usage events come first; this one adds to them and sets the credits total.
     const kept = accepted.events.filter((e) => e.type !== 'text' && e.type !== 'finish');

@@ -73,7 +73,11 @@ function requiredInputs(tools: readonly ToolDefinition[]): Map<string, string[]>
   const required = new Map<string, string[]>();
   for (const tool of tools) {
     const list = tool.inputSchema?.required;
-    if (Array.isArray(list)) required.set(tool.name, list.filter((p): p is string => typeof p === 'string'));
+    if (Array.isArray(list))
+      required.set(
+        tool.name,
+        list.filter((p): p is string => typeof p === 'string'),
+      );
   }
   return required;
 }
@@ -111,7 +115,9 @@ export async function openUpstream(
     trace.addRepairs([payloadTooLargeNote(oversized)]);
     throw payloadTooLargeError(oversized, options.inputTokens);
   }
-  const signed = converted.body.conversationState.history.some((h) => 'assistantResponseMessage' in h && h.assistantResponseMessage.reasoningContent !== undefined);
+  const signed = converted.body.conversationState.history.some(
+    (h) => 'assistantResponseMessage' in h && h.assistantResponseMessage.reasoningContent !== undefined,
+  );
   // Only when Kiro refused a signature: the same conversation with that reasoning as text.
   let unsigned: ConvertResult | undefined;
   const texts = new Map<string, string>();
@@ -130,9 +136,12 @@ export async function openUpstream(
       }
       const conversationId = conversationIdFor(accountId);
       // The measured text with this account's id and profile, not a second serialization.
-      text = signedReasoning ? accountBodyText(measured, source.body, conversationId, profileArn) : JSON.stringify(accountBody(source.body, conversationId, profileArn));
+      text = signedReasoning
+        ? accountBodyText(measured, source.body, conversationId, profileArn)
+        : JSON.stringify(accountBody(source.body, conversationId, profileArn));
       // The record keeps the body as first sent (and as resent without signatures).
-      if (((texts.size === 0 && record) || !signedReasoning) && trace.capture !== 'off') trace.captureKiroRequest(accountBody(source.body, conversationId, profileArn));
+      if (((texts.size === 0 && record) || !signedReasoning) && trace.capture !== 'off')
+        trace.captureKiroRequest(accountBody(source.body, conversationId, profileArn));
       texts.set(key, text);
     }
     return { text, toolNames: converted.toolNames };
@@ -151,7 +160,8 @@ export async function openUpstream(
       },
       onAttempt: (report) => {
         trace.addAttempt({ account: report.account, status: report.status, errorClass: report.errorClass, durationMs: report.durationMs });
-        if (report.errorClass) context.logger.info(`${trace.id}: attempt on ${report.account} failed (${report.errorClass}${report.status ? `, HTTP ${report.status}` : ''})`);
+        if (report.errorClass)
+          context.logger.info(`${trace.id}: attempt on ${report.account} failed (${report.errorClass}${report.status ? `, HTTP ${report.status}` : ''})`);
       },
     },
     async (lease) => {

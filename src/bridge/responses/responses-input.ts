@@ -83,7 +83,8 @@ export interface ResponsesParseOptions {
 }
 
 /** Output items of hosted tools, replayed by clients: Kiro cannot carry them. */
-const HOSTED_ITEM = /^(web_search_call|file_search_call|computer_call|computer_call_output|code_interpreter_call|image_generation_call|mcp_call|mcp_list_tools|mcp_approval_request|mcp_approval_response|local_shell_call|local_shell_call_output|shell_call|shell_call_output|apply_patch_call|apply_patch_call_output|tool_search_call|tool_search_output|compaction|compaction_summary)$/;
+const HOSTED_ITEM =
+  /^(web_search_call|file_search_call|computer_call|computer_call_output|code_interpreter_call|image_generation_call|mcp_call|mcp_list_tools|mcp_approval_request|mcp_approval_response|local_shell_call|local_shell_call_output|shell_call|shell_call_output|apply_patch_call|apply_patch_call_output|tool_search_call|tool_search_output|compaction|compaction_summary)$/;
 
 // ---- input items ----------------------------------------------------------------------------
 
@@ -98,7 +99,8 @@ function userParts(content: unknown, path: string): (TextBlock | ImageBlock)[] {
       case 'text':
         return { type: 'text', text: str(part, 'text', at, true) };
       case 'input_image': {
-        if (present(part.file_id)) unsupported(`${at}.file_id`, 'images by file id are not supported (the bridge has no Files API); send image_url as a base64 data URL');
+        if (present(part.file_id))
+          unsupported(`${at}.file_id`, 'images by file id are not supported (the bridge has no Files API); send image_url as a base64 data URL');
         const url = part.image_url;
         if (typeof url === 'string') return imageFromUrl(url, `${at}.image_url`);
         if (isObject(url)) return imageFromUrl(str(url, 'url', `${at}.image_url`, true), `${at}.image_url.url`);
@@ -193,7 +195,14 @@ class Conversation {
         // A namespace member's call (Codex sends the pair) carries the flat name it was declared as.
         const namespace = str(item, 'namespace', path, false);
         const args = str(item, 'arguments', path, false) ?? '';
-        return this.assistant([{ type: 'tool_use', id: callId, name: namespace ? flatToolName(namespace, name) : name, input: parseArguments(args, `${path}.arguments`, this.notes) }]);
+        return this.assistant([
+          {
+            type: 'tool_use',
+            id: callId,
+            name: namespace ? flatToolName(namespace, name) : name,
+            input: parseArguments(args, `${path}.arguments`, this.notes),
+          },
+        ]);
       }
       case 'custom_tool_call': {
         const callId = str(item, 'call_id', path, true);
@@ -212,7 +221,9 @@ class Conversation {
         const envelope = openReasoning(item.encrypted_content);
         if (envelope?.redacted !== undefined) return this.assistant([{ type: 'redacted_thinking', data: envelope.redacted }]);
         if (envelope) {
-          return this.assistant([{ type: 'thinking', thinking: envelope.text ?? '', ...(envelope.signature !== undefined ? { signature: envelope.signature } : {}) }]);
+          return this.assistant([
+            { type: 'thinking', thinking: envelope.text ?? '', ...(envelope.signature !== undefined ? { signature: envelope.signature } : {}) },
+          ]);
         }
         const texts = [
           ...(Array.isArray(item.content) ? item.content : []),
@@ -280,8 +291,10 @@ class Conversation {
 // ---- the request ----------------------------------------------------------------------------
 
 function refuseWhatKiroCannotDo(body: Json): void {
-  if (bool(body, 'background') === true) unsupported('background', 'background responses are not supported; the bridge answers while the request is open (stream it for long answers)');
-  if (present(body.conversation)) unsupported('conversation', 'the Conversations API is not supported; send the input items, or chain responses with previous_response_id');
+  if (bool(body, 'background') === true)
+    unsupported('background', 'background responses are not supported; the bridge answers while the request is open (stream it for long answers)');
+  if (present(body.conversation))
+    unsupported('conversation', 'the Conversations API is not supported; send the input items, or chain responses with previous_response_id');
   if (present(body.prompt)) unsupported('prompt', 'prompt templates are not supported; send instructions and input');
   const topLogprobs = num(body, 'top_logprobs', { integer: true, min: 0, max: 20 });
   if (topLogprobs !== undefined && topLogprobs > 0) unsupported('top_logprobs', 'Kiro does not return log probabilities');
@@ -313,7 +326,8 @@ export function parseResponsesRequest(input: unknown, options: ResponsesParseOpt
   const store = bool(body, 'store') !== false;
   const parallel = parallelToolCalls(body, notes);
   const truncation = body.truncation;
-  if (present(truncation) && truncation !== 'auto' && truncation !== 'disabled') fail('truncation', `expected "auto" or "disabled", got ${JSON.stringify(truncation)}`);
+  if (present(truncation) && truncation !== 'auto' && truncation !== 'disabled')
+    fail('truncation', `expected "auto" or "disabled", got ${JSON.stringify(truncation)}`);
   const metadata = stringMap(body.metadata, 'metadata');
 
   let effort: unknown;

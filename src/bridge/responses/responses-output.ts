@@ -147,8 +147,18 @@ class ResponseTracker {
           this.close(out);
           if (kind === 'message') {
             item = { kind, index: this.items.length, id: hexId('msg'), parts: [] };
-            out.push({ type: 'response.output_item.added', output_index: item.index, item: { id: item.id, type: 'message', status: 'in_progress', role: 'assistant', content: [] } });
-            out.push({ type: 'response.content_part.added', item_id: item.id, output_index: item.index, content_index: 0, part: { type: 'output_text', annotations: [], logprobs: [], text: '' } });
+            out.push({
+              type: 'response.output_item.added',
+              output_index: item.index,
+              item: { id: item.id, type: 'message', status: 'in_progress', role: 'assistant', content: [] },
+            });
+            out.push({
+              type: 'response.content_part.added',
+              item_id: item.id,
+              output_index: item.index,
+              content_index: 0,
+              part: { type: 'output_text', annotations: [], logprobs: [], text: '' },
+            });
           } else {
             item = this.openReasoning(out, this.meta.echo.reasoning.summary !== null);
           }
@@ -159,7 +169,8 @@ class ResponseTracker {
           out.push({ type: 'response.output_text.delta', item_id: item.id, output_index: item.index, content_index: 0, delta: event.text });
         } else {
           out.push({ type: 'response.reasoning_text.delta', item_id: item.id, output_index: item.index, content_index: 0, delta: event.text });
-          if (item.summarised) out.push({ type: 'response.reasoning_summary_text.delta', item_id: item.id, output_index: item.index, summary_index: 0, delta: event.text });
+          if (item.summarised)
+            out.push({ type: 'response.reasoning_summary_text.delta', item_id: item.id, output_index: item.index, summary_index: 0, delta: event.text });
         }
         return;
       }
@@ -169,7 +180,16 @@ class ResponseTracker {
         const custom = this.meta.customTools.has(event.name);
         const member = custom ? undefined : this.meta.namespacedTools.get(event.name);
         const name = member?.name ?? event.name;
-        const item: OpenItem = { kind: 'call', index: this.items.length, id: hexId(custom ? 'ctc' : 'fc'), callId: event.id, name, namespace: member?.namespace, custom, parts: [] };
+        const item: OpenItem = {
+          kind: 'call',
+          index: this.items.length,
+          id: hexId(custom ? 'ctc' : 'fc'),
+          callId: event.id,
+          name,
+          namespace: member?.namespace,
+          custom,
+          parts: [],
+        };
         this.open = item;
         out.push({
           type: 'response.output_item.added',
@@ -209,7 +229,15 @@ class ResponseTracker {
           finalArgs = JSON.stringify(event.input ?? {});
           out.push({ type: 'response.function_call_arguments.delta', item_id: call.id, output_index: call.index, delta: finalArgs });
         }
-        const item: ResponseOutputItem = { id: call.id, type: 'function_call', call_id: call.callId, name: call.name, ...namespaceOf(call), arguments: finalArgs, status: 'completed' };
+        const item: ResponseOutputItem = {
+          id: call.id,
+          type: 'function_call',
+          call_id: call.callId,
+          name: call.name,
+          ...namespaceOf(call),
+          arguments: finalArgs,
+          status: 'completed',
+        };
         out.push({ type: 'response.function_call_arguments.done', item_id: call.id, output_index: call.index, name: call.name, arguments: finalArgs });
         out.push({ type: 'response.output_item.done', output_index: call.index, item });
         this.items.push(item);
@@ -310,7 +338,14 @@ class ResponseTracker {
   private openReasoning(out: ResponseEvent[], summarised: boolean): Extract<OpenItem, { kind: 'reasoning' }> {
     const item: Extract<OpenItem, { kind: 'reasoning' }> = { kind: 'reasoning', index: this.items.length, id: hexId('rs'), parts: [], summarised };
     out.push({ type: 'response.output_item.added', output_index: item.index, item: { id: item.id, type: 'reasoning', summary: [], content: [] } });
-    if (summarised) out.push({ type: 'response.reasoning_summary_part.added', item_id: item.id, output_index: item.index, summary_index: 0, part: { type: 'summary_text', text: '' } });
+    if (summarised)
+      out.push({
+        type: 'response.reasoning_summary_part.added',
+        item_id: item.id,
+        output_index: item.index,
+        summary_index: 0,
+        part: { type: 'summary_text', text: '' },
+      });
     out.push({ type: 'response.content_part.added', item_id: item.id, output_index: item.index, content_index: 0, part: { type: 'reasoning_text', text: '' } });
     return item;
   }
@@ -322,7 +357,13 @@ class ResponseTracker {
   }
 }
 
-function responseObject(meta: ResponsesOutputMeta, status: ResponseStatus, output: ResponseOutputItem[], usage: ResponseUsage | null, error: OpenAIErrorInfo | null): ResponseObject {
+function responseObject(
+  meta: ResponsesOutputMeta,
+  status: ResponseStatus,
+  output: ResponseOutputItem[],
+  usage: ResponseUsage | null,
+  error: OpenAIErrorInfo | null,
+): ResponseObject {
   return {
     id: meta.id,
     object: 'response',
@@ -435,7 +476,13 @@ export class ResponsesStreamWriter extends SseStreamWriter<ResponseEvent, OpenAI
   protected closeChunk(out: ResponseEvent[], reason: FinishReason): string {
     this.tracker.close(out);
     const status = statusOf(reason);
-    this.final = responseObject(this.meta, status, this.tracker.items.map((item) => this.tracker.visible(item)), this.tracker.usage(), null);
+    this.final = responseObject(
+      this.meta,
+      status,
+      this.tracker.items.map((item) => this.tracker.visible(item)),
+      this.tracker.usage(),
+      null,
+    );
     this.meta.onFinal?.(this.final, this.tracker.items);
     out.push({ type: status === 'completed' ? 'response.completed' : 'response.incomplete', response: this.final });
     const chunk = this.render(out);
@@ -448,10 +495,22 @@ export class ResponsesStreamWriter extends SseStreamWriter<ResponseEvent, OpenAI
   }
 
   protected errorEvents(info: OpenAIErrorInfo): string {
-    this.final = responseObject(this.meta, 'failed', this.tracker.items.map((item) => this.tracker.visible(item)), this.tracker.usage(), info);
+    this.final = responseObject(
+      this.meta,
+      'failed',
+      this.tracker.items.map((item) => this.tracker.visible(item)),
+      this.tracker.usage(),
+      info,
+    );
     return this.render([
       // The documented fields, and the error object the official SDKs raise as an APIError.
-      { type: 'error', code: info.code, message: info.message, param: info.param, error: { type: info.type, code: info.code, message: info.message, param: info.param } },
+      {
+        type: 'error',
+        code: info.code,
+        message: info.message,
+        param: info.param,
+        error: { type: info.type, code: info.code, message: info.message, param: info.param },
+      },
       { type: 'response.failed', response: this.final },
     ]);
   }
@@ -471,6 +530,12 @@ export function buildResponse(events: readonly OutputEvent[], meta: ResponsesOut
     ignored.length = 0;
   });
   tracker.close(ignored);
-  const body = responseObject(meta, statusOf(finish.reason), tracker.items.map((item) => tracker.visible(item)), tracker.usage(), null);
+  const body = responseObject(
+    meta,
+    statusOf(finish.reason),
+    tracker.items.map((item) => tracker.visible(item)),
+    tracker.usage(),
+    null,
+  );
   return { body, items: tracker.items, stopReason: finish.reason, ...tracker.meter.totals };
 }

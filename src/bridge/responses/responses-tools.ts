@@ -12,7 +12,8 @@ import { checkUniqueNames, fail, functionTool, isObject, list, present, str, typ
 export const CUSTOM_TOOL_INPUT = 'input';
 
 /** Hosted tools Kiro cannot run: dropped from `tools` with a note. */
-const HOSTED_TOOL = /^(web_search|web_search_preview|file_search|code_interpreter|image_generation|computer_use_preview|computer|mcp|local_shell|shell|apply_patch)(_\d{4}_\d{2}_\d{2})?$/;
+const HOSTED_TOOL =
+  /^(web_search|web_search_preview|file_search|code_interpreter|image_generation|computer_use_preview|computer|mcp|local_shell|shell|apply_patch)(_\d{4}_\d{2}_\d{2})?$/;
 
 /** A member of a namespace tool, as the client declared it. */
 export interface NamespacedName {

@@ -90,7 +90,13 @@ export function pageAge(epochMs: number | undefined): string | null {
 }
 
 export function resultItems(hits: readonly WebSearchHit[]): WebSearchResultItem[] {
-  return hits.map((hit) => ({ type: 'web_search_result', url: hit.url, title: hit.title, encrypted_content: standInContent(hit), page_age: pageAge(hit.publishedAt) }));
+  return hits.map((hit) => ({
+    type: 'web_search_result',
+    url: hit.url,
+    title: hit.title,
+    encrypted_content: standInContent(hit),
+    page_age: pageAge(hit.publishedAt),
+  }));
 }
 
 export function serverToolUseBlock(id: string, query: string): ServerToolUseBlock {
@@ -151,5 +157,7 @@ export function failureSummary(query: string, code: WebSearchErrorCode): string 
 export function summaryText(answer: WebSearchAnswer, shown: readonly WebSearchHit[], filtered: number): string {
   const note = filtered > 0 ? `(${filtered} result${filtered === 1 ? '' : 's'} outside the allowed domains were left out.)` : undefined;
   if (shown.length === 0) return `No web results found for "${answer.query}".${note ? ` ${note}` : ''}`;
-  return [`Web search results for "${answer.query}":`, '', ...shown.flatMap((hit, i) => [...hitLines(hit, i), '']), ...(note ? [note] : [])].join('\n').trimEnd();
+  return [`Web search results for "${answer.query}":`, '', ...shown.flatMap((hit, i) => [...hitLines(hit, i), '']), ...(note ? [note] : [])]
+    .join('\n')
+    .trimEnd();
 }

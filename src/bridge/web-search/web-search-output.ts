@@ -88,7 +88,12 @@ class Totals {
   }
 
   get totals(): WebSearchOutput['totals'] {
-    const totals: WebSearchOutput['totals'] = { inputTokens: this.inputTokens, outputTokens: this.outputTokens, credits: this.credits, searches: this.searches };
+    const totals: WebSearchOutput['totals'] = {
+      inputTokens: this.inputTokens,
+      outputTokens: this.outputTokens,
+      credits: this.credits,
+      searches: this.searches,
+    };
     if (this.cacheReadTokens !== undefined) totals.cacheReadTokens = this.cacheReadTokens;
     if (this.cacheWriteTokens !== undefined) totals.cacheWriteTokens = this.cacheWriteTokens;
     return totals;

@@ -132,7 +132,10 @@ function splitAssistant(message: Json, functionName: string, toolName: string): 
     } else if (isObject(block) && block.type === 'web_search_tool_result' && typeof block.tool_use_id === 'string') {
       if (current.length) out.push({ role: 'assistant', content: current });
       current = [];
-      out.push({ role: 'user', content: [{ type: 'tool_result', tool_use_id: block.tool_use_id, content: pastResultText(block, queries.get(block.tool_use_id) ?? '') }] });
+      out.push({
+        role: 'user',
+        content: [{ type: 'tool_result', tool_use_id: block.tool_use_id, content: pastResultText(block, queries.get(block.tool_use_id) ?? '') }],
+      });
     } else {
       current.push(block);
     }

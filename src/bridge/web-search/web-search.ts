@@ -68,7 +68,9 @@ function prepare(body: unknown, context: BridgeContext): Prepared {
   const { request, notes } = parseAnthropicRequest(rewritten, { defaultThinkingBudget: config.thinkingDefaultBudget });
   if (request.responseFormat) {
     // Structured output is validated by the chat pipeline, which a search-driven answer bypasses.
-    throw new InvalidRequestError(`${request.responseFormat.param.replace(/\.schema$/, '')}: structured output cannot be combined with the web search tool; search first, then ask for the JSON in a request without the tool`);
+    throw new InvalidRequestError(
+      `${request.responseFormat.param.replace(/\.schema$/, '')}: structured output cannot be combined with the web search tool; search first, then ask for the JSON in a request without the tool`,
+    );
   }
   // The same names /v1/messages takes, ids an account reported included.
   const kiroModel = resolveRequestModel(request, config, { available: context.accounts.availableModels(), unknownModel: anthropicApi.unknownModel });
@@ -126,15 +128,21 @@ async function runSearch(id: string, query: string, tool: WebSearchToolConfig, c
     const timeoutMs = ctx.context.config().requestTimeoutSeconds * 1000;
     // Through the pool like a generate call: a fresh token, a refresh and retry if Kiro rejects
     // it, another account if this one cannot serve.
-    const answer = await ctx.context.accounts.execute(
-      { signal: ctx.signal, onAccount: (entry) => ctx.trace.update({ account: entry.label }) },
-      (lease) => callWebSearch(lease.account, lease.token, query, { signal: ctx.signal, timeoutMs, attempt: lease.attempt }),
+    const answer = await ctx.context.accounts.execute({ signal: ctx.signal, onAccount: (entry) => ctx.trace.update({ account: entry.label }) }, (lease) =>
+      callWebSearch(lease.account, lease.token, query, { signal: ctx.signal, timeoutMs, attempt: lease.attempt }),
     );
     const shown = filterHits(answer.hits, { allowed: tool.allowedDomains, blocked: tool.blockedDomains });
     const left = answer.hits.length - shown.length;
-    ctx.trace.addRepairs([`web search "${query.slice(0, 120)}": ${answer.hits.length} results from Kiro${left ? `, ${left} outside the allowed domains dropped` : ''} (${Date.now() - started} ms)`]);
+    ctx.trace.addRepairs([
+      `web search "${query.slice(0, 120)}": ${answer.hits.length} results from Kiro${left ? `, ${left} outside the allowed domains dropped` : ''} (${Date.now() - started} ms)`,
+    ]);
     const note = left ? `(${left} result${left === 1 ? '' : 's'} outside the allowed domains were left out.)` : undefined;
-    return { block: searchResultBlock(id, resultItems(shown)), forModel: resultsForModel(answer.query, shown, note), summary: summaryText(answer, shown, left), ran: true };
+    return {
+      block: searchResultBlock(id, resultItems(shown)),
+      forModel: resultsForModel(answer.query, shown, note),
+      summary: summaryText(answer, shown, left),
+      ran: true,
+    };
   } catch (error) {
     if (ctx.signal.aborted) throw error;
     const code = inBandCode(error);
@@ -364,7 +372,11 @@ export async function handleWebSearchMessages({ res, body, trace, context, signa
   }
   const { request, kiroModel, inputTokens } = prepared;
   trace.addRepairs(prepared.notes);
-  trace.addRepairs([prepared.pureQuery ? 'web search request answered from Kiro web search results' : `server web_search tool offered to Kiro as the function "${prepared.functionName}"`]);
+  trace.addRepairs([
+    prepared.pureQuery
+      ? 'web search request answered from Kiro web search results'
+      : `server web_search tool offered to Kiro as the function "${prepared.functionName}"`,
+  ]);
   trace.captureClientRequest(body);
   trace.update({ modelAsked: request.model, kiroModel, stream: request.stream, inputTokens, flags: { streamed: request.stream } });
 

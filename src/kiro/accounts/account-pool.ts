@@ -434,7 +434,10 @@ export class AccountPool implements AccountProvider, IDisposable {
         else if (failure.errorClass === 'throttled') {
           entry.health.throttleStrikes++;
           throttled.add(entry.id);
-          mark = { kind: 'cooling_down', until: this.now() + throttleCooldown(entry.health.throttleStrikes, failure.retryAfterSeconds, this.policy, this.random) };
+          mark = {
+            kind: 'cooling_down',
+            until: this.now() + throttleCooldown(entry.health.throttleStrikes, failure.retryAfterSeconds, this.policy, this.random),
+          };
         }
         this.apply(entry, mark, failure);
         skipped.add(entry.id);
@@ -468,14 +471,18 @@ export class AccountPool implements AccountProvider, IDisposable {
           entry.health.throttleStrikes++;
           throttled.add(entry.id);
         }
-        const decision = decideFailover(failure, {
-          transientRetries,
-          refreshed,
-          reprofiled,
-          throttleStrikes: entry.health.throttleStrikes,
-          now: this.now(),
-          random: this.random,
-        }, this.policy);
+        const decision = decideFailover(
+          failure,
+          {
+            transientRetries,
+            refreshed,
+            reprofiled,
+            throttleStrikes: entry.health.throttleStrikes,
+            now: this.now(),
+            random: this.random,
+          },
+          this.policy,
+        );
         switch (decision.action) {
           case 'fail':
             throw failure;
@@ -572,7 +579,9 @@ export class AccountPool implements AccountProvider, IDisposable {
 
   private reasonFor(entry: PooledAccount, mark: AccountMark, error: KiroError): string {
     if (mark.kind === 'cooling_down') {
-      return error.status === 429 || error.errorClass === 'throttled' ? 'Kiro is throttling this account (HTTP 429)' : `Kiro asked to back off (${error.errorClass})`;
+      return error.status === 429 || error.errorClass === 'throttled'
+        ? 'Kiro is throttling this account (HTTP 429)'
+        : `Kiro asked to back off (${error.errorClass})`;
     }
     if (mark.kind === 'needs_sign_in') return `${entry.needsSignInReason}${error.status ? ` (HTTP ${error.status})` : ''}`;
     if (mark.kind === 'suspended') return MARK_REASON.suspended;
@@ -629,14 +638,21 @@ export class AccountPool implements AccountProvider, IDisposable {
     const first = timed[0];
     if (first && usable.length === 0) {
       const until = first.condition.until!;
-      if (first.condition.state === 'quota_exhausted') return new KiroError('quota_exhausted', `Kiro quota exhausted: ${description}`, { resetAt: new Date(until), status: 402 });
-      return new KiroError('throttled', `Kiro is throttling requests: ${description}`, { retryAfterSeconds: Math.max(1, Math.ceil((until - this.now()) / 1000)), status: 429 });
+      if (first.condition.state === 'quota_exhausted')
+        return new KiroError('quota_exhausted', `Kiro quota exhausted: ${description}`, { resetAt: new Date(until), status: 402 });
+      return new KiroError('throttled', `Kiro is throttling requests: ${description}`, {
+        retryAfterSeconds: Math.max(1, Math.ceil((until - this.now()) / 1000)),
+        status: 429,
+      });
     }
     if (usable.length === 0 && states.every((s) => s.condition.state === 'needs_sign_in')) {
-      const what = states.every((s) => s.entry.account.isApiKey) ? 'the Kiro API key was rejected; add a new key' : 'the Kiro login needs a new sign-in; sign in again';
+      const what = states.every((s) => s.entry.account.isApiKey)
+        ? 'the Kiro API key was rejected; add a new key'
+        : 'the Kiro login needs a new sign-in; sign in again';
       return new KiroError('needs_sign_in', `${what} (${description})`);
     }
-    if (usable.length === 0 && states.every((s) => s.condition.state === 'suspended')) return new KiroError('account_suspended', `Kiro account suspended: ${description}`, { status: 403 });
+    if (usable.length === 0 && states.every((s) => s.condition.state === 'suspended'))
+      return new KiroError('account_suspended', `Kiro account suspended: ${description}`, { status: 403 });
     return new KiroError('no_account', description);
   }
 

@@ -34,7 +34,8 @@ export function checkAddInput(input: AddAccountInput & AddAccountDetails): Check
     if (!apiKey) throw new KiroError('bad_request', 'a Kiro API key is required');
     const problem = apiKeyProblem(apiKey);
     if (problem) throw new KiroError('bad_request', problem);
-    if (input.region && !/^[a-z]{2}(-[a-z]+)+-\d$/.test(input.region)) throw new KiroError('bad_request', `"${input.region.slice(0, 30)}" is not an AWS region name`);
+    if (input.region && !/^[a-z]{2}(-[a-z]+)+-\d$/.test(input.region))
+      throw new KiroError('bad_request', `"${input.region.slice(0, 30)}" is not an AWS region name`);
     return { kind: 'ApiKey', apiKey, region: input.region, label: input.label?.trim() || undefined, source };
   }
   const refreshToken = input.refreshToken?.trim();
@@ -46,7 +47,8 @@ export function checkAddInput(input: AddAccountInput & AddAccountDetails): Check
   if (input.kind === 'IdC' && (!input.clientId?.trim() || !input.clientSecret?.trim())) {
     throw new KiroError('bad_request', 'an IdC (Builder ID / Identity Center) account needs its clientId and clientSecret');
   }
-  if (input.region && !/^[a-z]{2}(-[a-z]+)+-\d$/.test(input.region)) throw new KiroError('bad_request', `"${input.region.slice(0, 30)}" is not an AWS region name`);
+  if (input.region && !/^[a-z]{2}(-[a-z]+)+-\d$/.test(input.region))
+    throw new KiroError('bad_request', `"${input.region.slice(0, 30)}" is not an AWS region name`);
   return {
     kind: input.kind,
     refreshToken,
@@ -71,9 +73,13 @@ export function validationError(error: unknown, fromIde: boolean, redactor: Reda
   const text = (message: string) => redactor.text(message);
   if (error instanceof KiroError) {
     if (error.errorClass === 'needs_sign_in' && apiKey) {
-      return new KiroError('needs_sign_in', 'Kiro rejected this API key; it was not added. Create a new key in Kiro (app.kiro.dev, Settings → API keys) and retry.', {
-        status: error.status,
-      });
+      return new KiroError(
+        'needs_sign_in',
+        'Kiro rejected this API key; it was not added. Create a new key in Kiro (app.kiro.dev, Settings → API keys) and retry.',
+        {
+          status: error.status,
+        },
+      );
     }
     if (error.errorClass === 'needs_sign_in') {
       return new KiroError(

@@ -31,7 +31,6 @@ import type { SelectionStrategy } from './selection';
 import { TokenKeeper } from './token-keeper';
 import { probeAccount, UsageChecks } from './usage-checks';
 
-
 export interface AccountsServiceDeps {
   secrets: SecretStore;
   redactor: Redactor;
@@ -138,7 +137,12 @@ export class KiroAccountsService implements AccountsService, IDisposable {
    * extension lets it run.
    */
   async checkAll(): Promise<void> {
-    await Promise.all(this.pool.entries().filter((e) => !e.health.disabled).map((e) => this.usage.check(e).catch(() => undefined)));
+    await Promise.all(
+      this.pool
+        .entries()
+        .filter((e) => !e.health.disabled)
+        .map((e) => this.usage.check(e).catch(() => undefined)),
+    );
   }
 
   dispose(): void {
@@ -303,7 +307,9 @@ export class KiroAccountsService implements AccountsService, IDisposable {
     const secret = (draft.kind === 'ApiKey' ? draft.apiKey : draft.refreshToken) ?? '';
     const existing = this.findDuplicate(secret, draft.email, draft.source);
     const machineId =
-      existing?.account.machineId ?? draft.machineId ?? (draft.kind === 'ApiKey' ? deriveApiKeyMachineId(undefined, secret) : deriveMachineId(undefined, secret));
+      existing?.account.machineId ??
+      draft.machineId ??
+      (draft.kind === 'ApiKey' ? deriveApiKeyMachineId(undefined, secret) : deriveMachineId(undefined, secret));
     const credentials = this.credentialsOf({ ...draft, machineId, disabled: false });
     const account = this.newKiroAccount(credentials);
     // An IDE login comes with an access token: use it while it lasts, so importing does not
@@ -361,7 +367,10 @@ export class KiroAccountsService implements AccountsService, IDisposable {
       this.adding.delete(id);
     }
     if (position >= 0) {
-      const order = this.pool.entries().map((e) => e.id).filter((x) => x !== id);
+      const order = this.pool
+        .entries()
+        .map((e) => e.id)
+        .filter((x) => x !== id);
       order.splice(position, 0, id);
       this.pool.reorder(order);
     }
@@ -416,7 +425,10 @@ export class KiroAccountsService implements AccountsService, IDisposable {
   }
 
   private credentialsOf(
-    record: Pick<StoredAccount, 'kind' | 'refreshToken' | 'apiKey' | 'clientId' | 'clientSecret' | 'region' | 'profileArn' | 'machineId' | 'disabled' | 'provider' | 'startUrl'>,
+    record: Pick<
+      StoredAccount,
+      'kind' | 'refreshToken' | 'apiKey' | 'clientId' | 'clientSecret' | 'region' | 'profileArn' | 'machineId' | 'disabled' | 'provider' | 'startUrl'
+    >,
   ): AccountCredentials {
     const common = {
       region: record.region,
@@ -441,7 +453,8 @@ export class KiroAccountsService implements AccountsService, IDisposable {
     this.ctx.registerSecrets(record.refreshToken, record.apiKey, record.previousRefreshToken, record.accessToken, record.clientSecret);
     const account = this.newKiroAccount(this.credentialsOf(record));
     // A saved access token that still lives spares a refresh at start.
-    if (record.accessToken && record.accessTokenExpiresAt !== undefined) account.tokens.adopt({ accessToken: record.accessToken, expiresAt: record.accessTokenExpiresAt });
+    if (record.accessToken && record.accessTokenExpiresAt !== undefined)
+      account.tokens.adopt({ accessToken: record.accessToken, expiresAt: record.accessTokenExpiresAt });
     return this.addToPool(record, account);
   }
 

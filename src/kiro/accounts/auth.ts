@@ -343,4 +343,3 @@ export class TokenManager implements AccountTokens {
     return this.options.redactor ? this.options.redactor.text(text) : text;
   }
 }
-

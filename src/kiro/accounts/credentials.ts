@@ -177,9 +177,7 @@ export function loadCredentials(value: string, readText: (file: string) => strin
     text = readText(file);
   } catch (error) {
     const code = (error as { code?: string }).code;
-    throw new CredentialsError(
-      `KIRO_AUTH_TOKEN is neither JSON nor a readable file (${code === 'ENOENT' ? 'no such file' : (code ?? 'unreadable')}: ${file})`,
-    );
+    throw new CredentialsError(`KIRO_AUTH_TOKEN is neither JSON nor a readable file (${code === 'ENOENT' ? 'no such file' : (code ?? 'unreadable')}: ${file})`);
   }
   return { accounts: parseCredentialsJson(text.trim(), `KIRO_AUTH_TOKEN file ${file}`), file };
 }

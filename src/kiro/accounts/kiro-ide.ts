@@ -113,13 +113,12 @@ function kindOf(authMethod: string | undefined, provider: string | undefined, ha
  */
 export async function readKiroIdeLogin(cacheDir: string = defaultKiroCacheDir(), now: number = Date.now()): Promise<KiroIdeLogin> {
   const file = path.join(cacheDir, KIRO_IDE_TOKEN_FILE);
-  const text = await readText(
-    file,
-    'missing',
-    'The Kiro IDE login file',
-  ).catch((error: unknown) => {
+  const text = await readText(file, 'missing', 'The Kiro IDE login file').catch((error: unknown) => {
     if (error instanceof KiroIdeImportError && error.code === 'missing') {
-      throw new KiroIdeImportError('missing', `No Kiro IDE login found at ${file}. Open the Kiro IDE and sign in, then import again (or add the account by hand).`);
+      throw new KiroIdeImportError(
+        'missing',
+        `No Kiro IDE login found at ${file}. Open the Kiro IDE and sign in, then import again (or add the account by hand).`,
+      );
     }
     throw error;
   });
@@ -173,7 +172,10 @@ export async function readKiroIdeLogin(cacheDir: string = defaultKiroCacheDir(),
       clientId = str(registration, 'clientId');
       clientSecret = str(registration, 'clientSecret');
       if (!clientId || !clientSecret) {
-        throw new KiroIdeImportError('registration_invalid', `The client registration ${registrationFile} has no clientId/clientSecret. Sign in to Kiro again, then import again.`);
+        throw new KiroIdeImportError(
+          'registration_invalid',
+          `The client registration ${registrationFile} has no clientId/clientSecret. Sign in to Kiro again, then import again.`,
+        );
       }
       login.registrationExpiresAt = parseExpiresAt(registration.expiresAt);
       login.region ??= str(registration, 'region');

@@ -115,4 +115,3 @@ export function summarizeUsage(answer: unknown): UsageSummary {
     overageEnabled: isObject(answer.overageConfiguration) && answer.overageConfiguration.overageStatus === 'ENABLED',
   };
 }
-

@@ -191,7 +191,9 @@ export class TokenKeeper {
     if (entry.source === 'env') return;
     try {
       await this.ctx.store.update(entry.id, (r) =>
-        r.accessToken === accessToken ? undefined : { ...r, accessToken, accessTokenExpiresAt: expiresAt, profileArn: entry.account.profileArn ?? r.profileArn },
+        r.accessToken === accessToken
+          ? undefined
+          : { ...r, accessToken, accessTokenExpiresAt: expiresAt, profileArn: entry.account.profileArn ?? r.profileArn },
       );
     } catch (error) {
       // Only a convenience for other windows; the token in memory is what this one uses.

@@ -174,10 +174,7 @@ function parseHeaders(b: Buffer, start: number, end: number): Record<string, Hea
         const length = (b[o]! << 8) | b[o + 1]!;
         o += 2;
         need(o, length, start, end);
-        headers[name] =
-          type === TYPE_STRING
-            ? { type: 'string', value: readString(b, o, o + length) }
-            : { type: 'binary', value: b.subarray(o, o + length) };
+        headers[name] = type === TYPE_STRING ? { type: 'string', value: readString(b, o, o + length) } : { type: 'binary', value: b.subarray(o, o + length) };
         o += length;
         break;
       }
@@ -260,9 +257,7 @@ export class EventStreamDecoder {
       return out;
     } catch (error) {
       this.failure =
-        error instanceof EventStreamError
-          ? error
-          : new EventStreamError('DECODER_FAILED', `unexpected decoder failure: ${String(error)}`, { cause: error });
+        error instanceof EventStreamError ? error : new EventStreamError('DECODER_FAILED', `unexpected decoder failure: ${String(error)}`, { cause: error });
       this.failure.decoded = out;
       this.frame = null;
       this.frameView = null;
@@ -334,9 +329,7 @@ export class EventStreamDecoder {
           const running = crc32Table(chunk, offset + 8, offset + total - 4, view.getUint32(offset + 8), view);
           throw messageCrcError(view.getUint32(offset + total - 4), running);
         }
-        headers =
-          (result === SAME_HEADERS && knownHeaders[headersEnd - headersStart]?.headers) ||
-          parseAndRemember(chunk, view, headersStart, headersEnd);
+        headers = (result === SAME_HEADERS && knownHeaders[headersEnd - headersStart]?.headers) || parseAndRemember(chunk, view, headersStart, headersEnd);
       } else {
         const running = crcRange(chunk, offset + 8, offset + total - 4, view.getUint32(offset + 8), view);
         this.checkMessageCrc(view, offset, total, running);
@@ -421,10 +414,7 @@ export class EventStreamDecoder {
     const expected = view.getUint32(o + 8);
     const actual = crcOf8(view, o);
     if (actual !== expected) {
-      throw new EventStreamError(
-        'PRELUDE_CRC_MISMATCH',
-        `prelude checksum mismatch (expected ${expected.toString(16)}, computed ${actual.toString(16)})`,
-      );
+      throw new EventStreamError('PRELUDE_CRC_MISMATCH', `prelude checksum mismatch (expected ${expected.toString(16)}, computed ${actual.toString(16)})`);
     }
     if (total < MIN_FRAME_BYTES) throw new EventStreamError('FRAME_TOO_SMALL', `frame length ${total} is below the 16-byte minimum`);
     if (total > MAX_FRAME_BYTES) throw new EventStreamError('FRAME_TOO_LARGE', `frame length ${total} exceeds the ${MAX_FRAME_BYTES}-byte cap`);
@@ -451,10 +441,7 @@ export class EventStreamDecoder {
 }
 
 function messageCrcError(expected: number, computed: number): EventStreamError {
-  return new EventStreamError(
-    'MESSAGE_CRC_MISMATCH',
-    `message checksum mismatch (expected ${expected.toString(16)}, computed ${computed.toString(16)})`,
-  );
+  return new EventStreamError('MESSAGE_CRC_MISMATCH', `message checksum mismatch (expected ${expected.toString(16)}, computed ${computed.toString(16)})`);
 }
 
 /** Frames up to this size are checked by the WebAssembly kernel; larger ones by zlib.crc32. */

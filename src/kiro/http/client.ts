@@ -71,12 +71,7 @@ function accountInfo(account: KiroAccount): { agents: UserAgents; origin: string
  * no Readable stream or async iterator per response on the hot path. Each chunk is decoded into
  * events the moment it arrives; when the consumer falls behind, the socket is paused.
  */
-export function generateAssistantResponse(
-  account: KiroAccount,
-  token: AccessToken,
-  body: string,
-  options: GenerateOptions,
-): Promise<KiroResponseStream> {
+export function generateAssistantResponse(account: KiroAccount, token: AccessToken, body: string, options: GenerateOptions): Promise<KiroResponseStream> {
   const invocationId = randomUUID();
   const { origin, path } = accountInfo(account);
   return new Promise<KiroResponseStream>((resolve, reject) => {

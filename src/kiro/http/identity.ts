@@ -62,7 +62,12 @@ export function runtimeUserAgents(machineId: string): UserAgents {
  * Kiro API key, `tokentype: API_KEY` (without it Kiro reads the key as an OAuth token and refuses
  * it).
  */
-export function sdkHeaders(agents: UserAgents, invocationId: string, sdkRequest: string, token: { value: string; tokenType?: 'API_KEY' }): Record<string, string> {
+export function sdkHeaders(
+  agents: UserAgents,
+  invocationId: string,
+  sdkRequest: string,
+  token: { value: string; tokenType?: 'API_KEY' },
+): Record<string, string> {
   return {
     'x-amz-user-agent': agents.amzUserAgent,
     'user-agent': agents.userAgent,

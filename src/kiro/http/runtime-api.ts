@@ -65,7 +65,13 @@ export function fetchUsageLimits(account: KiroAccount, token: AccessToken, optio
   // Only a profile the account really has (see accounts/profile.ts): never a placeholder here.
   const profileArn = account.profile.forRuntime;
   if (profileArn) query.set('profileArn', profileArn);
-  return call(account, `${account.endpoints.usageLimits}?${query.toString()}`, { method: 'GET', headers: runtimeHeaders(account, token) }, 'usage check', options);
+  return call(
+    account,
+    `${account.endpoints.usageLimits}?${query.toString()}`,
+    { method: 'GET', headers: runtimeHeaders(account, token) },
+    'usage check',
+    options,
+  );
 }
 
 export interface AvailableModels {

@@ -120,7 +120,12 @@ export interface SearchOptions {
 }
 
 /** One MCP web_search call with a given token. Non-200 answers are classified like the data plane's. */
-export async function callWebSearch(account: KiroAccount, token: AccessToken, query: string, options: SearchOptions & { attempt?: number }): Promise<WebSearchAnswer> {
+export async function callWebSearch(
+  account: KiroAccount,
+  token: AccessToken,
+  query: string,
+  options: SearchOptions & { attempt?: number },
+): Promise<WebSearchAnswer> {
   const body = JSON.stringify({ id: webSearchRequestId(), jsonrpc: '2.0', method: 'tools/call', params: { name: MCP_WEB_SEARCH_TOOL, arguments: { query } } });
   let status: number;
   let text: string;
@@ -175,7 +180,11 @@ export function filterHits(hits: readonly WebSearchHit[], filter: { allowed?: re
     } catch {
       return false;
     }
-    const cleaned = rule.trim().toLowerCase().replace(/^https?:\/\//, '').replace(/^\*\./, '');
+    const cleaned = rule
+      .trim()
+      .toLowerCase()
+      .replace(/^https?:\/\//, '')
+      .replace(/^\*\./, '');
     const slash = cleaned.indexOf('/');
     const domain = slash === -1 ? cleaned : cleaned.slice(0, slash);
     const path = slash === -1 ? '' : cleaned.slice(slash);

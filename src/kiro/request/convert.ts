@@ -111,7 +111,9 @@ export function toKiroRequest(request: ChatRequest, options: ConvertOptions): Co
   const instructions = [plan.instruction];
   if (request.responseFormat) {
     instructions.push(responseFormatInstruction(request.responseFormat));
-    const what = request.responseFormat.schema ? `the JSON schema${request.responseFormat.name ? ` "${request.responseFormat.name}"` : ''}` : 'the JSON object format';
+    const what = request.responseFormat.schema
+      ? `the JSON schema${request.responseFormat.name ? ` "${request.responseFormat.name}"` : ''}`
+      : 'the JSON object format';
     repairs.add('response-format-in-prompt', `${what} was put in the system prompt (Kiro cannot constrain its output); the bridge validates the answer`);
   }
   const system = systemPrompt(request.system, thinking ? budget : undefined, instructions);
@@ -134,7 +136,11 @@ export function toKiroRequest(request: ChatRequest, options: ConvertOptions): Co
     ...(currentMessage.userInputMessageContext ?? {}),
   };
   for (const [short, original] of names.rewrites()) {
-    repairs.add('tool-name-shortened', `sent as ${short} (Kiro takes names of up to ${MAX_KIRO_TOOL_NAME_LENGTH} characters from [A-Za-z0-9_-]); restored in responses`, original);
+    repairs.add(
+      'tool-name-shortened',
+      `sent as ${short} (Kiro takes names of up to ${MAX_KIRO_TOOL_NAME_LENGTH} characters from [A-Za-z0-9_-]); restored in responses`,
+      original,
+    );
   }
 
   const body: KiroGenerateRequest = {
@@ -151,9 +157,7 @@ export function toKiroRequest(request: ChatRequest, options: ConvertOptions): Co
 }
 
 function systemPrompt(blocks: readonly string[] | undefined, thinkingBudget: number | undefined, instructions: readonly (string | undefined)[]): string {
-  const text = [...(Array.isArray(blocks) ? blocks : []), ...instructions]
-    .filter((b) => typeof b === 'string' && b.trim() !== '')
-    .join('\n\n');
+  const text = [...(Array.isArray(blocks) ? blocks : []), ...instructions].filter((b) => typeof b === 'string' && b.trim() !== '').join('\n\n');
   if (thinkingBudget === undefined) return text;
   // The directive must open the system prompt: the upstream recognises it as a prefix.
   return text === '' ? thinkingDirective(thinkingBudget) : `${thinkingDirective(thinkingBudget)}\n${text}`;

@@ -27,17 +27,7 @@ const MAX_DEPTH = 64;
 const DROPPED_KEYWORDS = new Set(['$schema', '$id', '$defs', 'definitions', '$comment', '$anchor', '$dynamicAnchor', '$dynamicRef', '$vocabulary']);
 const SCHEMA_MAPS = new Set(['properties', 'patternProperties', 'dependentSchemas']);
 const SCHEMA_LISTS = new Set(['anyOf', 'oneOf', 'allOf', 'prefixItems']);
-const SINGLE_SCHEMAS = new Set([
-  'not',
-  'if',
-  'then',
-  'else',
-  'contains',
-  'propertyNames',
-  'additionalItems',
-  'unevaluatedItems',
-  'unevaluatedProperties',
-]);
+const SINGLE_SCHEMAS = new Set(['not', 'if', 'then', 'else', 'contains', 'propertyNames', 'additionalItems', 'unevaluatedItems', 'unevaluatedProperties']);
 const STRING_KEYWORDS = new Set(['description', 'title', 'format', 'pattern', 'contentMediaType', 'contentEncoding']);
 const NUMBER_KEYWORDS = new Set([
   'minimum',

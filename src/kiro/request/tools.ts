@@ -14,8 +14,7 @@ import type { ToolChoice, ToolDefinition } from '../types';
 export const MAX_TOOL_DESCRIPTION_LENGTH = 10_000;
 
 /** Description of a tool the conversation used but the client no longer offers. */
-export const SYNTHESIZED_TOOL_DESCRIPTION =
-  'A tool used earlier in this conversation that is no longer available. Do not call it.';
+export const SYNTHESIZED_TOOL_DESCRIPTION = 'A tool used earlier in this conversation that is no longer available. Do not call it.';
 
 const SERVER_TOOL_NAMES = /^(?:web_?search|web_?fetch)$/i;
 const SERVER_TOOL_TYPES = /^(?:web_search|web_fetch|code_execution)_\d+$/;
@@ -55,7 +54,7 @@ export interface ToolPlan {
 
 function truncateCodePoints(text: string, max: number): string | undefined {
   let count = 0;
-  for (let i = 0; i < text.length; ) {
+  for (let i = 0; i < text.length;) {
     if (count === max) return text.slice(0, i);
     const code = text.codePointAt(i)!;
     i += code > 0xffff ? 2 : 1;

@@ -88,7 +88,11 @@ export function normalizeTurns(messages: readonly ChatMessage[], options: TurnOp
   turns = mergeConsecutive(turns, repairs);
   turns = handleTrailingAssistant(turns, repairs);
   if (turns[0]!.role === 'assistant') {
-    repairs.add('leading-assistant', `the conversation starts with an assistant message; a user turn "${PLACEHOLDERS.conversationStart}" was put before it`, turns[0]!.messages[0]);
+    repairs.add(
+      'leading-assistant',
+      `the conversation starts with an assistant message; a user turn "${PLACEHOLDERS.conversationStart}" was put before it`,
+      turns[0]!.messages[0],
+    );
     turns.unshift(syntheticUser(PLACEHOLDERS.conversationStart));
   }
   pairToolCalls(turns, textCalls, messages, repairs);
@@ -316,7 +320,11 @@ function pairToolCalls(turns: Turn[], textCalls: ReadonlyMap<string, string>, me
       if (answerable.has(result.toolUseId)) {
         repairs.add('duplicate-tool-result', `second result for tool call ${result.toolUseId} sent as text`, result.message);
       } else {
-        repairs.add('orphan-tool-result', `result for tool call ${result.toolUseId}, which the assistant turn before did not make, sent as text`, result.message);
+        repairs.add(
+          'orphan-tool-result',
+          `result for tool call ${result.toolUseId}, which the assistant turn before did not make, sent as text`,
+          result.message,
+        );
       }
     }
     for (const unanswered of slots.values()) {

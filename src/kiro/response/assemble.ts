@@ -123,7 +123,8 @@ type Pending = { kind: 'text'; text: string } | { kind: 'tool'; tool: ToolCall }
  * accepted.
  */
 function reasoningOutputs(json: Record<string, unknown>): ReasoningOutput[] {
-  const frame = typeof json.reasoningContentEvent === 'object' && json.reasoningContentEvent !== null ? (json.reasoningContentEvent as Record<string, unknown>) : json;
+  const frame =
+    typeof json.reasoningContentEvent === 'object' && json.reasoningContentEvent !== null ? (json.reasoningContentEvent as Record<string, unknown>) : json;
   const out: ReasoningOutput[] = [];
   const redacted = frame.redactedContent;
   if (typeof redacted === 'string' && redacted) out.push({ type: 'redacted_thinking', data: redacted });
@@ -461,7 +462,8 @@ export class ResponseAssembler {
     const input = parsed as Record<string, unknown>;
     // Kiro also ends cut calls with an empty input; a tool that needs properties never takes one.
     const required = this.requiredInput?.(this.clientName(tool));
-    if (required?.length && Object.keys(input).length === 0) return `its input is empty, but ${required.join(', ')} ${required.length === 1 ? 'is' : 'are'} required`;
+    if (required?.length && Object.keys(input).length === 0)
+      return `its input is empty, but ${required.join(', ')} ${required.length === 1 ? 'is' : 'are'} required`;
     return input;
   }
 

@@ -54,12 +54,7 @@ export class SignInError extends Error {
 }
 
 /** "Sign-in failed because {reason}" — the one phrasing for every failure but a cancel. */
-export function signInFailed(
-  failure: Exclude<SignInFailure, 'cancelled'>,
-  reason: string,
-  cause?: unknown,
-  providerCode?: string,
-): SignInError {
+export function signInFailed(failure: Exclude<SignInFailure, 'cancelled'>, reason: string, cause?: unknown, providerCode?: string): SignInError {
   return new SignInError(failure, `Sign-in failed because ${reason}`, { cause, providerCode });
 }
 

@@ -11,14 +11,7 @@
 import { nullLogger, type Logger } from '../../common/logger';
 import type { Redactor } from '../../common/redact';
 import { deriveMachineId } from '../http/identity';
-import {
-  BUILDER_ID_REGION,
-  BUILDER_ID_START_URL,
-  CALLBACK_PATH,
-  SOCIAL_CALLBACK_PORTS,
-  SSO_CLIENT_NAME,
-  SSO_SCOPES,
-} from './constants';
+import { BUILDER_ID_REGION, BUILDER_ID_START_URL, CALLBACK_PATH, SOCIAL_CALLBACK_PORTS, SSO_CLIENT_NAME, SSO_SCOPES } from './constants';
 import { checkRegion, signInEndpoints, type SignInEndpoints } from './endpoints';
 import { signInCancelled, signInFailed, throwIfCancelled, type SignInError } from './errors';
 import { sleep as realSleep } from './http';
@@ -47,10 +40,7 @@ import {
 } from './sso-oidc';
 import { verifyCredential, type UsageSummary } from './verify';
 
-export type SignInMethod =
-  | { kind: 'builder-id' }
-  | { kind: 'idc'; startUrl: string; region: string }
-  | { kind: 'social'; provider: SocialProvider };
+export type SignInMethod = { kind: 'builder-id' } | { kind: 'idc'; startUrl: string; region: string } | { kind: 'social'; provider: SocialProvider };
 
 /** `browser`: PKCE with a loopback callback; `device`: a code the user types on another device. */
 export type SignInTransport = 'browser' | 'device';
@@ -246,7 +236,8 @@ async function oidcBrowser(ctx: Context, region: string, startUrl: string): Prom
     ctx,
     { ports: [0], redirectHost: '127.0.0.1' },
     {
-      urlFor: ({ redirectUri, challenge, state }) => oidcAuthorizeUrl(ctx.endpoints, { clientId: registration.clientId, redirectUri, scopes: key.scopes, state, challenge }),
+      urlFor: ({ redirectUri, challenge, state }) =>
+        oidcAuthorizeUrl(ctx.endpoints, { clientId: registration.clientId, redirectUri, scopes: key.scopes, state, challenge }),
       waiting: 'Waiting for you to sign in in the browser…',
       finishing: 'Finishing the AWS sign-in…',
     },
@@ -308,7 +299,8 @@ async function socialBrowser(ctx: Context, provider: SocialProvider): Promise<So
     // The service's allowlist names `localhost`; whether 127.0.0.1 matches is unknown.
     { ports: options.callbackPorts ?? SOCIAL_CALLBACK_PORTS, redirectHost: 'localhost' },
     {
-      urlFor: ({ redirectUri, challenge, state }) => socialLoginUrl(ctx.endpoints, { provider, redirectUri, challenge, state, selectAccount: options.selectAccount }),
+      urlFor: ({ redirectUri, challenge, state }) =>
+        socialLoginUrl(ctx.endpoints, { provider, redirectUri, challenge, state, selectAccount: options.selectAccount }),
       waiting: `Waiting for you to sign in with ${provider === 'Github' ? 'GitHub' : 'Google'} in the browser…`,
       finishing: 'Finishing the Kiro sign-in…',
     },

@@ -44,7 +44,8 @@ export async function callJson(method: 'GET' | 'POST', url: string, body: unknow
     text = response.body ? await readLimited(response.body as unknown as AsyncIterable<Uint8Array>, MAX_BODY) : '';
   } catch (error) {
     if (options.signal?.aborted) throw signInCancelled();
-    if (timeout.aborted) throw signInFailed('network', `${options.service} did not answer within ${Math.round((options.timeoutMs ?? DEFAULT_TIMEOUT_MS) / 1000)} s`, error);
+    if (timeout.aborted)
+      throw signInFailed('network', `${options.service} did not answer within ${Math.round((options.timeoutMs ?? DEFAULT_TIMEOUT_MS) / 1000)} s`, error);
     const code = (error as { code?: string }).code;
     throw signInFailed('network', `${options.service} could not be reached (${code ?? (error as Error).message})`, error);
   }

@@ -109,7 +109,10 @@ export async function startSocialDeviceAuthorization(
   const userCode = stringField(answer.body, 'userCode');
   const verificationUri = stringField(answer.body, 'verificationUri') ?? stringField(answer.body, 'verificationUriComplete');
   if (!deviceCode || !userCode || !verificationUri) {
-    throw signInFailed('protocol', `${SERVICE} started the device sign-in but sent no device code, user code or verification page (its device flow may have changed)`);
+    throw signInFailed(
+      'protocol',
+      `${SERVICE} started the device sign-in but sent no device code, user code or verification page (its device flow may have changed)`,
+    );
   }
   return {
     deviceCode,
@@ -166,6 +169,9 @@ export async function pollSocialDevice(
       const tokens = tokensFrom(answer.body, 'device sign-in');
       return { ...tokens, profileArn: tokens.profileArn ?? DEFAULT_SOCIAL_PROFILE_ARN };
     }
-    throw signInFailed(status === 'invalid_token' ? 'expired' : 'protocol', `${SERVICE} ended the device sign-in with status "${(status ?? 'none').slice(0, 40)}"`);
+    throw signInFailed(
+      status === 'invalid_token' ? 'expired' : 'protocol',
+      `${SERVICE} ended the device sign-in with status "${(status ?? 'none').slice(0, 40)}"`,
+    );
   }
 }

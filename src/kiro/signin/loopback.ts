@@ -114,15 +114,31 @@ export async function startLoopback(options: LoopbackOptions): Promise<LoopbackS
     const error = params.get('error');
     if (!sameState(state, options.expectedState)) {
       // A callback for another attempt (a stale tab) or a forged one: stop, never use its code.
-      answer(res, 400, page('Sign-in failed', `This page does not belong to the sign-in ${product} is waiting for. Start the sign-in again from ${product}.`, false));
-      finish({ error: signInFailed('state_mismatch', 'the browser came back with a different "state" than this sign-in sent (a stale sign-in tab, or a forged callback); nothing was stored') });
+      answer(
+        res,
+        400,
+        page('Sign-in failed', `This page does not belong to the sign-in ${product} is waiting for. Start the sign-in again from ${product}.`, false),
+      );
+      finish({
+        error: signInFailed(
+          'state_mismatch',
+          'the browser came back with a different "state" than this sign-in sent (a stale sign-in tab, or a forged callback); nothing was stored',
+        ),
+      });
       return;
     }
     if (error) {
       const description = (params.get('error_description') ?? '').slice(0, 300);
       answer(res, 200, page('Sign-in failed', `The provider said: ${description || error}. You can close this tab and try again.`, false));
       const denied = error === 'access_denied';
-      finish({ error: signInFailed(denied ? 'denied' : 'provider_error', `the provider refused the sign-in (${error}${description ? `: ${description}` : ''})`, undefined, error) });
+      finish({
+        error: signInFailed(
+          denied ? 'denied' : 'provider_error',
+          `the provider refused the sign-in (${error}${description ? `: ${description}` : ''})`,
+          undefined,
+          error,
+        ),
+      });
       return;
     }
     const code = params.get('code');
@@ -143,7 +159,8 @@ export async function startLoopback(options: LoopbackOptions): Promise<LoopbackS
       break;
     } catch (error) {
       const code = (error as { code?: string }).code;
-      if (code !== 'EADDRINUSE' && code !== 'EACCES') throw signInFailed('network', `the sign-in callback could not listen on ${BIND_HOST}:${candidate} (${code ?? (error as Error).message})`, error);
+      if (code !== 'EADDRINUSE' && code !== 'EACCES')
+        throw signInFailed('network', `the sign-in callback could not listen on ${BIND_HOST}:${candidate} (${code ?? (error as Error).message})`, error);
       busy.push(candidate);
     }
   }

@@ -64,17 +64,21 @@ export async function listAvailableProfiles(params: {
     for (let page = 0; page < MAX_PAGES; page++) {
       let answer;
       try {
-        answer = await post(host, { maxResults: 10, ...(nextToken ? { nextToken } : {}) }, {
-          service: SERVICE,
-          signal: params.signal,
-          headers: {
-            'content-type': 'application/x-amz-json-1.0',
-            'x-amz-target': 'AmazonCodeWhispererService.ListAvailableProfiles',
-            'x-amz-user-agent': agents.amzUserAgent,
-            'user-agent': agents.userAgent,
-            authorization: `Bearer ${params.accessToken}`,
+        answer = await post(
+          host,
+          { maxResults: 10, ...(nextToken ? { nextToken } : {}) },
+          {
+            service: SERVICE,
+            signal: params.signal,
+            headers: {
+              'content-type': 'application/x-amz-json-1.0',
+              'x-amz-target': 'AmazonCodeWhispererService.ListAvailableProfiles',
+              'x-amz-user-agent': agents.amzUserAgent,
+              'user-agent': agents.userAgent,
+              authorization: `Bearer ${params.accessToken}`,
+            },
           },
-        });
+        );
       } catch (error) {
         if (error instanceof SignInError && error.cancelled) throw error;
         failures.push(`${hostName(host)}: ${(error as Error).message.replace(/^Sign-in failed because /, '')}`);
@@ -104,10 +108,7 @@ export async function listAvailableProfiles(params: {
  * One profile is taken silently; several go to `pick` (which may return undefined: cancelled);
  * none fails with the Kiro CLI's wording, plus what the hosts said when they failed.
  */
-export async function chooseProfile(
-  discovery: ProfileDiscovery,
-  pick: (profiles: KiroProfile[]) => Promise<KiroProfile | undefined>,
-): Promise<KiroProfile> {
+export async function chooseProfile(discovery: ProfileDiscovery, pick: (profiles: KiroProfile[]) => Promise<KiroProfile | undefined>): Promise<KiroProfile> {
   const { profiles, failures } = discovery;
   if (profiles.length === 0) {
     const detail = failures.length ? ` (${failures.join('; ')})` : '';

@@ -51,7 +51,10 @@ export function oidcErrorCode(body: unknown, headers: Record<string, string | st
   if (!type) return undefined;
   // "com.amazonaws.ssooidc#AuthorizationPendingException" → "authorization_pending".
   // (the header form is "ExpiredTokenException:http://internal.amazon.com/…").
-  const name = (type.split(':')[0] ?? '').split('#').pop()!.replace(/Exception$/, '');
+  const name = (type.split(':')[0] ?? '')
+    .split('#')
+    .pop()!
+    .replace(/Exception$/, '');
   if (!name) return undefined;
   return name.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toLowerCase();
 }
@@ -188,7 +191,8 @@ export async function startDeviceAuthorization(
   const deviceCode = stringField(answer.body, 'deviceCode');
   const userCode = stringField(answer.body, 'userCode');
   const verificationUri = stringField(answer.body, 'verificationUri');
-  if (!deviceCode || !userCode || !verificationUri) throw signInFailed('protocol', 'AWS started the device sign-in but sent no device code, user code or verification page');
+  if (!deviceCode || !userCode || !verificationUri)
+    throw signInFailed('protocol', 'AWS started the device sign-in but sent no device code, user code or verification page');
   return {
     deviceCode,
     userCode,

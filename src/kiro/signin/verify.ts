@@ -59,7 +59,11 @@ export async function verifyCredential(options: VerifyOptions): Promise<Verified
     } catch (error) {
       if (options.signal?.aborted) throw signInCancelled();
       if (error instanceof UsageFormatError) throw signInFailed('verification_failed', `Kiro's usage answer could not be read (${error.message})`, error);
-      throw signInFailed('verification_failed', `Kiro refused the new account's usage check (${(error as Error).message.replace(/^usage check: /, '')})`, error);
+      throw signInFailed(
+        'verification_failed',
+        `Kiro refused the new account's usage check (${(error as Error).message.replace(/^usage check: /, '')})`,
+        error,
+      );
     }
     return {
       refreshToken: account.tokens.refreshToken ?? options.credentials.refreshToken,

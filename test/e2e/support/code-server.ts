@@ -3,16 +3,7 @@
 // nothing is read from or written to the user's home, and the whole process group is killed on
 // stop (and, as a last resort, when the test process exits).
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import {
-  appendFileSync,
-  cpSync,
-  existsSync,
-  mkdirSync,
-  readFileSync,
-  readdirSync,
-  rmSync,
-  writeFileSync,
-} from 'node:fs';
+import { appendFileSync, cpSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { ownedTempDir, processGroupExists, recordProcessGroup } from './owned-temp';
 import { codeServerBin, requireTool } from './paths';
@@ -177,11 +168,16 @@ export class CodeServer {
   async start(): Promise<void> {
     if (this.running) return;
     const args = [
-      '--auth', 'none',
-      '--bind-addr', '127.0.0.1:0',
-      '--config', this.dirs.configFile,
-      '--user-data-dir', this.dirs.userData,
-      '--extensions-dir', this.dirs.extensions,
+      '--auth',
+      'none',
+      '--bind-addr',
+      '127.0.0.1:0',
+      '--config',
+      this.dirs.configFile,
+      '--user-data-dir',
+      this.dirs.userData,
+      '--extensions-dir',
+      this.dirs.extensions,
       '--disable-telemetry',
       '--disable-update-check',
       '--disable-workspace-trust',
@@ -215,9 +211,7 @@ export class CodeServer {
       child.stdout?.on('data', onData);
       child.stderr?.on('data', onData);
       child.once('error', reject);
-      child.once('exit', (code, signal) =>
-        reject(new Error(`code-server exited (${signal ?? code}) before listening:\n${this.log()}`)),
-      );
+      child.once('exit', (code, signal) => reject(new Error(`code-server exited (${signal ?? code}) before listening:\n${this.log()}`)));
     });
     // The listening line is only the first sign of life; /healthz answers once routes are up.
     this.baseUrl = await withTimeout(listening, startTimeoutMs, () => `code-server did not start:\n${this.log()}`);
@@ -239,7 +233,11 @@ export class CodeServer {
     this.killGroup('SIGKILL');
     const pid = child.pid;
     if (pid !== undefined) {
-      await waitUntil(() => !processGroupExists(pid), stopTimeoutMs, () => `code-server's process group ${pid} survived SIGKILL`);
+      await waitUntil(
+        () => !processGroupExists(pid),
+        stopTimeoutMs,
+        () => `code-server's process group ${pid} survived SIGKILL`,
+      );
     }
     process.removeListener('exit', this.killOnExit);
     recordProcessGroup(this.dirs.root, undefined);
@@ -312,10 +310,17 @@ export class CodeServer {
   /** Waits until `count` extension hosts have activated the extension. */
   async waitForActivation(extensionId: string, options: { count?: number; timeoutMs?: number } = {}): Promise<void> {
     const count = options.count ?? 1;
-    await waitUntil(() => this.activationCount(extensionId) >= count, options.timeoutMs ?? 60_000, () => {
-      const hosts = this.extensionHostLogs().map((l) => `--- ${l.file}\n${l.text}`).join('\n');
-      return `${extensionId} was not activated in ${count} extension host(s):\n${hosts}`;
-    }, 250);
+    await waitUntil(
+      () => this.activationCount(extensionId) >= count,
+      options.timeoutMs ?? 60_000,
+      () => {
+        const hosts = this.extensionHostLogs()
+          .map((l) => `--- ${l.file}\n${l.text}`)
+          .join('\n');
+        return `${extensionId} was not activated in ${count} extension host(s):\n${hosts}`;
+      },
+      250,
+    );
   }
 
   /** Runs the code-server CLI against this server's folders (works whether or not it runs). */
@@ -386,4 +391,3 @@ async function withTimeout<T>(promise: Promise<T>, ms: number, message: () => st
     clearTimeout(timer);
   }
 }
-

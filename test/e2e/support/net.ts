@@ -21,5 +21,10 @@ export function isPortOpen(port: number, host = '127.0.0.1'): Promise<boolean> {
 
 /** Waits until the port is open (`state: 'open'`) or closed. */
 export async function waitForPort(port: number, state: 'open' | 'closed', timeoutMs = 15_000): Promise<void> {
-  await waitUntil(async () => (await isPortOpen(port)) === (state === 'open'), timeoutMs, () => `127.0.0.1:${port} did not become ${state}`, 200);
+  await waitUntil(
+    async () => (await isPortOpen(port)) === (state === 'open'),
+    timeoutMs,
+    () => `127.0.0.1:${port} did not become ${state}`,
+    200,
+  );
 }

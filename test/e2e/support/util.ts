@@ -5,7 +5,12 @@ export function sleep(ms: number): Promise<void> {
 }
 
 /** Polls `check` until it holds; throws `message()` after `timeoutMs`. */
-export async function waitUntil(check: () => boolean | Promise<boolean>, timeoutMs: number, message: () => string | Promise<string>, intervalMs = 100): Promise<void> {
+export async function waitUntil(
+  check: () => boolean | Promise<boolean>,
+  timeoutMs: number,
+  message: () => string | Promise<string>,
+  intervalMs = 100,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await check())) {
     if (Date.now() > deadline) throw new Error(await message());

@@ -72,9 +72,7 @@ export class Workbench {
   /** A row of the open quick pick whose label is exactly `label` (a RegExp matches as given). */
   quickPickItem(label: string | RegExp): Locator {
     const text = typeof label === 'string' ? new RegExp(`^\\s*${escapeRegExp(label)}\\s*$`) : label;
-    return this.quickInput
-      .locator('.quick-input-list .monaco-list-row')
-      .filter({ has: this.page.locator('.label-name', { hasText: text }) });
+    return this.quickInput.locator('.quick-input-list .monaco-list-row').filter({ has: this.page.locator('.label-name', { hasText: text }) });
   }
 
   /**
@@ -135,8 +133,10 @@ export class Workbench {
     await this.quickInputBox.waitFor({ state: 'visible', timeout: timeoutMs });
     if (options.prompt !== undefined) {
       const prompt = options.prompt;
-      await waitUntil(async () => matches(await this.quickInputDescription(), prompt), timeoutMs, async () =>
-        `input box never asked for ${String(prompt)}; it says: ${await this.quickInputDescription()}`,
+      await waitUntil(
+        async () => matches(await this.quickInputDescription(), prompt),
+        timeoutMs,
+        async () => `input box never asked for ${String(prompt)}; it says: ${await this.quickInputDescription()}`,
       );
     }
     await this.quickInputBox.fill(value);
@@ -152,11 +152,20 @@ export class Workbench {
   async quickInputDescription(): Promise<string> {
     if (!(await this.quickInput.isVisible())) return '';
     const parts = [
-      await this.quickInput.locator('.quick-input-title').innerText().catch(() => ''),
-      await this.quickInput.locator('.quick-input-message').innerText().catch(() => ''),
+      await this.quickInput
+        .locator('.quick-input-title')
+        .innerText()
+        .catch(() => ''),
+      await this.quickInput
+        .locator('.quick-input-message')
+        .innerText()
+        .catch(() => ''),
       (await this.quickInputBox.getAttribute('placeholder').catch(() => null)) ?? '',
     ];
-    return parts.map((p) => p.trim()).filter(Boolean).join(' | ');
+    return parts
+      .map((p) => p.trim())
+      .filter(Boolean)
+      .join(' | ');
   }
 
   /** Dismisses an open quick input (Escape). */
@@ -221,8 +230,10 @@ export class Workbench {
   /** Waits until the status bar text matches, and returns it. */
   async waitForStatusBar(match: string | RegExp, timeoutMs = uiTimeoutMs): Promise<string> {
     let text = '';
-    await waitUntil(async () => matches((text = await this.statusBarText()), match), timeoutMs, async () =>
-      `status bar never showed ${String(match)}; it shows: ${text}`,
+    await waitUntil(
+      async () => matches((text = await this.statusBarText()), match),
+      timeoutMs,
+      async () => `status bar never showed ${String(match)}; it shows: ${text}`,
     );
     return text;
   }

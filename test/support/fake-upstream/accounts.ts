@@ -104,7 +104,10 @@ export class FakeAccount implements FakeAccountView {
     this.profileArn =
       options.profileArn === null
         ? undefined
-        : (options.profileArn ?? (this.kind === 'social' ? `arn:aws:codewhisperer:us-east-1:${String(100000000000 + accountCounter)}:profile/${token('', 9).toUpperCase()}` : undefined));
+        : (options.profileArn ??
+          (this.kind === 'social'
+            ? `arn:aws:codewhisperer:us-east-1:${String(100000000000 + accountCounter)}:profile/${token('', 9).toUpperCase()}`
+            : undefined));
     this.models = (options.models ?? DEFAULT_MODELS).map(modelInfo);
     this.defaultModel = options.defaultModel ?? 'auto';
     this.rotateRefreshToken = options.rotateRefreshToken ?? false;

@@ -29,10 +29,20 @@ export const upstreamErrors = {
     reply('invalid-tool-use', 400, { message: 'Invalid tool use format.', reason: 'REQUEST_BODY_INVALID' }, { 'x-amzn-errortype': 'ValidationException' }),
   /** 400 input too long (body as logged by several 2026 proxies). */
   contentLengthExceeded: (): Scenario =>
-    reply('content-length-exceeded', 400, { message: 'Input is too long.', reason: 'CONTENT_LENGTH_EXCEEDS_THRESHOLD' }, { 'x-amzn-errortype': 'ValidationException' }),
+    reply(
+      'content-length-exceeded',
+      400,
+      { message: 'Input is too long.', reason: 'CONTENT_LENGTH_EXCEEDS_THRESHOLD' },
+      { 'x-amzn-errortype': 'ValidationException' },
+    ),
   /** 400 model not in this account's tier (body as captured in 2026 proxy tests). */
   invalidModel: (): Scenario =>
-    reply('invalid-model', 400, { message: 'Invalid model. Please select a different model to continue.', reason: 'INVALID_MODEL_ID' }, { 'x-amzn-errortype': 'ValidationException' }),
+    reply(
+      'invalid-model',
+      400,
+      { message: 'Invalid model. Please select a different model to continue.', reason: 'INVALID_MODEL_ID' },
+      { 'x-amzn-errortype': 'ValidationException' },
+    ),
   /** 400 tool use without tool definitions (reported by xwteam/kiro2api). */
   toolConfigMissing: (): Scenario =>
     reply('tool-config-missing', 400, { message: 'Improperly formed request.', reason: 'TOOL_CONFIG_MISSING' }, { 'x-amzn-errortype': 'ValidationException' }),
@@ -40,8 +50,7 @@ export const upstreamErrors = {
   monthlyLimit: (): Scenario =>
     reply('monthly-limit', 402, { message: 'You have reached the limit.', reason: 'MONTHLY_REQUEST_COUNT' }, { 'x-amzn-errortype': 'ThrottlingException' }),
   /** 403 expired or unknown bearer token. */
-  bearerInvalid: (): Scenario =>
-    reply('bearer-invalid', 403, { message: BEARER_INVALID_MESSAGE }, { 'x-amzn-errortype': 'AccessDeniedException' }),
+  bearerInvalid: (): Scenario => reply('bearer-invalid', 403, { message: BEARER_INVALID_MESSAGE }, { 'x-amzn-errortype': 'AccessDeniedException' }),
   /** 403 account locked. */
   suspended: (): Scenario =>
     reply(
@@ -70,8 +79,7 @@ export const upstreamErrors = {
       { 'x-amzn-errortype': 'InternalServerException' },
     ),
   /** 503 ServiceUnavailableException. */
-  unavailable: (): Scenario =>
-    reply('unavailable', 503, { message: 'Service Unavailable' }, { 'x-amzn-errortype': 'ServiceUnavailableException' }),
+  unavailable: (): Scenario => reply('unavailable', 503, { message: 'Service Unavailable' }, { 'x-amzn-errortype': 'ServiceUnavailableException' }),
   /** 400 non-JSON body (reported). */
   bodyNotJson: (): Scenario =>
     reply('body-not-json', 400, { message: 'The request body is not valid JSON.' }, { 'x-amzn-errortype': 'SerializationException' }),

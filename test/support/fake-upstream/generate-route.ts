@@ -23,7 +23,9 @@ export async function generateRoute(call: RouteCall, kit: RouteKit): Promise<voi
     // Size first (before the body is read), then the profile, then the body's own rules.
     const tooLarge = checkBodySize(record.rawBody, validation);
     const profile =
-      tooLarge || record.body === undefined ? undefined : checkStreamingProfile(account, (record.body as KiroGenerateBody).profileArn, () => kit.upstream.profileArnsOf(account));
+      tooLarge || record.body === undefined
+        ? undefined
+        : checkStreamingProfile(account, (record.body as KiroGenerateBody).profileArn, () => kit.upstream.profileArnsOf(account));
     if (profile && !validation.skip?.includes(profile.rule)) {
       record.rejectedBy = profile.rule;
       return kit.refuse(call, profile.reply, profile.detail);
@@ -32,7 +34,11 @@ export async function generateRoute(call: RouteCall, kit: RouteKit): Promise<voi
       tooLarge ??
       (record.body === undefined
         ? validationFailure('body_not_json', 'the body is not JSON')
-        : validateGenerateBody(record.body, { models: account.modelIds, verifiesReasoning: (text, signature) => account.verifiesReasoning(text, signature) }, validation));
+        : validateGenerateBody(
+            record.body,
+            { models: account.modelIds, verifiesReasoning: (text, signature) => account.verifiesReasoning(text, signature) },
+            validation,
+          ));
     if (failure) {
       record.rejectedBy = failure.rule;
       return kit.refuse(call, { status: failure.status, body: failure.body, headers: failure.headers ?? {} }, failure.detail);

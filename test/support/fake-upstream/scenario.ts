@@ -126,11 +126,7 @@ export function cutToolReply(spec: CutToolSpec, extras: ReplyExtras & { text?: s
 
 /** Thinking (as `<thinking>` text), then the answer text. */
 export function thinkingReply(thinking: string, text: string, extras: ReplyExtras & { chunks?: number } = {}): Scenario {
-  return scenario(
-    [{ thinking, chunks: extras.chunks ?? 1 }, { text, chunks: extras.chunks ?? 1 }, ...trailer(extras)],
-    extras,
-    'thinking',
-  );
+  return scenario([{ thinking, chunks: extras.chunks ?? 1 }, { text, chunks: extras.chunks ?? 1 }, ...trailer(extras)], extras, 'thinking');
 }
 
 /**
@@ -168,7 +164,12 @@ export function promptCacheReply(text: string, extras: Omit<ReplyExtras, 'tokenU
     const conversation = `${context.account.id}\0${String(context.body.conversationState?.conversationId)}`;
     const read = Math.min(cached.get(conversation) ?? 0, prompt);
     cached.set(conversation, prompt);
-    const tokenUsage: TokenUsageSpec = { uncachedInputTokens: 0, cacheReadInputTokens: read, cacheWriteInputTokens: prompt - read, outputTokens: Math.max(1, Math.ceil(text.length / 4)) };
+    const tokenUsage: TokenUsageSpec = {
+      uncachedInputTokens: 0,
+      cacheReadInputTokens: read,
+      cacheWriteInputTokens: prompt - read,
+      outputTokens: Math.max(1, Math.ceil(text.length / 4)),
+    };
     return textReply(text, { ...extras, tokenUsage, name: extras.name ?? 'prompt-cache' });
   };
 }
@@ -249,11 +250,7 @@ export function delayedReply(scenario: Scenario, delayMs: number): Scenario {
 // Expansion
 // ---------------------------------------------------------------------------------------------
 
-export type DeliveryAction =
-  | { kind: 'frame'; bytes: Uint8Array }
-  | { kind: 'delay'; ms: number }
-  | { kind: 'cut' }
-  | { kind: 'stall' };
+export type DeliveryAction = { kind: 'frame'; bytes: Uint8Array } | { kind: 'delay'; ms: number } | { kind: 'cut' } | { kind: 'stall' };
 
 function toolFragments(tool: ToolStepSpec): string[] {
   if (Array.isArray(tool.fragments)) return tool.fragments;

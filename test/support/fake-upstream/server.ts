@@ -269,7 +269,10 @@ export class FakeUpstream {
   describe(): string {
     if (this.requests.length === 0) return '  (nothing)';
     return this.requests
-      .map((r) => `  #${r.seq} ${r.method} ${r.path} → ${r.status ?? '…'} ${r.outcome}${r.rejectedBy ? ` [${r.rejectedBy}]` : ''}${r.refusal ? ` (${r.refusal})` : ''}`)
+      .map(
+        (r) =>
+          `  #${r.seq} ${r.method} ${r.path} → ${r.status ?? '…'} ${r.outcome}${r.rejectedBy ? ` [${r.rejectedBy}]` : ''}${r.refusal ? ` (${r.refusal})` : ''}`,
+      )
       .join('\n');
   }
 
@@ -423,7 +426,13 @@ export class FakeUpstream {
     const keyOwner = this.accounts.find((a) => a.kind === 'apikey' && a.ownsApiKey(bearer));
     if (keyOwner || asApiKey) {
       if (keyOwner) call.record.account = keyOwner;
-      const refusal = !keyOwner ? 'unknown API key' : !keyOwner.hasApiKey(bearer) ? 'revoked API key' : !asApiKey ? 'API key without tokentype: API_KEY' : undefined;
+      const refusal = !keyOwner
+        ? 'unknown API key'
+        : !keyOwner.hasApiKey(bearer)
+          ? 'revoked API key'
+          : !asApiKey
+            ? 'API key without tokentype: API_KEY'
+            : undefined;
       if (refusal) {
         call.record.refusal = refusal;
         this.send(call.res, call.record, bearerInvalidReply());

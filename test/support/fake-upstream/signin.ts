@@ -154,7 +154,14 @@ export class FakeSignIn {
     let generated = this.generatedProfiles.get(account);
     if (!generated) {
       const digits = String(200000000000 + this.generatedProfiles.size + 1);
-      generated = [{ arn: `arn:aws:codewhisperer:us-east-1:${digits}:profile/${token('', 9).toUpperCase().replace(/[^A-Z0-9]/g, 'X')}`, profileName: 'Default' }];
+      generated = [
+        {
+          arn: `arn:aws:codewhisperer:us-east-1:${digits}:profile/${token('', 9)
+            .toUpperCase()
+            .replace(/[^A-Z0-9]/g, 'X')}`,
+          profileName: 'Default',
+        },
+      ];
       this.generatedProfiles.set(account, generated);
     }
     return generated;
@@ -282,7 +289,8 @@ function deviceAuthorizationRoute(call: RouteCall, kit: RouteKit): void {
   const client = signIn.client(field(body, 'clientId'), field(body, 'clientSecret'));
   if ('status' in client) return kit.refuse(call, client, 'invalid client');
   const startUrl = field(body, 'startUrl');
-  if (typeof startUrl !== 'string' || !/^https:\/\//.test(startUrl)) return kit.refuse(call, oidcError('invalid_request', 'startUrl is required'), 'no startUrl');
+  if (typeof startUrl !== 'string' || !/^https:\/\//.test(startUrl))
+    return kit.refuse(call, oidcError('invalid_request', 'startUrl is required'), 'no startUrl');
   const device = signIn.newDevice('oidc', client.clientId, { startUrl });
   kit.reply(call, {
     status: 200,
@@ -355,7 +363,8 @@ function authorizationCodeGrant(call: RouteCall, body: Record<string, unknown>, 
   const code = signIn.takeCode(body.code);
   if (!code || code.clientId !== client.clientId || code.provider) return oidcError('invalid_grant', 'Invalid authorization code provided');
   if (body.redirectUri !== code.redirectUri) return oidcError('invalid_grant', 'redirectUri does not match the authorization request');
-  if (typeof body.codeVerifier !== 'string' || s256(body.codeVerifier) !== code.challenge) return oidcError('invalid_grant', 'Code verifier does not match the code challenge');
+  if (typeof body.codeVerifier !== 'string' || s256(body.codeVerifier) !== code.challenge)
+    return oidcError('invalid_grant', 'Code verifier does not match the code challenge');
   return tokensFor(call, signIn.createAccount('idc', client, client.issuerUrl));
 }
 
@@ -415,7 +424,12 @@ function socialLoginRoute(call: RouteCall, kit: RouteKit): void {
   }
   // Cognito only accepts pre-registered redirect URIs: localhost, one of the allowlisted ports, /oauth/callback.
   const port = Number(redirect.port);
-  if (redirect.protocol !== 'http:' || redirect.hostname !== 'localhost' || redirect.pathname !== '/oauth/callback' || !signIn.socialCallbackPorts.includes(port)) {
+  if (
+    redirect.protocol !== 'http:' ||
+    redirect.hostname !== 'localhost' ||
+    redirect.pathname !== '/oauth/callback' ||
+    !signIn.socialCallbackPorts.includes(port)
+  ) {
     return refuse('redirect_mismatch');
   }
   if (!q.code_challenge || q.code_challenge_method !== 'S256') return refuse('PKCE with code_challenge_method S256 is required');

@@ -349,15 +349,7 @@ export interface FakeAccountView {
 // ---------------------------------------------------------------------------------------------
 
 /** Which route a request hit; routes added later bring their own names. */
-export type Endpoint =
-  | 'generate'
-  | 'refreshToken'
-  | 'oidcToken'
-  | 'usageLimits'
-  | 'target'
-  | 'mcp'
-  | 'unknown'
-  | (string & {});
+export type Endpoint = 'generate' | 'refreshToken' | 'oidcToken' | 'usageLimits' | 'target' | 'mcp' | 'unknown' | (string & {});
 
 /**
  * How a call ended, from the fake's side:

@@ -119,11 +119,7 @@ const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'obj
  * Checks a parsed generate body. Returns the first rule it breaks (in the order the fake checks
  * them: shape, model, history, tools, pairing, content, size), or undefined if it is acceptable.
  */
-export function validateGenerateBody(
-  body: unknown,
-  subject: ValidationSubject,
-  options: ValidationOptions = {},
-): ValidationFailure | undefined {
+export function validateGenerateBody(body: unknown, subject: ValidationSubject, options: ValidationOptions = {}): ValidationFailure | undefined {
   if (options.enabled === false) return undefined;
   const skip = new Set(options.skip ?? []);
   const fail = (rule: ValidationRule, detail: string) => {
@@ -269,8 +265,7 @@ function check(raw: unknown, subject: ValidationSubject, options: ValidationOpti
           fail('tool_config_missing', `${turn.where} toolResult "${id}" is for tool "${toolUseNames.get(id)}" which has no definition`);
         }
         const content = result?.content;
-        const contentOk =
-          Array.isArray(content) && content.every((c) => isObject(c) && (typeof c.text === 'string' || 'json' in c));
+        const contentOk = Array.isArray(content) && content.every((c) => isObject(c) && (typeof c.text === 'string' || 'json' in c));
         if (!contentOk) fail('tool_result_invalid', `${turn.where} toolResult "${id}" content must be an array of {text} or {json}`);
         if (result?.status !== undefined && result.status !== 'success' && result.status !== 'error') {
           fail('tool_result_invalid', `${turn.where} toolResult "${id}" status must be success or error`);
@@ -282,7 +277,8 @@ function check(raw: unknown, subject: ValidationSubject, options: ValidationOpti
       for (const [k, image] of (Array.isArray(user.images) ? user.images : []).entries()) {
         const format = isObject(image) ? image.format : undefined;
         const bytes = isObject(image) && isObject(image.source) ? image.source.bytes : undefined;
-        if (typeof format !== 'string' || !IMAGE_FORMATS.has(format)) fail('image_invalid', `${turn.where}.images[${k}] format "${String(format)}" is not png/jpeg/gif/webp`);
+        if (typeof format !== 'string' || !IMAGE_FORMATS.has(format))
+          fail('image_invalid', `${turn.where}.images[${k}] format "${String(format)}" is not png/jpeg/gif/webp`);
         if (typeof bytes !== 'string' || bytes === '' || !BASE64.test(bytes)) fail('image_invalid', `${turn.where}.images[${k}] source.bytes is not base64`);
       }
     }

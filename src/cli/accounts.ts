@@ -9,7 +9,7 @@ import envPaths from 'env-paths';
 import { FileSecretStore } from '../common/file-secret-store';
 import type { Logger } from '../common/logger';
 import { Redactor } from '../common/redact';
-import type { AccountSnapshot } from '../kiro/accounts/accounts-api';
+import type { AccountSnapshot, AddAccountInput } from '../kiro/accounts/accounts-api';
 import { KiroAccountsService } from '../kiro/accounts/accounts-service';
 import { CredentialsError, loadCredentials } from '../kiro/accounts/credentials';
 import { validateUpstreamBase } from '../kiro/http/endpoints';
@@ -371,57 +371,42 @@ export async function accountsCommand(args: string[], io: CliIO): Promise<number
       }
       case 'add': {
         if ([values.idc, values.social, values['api-key']].filter(Boolean).length > 1) throw new CliUsageError('choose one of --idc, --social and --api-key');
+        const common = {
+          region: typeof values.region === 'string' ? values.region : undefined,
+          label: typeof values.label === 'string' ? values.label : undefined,
+          source: 'manual' as const,
+        };
+        let input: AddAccountInput;
+        let checking: string;
         if (values['api-key']) {
           if (values['refresh-token'] || values['client-id']) throw new CliUsageError('--api-key takes no refresh token or client id');
           // Read, never taken from the command line (other users could see it there).
           const apiKey = (await io.readSecret('Kiro API key, ksk_… (input hidden): ')).trim();
           redactor.add(apiKey);
-          const snapshot = await withProgress(io, 'Checking the API key with Kiro', () =>
-            service.add({
-              kind: 'ApiKey',
-              apiKey,
-              region: typeof values.region === 'string' ? values.region : undefined,
-              label: typeof values.label === 'string' ? values.label : undefined,
-              source: 'manual',
-            }),
-          );
-          if (values.json) {
-            io.out(`${JSON.stringify({ added: snapshot, file: opened.file }, null, 2)}\n`);
-            return 0;
+          input = { kind: 'ApiKey', apiKey, ...common };
+          checking = 'Checking the API key with Kiro';
+        } else {
+          const kind = values.idc ? 'IdC' : 'Social';
+          let refreshToken = typeof values['refresh-token'] === 'string' ? values['refresh-token'] : undefined;
+          if (refreshToken) io.err('note: a token on the command line is visible to other users of this machine; the prompt is safer.\n');
+          refreshToken ??= await io.readSecret('Refresh token (input hidden): ');
+          let clientId = typeof values['client-id'] === 'string' ? values['client-id'] : undefined;
+          let clientSecret: string | undefined;
+          if (kind === 'IdC') {
+            clientId ??= (await io.readSecret('Client id: ')).trim();
+            clientSecret = (await io.readSecret('Client secret (input hidden): ')).trim();
           }
-          io.out(
-            `Added ${snapshot.label} (Kiro API key)${snapshot.credits ? `: ${credits(snapshot.credits.remaining)} of ${credits(snapshot.credits.limit)} credits left` : ''}.\n`,
-          );
-          io.out(`Saved in ${opened.file}.\n`);
-          return 0;
+          input = { kind, refreshToken: refreshToken.trim(), clientId, clientSecret, ...common };
+          checking = 'Checking the account with Kiro';
         }
-        const kind = values.idc ? 'IdC' : 'Social';
-        let refreshToken = typeof values['refresh-token'] === 'string' ? values['refresh-token'] : undefined;
-        if (refreshToken) io.err('note: a token on the command line is visible to other users of this machine; the prompt is safer.\n');
-        refreshToken ??= await io.readSecret('Refresh token (input hidden): ');
-        let clientId = typeof values['client-id'] === 'string' ? values['client-id'] : undefined;
-        let clientSecret: string | undefined;
-        if (kind === 'IdC') {
-          clientId ??= (await io.readSecret('Client id: ')).trim();
-          clientSecret = (await io.readSecret('Client secret (input hidden): ')).trim();
-        }
-        const snapshot = await withProgress(io, 'Checking the account with Kiro', () =>
-          service.add({
-            kind,
-            refreshToken: refreshToken.trim(),
-            clientId,
-            clientSecret,
-            region: typeof values.region === 'string' ? values.region : undefined,
-            label: typeof values.label === 'string' ? values.label : undefined,
-            source: 'manual',
-          }),
-        );
+        const snapshot = await withProgress(io, checking, () => service.add(input));
         if (values.json) {
           io.out(`${JSON.stringify({ added: snapshot, file: opened.file }, null, 2)}\n`);
           return 0;
         }
+        const kindLabel = snapshot.kind === 'ApiKey' ? 'Kiro API key' : snapshot.kind;
         io.out(
-          `Added ${snapshot.label} (${snapshot.kind})${snapshot.credits ? `: ${credits(snapshot.credits.remaining)} of ${credits(snapshot.credits.limit)} credits left` : ''}.\n`,
+          `Added ${snapshot.label} (${kindLabel})${snapshot.credits ? `: ${credits(snapshot.credits.remaining)} of ${credits(snapshot.credits.limit)} credits left` : ''}.\n`,
         );
         io.out(`Saved in ${opened.file}.\n`);
         return 0;

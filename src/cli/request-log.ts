@@ -5,7 +5,7 @@
 // field holds.
 import type { Logger, LogLevel } from '../common/logger';
 import type { Redactor } from '../common/redact';
-import { cacheHitRate, type RequestRecord, type TrafficSink } from '../traffic/traffic';
+import { cacheHitRate, type RequestFigures, type RequestRecord, type TrafficSink } from '../traffic/traffic';
 import { formatRecordLine } from '../bridge/traffic';
 import type { LogFormat } from './settings';
 import type { OutputStream, Style } from './terminal';
@@ -13,7 +13,7 @@ import type { OutputStream, Style } from './terminal';
 const LEVELS: LogLevel[] = ['trace', 'debug', 'info', 'warn', 'error'];
 
 /** The JSON log line of one finished request. Field names are part of the CLI's interface. */
-export interface RequestLogLine {
+export interface RequestLogLine extends RequestFigures {
   time: string;
   level: 'info' | 'warn' | 'error';
   msg: 'request';
@@ -27,18 +27,8 @@ export interface RequestLogLine {
   kiroModel?: string;
   /** Masked account label. */
   account?: string;
-  status?: number;
-  stopReason?: string;
-  ttftMs?: number;
-  durationMs?: number;
-  /** Every prompt token (uncached + cache read + cache write). */
-  inputTokens?: number;
-  outputTokens?: number;
-  /** Kiro's prompt cache, when Kiro reported it: tokens read and written, and the share read (0..1). */
-  cacheReadTokens?: number;
-  cacheWriteTokens?: number;
+  /** Kiro's prompt cache, when Kiro reported it: the share of prompt tokens read from it (0..1). */
   cacheHitRate?: number;
-  credits?: number;
   attempts: number;
   retried: boolean;
   failedOver: boolean;

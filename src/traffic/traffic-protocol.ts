@@ -4,12 +4,12 @@
 // messages are untrusted input; the host's are checked too so a version skew fails loudly).
 // No `vscode` or node imports: it is bundled into the browser script as well.
 
-import type { AttemptRecord, CaptureMode, TrafficApi, TrafficFlags } from './traffic';
+import type { AttemptRecord, CaptureMode, RequestFigures, TrafficApi, TrafficFlags } from './traffic';
 
 export const CAPTURE_MODES: readonly CaptureMode[] = ['off', 'redacted', 'full'];
 
 /** What the table shows for one request: the record without its bodies. */
-export interface TrafficRow {
+export interface TrafficRow extends RequestFigures {
   id: string;
   /** Epoch milliseconds. */
   startedAt: number;
@@ -21,18 +21,6 @@ export interface TrafficRow {
   modelAsked?: string;
   kiroModel?: string;
   account?: string;
-  /** HTTP status sent to the client; absent while the request is in flight. */
-  status?: number;
-  stopReason?: string;
-  ttftMs?: number;
-  durationMs?: number;
-  /** Every prompt token (uncached + cache read + cache write). */
-  inputTokens?: number;
-  outputTokens?: number;
-  credits?: number;
-  /** Kiro's prompt cache: tokens read and written; present only when Kiro reported them. */
-  cacheReadTokens?: number;
-  cacheWriteTokens?: number;
   flags: TrafficFlags;
   /** Number of upstream attempts (more than one means a retry or a fail-over). */
   attempts: number;

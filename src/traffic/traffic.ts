@@ -24,7 +24,26 @@ export interface TrafficFlags {
   repaired: boolean;
 }
 
-export interface RequestRecord {
+/**
+ * How a request went, in numbers: the fields the record, the traffic view's rows and the CLI's
+ * JSON log line all carry under the same names.
+ */
+export interface RequestFigures {
+  /** HTTP status sent to the client (undefined while in flight). */
+  status?: number;
+  stopReason?: string;
+  ttftMs?: number;
+  durationMs?: number;
+  /** Every prompt token (uncached + cache read + cache write). */
+  inputTokens?: number;
+  outputTokens?: number;
+  credits?: number;
+  /** Prompt tokens Kiro read from / wrote to its prompt cache; set only when Kiro reported them. */
+  cacheReadTokens?: number;
+  cacheWriteTokens?: number;
+}
+
+export interface RequestRecord extends RequestFigures {
   id: string;
   /** Epoch milliseconds. */
   startedAt: number;
@@ -39,18 +58,6 @@ export interface RequestRecord {
   /** Masked label of the account that served (or last tried). */
   account?: string;
   attempts: AttemptRecord[];
-  /** HTTP status sent to the client (undefined while in flight). */
-  status?: number;
-  stopReason?: string;
-  ttftMs?: number;
-  durationMs?: number;
-  /** Every prompt token (uncached + cache read + cache write). */
-  inputTokens?: number;
-  outputTokens?: number;
-  credits?: number;
-  /** Prompt tokens Kiro read from / wrote to its prompt cache; set only when Kiro reported them. */
-  cacheReadTokens?: number;
-  cacheWriteTokens?: number;
   /** Conversion repairs applied to make the request acceptable to Kiro. */
   repairs: string[];
   flags: TrafficFlags;

@@ -6,7 +6,9 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import * as path from 'node:path';
 import { killChildren, root, spawnWith, tempHome } from './cli-harness';
+import { expect } from 'vitest';
 import type { KiroGenerateBody } from '../support/fake-upstream';
+import type { Harness } from './harness';
 
 export { killChildren };
 
@@ -91,4 +93,20 @@ export function currentText(body: KiroGenerateBody): string {
 export function declaredTools(body: KiroGenerateBody): string[] {
   const tools = body.conversationState?.currentMessage?.userInputMessage?.userInputMessageContext?.tools ?? [];
   return tools.map((tool) => String(tool.toolSpecification?.name));
+}
+
+/**
+ * The agent kept Kiro's signed reasoning from the first answer and sent it back in the second
+ * request: the fake upstream (which checks signatures) took it on the first try, the assistant
+ * turn carries it exactly as Kiro signed it, and both requests share one Kiro conversation id.
+ */
+export function expectSignedReasoningReplayed(h: Harness, reasoning: string): void {
+  expect(h.upstream.generateRequests.map((r) => [r.status, r.rejectedBy])).toEqual([
+    [200, undefined],
+    [200, undefined],
+  ]);
+  const [first, second] = h.upstream.generateBodies as [KiroGenerateBody, KiroGenerateBody];
+  const turn = second.conversationState!.history!.at(-1)!.assistantResponseMessage!;
+  expect(turn.reasoningContent).toEqual({ reasoningText: { text: reasoning, signature: h.upstream.account.signReasoning(reasoning) } });
+  expect(second.conversationState!.conversationId).toBe(first.conversationState!.conversationId);
 }

@@ -14,6 +14,7 @@ import { cutToolReply, textReply, toolReply, type GenerateContext, type KiroGene
 import { root } from './cli-harness';
 import { TEST_API_KEY, useHarness, type Harness } from './harness';
 import {
+  expectSignedReasoningReplayed,
   AGENT_TEST_TIMEOUT_MS,
   CLAUDE_BIN,
   agentSandbox,
@@ -115,17 +116,8 @@ describe('Claude Code (real binary) through the bridge', { timeout: AGENT_TEST_T
 
     expect(run.code, `${run.stdout}\n${run.stderr}`).toBe(0);
     expect(run.stdout.trim()).toBe(`The file says: ${secret}`);
-    // Claude Code kept the thinking block with Kiro's signature and sent it back: Kiro (the fake
-    // checks the signature) accepted it on the first try.
-    expect(h.upstream.generateRequests.map((r) => [r.status, r.rejectedBy])).toEqual([
-      [200, undefined],
-      [200, undefined],
-    ]);
-    const [first, second] = h.upstream.generateBodies as [KiroGenerateBody, KiroGenerateBody];
-    const turn = second.conversationState!.history!.at(-1)!.assistantResponseMessage!;
-    expect(turn.reasoningContent).toEqual({ reasoningText: { text: reasoning, signature: h.upstream.account.signReasoning(reasoning) } });
-    // Its session id kept one Kiro conversation id across the loop.
-    expect(second.conversationState!.conversationId).toBe(first.conversationState!.conversationId);
+    // Claude Code kept the thinking block with its signature; its session id kept one conversation id.
+    expectSignedReasoningReplayed(h, reasoning);
   });
 
   it('a per-turn system message (sent to some models) joins the system prompt, and the loop still works', async () => {

@@ -7,34 +7,25 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { build } from 'esbuild';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { KIRO_IDE_TOKEN_FILE } from '../../src/kiro/accounts/kiro-ide';
 import { startFakeUpstream, textReply, type FakeUpstream } from '../support/fake-upstream';
+import { buildCli } from './cli-harness';
 
 const root = path.resolve(__dirname, '..', '..');
 const KEY = 'kb-cli-accounts-test-key-0123456789ab';
-let buildDir: string;
+let built: Awaited<ReturnType<typeof buildCli>>;
 let cli: string;
 let upstream: FakeUpstream;
 let home: string;
 const children: ChildProcess[] = [];
 
 beforeAll(async () => {
-  buildDir = mkdtempSync(path.join(tmpdir(), 'kiro-cli-build-'));
-  cli = path.join(buildDir, 'cli.js');
-  await build({
-    entryPoints: [path.join(root, 'src', 'cli.ts')],
-    bundle: true,
-    platform: 'node',
-    format: 'cjs',
-    target: 'node20',
-    outfile: cli,
-    logLevel: 'silent',
-  });
+  // The same bundle as dist/cli.js (the build's plugins included), in a folder of its own.
+  built = await buildCli();
+  cli = built.cli;
 }, 60_000);
-
-afterAll(() => rmSync(buildDir, { recursive: true, force: true }));
+afterAll(() => built.dispose());
 
 beforeEach(async () => {
   upstream = await startFakeUpstream({ accounts: [{ label: 'ide-user' }, { label: 'extra' }] });

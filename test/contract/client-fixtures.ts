@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import type Anthropic from '@anthropic-ai/sdk';
 import type OpenAI from 'openai';
+import type { KiroGenerateBody } from '../support/fake-upstream';
 
 export interface FixtureRequest {
   name: string;
@@ -87,3 +88,13 @@ export async function streamMessagesFixture(client: Anthropic, request: FixtureR
   }
   return { message: await stream.finalMessage(), events };
 }
+
+/** The conversation history Kiro received, as JSON text (for `toContain` checks). */
+export const historyText = (body: KiroGenerateBody) => JSON.stringify(body.conversationState!.history);
+
+/** The last assistant turn of the history Kiro received. */
+export const lastAssistantTurn = (body: KiroGenerateBody) =>
+  body
+    .conversationState!.history!.map((e) => e.assistantResponseMessage)
+    .filter(Boolean)
+    .at(-1)!;

@@ -2,20 +2,13 @@
 // providers) sent through the packages Cline itself uses (openai, @anthropic-ai/sdk), with the
 // answer read the way Cline reads it.
 import { beforeEach, describe, expect, it } from 'vitest';
-import { textReply, thinkingReply, toolReply, type KiroGenerateBody } from '../support/fake-upstream';
-import { clientFixture, fixtureRequest, streamChatFixture, streamMessagesFixture } from './client-fixtures';
+import { textReply, thinkingReply, toolReply } from '../support/fake-upstream';
+import { clientFixture, fixtureRequest, streamChatFixture, streamMessagesFixture, historyText, lastAssistantTurn } from './client-fixtures';
 import { currentMessage, useHarness, type Harness } from './harness';
 
 let h: Harness;
 useHarness((harness) => (h = harness));
 beforeEach(() => h.upstream.clearScripts());
-
-const history = (body: KiroGenerateBody) => JSON.stringify(body.conversationState!.history);
-const lastAssistant = (body: KiroGenerateBody) =>
-  body
-    .conversationState!.history!.map((e) => e.assistantResponseMessage)
-    .filter(Boolean)
-    .at(-1)!;
 
 describe('Cline, OpenAI Compatible provider', () => {
   const fixture = clientFixture('cline-openai-compatible.json');
@@ -47,11 +40,11 @@ describe('Cline, OpenAI Compatible provider', () => {
 
     const kiro = h.lastKiroBody();
     const current = currentMessage(kiro);
-    expect(lastAssistant(kiro).toolUses).toEqual([{ toolUseId: 'call_cline_1', name: 'read_file', input: { path: 'src/logo.svg' } }]);
+    expect(lastAssistantTurn(kiro).toolUses).toEqual([{ toolUseId: 'call_cline_1', name: 'read_file', input: { path: 'src/logo.svg' } }]);
     expect(current.userInputMessageContext!.toolResults).toEqual([{ toolUseId: 'call_cline_1', content: [{ text: '(no output)' }], status: 'success' }]);
     expect(current.images).toHaveLength(1);
     expect(current.content).toContain("[read_file for 'src/logo.svg'] Result: (see the image)");
-    expect(history(kiro)).toContain("I'll look at the logo first.");
+    expect(historyText(kiro)).toContain("I'll look at the logo first.");
     expect(h.finished.at(-1)!.repairs).toEqual(
       expect.arrayContaining([
         'parallel_tool_calls: false cannot be enforced by Kiro; the model may still call several tools at once',
@@ -90,8 +83,8 @@ describe('Cline, Anthropic provider with a custom base URL', () => {
     expect(message.content.map((b) => b.type)).toEqual(['thinking', 'text']);
     expect(message.content[1]).toMatchObject({ type: 'text', text: 'The root holds README.md and src/.' });
     const kiro = h.lastKiroBody();
-    expect(history(kiro)).toContain('<max_thinking_length>6000</max_thinking_length>');
-    expect(lastAssistant(kiro)).toMatchObject({
+    expect(historyText(kiro)).toContain('<max_thinking_length>6000</max_thinking_length>');
+    expect(lastAssistantTurn(kiro)).toMatchObject({
       content: expect.stringContaining('<thinking>Listing the root is enough.</thinking>'),
       toolUses: [{ toolUseId: 'toolu_cline_21', name: 'list_files', input: { path: '.', recursive: false } }],
     });

@@ -13,6 +13,7 @@ import { textReply, toolReply, type GenerateContext, type KiroGenerateBody, type
 import { root } from './cli-harness';
 import { TEST_API_KEY, useHarness, type Harness } from './harness';
 import {
+  expectSignedReasoningReplayed,
   AGENT_TEST_TIMEOUT_MS,
   CODEX_BIN,
   agentSandbox,
@@ -125,17 +126,8 @@ describe('Codex CLI (real binary) through the bridge', { timeout: AGENT_TEST_TIM
 
     expect(run.code, run.stderr).toBe(0);
     expect(run.stdout).toContain(`The file says: ${secret}`);
-    // Codex sent the reasoning item back (summary and encrypted_content, no text): Kiro (the fake
-    // checks the signature) accepted it on the first try.
-    expect(h.upstream.generateRequests.map((r) => [r.status, r.rejectedBy])).toEqual([
-      [200, undefined],
-      [200, undefined],
-    ]);
-    const [first, second] = h.upstream.generateBodies as [KiroGenerateBody, KiroGenerateBody];
-    const turn = second.conversationState!.history!.at(-1)!.assistantResponseMessage!;
-    expect(turn.reasoningContent).toEqual({ reasoningText: { text: reasoning, signature: h.upstream.account.signReasoning(reasoning) } });
-    // Its prompt_cache_key kept one Kiro conversation id across the loop.
-    expect(second.conversationState!.conversationId).toBe(first.conversationState!.conversationId);
+    // Codex sent the reasoning item back (summary and encrypted_content, no text); its prompt_cache_key kept one conversation id.
+    expectSignedReasoningReplayed(h, reasoning);
   });
 
   it('dispatches namespaced tools: spawn_agent starts a real sub-agent, wait_agent brings back its answer', async () => {

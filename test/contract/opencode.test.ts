@@ -7,8 +7,8 @@ import { createAnthropic } from '@ai-sdk/anthropic';
 import { createOpenAICompatible } from '@ai-sdk/openai-compatible';
 import { jsonSchema, stepCountIs, streamText, tool, wrapLanguageModel, type LanguageModel, type ToolSet } from 'ai';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { thinkingReply, type KiroGenerateBody } from '../support/fake-upstream';
-import { clientFixture } from './client-fixtures';
+import { thinkingReply } from '../support/fake-upstream';
+import { clientFixture, lastAssistantTurn } from './client-fixtures';
 import { TEST_API_KEY, currentMessage, useHarness, type Harness } from './harness';
 
 type ProviderOptions = NonNullable<Parameters<typeof streamText>[0]['providerOptions']>;
@@ -69,12 +69,6 @@ function withCacheHints(model: LanguageModel, providerId: string): LanguageModel
     },
   });
 }
-
-const lastAssistant = (body: KiroGenerateBody) =>
-  body
-    .conversationState!.history!.map((e) => e.assistantResponseMessage)
-    .filter(Boolean)
-    .at(-1)!;
 
 const readTool = () =>
   ({
@@ -154,7 +148,7 @@ describe('opencode, custom provider through @ai-sdk/openai-compatible', () => {
     expect(JSON.stringify(kiro.conversationState!.history)).toContain('<max_thinking_length>32000</max_thinking_length>');
     expect(JSON.stringify(kiro.conversationState!.history)).toContain('You are opencode, an interactive CLI tool');
     // Step 2: the reasoning opencode sent back as reasoning_content, the call and its output.
-    expect(lastAssistant(kiro)).toMatchObject({
+    expect(lastAssistantTurn(kiro)).toMatchObject({
       content: expect.stringContaining('<thinking>Read the file first.</thinking>'),
       toolUses: [{ toolUseId: 'tooluse_oc_read1', name: 'read', input: { filePath: '/home/dev/app/src/index.ts' } }],
     });
@@ -183,6 +177,6 @@ describe('opencode, custom provider through @ai-sdk/anthropic', () => {
     expect(h.finished.at(-1)).toMatchObject({ client: 'OpenCode', status: 200, stopReason: 'end_turn' });
     const kiro = h.lastKiroBody();
     expect(JSON.stringify(kiro.conversationState!.history)).toContain('<max_thinking_length>16000</max_thinking_length>');
-    expect(lastAssistant(kiro).content).toContain('<thinking>Read the file first.</thinking>');
+    expect(lastAssistantTurn(kiro).content).toContain('<thinking>Read the file first.</thinking>');
   });
 });

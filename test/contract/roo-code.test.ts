@@ -2,20 +2,13 @@
 // Anthropic providers) sent through the packages Roo itself uses (openai, @anthropic-ai/sdk),
 // with the answer read the way Roo reads it.
 import { describe, expect, it, beforeEach } from 'vitest';
-import { textReply, thinkingReply, toolReply, type KiroGenerateBody } from '../support/fake-upstream';
-import { clientFixture, fixtureRequest, streamChatFixture, streamMessagesFixture } from './client-fixtures';
+import { textReply, thinkingReply, toolReply } from '../support/fake-upstream';
+import { clientFixture, fixtureRequest, streamChatFixture, streamMessagesFixture, historyText, lastAssistantTurn } from './client-fixtures';
 import { TEST_API_KEY, currentMessage, useHarness, type Harness } from './harness';
 
 let h: Harness;
 useHarness((harness) => (h = harness));
 beforeEach(() => h.upstream.clearScripts());
-
-const history = (body: KiroGenerateBody) => JSON.stringify(body.conversationState!.history);
-const lastAssistant = (body: KiroGenerateBody) =>
-  body
-    .conversationState!.history!.map((e) => e.assistantResponseMessage)
-    .filter(Boolean)
-    .at(-1)!;
 
 describe('Roo Code, OpenAI Compatible provider', () => {
   const fixture = clientFixture('roo-code-openai-compatible.json');
@@ -36,9 +29,9 @@ describe('Roo Code, OpenAI Compatible provider', () => {
     expect(record.repairs).toContain('parallel_tool_calls: false cannot be enforced by Kiro; the model may still call several tools at once');
 
     const kiro = h.lastKiroBody();
-    expect(history(kiro)).toContain('You are Roo, a highly skilled software engineer.');
-    expect(history(kiro)).toContain('<max_thinking_length>16000</max_thinking_length>'); // reasoning_effort medium
-    expect(lastAssistant(kiro).toolUses).toEqual([
+    expect(historyText(kiro)).toContain('You are Roo, a highly skilled software engineer.');
+    expect(historyText(kiro)).toContain('<max_thinking_length>16000</max_thinking_length>'); // reasoning_effort medium
+    expect(lastAssistantTurn(kiro).toolUses).toEqual([
       { toolUseId: 'toolu_roo_01', name: 'read_file', input: { files: [{ path: 'src/index.ts', line_ranges: [] }] } },
     ]);
     const current = currentMessage(kiro);
@@ -70,7 +63,7 @@ describe('Roo Code, OpenAI Compatible provider', () => {
     expect(JSON.parse(call!.arguments)).toEqual({ command: 'npm test -- --run', cwd: '/home/dev/app' });
 
     const kiro = h.lastKiroBody();
-    expect(lastAssistant(kiro).toolUses).toEqual([{ toolUseId: 'toolu_roo_02', name: 'execute_command', input: { command: 'npm test', cwd: null } }]);
+    expect(lastAssistantTurn(kiro).toolUses).toEqual([{ toolUseId: 'toolu_roo_02', name: 'execute_command', input: { command: 'npm test', cwd: null } }]);
     expect(currentMessage(kiro).userInputMessageContext!.toolResults).toEqual([
       { toolUseId: 'toolu_roo_02', content: [{ text: '(empty)' }], status: 'success' },
     ]);
@@ -95,7 +88,7 @@ describe('Roo Code, Anthropic provider with a custom base URL', () => {
     expect(message.content[0]).toMatchObject({ type: 'thinking', thinking: 'I should read the file first.' });
     expect(message.content[1]).toMatchObject({ type: 'tool_use', id: 'tooluse_roo_read', name: 'read_file', input: { path: 'src/index.ts' } });
     expect(events).toEqual(expect.arrayContaining(['start:thinking', 'thinking_delta', 'start:tool_use', 'input_json_delta']));
-    expect(history(h.lastKiroBody())).toContain('<max_thinking_length>4096</max_thinking_length>');
+    expect(historyText(h.lastKiroBody())).toContain('<max_thinking_length>4096</max_thinking_length>');
     expect(h.finished.at(-1)!.repairs).toContain(
       'tool_choice.disable_parallel_tool_use: true cannot be enforced by Kiro; the model may still call several tools at once',
     );
@@ -109,7 +102,7 @@ describe('Roo Code, Anthropic provider with a custom base URL', () => {
     expect(message.stop_reason).toBe('end_turn');
     expect(message.content).toMatchObject([{ type: 'text', text: 'It exports `answer` (42).' }]);
     const kiro = h.lastKiroBody();
-    expect(lastAssistant(kiro)).toMatchObject({
+    expect(lastAssistantTurn(kiro)).toMatchObject({
       content: expect.stringContaining('<thinking>I should read the file first.</thinking>'),
       toolUses: [{ toolUseId: 'toolu_roo_11', name: 'read_file', input: { path: 'src/index.ts' } }],
     });

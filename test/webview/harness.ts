@@ -11,6 +11,7 @@ import * as path from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import type { HostMessage, WebviewMessage } from '../../src/traffic/traffic-protocol';
 import { renderTrafficHtml, TRAFFIC_ASSETS } from '../../src/traffic/traffic-html';
+import { chromiumArgs } from '../e2e/support/browser';
 
 export const repoRoot = path.resolve(__dirname, '..', '..');
 const distDir = path.join(repoRoot, 'media', 'dist');
@@ -269,15 +270,7 @@ export async function launchBrowser(): Promise<Browser> {
   if (!existsSync(CHROMIUM)) throw new Error(`Chromium not found at ${CHROMIUM}: apt-get install -y chromium (or set CHROMIUM_PATH).`);
   return chromium.launch({
     executablePath: CHROMIUM,
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
+    args: [...chromiumArgs],
   });
 }
 

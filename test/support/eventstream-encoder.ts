@@ -1,22 +1,24 @@
 // The EventStream encoder: frames as Kiro sends them, for the fake upstream, the codec tests and the
 // parser benchmark. The bridge itself only decodes, so this lives with the test support code.
 import { crc32Range } from '../../src/kiro/codec/crc32';
-import { EventStreamError, MAX_FRAME_BYTES, type HeaderValue, type Headers } from '../../src/kiro/codec/eventstream';
+import {
+  EventStreamError,
+  MAX_FRAME_BYTES,
+  PRELUDE_BYTES,
+  TYPE_BINARY,
+  TYPE_BYTE,
+  TYPE_FALSE,
+  TYPE_INTEGER,
+  TYPE_LONG,
+  TYPE_SHORT,
+  TYPE_STRING,
+  TYPE_TIMESTAMP,
+  TYPE_TRUE,
+  TYPE_UUID,
+  type HeaderValue,
+  type Headers,
+} from '../../src/kiro/codec/eventstream';
 import type { KiroEvent } from '../../src/kiro/codec/events';
-
-const PRELUDE_BYTES = 12;
-
-// Header value type tags of the wire format.
-const TYPE_TRUE = 0;
-const TYPE_FALSE = 1;
-const TYPE_BYTE = 2;
-const TYPE_SHORT = 3;
-const TYPE_INTEGER = 4;
-const TYPE_LONG = 5;
-const TYPE_BINARY = 6;
-const TYPE_STRING = 7;
-const TYPE_TIMESTAMP = 8;
-const TYPE_UUID = 9;
 
 function encodedHeaderSize(name: string, header: HeaderValue): number {
   const nameBytes = Buffer.byteLength(name, 'utf8');

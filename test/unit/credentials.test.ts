@@ -65,7 +65,7 @@ describe('KIRO_AUTH_TOKEN', () => {
   });
 
   it('reads Kiro API key entries (both field spellings) and refuses what is not a key, without quoting it', () => {
-    const key = 'ksk_9b2c4d6e8f0a1b3c5d7e9f1a2b4c6d8e';
+    const key = 'ksk_example-test-key-not-issued-by-kiro';
     expect(parseCredentialsJson(JSON.stringify([{ auth: 'ApiKey', apiKey: key }, { authMethod: 'api_key', kiroApiKey: key }, { apiKey: key }]))).toEqual([
       { auth: 'ApiKey', apiKey: key, disabled: false, index: 0, region: undefined, machineId: undefined, provider: undefined, startUrl: undefined },
       { auth: 'ApiKey', apiKey: key, disabled: false, index: 1, region: undefined, machineId: undefined, provider: undefined, startUrl: undefined },

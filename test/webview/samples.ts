@@ -92,7 +92,7 @@ export const SECRETS = {
   refreshToken: 'aorAAAAAGj7Rk3mYwX6b9-Sp2KoVn4Qu8Ar1Cs6Ex5Fw3Gv7Hh1Ij9Jk2Kl4Lm6Mn:MGQCMBx9y8z7w6',
   idcClientSecret:
     'eyJraWQiOiJrZXktMTU2NDAyODA5OSIsImFsZyI6IkhTMzg0In0.eyJzZXJpYWxpemVkIjoie1wiY2xpZW50SWRcIjp7XCJ2YWx1ZVwiOlwiYWJjXCJ9fSJ9.c2lnbmF0dXJlLXZhbHVlLWZvci10ZXN0aW5nLW9ubHk',
-  kiroApiKey: 'ksk_9b2c4d6e8f0a1b3c5d7e9f1a2b4c6d8e',
+  kiroApiKey: 'ksk_example-test-key-not-issued-by-kiro',
   // AWS's documentation example key, assembled so no scanner mistakes this file for a leak.
   awsAccessKeyId: ['AKIA', 'IOSFODNN7EXAMPLE'].join(''),
   awsSessionToken: 'IQoJb3JpZ2luX2VjEHIaCXVzLWVhc3QtMSJHMEUCIQD7wGZ8k1EXAMPLEsessionTOKENvalue',

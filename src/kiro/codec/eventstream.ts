@@ -76,21 +76,22 @@ export class EventStreamError extends Error {
 
 /** Largest frame accepted (every known implementation, and AWS, caps frames at 16 MiB). */
 export const MAX_FRAME_BYTES = 16 * 1024 * 1024;
-const PRELUDE_BYTES = 12;
+export const PRELUDE_BYTES = 12;
 const MIN_FRAME_BYTES = 16;
 /** Recycled assembly buffers larger than this are released when a stream ends. */
 const RETAINED_ASSEMBLY_BYTES = 1024 * 1024;
 
-const TYPE_TRUE = 0;
-const TYPE_FALSE = 1;
-const TYPE_BYTE = 2;
-const TYPE_SHORT = 3;
-const TYPE_INTEGER = 4;
-const TYPE_LONG = 5;
-const TYPE_BINARY = 6;
-const TYPE_STRING = 7;
-const TYPE_TIMESTAMP = 8;
-const TYPE_UUID = 9;
+// Header value type tags of the wire format (the test encoder writes with the same ones).
+export const TYPE_TRUE = 0;
+export const TYPE_FALSE = 1;
+export const TYPE_BYTE = 2;
+export const TYPE_SHORT = 3;
+export const TYPE_INTEGER = 4;
+export const TYPE_LONG = 5;
+export const TYPE_BINARY = 6;
+export const TYPE_STRING = 7;
+export const TYPE_TIMESTAMP = 8;
+export const TYPE_UUID = 9;
 
 const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
 

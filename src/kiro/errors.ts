@@ -82,20 +82,6 @@ export class KiroError extends Error {
     this.resetAt = details.resetAt;
     this.account = details.account;
   }
-
-  /** Classes another attempt may fix (on the same or another account). */
-  get retryable(): boolean {
-    return (
-      this.errorClass === 'model_unavailable' ||
-      this.errorClass === 'token_expired' ||
-      this.errorClass === 'profile_rejected' ||
-      this.errorClass === 'account_suspended' ||
-      this.errorClass === 'quota_exhausted' ||
-      this.errorClass === 'throttled' ||
-      this.errorClass === 'upstream_unavailable' ||
-      this.errorClass === 'needs_sign_in'
-    );
-  }
 }
 
 interface UpstreamErrorBody {

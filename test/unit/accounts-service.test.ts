@@ -7,6 +7,7 @@ import { Redactor } from '../../src/common/redact';
 import { KiroError } from '../../src/kiro/errors';
 import { KiroAccountsService } from '../../src/kiro/accounts/accounts-service';
 import { INDEX_KEY, accountKey } from '../../src/kiro/accounts/account-store';
+import { deriveMachineId } from '../../src/kiro/http/identity';
 import { startFakeUpstream, FREE_TIER_MODELS, nextMonthlyReset, usageLimitsBody, type FakeUpstream } from '../support/fake-upstream';
 
 let upstream: FakeUpstream | undefined;
@@ -48,6 +49,7 @@ describe('KiroAccountsService', () => {
     const record = JSON.parse((await secrets.get(accountKey(snapshot.id)))!);
     expect(record).toMatchObject({ kind: 'Social', refreshToken: fake.refreshToken, email: 'alice@example.com', disabled: false });
     expect(record.machineId).toMatch(/^[0-9a-f]{64}$/);
+    expect(record.machineId).toBe(deriveMachineId(undefined, fake.refreshToken));
     expect(snapshot.id).not.toContain(fake.refreshToken.slice(3, 12));
 
     // The model list arrives in the background.

@@ -22,7 +22,6 @@ import { checkAddInput, validationError } from './account-validation';
 import { apiKeyProblem, longLivedSecret, type AccountCredentials } from './credentials';
 import { EnvAccounts } from './env-accounts';
 import { KiroIdeFollower } from './ide-follower';
-import { deriveApiKeyMachineId, deriveMachineId } from '../http/identity';
 import { KiroError } from '../errors';
 import { defaultKiroCacheDir, KiroIdeImportError, readKiroIdeLogin, type KiroIdeLogin } from './kiro-ide';
 import type { UsageSummary } from './quota';
@@ -304,14 +303,11 @@ export class KiroAccountsService implements AccountsService, IDisposable {
     ideLogin: KiroIdeLogin | undefined,
   ): Promise<AccountSnapshot> {
     this.ctx.registerSecrets(draft.refreshToken, draft.apiKey, draft.clientSecret);
-    const secret = (draft.kind === 'ApiKey' ? draft.apiKey : draft.refreshToken) ?? '';
+    const credentials = this.credentialsOf({ ...draft, disabled: false });
+    const secret = longLivedSecret(credentials);
     const existing = this.findDuplicate(secret, draft.email, draft.source);
-    const machineId =
-      existing?.account.machineId ??
-      draft.machineId ??
-      (draft.kind === 'ApiKey' ? deriveApiKeyMachineId(undefined, secret) : deriveMachineId(undefined, secret));
-    const credentials = this.credentialsOf({ ...draft, machineId, disabled: false });
-    const account = this.newKiroAccount(credentials);
+    // A login already in the pool keeps its machine id; otherwise KiroAccount derives one.
+    const account = this.newKiroAccount({ ...credentials, machineId: existing?.account.machineId ?? credentials.machineId });
     // An IDE login comes with an access token: use it while it lasts, so importing does not
     // refresh (and perhaps rotate) the token the running IDE still holds.
     if (ideLogin?.accessToken && ideLogin.expiresAt !== undefined) {
@@ -343,7 +339,7 @@ export class KiroAccountsService implements AccountsService, IDisposable {
       clientSecret: draft.clientSecret,
       region: draft.region,
       profileArn: account.profileArn,
-      machineId,
+      machineId: account.machineId,
       disabled: false,
       addedAt: this.now(),
       ideCacheDir: draft.ideCacheDir,
@@ -427,8 +423,10 @@ export class KiroAccountsService implements AccountsService, IDisposable {
   private credentialsOf(
     record: Pick<
       StoredAccount,
-      'kind' | 'refreshToken' | 'apiKey' | 'clientId' | 'clientSecret' | 'region' | 'profileArn' | 'machineId' | 'disabled' | 'provider' | 'startUrl'
-    >,
+      'kind' | 'refreshToken' | 'apiKey' | 'clientId' | 'clientSecret' | 'region' | 'profileArn' | 'disabled' | 'provider' | 'startUrl'
+    > & {
+      machineId?: string;
+    },
   ): AccountCredentials {
     const common = {
       region: record.region,

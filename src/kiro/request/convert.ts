@@ -250,9 +250,12 @@ function assistantMessage(turn: AssistantTurn, names: ToolNames, repairs: Repair
 
 const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
-/** Tool call input must be a JSON object: Kiro rejects anything else. */
+/**
+ * Tool call input must be a JSON object: Kiro rejects anything else. The client's input goes into
+ * the body as it is, uncopied: the body is only ever serialized, never changed.
+ */
 function objectInput(input: unknown, message: number, repairs: RepairLog): Record<string, unknown> {
-  if (isPlainObject(input)) return structuredClone(input);
+  if (isPlainObject(input)) return input;
   if (input === undefined || input === null) {
     repairs.add('tool-use-input-wrapped', 'missing tool call input sent as {}', message);
     return {};
@@ -270,7 +273,7 @@ function objectInput(input: unknown, message: number, repairs: RepairLog): Recor
     }
   }
   repairs.add('tool-use-input-wrapped', 'non-object tool call input sent as {"value": …} (Kiro takes only objects)', message);
-  return { value: structuredClone(input) };
+  return { value: input };
 }
 
 function kiroImage(image: ImageBlock, message: number | undefined, repairs: RepairLog): KiroImage | undefined {

@@ -5,7 +5,8 @@
 import type { Redactor } from '../../common/redact';
 import type { AccountSource } from './account-store';
 import type { AddAccountDetails, AddAccountInput } from './accounts-api';
-import { apiKeyProblem, type AuthKind } from './credentials';
+import { apiKeyProblem, looksShortened, type AuthKind } from './credentials';
+import { isAwsRegion } from '../http/endpoints';
 import { KiroError } from '../errors';
 import { UsageFormatError } from './quota';
 
@@ -34,21 +35,19 @@ export function checkAddInput(input: AddAccountInput & AddAccountDetails): Check
     if (!apiKey) throw new KiroError('bad_request', 'a Kiro API key is required');
     const problem = apiKeyProblem(apiKey);
     if (problem) throw new KiroError('bad_request', problem);
-    if (input.region && !/^[a-z]{2}(-[a-z]+)+-\d$/.test(input.region))
-      throw new KiroError('bad_request', `"${input.region.slice(0, 30)}" is not an AWS region name`);
+    if (input.region && !isAwsRegion(input.region)) throw new KiroError('bad_request', `"${input.region.slice(0, 30)}" is not an AWS region name`);
     return { kind: 'ApiKey', apiKey, region: input.region, label: input.label?.trim() || undefined, source };
   }
   const refreshToken = input.refreshToken?.trim();
   if (!refreshToken) throw new KiroError('bad_request', 'a refresh token is required');
-  if (refreshToken.includes('...') || refreshToken.includes('…')) {
+  if (looksShortened(refreshToken)) {
     throw new KiroError('bad_request', 'the refresh token looks shortened (it contains "..."); copy the whole value');
   }
   if (input.kind !== 'Social' && input.kind !== 'IdC') throw new KiroError('bad_request', 'the account kind must be "Social", "IdC" or "ApiKey"');
   if (input.kind === 'IdC' && (!input.clientId?.trim() || !input.clientSecret?.trim())) {
     throw new KiroError('bad_request', 'an IdC (Builder ID / Identity Center) account needs its clientId and clientSecret');
   }
-  if (input.region && !/^[a-z]{2}(-[a-z]+)+-\d$/.test(input.region))
-    throw new KiroError('bad_request', `"${input.region.slice(0, 30)}" is not an AWS region name`);
+  if (input.region && !isAwsRegion(input.region)) throw new KiroError('bad_request', `"${input.region.slice(0, 30)}" is not an AWS region name`);
   return {
     kind: input.kind,
     refreshToken,

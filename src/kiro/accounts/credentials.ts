@@ -4,6 +4,7 @@
 // Kiro API keys fit the same list: {"auth":"ApiKey","apiKey":"ksk_…"}.
 // Errors never quote the input: it is full of secrets.
 import { readFileSync } from 'node:fs';
+import { isAwsRegion } from '../http/endpoints';
 
 /** How an account authenticates: a refresh token (Social, IdC) or a Kiro API key (never refreshed). */
 export type AuthKind = 'Social' | 'IdC' | 'ApiKey';
@@ -47,10 +48,18 @@ export type AccountCredentials = OAuthCredentials | ApiKeyCredentials;
 /** Kiro API keys start with this prefix (Kiro's documentation and every client that takes them). */
 export const KIRO_API_KEY_PREFIX = 'ksk_';
 
+/**
+ * Whether a pasted token or key was copied shortened: the Kiro IDE's account panels show them
+ * with "..." (or "…") in the middle, and such a copy never works.
+ */
+export function looksShortened(value: string): boolean {
+  return value.includes('...') || value.includes('…');
+}
+
 /** Why `key` is not a usable Kiro API key, or undefined when it looks like one. */
 export function apiKeyProblem(key: string): string | undefined {
   if (!key.startsWith(KIRO_API_KEY_PREFIX)) return `a Kiro API key starts with "${KIRO_API_KEY_PREFIX}"`;
-  if (key.includes('...') || key.includes('…')) return 'the API key looks shortened (it contains "..."); copy the whole value';
+  if (looksShortened(key)) return 'the API key looks shortened (it contains "..."); copy the whole value';
   if (!/^ksk_[A-Za-z0-9_-]{8,}$/.test(key)) return 'the API key has characters a Kiro API key does not have, or is too short';
   return undefined;
 }
@@ -115,7 +124,7 @@ function parseEntry(raw: unknown, index: number): AccountCredentials {
     throw new CredentialsError(`${where}: "machineId" must be 64 (or 32) hex characters`);
   }
   const region = optionalString(entry, 'region', where);
-  if (region && !/^[a-z]{2}(-[a-z]+)+-\d$/.test(region)) throw new CredentialsError(`${where}: "region" is not an AWS region name`);
+  if (region && !isAwsRegion(region)) throw new CredentialsError(`${where}: "region" is not an AWS region name`);
   const base = {
     disabled: disabled === true,
     region,
@@ -135,8 +144,7 @@ function parseEntry(raw: unknown, index: number): AccountCredentials {
   }
   const refreshToken = optionalString(entry, 'refreshToken', where);
   if (!refreshToken) throw new CredentialsError(`${where}: "refreshToken" is required`);
-  if (refreshToken.includes('...') || refreshToken.includes('…')) {
-    // The Kiro IDE's account panels show tokens shortened with "..."; such a copy never works.
+  if (looksShortened(refreshToken)) {
     throw new CredentialsError(`${where}: "refreshToken" looks truncated (contains "..."); copy the whole value`);
   }
   const clientId = optionalString(entry, 'clientId', where);

@@ -63,6 +63,11 @@ export function kiroEndpoints(options: { region?: string; dataRegion?: string; u
   };
 }
 
+/** Whether `region` reads as an AWS region name ("us-east-1", "ap-southeast-2"). */
+export function isAwsRegion(region: string): boolean {
+  return /^[a-z]{2}(-[a-z]+)+-\d$/.test(region);
+}
+
 /** The region of a profile ARN `arn:aws:codewhisperer:{region}:{account}:profile/{id}`. */
 export function regionFromProfileArn(arn: string | undefined): string | undefined {
   const match = arn ? /^arn:aws:codewhisperer:([a-z0-9-]+):/.exec(arn) : null;

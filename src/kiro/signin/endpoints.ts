@@ -2,7 +2,7 @@
 // (KIRO_BRIDGE_UPSTREAM_BASE / kiroBridge.advanced.upstreamBase) every host maps onto that one
 // base, exactly as the data-plane endpoints do, so one fake server can play SSO-OIDC, Kiro's auth
 // service and the Q hosts.
-import { validateUpstreamBase } from '../http/endpoints';
+import { isAwsRegion, validateUpstreamBase } from '../http/endpoints';
 import { PROFILE_REGIONS, SOCIAL_AUTH_HOST } from './constants';
 import { signInFailed } from './errors';
 
@@ -28,12 +28,10 @@ export interface SignInEndpoints {
   profileHosts: string[];
 }
 
-const REGION = /^[a-z]{2}(-[a-z]+)+-\d$/;
-
 /** Checks an AWS region name typed by a user ("us-east-1"); throws a sign-in error otherwise. */
 export function checkRegion(region: string): string {
   const trimmed = region.trim().toLowerCase();
-  if (!REGION.test(trimmed)) throw signInFailed('provider_error', `"${region.slice(0, 40)}" is not an AWS region name (for example us-east-1)`);
+  if (!isAwsRegion(trimmed)) throw signInFailed('provider_error', `"${region.slice(0, 40)}" is not an AWS region name (for example us-east-1)`);
   return trimmed;
 }
 

@@ -118,17 +118,19 @@ export class TokenKeeper {
     ctx.logger.info(`${from} refreshed the login of ${entry.label}; the bridge uses its new token`);
     await ctx.store
       .update(entry.id, (r) =>
-        r.refreshToken === refreshToken
-          ? undefined
-          : {
-              ...r,
-              previousRefreshToken: r.refreshToken,
-              refreshToken,
-              retiredTokenHashes: [...(this.retired.get(entry.id) ?? [])].slice(-MAX_RETIRED),
-              health: entry.health.persisted(),
-            },
+        r.refreshToken === refreshToken ? undefined : { ...this.withRefreshToken(r, entry, refreshToken), health: entry.health.persisted() },
       )
       .catch((error: Error) => ctx.logger.warn(`could not save the adopted token of ${entry.label}: ${ctx.redactor.text(error.message)}`));
+  }
+
+  /** `record` with `refreshToken` as its current token, the one it replaces kept as the previous. */
+  private withRefreshToken(record: StoredAccount, entry: PooledAccount, refreshToken: string | undefined): StoredAccount {
+    return {
+      ...record,
+      previousRefreshToken: record.refreshToken,
+      refreshToken,
+      retiredTokenHashes: [...(this.retired.get(entry.id) ?? [])].slice(-MAX_RETIRED),
+    };
   }
 
   /** Saves the account's persisted marks (quota exhausted until…, suspended, needs sign-in). */
@@ -172,10 +174,7 @@ export class TokenKeeper {
           if (entry.account.tokens.refreshToken !== refreshToken) return undefined;
           const access = entry.account.tokens.currentToken;
           return {
-            ...r,
-            previousRefreshToken: r.refreshToken,
-            refreshToken,
-            retiredTokenHashes: [...(this.retired.get(entry.id) ?? [])].slice(-MAX_RETIRED),
+            ...this.withRefreshToken(r, entry, refreshToken),
             accessToken: access?.value ?? r.accessToken,
             accessTokenExpiresAt: access?.expiresAt ?? r.accessTokenExpiresAt,
             profileArn: entry.account.profileArn ?? r.profileArn,

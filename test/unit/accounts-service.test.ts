@@ -98,6 +98,20 @@ describe('KiroAccountsService', () => {
     expect(accounts.list()).toHaveLength(1);
   });
 
+  it('a login added again keeps its place in the pool', async () => {
+    upstream = await startFakeUpstream({ accounts: [{ label: 'one' }, { label: 'two' }] });
+    const [a, b] = upstream.accounts;
+    const accounts = service();
+    const one = await accounts.add({ kind: 'Social', refreshToken: a!.refreshToken });
+    const two = await accounts.add({ kind: 'Social', refreshToken: b!.refreshToken });
+    const again = await accounts.add({ kind: 'Social', refreshToken: a!.refreshToken, label: 'work' });
+    expect(again.id).toBe(one.id);
+    expect(accounts.list().map((s) => [s.id, s.label])).toEqual([
+      [one.id, 'work'],
+      [two.id, expect.any(String)],
+    ]);
+  });
+
   it('loads saved accounts back, keeps the disabled flag, and removes them from the store', async () => {
     upstream = await startFakeUpstream({ accounts: [{ label: 'one' }, { label: 'two' }] });
     const [a, b] = upstream.accounts;

@@ -350,25 +350,15 @@ export class KiroAccountsService implements AccountsService, IDisposable {
     // being added alone.
     this.adding.add(id);
     let entry: PooledAccount;
-    const position = duplicate ? this.pool.entries().findIndex((e) => e.id === duplicate.id) : -1;
     try {
       await this.store.save(record);
-      if (duplicate) this.dropFromPool(duplicate.id);
-      if (this.pool.get(id)) this.dropFromPool(id);
-      entry = this.addToPool(record, account);
+      // An update (id is the duplicate's) takes the duplicate's place.
+      entry = this.replaceInPool(id, () => this.addToPool(record, account));
     } catch (error) {
       await account.dispose();
       throw error;
     } finally {
       this.adding.delete(id);
-    }
-    if (position >= 0) {
-      const order = this.pool
-        .entries()
-        .map((e) => e.id)
-        .filter((x) => x !== id);
-      order.splice(position, 0, id);
-      this.pool.reorder(order);
     }
     this.usage.apply(entry, usage);
     void this.usage.refreshModels(entry).catch(() => undefined);
@@ -471,6 +461,16 @@ export class KiroAccountsService implements AccountsService, IDisposable {
     return entry;
   }
 
+  /** Replaces the pool entry `id` with the one `add` puts in, in the same place (or adds it last). */
+  private replaceInPool(id: string, add: () => PooledAccount): PooledAccount {
+    if (!this.pool.get(id)) return add();
+    const order = this.pool.entries().map((e) => e.id);
+    this.dropFromPool(id);
+    const entry = add();
+    this.pool.reorder(order);
+    return entry;
+  }
+
   private dropFromPool(id: string): void {
     const entry = this.pool.remove(id);
     this.tokens.forget(id);
@@ -503,10 +503,7 @@ export class KiroAccountsService implements AccountsService, IDisposable {
       // A new key saved for this account elsewhere: a key cannot be adopted like a token, so the
       // account is rebuilt from the record, in the same place (and with a fresh state).
       if (entry.account.isApiKey && record.apiKey && record.apiKey !== longLivedSecret(entry.account.credentials)) {
-        const order = this.pool.entries().map((e) => e.id);
-        this.dropFromPool(entry.id);
-        this.addFromRecord(record);
-        this.pool.reorder(order);
+        this.replaceInPool(entry.id, () => this.addFromRecord(record));
         this.logger.info(`the API key of ${entry.label} changed elsewhere (another window or process); using the new one`);
         this.changed();
         return;

@@ -224,10 +224,10 @@ function assistantMessage(turn: AssistantTurn, names: ToolNames, repairs: Repair
       t.message,
     );
   }
-  for (const r of turn.redacted) {
+  for (const message of turn.redacted) {
     // No public source shows how Kiro takes redacted reasoning back; a guessed shape could make
     // Kiro reject every later turn of the conversation, so it is left out.
-    repairs.add('redacted-thinking-dropped', 'redacted reasoning not sent back (Kiro takes back signed reasoning text only)', r.message);
+    repairs.add('redacted-thinking-dropped', 'redacted reasoning not sent back (Kiro takes back signed reasoning text only)', message);
   }
   const thought = tagged.map((t) => t.text).join('\n\n');
   let content = thought !== '' ? `<thinking>${thought}</thinking>\n\n${text}` : text;

@@ -51,8 +51,11 @@ export interface AssistantTurn {
   messages: number[];
   texts: string[];
   thinking: PastThinking[];
-  /** Reasoning Kiro withheld (redacted_thinking data), in order. */
-  redacted: { data: string; message: number }[];
+  /**
+   * The message of each block of reasoning Kiro withheld (redacted_thinking), in order; only
+   * noted, never sent back (see convert.ts).
+   */
+  redacted: number[];
   toolUses: PendingToolUse[];
 }
 
@@ -132,7 +135,7 @@ function toTurn(message: ChatMessage, index: number, options: TurnOptions, textC
           break;
         }
         case 'redacted_thinking':
-          if (str(block.data)) turn.redacted.push({ data: str(block.data), message: index });
+          if (str(block.data)) turn.redacted.push(index);
           break;
         case 'tool_use':
           if (options.serverTools.has(block.name)) {

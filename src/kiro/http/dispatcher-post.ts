@@ -3,7 +3,7 @@
 // the same code a sign-in uses, without sharing a connection between accounts.
 import { request, type Dispatcher } from 'undici';
 import type { ProfilesPost } from '../signin/profiles';
-import { readLimited } from './read-limited';
+import { readJsonLimited } from './read-limited';
 
 const MAX_BODY = 256 * 1024;
 const DEFAULT_TIMEOUT_MS = 20_000;
@@ -19,13 +19,7 @@ export function dispatcherPost(dispatcher: Dispatcher): ProfilesPost {
       dispatcher,
       signal,
     });
-    const text = await readLimited(response.body, MAX_BODY);
-    let parsed: unknown;
-    try {
-      parsed = text.trim() ? JSON.parse(text) : undefined;
-    } catch {
-      parsed = undefined;
-    }
+    const parsed = await readJsonLimited(response.body, MAX_BODY);
     return { status: response.statusCode, body: parsed, headers: response.headers as Record<string, string | string[] | undefined> };
   };
 }

@@ -14,3 +14,17 @@ export async function readLimited(body: AsyncIterable<Uint8Array>, limit: number
   }
   return Buffer.concat(chunks).toString('utf8');
 }
+
+/**
+ * Reads a response body as readLimited does and parses it as JSON: undefined when the body is
+ * empty or not JSON (the caller decides from the status what a missing body means).
+ */
+export async function readJsonLimited(body: AsyncIterable<Uint8Array>, limit: number): Promise<unknown> {
+  const text = await readLimited(body, limit);
+  if (!text.trim()) return undefined;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
+}

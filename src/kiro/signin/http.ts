@@ -2,7 +2,7 @@
 // signal. Transport failures become SignInErrors that name the service; bodies are never quoted
 // whole (they may hold tokens), only the fields a caller picks out. Node's built-in fetch keeps
 // the extension's first bundle free of undici (sign-in runs before any account exists).
-import { readLimited } from '../http/read-limited';
+import { readJsonLimited } from '../http/read-limited';
 import { signInCancelled, signInFailed } from './errors';
 
 export interface JsonAnswer {
@@ -28,7 +28,7 @@ export async function callJson(method: 'GET' | 'POST', url: string, body: unknow
   const timeout = AbortSignal.timeout(options.timeoutMs ?? DEFAULT_TIMEOUT_MS);
   const signal = options.signal ? AbortSignal.any([options.signal, timeout]) : timeout;
   let status: number;
-  let text: string;
+  let parsed: unknown;
   let headers: JsonAnswer['headers'];
   try {
     const response = await fetch(url, {
@@ -41,21 +41,13 @@ export async function callJson(method: 'GET' | 'POST', url: string, body: unknow
     status = response.status;
     headers = Object.fromEntries(response.headers);
     // Node's web streams are async-iterable (the DOM typings do not say so).
-    text = response.body ? await readLimited(response.body as unknown as AsyncIterable<Uint8Array>, MAX_BODY) : '';
+    parsed = response.body ? await readJsonLimited(response.body as unknown as AsyncIterable<Uint8Array>, MAX_BODY) : undefined;
   } catch (error) {
     if (options.signal?.aborted) throw signInCancelled();
     if (timeout.aborted)
       throw signInFailed('network', `${options.service} did not answer within ${Math.round((options.timeoutMs ?? DEFAULT_TIMEOUT_MS) / 1000)} s`, error);
     const code = (error as { code?: string }).code;
     throw signInFailed('network', `${options.service} could not be reached (${code ?? (error as Error).message})`, error);
-  }
-  let parsed: unknown;
-  if (text.trim()) {
-    try {
-      parsed = JSON.parse(text);
-    } catch {
-      parsed = undefined;
-    }
   }
   return { status, body: parsed, headers };
 }

@@ -61,7 +61,7 @@ describe('profiles through the bridge', () => {
     expect(profileOf(h.upstream.lastGenerate())).toBe(arn('eu-central-1', 'EUTEAM'));
     const [entry] = h.service.pool.entries();
     // Without an upstream base the account would now call q.eu-central-1 (the profile's region).
-    expect(entry!.account.profileArn).toBe(arn('eu-central-1', 'EUTEAM'));
+    expect(entry!.account.profile.arn).toBe(arn('eu-central-1', 'EUTEAM'));
   });
 
   it('Kiro refusing the profile (the user was moved to another one) is looked up again and the same request succeeds', async () => {

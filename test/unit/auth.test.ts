@@ -37,7 +37,7 @@ describe('TokenManager', () => {
     const first = await a.getToken();
     expect(first.value).toBe(upstream.account.accessToken);
     expect(a.tokenState).toBe('valid');
-    expect(a.profileArn).toBe(upstream.account.profileArn);
+    expect(a.profile.arn).toBe(upstream.account.profileArn);
     clock += 50 * 60_000; // 10 minutes left: still outside the 5-minute margin
     expect(await a.getToken()).toBe(first);
     clock += 6 * 60_000; // 4 minutes left

@@ -59,20 +59,15 @@ describe('profile rules', () => {
 
   it('placeholders go only where Kiro demands a profile; runtime calls carry a real one or none', async () => {
     const own = setup(social, [], { tokensArn: 'arn:aws:codewhisperer:us-east-1:1:profile/MINE' }).accountProfile;
-    expect([own.forStreaming, own.forRuntime]).toEqual(['arn:aws:codewhisperer:us-east-1:1:profile/MINE', 'arn:aws:codewhisperer:us-east-1:1:profile/MINE']);
+    expect([own.forStreaming, own.arn]).toEqual(['arn:aws:codewhisperer:us-east-1:1:profile/MINE', 'arn:aws:codewhisperer:us-east-1:1:profile/MINE']);
     const bare = setup(social, []).accountProfile;
-    expect([bare.forStreaming, bare.forRuntime]).toEqual([DEFAULT_SOCIAL_PROFILE_ARN, undefined]);
+    expect([bare.forStreaming, bare.arn]).toEqual([DEFAULT_SOCIAL_PROFILE_ARN, undefined]);
     const builder = setup(idc({ provider: 'BuilderId' }), []);
     await builder.accountProfile.ensure(token);
-    expect([builder.accountProfile.forStreaming, builder.accountProfile.forRuntime, builder.calls]).toEqual([BUILDER_ID_PROFILE_ARN, undefined, []]);
+    expect([builder.accountProfile.forStreaming, builder.accountProfile.arn, builder.calls]).toEqual([BUILDER_ID_PROFILE_ARN, undefined, []]);
     const key = setup({ auth: 'ApiKey', apiKey: 'ksk_12345678', disabled: false, index: 0 }, []);
     await key.accountProfile.ensure(token);
-    expect([key.accountProfile.forStreaming, key.accountProfile.forRuntime, key.accountProfile.canLookUpAgain, key.calls]).toEqual([
-      undefined,
-      undefined,
-      false,
-      [],
-    ]);
+    expect([key.accountProfile.forStreaming, key.accountProfile.arn, key.accountProfile.canLookUpAgain, key.calls]).toEqual([undefined, undefined, false, []]);
   });
 });
 
@@ -86,7 +81,7 @@ describe('Identity Center lookup', () => {
     await accountProfile.ensure(token);
     expect(calls).toEqual(['aoa-token']);
     expect(accountProfile.forStreaming).toBe(profile('eu-central-1', 'EU').arn);
-    expect(accountProfile.forRuntime).toBe(profile('eu-central-1', 'EU').arn);
+    expect(accountProfile.arn).toBe(profile('eu-central-1', 'EU').arn);
     expect(changes).toEqual([{ profileArn: profile('eu-central-1', 'EU').arn }]);
   });
 

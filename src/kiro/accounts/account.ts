@@ -133,7 +133,10 @@ export class KiroAccount implements IDisposable {
     return this.options.credentials.auth === 'ApiKey';
   }
 
-  /** The account's real profile ARN, when known (see ./profile for what each call sends). */
+  /**
+   * Same as `profile.arn`, which callers use; kept only while bridge/pipeline/upstream-open.ts
+   * still reads it.
+   */
   get profileArn(): string | undefined {
     return this.profile.arn;
   }

@@ -338,7 +338,7 @@ export class KiroAccountsService implements AccountsService, IDisposable {
       clientId: draft.clientId,
       clientSecret: draft.clientSecret,
       region: draft.region,
-      profileArn: account.profileArn,
+      profileArn: account.profile.arn,
       machineId: account.machineId,
       disabled: false,
       addedAt: this.now(),

@@ -82,7 +82,10 @@ export class AccountProfile {
     return this.ruleValue;
   }
 
-  /** The account's real profile, when known (never a placeholder). */
+  /**
+   * The account's real profile, when known (never a placeholder): what usage checks and
+   * ListAvailableModels carry, and what the saved account keeps.
+   */
   get arn(): string | undefined {
     if (this.ruleValue === 'none') return undefined;
     if (this.discovered) return this.discovered;
@@ -102,11 +105,6 @@ export class AccountProfile {
       case 'none':
         return undefined;
     }
-  }
-
-  /** For usage checks and ListAvailableModels: only a profile the account really has. */
-  get forRuntime(): string | undefined {
-    return this.arn;
   }
 
   /** Whether asking Kiro again could change the profile (a refused one can be replaced). */

@@ -177,7 +177,7 @@ export class TokenKeeper {
             ...this.withRefreshToken(r, entry, refreshToken),
             accessToken: access?.value ?? r.accessToken,
             accessTokenExpiresAt: access?.expiresAt ?? r.accessTokenExpiresAt,
-            profileArn: entry.account.profileArn ?? r.profileArn,
+            profileArn: entry.account.profile.arn ?? r.profileArn,
           };
         });
       },
@@ -192,7 +192,7 @@ export class TokenKeeper {
       await this.ctx.store.update(entry.id, (r) =>
         r.accessToken === accessToken
           ? undefined
-          : { ...r, accessToken, accessTokenExpiresAt: expiresAt, profileArn: entry.account.profileArn ?? r.profileArn },
+          : { ...r, accessToken, accessTokenExpiresAt: expiresAt, profileArn: entry.account.profile.arn ?? r.profileArn },
       );
     } catch (error) {
       // Only a convenience for other windows; the token in memory is what this one uses.

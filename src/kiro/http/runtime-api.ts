@@ -63,7 +63,7 @@ async function call(
 export function fetchUsageLimits(account: KiroAccount, token: AccessToken, options: RuntimeCallOptions = {}): Promise<unknown> {
   const query = new URLSearchParams({ isEmailRequired: 'true', origin: 'AI_EDITOR', resourceType: 'AGENTIC_REQUEST' });
   // Only a profile the account really has (see accounts/profile.ts): never a placeholder here.
-  const profileArn = account.profile.forRuntime;
+  const profileArn = account.profile.arn;
   if (profileArn) query.set('profileArn', profileArn);
   return call(
     account,
@@ -83,7 +83,7 @@ export interface AvailableModels {
 /** POST ListAvailableModels (awsJson1.0). */
 export async function fetchAvailableModels(account: KiroAccount, token: AccessToken, options: RuntimeCallOptions = {}): Promise<AvailableModels> {
   const body: Record<string, string> = { origin: 'AI_EDITOR' };
-  const profileArn = account.profile.forRuntime;
+  const profileArn = account.profile.arn;
   if (profileArn) body.profileArn = profileArn;
   const answer = await call(
     account,

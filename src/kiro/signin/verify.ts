@@ -69,7 +69,7 @@ export async function verifyCredential(options: VerifyOptions): Promise<Verified
       refreshToken: account.tokens.refreshToken ?? options.credentials.refreshToken,
       accessToken: token.value,
       expiresAt: token.expiresAt,
-      ...(account.profileArn ? { profileArn: account.profileArn } : {}),
+      ...(account.profile.arn ? { profileArn: account.profile.arn } : {}),
       machineId: account.machineId,
       usage,
     };

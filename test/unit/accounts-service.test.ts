@@ -1,12 +1,17 @@
 // The accounts service against the fake upstream's real refresh, usage and model endpoints, with
 // an in-memory secret store: adding validates before saving, snapshots carry no secrets, removal
 // and disabling reach the store, and accounts load back from it.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { MemorySecretStore } from '../../src/common/secret-store';
 import { Redactor } from '../../src/common/redact';
 import { KiroError } from '../../src/kiro/errors';
 import { KiroAccountsService } from '../../src/kiro/accounts/accounts-service';
 import { INDEX_KEY, accountKey } from '../../src/kiro/accounts/account-store';
+import type { KiroIdeFollower } from '../../src/kiro/accounts/ide-follower';
+import { KIRO_IDE_TOKEN_FILE } from '../../src/kiro/accounts/kiro-ide';
 import { deriveMachineId } from '../../src/kiro/http/identity';
 import { startFakeUpstream, FREE_TIER_MODELS, nextMonthlyReset, usageLimitsBody, type FakeUpstream } from '../support/fake-upstream';
 
@@ -110,6 +115,39 @@ describe('KiroAccountsService', () => {
       [one.id, 'work'],
       [two.id, expect.any(String)],
     ]);
+  });
+
+  it('registers only the IDE tokens an account adopts, and forgets the access token an adopted one replaced', async () => {
+    upstream = await startFakeUpstream({ accounts: [{ label: 'ide' }, { label: 'other' }], now: () => clock });
+    const [ours, other] = upstream.accounts;
+    const redactor = new Redactor();
+    const accounts = service(new MemorySecretStore(), redactor);
+    const dir = mkdtempSync(path.join(tmpdir(), 'kiro-ide-redactor-'));
+    try {
+      const write = (content: unknown) => writeFileSync(path.join(dir, KIRO_IDE_TOKEN_FILE), JSON.stringify(content));
+      write(ours!.kiroIdeTokenFile());
+      await accounts.importKiroIde({ cacheDir: dir });
+      // What the file watcher calls when the IDE rewrites its token file.
+      const ide = (accounts as unknown as { ide: KiroIdeFollower }).ide;
+      const expiresAt = (hours: number) => new Date(clock + hours * 3600_000).toISOString();
+      // Opaque values no redaction pattern knows: only the registered set hides them.
+      const opaque = (what: string) => `opaque-${what}-0123456789abcdef`;
+
+      // The IDE signed in to another login: nothing of it is ours to register.
+      write({ ...other!.kiroIdeTokenFile(), accessToken: opaque('foreign-access'), refreshToken: opaque('foreign-refresh'), expiresAt: expiresAt(5) });
+      await ide.onFileChange(dir);
+      expect(redactor.text(`${opaque('foreign-access')} ${opaque('foreign-refresh')}`)).toBe(`${opaque('foreign-access')} ${opaque('foreign-refresh')}`);
+
+      // Our login, refreshed by the IDE twice: each new access token replaces the one before.
+      write({ ...ours!.kiroIdeTokenFile(), accessToken: opaque('access-1'), expiresAt: expiresAt(6) });
+      await ide.onFileChange(dir);
+      expect(redactor.text(opaque('access-1'))).toBe('[REDACTED]');
+      write({ ...ours!.kiroIdeTokenFile(), accessToken: opaque('access-2'), expiresAt: expiresAt(7) });
+      await ide.onFileChange(dir);
+      expect(redactor.text(`${opaque('access-1')} ${opaque('access-2')}`)).toBe(`${opaque('access-1')} [REDACTED]`);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('loads saved accounts back, keeps the disabled flag, and removes them from the store', async () => {

@@ -136,6 +136,21 @@ describe('TokenManager', () => {
     expect(redactor.text(`Bearer-less ${token.value} and ${a.tokens.refreshToken}`)).not.toContain(token.value);
     expect(redactor.text(a.tokens.refreshToken!)).toBe('[REDACTED]');
   });
+
+  it('an adopted access token takes the place of the one before it with the redactor', async () => {
+    await setup();
+    const own = new Redactor();
+    const credentials = firstEnabled(loadCredentials(upstream.kiroAuthToken()).accounts)!;
+    const a = new KiroAccount({ credentials, upstreamBase: upstream.baseUrl, redactor: own, now: () => clock });
+    // Opaque values no redaction pattern knows: only the registered set hides them.
+    const tokens = [1, 2, 3, 4].map((n) => `opaque-access-${n}-0123456789abcdef`);
+    try {
+      tokens.forEach((value, n) => expect(a.tokens.adopt({ accessToken: value, expiresAt: clock + 3600_000 + n * 60_000 })).toBe(true));
+      expect(own.text(tokens.join(' '))).toBe([...tokens.slice(0, -1), '[REDACTED]'].join(' '));
+    } finally {
+      await a.dispose();
+    }
+  });
 });
 
 describe('KiroAccount', () => {

@@ -177,6 +177,9 @@ export class TokenManager implements AccountTokens {
       const left = tokens.expiresAt - this.now();
       if (left > 0 && (!this.current || tokens.expiresAt > this.current.expiresAt)) {
         this.options.redactor?.add(tokens.accessToken);
+        // The token it replaces is no longer ours to hide (as after a refresh): the redactor's
+        // set stays the size of what is in use.
+        if (this.current) this.options.redactor?.remove(this.current.value);
         this.current = { value: tokens.accessToken, expiresAt: tokens.expiresAt, marginMs: Math.min(this.marginMs, left / 2) };
         changed = true;
       }

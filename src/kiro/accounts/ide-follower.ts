@@ -33,7 +33,8 @@ export class KiroIdeFollower implements IDisposable {
       ctx.logger.debug(`Kiro IDE login file not usable right now: ${ctx.redactor.text((error as Error).message)}`);
       return;
     }
-    ctx.registerSecrets(login.refreshToken, login.accessToken, login.clientSecret);
+    // Its tokens reach the redactor only if an account adopts them (TokenKeeper.adoptTokens): the
+    // file may be another login's, and it is rewritten at every IDE refresh.
     for (const entry of [...ctx.pool.entries()]) {
       if (entry.source !== 'kiro-ide') continue;
       const record = await ctx.store.get(entry.id);

@@ -84,7 +84,8 @@ export class TokenKeeper {
     const before = entry.account.tokens.refreshToken;
     if (before === undefined) return false;
     const refreshToken = tokens.refreshToken && !retired.has(tokenHash(tokens.refreshToken)) ? tokens.refreshToken : undefined;
-    this.ctx.registerSecrets(refreshToken, tokens.accessToken);
+    // adopt registers what it takes with the redactor (and drops the access token it replaces);
+    // tokens it passes over are never used, so they are not registered.
     entry.account.tokens.adopt({ ...tokens, refreshToken });
     const after = entry.account.tokens.refreshToken;
     const changed = after !== before;

@@ -116,6 +116,6 @@ describe('Redactor.value', () => {
 describe('maskSecret', () => {
   it('shows enough to tell two apart, never enough to use', () => {
     expect(maskSecret(SECRETS.refreshToken)).toBe('aor…z7w6');
-    expect(maskSecret(SECRETS.kiroApiKey)).toBe('ksk…6d8e');
+    expect(maskSecret(SECRETS.kiroApiKey)).toBe('ksk…kiro');
   });
 });

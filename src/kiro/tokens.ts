@@ -94,12 +94,6 @@ export interface TokenCounterOptions {
   cacheEntries?: number;
 }
 
-export interface OutputParts {
-  text: string;
-  thinking: string;
-  tools: { name: string; json: string }[];
-}
-
 type CountableRequest = Pick<ChatRequest, 'system' | 'messages' | 'tools' | 'toolChoice'>;
 
 export class TokenCounter {
@@ -165,13 +159,6 @@ export class TokenCounter {
       yield forced ? TOOL_PROMPT_FORCED : TOOL_PROMPT_AUTO;
       for (const tool of request.tools) yield this.tool(tool);
     }
-  }
-
-  /** Output tokens over what was emitted: text, thinking, and each tool call's name and JSON. */
-  countOutput(parts: OutputParts): number {
-    let total = this.text(parts.text) + this.text(parts.thinking);
-    for (const tool of parts.tools) total += TOOL_BLOCK_OVERHEAD + this.text(tool.name) + this.text(tool.json);
-    return total;
   }
 
   private tool(tool: ToolDefinition): number {

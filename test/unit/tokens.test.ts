@@ -133,13 +133,6 @@ describe('TokenCounter', () => {
       countTextUncached('a.ts b.ts');
     expect(total - plain).toBe(expectedExtra);
   });
-
-  it('counts output text, thinking and tool calls', () => {
-    const counter = new TokenCounter();
-    expect(counter.countOutput({ text: 'Done.', thinking: 'Hmm.', tools: [{ name: 'ls', json: '{}' }] })).toBe(
-      countTextUncached('Done.') + countTextUncached('Hmm.') + 10 + countTextUncached('ls') + countTextUncached('{}'),
-    );
-  });
 });
 
 describe('images', () => {

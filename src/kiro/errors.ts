@@ -107,7 +107,7 @@ function header(headers: Record<string, string | string[] | undefined>, name: st
 }
 
 /** Seconds from a retry-after header (delta-seconds or an HTTP date), if any. */
-export function parseRetryAfter(value: string | undefined, now = Date.now()): number | undefined {
+function parseRetryAfter(value: string | undefined, now = Date.now()): number | undefined {
   if (!value) return undefined;
   const seconds = Number(value);
   if (Number.isFinite(seconds) && seconds >= 0) return seconds;

@@ -202,7 +202,7 @@ function asKiroError(error: unknown): KiroError {
 }
 
 /** The account's sentence once Kiro refused its refresh token. */
-export const REFRESH_TOKEN_REJECTED = 'Kiro rejected the refresh token; sign in again';
+const REFRESH_TOKEN_REJECTED = 'Kiro rejected the refresh token; sign in again';
 
 const MARK_REASON: Record<Exclude<AccountMark['kind'], 'needs_sign_in'>, string> = {
   quota_exhausted: 'monthly credits used up',

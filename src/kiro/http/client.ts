@@ -35,7 +35,7 @@ export interface KiroResponseStream {
 const MAX_ERROR_BODY = 64 * 1024;
 
 /** The request headers of the generate call, in the order the IDE sends them (docs/kiro-protocol.md#identity-headers). */
-export function generateHeaders(account: KiroAccount, token: AccessToken, invocationId: string, attempt: number): Record<string, string> {
+function generateHeaders(account: KiroAccount, token: AccessToken, invocationId: string, attempt: number): Record<string, string> {
   const { agents } = accountInfo(account);
   // No `connection: close` (some proxies send it so one socket never serves two accounts): each account
   // has its own pool here, so keeping its connections alive is safe and saves a TLS handshake.

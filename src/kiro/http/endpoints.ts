@@ -15,7 +15,7 @@ export interface KiroEndpoints {
   awsJson: string;
 }
 
-export const DEFAULT_REGION = 'us-east-1';
+const DEFAULT_REGION = 'us-east-1';
 
 /** Regions where the `q.` data-plane host exists (found by DNS probing); others fall back to us-east-1. */
 const Q_REGIONS = new Set(['us-east-1', 'eu-central-1']);

@@ -103,7 +103,7 @@ export async function fetchAvailableModels(account: KiroAccount, token: AccessTo
   return parseAvailableModels(answer);
 }
 
-export function parseAvailableModels(answer: unknown): AvailableModels {
+function parseAvailableModels(answer: unknown): AvailableModels {
   const root = (answer && typeof answer === 'object' ? answer : {}) as { models?: unknown; defaultModel?: { modelId?: unknown } };
   const models: string[] = [];
   if (Array.isArray(root.models)) {

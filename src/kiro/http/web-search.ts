@@ -12,7 +12,7 @@ import { classifyNetworkError, classifyUpstreamResponse, KiroError } from '../er
 import { sdkHeaders, streamingUserAgents } from './identity';
 
 /** The MCP tool name. */
-export const MCP_WEB_SEARCH_TOOL = 'web_search';
+const MCP_WEB_SEARCH_TOOL = 'web_search';
 
 /** Longest query we send; Anthropic's API has a `query_too_long` error, Kiro documents no limit. */
 export const MAX_QUERY_LENGTH = 1000;
@@ -55,7 +55,7 @@ export function webSearchRequestId(now = Date.now()): string {
  * The data plane's headers without `x-amzn-codewhisperer-optout` / `x-amzn-kiro-agent-mode`, plus
  * `x-amzn-kiro-profile-arn` (here the profile travels in a header, not in the body).
  */
-export function mcpHeaders(account: KiroAccount, token: AccessToken, invocationId: string, attempt: number): Record<string, string> {
+function mcpHeaders(account: KiroAccount, token: AccessToken, invocationId: string, attempt: number): Record<string, string> {
   const headers: Record<string, string> = {
     'content-type': 'application/json',
     ...sdkHeaders(streamingUserAgents(account.machineId), invocationId, `attempt=${attempt}; max=3`, token),

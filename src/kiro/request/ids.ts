@@ -18,7 +18,7 @@ import type { ChatRequest } from '../types';
 const NAMESPACE = 'kiro-bridge/conversation/v1\0';
 
 /** A UUID-v4-shaped id derived from a key: same key, same id. */
-export function uuidFromKey(key: string): string {
+function uuidFromKey(key: string): string {
   const bytes = createHash('sha256').update(NAMESPACE).update(key, 'utf8').digest().subarray(0, 16);
   bytes[6] = (bytes[6]! & 0x0f) | 0x40; // version 4
   bytes[8] = (bytes[8]! & 0x3f) | 0x80; // RFC 4122 variant
@@ -26,7 +26,7 @@ export function uuidFromKey(key: string): string {
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }
 
-/** Where a conversation id came from (shown in the traffic record). */
+/** Where a conversation id came from: the client's session, or the start of the conversation. */
 export type ConversationSource = 'session' | 'prompt';
 
 /** The key of a conversation: the client's session, else a digest of how the conversation starts. */

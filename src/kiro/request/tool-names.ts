@@ -26,7 +26,7 @@ export interface ToolNameMap {
 }
 
 /** True when Kiro can take the name as it is. */
-export function isAcceptedToolName(name: string): boolean {
+function isAcceptedToolName(name: string): boolean {
   return name.length > 0 && name.length <= MAX_KIRO_TOOL_NAME_LENGTH && ACCEPTED_NAME.test(name);
 }
 

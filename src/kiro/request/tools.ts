@@ -26,7 +26,7 @@ const SERVER_TOOL_TYPES = /^(?:web_search|web_fetch|code_execution)_\d+$/;
  * happens to be called `web_search` and has a real schema is an ordinary tool and is kept (the
  * original kiro2api drops those too; we do not need to).
  */
-export function isServerTool(tool: ToolDefinition): boolean {
+function isServerTool(tool: ToolDefinition): boolean {
   const type = (tool as { type?: unknown }).type;
   if (typeof type === 'string' && SERVER_TOOL_TYPES.test(type)) return true;
   if (!SERVER_TOOL_NAMES.test(tool.name ?? '')) return false;

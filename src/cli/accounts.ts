@@ -5,7 +5,6 @@
 // or masked tokens, and secrets are read from a prompt or stdin rather than from flags when possible.
 import { parseArgs } from 'node:util';
 import * as path from 'node:path';
-import envPaths from 'env-paths';
 import { FileSecretStore } from '../common/file-secret-store';
 import type { Logger } from '../common/logger';
 import { Redactor } from '../common/redact';
@@ -14,8 +13,11 @@ import { KiroAccountsService } from '../kiro/accounts/accounts-service';
 import { CredentialsError, loadCredentials } from '../kiro/accounts/credentials';
 import { validateUpstreamBase } from '../kiro/http/endpoints';
 import { KiroError } from '../kiro/errors';
-import { describeProxy, proxyFromEnvironment, proxySecrets, type ProxySettings } from '../kiro/http/proxy';
+import { describeProxy, proxyFromEnvironment, proxySecrets, type ProxySettings } from '../kiro/http/proxy-settings';
 import type { SelectionStrategy } from '../kiro/accounts/selection';
+import { accountsFile, CliUsageError } from './cli-base';
+
+export { accountsFile, CliUsageError, configDir } from './cli-base';
 
 export interface CliIO {
   out(text: string): void;
@@ -68,17 +70,6 @@ KIRO_BRIDGE_CONFIG_DIR overrides it), readable only by you. KIRO_AUTH_TOKEN acco
 KIRO_API_KEY key (as the Kiro CLI reads it) are listed too, but live in those variables.
 `;
 
-/** The folder holding accounts.json: KIRO_BRIDGE_CONFIG_DIR, else the platform's config folder. */
-export function configDir(env: NodeJS.ProcessEnv): string {
-  const override = env.KIRO_BRIDGE_CONFIG_DIR?.trim();
-  if (override) return path.resolve(override);
-  return envPaths('kiro-bridge', { suffix: '' }).config;
-}
-
-export function accountsFile(env: NodeJS.ProcessEnv): string {
-  return path.join(configDir(env), 'accounts.json');
-}
-
 export interface OpenAccountsOptions {
   logger: Logger;
   redactor: Redactor;
@@ -98,8 +89,6 @@ export interface OpenedAccounts {
   proxy?: ProxySettings;
   dispose(): Promise<void>;
 }
-
-export class CliUsageError extends Error {}
 
 /** The upstream settings every command shares (environment). */
 export function upstreamFromEnv(env: NodeJS.ProcessEnv): { upstreamBase?: string; region?: string; proxy?: ProxySettings } {

@@ -7,7 +7,7 @@ import type { CaptureMode } from '../traffic/traffic';
 import { DEFAULT_CONFIG, parseByteSize } from '../bridge/config';
 import { validateUpstreamBase } from '../kiro/http/endpoints';
 import type { SelectionStrategy } from '../kiro/accounts/selection';
-import { validateProxyUrl } from '../kiro/http/proxy';
+import { validateProxyUrl } from '../kiro/http/proxy-settings';
 
 export type LogFormat = 'pretty' | 'json';
 export const LOG_FORMATS: readonly LogFormat[] = ['pretty', 'json'];

@@ -110,6 +110,13 @@ describe('parts loaded on first use', () => {
     const flows = ['flow', 'sso-oidc', 'kiro-social', 'loopback', 'pkce', 'verify', 'registration-cache'].map((name) => `src/kiro/signin/${name}.ts`);
     expect(startUp.filter((f) => flows.includes(f))).toEqual([]);
   });
+
+  it('leave config without the accounts service and the HTTP client', async () => {
+    const startUp = await bundledInputs('src/cli/config-command.ts', { startUpOnly: true });
+    expect(has(startUp, 'src/cli/settings.ts')).toBe(true);
+    for (const part of ['src/kiro/accounts/', 'src/cli/accounts.ts', 'node_modules/undici/', 'build/undici-subset.cjs'])
+      expect(has(startUp, part), part).toBe(false);
+  });
 });
 
 describe('the tokenizer in the bundles', () => {

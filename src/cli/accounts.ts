@@ -10,7 +10,7 @@ import type { Logger } from '../common/logger';
 import { Redactor } from '../common/redact';
 import type { AccountSnapshot, AddAccountInput } from '../kiro/accounts/accounts-api';
 import { KiroAccountsService } from '../kiro/accounts/accounts-service';
-import { CredentialsError, loadCredentials } from '../kiro/accounts/credentials';
+import { addEnvironmentAccounts } from '../kiro/accounts/env-variables';
 import { validateUpstreamBase } from '../kiro/http/endpoints';
 import { KiroError } from '../kiro/errors';
 import { describeProxy, proxyFromEnvironment, proxySecrets, type ProxySettings } from '../kiro/http/proxy-settings';
@@ -124,32 +124,13 @@ export async function openAccounts(env: NodeJS.ProcessEnv, options: OpenAccounts
     watchKiroIde: options.watch ?? false,
     pool: options.pool,
   });
-  let envFile: string | undefined;
-  const tokenSource = env.KIRO_AUTH_TOKEN;
-  if (tokenSource?.trim()) {
-    let loaded: ReturnType<typeof loadCredentials>;
-    try {
-      loaded = loadCredentials(tokenSource);
-    } catch (error) {
-      service.dispose();
-      secrets.dispose();
-      if (error instanceof CredentialsError) throw new CliUsageError(options.redactor.text(error.message));
-      throw error;
-    }
-    envFile = loaded.file;
-    service.addEnvAccounts(loaded.accounts, { file: loaded.file });
-  }
-  // KIRO_API_KEY, as the Kiro CLI's headless mode reads it: one more account, not saved.
-  const apiKey = env.KIRO_API_KEY?.trim();
-  if (apiKey) {
-    options.redactor.add(apiKey);
-    try {
-      service.addEnvApiKey(apiKey);
-    } catch (error) {
-      service.dispose();
-      secrets.dispose();
-      throw new CliUsageError(options.redactor.text((error as Error).message));
-    }
+  // Before start(), so that KIRO_AUTH_TOKEN's accounts come before the saved ones.
+  const fromEnv = addEnvironmentAccounts(service, env, options.redactor);
+  const problem = fromEnv.problems[0];
+  if (problem) {
+    service.dispose();
+    secrets.dispose();
+    throw new CliUsageError(problem.message);
   }
   try {
     await service.start();
@@ -161,7 +142,7 @@ export async function openAccounts(env: NodeJS.ProcessEnv, options: OpenAccounts
   return {
     service,
     file,
-    envFile,
+    envFile: fromEnv.authToken?.file,
     proxy: upstream.proxy,
     async dispose() {
       await service.flush().catch(() => undefined);

@@ -3,24 +3,12 @@
 import * as esbuild from 'esbuild';
 import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { nodePlugins } from './build/esbuild-plugins.mjs';
+import { nodeBuildOptions } from './build/esbuild-plugins.mjs';
 
 const production = process.argv.includes('--production');
 const watch = process.argv.includes('--watch');
 
-const nodeDefaults = {
-  bundle: true,
-  plugins: nodePlugins,
-  platform: 'node',
-  format: 'cjs',
-  target: 'node20',
-  minify: production,
-  sourcemap: production ? false : 'linked',
-  sourcesContent: false,
-  logLevel: 'warning',
-  legalComments: 'none',
-  define: { 'process.env.KIRO_BRIDGE_BUILD': JSON.stringify(production ? 'production' : 'development') },
-};
+const nodeDefaults = nodeBuildOptions({ production });
 
 /** @type {import('esbuild').BuildOptions[]} */
 const builds = [

@@ -13,13 +13,14 @@
 // for a second), and its peak after the loads. The first request is timed on its own, before the
 // other processes start: it builds the tokenizer and imports the parts loaded on first use. Ends
 // with the summary lines the issue asks for. Not part of `npm test`.
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createServer, request as httpRequest, Agent as HttpAgent } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Pool } from 'undici';
+import { rssMb, settledRss, waitForLine, type Child } from './support';
 
 const DURATION_MS = Number(process.env.BENCH_DURATION_MS ?? 4000);
 const WARMUP_MS = Number(process.env.BENCH_WARMUP_MS ?? 1000);
@@ -74,60 +75,14 @@ function runPassthrough(upstreamBase: string): void {
 
 // ---- the load generator ----------------------------------------------------------------------
 
-interface Child {
-  process: ChildProcess;
-  words: string[];
-}
-
 /** BENCH_PROFILE=<role> writes a CPU profile of that process to the temp folder (open it in Chrome DevTools). */
 function profileFlags(role: string): string[] {
   return process.env.BENCH_PROFILE === role ? ['--cpu-prof', `--cpu-prof-dir=${join(tmpdir(), 'kiro-bridge-bench-profiles')}`] : [];
 }
 
-/** Everything a child printed so far (waits may start after the line they look for arrived). */
-const outputs = new WeakMap<ChildProcess, { text: string }>();
-
-function waitForLine(child: ChildProcess, pattern: RegExp, what: string): Promise<Child> {
-  let output = outputs.get(child);
-  if (!output) {
-    const collected = { text: '' };
-    child.stdout!.on('data', (chunk: Buffer) => (collected.text += chunk.toString()));
-    outputs.set(child, (output = collected));
-  }
-  const seen = output;
-  return new Promise((resolve, reject) => {
-    const check = () => {
-      const line = pattern.exec(seen.text);
-      if (!line) return;
-      child.stdout!.off('data', check);
-      child.off('exit', onExit);
-      resolve({ process: child, words: (line[1] ?? '').split(' ') });
-    };
-    const onExit = (code: number | null) => reject(new Error(`${what} exited with ${code}:\n${seen.text}`));
-    child.stdout!.on('data', check);
-    child.on('exit', onExit);
-    check();
-  });
-}
-
 function start(args: string[]): Promise<Child> {
   const child = spawn(process.execPath, [...process.execArgv, ...profileFlags(args[1]!), __filename, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
   return waitForLine(child, /READY (.*)\n/, args.join(' '));
-}
-
-/**
- * The bridge's RSS once it has settled after start-up: read every 250 ms until four readings in a
- * row are within 0.5 MB of each other (a second without change), or 6 s have passed.
- */
-async function settledRss(pid: number): Promise<{ rss: number; peak: number }> {
-  const readings: number[] = [];
-  for (let waited = 0; ; waited += 250) {
-    await new Promise((resolve) => setTimeout(resolve, 250));
-    const now = rssMb(pid);
-    readings.push(now.rss);
-    const last = readings.slice(-4);
-    if ((last.length === 4 && Math.max(...last) - Math.min(...last) < 0.5) || waited >= 6000) return now;
-  }
 }
 
 /**
@@ -240,12 +195,6 @@ function cpuSeconds(pid: number): number {
   const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
   // utime and stime are fields 14 and 15 of the full line (11 and 12 after the command).
   return (Number(fields[11]) + Number(fields[12])) / 100;
-}
-
-function rssMb(pid: number): { rss: number; peak: number } {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const kb = (field: string) => Number(new RegExp(`${field}:\\s+(\\d+)`).exec(status)?.[1] ?? NaN);
-  return { rss: kb('VmRSS') / 1024, peak: kb('VmHWM') / 1024 };
 }
 
 const f = (n: number, digits = 2) => n.toFixed(digits);

@@ -8,11 +8,12 @@
 //     (`--version`), then `accounts login --help` (sign-in), `doctor --help`, `configure --help`
 //     (the client configurations), each against the command that shares the most with it
 // Prints a table (MB). Not part of `npm test`.
-import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startFakeUpstream, textReply } from '../test/support/fake-upstream';
+import { settledRss, waitForLine } from './support';
 
 const root = join(__dirname, '..');
 const cli = join(root, 'dist', 'cli.js');
@@ -53,14 +54,10 @@ function summarize(file: string): HeapSummary {
   return summary;
 }
 
-function rssMb(pid: number): number {
-  return Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? NaN) / 1024;
-}
-
 const delay = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** Waits for a heap snapshot to appear in `dir` (beyond `known`) and to be complete. */
-async function nextSnapshot(dir: string, known: Set<string>): Promise<string> {
+/** Waits for a heap snapshot to appear in `dir` (beyond `known`) and to be complete; its totals. */
+async function nextSnapshot(dir: string, known: Set<string>): Promise<HeapSummary> {
   for (;;) {
     await delay(200);
     const fresh = readdirSync(dir).find((f) => f.endsWith('.heapsnapshot') && !known.has(f));
@@ -72,35 +69,12 @@ async function nextSnapshot(dir: string, known: Set<string>): Promise<string> {
       await delay(300);
     }
     try {
-      summarize(file);
+      const summary = summarize(file);
       known.add(fresh);
-      return file;
+      return summary;
     } catch {
       // Still being written.
     }
-  }
-}
-
-function waitFor(child: ChildProcess, pattern: RegExp): Promise<string> {
-  return new Promise((resolve, reject) => {
-    let out = '';
-    child.stdout!.on('data', (chunk: Buffer) => {
-      out += chunk.toString();
-      const match = pattern.exec(out);
-      if (match) resolve(match[1] ?? '');
-    });
-    child.on('exit', (code) => reject(new Error(`serve exited with ${code}:\n${out}`)));
-  });
-}
-
-/** RSS readings until four in a row (a second) are within 0.5 MB, or 6 s have passed. */
-async function settle(pid: number): Promise<void> {
-  const readings: number[] = [];
-  for (let waited = 0; waited < 6000; waited += 250) {
-    await delay(250);
-    readings.push(rssMb(pid));
-    const last = readings.slice(-4);
-    if (last.length === 4 && Math.max(...last) - Math.min(...last) < 0.5) return;
   }
 }
 
@@ -175,8 +149,8 @@ async function runServe(options: { snapshots: boolean }): Promise<Row[]> {
   const rows: Row[] = [];
   const empty: HeapSummary = { total: NaN, strings: NaN, code: NaN, native: NaN };
   try {
-    const url = await waitFor(child, /listening on (\S+)\n/);
-    await waitFor(child, /Ctrl\+C stops/);
+    const [url] = (await waitForLine(child, /listening on (\S+)\n/, 'serve')).words;
+    await waitForLine(child, /Ctrl\+C stops/, 'serve');
     for (const step of STEPS) {
       if (step.path) {
         const answer = await fetch(
@@ -192,12 +166,11 @@ async function runServe(options: { snapshots: boolean }): Promise<Row[]> {
         await answer.text();
         if (answer.status !== 200) throw new Error(`${step.path} answered ${answer.status}`);
       }
-      await settle(child.pid!);
-      const rss = rssMb(child.pid!);
+      const { rss } = await settledRss(child.pid!);
       let heap = empty;
       if (options.snapshots) {
         child.kill('SIGUSR2');
-        heap = summarize(await nextSnapshot(dir, known));
+        heap = await nextSnapshot(dir, known);
       }
       rows.push({ part: step.part, when: step.when, heap, rss });
     }

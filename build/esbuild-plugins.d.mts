@@ -1,3 +1,5 @@
-import type { Plugin } from 'esbuild';
+import type { BuildOptions, Plugin } from 'esbuild';
 
 export declare const nodePlugins: Plugin[];
+
+export declare function nodeBuildOptions(options: { production: boolean }): BuildOptions;

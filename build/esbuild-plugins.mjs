@@ -1,5 +1,5 @@
-// The esbuild plugins every Node bundle uses (esbuild.mjs, and the tests that bundle the CLI the
-// same way): stand-ins for dependencies whose full size the bridge never uses, and the Claude
+// The esbuild options and plugins every Node bundle uses (esbuild.mjs, and the tests that bundle
+// the CLI the same way): stand-ins for dependencies whose full size the bridge never uses, and the Claude
 // tokenizer's rank list in the form it loads from fastest.
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
@@ -59,3 +59,26 @@ export const nodePlugins = [
   substitute('undici', './undici-subset.cjs'),
   compactClaudeRanks,
 ];
+
+/**
+ * The options every Node bundle is built with (esbuild.mjs, and the tests that bundle the CLI or
+ * check what a bundle holds): production builds are minified, development ones keep a linked
+ * source map. Callers add the entry point and output.
+ * @param {{ production: boolean }} options
+ * @returns {import('esbuild').BuildOptions}
+ */
+export function nodeBuildOptions({ production }) {
+  return {
+    bundle: true,
+    plugins: nodePlugins,
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+    minify: production,
+    sourcemap: production ? false : 'linked',
+    sourcesContent: false,
+    logLevel: 'warning',
+    legalComments: 'none',
+    define: { 'process.env.KIRO_BRIDGE_BUILD': JSON.stringify(production ? 'production' : 'development') },
+  };
+}

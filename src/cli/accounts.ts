@@ -5,17 +5,19 @@
 // or masked tokens, and secrets are read from a prompt or stdin rather than from flags when possible.
 import { parseArgs } from 'node:util';
 import * as path from 'node:path';
-import envPaths from 'env-paths';
 import { FileSecretStore } from '../common/file-secret-store';
 import type { Logger } from '../common/logger';
 import { Redactor } from '../common/redact';
 import type { AccountSnapshot, AddAccountInput } from '../kiro/accounts/accounts-api';
 import { KiroAccountsService } from '../kiro/accounts/accounts-service';
-import { CredentialsError, loadCredentials } from '../kiro/accounts/credentials';
+import { addEnvironmentAccounts } from '../kiro/accounts/env-variables';
 import { validateUpstreamBase } from '../kiro/http/endpoints';
 import { KiroError } from '../kiro/errors';
-import { describeProxy, proxyFromEnvironment, proxySecrets, type ProxySettings } from '../kiro/http/proxy';
+import { describeProxy, proxyFromEnvironment, proxySecrets, type ProxySettings } from '../kiro/http/proxy-settings';
 import type { SelectionStrategy } from '../kiro/accounts/selection';
+import { accountsFile, CliUsageError } from './cli-base';
+
+export { accountsFile, CliUsageError, configDir } from './cli-base';
 
 export interface CliIO {
   out(text: string): void;
@@ -68,17 +70,6 @@ KIRO_BRIDGE_CONFIG_DIR overrides it), readable only by you. KIRO_AUTH_TOKEN acco
 KIRO_API_KEY key (as the Kiro CLI reads it) are listed too, but live in those variables.
 `;
 
-/** The folder holding accounts.json: KIRO_BRIDGE_CONFIG_DIR, else the platform's config folder. */
-export function configDir(env: NodeJS.ProcessEnv): string {
-  const override = env.KIRO_BRIDGE_CONFIG_DIR?.trim();
-  if (override) return path.resolve(override);
-  return envPaths('kiro-bridge', { suffix: '' }).config;
-}
-
-export function accountsFile(env: NodeJS.ProcessEnv): string {
-  return path.join(configDir(env), 'accounts.json');
-}
-
 export interface OpenAccountsOptions {
   logger: Logger;
   redactor: Redactor;
@@ -98,8 +89,6 @@ export interface OpenedAccounts {
   proxy?: ProxySettings;
   dispose(): Promise<void>;
 }
-
-export class CliUsageError extends Error {}
 
 /** The upstream settings every command shares (environment). */
 export function upstreamFromEnv(env: NodeJS.ProcessEnv): { upstreamBase?: string; region?: string; proxy?: ProxySettings } {
@@ -135,32 +124,13 @@ export async function openAccounts(env: NodeJS.ProcessEnv, options: OpenAccounts
     watchKiroIde: options.watch ?? false,
     pool: options.pool,
   });
-  let envFile: string | undefined;
-  const tokenSource = env.KIRO_AUTH_TOKEN;
-  if (tokenSource?.trim()) {
-    let loaded: ReturnType<typeof loadCredentials>;
-    try {
-      loaded = loadCredentials(tokenSource);
-    } catch (error) {
-      service.dispose();
-      secrets.dispose();
-      if (error instanceof CredentialsError) throw new CliUsageError(options.redactor.text(error.message));
-      throw error;
-    }
-    envFile = loaded.file;
-    service.addEnvAccounts(loaded.accounts, { file: loaded.file });
-  }
-  // KIRO_API_KEY, as the Kiro CLI's headless mode reads it: one more account, not saved.
-  const apiKey = env.KIRO_API_KEY?.trim();
-  if (apiKey) {
-    options.redactor.add(apiKey);
-    try {
-      service.addEnvApiKey(apiKey);
-    } catch (error) {
-      service.dispose();
-      secrets.dispose();
-      throw new CliUsageError(options.redactor.text((error as Error).message));
-    }
+  // Before start(), so that KIRO_AUTH_TOKEN's accounts come before the saved ones.
+  const fromEnv = addEnvironmentAccounts(service, env, options.redactor);
+  const problem = fromEnv.problems[0];
+  if (problem) {
+    service.dispose();
+    secrets.dispose();
+    throw new CliUsageError(problem.message);
   }
   try {
     await service.start();
@@ -172,7 +142,7 @@ export async function openAccounts(env: NodeJS.ProcessEnv, options: OpenAccounts
   return {
     service,
     file,
-    envFile,
+    envFile: fromEnv.authToken?.file,
     proxy: upstream.proxy,
     async dispose() {
       await service.flush().catch(() => undefined);

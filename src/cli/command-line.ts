@@ -2,7 +2,7 @@
 // command's own flags plus every setting flag, then the config file and the environment, in the
 // precedence settings.ts defines. Errors become CliUsageError (exit code 2) with the source named.
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { CliUsageError } from './accounts';
+import { CliUsageError } from './cli-base';
 import { ConfigFileError, readConfigFile } from './config-file';
 import { resolveSettings, settingFlags, SettingError, type ResolvedSettings } from './settings';
 

@@ -3,8 +3,8 @@
 // default). The key is masked in `show`; `get apiKey` prints it, because it was asked for.
 import { generateApiKey } from '../bridge/config';
 import { maskSecret } from '../common/redact';
-import { describeProxy } from '../kiro/http/proxy';
-import { CliUsageError } from './accounts';
+import { describeProxy } from '../kiro/http/proxy-settings';
+import { CliUsageError } from './cli-base';
 import { parseCommandLine, type CommandLine } from './command-line';
 import { ConfigFileError, configFilePath, readConfigFile, unknownKeyMessage, updateConfigFile } from './config-file';
 import { parseSetting, SETTINGS, settingsTable, settingSpec, SettingError, type CliSettings, type SettingKey } from './settings';

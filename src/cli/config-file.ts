@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import * as path from 'node:path';
 import writeFileAtomic from 'write-file-atomic';
-import { configDir } from './accounts';
+import { configDir } from './cli-base';
 import { parseSetting, SETTING_KEYS, SettingError, settingSpec, type SettingKey } from './settings';
 
 export const CONFIG_FILE_NAME = 'config.json';

@@ -2,12 +2,11 @@
 // default and parser. Precedence is flags > environment > config file > defaults; model aliases
 // and allowed origins add up across the sources instead (a flag adds an alias, it does not wipe
 // the config file's). Help text and `kiro-bridge config show` are generated from the same table.
-import { CAPTURE_MODES } from '../traffic/traffic-protocol';
-import type { CaptureMode } from '../traffic/traffic';
+import { CAPTURE_MODES, type CaptureMode } from '../traffic/traffic';
 import { DEFAULT_CONFIG, parseByteSize } from '../bridge/config';
 import { validateUpstreamBase } from '../kiro/http/endpoints';
 import type { SelectionStrategy } from '../kiro/accounts/selection';
-import { validateProxyUrl } from '../kiro/http/proxy';
+import { validateProxyUrl } from '../kiro/http/proxy-settings';
 
 export type LogFormat = 'pretty' | 'json';
 export const LOG_FORMATS: readonly LogFormat[] = ['pretty', 'json'];

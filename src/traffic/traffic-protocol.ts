@@ -4,9 +4,15 @@
 // messages are untrusted input; the host's are checked too so a version skew fails loudly).
 // No `vscode` or node imports: it is bundled into the browser script as well.
 
-import type { AttemptRecord, CaptureMode, RequestFigures, TrafficApi, TrafficFlags } from './traffic';
-
-export const CAPTURE_MODES: readonly CaptureMode[] = ['off', 'redacted', 'full'];
+import {
+  CAPTURE_MODES,
+  REQUEST_FIGURE_NUMBERS,
+  type AttemptRecord,
+  type CaptureMode,
+  type RequestFigures,
+  type TrafficApi,
+  type TrafficFlags,
+} from './traffic';
 
 /** What the table shows for one request: the record without its bodies. */
 export interface TrafficRow extends RequestFigures {
@@ -206,8 +212,7 @@ export function checkRow(value: unknown, path = 'row'): TrafficRow {
     const v = optional(o[key], `${path}.${key}`, (x, p) => str(x, p, 10_000));
     if (v !== undefined) row[key] = v;
   }
-  const optionalNumbers = ['status', 'ttftMs', 'durationMs', 'inputTokens', 'outputTokens', 'credits', 'cacheReadTokens', 'cacheWriteTokens'] as const;
-  for (const key of optionalNumbers) {
+  for (const key of REQUEST_FIGURE_NUMBERS) {
     const v = optional(o[key], `${path}.${key}`, num);
     if (v !== undefined) row[key] = v;
   }

@@ -4,7 +4,7 @@
 // a file write, so a record that skipped redaction upstream still cannot leak.
 
 import type { Redactor } from '../common/redact';
-import type { CaptureMode, RequestRecord } from './traffic';
+import { REQUEST_FIGURE_NUMBERS, type CaptureMode, type RequestRecord } from './traffic';
 import type { TrafficDetails, TrafficRow } from './traffic-protocol';
 
 /**
@@ -49,18 +49,9 @@ export function toRow(record: Readonly<RequestRecord>, redactor: Redactor, memo?
     errorMessage: text(record.error?.message),
   };
   for (const [key, value] of Object.entries(strings)) if (value !== undefined) (row as unknown as Record<string, unknown>)[key] = value;
-  const numbers = {
-    status: record.status,
-    ttftMs: record.ttftMs,
-    durationMs: record.durationMs,
-    inputTokens: record.inputTokens,
-    outputTokens: record.outputTokens,
-    credits: record.credits,
-    cacheReadTokens: record.cacheReadTokens,
-    cacheWriteTokens: record.cacheWriteTokens,
-  };
-  for (const [key, value] of Object.entries(numbers)) {
-    if (typeof value === 'number' && Number.isFinite(value)) (row as unknown as Record<string, unknown>)[key] = value;
+  for (const key of REQUEST_FIGURE_NUMBERS) {
+    const value = record[key];
+    if (typeof value === 'number' && Number.isFinite(value)) row[key] = value;
   }
   return row;
 }

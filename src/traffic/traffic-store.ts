@@ -4,6 +4,7 @@
 
 import { toDisposable, type IDisposable } from '../common/disposable';
 import type { RequestRecord, TrafficSink } from './traffic';
+import { BODY_FIELDS } from './traffic-records';
 import { TrafficStatsCollector, type TrafficStatsOptions } from './traffic-stats';
 
 export const DEFAULT_MAX_ENTRIES = 500;
@@ -35,8 +36,6 @@ export function clampMaxEntries(n: unknown): number {
   if (typeof n !== 'number' || !Number.isFinite(n)) return DEFAULT_MAX_ENTRIES;
   return Math.min(MAX_MAX_ENTRIES, Math.max(MIN_MAX_ENTRIES, Math.floor(n)));
 }
-
-const BODY_FIELDS = ['clientRequest', 'kiroRequest', 'upstreamEvents', 'response'] as const;
 
 export class TrafficStore implements TrafficSink, IDisposable {
   readonly stats: TrafficStatsCollector;

@@ -3,6 +3,7 @@
 // are redacted before they leave the bridge; body fields exist only when capture allows.
 
 export type CaptureMode = 'off' | 'redacted' | 'full';
+export const CAPTURE_MODES: readonly CaptureMode[] = ['off', 'redacted', 'full'];
 
 export type TrafficApi = 'anthropic' | 'openai' | 'responses' | 'count_tokens' | 'models' | 'other';
 
@@ -42,6 +43,20 @@ export interface RequestFigures {
   cacheReadTokens?: number;
   cacheWriteTokens?: number;
 }
+
+type NumericFigure = { [K in keyof RequestFigures]-?: NonNullable<RequestFigures[K]> extends number ? K : never }[keyof RequestFigures];
+
+/** Every number in RequestFigures, in the order rows carry them. */
+export const REQUEST_FIGURE_NUMBERS = [
+  'status',
+  'ttftMs',
+  'durationMs',
+  'inputTokens',
+  'outputTokens',
+  'credits',
+  'cacheReadTokens',
+  'cacheWriteTokens',
+] as const satisfies readonly NumericFigure[];
 
 export interface RequestRecord extends RequestFigures {
   id: string;

@@ -6,7 +6,8 @@
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import type { AccountSnapshot } from '../kiro/accounts/accounts-api';
+import type { AccountSnapshot, AddAccountInput } from '../kiro/accounts/accounts-api';
+import { KIRO_API_KEY_PREFIX } from '../kiro/accounts/credentials';
 import { defaultKiroCacheDir, KIRO_IDE_TOKEN_FILE } from '../kiro/accounts/kiro-ide';
 import type { ExtensionServices } from './services';
 import { signInMethodItems, signInWith, type SignInChoice } from './sign-in';
@@ -163,26 +164,44 @@ export async function addAccount(services: ExtensionServices): Promise<AccountSn
     if (region === undefined) return undefined;
   }
 
+  return checkAndAdd(
+    services,
+    {
+      kind: kind.authKind,
+      refreshToken: refreshToken.trim(),
+      clientId: clientId?.trim(),
+      clientSecret: clientSecret?.trim(),
+      region: region?.trim(),
+    },
+    {
+      checking: vscode.l10n.t('Checking the account with Kiro…'),
+      refused: (reason) => vscode.l10n.t('Kiro did not accept this account: {0}', reason),
+      again: () => addAccount(services),
+    },
+  );
+}
+
+interface CheckAndAddTexts {
+  /** The progress notification's title while Kiro checks. */
+  checking: string;
+  /** The error message for Kiro's (redacted) reason. */
+  refused: (reason: string) => string;
+  /** What "Try Again" runs. */
+  again: () => Promise<AccountSnapshot | undefined>;
+}
+
+/** Checks a new account with Kiro under a progress notification, then says what was added, or why not with "Try Again". */
+async function checkAndAdd(services: ExtensionServices, input: AddAccountInput, texts: CheckAndAddTexts): Promise<AccountSnapshot | undefined> {
   const accounts = await services.accounts();
   try {
-    const account = await vscode.window.withProgress(
-      { location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('Checking the account with Kiro…') },
-      () =>
-        accounts.add({
-          kind: kind.authKind,
-          refreshToken: refreshToken.trim(),
-          clientId: clientId?.trim(),
-          clientSecret: clientSecret?.trim(),
-          region: region?.trim(),
-        }),
-    );
+    const account = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: texts.checking }, () => accounts.add(input));
     const credits = describeCredits(account);
     void vscode.window.showInformationMessage(credits ? vscode.l10n.t('Added {0} ({1}).', account.label, credits) : vscode.l10n.t('Added {0}.', account.label));
     return account;
   } catch (error) {
     const again = vscode.l10n.t('Try Again');
-    const choice = await vscode.window.showErrorMessage(vscode.l10n.t('Kiro did not accept this account: {0}', errorText(services, error)), again);
-    if (choice === again) return addAccount(services);
+    const choice = await vscode.window.showErrorMessage(texts.refused(errorText(services, error)), again);
+    if (choice === again) return texts.again();
     return undefined;
   }
 }
@@ -191,7 +210,7 @@ export async function addAccount(services: ExtensionServices): Promise<AccountSn
 function apiKeyInputProblem(value: string): string | undefined {
   const key = value.trim();
   if (!key) return vscode.l10n.t('{0} is required.', vscode.l10n.t('The API key'));
-  if (!key.startsWith('ksk_')) return vscode.l10n.t('A Kiro API key starts with "ksk_".');
+  if (!key.startsWith(KIRO_API_KEY_PREFIX)) return vscode.l10n.t('A Kiro API key starts with "ksk_".');
   if (key.includes('...') || key.includes('…')) return vscode.l10n.t('This looks shortened ("…"); copy the whole key.');
   return undefined;
 }
@@ -208,21 +227,15 @@ export async function addApiKey(services: ExtensionServices): Promise<AccountSna
   });
   if (apiKey === undefined) return undefined;
   services.redactor.add(apiKey.trim());
-  const accounts = await services.accounts();
-  try {
-    const account = await vscode.window.withProgress(
-      { location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('Checking the API key with Kiro…') },
-      () => accounts.add({ kind: 'ApiKey', apiKey: apiKey.trim() }),
-    );
-    const credits = describeCredits(account);
-    void vscode.window.showInformationMessage(credits ? vscode.l10n.t('Added {0} ({1}).', account.label, credits) : vscode.l10n.t('Added {0}.', account.label));
-    return account;
-  } catch (error) {
-    const again = vscode.l10n.t('Try Again');
-    const choice = await vscode.window.showErrorMessage(vscode.l10n.t('Kiro did not accept this API key: {0}', errorText(services, error)), again);
-    if (choice === again) return addApiKey(services);
-    return undefined;
-  }
+  return checkAndAdd(
+    services,
+    { kind: 'ApiKey', apiKey: apiKey.trim() },
+    {
+      checking: vscode.l10n.t('Checking the API key with Kiro…'),
+      refused: (reason) => vscode.l10n.t('Kiro did not accept this API key: {0}', reason),
+      again: () => addApiKey(services),
+    },
+  );
 }
 
 interface AccountItem extends vscode.QuickPickItem {

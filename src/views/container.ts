@@ -7,6 +7,7 @@ import { Disposable, toDisposable, type IDisposable } from '../common/disposable
 import { Redactor } from '../common/redact';
 import { generateApiKey, type BridgeConfig } from '../bridge/config';
 import type { KiroAccountsService } from '../kiro/accounts/accounts-service';
+import { addEnvironmentAccounts, type EnvAccountVariable } from '../kiro/accounts/env-variables';
 import { poolAccountProvider, toAccountView, trafficAccountsSource } from './accounts-adapters';
 import { ApiKeyStore } from './api-key';
 import { BridgeController, type BridgeHandle } from './bridge-controller';
@@ -194,7 +195,7 @@ export class Container extends Disposable {
         throw new Error('the extension is shutting down');
       }
       await service.start();
-      await this.addEnvAccounts(service);
+      this.addEnvAccounts(service);
       this.accountsService = service;
       for (const listener of [...this.accountsListeners]) listener();
       return service;
@@ -205,27 +206,15 @@ export class Container extends Disposable {
   }
 
   /** KIRO_AUTH_TOKEN and KIRO_API_KEY work here as in the CLI (handy for remote machines and tests). */
-  private async addEnvAccounts(service: KiroAccountsService): Promise<void> {
-    const apiKey = this.env.KIRO_API_KEY?.trim();
-    if (apiKey) {
-      this.redactor.add(apiKey);
-      try {
-        service.addEnvApiKey(apiKey);
-        this.logger.info('added the Kiro API key of KIRO_API_KEY');
-      } catch (error) {
-        this.logger.warn(`KIRO_API_KEY is set but could not be used: ${this.redactor.text((error as Error).message)}`);
-      }
-    }
-    const value = this.env.KIRO_AUTH_TOKEN;
-    if (!value?.trim()) return;
-    const { loadCredentials } = await loadHeavyModules();
-    try {
-      const loaded = loadCredentials(value);
-      service.addEnvAccounts(loaded.accounts, { file: loaded.file });
-      this.logger.info(`added ${loaded.accounts.length} account(s) from KIRO_AUTH_TOKEN`);
-    } catch (error) {
-      this.logger.warn(`KIRO_AUTH_TOKEN is set but could not be read: ${(error as Error).message}`);
-    }
+  private addEnvAccounts(service: KiroAccountsService): void {
+    const added = addEnvironmentAccounts(service, this.env, this.redactor);
+    const problem = (variable: EnvAccountVariable) => added.problems.find((p) => p.variable === variable)?.message;
+    const keyProblem = problem('KIRO_API_KEY');
+    if (added.apiKey) this.logger.info('added the Kiro API key of KIRO_API_KEY');
+    else if (keyProblem !== undefined) this.logger.warn(`KIRO_API_KEY is set but could not be used: ${keyProblem}`);
+    const tokenProblem = problem('KIRO_AUTH_TOKEN');
+    if (added.authToken) this.logger.info(`added ${added.authToken.accounts} account(s) from KIRO_AUTH_TOKEN`);
+    else if (tokenProblem !== undefined) this.logger.warn(`KIRO_AUTH_TOKEN is set but could not be read: ${tokenProblem}`);
   }
 
   private onAccountsLoaded(listener: () => void): IDisposable {

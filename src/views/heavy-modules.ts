@@ -3,7 +3,6 @@
 // first use, so activation only parses the small dist/extension.js (see loadHeavyModules).
 export { createBridge } from '../bridge/http/server';
 export { KiroAccountsService } from '../kiro/accounts/accounts-service';
-export { loadCredentials } from '../kiro/accounts/credentials';
 import type { SignedInAccount, SignInOptions } from '../kiro/signin/flow';
 
 /** Sign-in (the device and browser flows) is imported on first use: most sessions never sign in. */

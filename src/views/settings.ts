@@ -4,7 +4,7 @@
 // VsCodeSettings adapter at the end.
 import * as vscode from 'vscode';
 import type { IDisposable } from '../common/disposable';
-import type { CaptureMode } from '../traffic/traffic';
+import { CAPTURE_MODES, type CaptureMode } from '../traffic/traffic';
 import { bridgeConfig, DEFAULT_CONFIG, type BridgeConfig } from '../bridge/config';
 
 export const SECTION = 'kiroBridge';
@@ -44,8 +44,6 @@ export const LIVE_KEYS: readonly SettingKey[] = [
 /** Mirrors kiro/accounts/selection's strategies (`priority` stays on one account; see there why). */
 export const ACCOUNT_STRATEGIES = ['priority', 'round-robin'] as const;
 export type AccountStrategySetting = (typeof ACCOUNT_STRATEGIES)[number];
-
-const CAPTURE_MODES: readonly CaptureMode[] = ['off', 'redacted', 'full'];
 
 export interface ExtensionSettings {
   port: number;

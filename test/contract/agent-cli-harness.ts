@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import { killChildren, root, spawnWith, tempHome } from './cli-harness';
 import { expect } from 'vitest';
 import type { KiroGenerateBody } from '../support/fake-upstream';
-import type { Harness } from './harness';
+import { findCurrentMessage, type Harness } from './harness';
 
 export { killChildren };
 
@@ -77,7 +77,7 @@ export function secretIn(text: string): string | undefined {
 
 /** Text of every tool result the Kiro request's current message carries. */
 export function toolResultTexts(body: KiroGenerateBody): string[] {
-  const results = body.conversationState?.currentMessage?.userInputMessage?.userInputMessageContext?.toolResults ?? [];
+  const results = findCurrentMessage(body)?.userInputMessageContext?.toolResults ?? [];
   return results.map((result) =>
     (Array.isArray(result.content) ? result.content : []).map((part: { text?: unknown }) => (typeof part.text === 'string' ? part.text : '')).join(''),
   );
@@ -85,13 +85,13 @@ export function toolResultTexts(body: KiroGenerateBody): string[] {
 
 /** The current user message's text of a Kiro request. */
 export function currentText(body: KiroGenerateBody): string {
-  const content = body.conversationState?.currentMessage?.userInputMessage?.content;
+  const content = findCurrentMessage(body)?.content;
   return typeof content === 'string' ? content : '';
 }
 
 /** Names of the tools a Kiro request declares. */
 export function declaredTools(body: KiroGenerateBody): string[] {
-  const tools = body.conversationState?.currentMessage?.userInputMessage?.userInputMessageContext?.tools ?? [];
+  const tools = findCurrentMessage(body)?.userInputMessageContext?.tools ?? [];
   return tools.map((tool) => String(tool.toolSpecification?.name));
 }
 

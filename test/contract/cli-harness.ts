@@ -7,24 +7,18 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { build } from 'esbuild';
-import { nodePlugins } from '../../build/esbuild-plugins.mjs';
+import { nodeBuildOptions } from '../../build/esbuild-plugins.mjs';
 
 export const root = path.resolve(__dirname, '..', '..');
 
-/** Bundles src/cli.ts to `<dir>/cli.js` (with the shebang, as dist/cli.js has). */
-export async function buildCli(options: { minify?: boolean } = {}): Promise<{ dir: string; cli: string; dispose(): void }> {
+/** Bundles src/cli.ts to `<dir>/cli.js` (with the shebang, as dist/cli.js has); a development build unless `production`. */
+export async function buildCli(options: { production?: boolean } = {}): Promise<{ dir: string; cli: string; dispose(): void }> {
   const dir = mkdtempSync(path.join(tmpdir(), 'kiro-cli-build-'));
   const cli = path.join(dir, 'cli.js');
   await build({
+    ...nodeBuildOptions({ production: options.production ?? false }),
     entryPoints: [path.join(root, 'src', 'cli.ts')],
-    bundle: true,
-    platform: 'node',
-    format: 'cjs',
-    target: 'node20',
-    minify: options.minify ?? false,
-    legalComments: 'none',
     outfile: cli,
-    plugins: nodePlugins,
     banner: { js: '#!/usr/bin/env node' },
     logLevel: 'silent',
   });

@@ -51,7 +51,7 @@ beforeAll(async () => {
   const stage = path.join(home.home, 'stage');
   mkdirSync(path.join(stage, 'dist'), { recursive: true });
   for (const file of ['package.json', '.npmignore', 'README.md', 'LICENSE', 'CHANGELOG.md']) copyFileSync(path.join(root, file), path.join(stage, file));
-  const built = await buildCli({ minify: true });
+  const built = await buildCli({ production: true });
   copyFileSync(built.cli, path.join(stage, 'dist', 'cli.js'));
   built.dispose();
   // What a developer's tree also holds and the package must leave out.

@@ -11,7 +11,14 @@ import { KiroAccount } from '../../src/kiro/accounts/account';
 import type { AccountLease, ExecuteOptions } from '../../src/kiro/accounts/account-pool';
 import { loadCredentials } from '../../src/kiro/accounts/credentials';
 import { SingleAccountProvider, firstEnabled } from '../support/single-account';
-import { startFakeUpstream, type FakeAccount, type FakeUpstream, type FakeUpstreamOptions, type KiroGenerateBody } from '../support/fake-upstream';
+import {
+  startFakeUpstream,
+  type FakeAccount,
+  type FakeUpstream,
+  type FakeUpstreamOptions,
+  type KiroGenerateBody,
+  type KiroUserInputMessage,
+} from '../support/fake-upstream';
 
 export const TEST_API_KEY = 'kb-contract-test-key-0123456789abcdef';
 
@@ -115,9 +122,14 @@ export function useHarness(use: (harness: Harness) => void, options?: HarnessOpt
   });
 }
 
+/** The user message a Kiro request body sends (its current turn), if it sends one. */
+export function findCurrentMessage(body: KiroGenerateBody): KiroUserInputMessage | undefined {
+  return body.conversationState?.currentMessage?.userInputMessage;
+}
+
 /** The user message a Kiro request body sends (its current turn). */
-export function currentMessage(body: KiroGenerateBody) {
-  return body.conversationState!.currentMessage!.userInputMessage!;
+export function currentMessage(body: KiroGenerateBody): KiroUserInputMessage {
+  return findCurrentMessage(body)!;
 }
 
 /** Waits until `check` holds (polling), failing after `timeoutMs`. */

@@ -15,7 +15,7 @@ import * as path from 'node:path';
 import type { Agent, request as undiciRequest } from 'undici';
 import type * as Tokens from '../../src/kiro/tokens';
 import { describe, expect, it } from 'vitest';
-import { nodePlugins } from '../../build/esbuild-plugins.mjs';
+import { nodeBuildOptions, nodePlugins } from '../../build/esbuild-plugins.mjs';
 
 /**
  * The source files a bundle of `entry` holds. With `startUpOnly`, imports made on first use (a
@@ -32,15 +32,12 @@ async function bundledInputs(entry: string, options: { startUpOnly?: boolean } =
     },
   };
   const result = await esbuild.build({
+    ...nodeBuildOptions({ production: true }),
     entryPoints: [entry],
-    bundle: true,
-    platform: 'node',
-    format: 'cjs',
     write: false,
     outfile: 'out.js',
     external: ['vscode'],
     plugins: options.startUpOnly ? [deferred, ...nodePlugins] : nodePlugins,
-    define: { 'process.env.KIRO_BRIDGE_BUILD': '"production"' },
     metafile: true,
     logLevel: 'silent',
   });
@@ -110,6 +107,13 @@ describe('parts loaded on first use', () => {
     const flows = ['flow', 'sso-oidc', 'kiro-social', 'loopback', 'pkce', 'verify', 'registration-cache'].map((name) => `src/kiro/signin/${name}.ts`);
     expect(startUp.filter((f) => flows.includes(f))).toEqual([]);
   });
+
+  it('leave config without the accounts service and the HTTP client', async () => {
+    const startUp = await bundledInputs('src/cli/config-command.ts', { startUpOnly: true });
+    expect(has(startUp, 'src/cli/settings.ts')).toBe(true);
+    for (const part of ['src/kiro/accounts/', 'src/cli/accounts.ts', 'node_modules/undici/', 'build/undici-subset.cjs'])
+      expect(has(startUp, part), part).toBe(false);
+  });
 });
 
 describe('the tokenizer in the bundles', () => {
@@ -117,15 +121,7 @@ describe('the tokenizer in the bundles', () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'kiro-tokens-bundle-'));
     try {
       const outfile = path.join(dir, 'tokens.js');
-      await esbuild.build({
-        entryPoints: ['src/kiro/tokens.ts'],
-        bundle: true,
-        platform: 'node',
-        format: 'cjs',
-        outfile,
-        plugins: nodePlugins,
-        logLevel: 'silent',
-      });
+      await esbuild.build({ ...nodeBuildOptions({ production: true }), entryPoints: ['src/kiro/tokens.ts'], outfile, logLevel: 'silent' });
       const source = readFileSync(outfile, 'utf8');
       // Not tiktoken's rank list (base64 tokens separated by spaces) but the compact form.
       expect(source).not.toContain(claude.bpe_ranks.slice(0, 40));

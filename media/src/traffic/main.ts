@@ -14,6 +14,7 @@ import 'uplot/dist/uPlot.min.css';
 import './traffic.css';
 
 import { checkHostMessage, type HostMessage, type TrafficStats, type TrafficViewConfig } from '../../../src/traffic/traffic-protocol';
+import { cacheHitRate } from '../../../src/traffic/traffic';
 import { AccountsStrip } from './accounts';
 import { Charts } from './charts';
 import { DetailsPane } from './details';
@@ -246,13 +247,15 @@ class TrafficApp {
   private setStats(stats: TrafficStats): void {
     this.stats = stats;
     this.charts.update(stats);
+    // Over the requests Kiro reported cache numbers for, as for one request.
+    const hit = cacheHitRate({ cacheReadTokens: stats.cacheReadTokens, inputTokens: stats.cachedPromptTokens });
     const parts = [
       fmt.plural(stats.requests, 'request'),
       `${stats.failed} failed`,
       stats.inFlight ? `${stats.inFlight} in flight` : '',
       `${fmt.credits(stats.credits)} credits`,
       `${fmt.count(stats.inputTokens)} in / ${fmt.count(stats.outputTokens)} out tokens`,
-      stats.cachedPromptTokens > 0 ? `cache hit ${fmt.percent(stats.cacheReadTokens / stats.cachedPromptTokens)}` : '',
+      hit !== undefined ? `cache hit ${fmt.percent(hit)}` : '',
       stats.p50 !== undefined ? `p50 ${fmt.duration(stats.p50)} · p95 ${fmt.duration(stats.p95)}` : '',
     ];
     setText(this.totals, `Session: ${parts.filter(Boolean).join(' · ')}`);

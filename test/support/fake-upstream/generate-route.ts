@@ -6,7 +6,7 @@ import { ChunkWriter, sleep, untilAborted } from './delivery';
 import { expandScenario, httpStepOf, meteredCredits, type ExpandContext } from './scenario';
 import type { RouteCall, RouteKit } from './server';
 import type { GenerateContext, KiroGenerateBody, Scenario } from './types';
-import { checkStreamingProfile } from './profiles';
+import { checkStreamingProfile, refusedProfile } from './profiles';
 import { checkBodySize, validateGenerateBody, validationFailure } from './validate';
 
 const EVENTSTREAM = 'application/vnd.amazon.eventstream';
@@ -22,14 +22,8 @@ export async function generateRoute(call: RouteCall, kit: RouteKit): Promise<voi
   if (validation.enabled !== false) {
     // Size first (before the body is read), then the profile, then the body's own rules.
     const tooLarge = checkBodySize(record.rawBody, validation);
-    const profile =
-      tooLarge || record.body === undefined
-        ? undefined
-        : checkStreamingProfile(account, (record.body as KiroGenerateBody).profileArn, () => kit.upstream.profileArnsOf(account));
-    if (profile && !validation.skip?.includes(profile.rule)) {
-      record.rejectedBy = profile.rule;
-      return kit.refuse(call, profile.reply, profile.detail);
-    }
+    if (!tooLarge && record.body !== undefined && refusedProfile(call, kit, account, (record.body as KiroGenerateBody).profileArn, checkStreamingProfile))
+      return;
     const failure =
       tooLarge ??
       (record.body === undefined

@@ -8,10 +8,11 @@
 import { BUILDER_ID_PROFILE_ARN, DEFAULT_SOCIAL_PROFILE_ARN } from '../../../src/kiro/signin/constants';
 import type { FakeAccount } from './accounts';
 import { bearerInvalidReply } from './bodies';
+import type { RouteCall, RouteKit } from './server';
 import type { HttpReply, ValidationRule } from './types';
 
-export const PROFILE_REQUIRED_MESSAGE = 'profileArn is required for this request.';
-export const PROFILE_REFUSED_MESSAGE = 'User is not authorized to make this call.';
+const PROFILE_REQUIRED_MESSAGE = 'profileArn is required for this request.';
+const PROFILE_REFUSED_MESSAGE = 'User is not authorized to make this call.';
 
 export interface ProfileRefusal {
   rule: Extract<ValidationRule, 'profile_arn_missing' | 'profile_arn_refused' | 'profile_placeholder_refused'>;
@@ -83,4 +84,23 @@ export function checkRuntimeProfile(account: FakeAccount, sent: unknown, enterpr
   if (given === undefined) return undefined;
   if (account.kind === 'apikey') return refused(`an API key call carried profile "${given}"`);
   return acceptedProfiles(account, enterpriseProfiles).includes(given) ? undefined : refused(`profileArn "${given}" is not this login's`);
+}
+
+/**
+ * Applies a profile rule (`check`: checkRuntimeProfile or checkStreamingProfile) to the profile the
+ * call sent, unless validation is off or skips the rule; true when the call was refused.
+ */
+export function refusedProfile(
+  call: RouteCall,
+  kit: RouteKit,
+  account: FakeAccount,
+  sent: unknown,
+  check: typeof checkRuntimeProfile = checkRuntimeProfile,
+): boolean {
+  if (kit.upstream.validation.enabled === false) return false;
+  const refusal = check(account, sent, () => kit.upstream.profileArnsOf(account));
+  if (!refusal || kit.upstream.validation.skip?.includes(refusal.rule)) return false;
+  call.record.rejectedBy = refusal.rule;
+  kit.refuse(call, refusal.reply, refusal.detail);
+  return true;
 }

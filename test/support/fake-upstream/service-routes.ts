@@ -4,21 +4,11 @@
 import { httpOf, upstreamErrors } from './bodies';
 import type { RouteCall, RouteKit } from './server';
 import type { FakeAccount } from './accounts';
-import { checkRuntimeProfile, checkStreamingProfile } from './profiles';
+import { checkStreamingProfile, refusedProfile } from './profiles';
 import type { HttpReply } from './types';
 import { usageLimitsBody } from './usage';
 
 const AMZ_JSON = 'application/x-amz-json-1.0';
-
-/** Applies the runtime profile rule (./profiles); true when the call was refused. */
-function refusedProfile(call: RouteCall, kit: RouteKit, account: FakeAccount, sent: unknown): boolean {
-  if (kit.upstream.validation.enabled === false) return false;
-  const refusal = checkRuntimeProfile(account, sent, () => kit.upstream.profileArnsOf(account));
-  if (!refusal || kit.upstream.validation.skip?.includes(refusal.rule)) return false;
-  call.record.rejectedBy = refusal.rule;
-  kit.refuse(call, refusal.reply, refusal.detail);
-  return true;
-}
 
 export function usageLimitsRoute(call: RouteCall, kit: RouteKit): void {
   const account = kit.authorise(call);
@@ -103,13 +93,7 @@ export function mcpRoute(call: RouteCall, kit: RouteKit): void {
   if (!account) return;
   if (account.suspended) return kit.refuse(call, httpOf(upstreamErrors.suspended()), 'account suspended');
   // MCP carries the profile in a header; Kiro demands it as on generate.
-  if (kit.upstream.validation.enabled !== false) {
-    const refusal = checkStreamingProfile(account, call.req.headers['x-amzn-kiro-profile-arn'], () => kit.upstream.profileArnsOf(account));
-    if (refusal && !kit.upstream.validation.skip?.includes(refusal.rule)) {
-      call.record.rejectedBy = refusal.rule;
-      return kit.refuse(call, refusal.reply, refusal.detail);
-    }
-  }
+  if (refusedProfile(call, kit, account, call.req.headers['x-amzn-kiro-profile-arn'], checkStreamingProfile)) return;
   const rpc = call.record.body as { id?: unknown; method?: unknown; params?: { name?: unknown; arguments?: { query?: unknown } } } | undefined;
   if (rpc?.method !== 'tools/call' || rpc.params?.name !== 'web_search' || typeof rpc.params.arguments?.query !== 'string') {
     return kit.refuse(

@@ -103,7 +103,13 @@ export class FileSecretStore implements SecretStore, IDisposable {
   /** Read-modify-write of the whole file, one at a time, starting from what is on disk now. */
   private change(mutate: (map: Map<string, string>) => void): Promise<void> {
     const work = async () => {
-      const map = new Map(await this.load());
+      const before = this.cache;
+      const onDisk = await this.load();
+      // Another process may have written since we last read, and the watch may not have reported
+      // it yet: once this fresh read is the cache, that reload would find nothing new, so the
+      // outside change is reported from here.
+      const outside = before ? changedKeys(before, onDisk) : [];
+      const map = new Map(onDisk);
       mutate(map);
       const body: FileShape = { v: 1, secrets: Object.fromEntries(map) };
       mkdirSync(path.dirname(this.file), { recursive: true, mode: 0o700 });
@@ -111,6 +117,7 @@ export class FileSecretStore implements SecretStore, IDisposable {
       // A file created by an older version or by hand may be looser than owner-only.
       await chmod(this.file, 0o600).catch(() => undefined);
       this.cache = map;
+      this.report(outside);
     };
     const next = this.queue.then(work, work);
     this.queue = next.catch(() => undefined);
@@ -162,10 +169,11 @@ export class FileSecretStore implements SecretStore, IDisposable {
       return; // A half-edited file: keep what we had, try again on the next change.
     }
     if (!before) return;
-    const changed = new Set<string>();
-    for (const [key, value] of after) if (before.get(key) !== value) changed.add(key);
-    for (const key of before.keys()) if (!after.has(key)) changed.add(key);
-    for (const key of changed) for (const listener of [...this.listeners]) listener(key);
+    this.report(changedKeys(before, after));
+  }
+
+  private report(keys: Iterable<string>): void {
+    for (const key of keys) for (const listener of [...this.listeners]) listener(key);
   }
 
   dispose(): void {
@@ -176,4 +184,12 @@ export class FileSecretStore implements SecretStore, IDisposable {
     if (this.polling) unwatchFile(this.file, this.onStat);
     this.listeners.clear();
   }
+}
+
+/** Keys whose values differ between two reads of the file (added, changed or removed). */
+function changedKeys(before: ReadonlyMap<string, string>, after: ReadonlyMap<string, string>): Set<string> {
+  const changed = new Set<string>();
+  for (const [key, value] of after) if (before.get(key) !== value) changed.add(key);
+  for (const key of before.keys()) if (!after.has(key)) changed.add(key);
+  return changed;
 }

@@ -112,6 +112,19 @@ describe('FileSecretStore', () => {
     expect(await mine.get('b')).toBe('theirs');
   });
 
+  it("reports another process's change even when its own write reads the file before the watch does", async () => {
+    const file = path.join(tempDir(), 'accounts.json');
+    // No watch: only the store's own read-modify-write can notice the outside change.
+    const mine = fileStore(file, { watch: false });
+    await mine.set('a', '1');
+    const seen: string[] = [];
+    mine.onDidChange((key) => seen.push(key));
+    writeFileSync(file, JSON.stringify({ v: 1, secrets: { a: '1', added: 'elsewhere' } }));
+    await mine.set('b', 'mine');
+    expect(seen).toEqual(['added']);
+    expect(JSON.parse(readFileSync(file, 'utf8')).secrets).toEqual({ a: '1', added: 'elsewhere', b: 'mine' });
+  });
+
   it('refuses to overwrite a file it cannot read', async () => {
     const file = path.join(tempDir(), 'accounts.json');
     writeFileSync(file, '{ not json');

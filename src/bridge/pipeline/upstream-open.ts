@@ -165,7 +165,9 @@ export async function openUpstream(
       },
     },
     async (lease) => {
-      const { text, toolNames } = textFor(lease.entry.id, lease.account.profile.forStreaming, true);
+      // The first attempt and a resend without signatures carry the same profile.
+      const profileArn = lease.account.profile.forStreaming;
+      const { text, toolNames } = textFor(lease.entry.id, profileArn, true);
       const assembler = new ResponseAssembler({
         toolNames,
         thinking: request.thinking !== undefined,
@@ -186,7 +188,7 @@ export async function openUpstream(
         } catch (error) {
           if (!(signed && isSignatureRefused(error))) throw error;
           context.logger.info(`${trace.id}: Kiro refused a reasoning signature; sending the reasoning as text`);
-          upstream = await send(textFor(lease.entry.id, lease.account.profileArn, false).text);
+          upstream = await send(textFor(lease.entry.id, profileArn, false).text);
         }
         const batches = upstream.batches();
         const firstRead = await batches.next();

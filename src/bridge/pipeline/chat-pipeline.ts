@@ -28,7 +28,7 @@ import { SSE_HEADERS, type StreamSink } from '../http/sse';
 import { StreamCommitter, waitForDrain } from '../http/stream-response';
 import type { RequestTrace } from '../traffic';
 import { checkResponseFormat, structuredAnswer } from './structured-output';
-import { openUpstream, readAnswer, type Opened } from './upstream-open';
+import { openUpstream, readAll, readAnswer, type Opened } from './upstream-open';
 
 /** An error as the client's API answers it (status, error type, message). */
 export interface ApiErrorInfo {
@@ -334,11 +334,7 @@ async function collectResponse(
   trace: RequestTrace,
   signal: AbortSignal,
 ): Promise<void> {
-  const events: OutputEvent[] = [];
-  await readAnswer(opened, trace, signal, (batch) => {
-    for (let i = 0; i < batch.length; i++) events.push(batch[i]!);
-  });
-  sendAnswer(api, res, events, exchange, base, trace);
+  sendAnswer(api, res, await readAll(opened, trace, signal), exchange, base, trace);
 }
 
 /** Builds the non-streaming answer from the complete event list and sends it. */

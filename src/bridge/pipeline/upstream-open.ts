@@ -63,6 +63,15 @@ export async function readAnswer(
   if (!assembler.done) await emit(assembler.end());
 }
 
+/** The answer's output events, all of them (see readAnswer), for an answer that is sent whole. */
+export async function readAll(opened: Opened, trace: RequestTrace, signal: AbortSignal): Promise<OutputEvent[]> {
+  const events: OutputEvent[] = [];
+  await readAnswer(opened, trace, signal, (batch) => {
+    for (let i = 0; i < batch.length; i++) events.push(batch[i]!);
+  });
+  return events;
+}
+
 /** The body `source` as one account sends it: its conversation id and profile. */
 function accountBody(source: ConvertResult['body'], conversationId: string, profileArn: string | undefined): ConvertResult['body'] {
   return { ...source, conversationState: { ...source.conversationState, conversationId }, ...(profileArn ? { profileArn } : {}) };

@@ -27,6 +27,7 @@ import type { BuiltOutput, OutputBase, UsageTotals } from './output';
 import { SSE_HEADERS, type StreamSink } from '../http/sse';
 import { StreamCommitter, waitForDrain } from '../http/stream-response';
 import type { RequestTrace } from '../traffic';
+import type { SchemaValidator } from './json-schema-validator';
 import { checkResponseFormat, structuredAnswer } from './structured-output';
 import { openUpstream, readAll, readAnswer, type Opened } from './upstream-open';
 
@@ -86,6 +87,8 @@ export interface Prepared {
   request: ChatRequest;
   kiroModel: string;
   inputTokens: number;
+  /** The response format's schema validator (checked before Kiro is called). */
+  validator?: SchemaValidator;
 }
 
 /** What every writer and builder needs to know about the request it answers. */
@@ -125,9 +128,9 @@ export async function prepare(api: ChatApi, body: unknown, context: BridgeContex
     thinkingOff: exchange.thinkingOff,
     unknownModel: api.unknownModel,
   });
-  if (request.responseFormat) await checkResponseFormat(request.responseFormat);
+  const validator = request.responseFormat ? await checkResponseFormat(request.responseFormat) : undefined;
   // Counting yields to the event loop now and then, so a long first prompt does not stall other streams.
-  return { exchange, request, kiroModel, inputTokens: await context.counter.countRequestAsync(request) };
+  return { exchange, request, kiroModel, inputTokens: await context.counter.countRequestAsync(request), validator };
 }
 
 /** Answers an error before anything was sent, and closes the record. */
@@ -166,7 +169,7 @@ export async function serveChat(api: ChatApi, call: RouteCall): Promise<void> {
     failBeforeCommit(api, res, trace, error, context);
     return;
   }
-  const { exchange, request, kiroModel, inputTokens } = prepared;
+  const { exchange, request, kiroModel, inputTokens, validator } = prepared;
   trace.addRepairs(exchange.notes);
   trace.captureClientRequest(body);
   trace.update({ modelAsked: request.model, kiroModel, stream: request.stream, inputTokens, flags: { streamed: request.stream } });
@@ -187,7 +190,7 @@ export async function serveChat(api: ChatApi, call: RouteCall): Promise<void> {
     // The account pool picks the account and fails over between attempts (./upstream-open).
     opened = await openUpstream(request, kiroModel, trace, context, config, signal, { inputTokens });
     if (request.responseFormat) {
-      const events = await structuredAnswer(request, opened, {
+      const events = await structuredAnswer(request, opened, validator, {
         trace,
         signal,
         base,

@@ -62,12 +62,13 @@ type Verdict = { kind: 'valid'; json: JsonCandidate } | { kind: 'invalid'; probl
 
 /**
  * Checks the schema before Kiro is called: one that is not valid JSON Schema is the client's
- * error (400, naming the field), not something to discover after paying for an answer.
+ * error (400, naming the field), not something to discover after paying for an answer. Returns
+ * the schema's validator (none for a plain JSON object format).
  */
-export async function checkResponseFormat(format: ResponseFormat): Promise<void> {
-  if (!format.schema) return;
+export async function checkResponseFormat(format: ResponseFormat): Promise<SchemaValidator | undefined> {
+  if (!format.schema) return undefined;
   try {
-    await schemaValidator(format.schema);
+    return await schemaValidator(format.schema);
   } catch (error) {
     if (error instanceof SchemaCompileError) throw new InvalidRequestError(`${format.param}: ${error.message}`);
     throw error;
@@ -77,12 +78,12 @@ export async function checkResponseFormat(format: ResponseFormat): Promise<void>
 /**
  * The answer to a request with a response format, as the events the API's writer or builder
  * takes: validated JSON (after at most one corrective retry), a tool-call turn, or a truncated
- * answer. Throws the upstream's error, or an `invalid_output` KiroError when both answers fail.
+ * answer. `validator` is checkResponseFormat's (none: any JSON object). Throws the upstream's
+ * error, or an `invalid_output` KiroError when both answers fail.
  */
-export async function structuredAnswer(request: ChatRequest, opened: Opened, io: StructuredIo): Promise<OutputEvent[]> {
+export async function structuredAnswer(request: ChatRequest, opened: Opened, validator: SchemaValidator | undefined, io: StructuredIo): Promise<OutputEvent[]> {
   const format = request.responseFormat;
   if (!format) throw new KiroError('internal', 'structuredAnswer called for a request without a response format');
-  const validator = format.schema ? await schemaValidator(format.schema) : undefined;
 
   const first = await collect(opened, io);
   const firstVerdict = judge(first, validator);

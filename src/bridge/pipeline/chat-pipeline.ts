@@ -281,16 +281,7 @@ function endStream(
   sent: readonly OutputEvent[] | undefined,
 ): void {
   const outcome = writer.outcome;
-  const usage = writer.usage;
-  trace.update({
-    stopReason: outcome && 'reason' in outcome ? outcome.reason : undefined,
-    inputTokens: usage.inputTokens,
-    outputTokens: usage.outputTokens,
-    credits: usage.credits,
-    cacheReadTokens: usage.cacheReadTokens,
-    cacheWriteTokens: usage.cacheWriteTokens,
-    flags: { truncated: outcome !== undefined && 'reason' in outcome && outcome.reason === 'max_tokens' },
-  });
+  trace.recordOutcome(outcome && 'reason' in outcome ? outcome.reason : undefined, writer.usage);
   res.end();
   if (outcome && 'error' in outcome) {
     trace.finish(200, { type: outcome.error.type, message: outcome.error.message });
@@ -344,15 +335,7 @@ async function collectResponse(
 function sendAnswer(api: ChatApi, res: ServerResponse, events: readonly OutputEvent[], exchange: Exchange, base: OutputBase, trace: RequestTrace): void {
   const answer = exchange.build(events, base);
   trace.markFirstByte();
-  trace.update({
-    stopReason: answer.stopReason,
-    inputTokens: answer.inputTokens,
-    outputTokens: answer.outputTokens,
-    credits: answer.credits,
-    cacheReadTokens: answer.cacheReadTokens,
-    cacheWriteTokens: answer.cacheWriteTokens,
-    flags: { truncated: answer.stopReason === 'max_tokens' },
-  });
+  trace.recordOutcome(answer.stopReason, answer);
   trace.captureResponse(answer.body);
   sendJson(res, 200, answer.body, api.idHeaders(trace.id));
   exchange.delivered?.();

@@ -29,6 +29,7 @@ import {
   present,
   str,
   thinkingFromEffort,
+  toolArguments,
   toolChoice,
   typeName,
   unsupported,
@@ -139,19 +140,6 @@ function toolOutput(output: unknown, path: string): (TextBlock | ImageBlock)[] {
   return userParts(output, path).filter((b) => b.type !== 'text' || b.text !== '');
 }
 
-function parseArguments(raw: string, path: string, notes: string[]): unknown {
-  if (raw.trim() === '') return {};
-  try {
-    const parsed: unknown = JSON.parse(raw);
-    if (isObject(parsed)) return parsed;
-    notes.push(`${path}: the arguments are JSON but not an object; sent to Kiro as {"value": …}`);
-    return { value: parsed };
-  } catch {
-    notes.push(`${path}: the arguments are not valid JSON; sent to Kiro as {"arguments": "<the text>"}`);
-    return { arguments: raw };
-  }
-}
-
 /** Builds the conversation, merging what OpenAI spreads over several items into one turn. */
 class Conversation {
   readonly system: string[] = [];
@@ -200,7 +188,7 @@ class Conversation {
             type: 'tool_use',
             id: callId,
             name: namespace ? flatToolName(namespace, name) : name,
-            input: parseArguments(args, `${path}.arguments`, this.notes),
+            input: toolArguments(args, `${path}.arguments`, this.notes),
           },
         ]);
       }

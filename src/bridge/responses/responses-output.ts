@@ -18,14 +18,14 @@
 import { randomBytes } from 'node:crypto';
 import { defaultRedactor, type Redactor } from '../../common/redact';
 import { KiroError } from '../../kiro/errors';
-import type { ChatMessage, ContentBlock, FinishReason, OutputEvent } from '../../kiro/types';
+import type { ChatMessage, FinishReason, OutputEvent } from '../../kiro/types';
 import { openaiErrorFor, type OpenAIErrorInfo } from '../openai/openai-errors';
 import type { OpenAIOutputMeta } from '../openai/openai-output';
 import { finishOf, UsageMeter, type BuiltOutput } from '../pipeline/output';
 import { SSE_COMMENT_PING, SseStreamWriter, sseEvent, type StreamSink } from '../http/sse';
-import type { ResponseEcho } from './responses-input';
-import { CUSTOM_TOOL_INPUT, flatToolName, type NamespacedName } from './responses-tools';
-import { openReasoning, sealReasoning } from './reasoning-envelope';
+import { itemBlocks, type ResponseEcho } from './responses-input';
+import { CUSTOM_TOOL_INPUT, type NamespacedName } from './responses-tools';
+import { sealReasoning } from './reasoning-envelope';
 
 // ---- wire shapes (as in the openai package's resources/responses) ---------------------------
 
@@ -389,35 +389,9 @@ function statusOf(reason: FinishReason): 'completed' | 'incomplete' {
  * as the bridge keeps them, so Kiro's reasoning keeps its signature.
  */
 export function outputAsMessage(output: readonly ResponseOutputItem[]): ChatMessage {
-  const content: ContentBlock[] = [];
-  for (const item of output) {
-    switch (item.type) {
-      case 'reasoning': {
-        const envelope = openReasoning(item.encrypted_content);
-        if (envelope?.redacted !== undefined) content.push({ type: 'redacted_thinking', data: envelope.redacted });
-        else if (envelope?.signature !== undefined) content.push({ type: 'thinking', thinking: envelope.text ?? '', signature: envelope.signature });
-        else content.push({ type: 'thinking', thinking: item.content.map((c) => c.text).join('') });
-        break;
-      }
-      case 'message':
-        content.push({ type: 'text', text: item.content.map((c) => c.text).join('') });
-        break;
-      case 'function_call': {
-        let input: unknown = {};
-        try {
-          input = JSON.parse(item.arguments || '{}');
-        } catch {
-          // Our own output always parses (the assembler checks it); nothing to recover here.
-        }
-        content.push({ type: 'tool_use', id: item.call_id, name: item.namespace ? flatToolName(item.namespace, item.name) : item.name, input });
-        break;
-      }
-      case 'custom_tool_call':
-        content.push({ type: 'tool_use', id: item.call_id, name: item.name, input: { [CUSTOM_TOOL_INPUT]: item.input } });
-        break;
-    }
-  }
-  return { role: 'assistant', content };
+  // The bridge's own items: nothing in them to note.
+  const notes: string[] = [];
+  return { role: 'assistant', content: output.flatMap((item, i) => itemBlocks(item, `output[${i}]`, notes)) };
 }
 
 // ---- streaming ------------------------------------------------------------------------------

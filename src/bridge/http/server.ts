@@ -1,12 +1,13 @@
 // The bridge: an HTTP server on 127.0.0.1 with the guards in front of every route, and its
 // lifecycle. Fixed-path routes (/v1/messages, /v1/chat/completions, …) are dispatched by a map
-// lookup straight from node's request event; everything else (parameterised paths, /health, 404,
-// the last-resort error handler) is the express app. Express costs ~0.1 ms of CPU per request on
-// this machine class, as much as the whole rest of a pass-through hop, so the hot routes skip it;
-// it is imported on the first request that needs it (~2 MB that a bridge serving only the API
-// routes never holds). `start()` listens and resolves with the URL; `stop()` refuses new work, lets in-flight
-// requests finish for the grace period, then ends every remaining stream with an SSE error event
-// (or a 529 when nothing was sent yet) and closes every socket. A BridgeServer is a Disposable.
+// lookup straight from node's request event, and so is GET /health; everything else
+// (parameterised paths, 404, the last-resort error handler) is the express app. Express costs
+// ~0.1 ms of CPU per request on this machine class, as much as the whole rest of a pass-through
+// hop, so the hot routes skip it; it is imported on the first request that needs it (~2 MB that a
+// bridge serving only the API routes never holds). `start()` listens and resolves with the URL;
+// `stop()` refuses new work, lets in-flight requests finish for the grace period, then ends every
+// remaining stream with an SSE error event (or a 529 when nothing was sent yet) and closes every
+// socket. A BridgeServer is a Disposable.
 import type express from 'express';
 import type { NextFunction, Request, Response, Router } from 'express';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -286,6 +287,9 @@ export class BridgeServer extends Disposable {
     const url = req.url ?? '/';
     const query = url.indexOf('?');
     let path = query === -1 ? url : url.slice(0, query);
+    // A following VS Code window polls /health: answered here, so a bridge serving only the API
+    // routes never loads express. Other spellings of it (`/health/`, `/HEALTH`) go to express as before.
+    if (path === '/health' && (req.method === 'GET' || req.method === 'HEAD')) return this.health(req, res);
     if (path.length > 1 && path.endsWith('/')) path = path.slice(0, -1);
     const route = this.exactRoutes.get(`${req.method} ${path}`);
     if (!route) {
@@ -299,6 +303,18 @@ export class BridgeServer extends Disposable {
     const call = req as IncomingMessage & { params: Record<string, string> };
     call.params = {};
     this.run(route, call, res, trace).catch((error: unknown) => this.lastResort(error, res, trace, path));
+  }
+
+  /** GET /health: the guards without the client key, no traffic record (./health). */
+  private health(req: IncomingMessage, res: ServerResponse): void {
+    const failure = this.check(req, res, '/health', newRequestId(), true);
+    if (failure === 'answered') return;
+    if (failure) return this.reject(res, failure, undefined, '/health');
+    try {
+      sendJson(res, 200, healthAnswer(this.deps.accounts, this.startedAt));
+    } catch (error) {
+      this.lastResort(error, res, undefined, '/health');
+    }
   }
 
   /** The express app's first middleware: the same checks for the routes express serves. */

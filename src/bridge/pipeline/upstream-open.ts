@@ -16,7 +16,7 @@ import { toKiroRequest, type ConvertResult } from '../../kiro/request/convert';
 import { oversizedPayload, payloadTooLargeError, payloadTooLargeNote } from '../../kiro/request/payload-limit';
 import type { KiroEvent } from '../../kiro/codec/events';
 import { conversationIds } from '../../kiro/request/ids';
-import { accountBodyText } from '../../kiro/request/body-text';
+import { accountBody, accountBodyText } from '../../kiro/request/body-text';
 import type { ChatRequest, OutputEvent, ToolDefinition } from '../../kiro/types';
 import type { BridgeConfig } from '../config';
 import type { BridgeContext } from '../context';
@@ -70,11 +70,6 @@ export async function readAll(opened: Opened, trace: RequestTrace, signal: Abort
     for (let i = 0; i < batch.length; i++) events.push(batch[i]!);
   });
   return events;
-}
-
-/** The body `source` as one account sends it: its conversation id and profile. */
-function accountBody(source: ConvertResult['body'], conversationId: string, profileArn: string | undefined): ConvertResult['body'] {
-  return { ...source, conversationState: { ...source.conversationState, conversationId }, ...(profileArn ? { profileArn } : {}) };
 }
 
 /** Each tool's required input properties, by name (an empty input for one of these was cut). */
@@ -144,13 +139,13 @@ export async function openUpstream(
         source = unsigned;
       }
       const conversationId = conversationIdFor(accountId);
-      // The measured text with this account's id and profile, not a second serialization.
-      text = signedReasoning
-        ? accountBodyText(measured, source.body, conversationId, profileArn)
-        : JSON.stringify(accountBody(source.body, conversationId, profileArn));
+      // The measured text with this account's id and profile, not a second serialization; the
+      // body resent without signatures was never measured.
+      const resent = signedReasoning ? undefined : accountBody(source.body, conversationId, profileArn);
+      text = resent ? JSON.stringify(resent) : accountBodyText(measured, source.body, conversationId, profileArn);
       // The record keeps the body as first sent (and as resent without signatures).
       if (((texts.size === 0 && record) || !signedReasoning) && trace.capture !== 'off')
-        trace.captureKiroRequest(accountBody(source.body, conversationId, profileArn));
+        trace.captureKiroRequest(resent ?? accountBody(source.body, conversationId, profileArn));
       texts.set(key, text);
     }
     return { text, toolNames: converted.toolNames };

@@ -51,8 +51,7 @@ export async function readAnswer(
       const out: OutputEvent[] = [];
       for (const event of batch) {
         trace.captureUpstreamEvent(event);
-        const produced = assembler.push(event);
-        for (let i = 0; i < produced.length; i++) out.push(produced[i]!);
+        assembler.push(event, out);
         if (assembler.done) break;
       }
       await emit(out);
@@ -200,7 +199,7 @@ export async function openUpstream(
         if (!firstRead.done) {
           for (const event of firstRead.value) {
             trace.captureUpstreamEvent(event);
-            for (const out of assembler.push(event)) first.push(out);
+            assembler.push(event, first);
           }
         } else {
           for (const out of assembler.end()) first.push(out);

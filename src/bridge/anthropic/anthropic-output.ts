@@ -9,7 +9,7 @@ import { createHash, randomFillSync } from 'node:crypto';
 import { defaultRedactor, type Redactor } from '../../common/redact';
 import { KiroError, type ErrorClass } from '../../kiro/errors';
 import type { FinishReason, OutputEvent } from '../../kiro/types';
-import { internalErrorMessage, isOverloaded, messageAndRetry } from '../pipeline/error-details';
+import { internalErrorMessage, isNoRetry, isOverloaded, messageAndRetry } from '../pipeline/error-details';
 import { finishOf, UsageMeter, type BuiltOutput, type OutputBase } from '../pipeline/output';
 import { SseStreamWriter, sseEvent, type StreamSink } from '../http/sse';
 
@@ -142,7 +142,7 @@ export function anthropicErrorFor(error: unknown, redactor: Redactor = defaultRe
   const { message, retryAfterSeconds } = messageAndRetry(error);
   const info: AnthropicErrorInfo = { status, type, message: redactor.text(message) };
   if (retryAfterSeconds !== undefined) info.retryAfterSeconds = retryAfterSeconds;
-  if (error.errorClass === 'invalid_output') info.noRetry = true;
+  if (isNoRetry(error)) info.noRetry = true;
   return info;
 }
 

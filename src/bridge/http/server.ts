@@ -19,7 +19,7 @@ import { nullTrafficSink, type TrafficSink } from '../../traffic/traffic';
 import type { AccountProvider } from '../../kiro/accounts/account-pool';
 import { TokenCounter } from '../../kiro/tokens';
 import type { BridgeConfig } from '../config';
-import { ABORT_CLIENT_GONE, ABORT_SHUTDOWN, type BridgeContext, type BridgeRoute, type ErrorWriter, type RouteCall, type RouteFailure } from '../context';
+import { ABORT_CLIENT_GONE, ABORT_SHUTDOWN, type BridgeContext, type BridgeRoute, type RouteCall, type RouteFailure } from '../context';
 import { BodyError, checkApiKey, checkHost, checkOrigin, discardUpload, isWildcardHost, parseJsonBody, readBody, unreadBodyPlan } from './guards';
 import { healthAnswer } from './health';
 import { sendAnthropicError, sendJson } from './http';
@@ -379,7 +379,7 @@ export class BridgeServer extends Disposable {
     if (unread === 'close' && !res.headersSent) res.setHeader('connection', 'close');
     // Paths of no route answer in the shape of the API they look like (a client that got its base
     // URL wrong still reads the error).
-    const write = this.routeOf(path)?.sendError ?? (OPENAI_PATH.test(path) ? sendOpenAIRouteError : (sendAnthropicError as ErrorWriter));
+    const write = this.routeOf(path)?.sendError ?? (OPENAI_PATH.test(path) ? sendOpenAIRouteError : sendAnthropicError);
     write(res, failure);
     if (unread === 'drain') void discardUpload(res.req);
     trace?.finish(failure.status, { type: failure.type, message: failure.message });

@@ -37,6 +37,8 @@ export interface ApiErrorInfo {
   type: string;
   message: string;
   retryAfterSeconds?: number;
+  /** A 5xx that a plain retry would only repeat at the user's cost (`x-should-retry: false`). */
+  noRetry?: boolean;
 }
 
 /** What the pipeline needs from an API's streaming writer (AnthropicStreamWriter, …). */

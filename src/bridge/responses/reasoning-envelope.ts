@@ -11,7 +11,7 @@
 
 export const ENVELOPE_PREFIX = 'kiro-bridge.reasoning.v1.';
 
-export interface ReasoningEnvelope {
+interface ReasoningEnvelope {
   /** The reasoning text (absent for withheld reasoning). */
   text?: string;
   /** Kiro's signature of the text. */

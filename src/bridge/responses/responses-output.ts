@@ -413,11 +413,6 @@ export class ResponsesStreamWriter extends SseStreamWriter<ResponseEvent, OpenAI
     return this.final;
   }
 
-  /** The output items as the bridge keeps them (reasoning with its envelope), for the store. */
-  get items(): readonly ResponseOutputItem[] {
-    return this.tracker.items;
-  }
-
   /** response.created + response.in_progress. */
   protected opening(): string {
     const response = responseObject(this.meta, 'in_progress', [], null, null);

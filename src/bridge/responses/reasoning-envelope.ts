@@ -20,12 +20,9 @@ interface ReasoningEnvelope {
   redacted?: string;
 }
 
+/** `envelope` sealed (its fields left undefined are left out, as JSON.stringify does). */
 export function sealReasoning(envelope: ReasoningEnvelope): string {
-  const body: ReasoningEnvelope = {};
-  if (envelope.text !== undefined) body.text = envelope.text;
-  if (envelope.signature !== undefined) body.signature = envelope.signature;
-  if (envelope.redacted !== undefined) body.redacted = envelope.redacted;
-  return ENVELOPE_PREFIX + Buffer.from(JSON.stringify(body), 'utf8').toString('base64url');
+  return ENVELOPE_PREFIX + Buffer.from(JSON.stringify(envelope), 'utf8').toString('base64url');
 }
 
 /** The envelope inside `encrypted_content`, or undefined when it is not one of ours (OpenAI's). */

@@ -305,7 +305,7 @@ class ResponseTracker {
       this.meter.reasoning(text);
       const part: ReasoningTextPart = { type: 'reasoning_text', text };
       const summary: SummaryTextPart[] = open.summarised ? [{ type: 'summary_text', text }] : [];
-      const encrypted_content = sealReasoning(signature === undefined ? { text } : { text, signature });
+      const encrypted_content = sealReasoning({ text, signature });
       const item: ResponseOutputItem = { id: open.id, type: 'reasoning', summary, content: [part], encrypted_content };
       if (open.summarised) {
         out.push({ type: 'response.reasoning_summary_text.done', item_id: open.id, output_index: open.index, summary_index: 0, text });

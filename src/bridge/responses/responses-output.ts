@@ -283,6 +283,11 @@ class ResponseTracker {
     return rest;
   }
 
+  /** The finished items as the client gets them. */
+  visibleItems(): ResponseOutputItem[] {
+    return this.items.map((item) => this.visible(item));
+  }
+
   /**
    * Closes the open message or reasoning item (a tool call is closed only by its tool_end); a
    * reasoning item takes Kiro's `signature` when it has one.
@@ -445,13 +450,7 @@ export class ResponsesStreamWriter extends SseStreamWriter<ResponseEvent, OpenAI
   protected closeChunk(out: ResponseEvent[], reason: FinishReason): string {
     this.tracker.close(out);
     const status = statusOf(reason);
-    this.final = responseObject(
-      this.meta,
-      status,
-      this.tracker.items.map((item) => this.tracker.visible(item)),
-      this.tracker.usage(),
-      null,
-    );
+    this.final = responseObject(this.meta, status, this.tracker.visibleItems(), this.tracker.usage(), null);
     this.meta.onFinal?.(this.final, this.tracker.items);
     out.push({ type: status === 'completed' ? 'response.completed' : 'response.incomplete', response: this.final });
     const chunk = this.render(out);
@@ -464,13 +463,7 @@ export class ResponsesStreamWriter extends SseStreamWriter<ResponseEvent, OpenAI
   }
 
   protected errorEvents(info: OpenAIErrorInfo): string {
-    this.final = responseObject(
-      this.meta,
-      'failed',
-      this.tracker.items.map((item) => this.tracker.visible(item)),
-      this.tracker.usage(),
-      info,
-    );
+    this.final = responseObject(this.meta, 'failed', this.tracker.visibleItems(), this.tracker.usage(), info);
     return this.render([
       // The documented fields, and the error object the official SDKs raise as an APIError.
       {
@@ -499,12 +492,6 @@ export function buildResponse(events: readonly OutputEvent[], meta: ResponsesOut
     ignored.length = 0;
   });
   tracker.close(ignored);
-  const body = responseObject(
-    meta,
-    statusOf(finish.reason),
-    tracker.items.map((item) => tracker.visible(item)),
-    tracker.usage(),
-    null,
-  );
+  const body = responseObject(meta, statusOf(finish.reason), tracker.visibleItems(), tracker.usage(), null);
   return { body, items: tracker.items, stopReason: finish.reason, ...tracker.meter.totals };
 }

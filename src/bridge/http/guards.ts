@@ -158,8 +158,6 @@ export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
     const onData = (chunk: Buffer) => {
       size += chunk.length;
       if (size > limit) {
-        // Stop buffering; the rest of the upload is discarded as it arrives.
-        req.resume();
         finish(tooLarge(limit));
         return;
       }

@@ -72,8 +72,7 @@ export class BridgeServer extends Disposable {
   private readonly redactor: Redactor;
   private readonly recorder: TrafficRecorder;
   private readonly context: BridgeContext;
-  /** Routes with parameters: express's router serves them (registered when the app is built). */
-  private readonly paramRoutes: BridgeRoute[] = [];
+  /** Express's router, for the routes with parameters (built with the app). */
   private router: Router | undefined;
   private readonly routeList: BridgeRoute[] = [];
   private readonly exactRoutes = new Map<string, BridgeRoute>();
@@ -215,13 +214,12 @@ export class BridgeServer extends Disposable {
    */
   addRoute(route: BridgeRoute): void {
     this.routeList.push(route);
-    if (!route.path.includes('/:')) {
+    if (isFixed(route)) {
       // Fixed paths are dispatched by a map lookup before express; only paths with parameters
       // go through express's router.
       this.exactRoutes.set(`${route.method} ${route.path}`, route);
       return;
     }
-    this.paramRoutes.push(route);
     if (this.router) this.addToRouter(this.router, route);
   }
 
@@ -246,7 +244,8 @@ export class BridgeServer extends Disposable {
 
   private buildApp(createApp: typeof express): express.Express {
     const router = createApp.Router();
-    for (const route of this.paramRoutes) this.addToRouter(router, route);
+    // Routes with parameters (the fixed ones never reach express's router).
+    for (const route of this.routeList) if (!isFixed(route)) this.addToRouter(router, route);
     this.router = router;
     const app = createApp();
     app.disable('x-powered-by');
@@ -419,6 +418,11 @@ export class BridgeServer extends Disposable {
       this.inflight.delete(trace.id);
     }
   }
+}
+
+/** A route without parameters: dispatched by map lookup, never through express's router. */
+function isFixed(route: BridgeRoute): boolean {
+  return !route.path.includes('/:');
 }
 
 function traceOf(res: ServerResponse): RequestTrace | undefined {

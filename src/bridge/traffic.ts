@@ -7,6 +7,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { Redactor } from '../common/redact';
 import { formatRepair, type Repair } from '../kiro/request/repairs';
+import type { UsageTotals } from './pipeline/output';
 import { cacheHitRate, type AttemptRecord, type CaptureMode, type RequestRecord, type TrafficApi, type TrafficSink } from '../traffic/traffic';
 
 /** Client tool names from user agents, first match wins. */
@@ -130,6 +131,19 @@ export class RequestTrace {
     Object.assign(this.record, rest);
     if (flags) Object.assign(this.record.flags, flags);
     this.publish();
+  }
+
+  /** How the answer ended (a finish reason, or web search's `pause_turn`) and what it used. */
+  recordOutcome(reason: string | undefined, usage: UsageTotals): void {
+    this.update({
+      stopReason: reason,
+      inputTokens: usage.inputTokens,
+      outputTokens: usage.outputTokens,
+      credits: usage.credits,
+      cacheReadTokens: usage.cacheReadTokens,
+      cacheWriteTokens: usage.cacheWriteTokens,
+      flags: { truncated: reason === 'max_tokens' },
+    });
   }
 
   /**

@@ -199,6 +199,16 @@ describe('health', () => {
   it('still checks Host', async () => {
     expect((await raw('GET', '/health', { host: 'evil.example' })).status).toBe(403);
   });
+
+  it('answers HEAD with the headers of GET and no body', async () => {
+    const get = await raw('GET', '/health', {});
+    const head = await raw('HEAD', '/health', {});
+    expect(head.status).toBe(200);
+    expect(head.text).toBe('');
+    expect(head.headers['content-type']).toBe('application/json');
+    // The uptime may tick between the two; the rest of the answer is the same length.
+    expect(Math.abs(Number(head.headers['content-length']) - Buffer.byteLength(get.text))).toBeLessThanOrEqual(1);
+  });
 });
 
 describe('traffic records', () => {

@@ -8,6 +8,7 @@ import type Anthropic from '@anthropic-ai/sdk';
 import type OpenAI from 'openai';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { reasoningReply, textReply, thinkingReply, type KiroGenerateBody, type RecordedRequest } from '../support/fake-upstream';
+import { BUILDER_ID_PROFILE_ARN } from '../../src/kiro/signin/constants';
 import { useHarness, type Harness } from './harness';
 
 const MODEL = 'claude-sonnet-4-6';
@@ -242,5 +243,36 @@ describe('OpenAI Responses', () => {
     expect(assistantTurns(call!.body as KiroGenerateBody).at(-1)!.reasoningContent).toEqual({
       reasoningText: { text: REASONING, signature: h.upstream.account.signReasoning(REASONING) },
     });
+  });
+});
+
+describe('a Builder ID account (its streaming profile is a placeholder, not a known ARN)', () => {
+  let builder: Harness;
+  useHarness((harness) => (builder = harness), { upstream: { accounts: [{ kind: 'idc' }] } });
+
+  it('resends the reasoning as text with the same profile as the refused first attempt', async () => {
+    const before = builder.upstream.generateRequests.length;
+    builder.upstream.scriptNext(textReply('Still fine.'));
+    const message = await builder.client.messages.create({
+      model: MODEL,
+      max_tokens: 256,
+      messages: [
+        { role: 'user', content: 'Weather?' },
+        {
+          role: 'assistant',
+          content: [
+            { type: 'thinking', thinking: REASONING, signature: 'c2lnbmVkIGVsc2V3aGVyZQ==' },
+            { type: 'text', text: 'Sunny.' },
+          ],
+        },
+        { role: 'user', content: 'Sure?' },
+      ],
+    });
+    expect(message.content).toEqual([{ type: 'text', text: 'Still fine.' }]);
+    const [refused, resent] = builder.upstream.generateRequests.slice(before);
+    expect(refused?.rejectedBy).toBe('thinking_signature_invalid');
+    expect(resent?.rejectedBy).toBeUndefined();
+    expect(resent?.status).toBe(200);
+    expect((resent!.body as KiroGenerateBody).profileArn).toBe(BUILDER_ID_PROFILE_ARN);
   });
 });

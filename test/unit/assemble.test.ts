@@ -52,6 +52,17 @@ describe('ResponseAssembler: text', () => {
     expect(assembler.done).toBe(true);
   });
 
+  it("appends to the caller's array when given one (a batch read into one list)", () => {
+    const assembler = new ResponseAssembler({ thinking: false });
+    const batch: OutputEvent[] = [];
+    expect(assembler.push(text('Hello'), batch)).toBe(batch);
+    assembler.push(text(', world'), batch);
+    expect(batch).toEqual([
+      { type: 'text', text: 'Hello' },
+      { type: 'text', text: ', world' },
+    ]);
+  });
+
   it('leaves thinking tags untouched when thinking was not asked for', () => {
     const out = run({ thinking: false }, [text('<thinking>x</thinking>\n\nA')]);
     expect(merged(out)).toEqual([

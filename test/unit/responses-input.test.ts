@@ -606,6 +606,25 @@ describe('ResponsesStore', () => {
     expect(store.indexedItems).toBe(1);
   });
 
+  it("counts a reasoning envelope kept in the items when the client's copy went without it", () => {
+    const envelope = 'e'.repeat(400);
+    const reasoning = (shown: boolean): StoredResponse => {
+      const item = { id: 'rs_1', type: 'reasoning', summary: [], content: [], encrypted_content: envelope };
+      const { encrypted_content: _hidden, ...visible } = item;
+      return { id: 'r', system: [], messages: [], response: { id: 'r', output: [shown ? item : visible] }, items: [item] };
+    };
+    const shownStore = new ResponsesStore();
+    const shown = reasoning(true);
+    shownStore.put(shown);
+    const hiddenStore = new ResponsesStore();
+    const hidden = reasoning(false);
+    hiddenStore.put(hidden);
+    // Shown, the envelope is in the response's size; hidden, it is counted from the item, once.
+    expect(shownStore.heldBytes).toBe(2 + JSON.stringify(shown.response).length);
+    expect(hiddenStore.heldBytes).toBe(2 + JSON.stringify(hidden.response).length + envelope.length);
+    expect(new ResponsesStore({ maxBytes: 300 }).put(reasoning(false))).toBe(false);
+  });
+
   it('putting the same id again replaces it without double counting', () => {
     const store = new ResponsesStore();
     store.put(entry('a', 'one'));

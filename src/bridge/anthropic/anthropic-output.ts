@@ -9,7 +9,7 @@ import { createHash, randomFillSync } from 'node:crypto';
 import { defaultRedactor, type Redactor } from '../../common/redact';
 import { KiroError, type ErrorClass } from '../../kiro/errors';
 import type { FinishReason, OutputEvent } from '../../kiro/types';
-import { internalErrorMessage, isOverloaded, messageAndRetry } from '../pipeline/error-details';
+import { internalErrorMessage, isNoRetry, isOverloaded, messageAndRetry } from '../pipeline/error-details';
 import { finishOf, UsageMeter, type BuiltOutput, type OutputBase } from '../pipeline/output';
 import { SseStreamWriter, sseEvent, type StreamSink } from '../http/sse';
 
@@ -89,7 +89,7 @@ export function newMessageId(): string {
 }
 
 /** How the bridge's own stand-in signatures start (see thinkingSignature). */
-export const STAND_IN_SIGNATURE_PREFIX = 'kiro-bridge.';
+const STAND_IN_SIGNATURE_PREFIX = 'kiro-bridge.';
 
 /**
  * The signature of a thinking block Kiro did not sign: reasoning the bridge split out of
@@ -142,7 +142,7 @@ export function anthropicErrorFor(error: unknown, redactor: Redactor = defaultRe
   const { message, retryAfterSeconds } = messageAndRetry(error);
   const info: AnthropicErrorInfo = { status, type, message: redactor.text(message) };
   if (retryAfterSeconds !== undefined) info.retryAfterSeconds = retryAfterSeconds;
-  if (error.errorClass === 'invalid_output') info.noRetry = true;
+  if (isNoRetry(error)) info.noRetry = true;
   return info;
 }
 
@@ -194,7 +194,13 @@ class BlockTracker {
   }
 
   usage(): AnthropicUsage {
-    return anthropicUsage(this.meter.inputTokens, this.meter.outputTokens, { read: this.meter.cacheReadTokens, write: this.meter.cacheWriteTokens });
+    const meter = this.meter;
+    return {
+      input_tokens: meter.uncachedInputTokens,
+      cache_creation_input_tokens: meter.cacheWriteTokens ?? 0,
+      cache_read_input_tokens: meter.cacheReadTokens ?? 0,
+      output_tokens: meter.outputTokens,
+    };
   }
 
   /** Applies a content or usage event; finish/error are the caller's. */

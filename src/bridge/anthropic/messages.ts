@@ -5,14 +5,7 @@
 // (message_start … message_stop, or one Message) and how errors look.
 import type { ServerResponse } from 'node:http';
 import { InvalidRequestError, parseAnthropicRequest, parseCountTokensRequest } from './anthropic-input';
-import {
-  AnthropicStreamWriter,
-  anthropicErrorFor,
-  buildAnthropicMessage,
-  newMessageId,
-  type AnthropicErrorInfo,
-  type AnthropicOutputMeta,
-} from './anthropic-output';
+import { AnthropicStreamWriter, anthropicErrorFor, buildAnthropicMessage, newMessageId, type AnthropicOutputMeta } from './anthropic-output';
 import { failBeforeCommit, prepare, serveChat, type ApiErrorInfo, type ChatApi, type Exchange } from '../pipeline/chat-pipeline';
 import type { OutputBase } from '../pipeline/output';
 import type { BridgeContext, BridgeRoute } from '../context';
@@ -39,7 +32,7 @@ export const anthropicApi: ChatApi = {
     return anthropicErrorFor(error, redactor);
   },
   // The guards already set `request-id` on every response.
-  sendError: (res, info) => sendAnthropicError(res, info as AnthropicErrorInfo),
+  sendError: (res, info) => sendAnthropicError(res, info),
   idHeaders: (requestId) => ({ 'request-id': requestId }),
 };
 

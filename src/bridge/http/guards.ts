@@ -158,8 +158,6 @@ export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
     const onData = (chunk: Buffer) => {
       size += chunk.length;
       if (size > limit) {
-        // Stop buffering; the rest of the upload is discarded as it arrives.
-        req.resume();
         finish(tooLarge(limit));
         return;
       }
@@ -179,7 +177,7 @@ export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
  * How much of a refused upload is still read, and for how long. Enough for any body a client
  * might reasonably send past the limit; a runaway upload is cut rather than read to the end.
  */
-export const REFUSED_UPLOAD_DRAIN = { maxBytes: 128 * 1024 * 1024, maxMs: 30_000 };
+const REFUSED_UPLOAD_DRAIN = { maxBytes: 128 * 1024 * 1024, maxMs: 30_000 };
 
 /**
  * What to do with the unread rest of a body the bridge answered without reading (a 413, a 401

@@ -1,12 +1,13 @@
 // The bridge: an HTTP server on 127.0.0.1 with the guards in front of every route, and its
 // lifecycle. Fixed-path routes (/v1/messages, /v1/chat/completions, …) are dispatched by a map
-// lookup straight from node's request event; everything else (parameterised paths, /health, 404,
-// the last-resort error handler) is the express app. Express costs ~0.1 ms of CPU per request on
-// this machine class, as much as the whole rest of a pass-through hop, so the hot routes skip it;
-// it is imported on the first request that needs it (~2 MB that a bridge serving only the API
-// routes never holds). `start()` listens and resolves with the URL; `stop()` refuses new work, lets in-flight
-// requests finish for the grace period, then ends every remaining stream with an SSE error event
-// (or a 529 when nothing was sent yet) and closes every socket. A BridgeServer is a Disposable.
+// lookup straight from node's request event, and so is GET /health; everything else
+// (parameterised paths, 404, the last-resort error handler) is the express app. Express costs
+// ~0.1 ms of CPU per request on this machine class, as much as the whole rest of a pass-through
+// hop, so the hot routes skip it; it is imported on the first request that needs it (~2 MB that a
+// bridge serving only the API routes never holds). `start()` listens and resolves with the URL;
+// `stop()` refuses new work, lets in-flight requests finish for the grace period, then ends every
+// remaining stream with an SSE error event (or a 529 when nothing was sent yet) and closes every
+// socket. A BridgeServer is a Disposable.
 import type express from 'express';
 import type { NextFunction, Request, Response, Router } from 'express';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -18,7 +19,7 @@ import { nullTrafficSink, type TrafficSink } from '../../traffic/traffic';
 import type { AccountProvider } from '../../kiro/accounts/account-pool';
 import { TokenCounter } from '../../kiro/tokens';
 import type { BridgeConfig } from '../config';
-import { ABORT_CLIENT_GONE, ABORT_SHUTDOWN, type BridgeContext, type BridgeRoute, type ErrorWriter, type RouteCall, type RouteFailure } from '../context';
+import { ABORT_CLIENT_GONE, ABORT_SHUTDOWN, type BridgeContext, type BridgeRoute, type RouteCall, type RouteFailure } from '../context';
 import { BodyError, checkApiKey, checkHost, checkOrigin, discardUpload, isWildcardHost, parseJsonBody, readBody, unreadBodyPlan } from './guards';
 import { healthAnswer } from './health';
 import { sendAnthropicError, sendJson } from './http';
@@ -71,8 +72,7 @@ export class BridgeServer extends Disposable {
   private readonly redactor: Redactor;
   private readonly recorder: TrafficRecorder;
   private readonly context: BridgeContext;
-  /** Routes with parameters: express's router serves them (registered when the app is built). */
-  private readonly paramRoutes: BridgeRoute[] = [];
+  /** Express's router, for the routes with parameters (built with the app). */
   private router: Router | undefined;
   private readonly routeList: BridgeRoute[] = [];
   private readonly exactRoutes = new Map<string, BridgeRoute>();
@@ -214,13 +214,12 @@ export class BridgeServer extends Disposable {
    */
   addRoute(route: BridgeRoute): void {
     this.routeList.push(route);
-    if (!route.path.includes('/:')) {
+    if (isFixed(route)) {
       // Fixed paths are dispatched by a map lookup before express; only paths with parameters
       // go through express's router.
       this.exactRoutes.set(`${route.method} ${route.path}`, route);
       return;
     }
-    this.paramRoutes.push(route);
     if (this.router) this.addToRouter(this.router, route);
   }
 
@@ -245,7 +244,8 @@ export class BridgeServer extends Disposable {
 
   private buildApp(createApp: typeof express): express.Express {
     const router = createApp.Router();
-    for (const route of this.paramRoutes) this.addToRouter(router, route);
+    // Routes with parameters (the fixed ones never reach express's router).
+    for (const route of this.routeList) if (!isFixed(route)) this.addToRouter(router, route);
     this.router = router;
     const app = createApp();
     app.disable('x-powered-by');
@@ -286,6 +286,9 @@ export class BridgeServer extends Disposable {
     const url = req.url ?? '/';
     const query = url.indexOf('?');
     let path = query === -1 ? url : url.slice(0, query);
+    // A following VS Code window polls /health: answered here, so a bridge serving only the API
+    // routes never loads express. Other spellings of it (`/health/`, `/HEALTH`) go to express as before.
+    if (path === '/health' && (req.method === 'GET' || req.method === 'HEAD')) return this.health(req, res);
     if (path.length > 1 && path.endsWith('/')) path = path.slice(0, -1);
     const route = this.exactRoutes.get(`${req.method} ${path}`);
     if (!route) {
@@ -299,6 +302,18 @@ export class BridgeServer extends Disposable {
     const call = req as IncomingMessage & { params: Record<string, string> };
     call.params = {};
     this.run(route, call, res, trace).catch((error: unknown) => this.lastResort(error, res, trace, path));
+  }
+
+  /** GET /health: the guards without the client key, no traffic record (./health). */
+  private health(req: IncomingMessage, res: ServerResponse): void {
+    const failure = this.check(req, res, '/health', newRequestId(), true);
+    if (failure === 'answered') return;
+    if (failure) return this.reject(res, failure, undefined, '/health');
+    try {
+      sendJson(res, 200, healthAnswer(this.deps.accounts, this.startedAt));
+    } catch (error) {
+      this.lastResort(error, res, undefined, '/health');
+    }
   }
 
   /** The express app's first middleware: the same checks for the routes express serves. */
@@ -363,7 +378,7 @@ export class BridgeServer extends Disposable {
     if (unread === 'close' && !res.headersSent) res.setHeader('connection', 'close');
     // Paths of no route answer in the shape of the API they look like (a client that got its base
     // URL wrong still reads the error).
-    const write = this.routeOf(path)?.sendError ?? (OPENAI_PATH.test(path) ? sendOpenAIRouteError : (sendAnthropicError as ErrorWriter));
+    const write = this.routeOf(path)?.sendError ?? (OPENAI_PATH.test(path) ? sendOpenAIRouteError : sendAnthropicError);
     write(res, failure);
     if (unread === 'drain') void discardUpload(res.req);
     trace?.finish(failure.status, { type: failure.type, message: failure.message });
@@ -403,6 +418,11 @@ export class BridgeServer extends Disposable {
       this.inflight.delete(trace.id);
     }
   }
+}
+
+/** A route without parameters: dispatched by map lookup, never through express's router. */
+function isFixed(route: BridgeRoute): boolean {
+  return !route.path.includes('/:');
 }
 
 function traceOf(res: ServerResponse): RequestTrace | undefined {

@@ -94,6 +94,25 @@ export function imageFromUrl(url: string, param: string): ImageBlock {
 
 // ---- tools ----------------------------------------------------------------------------------
 
+/**
+ * A call's `arguments` text as Kiro's tool input (an object). Empty is `{}`; text that is not a
+ * JSON object is kept, wrapped, with a note: the bridge never emits such arguments, and the
+ * model should still see what it sent.
+ */
+export function toolArguments(raw: string, path: string, notes: string[]): unknown {
+  if (raw.trim() === '') return {};
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch {
+    notes.push(`${path}: the arguments are not valid JSON; sent to Kiro as {"arguments": "<the text>"}`);
+    return { arguments: raw };
+  }
+  if (isObject(parsed)) return parsed;
+  notes.push(`${path}: the arguments are JSON but not an object; sent to Kiro as {"value": …}`);
+  return { value: parsed };
+}
+
 /** A function tool: `{name, description?, parameters?, strict?}` (wherever the API nests it). */
 export function functionTool(fn: Json, path: string): ToolDefinition {
   const name = str(fn, 'name', path, true);

@@ -7,7 +7,7 @@ import type { ServerResponse } from 'node:http';
 import { defaultRedactor, type Redactor } from '../../common/redact';
 import { KiroError, type ErrorClass } from '../../kiro/errors';
 import { InvalidRequestError } from '../anthropic/anthropic-input';
-import { internalErrorMessage, isOverloaded, messageAndRetry } from '../pipeline/error-details';
+import { internalErrorMessage, isNoRetry, isOverloaded, messageAndRetry } from '../pipeline/error-details';
 import type { RouteFailure } from '../context';
 import { sendJson } from '../http/http';
 
@@ -96,7 +96,7 @@ export function openaiErrorFor(error: unknown, redactor: Redactor = defaultRedac
     code,
   };
   if (retryAfterSeconds !== undefined) info.retryAfterSeconds = retryAfterSeconds;
-  if (error.errorClass === 'invalid_output') info.noRetry = true;
+  if (isNoRetry(error)) info.noRetry = true;
   return info;
 }
 

@@ -28,6 +28,7 @@ import {
   thinkingFromEffort,
   toolChoice,
   typeName,
+  toolArguments,
   unsupported,
   type Json,
 } from './openai-common';
@@ -82,23 +83,6 @@ function userContent(content: unknown, path: string, allowImages: boolean): (Tex
         fail(`${at}.type`, `expected "text" or "image_url", got ${JSON.stringify(part.type)}`);
     }
   });
-}
-
-/** The arguments string of an earlier tool call → the object Kiro takes as its input. */
-function toolArguments(raw: string, path: string, notes: string[]): unknown {
-  if (raw.trim() === '') return {};
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(raw);
-  } catch {
-    // Not ours (the bridge never emits broken arguments): keep the text so the model still sees
-    // what it sent, and say so.
-    notes.push(`${path}: the arguments are not valid JSON; sent to Kiro as {"arguments": "<the text>"}`);
-    return { arguments: raw };
-  }
-  if (isObject(parsed)) return parsed;
-  notes.push(`${path}: the arguments are JSON but not an object; sent to Kiro as {"value": …}`);
-  return { value: parsed };
 }
 
 /**

@@ -175,8 +175,9 @@ class ChatTracker {
       }
       case 'thinking_signature': {
         if (this.tool) throw new KiroError('internal', `a reasoning signature arrived inside tool call ${this.tool.id}`);
-        const text = this.run?.kind === 'reasoning' ? this.run.parts.join('') : '';
-        this.closeRun();
+        const reasoning = this.run?.kind === 'reasoning';
+        const closed = this.closeRun();
+        const text = reasoning ? closed : '';
         this.addDetail({ type: 'reasoning.text', text, signature: event.signature, format: 'unknown', index: this.details.length }, deltas);
         return;
       }
@@ -220,13 +221,15 @@ class ChatTracker {
     };
   }
 
-  private closeRun(): void {
+  /** Counts the open run of text or reasoning and closes it; returns its text ('' when none was open). */
+  private closeRun(): string {
     const run = this.run;
-    if (!run) return;
+    if (!run) return '';
     this.run = undefined;
     const text = run.parts.join('');
     if (run.kind === 'content') this.meter.text(text);
     else this.meter.reasoning(text);
+    return text;
   }
 
   private openTool(id: string, what: string): OpenTool {

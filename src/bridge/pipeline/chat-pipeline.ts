@@ -27,8 +27,9 @@ import type { BuiltOutput, OutputBase, UsageTotals } from './output';
 import { SSE_HEADERS, type StreamSink } from '../http/sse';
 import { StreamCommitter, waitForDrain } from '../http/stream-response';
 import type { RequestTrace } from '../traffic';
+import type { SchemaValidator } from './json-schema-validator';
 import { checkResponseFormat, structuredAnswer } from './structured-output';
-import { openUpstream, readAnswer, type Opened } from './upstream-open';
+import { openUpstream, readAll, readAnswer, type Opened } from './upstream-open';
 
 /** An error as the client's API answers it (status, error type, message). */
 export interface ApiErrorInfo {
@@ -36,6 +37,8 @@ export interface ApiErrorInfo {
   type: string;
   message: string;
   retryAfterSeconds?: number;
+  /** A 5xx that a plain retry would only repeat at the user's cost (`x-should-retry: false`). */
+  noRetry?: boolean;
 }
 
 /** What the pipeline needs from an API's streaming writer (AnthropicStreamWriter, …). */
@@ -86,6 +89,8 @@ export interface Prepared {
   request: ChatRequest;
   kiroModel: string;
   inputTokens: number;
+  /** The response format's schema validator (checked before Kiro is called). */
+  validator?: SchemaValidator;
 }
 
 /** What every writer and builder needs to know about the request it answers. */
@@ -125,9 +130,9 @@ export async function prepare(api: ChatApi, body: unknown, context: BridgeContex
     thinkingOff: exchange.thinkingOff,
     unknownModel: api.unknownModel,
   });
-  if (request.responseFormat) await checkResponseFormat(request.responseFormat);
+  const validator = request.responseFormat ? await checkResponseFormat(request.responseFormat) : undefined;
   // Counting yields to the event loop now and then, so a long first prompt does not stall other streams.
-  return { exchange, request, kiroModel, inputTokens: await context.counter.countRequestAsync(request) };
+  return { exchange, request, kiroModel, inputTokens: await context.counter.countRequestAsync(request), validator };
 }
 
 /** Answers an error before anything was sent, and closes the record. */
@@ -166,7 +171,7 @@ export async function serveChat(api: ChatApi, call: RouteCall): Promise<void> {
     failBeforeCommit(api, res, trace, error, context);
     return;
   }
-  const { exchange, request, kiroModel, inputTokens } = prepared;
+  const { exchange, request, kiroModel, inputTokens, validator } = prepared;
   trace.addRepairs(exchange.notes);
   trace.captureClientRequest(body);
   trace.update({ modelAsked: request.model, kiroModel, stream: request.stream, inputTokens, flags: { streamed: request.stream } });
@@ -187,7 +192,7 @@ export async function serveChat(api: ChatApi, call: RouteCall): Promise<void> {
     // The account pool picks the account and fails over between attempts (./upstream-open).
     opened = await openUpstream(request, kiroModel, trace, context, config, signal, { inputTokens });
     if (request.responseFormat) {
-      const events = await structuredAnswer(request, opened, {
+      const events = await structuredAnswer(request, opened, validator, {
         trace,
         signal,
         base,
@@ -278,16 +283,7 @@ function endStream(
   sent: readonly OutputEvent[] | undefined,
 ): void {
   const outcome = writer.outcome;
-  const usage = writer.usage;
-  trace.update({
-    stopReason: outcome && 'reason' in outcome ? outcome.reason : undefined,
-    inputTokens: usage.inputTokens,
-    outputTokens: usage.outputTokens,
-    credits: usage.credits,
-    cacheReadTokens: usage.cacheReadTokens,
-    cacheWriteTokens: usage.cacheWriteTokens,
-    flags: { truncated: outcome !== undefined && 'reason' in outcome && outcome.reason === 'max_tokens' },
-  });
+  trace.recordOutcome(outcome && 'reason' in outcome ? outcome.reason : undefined, writer.usage);
   res.end();
   if (outcome && 'error' in outcome) {
     trace.finish(200, { type: outcome.error.type, message: outcome.error.message });
@@ -334,26 +330,14 @@ async function collectResponse(
   trace: RequestTrace,
   signal: AbortSignal,
 ): Promise<void> {
-  const events: OutputEvent[] = [];
-  await readAnswer(opened, trace, signal, (batch) => {
-    for (let i = 0; i < batch.length; i++) events.push(batch[i]!);
-  });
-  sendAnswer(api, res, events, exchange, base, trace);
+  sendAnswer(api, res, await readAll(opened, trace, signal), exchange, base, trace);
 }
 
 /** Builds the non-streaming answer from the complete event list and sends it. */
 function sendAnswer(api: ChatApi, res: ServerResponse, events: readonly OutputEvent[], exchange: Exchange, base: OutputBase, trace: RequestTrace): void {
   const answer = exchange.build(events, base);
   trace.markFirstByte();
-  trace.update({
-    stopReason: answer.stopReason,
-    inputTokens: answer.inputTokens,
-    outputTokens: answer.outputTokens,
-    credits: answer.credits,
-    cacheReadTokens: answer.cacheReadTokens,
-    cacheWriteTokens: answer.cacheWriteTokens,
-    flags: { truncated: answer.stopReason === 'max_tokens' },
-  });
+  trace.recordOutcome(answer.stopReason, answer);
   trace.captureResponse(answer.body);
   sendJson(res, 200, answer.body, api.idHeaders(trace.id));
   exchange.delivered?.();

@@ -12,6 +12,14 @@ export function isOverloaded(error: KiroError): boolean {
   return error.errorClass === 'upstream_unavailable' && (error.reason === 'INSUFFICIENT_MODEL_CAPACITY' || error.status === 503 || error.status === 529);
 }
 
+/**
+ * An error no automatic retry should repeat (`x-should-retry: false` on a 5xx): an answer that
+ * failed its schema twice already cost two Kiro calls, and the SDKs' retries would triple that.
+ */
+export function isNoRetry(error: KiroError): boolean {
+  return error.errorClass === 'invalid_output';
+}
+
 /** The message and retry-after to answer with: an exhausted quota says when it resets. */
 export function messageAndRetry(error: KiroError): { message: string; retryAfterSeconds: number | undefined } {
   let message = error.message;

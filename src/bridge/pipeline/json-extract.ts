@@ -21,7 +21,9 @@ export interface Extraction {
 /** Enough for any real answer; bounds the work on pathological text full of brackets. */
 const MAX_CANDIDATES = 16;
 const MAX_SPAN_ATTEMPTS = 64;
-const FENCE = /```[^\n`]*\r?\n([\s\S]*?)```/g;
+/** A fence's opening line (three backticks and an optional language); FENCE is a whole block. */
+const FENCE_OPENING = /```[^\n`]*\r?\n/;
+const FENCE = new RegExp(`${FENCE_OPENING.source}([\\s\\S]*?)\`\`\``, 'g');
 
 type Parsed = { ok: true; value: unknown } | { ok: false; error: string };
 
@@ -72,19 +74,23 @@ export function extractJson(answer: string): Extraction {
   const candidates: JsonCandidate[] = [];
   const seen = new Set<string>();
   let parseError: string | undefined;
-  const add = (text: string, from: JsonCandidate['from'], parsed: Parsed) => {
+  /** Takes `text` if it parses (a text seen before did, and is not parsed again); whether it parses. */
+  const add = (text: string, from: JsonCandidate['from']): boolean => {
+    if (seen.has(text)) return true;
+    const parsed = parse(text);
     if (!parsed.ok) {
       parseError ??= `${from === 'fence' ? 'the fenced code block' : 'the bracketed text'} is not valid JSON (${parsed.error})`;
-      return;
+      return false;
     }
-    if (seen.has(text) || candidates.length >= MAX_CANDIDATES) return;
+    if (candidates.length >= MAX_CANDIDATES) return true;
     seen.add(text);
     candidates.push({ value: parsed.value, text, from });
+    return true;
   };
 
   for (const match of whole.matchAll(FENCE)) {
     const text = match[1]!.trim();
-    if (text) add(text, 'fence', parse(text));
+    if (text) add(text, 'fence');
   }
 
   let attempts = 0;
@@ -94,11 +100,8 @@ export function extractJson(answer: string): Extraction {
     attempts++;
     const end = closingIndex(whole, i);
     if (end === -1) continue;
-    const text = whole.slice(i, end);
-    const parsed = parse(text);
-    add(text, 'prose', parsed);
     // Outermost only: what a parsed span contains is part of it, not another answer.
-    if (parsed.ok) i = end - 1;
+    if (add(whole.slice(i, end), 'prose')) i = end - 1;
   }
 
   if (candidates.length > 0) return { candidates };
@@ -115,7 +118,7 @@ export function extractJson(answer: string): Extraction {
  * content, or else from the first `{` or `[`, to the end; the whole answer when there is neither.
  */
 export function truncatedJson(answer: string): string {
-  const fence = /```[^\n`]*\r?\n/.exec(answer);
+  const fence = FENCE_OPENING.exec(answer);
   if (fence) return answer.slice(fence.index + fence[0].length).replace(/`{1,3}\s*$/, '');
   const start = answer.search(/[{[]/);
   return start === -1 ? answer.trim() : answer.slice(start);

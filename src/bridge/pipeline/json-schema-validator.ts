@@ -48,7 +48,7 @@ function loadEngines(): Promise<Engines> {
 }
 
 /** One line per error: where (a JSON pointer, or "(root)") and what. */
-export function describeErrors(errors: readonly ErrorObject[]): string[] {
+function describeErrors(errors: readonly ErrorObject[]): string[] {
   const lines = errors.slice(0, MAX_ERRORS).map((error) => {
     let line = `${error.instancePath || '(root)'}: ${error.message ?? 'is invalid'}`;
     const params = error.params as Record<string, unknown>;

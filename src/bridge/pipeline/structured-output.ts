@@ -21,13 +21,12 @@
 import { InvalidRequestError } from '../anthropic/anthropic-input';
 import { KiroError } from '../../kiro/errors';
 import { MESSAGE_OVERHEAD } from '../../kiro/tokens';
-import { promptTokens } from '../../kiro/metering';
 import type { ChatRequest, OutputEvent, ResponseFormat, TokenUsage } from '../../kiro/types';
 import type { RequestTrace } from '../traffic';
 import { extractJson, truncatedJson, type JsonCandidate } from './json-extract';
 import { SchemaCompileError, schemaValidator, type SchemaValidator } from './json-schema-validator';
-import type { OutputBase } from './output';
-import { readAnswer, type Opened } from './upstream-open';
+import { finishOf, UsageMeter, type OutputBase } from './output';
+import { readAll, type Opened } from './upstream-open';
 
 /** The validated JSON goes out in pieces of this many characters, as a model streams its text. */
 const JSON_DELTA_CHARS = 512;
@@ -48,12 +47,12 @@ type Finish = Extract<OutputEvent, { type: 'finish' }>;
 interface Attempt {
   events: OutputEvent[];
   text: string;
-  thinking: string;
   /** The reasoning as it came: thinking, Kiro's signatures, redacted blocks (what the client gets). */
   reasoning: Extract<OutputEvent, { type: 'thinking' | 'thinking_signature' | 'redacted_thinking' }>[];
   finish: Finish;
   toolCalls: boolean;
-  credits?: number;
+  /** This call's usage: its text and reasoning as counted, and Kiro's usage events. */
+  meter: UsageMeter;
   contextUsagePercentage?: number;
   /** Kiro's own token counts of this call, when it sent them. */
   tokens?: TokenUsage;
@@ -63,12 +62,13 @@ type Verdict = { kind: 'valid'; json: JsonCandidate } | { kind: 'invalid'; probl
 
 /**
  * Checks the schema before Kiro is called: one that is not valid JSON Schema is the client's
- * error (400, naming the field), not something to discover after paying for an answer.
+ * error (400, naming the field), not something to discover after paying for an answer. Returns
+ * the schema's validator (none for a plain JSON object format).
  */
-export async function checkResponseFormat(format: ResponseFormat): Promise<void> {
-  if (!format.schema) return;
+export async function checkResponseFormat(format: ResponseFormat): Promise<SchemaValidator | undefined> {
+  if (!format.schema) return undefined;
   try {
-    await schemaValidator(format.schema);
+    return await schemaValidator(format.schema);
   } catch (error) {
     if (error instanceof SchemaCompileError) throw new InvalidRequestError(`${format.param}: ${error.message}`);
     throw error;
@@ -78,12 +78,12 @@ export async function checkResponseFormat(format: ResponseFormat): Promise<void>
 /**
  * The answer to a request with a response format, as the events the API's writer or builder
  * takes: validated JSON (after at most one corrective retry), a tool-call turn, or a truncated
- * answer. Throws the upstream's error, or an `invalid_output` KiroError when both answers fail.
+ * answer. `validator` is checkResponseFormat's (none: any JSON object). Throws the upstream's
+ * error, or an `invalid_output` KiroError when both answers fail.
  */
-export async function structuredAnswer(request: ChatRequest, opened: Opened, io: StructuredIo): Promise<OutputEvent[]> {
+export async function structuredAnswer(request: ChatRequest, opened: Opened, validator: SchemaValidator | undefined, io: StructuredIo): Promise<OutputEvent[]> {
   const format = request.responseFormat;
   if (!format) throw new KiroError('internal', 'structuredAnswer called for a request without a response format');
-  const validator = format.schema ? await schemaValidator(format.schema) : undefined;
 
   const first = await collect(opened, io);
   const firstVerdict = judge(first, validator);
@@ -91,7 +91,7 @@ export async function structuredAnswer(request: ChatRequest, opened: Opened, io:
 
   io.trace.addRepairs([`structured output: Kiro's answer was not usable (${firstVerdict.problem}); asked once more with the validation errors`]);
   // Spent even if the second call fails; the answer's usage replaces it when one is sent.
-  if (first.credits !== undefined) io.trace.update({ credits: first.credits });
+  if (first.meter.credits !== undefined) io.trace.update({ credits: first.meter.credits });
   const correction = correctionMessage(firstVerdict.problem, format);
   const retryRequest: ChatRequest = {
     ...request,
@@ -124,18 +124,15 @@ export function correctionMessage(problem: string, format: ResponseFormat): stri
 }
 
 async function collect(opened: Opened, io: StructuredIo): Promise<Attempt> {
-  const events: OutputEvent[] = [];
-  await readAnswer(opened, io.trace, io.signal, (batch) => {
-    for (let i = 0; i < batch.length; i++) events.push(batch[i]!);
-  });
+  const events = await readAll(opened, io.trace, io.signal);
+  const meter = new UsageMeter(io.base);
   let text = '';
   let thinking = '';
   const reasoning: Attempt['reasoning'] = [];
   let toolCalls = false;
-  let credits: number | undefined;
   let contextUsagePercentage: number | undefined;
   let tokens: TokenUsage | undefined;
-  for (const event of events) {
+  const finish = finishOf(events, (event) => {
     switch (event.type) {
       case 'text':
         text += event.text;
@@ -151,25 +148,17 @@ async function collect(opened: Opened, io: StructuredIo): Promise<Attempt> {
       case 'tool_start':
         toolCalls = true;
         break;
-      case 'tool_delta':
-      case 'tool_end':
-        break;
       case 'usage':
-        if (event.credits !== undefined) credits = event.credits;
+        meter.observe(event);
         if (event.contextUsagePercentage !== undefined) contextUsagePercentage = event.contextUsagePercentage;
         if (event.tokens !== undefined) tokens = { ...tokens, ...event.tokens };
         break;
-      case 'error':
-        throw event.error;
-      case 'finish':
-        return { events, text, thinking, reasoning, finish: event, toolCalls, credits, contextUsagePercentage, tokens };
-      default: {
-        const _exhaustive: never = event;
-        throw new KiroError('internal', `unknown output event ${JSON.stringify(_exhaustive)}`);
-      }
     }
-  }
-  throw new KiroError('internal', 'the response ended without a finish or an error');
+  });
+  // Each counted whole, as one run.
+  meter.reasoning(thinking);
+  meter.text(text);
+  return { events, text, reasoning, finish, toolCalls, meter, contextUsagePercentage, tokens };
 }
 
 function judge(attempt: Attempt, validator: SchemaValidator | undefined): Verdict {
@@ -192,7 +181,7 @@ function isJsonObject(value: unknown): boolean {
 
 function totalCredits(attempts: readonly Attempt[]): number | undefined {
   let total: number | undefined;
-  for (const attempt of attempts) if (attempt.credits !== undefined) total = (total ?? 0) + attempt.credits;
+  for (const { meter } of attempts) if (meter.credits !== undefined) total = (total ?? 0) + meter.credits;
   return total;
 }
 
@@ -221,35 +210,23 @@ function answerEvents(
   io: StructuredIo,
 ): OutputEvent[] {
   const count = io.base.countTokens;
-  // Kiro's own counts of a call win over its context percentage, which wins over the estimate.
-  const reportedInput = (attempt: Attempt) =>
-    attempt.tokens &&
-    (attempt.tokens.uncachedInputTokens !== undefined ||
-      attempt.tokens.cacheReadInputTokens !== undefined ||
-      attempt.tokens.cacheWriteInputTokens !== undefined)
-      ? promptTokens(attempt.tokens)
-      : undefined;
-  const inputOf = (attempt: Attempt) =>
-    reportedInput(attempt) ??
-    (attempt.contextUsagePercentage !== undefined && io.base.contextWindow
-      ? Math.round((attempt.contextUsagePercentage * io.base.contextWindow) / 100)
-      : io.base.inputTokens);
-  const reportedOutput = (attempt: Attempt) => attempt.tokens?.outputTokens;
   const unseen = { inputTokens: 0, outputTokens: 0, reasoningTokens: 0 };
-  for (const attempt of discarded) {
-    unseen.inputTokens += inputOf(attempt);
-    const reasoning = count(attempt.thinking);
-    const output = reportedOutput(attempt) ?? reasoning + count(attempt.text);
-    unseen.reasoningTokens += Math.min(reasoning, output);
-    unseen.outputTokens += output;
+  for (const { meter } of discarded) {
+    unseen.inputTokens += meter.inputTokens;
+    unseen.outputTokens += meter.outputTokens;
+    unseen.reasoningTokens += meter.reasoningTokens;
   }
+  const tokens = accepted.tokens;
+  const reportedInput =
+    tokens !== undefined &&
+    (tokens.uncachedInputTokens !== undefined || tokens.cacheReadInputTokens !== undefined || tokens.cacheWriteInputTokens !== undefined);
   // The meter estimates the prompt as the client's; a retry's prompt also holds the appended turns.
-  if (discarded.length > 0 && accepted.contextUsagePercentage === undefined && reportedInput(accepted) === undefined) unseen.inputTokens += appendedInput;
+  if (discarded.length > 0 && accepted.contextUsagePercentage === undefined && !reportedInput) unseen.inputTokens += appendedInput;
   // Kiro's count of the accepted call already holds all of its text, what the client does not see too.
-  const hiddenText = (text: string) => (reportedOutput(accepted) === undefined ? count(text) : 0);
+  const hiddenText = (text: string) => (tokens?.outputTokens === undefined ? count(text) : 0);
 
   const usage: OutputEvent = { type: 'usage', unseen };
-  if (accepted.tokens !== undefined) usage.tokens = accepted.tokens;
+  if (tokens !== undefined) usage.tokens = tokens;
   const credits = totalCredits([...discarded, accepted]);
   if (credits !== undefined) usage.credits = credits;
 

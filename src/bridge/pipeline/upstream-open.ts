@@ -16,7 +16,7 @@ import { toKiroRequest, type ConvertResult } from '../../kiro/request/convert';
 import { oversizedPayload, payloadTooLargeError, payloadTooLargeNote } from '../../kiro/request/payload-limit';
 import type { KiroEvent } from '../../kiro/codec/events';
 import { conversationIds } from '../../kiro/request/ids';
-import { accountBodyText } from '../../kiro/request/body-text';
+import { accountBody, accountBodyText } from '../../kiro/request/body-text';
 import type { ChatRequest, OutputEvent, ToolDefinition } from '../../kiro/types';
 import type { BridgeConfig } from '../config';
 import type { BridgeContext } from '../context';
@@ -51,8 +51,7 @@ export async function readAnswer(
       const out: OutputEvent[] = [];
       for (const event of batch) {
         trace.captureUpstreamEvent(event);
-        const produced = assembler.push(event);
-        for (let i = 0; i < produced.length; i++) out.push(produced[i]!);
+        assembler.push(event, out);
         if (assembler.done) break;
       }
       await emit(out);
@@ -63,9 +62,13 @@ export async function readAnswer(
   if (!assembler.done) await emit(assembler.end());
 }
 
-/** The body `source` as one account sends it: its conversation id and profile. */
-function accountBody(source: ConvertResult['body'], conversationId: string, profileArn: string | undefined): ConvertResult['body'] {
-  return { ...source, conversationState: { ...source.conversationState, conversationId }, ...(profileArn ? { profileArn } : {}) };
+/** The answer's output events, all of them (see readAnswer), for an answer that is sent whole. */
+export async function readAll(opened: Opened, trace: RequestTrace, signal: AbortSignal): Promise<OutputEvent[]> {
+  const events: OutputEvent[] = [];
+  await readAnswer(opened, trace, signal, (batch) => {
+    for (let i = 0; i < batch.length; i++) events.push(batch[i]!);
+  });
+  return events;
 }
 
 /** Each tool's required input properties, by name (an empty input for one of these was cut). */
@@ -135,13 +138,13 @@ export async function openUpstream(
         source = unsigned;
       }
       const conversationId = conversationIdFor(accountId);
-      // The measured text with this account's id and profile, not a second serialization.
-      text = signedReasoning
-        ? accountBodyText(measured, source.body, conversationId, profileArn)
-        : JSON.stringify(accountBody(source.body, conversationId, profileArn));
+      // The measured text with this account's id and profile, not a second serialization; the
+      // body resent without signatures was never measured.
+      const resent = signedReasoning ? undefined : accountBody(source.body, conversationId, profileArn);
+      text = resent ? JSON.stringify(resent) : accountBodyText(measured, source.body, conversationId, profileArn);
       // The record keeps the body as first sent (and as resent without signatures).
       if (((texts.size === 0 && record) || !signedReasoning) && trace.capture !== 'off')
-        trace.captureKiroRequest(accountBody(source.body, conversationId, profileArn));
+        trace.captureKiroRequest(resent ?? accountBody(source.body, conversationId, profileArn));
       texts.set(key, text);
     }
     return { text, toolNames: converted.toolNames };
@@ -165,7 +168,9 @@ export async function openUpstream(
       },
     },
     async (lease) => {
-      const { text, toolNames } = textFor(lease.entry.id, lease.account.profile.forStreaming, true);
+      // The first attempt and a resend without signatures carry the same profile.
+      const profileArn = lease.account.profile.forStreaming;
+      const { text, toolNames } = textFor(lease.entry.id, profileArn, true);
       const assembler = new ResponseAssembler({
         toolNames,
         thinking: request.thinking !== undefined,
@@ -186,7 +191,7 @@ export async function openUpstream(
         } catch (error) {
           if (!(signed && isSignatureRefused(error))) throw error;
           context.logger.info(`${trace.id}: Kiro refused a reasoning signature; sending the reasoning as text`);
-          upstream = await send(textFor(lease.entry.id, lease.account.profileArn, false).text);
+          upstream = await send(textFor(lease.entry.id, profileArn, false).text);
         }
         const batches = upstream.batches();
         const firstRead = await batches.next();
@@ -194,7 +199,7 @@ export async function openUpstream(
         if (!firstRead.done) {
           for (const event of firstRead.value) {
             trace.captureUpstreamEvent(event);
-            for (const out of assembler.push(event)) first.push(out);
+            assembler.push(event, first);
           }
         } else {
           for (const out of assembler.end()) first.push(out);

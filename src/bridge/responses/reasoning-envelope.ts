@@ -11,7 +11,7 @@
 
 export const ENVELOPE_PREFIX = 'kiro-bridge.reasoning.v1.';
 
-export interface ReasoningEnvelope {
+interface ReasoningEnvelope {
   /** The reasoning text (absent for withheld reasoning). */
   text?: string;
   /** Kiro's signature of the text. */
@@ -20,12 +20,9 @@ export interface ReasoningEnvelope {
   redacted?: string;
 }
 
+/** `envelope` sealed (its fields left undefined are left out, as JSON.stringify does). */
 export function sealReasoning(envelope: ReasoningEnvelope): string {
-  const body: ReasoningEnvelope = {};
-  if (envelope.text !== undefined) body.text = envelope.text;
-  if (envelope.signature !== undefined) body.signature = envelope.signature;
-  if (envelope.redacted !== undefined) body.redacted = envelope.redacted;
-  return ENVELOPE_PREFIX + Buffer.from(JSON.stringify(body), 'utf8').toString('base64url');
+  return ENVELOPE_PREFIX + Buffer.from(JSON.stringify(envelope), 'utf8').toString('base64url');
 }
 
 /** The envelope inside `encrypted_content`, or undefined when it is not one of ours (OpenAI's). */

@@ -29,6 +29,7 @@ import {
   present,
   str,
   thinkingFromEffort,
+  toolArguments,
   toolChoice,
   typeName,
   unsupported,
@@ -139,16 +140,59 @@ function toolOutput(output: unknown, path: string): (TextBlock | ImageBlock)[] {
   return userParts(output, path).filter((b) => b.type !== 'text' || b.text !== '');
 }
 
-function parseArguments(raw: string, path: string, notes: string[]): unknown {
-  if (raw.trim() === '') return {};
-  try {
-    const parsed: unknown = JSON.parse(raw);
-    if (isObject(parsed)) return parsed;
-    notes.push(`${path}: the arguments are JSON but not an object; sent to Kiro as {"value": …}`);
-    return { value: parsed };
-  } catch {
-    notes.push(`${path}: the arguments are not valid JSON; sent to Kiro as {"arguments": "<the text>"}`);
-    return { arguments: raw };
+/**
+ * The content blocks of one item of an answer: an assistant message, a call, or reasoning. Both a
+ * request's input items and the output the bridge stores become conversation turns through it;
+ * merging items into turns is up to the caller.
+ */
+export function itemBlocks(item: Json, path: string, notes: string[]): ContentBlock[] {
+  switch (item.type ?? 'message') {
+    case 'message':
+      return assistantParts(item.content, `${path}.content`);
+    case 'function_call': {
+      const callId = str(item, 'call_id', path, true);
+      const name = str(item, 'name', path, true);
+      // A namespace member's call (Codex sends the pair) carries the flat name it was declared as.
+      const namespace = str(item, 'namespace', path, false);
+      const args = str(item, 'arguments', path, false) ?? '';
+      return [
+        {
+          type: 'tool_use',
+          id: callId,
+          name: namespace ? flatToolName(namespace, name) : name,
+          input: toolArguments(args, `${path}.arguments`, notes),
+        },
+      ];
+    }
+    case 'custom_tool_call': {
+      const callId = str(item, 'call_id', path, true);
+      const name = str(item, 'name', path, true);
+      const input = str(item, 'input', path, false) ?? '';
+      return [{ type: 'tool_use', id: callId, name, input: { [CUSTOM_TOOL_INPUT]: input } }];
+    }
+    case 'reasoning': {
+      // The bridge's own envelope (./reasoning-envelope) is the reasoning exactly as Kiro gave
+      // it; the summary or content beside it are copies.
+      const envelope = openReasoning(item.encrypted_content);
+      if (envelope?.redacted !== undefined) return [{ type: 'redacted_thinking', data: envelope.redacted }];
+      if (envelope)
+        return [{ type: 'thinking', thinking: envelope.text ?? '', ...(envelope.signature !== undefined ? { signature: envelope.signature } : {}) }];
+      const texts = [
+        ...(Array.isArray(item.content) ? item.content : []),
+        // Only when there is no raw reasoning: the summary is the next best account of it.
+        ...(Array.isArray(item.content) && item.content.length > 0 ? [] : Array.isArray(item.summary) ? item.summary : []),
+      ]
+        .map((part) => (isObject(part) && typeof part.text === 'string' ? part.text : ''))
+        .filter(Boolean);
+      if (texts.length === 0) {
+        if (present(item.encrypted_content)) notes.push(`${path}: an encrypted reasoning item was dropped (only OpenAI can read it)`);
+        return [];
+      }
+      return [{ type: 'thinking', thinking: texts.join('\n\n') }];
+    }
+    default:
+      // Not part of an answer (the callers pass only the types above).
+      return [];
   }
 }
 
@@ -189,54 +233,17 @@ class Conversation {
     switch (type) {
       case 'message':
         return this.message(item, path);
-      case 'function_call': {
-        const callId = str(item, 'call_id', path, true);
-        const name = str(item, 'name', path, true);
-        // A namespace member's call (Codex sends the pair) carries the flat name it was declared as.
-        const namespace = str(item, 'namespace', path, false);
-        const args = str(item, 'arguments', path, false) ?? '';
-        return this.assistant([
-          {
-            type: 'tool_use',
-            id: callId,
-            name: namespace ? flatToolName(namespace, name) : name,
-            input: parseArguments(args, `${path}.arguments`, this.notes),
-          },
-        ]);
-      }
-      case 'custom_tool_call': {
-        const callId = str(item, 'call_id', path, true);
-        const name = str(item, 'name', path, true);
-        const input = str(item, 'input', path, false) ?? '';
-        return this.assistant([{ type: 'tool_use', id: callId, name, input: { [CUSTOM_TOOL_INPUT]: input } }]);
+      case 'function_call':
+      case 'custom_tool_call':
+      case 'reasoning': {
+        const blocks = itemBlocks(item, path, this.notes);
+        if (blocks.length > 0) this.assistant(blocks);
+        return;
       }
       case 'function_call_output':
       case 'custom_tool_call_output': {
         const callId = str(item, 'call_id', path, true);
         return this.user([{ type: 'tool_result', toolUseId: callId, content: toolOutput(item.output, `${path}.output`), isError: false }]);
-      }
-      case 'reasoning': {
-        // The bridge's own envelope (./reasoning-envelope) is the reasoning exactly as Kiro gave
-        // it; the summary or content beside it are copies.
-        const envelope = openReasoning(item.encrypted_content);
-        if (envelope?.redacted !== undefined) return this.assistant([{ type: 'redacted_thinking', data: envelope.redacted }]);
-        if (envelope) {
-          return this.assistant([
-            { type: 'thinking', thinking: envelope.text ?? '', ...(envelope.signature !== undefined ? { signature: envelope.signature } : {}) },
-          ]);
-        }
-        const texts = [
-          ...(Array.isArray(item.content) ? item.content : []),
-          // Only when there is no raw reasoning: the summary is the next best account of it.
-          ...(Array.isArray(item.content) && item.content.length > 0 ? [] : Array.isArray(item.summary) ? item.summary : []),
-        ]
-          .map((part) => (isObject(part) && typeof part.text === 'string' ? part.text : ''))
-          .filter(Boolean);
-        if (texts.length === 0) {
-          if (present(item.encrypted_content)) this.notes.push(`${path}: an encrypted reasoning item was dropped (only OpenAI can read it)`);
-          return;
-        }
-        return this.assistant([{ type: 'thinking', thinking: texts.join('\n\n') }]);
       }
       case 'item_reference':
         return this.item(this.referenced(item, path), path);
@@ -281,7 +288,7 @@ class Conversation {
       case 'user':
         return this.user(userParts(item.content, `${path}.content`));
       case 'assistant':
-        return this.assistant(assistantParts(item.content, `${path}.content`));
+        return this.assistant(itemBlocks(item, path, this.notes));
       default:
         fail(`${path}.role`, `expected "user", "assistant", "system" or "developer", got ${JSON.stringify(role)}`);
     }

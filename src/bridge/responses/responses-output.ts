@@ -18,14 +18,14 @@
 import { randomBytes } from 'node:crypto';
 import { defaultRedactor, type Redactor } from '../../common/redact';
 import { KiroError } from '../../kiro/errors';
-import type { ChatMessage, ContentBlock, FinishReason, OutputEvent } from '../../kiro/types';
+import type { ChatMessage, FinishReason, OutputEvent } from '../../kiro/types';
 import { openaiErrorFor, type OpenAIErrorInfo } from '../openai/openai-errors';
 import type { OpenAIOutputMeta } from '../openai/openai-output';
 import { finishOf, UsageMeter, type BuiltOutput } from '../pipeline/output';
 import { SSE_COMMENT_PING, SseStreamWriter, sseEvent, type StreamSink } from '../http/sse';
-import type { ResponseEcho } from './responses-input';
-import { CUSTOM_TOOL_INPUT, flatToolName, type NamespacedName } from './responses-tools';
-import { openReasoning, sealReasoning } from './reasoning-envelope';
+import { itemBlocks, type ResponseEcho } from './responses-input';
+import { CUSTOM_TOOL_INPUT, type NamespacedName } from './responses-tools';
+import { sealReasoning } from './reasoning-envelope';
 
 // ---- wire shapes (as in the openai package's resources/responses) ---------------------------
 
@@ -283,6 +283,11 @@ class ResponseTracker {
     return rest;
   }
 
+  /** The finished items as the client gets them. */
+  visibleItems(): ResponseOutputItem[] {
+    return this.items.map((item) => this.visible(item));
+  }
+
   /**
    * Closes the open message or reasoning item (a tool call is closed only by its tool_end); a
    * reasoning item takes Kiro's `signature` when it has one.
@@ -305,7 +310,7 @@ class ResponseTracker {
       this.meter.reasoning(text);
       const part: ReasoningTextPart = { type: 'reasoning_text', text };
       const summary: SummaryTextPart[] = open.summarised ? [{ type: 'summary_text', text }] : [];
-      const encrypted_content = sealReasoning(signature === undefined ? { text } : { text, signature });
+      const encrypted_content = sealReasoning({ text, signature });
       const item: ResponseOutputItem = { id: open.id, type: 'reasoning', summary, content: [part], encrypted_content };
       if (open.summarised) {
         out.push({ type: 'response.reasoning_summary_text.done', item_id: open.id, output_index: open.index, summary_index: 0, text });
@@ -389,35 +394,9 @@ function statusOf(reason: FinishReason): 'completed' | 'incomplete' {
  * as the bridge keeps them, so Kiro's reasoning keeps its signature.
  */
 export function outputAsMessage(output: readonly ResponseOutputItem[]): ChatMessage {
-  const content: ContentBlock[] = [];
-  for (const item of output) {
-    switch (item.type) {
-      case 'reasoning': {
-        const envelope = openReasoning(item.encrypted_content);
-        if (envelope?.redacted !== undefined) content.push({ type: 'redacted_thinking', data: envelope.redacted });
-        else if (envelope?.signature !== undefined) content.push({ type: 'thinking', thinking: envelope.text ?? '', signature: envelope.signature });
-        else content.push({ type: 'thinking', thinking: item.content.map((c) => c.text).join('') });
-        break;
-      }
-      case 'message':
-        content.push({ type: 'text', text: item.content.map((c) => c.text).join('') });
-        break;
-      case 'function_call': {
-        let input: unknown = {};
-        try {
-          input = JSON.parse(item.arguments || '{}');
-        } catch {
-          // Our own output always parses (the assembler checks it); nothing to recover here.
-        }
-        content.push({ type: 'tool_use', id: item.call_id, name: item.namespace ? flatToolName(item.namespace, item.name) : item.name, input });
-        break;
-      }
-      case 'custom_tool_call':
-        content.push({ type: 'tool_use', id: item.call_id, name: item.name, input: { [CUSTOM_TOOL_INPUT]: item.input } });
-        break;
-    }
-  }
-  return { role: 'assistant', content };
+  // The bridge's own items: nothing in them to note.
+  const notes: string[] = [];
+  return { role: 'assistant', content: output.flatMap((item, i) => itemBlocks(item, `output[${i}]`, notes)) };
 }
 
 // ---- streaming ------------------------------------------------------------------------------
@@ -437,11 +416,6 @@ export class ResponsesStreamWriter extends SseStreamWriter<ResponseEvent, OpenAI
   /** The last Response object sent (completed, incomplete or failed), once the stream ended. */
   get response(): ResponseObject | undefined {
     return this.final;
-  }
-
-  /** The output items as the bridge keeps them (reasoning with its envelope), for the store. */
-  get items(): readonly ResponseOutputItem[] {
-    return this.tracker.items;
   }
 
   /** response.created + response.in_progress. */
@@ -476,13 +450,7 @@ export class ResponsesStreamWriter extends SseStreamWriter<ResponseEvent, OpenAI
   protected closeChunk(out: ResponseEvent[], reason: FinishReason): string {
     this.tracker.close(out);
     const status = statusOf(reason);
-    this.final = responseObject(
-      this.meta,
-      status,
-      this.tracker.items.map((item) => this.tracker.visible(item)),
-      this.tracker.usage(),
-      null,
-    );
+    this.final = responseObject(this.meta, status, this.tracker.visibleItems(), this.tracker.usage(), null);
     this.meta.onFinal?.(this.final, this.tracker.items);
     out.push({ type: status === 'completed' ? 'response.completed' : 'response.incomplete', response: this.final });
     const chunk = this.render(out);
@@ -495,13 +463,7 @@ export class ResponsesStreamWriter extends SseStreamWriter<ResponseEvent, OpenAI
   }
 
   protected errorEvents(info: OpenAIErrorInfo): string {
-    this.final = responseObject(
-      this.meta,
-      'failed',
-      this.tracker.items.map((item) => this.tracker.visible(item)),
-      this.tracker.usage(),
-      info,
-    );
+    this.final = responseObject(this.meta, 'failed', this.tracker.visibleItems(), this.tracker.usage(), info);
     return this.render([
       // The documented fields, and the error object the official SDKs raise as an APIError.
       {
@@ -530,12 +492,6 @@ export function buildResponse(events: readonly OutputEvent[], meta: ResponsesOut
     ignored.length = 0;
   });
   tracker.close(ignored);
-  const body = responseObject(
-    meta,
-    statusOf(finish.reason),
-    tracker.items.map((item) => tracker.visible(item)),
-    tracker.usage(),
-    null,
-  );
+  const body = responseObject(meta, statusOf(finish.reason), tracker.visibleItems(), tracker.usage(), null);
   return { body, items: tracker.items, stopReason: finish.reason, ...tracker.meter.totals };
 }

@@ -13,6 +13,8 @@ import type { ChatMessage } from '../../kiro/types';
 export interface StoredItem {
   id: string;
   type: string;
+  /** A reasoning item's envelope (kept even when the client's copy goes without it). */
+  encrypted_content?: string;
 }
 
 export interface StoredResponse {
@@ -77,8 +79,11 @@ export class ResponsesStore {
   /** Keeps a response; false when it alone is larger than the whole budget (then nothing is kept). */
   put(value: StoredResponse): boolean {
     this.delete(value.id);
-    // The items are the response's own objects: their size is already in the response's.
-    const bytes = JSON.stringify(value.messages).length + JSON.stringify(value.response).length + value.system.reduce((n, s) => n + s.length, 0);
+    const bytes =
+      JSON.stringify(value.messages).length +
+      JSON.stringify(value.response).length +
+      value.system.reduce((n, s) => n + s.length, 0) +
+      hiddenEnvelopeBytes(value);
     if (bytes > this.maxBytes || this.maxEntries < 1) return false;
     this.entries.set(value.id, { value, bytes });
     this.bytes += bytes;
@@ -111,4 +116,17 @@ export class ResponsesStore {
     this.itemOwners.clear();
     this.bytes = 0;
   }
+}
+
+/**
+ * The items are mostly the response's own objects, already in its size; a reasoning item the
+ * client got without its envelope (no `include`) is a copy, and the envelope kept in the stored
+ * item is counted here.
+ */
+function hiddenEnvelopeBytes(value: StoredResponse): number {
+  const output = (value.response as { output?: unknown } | null)?.output;
+  const shown = new Set<unknown>(Array.isArray(output) ? output : []);
+  let bytes = 0;
+  for (const item of value.items) if (item.encrypted_content !== undefined && !shown.has(item)) bytes += item.encrypted_content.length;
+  return bytes;
 }

@@ -21,7 +21,7 @@ export interface NamespacedName {
   name: string;
 }
 
-export interface ResponsesTools {
+interface ResponsesTools {
   tools: ToolDefinition[];
   /** Names of custom (free-form) tools: their calls go back as `custom_tool_call` items. */
   custom: Set<string>;

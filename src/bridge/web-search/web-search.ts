@@ -409,16 +409,7 @@ export async function handleWebSearchMessages({ res, body, trace, context, signa
     };
     const ending = prepared.pureQuery ? await servePureSearch(prepared, run) : await serveWithModel(prepared, run);
     output.finish(ending.reason, ending.stopSequence);
-    const totals = output.totals;
-    trace.update({
-      stopReason: ending.reason,
-      inputTokens: totals.inputTokens,
-      outputTokens: totals.outputTokens,
-      credits: totals.credits,
-      cacheReadTokens: totals.cacheReadTokens,
-      cacheWriteTokens: totals.cacheWriteTokens,
-      flags: { truncated: ending.reason === 'max_tokens' },
-    });
+    trace.recordOutcome(ending.reason, output.totals);
     if (stream) {
       res.end();
     } else {

@@ -5,6 +5,11 @@
 // rather than serializing the whole body again.
 import type { KiroGenerateRequest } from './kiro-request';
 
+/** `body` as one account sends it: its conversation id and profile. */
+export function accountBody(body: KiroGenerateRequest, conversationId: string, profileArn: string | undefined): KiroGenerateRequest {
+  return { ...body, conversationState: { ...body.conversationState, conversationId }, ...(profileArn ? { profileArn } : {}) };
+}
+
 /**
  * `JSON.stringify(body)` with `conversationState.conversationId` set to `conversationId` and
  * `profileArn` added, given `measured = JSON.stringify(body)`. Falls back to serializing when the
@@ -15,7 +20,7 @@ export function accountBodyText(measured: string, body: KiroGenerateRequest, con
   const at = measured.indexOf(current);
   // The key with its exact value once, and no profileArn in the body to replace in place.
   if (body.profileArn !== undefined || at === -1 || measured.indexOf(current, at + 1) !== -1 || !measured.endsWith('}')) {
-    return JSON.stringify({ ...body, conversationState: { ...body.conversationState, conversationId }, ...(profileArn ? { profileArn } : {}) });
+    return JSON.stringify(accountBody(body, conversationId, profileArn));
   }
   const swapped = `${measured.slice(0, at)}"conversationId":${JSON.stringify(conversationId)}${measured.slice(at + current.length)}`;
   return profileArn ? `${swapped.slice(0, -1)},"profileArn":${JSON.stringify(profileArn)}}` : swapped;

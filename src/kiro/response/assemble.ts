@@ -183,8 +183,11 @@ export class ResponseAssembler {
     return this.finished;
   }
 
-  push(event: KiroEvent): OutputEvent[] {
-    const out: OutputEvent[] = [];
+  /**
+   * The output of one Kiro event, appended to `out` (a caller reading a batch passes one array for
+   * all of it) and returned.
+   */
+  push(event: KiroEvent, out: OutputEvent[] = []): OutputEvent[] {
     if (this.finished) return out;
     if (event.kind === 'error' || event.kind === 'exception') {
       // After a cut the answer is complete; whatever Kiro says next only ends it.

@@ -133,14 +133,6 @@ export class KiroAccount implements IDisposable {
     return this.options.credentials.auth === 'ApiKey';
   }
 
-  /**
-   * Same as `profile.arn`, which callers use; kept only while bridge/pipeline/upstream-open.ts
-   * still reads it.
-   */
-  get profileArn(): string | undefined {
-    return this.profile.arn;
-  }
-
   get tokenState(): TokenState {
     return this.tokens.state;
   }

@@ -7,7 +7,8 @@ import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { AccountSnapshot, AddAccountInput } from '../kiro/accounts/accounts-api';
-import { KIRO_API_KEY_PREFIX } from '../kiro/accounts/credentials';
+import { KIRO_API_KEY_PREFIX, looksShortened } from '../kiro/accounts/credentials';
+import { isAwsRegion } from '../kiro/http/endpoints';
 import { defaultKiroCacheDir, KIRO_IDE_TOKEN_FILE } from '../kiro/accounts/kiro-ide';
 import type { ExtensionServices } from './services';
 import { signInMethodItems, signInWith, type SignInChoice } from './sign-in';
@@ -103,8 +104,6 @@ interface KindItem extends vscode.QuickPickItem {
   authKind: 'Social' | 'IdC' | 'ApiKey';
 }
 
-const REGION = /^[a-z]{2}(-[a-z]+)+-\d$/;
-
 export async function addAccount(services: ExtensionServices): Promise<AccountSnapshot | undefined> {
   const kinds: KindItem[] = [
     { authKind: 'Social', label: vscode.l10n.t('Social login (Google or GitHub)'), detail: vscode.l10n.t('A refresh token that starts with "aor".') },
@@ -131,7 +130,7 @@ export async function addAccount(services: ExtensionServices): Promise<AccountSn
     ignoreFocusOut: true,
     validateInput: (value) =>
       notEmpty(vscode.l10n.t('The refresh token'))(value) ??
-      (value.includes('...') || value.includes('…') ? vscode.l10n.t('This looks shortened ("…"); copy the whole token.') : undefined),
+      (looksShortened(value) ? vscode.l10n.t('This looks shortened ("…"); copy the whole token.') : undefined),
   });
   if (refreshToken === undefined) return undefined;
 
@@ -159,7 +158,7 @@ export async function addAccount(services: ExtensionServices): Promise<AccountSn
       prompt: vscode.l10n.t('The AWS region of the sign-in (OIDC), e.g. us-east-1. Builder ID is always us-east-1.'),
       value: 'us-east-1',
       ignoreFocusOut: true,
-      validateInput: (value) => (REGION.test(value.trim()) ? undefined : vscode.l10n.t('Enter an AWS region such as us-east-1.')),
+      validateInput: (value) => (isAwsRegion(value.trim()) ? undefined : vscode.l10n.t('Enter an AWS region such as us-east-1.')),
     });
     if (region === undefined) return undefined;
   }
@@ -211,7 +210,7 @@ function apiKeyInputProblem(value: string): string | undefined {
   const key = value.trim();
   if (!key) return vscode.l10n.t('{0} is required.', vscode.l10n.t('The API key'));
   if (!key.startsWith(KIRO_API_KEY_PREFIX)) return vscode.l10n.t('A Kiro API key starts with "ksk_".');
-  if (key.includes('...') || key.includes('…')) return vscode.l10n.t('This looks shortened ("…"); copy the whole key.');
+  if (looksShortened(key)) return vscode.l10n.t('This looks shortened ("…"); copy the whole key.');
   return undefined;
 }
 

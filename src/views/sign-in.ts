@@ -7,6 +7,7 @@
 import * as vscode from 'vscode';
 import type { AccountSnapshot } from '../kiro/accounts/accounts-api';
 import { KiroError } from '../kiro/errors';
+import { isAwsRegion } from '../kiro/http/endpoints';
 import { toAddAccountInput } from '../kiro/signin/account-input';
 import { SignInError } from '../kiro/signin/errors';
 import type { KiroProfile, SignInMethod, SignInTransport, UserCodePrompt } from '../kiro/signin';
@@ -44,8 +45,6 @@ export function signInMethodItems(): SignInMethodItem[] {
   ];
 }
 
-const REGION = /^[a-z]{2}(-[a-z]+)+-\d$/;
-
 /** Asks for the Identity Center start URL and region; undefined when the user backs out. */
 export async function askIdentityCenter(): Promise<{ startUrl: string; region: string } | undefined> {
   const startUrl = await vscode.window.showInputBox({
@@ -68,7 +67,7 @@ export async function askIdentityCenter(): Promise<{ startUrl: string; region: s
     prompt: vscode.l10n.t('The AWS region of your Identity Center instance'),
     value: 'us-east-1',
     ignoreFocusOut: true,
-    validateInput: (value) => (REGION.test(value.trim()) ? undefined : vscode.l10n.t('Enter an AWS region name, for example us-east-1')),
+    validateInput: (value) => (isAwsRegion(value.trim()) ? undefined : vscode.l10n.t('Enter an AWS region name, for example us-east-1')),
   });
   if (!region) return undefined;
   return { startUrl: startUrl.trim(), region: region.trim() };
